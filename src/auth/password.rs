@@ -1,0 +1,89 @@
+//! Password and picture-sequence hashing with argon2id.
+//!
+//! Each hash takes ~19 MiB and real CPU time, so at most a few run at once (a semaphore);
+//! a burst of sign-ins queues instead of exhausting the box's memory.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
+
+/// OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+const MEMORY_KIB: u32 = 19 * 1024;
+const ITERATIONS: u32 = 2;
+const LANES: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(MEMORY_KIB, ITERATIONS, LANES, None).expect("valid argon2 parameters"),
+    )
+}
+
+/// A hash of a random secret, verified against when there is no real hash (unknown user), so
+/// "no such user" takes as long as "wrong password" and the two cannot be told apart.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now(&crate::auth::random_token(16)));
+
+fn hash_now(secret: &str) -> String {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2()
+        .hash_password(secret.as_bytes(), &salt)
+        .expect("argon2 hashing with valid parameters succeeds")
+        .to_string()
+}
+
+fn verify_now(secret: &str, hash: Option<&str>) -> bool {
+    let (hash, real) = match hash {
+        Some(h) => (h, true),
+        None => (DUMMY_HASH.as_str(), false),
+    };
+    let ok = PasswordHash::new(hash)
+        .map(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false);
+    ok && real
+}
+
+#[derive(Clone)]
+pub struct Hasher {
+    permits: Arc<Semaphore>,
+}
+
+impl Hasher {
+    pub fn new(max_concurrent: usize) -> Self {
+        LazyLock::force(&DUMMY_HASH);
+        Hasher {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+        }
+    }
+
+    pub async fn hash(&self, secret: String) -> String {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(move || hash_now(&secret))
+            .await
+            .expect("hashing does not panic")
+    }
+
+    /// Whether `secret` matches `hash`; `None` (no such user, no password set) is checked
+    /// against a dummy hash so it costs the same and answers false.
+    pub async fn verify(&self, secret: String, hash: Option<String>) -> bool {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(move || verify_now(&secret, hash.as_deref()))
+            .await
+            .expect("verifying does not panic")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_the_required_cost_and_verify() {
+        let h = hash_now("correct horse");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_now("correct horse", Some(&h)));
+        assert!(!verify_now("wrong", Some(&h)));
+        assert!(!verify_now("anything", None));
+    }
+}

@@ -1,0 +1,86 @@
+//! The `folio` command line.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{self, Config};
+
+#[derive(Parser)]
+#[command(name = "folio", version, about = "An offline learning portfolio for schools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve folio on the network (the default when no command is given).
+    Serve(ServeArgs),
+    /// List the folio boxes that announce themselves on this network (mDNS).
+    Discover {
+        /// How long to listen, in seconds.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where folio keeps its data.
+    #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+    data: PathBuf,
+    /// The address and port to serve HTTP on.
+    #[arg(long, env = "FOLIO_LISTEN", default_value = config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Do not announce this box on the network with mDNS.
+    #[arg(long, env = "FOLIO_NO_MDNS")]
+    no_mdns: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "folio=info,warn".into()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("folio: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Discover { seconds }) => crate::discovery::print_nearby(std::time::Duration::from_secs(seconds)),
+        Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        None => runtime.block_on(serve(ServeArgs::parse_defaults())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("folio: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl ServeArgs {
+    /// `folio` with no command behaves as `folio serve` with its defaults and environment.
+    fn parse_defaults() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["folio"]).args
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config { data_dir: args.data, mdns: !args.no_mdns, ..Config::default() };
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {}: {e}. Is another program using that port? Choose another with --listen.", args.listen)
+    })?;
+    crate::run(config, listener, crate::shutdown_signal()).await
+}

@@ -1,0 +1,43 @@
+//! One `Config` for a running folio, with the defaults that make `folio serve` just work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::session::Timeouts;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the database, files and the setup code live.
+    pub data_dir: PathBuf,
+    /// Advertise this box on the LAN with mDNS.
+    pub mdns: bool,
+    pub sessions: Timeouts,
+    /// How many password hashes may run at once (each takes ~19 MiB).
+    pub max_concurrent_hashes: usize,
+}
+
+pub const DEFAULT_DATA_DIR: &str = "folio-data";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            mdns: true,
+            sessions: Timeouts {
+                // A lesson or two without activity; a school day at most.
+                idle: Duration::from_secs(2 * 60 * 60),
+                absolute: Duration::from_secs(12 * 60 * 60),
+            },
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .clamp(1, 4),
+        }
+    }
+}
+
+pub fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN.parse().expect("the default address parses")
+}

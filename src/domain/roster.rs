@@ -1,0 +1,350 @@
+//! Roster files: the simple `username,display_name` CSV a teacher types in a spreadsheet, and
+//! the OneRoster 1.1 CSV files (`users.csv`, `classes.csv`, `enrollments.csv`) a school's
+//! information system exports. Parsing is all-or-nothing: every bad line is reported with a
+//! reason, and the caller imports nothing unless the list of problems is empty.
+
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+use super::Role;
+use super::school::{clean_name, normalize_username};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    pub line: u64,
+    pub message: String,
+}
+
+fn err(line: u64, message: impl Into<String>) -> LineError {
+    LineError {
+        line,
+        message: message.into(),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterPerson {
+    pub line: u64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub external_id: Option<String>,
+    pub disabled: bool,
+}
+
+/// The simple class roster: `username,display_name`, one student a line, an optional header.
+pub fn parse_simple(csv_text: &str) -> Result<Vec<RosterPerson>, Vec<LineError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(csv_text.as_bytes());
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index as u64 + 1;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(err(line, format!("cannot be read as CSV ({e})")));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if line == 1
+            && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("username"))
+        {
+            continue;
+        }
+        if record.len() != 2 {
+            errors.push(err(
+                line,
+                format!(
+                    "expected 2 fields (username,display_name), found {}",
+                    record.len()
+                ),
+            ));
+            continue;
+        }
+        let username = match normalize_username(&record[0]) {
+            Ok(u) => u,
+            Err(e) => {
+                errors.push(err(line, e.0));
+                continue;
+            }
+        };
+        let display_name = match clean_name(&record[1], "display name") {
+            Ok(n) => n,
+            Err(e) => {
+                errors.push(err(line, e.0));
+                continue;
+            }
+        };
+        if !seen.insert(username.clone()) {
+            errors.push(err(line, format!("the username \"{username}\" appears twice in the file")));
+            continue;
+        }
+        people.push(RosterPerson {
+            line,
+            username,
+            display_name,
+            role: Role::Student,
+            external_id: None,
+            disabled: false,
+        });
+    }
+    if people.is_empty() && errors.is_empty() {
+        errors.push(err(1, "the file has no students in it"));
+    }
+    if errors.is_empty() { Ok(people) } else { Err(errors) }
+}
+
+/// A OneRoster class (`classes.csv`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterClass {
+    pub line: u64,
+    pub sourced_id: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterEnrollment {
+    pub line: u64,
+    pub class_sourced_id: String,
+    pub user_sourced_id: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OneRoster {
+    pub users: Vec<RosterPerson>,
+    pub classes: Vec<RosterClass>,
+    pub enrollments: Vec<RosterEnrollment>,
+}
+
+/// A file error names the file, so a school's IT person knows where to look.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileLineError {
+    pub file: &'static str,
+    pub line: u64,
+    pub message: String,
+}
+
+struct Table {
+    file: &'static str,
+    columns: HashMap<String, usize>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    fn parse(file: &'static str, text: &str, required: &[&str], errors: &mut Vec<FileLineError>) -> Option<Table> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let headers = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                errors.push(FileLineError { file, line: 1, message: format!("cannot be read as CSV ({e})") });
+                return None;
+            }
+        };
+        let columns: HashMap<String, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.to_string(), i))
+            .collect();
+        let missing: Vec<&str> = required.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
+        if !missing.is_empty() {
+            errors.push(FileLineError {
+                file,
+                line: 1,
+                message: format!("the header is missing the column(s) {}", missing.join(", ")),
+            });
+            return None;
+        }
+        let mut rows = Vec::new();
+        for (index, record) in reader.records().enumerate() {
+            match record {
+                Ok(r) => {
+                    let line = r.position().map(|p| p.line()).unwrap_or(index as u64 + 2);
+                    if !r.iter().all(str::is_empty) {
+                        rows.push((line, r));
+                    }
+                }
+                Err(e) => errors.push(FileLineError {
+                    file,
+                    line: e.position().map(|p| p.line()).unwrap_or(index as u64 + 2),
+                    message: format!("cannot be read as CSV ({e})"),
+                }),
+            }
+        }
+        Some(Table { file, columns, rows })
+    }
+
+    fn get<'r>(&self, row: &'r csv::StringRecord, column: &str) -> &'r str {
+        self.columns.get(column).and_then(|&i| row.get(i)).unwrap_or("")
+    }
+
+    /// OneRoster bulk files leave `status` empty; delta files mark removed rows.
+    fn deleted(&self, row: &csv::StringRecord) -> bool {
+        self.get(row, "status").eq_ignore_ascii_case("tobedeleted")
+    }
+}
+
+fn oneroster_role(raw: &str) -> Option<Role> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "student" => Some(Role::Student),
+        "teacher" | "aide" => Some(Role::Teacher),
+        "administrator" => Some(Role::Admin),
+        "parent" | "guardian" | "relative" => Some(Role::Family),
+        _ => None,
+    }
+}
+
+/// Parses the three OneRoster 1.1 CSV files and checks they agree with each other.
+pub fn parse_oneroster(users_csv: &str, classes_csv: &str, enrollments_csv: &str) -> Result<OneRoster, Vec<FileLineError>> {
+    let mut errors = Vec::new();
+    let users = Table::parse("users.csv", users_csv, &["sourcedId", "enabledUser", "role", "username", "givenName", "familyName"], &mut errors);
+    let classes = Table::parse("classes.csv", classes_csv, &["sourcedId", "title"], &mut errors);
+    let enrollments = Table::parse("enrollments.csv", enrollments_csv, &["classSourcedId", "userSourcedId", "role"], &mut errors);
+    let (Some(users), Some(classes), Some(enrollments)) = (users, classes, enrollments) else {
+        return Err(errors);
+    };
+    let mut out = OneRoster::default();
+    let mut bad = |t: &Table, line: u64, message: String| errors.push(FileLineError { file: t.file, line, message });
+
+    let mut user_ids = HashSet::new();
+    let mut usernames = HashSet::new();
+    for (line, row) in &users.rows {
+        if users.deleted(row) {
+            continue;
+        }
+        let sourced_id = users.get(row, "sourcedId");
+        if sourced_id.is_empty() {
+            bad(&users, *line, "sourcedId is empty".into());
+            continue;
+        }
+        let Some(role) = oneroster_role(users.get(row, "role")) else {
+            bad(&users, *line, format!("\"{}\" is not a OneRoster role", users.get(row, "role")));
+            continue;
+        };
+        let username = match normalize_username(users.get(row, "username")) {
+            Ok(u) => u,
+            Err(e) => {
+                bad(&users, *line, e.0);
+                continue;
+            }
+        };
+        let full = format!("{} {}", users.get(row, "givenName"), users.get(row, "familyName"));
+        let display_name = match clean_name(&full, "name") {
+            Ok(n) => n,
+            Err(e) => {
+                bad(&users, *line, e.0);
+                continue;
+            }
+        };
+        let disabled = match users.get(row, "enabledUser").to_ascii_lowercase().as_str() {
+            "true" | "" => false,
+            "false" => true,
+            other => {
+                bad(&users, *line, format!("enabledUser must be true or false, not \"{other}\""));
+                continue;
+            }
+        };
+        if !user_ids.insert(sourced_id.to_string()) {
+            bad(&users, *line, format!("the sourcedId \"{sourced_id}\" appears twice"));
+            continue;
+        }
+        if !usernames.insert(username.clone()) {
+            bad(&users, *line, format!("the username \"{username}\" appears twice"));
+            continue;
+        }
+        out.users.push(RosterPerson { line: *line, username, display_name, role, external_id: Some(sourced_id.to_string()), disabled });
+    }
+
+    let mut class_ids = HashSet::new();
+    for (line, row) in &classes.rows {
+        if classes.deleted(row) {
+            continue;
+        }
+        let sourced_id = classes.get(row, "sourcedId");
+        if sourced_id.is_empty() {
+            bad(&classes, *line, "sourcedId is empty".into());
+            continue;
+        }
+        let title = match clean_name(classes.get(row, "title"), "class title") {
+            Ok(t) => t,
+            Err(e) => {
+                bad(&classes, *line, e.0);
+                continue;
+            }
+        };
+        if !class_ids.insert(sourced_id.to_string()) {
+            bad(&classes, *line, format!("the sourcedId \"{sourced_id}\" appears twice"));
+            continue;
+        }
+        out.classes.push(RosterClass { line: *line, sourced_id: sourced_id.to_string(), title });
+    }
+
+    for (line, row) in &enrollments.rows {
+        if enrollments.deleted(row) {
+            continue;
+        }
+        let class_sourced_id = enrollments.get(row, "classSourcedId");
+        let user_sourced_id = enrollments.get(row, "userSourcedId");
+        if !class_ids.contains(class_sourced_id) {
+            bad(&enrollments, *line, format!("the class \"{class_sourced_id}\" is not in classes.csv"));
+            continue;
+        }
+        if !user_ids.contains(user_sourced_id) {
+            bad(&enrollments, *line, format!("the user \"{user_sourced_id}\" is not in users.csv"));
+            continue;
+        }
+        let role = match oneroster_role(enrollments.get(row, "role")) {
+            Some(Role::Student) => Role::Student,
+            Some(Role::Teacher) | Some(Role::Admin) => Role::Teacher,
+            _ => {
+                bad(&enrollments, *line, format!("\"{}\" is not a class role (student, teacher, aide)", enrollments.get(row, "role")));
+                continue;
+            }
+        };
+        out.enrollments.push(RosterEnrollment { line: *line, class_sourced_id: class_sourced_id.to_string(), user_sourced_id: user_sourced_id.to_string(), role });
+    }
+
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_roster_reports_every_bad_line() {
+        let people = parse_simple("username,display_name\nana,Ana Pérez\nben,Ben\n").unwrap();
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0].display_name, "Ana Pérez");
+        let errors = parse_simple("ana,Ana\nbad name,Bad\nana,Again\ncarl\n").unwrap_err();
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn oneroster_checks_references_between_files() {
+        let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName\n\
+                     u1,,,true,org1,student,ana,,Ana,Pérez\n\
+                     t1,,,true,org1,teacher,mrs.t,,Tina,Teach\n";
+        let classes = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds\nc1,,,Year 3 Art,03,,,scheduled,,org1,\n";
+        let good = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\ne1,,,c1,org1,u1,student,,,\ne2,,,c1,org1,t1,teacher,true,,\n";
+        let roster = parse_oneroster(users, classes, good).unwrap();
+        assert_eq!((roster.users.len(), roster.classes.len(), roster.enrollments.len()), (2, 1, 2));
+        let bad = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\ne1,,,c9,org1,u1,student\n";
+        let errors = parse_oneroster(users, classes, bad).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].file, errors[0].line), ("enrollments.csv", 2));
+    }
+}

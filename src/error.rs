@@ -1,0 +1,74 @@
+//! What can go wrong for the person using folio, in one enum. Actions return it, `?` works
+//! everywhere, and `http::error` turns it into a JSON answer or an HTML page. Internal
+//! failures are logged in full and shown only as "something went wrong".
+
+use std::time::Duration;
+
+use crate::domain::Invalid;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Please sign in first.")]
+    Unauthenticated,
+    #[error("That username and password (or pictures) do not match. Check them and try again.")]
+    BadCredentials,
+    #[error("Too many tries. Wait {} seconds, then try again.", .0.as_secs().max(1))]
+    Throttled(Duration),
+    /// Something the caller may not see, or that does not exist: the same answer for both.
+    #[error("That page or item does not exist, or you do not have access to it.")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("This request came from another website and was refused. Open folio directly and try again.")]
+    CrossOrigin,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder.")]
+    WrongSetupCode,
+    #[error("Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict(message.into())
+    }
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(e.into())
+    }
+    /// A short machine-readable name for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated => "unauthenticated",
+            Error::BadCredentials => "bad_credentials",
+            Error::Throttled(_) => "too_many_attempts",
+            Error::NotFound => "not_found",
+            Error::Forbidden(_) => "forbidden",
+            Error::CrossOrigin => "cross_origin",
+            Error::Invalid(_) => "invalid",
+            Error::Conflict(_) => "conflict",
+            Error::WrongSetupCode => "wrong_setup_code",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(e: Invalid) -> Self {
+        Error::Invalid(e.0)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Internal(e.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

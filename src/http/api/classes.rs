@@ -1,0 +1,174 @@
+//! Classes and rosters: `/api/v1/classes...` and `/api/v1/roster/oneroster`.
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::actions::roster::{ImportReport, OneRosterReport};
+use crate::actions::{classes, roster, users};
+use crate::domain::{Class, ClassId, Role, UserId, roster as parse};
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::http::extract::SignedIn;
+use crate::store::Queries;
+
+use super::users::{CardView, card_url};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/classes", post(create_class).get(list_classes))
+        .route("/api/v1/classes/{id}", get(get_class))
+        .route("/api/v1/classes/{id}/members", post(add_member))
+        .route("/api/v1/classes/{id}/members/{user_id}", delete(remove_member))
+        .route("/api/v1/classes/{id}/roster", post(import_roster))
+        .route("/api/v1/classes/{id}/cards", post(issue_cards))
+        .route("/api/v1/roster/oneroster", post(import_oneroster))
+}
+
+#[derive(Serialize)]
+pub struct ClassView {
+    pub id: ClassId,
+    pub name: String,
+    pub join_code: String,
+}
+
+impl From<&Class> for ClassView {
+    fn from(c: &Class) -> Self {
+        ClassView { id: c.id, name: c.name.clone(), join_code: c.join_code.clone() }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateClassRequest {
+    name: String,
+}
+
+async fn create_class(State(state): State<AppState>, me: SignedIn, Json(req): Json<CreateClassRequest>) -> Result<Response> {
+    let class = state.db(move |store| classes::create(store, &me.user, &req.name)).await?;
+    Ok((StatusCode::CREATED, Json(ClassView::from(&class))).into_response())
+}
+
+async fn list_classes(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<ClassView>>> {
+    let list = state.db(move |store| classes::visible(store, &me.user)).await?;
+    Ok(Json(list.iter().map(|(c, _)| ClassView::from(c)).collect()))
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    user_id: UserId,
+    username: String,
+    display_name: String,
+    role: Role,
+}
+
+#[derive(Serialize)]
+struct ClassDetail {
+    id: ClassId,
+    name: String,
+    join_code: String,
+    members: Vec<MemberView>,
+}
+
+async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<ClassDetail>> {
+    let id: ClassId = super::parse_id(&id)?;
+    let (class, members) = state
+        .db(move |store| {
+            store.read(|r| {
+                let class = classes::managed(r, &me.user, id)?;
+                let members = r.members(class.id)?;
+                Ok((class, members))
+            })
+        })
+        .await?;
+    Ok(Json(ClassDetail {
+        id: class.id,
+        name: class.name,
+        join_code: class.join_code,
+        members: members.into_iter().map(|(u, role)| MemberView { user_id: u.id, username: u.username, display_name: u.display_name, role }).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct AddMemberRequest {
+    user_id: UserId,
+    role: Role,
+}
+
+async fn add_member(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<AddMemberRequest>) -> Result<StatusCode> {
+    let id: ClassId = super::parse_id(&id)?;
+    let added = state.db(move |store| classes::add_member(store, &me.user, id, req.user_id, req.role)).await?;
+    Ok(if added { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
+}
+
+async fn remove_member(State(state): State<AppState>, me: SignedIn, Path((id, user)): Path<(String, String)>) -> Result<StatusCode> {
+    let id: ClassId = super::parse_id(&id)?;
+    let user: UserId = super::parse_id(&user)?;
+    state.db(move |store| classes::remove_member(store, &me.user, id, user)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body as text, refusing what is not CSV-ish text.
+fn csv_text(headers: &HeaderMap, body: &[u8]) -> Result<String> {
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(ctype.starts_with("text/csv") || ctype.starts_with("text/plain") || ctype.starts_with("application/csv")) {
+        return Err(Error::Invalid("Send the roster as text/csv.".into()));
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| Error::Invalid("The roster is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into()))
+}
+
+async fn import_roster(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<ImportReport>> {
+    let id: ClassId = super::parse_id(&id)?;
+    let text = csv_text(&headers, &body)?;
+    let report = state.db(move |store| roster::import_simple(store, &me.user, id, parse::parse_simple(&text))).await?;
+    Ok(Json(report))
+}
+
+/// Issues new QR sign-in cards for every student of a class (old cards stop working).
+async fn issue_cards(State(state): State<AppState>, me: SignedIn, host: crate::http::pages::HostHeader, Path(id): Path<String>) -> Result<(StatusCode, Json<Vec<CardView>>)> {
+    let id: ClassId = super::parse_id(&id)?;
+    let cards = state.db(move |store| class_cards(store, &me.user, id)).await?;
+    let views = cards.into_iter().map(|(u, token)| CardView { user_id: u.id, display_name: u.display_name, url: card_url(&host.0, &token), token }).collect();
+    Ok((StatusCode::CREATED, Json(views)))
+}
+
+/// Shared with the printable cards page.
+pub fn class_cards(store: &crate::store::Store, actor: &crate::domain::User, id: ClassId) -> Result<Vec<(crate::domain::User, String)>> {
+    let students: Vec<_> = store.read(|r| {
+        let class = classes::managed(r, actor, id)?;
+        Ok::<_, Error>(r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect())
+    })?;
+    users::issue_qr_cards(store, actor, &students)
+}
+
+/// Reads the three OneRoster files from a multipart form (fields `users`, `classes`,
+/// `enrollments`, or files named users.csv, classes.csv, enrollments.csv).
+pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String, String)> {
+    let (mut users, mut classes, mut enrollments) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+        let key = field.name().unwrap_or("").trim_end_matches(".csv").to_string();
+        let file_key = field.file_name().unwrap_or("").trim_end_matches(".csv").to_string();
+        let text = field.text().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+        for k in [key.as_str(), file_key.as_str()] {
+            match k {
+                "users" => users = Some(text.clone()),
+                "classes" => classes = Some(text.clone()),
+                "enrollments" => enrollments = Some(text.clone()),
+                _ => {}
+            }
+        }
+    }
+    match (users, classes, enrollments) {
+        (Some(u), Some(c), Some(e)) => Ok((u, c, e)),
+        _ => Err(Error::Invalid("Send all three OneRoster files: users.csv, classes.csv and enrollments.csv.".into())),
+    }
+}
+
+async fn import_oneroster(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Json<OneRosterReport>> {
+    let (u, c, e) = read_oneroster_form(form).await?;
+    let report = state.db(move |store| roster::import_oneroster(store, &me.user, parse::parse_oneroster(&u, &c, &e))).await?;
+    Ok(Json(report))
+}

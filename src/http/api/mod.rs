@@ -1,0 +1,31 @@
+//! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`. Clients depend on these
+//! paths and fields: add fields freely, never rename or remove one.
+
+mod classes;
+mod session;
+pub(crate) mod setup;
+mod users;
+
+use axum::Router;
+
+use super::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", axum::routing::get(super::openapi::document))
+        .merge(setup::router())
+        .merge(session::router())
+        .merge(users::router())
+        .merge(classes::router())
+}
+
+/// Parses an id from a path segment; a malformed id is simply "not found".
+pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> crate::error::Result<T> {
+    raw.parse().map_err(|_| crate::error::Error::NotFound)
+}
+
+pub(crate) fn card_url_for(host: &str, token: &str) -> String {
+    users::card_url(host, token)
+}
+
+pub(crate) use classes::class_cards as classes_cards;

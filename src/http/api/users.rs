@@ -1,0 +1,171 @@
+//! People: `/api/v1/users` and the credential resets under `/api/v1/users/{id}`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::actions::users::{self, NewUser};
+use crate::domain::pictures::PictureSequence;
+use crate::domain::school::check_password;
+use crate::domain::{Role, User, UserId};
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::extract::SignedIn;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", post(create_user).get(list_users))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+        .route("/api/v1/users/{id}/password", put(set_password))
+        .route("/api/v1/users/{id}/pictures", put(set_pictures))
+        .route("/api/v1/users/{id}/card", post(issue_card))
+}
+
+/// A person as the API shows them: never a credential.
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub school_id: crate::domain::SchoolId,
+    pub has_password: bool,
+    pub has_pictures: bool,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role,
+            disabled: u.disabled,
+            school_id: u.school,
+            has_password: u.password_hash.is_some(),
+            has_pictures: u.pictures_hash.is_some(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateUserRequest {
+    username: String,
+    display_name: String,
+    role: Role,
+    /// Optional: young students may sign in with pictures or a card only.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+async fn create_user(State(state): State<AppState>, me: SignedIn, Json(req): Json<CreateUserRequest>) -> Result<Response> {
+    let hash = match req.password {
+        Some(p) => {
+            check_password(&p)?;
+            Some(state.hasher.hash(p).await)
+        }
+        None => None,
+    };
+    let new = NewUser { username: req.username, display_name: req.display_name, role: req.role, external_id: None };
+    let user = state.db(move |store| users::create(store, &me.user, new, hash)).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
+}
+
+async fn list_users(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<UserView>>> {
+    let people = state.db(move |store| users::visible_people(store, &me.user)).await?;
+    Ok(Json(people.iter().map(UserView::from).collect()))
+}
+
+async fn get_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<UserView>> {
+    let id: UserId = super::parse_id(&id)?;
+    let user = state.db(move |store| users::manageable(store, &me.user, id)).await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+#[derive(Deserialize)]
+struct UpdateUserRequest {
+    disabled: Option<bool>,
+}
+
+async fn update_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<UpdateUserRequest>) -> Result<Json<UserView>> {
+    let id: UserId = super::parse_id(&id)?;
+    let user = state
+        .db(move |store| {
+            let target = users::manageable(store, &me.user, id)?;
+            if let Some(disabled) = req.disabled {
+                users::set_disabled(store, &me.user, &target, disabled)?;
+            }
+            users::manageable(store, &me.user, id)
+        })
+        .await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+#[derive(Deserialize)]
+struct PasswordRequest {
+    password: String,
+}
+
+async fn set_password(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<PasswordRequest>) -> Result<StatusCode> {
+    let id: UserId = super::parse_id(&id)?;
+    check_password(&req.password)?;
+    let actor = me.user.clone();
+    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let hash = state.hasher.hash(req.password).await;
+    state.db(move |store| users::set_password(store, &me.user, &target, hash)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct PicturesRequest {
+    /// Three picture names or indexes; leave out to have folio choose at random.
+    #[serde(default)]
+    pictures: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct PicturesView {
+    pictures: Vec<&'static str>,
+}
+
+async fn set_pictures(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<PicturesRequest>) -> Result<Json<PicturesView>> {
+    let id: UserId = super::parse_id(&id)?;
+    let sequence = match req.pictures {
+        Some(p) => PictureSequence::parse(&p)?,
+        None => users::random_pictures(),
+    };
+    let actor = me.user.clone();
+    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let hash = state.hasher.hash(sequence.secret()).await;
+    state.db(move |store| users::set_pictures(store, &me.user, &target, hash)).await?;
+    Ok(Json(PicturesView { pictures: sequence.stems() }))
+}
+
+#[derive(Serialize)]
+pub struct CardView {
+    pub user_id: UserId,
+    pub display_name: String,
+    /// The secret sign-in link printed as a QR code.
+    pub url: String,
+    pub token: String,
+}
+
+pub fn card_url(host: &str, token: &str) -> String {
+    format!("http://{host}/q/{token}")
+}
+
+async fn issue_card(State(state): State<AppState>, me: SignedIn, host: crate::http::pages::HostHeader, Path(id): Path<String>) -> Result<(StatusCode, Json<CardView>)> {
+    let id: UserId = super::parse_id(&id)?;
+    let cards = state
+        .db(move |store| {
+            let target = users::manageable(store, &me.user, id)?;
+            users::issue_qr_cards(store, &me.user, &[target])
+        })
+        .await?;
+    let (user, token) = cards.into_iter().next().ok_or(crate::error::Error::NotFound)?;
+    Ok((StatusCode::CREATED, Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token })))
+}

@@ -1,0 +1,42 @@
+//! Turning an [`Error`] into an HTTP answer for API clients: a status code and
+//! `{"error": code, "message": text}`. Internal errors are logged and never shown.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Error;
+
+impl Error {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
+            Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Forbidden(_) | Error::CrossOrigin | Error::WrongSetupCode => StatusCode::FORBIDDEN,
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs what the person will not see, and adds headers the status needs.
+    pub(super) fn finish(&self, mut res: Response) -> Response {
+        if let Error::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        if let Error::Throttled(wait) = self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        res
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let body = Json(serde_json::json!({"error": self.code(), "message": self.to_string()}));
+        let res = (self.status_code(), body).into_response();
+        self.finish(res)
+    }
+}

@@ -1,0 +1,109 @@
+//! The HTTP face of folio: the JSON API under `/api/v1`, the server-rendered pages, and the
+//! embedded static assets, on one axum router.
+//!
+//! Each resource module owns its routes (API and pages), request and response types and
+//! handlers; the rules themselves live in `actions` and `domain::policy`.
+
+pub(crate) mod api;
+mod assets;
+pub mod error;
+mod extract;
+mod openapi;
+mod pages;
+mod signin;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::Throttle;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+pub use extract::SignedIn;
+
+/// Everything a handler needs, as cheap clones.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub hasher: Hasher,
+    pub throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        AppState {
+            store,
+            hasher: Hasher::new(config.max_concurrent_hashes),
+            config: Arc::new(config),
+            throttle: Arc::new(Throttle::default()),
+        }
+    }
+
+    /// Runs blocking store work on tokio's blocking pool.
+    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store)).await.map_err(Error::internal)?
+    }
+}
+
+/// Request bodies larger than this are refused (rosters, forms). Uploads of work arrive with
+/// their own streaming limits.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", axum::routing::get(health))
+        .merge(api::router())
+        .merge(pages::router())
+        .merge(assets::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn(refuse_cross_origin))
+        .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok", "version": crate::VERSION}))
+}
+
+/// No route: JSON under /api, a friendly page elsewhere.
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        let body = serde_json::json!({"error": "no_such_endpoint", "message": "There is no such API endpoint. See /api/v1/openapi.json."});
+        (axum::http::StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+    } else {
+        pages::PageError(Error::NotFound).into_response()
+    }
+}
+
+async fn refuse_cross_origin(req: Request, next: Next) -> Response {
+    if crate::auth::origin::is_cross_origin(req.method(), req.headers()) {
+        tracing::info!(path = %req.uri().path(), "refused a cross-origin request");
+        let api = req.uri().path().starts_with("/api/");
+        return if api { Error::CrossOrigin.into_response() } else { pages::PageError(Error::CrossOrigin).into_response() };
+    }
+    next.run(req).await
+}
+
+/// Headers every answer carries: nothing loads from outside the box, no framing by other
+/// sites, no MIME sniffing, no referrer leaking ids.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+

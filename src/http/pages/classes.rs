@@ -1,0 +1,211 @@
+//! Class pages: the list, one class with its roster, adding people, importing a roster, and
+//! printing QR sign-in cards.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, page, render, see_other};
+use crate::actions::{classes, roster};
+use crate::domain::roster::{LineError, parse_simple};
+use crate::domain::school::normalize_username;
+use crate::domain::{Class, ClassId, Role, User, UserId, policy};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::store::Queries;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/classes", get(list).post(create))
+        .route("/classes/{id}", get(show))
+        .route("/classes/{id}/students", post(add_student))
+        .route("/classes/{id}/members", post(add_member))
+        .route("/classes/{id}/roster", post(import_roster))
+        .route("/classes/{id}/cards", post(print_cards))
+}
+
+fn class_id(raw: &str) -> Result<ClassId, Error> {
+    raw.parse().map_err(|_| Error::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "classes.html")]
+struct ClassesPage {
+    chrome: Chrome,
+    classes: Vec<Class>,
+    can_create: bool,
+}
+
+async fn list(State(state): State<AppState>, PageUser(me): PageUser) -> PageResult {
+    let actor = me.user.clone();
+    let found = state.db(move |store| classes::visible(store, &actor)).await?;
+    Ok(page(ClassesPage { chrome: Chrome::for_user("Classes", &me), can_create: policy::can_create_class(&me.user), classes: found.into_iter().map(|(c, _)| c).collect() }))
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    csrf: String,
+    name: String,
+}
+
+async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let actor = me.0.user.clone();
+    let class = state.db(move |store| classes::create(store, &actor, &form.name)).await?;
+    Ok(see_other(&format!("/classes/{}?done=class-created", class.id)))
+}
+
+struct MemberRow {
+    id: UserId,
+    name: String,
+    username: String,
+    credentials: String,
+}
+
+impl MemberRow {
+    fn new(u: User) -> Self {
+        let mut ways = Vec::new();
+        if u.pictures_hash.is_some() {
+            ways.push("pictures");
+        }
+        if u.qr_token_hash.is_some() {
+            ways.push("QR card");
+        }
+        if u.password_hash.is_some() {
+            ways.push("password");
+        }
+        let credentials = if ways.is_empty() { "nothing yet: set pictures or print a card".to_string() } else { ways.join(", ") };
+        MemberRow { id: u.id, name: u.display_name, username: u.username, credentials }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "class.html")]
+struct ClassPage {
+    chrome: Chrome,
+    class: Class,
+    teachers: Vec<MemberRow>,
+    students: Vec<MemberRow>,
+    line_errors: Vec<LineError>,
+}
+
+async fn class_page(state: &AppState, me: &PageUser, id: ClassId, chrome_error: Option<Error>, notice: Option<String>, line_errors: Vec<LineError>) -> PageResult {
+    let actor = me.0.user.clone();
+    let (class, members) = state
+        .db(move |store| {
+            store.read(|r| {
+                let class = classes::managed(r, &actor, id)?;
+                let members = r.members(class.id)?;
+                Ok((class, members))
+            })
+        })
+        .await?;
+    let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
+    let mut chrome = Chrome::for_user(&class.name, &me.0).with_notice(notice);
+    let status = chrome_error.as_ref().map_or(if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, Error::status_code);
+    if let Some(e) = &chrome_error {
+        chrome = chrome.with_error(e);
+    }
+    Ok(render(status, ClassPage {
+        chrome,
+        class,
+        teachers: teachers.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
+        students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
+        line_errors,
+    }))
+}
+
+async fn show(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+    class_page(&state, &me, class_id(&id)?, None, notice_text(q.done.as_deref()), Vec::new()).await
+}
+
+/// A failed action shows the class page again with the reason, unless the class itself is
+/// out of reach (then the error page).
+async fn or_show_error(state: &AppState, me: &PageUser, id: ClassId, result: Result<(), Error>, done: &str) -> PageResult {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/classes/{id}?done={done}"))),
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => class_page(state, me, id, Some(e), None, Vec::new()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct AddStudentForm {
+    csrf: String,
+    display_name: String,
+    username: String,
+}
+
+async fn add_student(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<AddStudentForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = class_id(&id)?;
+    let actor = me.0.user.clone();
+    let result = state.db(move |store| classes::add_new_student(store, &actor, id, &form.username, &form.display_name).map(|_| ())).await;
+    or_show_error(&state, &me, id, result, "student-added").await
+}
+
+#[derive(Deserialize)]
+struct AddMemberForm {
+    csrf: String,
+    username: String,
+    role: Role,
+}
+
+async fn add_member(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<AddMemberForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = class_id(&id)?;
+    let actor = me.0.user.clone();
+    let result = state
+        .db(move |store| {
+            let username = normalize_username(&form.username)?;
+            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
+        })
+        .await;
+    or_show_error(&state, &me, id, result, "member-added").await
+}
+
+async fn import_roster(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, mut form: Multipart) -> PageResult {
+    let id = class_id(&id)?;
+    let (mut csrf, mut text) = (String::new(), None);
+    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("roster") => {
+                let bytes = field.bytes().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| Error::Invalid("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())));
+            }
+            _ => {}
+        }
+    }
+    me.check_csrf(&csrf)?;
+    let text = match text {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return class_page(&state, &me, id, Some(e), None, Vec::new()).await,
+        None => return class_page(&state, &me, id, Some(Error::Invalid("Choose a CSV file to import.".into())), None, Vec::new()).await,
+    };
+    let actor = me.0.user.clone();
+    let report = state.db(move |store| roster::import_simple(store, &actor, id, parse_simple(&text))).await?;
+    if report.errors.is_empty() {
+        let n = report.created.len() + report.enrolled.len();
+        class_page(&state, &me, id, None, Some(format!("Imported {n} students ({} new).", report.created.len())), Vec::new()).await
+    } else {
+        class_page(&state, &me, id, None, None, report.errors).await
+    }
+}
+
+async fn print_cards(State(state): State<AppState>, me: PageUser, host: HostHeader, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = class_id(&id)?;
+    let actor = me.0.user.clone();
+    let (class, cards) = state
+        .db(move |store| {
+            let class = store.read(|r| classes::managed(r, &actor, id))?;
+            Ok((class, crate::http::api::classes_cards(store, &actor, id)?))
+        })
+        .await?;
+    cards_page(class.name, format!("/classes/{id}"), &host.0, cards)
+}

@@ -1,0 +1,210 @@
+//! Server-rendered pages (askama templates in `web/templates`). They work without JavaScript:
+//! every action is a plain form post that carries the session's token, answered with a
+//! redirect (or the same page with a message when something needs fixing).
+
+mod classes;
+mod home;
+mod people;
+mod signin;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::AppState;
+use super::extract::{MaybeSignedIn, SignedIn};
+use crate::domain::User;
+use crate::error::Error;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(signin::router()).merge(home::router()).merge(classes::router()).merge(people::router())
+}
+
+/// What every page's frame shows.
+pub struct Chrome {
+    pub title: String,
+    pub user: Option<User>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Chrome {
+    pub fn anonymous(title: &str) -> Self {
+        Chrome { title: title.into(), user: None, csrf: String::new(), notice: None, error: None }
+    }
+    pub fn for_user(title: &str, me: &SignedIn) -> Self {
+        Chrome { title: title.into(), user: Some(me.user.clone()), csrf: me.session.csrf_token.clone(), notice: None, error: None }
+    }
+    pub fn with_error(mut self, error: &Error) -> Self {
+        self.error = Some(error.to_string());
+        self
+    }
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+}
+
+/// Renders a template as a page with a status.
+pub fn render(status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError(Error::internal(e)).into_response(),
+    }
+}
+
+pub fn page(template: impl Template) -> Response {
+    render(StatusCode::OK, template)
+}
+
+/// After a successful form post: back to a page (POST-redirect-GET).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    heading: &'static str,
+    message: String,
+}
+
+/// An error on a page: people get a page that says what to do next, and a missing session
+/// sends them to sign in.
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if matches!(e, Error::Unauthenticated) {
+            return see_other("/signin");
+        }
+        let heading = match e {
+            Error::NotFound => "Not found",
+            Error::Throttled(_) => "Please wait",
+            Error::Forbidden(_) | Error::CrossOrigin => "Not allowed",
+            Error::Internal(_) => "Something went wrong",
+            _ => "That did not work",
+        };
+        let status = e.status_code();
+        let page = ErrorPage { chrome: Chrome::anonymous(heading), heading, message: e.to_string() };
+        let html = page.render().unwrap_or_else(|_| e.to_string());
+        e.finish((status, Html(html)).into_response())
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// The signed-in person, for pages: without a session, a redirect to the sign-in page.
+pub struct PageUser(pub SignedIn);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        match MaybeSignedIn::from_request_parts(parts, state).await?.0 {
+            Some(me) => Ok(PageUser(me)),
+            None => Err(PageError(Error::Unauthenticated)),
+        }
+    }
+}
+
+impl PageUser {
+    /// Forms prove they came from our own pages with the session's token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        use subtle::ConstantTimeEq;
+        let expected = self.0.session.csrf_token.as_bytes();
+        if expected.len() == token.len() && bool::from(expected.ct_eq(token.as_bytes())) {
+            Ok(())
+        } else {
+            Err(PageError(Error::Forbidden("This form is out of date. Go back, reload the page and try again.".into())))
+        }
+    }
+}
+
+/// The `Host` the browser used to reach us: QR cards must point back at the same address.
+pub struct HostHeader(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for HostHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')))
+            .unwrap_or("folio.local")
+            .to_string();
+        Ok(HostHeader(host))
+    }
+}
+
+/// The messages a redirect can ask the next page to show (`?done=...`), so no user text
+/// travels in URLs.
+pub fn notice_text(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "class-created" => "The class is ready. Add students below.",
+            "student-added" => "Student added.",
+            "member-added" => "Added to the class.",
+            "member-removed" => "Removed from the class.",
+            "roster-imported" => "Roster imported.",
+            "person-added" => "Person added.",
+            "password-set" => "Password changed. They have been signed out everywhere else.",
+            "disabled" => "Account disabled and signed out everywhere.",
+            "enabled" => "Account enabled.",
+            "oneroster-imported" => "OneRoster files imported.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// A QR code as inline SVG, for printing.
+pub fn qr_svg(text: &str) -> Result<String, Error> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(Error::internal)?;
+    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build())
+}
+
+#[derive(Template)]
+#[template(path = "cards.html")]
+pub struct CardsPage {
+    pub title: String,
+    pub back: String,
+    pub cards: Vec<CardTile>,
+}
+
+pub struct CardTile {
+    pub name: String,
+    pub svg: String,
+}
+
+pub fn cards_page(title: String, back: String, host: &str, cards: Vec<(User, String)>) -> PageResult {
+    let cards = cards
+        .into_iter()
+        .map(|(u, token)| Ok(CardTile { name: u.display_name, svg: qr_svg(&super::api::card_url_for(host, &token))? }))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(page(CardsPage { title, back, cards }))
+}

@@ -1,0 +1,224 @@
+//! People pages: the admin's list (with OneRoster import), and one person's sign-in options
+//! (pictures, QR card, password, disabling), which teachers reach for their own students.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
+use crate::actions::users::{self, NewUser};
+use crate::actions::roster;
+use crate::domain::roster::{FileLineError, parse_oneroster};
+use crate::domain::school::check_password;
+use crate::domain::{Role, User, UserId, policy};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::store::Queries;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/people", get(list).post(create))
+        .route("/people/oneroster", post(import_oneroster))
+        .route("/people/{id}", get(show))
+        .route("/people/{id}/pictures", post(new_pictures))
+        .route("/people/{id}/card", post(new_card))
+        .route("/people/{id}/password", post(set_password))
+        .route("/people/{id}/disabled", post(set_disabled))
+}
+
+struct PersonRow {
+    id: UserId,
+    name: String,
+    username: String,
+    role: &'static str,
+    disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    chrome: Chrome,
+    school_name: String,
+    people: Vec<PersonRow>,
+    line_errors: Vec<FileLineError>,
+}
+
+async fn people_page(state: &AppState, me: &PageUser, error: Option<Error>, notice: Option<String>, line_errors: Vec<FileLineError>) -> PageResult {
+    if me.0.user.role != Role::Admin {
+        return Err(Error::NotFound.into());
+    }
+    let actor = me.0.user.clone();
+    let (school_name, people) = state
+        .db(move |store| {
+            let people = users::visible_people(store, &actor)?;
+            let school = store.read(|r| r.school(actor.school))?.map(|s| s.name).unwrap_or_default();
+            Ok((school, people))
+        })
+        .await?;
+    let mut chrome = Chrome::for_user("People", &me.0).with_notice(notice);
+    let status = error.as_ref().map_or(if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, Error::status_code);
+    if let Some(e) = &error {
+        chrome = chrome.with_error(e);
+    }
+    Ok(render(status, PeoplePage {
+        chrome,
+        school_name,
+        people: people.into_iter().map(|u| PersonRow { id: u.id, name: u.display_name, username: u.username, role: u.role.label(), disabled: u.disabled }).collect(),
+        line_errors,
+    }))
+}
+
+async fn list(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
+    people_page(&state, &me, None, notice_text(q.done.as_deref()), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    csrf: String,
+    display_name: String,
+    username: String,
+    role: Role,
+    #[serde(default)]
+    password: String,
+}
+
+async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let hash = if form.password.is_empty() {
+        None
+    } else {
+        if let Err(e) = check_password(&form.password) {
+            return people_page(&state, &me, Some(e.into()), None, Vec::new()).await;
+        }
+        Some(state.hasher.hash(form.password).await)
+    };
+    let actor = me.0.user.clone();
+    let new = NewUser { username: form.username, display_name: form.display_name, role: form.role, external_id: None };
+    match state.db(move |store| users::create(store, &actor, new, hash)).await {
+        Ok(_) => Ok(see_other("/people?done=person-added")),
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form: Multipart) -> PageResult {
+    let (mut csrf, mut files) = (String::new(), std::collections::HashMap::new());
+    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+        let name = field.name().unwrap_or("").to_string();
+        let text = field.text().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+        if name == "csrf" {
+            csrf = text;
+        } else {
+            files.insert(name, text);
+        }
+    }
+    me.check_csrf(&csrf)?;
+    let get = |k: &str| files.get(k).cloned().unwrap_or_default();
+    let parsed = parse_oneroster(&get("users"), &get("classes"), &get("enrollments"));
+    let actor = me.0.user.clone();
+    let report = state.db(move |store| roster::import_oneroster(store, &actor, parsed)).await?;
+    if report.errors.is_empty() {
+        let notice = format!("Imported: {} new people, {} updated, {} new classes, {} class places.", report.created.len(), report.updated, report.classes_created, report.enrollments);
+        people_page(&state, &me, None, Some(notice), Vec::new()).await
+    } else {
+        people_page(&state, &me, None, None, report.errors).await
+    }
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    chrome: Chrome,
+    person: User,
+    can_disable: bool,
+    new_pictures: Vec<&'static str>,
+}
+
+fn person_id(raw: &str) -> Result<UserId, Error> {
+    raw.parse().map_err(|_| Error::NotFound)
+}
+
+async fn person_page(state: &AppState, me: &PageUser, id: UserId, notice: Option<String>, error: Option<Error>, new_pictures: Vec<&'static str>) -> PageResult {
+    let actor = me.0.user.clone();
+    let person = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let mut chrome = Chrome::for_user(&person.display_name, &me.0).with_notice(notice);
+    let status = error.as_ref().map_or(StatusCode::OK, Error::status_code);
+    if let Some(e) = &error {
+        chrome = chrome.with_error(e);
+    }
+    Ok(render(status, PersonPage { chrome, can_disable: policy::can_disable_users(&me.0.user, &person), person, new_pictures }))
+}
+
+async fn show(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+    person_page(&state, &me, person_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
+}
+
+/// New random pictures, shown once on the page that answers the post.
+async fn new_pictures(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = person_id(&id)?;
+    let actor = me.0.user.clone();
+    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let sequence = users::random_pictures();
+    let hash = state.hasher.hash(sequence.secret()).await;
+    let actor = me.0.user.clone();
+    state.db(move |store| users::set_pictures(store, &actor, &target, hash)).await?;
+    person_page(&state, &me, id, None, None, sequence.stems()).await
+}
+
+async fn new_card(State(state): State<AppState>, me: PageUser, host: HostHeader, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = person_id(&id)?;
+    let actor = me.0.user.clone();
+    let cards = state
+        .db(move |store| {
+            let target = users::manageable(store, &actor, id)?;
+            users::issue_qr_cards(store, &actor, &[target])
+        })
+        .await?;
+    let title = cards.first().map(|(u, _)| u.display_name.clone()).unwrap_or_default();
+    cards_page(title, format!("/people/{id}"), &host.0, cards)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    password: String,
+}
+
+async fn set_password(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<PasswordForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = person_id(&id)?;
+    if let Err(e) = check_password(&form.password) {
+        return person_page(&state, &me, id, None, Some(e.into()), Vec::new()).await;
+    }
+    let actor = me.0.user.clone();
+    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let hash = state.hasher.hash(form.password).await;
+    let actor = me.0.user.clone();
+    state.db(move |store| users::set_password(store, &actor, &target, hash)).await?;
+    Ok(see_other(&format!("/people/{id}?done=password-set")))
+}
+
+#[derive(Deserialize)]
+struct DisabledForm {
+    csrf: String,
+    disabled: bool,
+}
+
+async fn set_disabled(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<DisabledForm>) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = person_id(&id)?;
+    let actor = me.0.user.clone();
+    let disabled = form.disabled;
+    state
+        .db(move |store| {
+            let target = users::manageable(store, &actor, id)?;
+            users::set_disabled(store, &actor, &target, disabled)
+        })
+        .await?;
+    Ok(see_other(&format!("/people/{id}?done={}", if disabled { "disabled" } else { "enabled" })))
+}

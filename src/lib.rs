@@ -1,0 +1,126 @@
+//! folio: an offline-first learning portfolio for schools, served by one binary on a small
+//! school-server box.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the `folio` command line (`serve`, `discover`); `main.rs` only calls into it.
+//! - [`config`]: one [`Config`] with the defaults that make `folio serve` just work.
+//! - [`domain`]: ids, people, classes, operations, the hybrid logical clock, roster parsing
+//!   and the permission rules. No I/O.
+//! - [`store`]: redb, the source of truth. Every table in `store::tables`; every change to
+//!   shared data is an op appended to the op log and applied in the same transaction.
+//! - [`auth`]: argon2id hashing, sessions, sign-in throttling, cross-origin refusal, the
+//!   setup code.
+//! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
+//!   blocking functions over the store that both the API and the pages call.
+//! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
+//!   assets.
+//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`error`]: the one error type handlers and actions share.
+//!
+//! [`run`] serves on a listener you bind (tests bind port 0) until `shutdown` resolves.
+
+pub mod actions;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod discovery;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;
+
+pub use config::Config;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The mDNS/sync protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Opens the store, prints the setup code if the box is new, advertises the box, and serves
+/// HTTP on `listener` until `shutdown` completes. Returns once in-flight requests finish.
+pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
+    let address = listener.local_addr()?;
+
+    let setup_store = store.clone();
+    let setup_dir = config.data_dir.clone();
+    let code = tokio::task::spawn_blocking(move || actions::setup::ensure_setup_code(&setup_store, &setup_dir)).await??;
+    if let Some(code) = &code {
+        // Printed plainly (not only logged) so an installer at the console cannot miss it.
+        println!("\n  folio is not set up yet.\n  Open http://{} in a browser and enter this setup code: {code}\n  (It is also in {})\n", display_address(address), auth::setup_code::path(&config.data_dir).display());
+    }
+
+    let advert = if config.mdns {
+        match discovery::advertise(&store, address.port()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!("mDNS advertisement is off: {e:#}. Devices can still reach this box by its address.");
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let state = http::AppState::new(store.clone(), config);
+    spawn_session_sweeper(state.clone());
+    let app = http::router(state);
+    tracing::info!(%address, version = VERSION, "folio is serving");
+    println!("folio {VERSION} listening on http://{address}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    if let Some(advert) = advert {
+        advert.stop();
+    }
+    tracing::info!("folio stopped");
+    Ok(())
+}
+
+fn display_address(address: SocketAddr) -> String {
+    if address.ip().is_unspecified() { format!("localhost:{}", address.port()) } else { address.to_string() }
+}
+
+/// Expired sessions are dropped hourly so the session table stays small.
+fn spawn_session_sweeper(state: http::AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let limits = state.config.sessions;
+            if let Err(e) = state.db(move |store| Ok(auth::session::remove_expired(store, limits)?)).await {
+                tracing::warn!("could not sweep expired sessions: {e}");
+            }
+        }
+    });
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemctl stop).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

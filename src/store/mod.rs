@@ -1,0 +1,284 @@
+//! The store: redb is the source of truth for everything folio knows.
+//!
+//! Every change to shared data goes through [`Tx::record`], which appends an [`Op`] to the op
+//! log and applies it to the tables in the same write transaction, so the log and the tables
+//! can never disagree and sync (later) can replay exactly what happened here.
+//!
+//! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
+//! closure on tokio's blocking pool so redb never stalls the async worker threads.
+
+mod apply;
+pub mod codec;
+mod queries;
+pub mod sessions;
+pub mod tables;
+
+pub use queries::{Queries, ReadTables};
+pub use sessions::Session;
+
+use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::domain::hlc::wall_clock_ms;
+use crate::domain::{Change, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
+use tables::{META, OPLOG, SCHEMA_VERSION};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    #[error(
+        "The data in {path} uses data format {found}, but this folio reads format {expected}. \
+         Nothing was changed. {advice}"
+    )]
+    SchemaMismatch {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+        advice: &'static str,
+    },
+    #[error(
+        "Another folio is already using {0}. Stop it first (systemctl stop folio), or give this one its own --data directory."
+    )]
+    InUse(PathBuf),
+    #[error("the database is damaged: {0}. Restore it from a backup (folio restore).")]
+    Corrupt(String),
+    #[error("cannot use the data directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+const META_SCHEMA_VERSION: &str = "schema_version";
+const META_REPLICA: &str = "replica_id";
+const META_FINGERPRINT: &str = "fingerprint";
+const META_SEQ: &str = "seq";
+const META_HLC: &str = "hlc";
+
+/// A cheap handle to the database; clone it freely.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    replica: ReplicaId,
+}
+
+impl Store {
+    pub fn db_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("folio.redb")
+    }
+
+    /// Opens (or creates) the database in `data_dir`, refusing a file of another schema.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = Self::db_path(data_dir);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(data_dir.to_path_buf()),
+            redb::DatabaseError::UpgradeRequired(_) => StoreError::SchemaMismatch {
+                path: path.clone(),
+                found: 0,
+                expected: SCHEMA_VERSION,
+                advice: "It was written by a much older folio; restore a backup made with this version.",
+            },
+            other => StoreError::Db(other.into()),
+        })?;
+        let fingerprint = machine_fingerprint(&path);
+        let txn = db.begin_write()?;
+        let replica = {
+            let mut meta = txn.open_table(META)?;
+            let found = meta
+                .get(META_SCHEMA_VERSION)?
+                .map(|v| read_u32(v.value()))
+                .transpose()?;
+            match found {
+                Some(found) if found != SCHEMA_VERSION => {
+                    return Err(StoreError::SchemaMismatch {
+                        path,
+                        found,
+                        expected: SCHEMA_VERSION,
+                        advice: if found > SCHEMA_VERSION {
+                            "It was written by a newer folio: install that version again (or newer)."
+                        } else {
+                            "It was written by an older folio that this one cannot upgrade: run that version to make a backup, then restore it with a folio that can read it."
+                        },
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+                }
+            }
+            let stored_replica = meta
+                .get(META_REPLICA)?
+                .map(|v| v.value().to_vec());
+            let stored_fingerprint = meta.get(META_FINGERPRINT)?.map(|v| v.value().to_vec());
+            match (stored_replica, stored_fingerprint) {
+                (Some(r), Some(f)) if f == fingerprint.as_bytes() => {
+                    let bytes: [u8; 16] = r
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("the replica id is malformed".into()))?;
+                    ReplicaId(uuid::Uuid::from_bytes(bytes))
+                }
+                (previous, _) => {
+                    // A new database, or this file was copied or restored here: a new replica
+                    // id keeps our sequence numbers from colliding with the original's.
+                    let replica = ReplicaId::random();
+                    if previous.is_some() {
+                        tracing::warn!(%replica, "the data directory was copied or restored; this box now writes as a new replica");
+                    }
+                    meta.insert(META_REPLICA, replica.bytes().as_slice())?;
+                    meta.insert(META_FINGERPRINT, fingerprint.as_bytes())?;
+                    meta.insert(META_SEQ, 0u64.to_be_bytes().as_slice())?;
+                    replica
+                }
+            }
+        };
+        tables::create_all(&txn)?;
+        txn.commit()?;
+        Ok(Store {
+            db: Arc::new(db),
+            replica,
+        })
+    }
+
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot).
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        f(&txn)
+    }
+
+    /// Runs `f` in one write transaction and commits it if `f` succeeds. One user action is
+    /// one write transaction: it either happens whole or not at all.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let mut tx = Tx {
+            txn,
+            replica: self.replica,
+        };
+        let value = f(&mut tx)?;
+        tx.txn.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// A box-wide setting (local to this box).
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|r| {
+            let meta = r.open_table(META).map_err(StoreError::from)?;
+            Ok(meta.get(key)?.map(|v| v.value().to_vec()))
+        })
+    }
+}
+
+/// A write transaction in progress.
+pub struct Tx {
+    txn: WriteTransaction,
+    replica: ReplicaId,
+}
+
+impl Tx {
+    /// The transaction itself, for reads (through [`Queries`]) and local tables.
+    pub fn txn(&self) -> &WriteTransaction {
+        &self.txn
+    }
+
+    /// Appends a change to the op log and applies it, in this transaction.
+    pub fn record(
+        &mut self,
+        school: SchoolId,
+        scope: Scope,
+        author: Option<UserId>,
+        change: Change,
+    ) -> Result<Op, StoreError> {
+        let op = {
+            let mut meta = self.txn.open_table(META)?;
+            let seq = meta.get(META_SEQ)?.map(|v| read_u64(v.value())).transpose()?.unwrap_or(0) + 1;
+            let high = match meta.get(META_HLC)? {
+                Some(v) => codec::decode::<Hlc>(v.value())?,
+                None => Hlc::zero(self.replica),
+            };
+            let hlc = high.tick(wall_clock_ms(), self.replica);
+            meta.insert(META_SEQ, seq.to_be_bytes().as_slice())?;
+            meta.insert(META_HLC, codec::encode(&hlc).as_slice())?;
+            Op {
+                id: OpId {
+                    replica: self.replica,
+                    seq,
+                },
+                hlc,
+                school,
+                scope,
+                author,
+                change,
+            }
+        };
+        self.txn
+            .open_table(OPLOG)?
+            .insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
+        apply::apply(&self.txn, &op)?;
+        Ok(op)
+    }
+
+    pub fn meta_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.txn.open_table(META)?.insert(key, value)?;
+        Ok(())
+    }
+
+    pub fn meta_remove(&mut self, key: &str) -> Result<(), StoreError> {
+        self.txn.open_table(META)?.remove(key)?;
+        Ok(())
+    }
+}
+
+fn read_u32(bytes: &[u8]) -> Result<u32, StoreError> {
+    Ok(u32::from_be_bytes(bytes.try_into().map_err(|_| {
+        StoreError::Corrupt("a number in the settings is malformed".into())
+    })?))
+}
+
+fn read_u64(bytes: &[u8]) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(bytes.try_into().map_err(|_| {
+        StoreError::Corrupt("a number in the settings is malformed".into())
+    })?))
+}
+
+/// What ties a database file to the machine and the file it lives in: the machine id and the
+/// file's inode. A copy (to another machine, or restored from a backup) changes it.
+fn machine_fingerprint(db_path: &Path) -> String {
+    let machine = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(db_path).map(|m| m.ino()).unwrap_or(0)
+    };
+    #[cfg(not(unix))]
+    let inode = 0;
+    format!("{machine}:{inode}")
+}

@@ -1,0 +1,229 @@
+//! Reads, usable inside a read transaction and inside a write transaction alike (a write must
+//! see its own uncommitted rows when it validates), through the [`ReadTables`] abstraction.
+
+use redb::{Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, Value, WriteTransaction};
+
+use super::codec::decode;
+use super::tables::*;
+use super::StoreError;
+use crate::domain::policy::ClassRelation;
+use crate::domain::{Class, ClassId, Role, School, SchoolId, User, UserId};
+
+/// Opening a table, whichever kind of transaction we are in.
+pub trait ReadTables {
+    type Table<'a, K: Key + 'static, V: Value + 'static>: ReadableTable<K, V>
+    where
+        Self: 'a;
+    fn table<'a, K: Key + 'static, V: Value + 'static>(
+        &'a self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<Self::Table<'a, K, V>, StoreError>;
+}
+
+impl ReadTables for ReadTransaction {
+    type Table<'a, K: Key + 'static, V: Value + 'static> = ReadOnlyTable<K, V>;
+    fn table<'a, K: Key + 'static, V: Value + 'static>(
+        &'a self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
+        Ok(self.open_table(def)?)
+    }
+}
+
+impl ReadTables for WriteTransaction {
+    type Table<'a, K: Key + 'static, V: Value + 'static> = redb::Table<'a, K, V>;
+    fn table<'a, K: Key + 'static, V: Value + 'static>(
+        &'a self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<redb::Table<'a, K, V>, StoreError> {
+        Ok(self.open_table(def)?)
+    }
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(table: &impl ReadableTable<IdKey, &'static [u8]>) -> Result<Vec<T>, StoreError> {
+    table
+        .range::<IdKey>(..)?
+        .map(|row| {
+            let (_, v) = row?;
+            decode(v.value())
+        })
+        .collect()
+}
+
+/// Every read folio makes, named for what it answers.
+pub trait Queries: ReadTables {
+    fn is_set_up(&self) -> Result<bool, StoreError> {
+        Ok(self.table(SCHOOL_ID_TO_SCHOOL)?.first()?.is_some())
+    }
+
+    fn schools(&self) -> Result<Vec<School>, StoreError> {
+        decode_all(&self.table(SCHOOL_ID_TO_SCHOOL)?)
+    }
+
+    fn school(&self, id: SchoolId) -> Result<Option<School>, StoreError> {
+        self.table(SCHOOL_ID_TO_SCHOOL)?
+            .get(id.bytes())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.table(USER_ID_TO_USER)?
+            .get(id.bytes())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    fn user_by_username(&self, school: SchoolId, username: &str) -> Result<Option<User>, StoreError> {
+        let id = self
+            .table(SCHOOL_USERNAME_TO_USER_ID)?
+            .get((school.bytes(), username))?
+            .map(|v| UserId::from_bytes(v.value()));
+        match id {
+            Some(id) => self.user(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Everyone with this username, in any school on the box (usually one).
+    fn users_by_username(&self, username: &str) -> Result<Vec<User>, StoreError> {
+        let mut found = Vec::new();
+        for school in self.schools()? {
+            if let Some(user) = self.user_by_username(school.id, username)? {
+                found.push(user);
+            }
+        }
+        Ok(found)
+    }
+
+    fn users_in_school(&self, school: SchoolId) -> Result<Vec<User>, StoreError> {
+        let start = (school.bytes(), "");
+        let ids: Vec<UserId> = self
+            .table(SCHOOL_USERNAME_TO_USER_ID)?
+            .range(start..)?
+            .map(|row| row.map(|(k, v)| (k.value().0, v.value())))
+            .take_while(|row| row.as_ref().map_or(true, |(s, _)| *s == school.bytes()))
+            .map(|row| row.map(|(_, id)| UserId::from_bytes(id)))
+            .collect::<Result<_, _>>()?;
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            users.extend(self.user(id)?);
+        }
+        users.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+        Ok(users)
+    }
+
+    fn user_by_qr_hash(&self, hash: [u8; 32]) -> Result<Option<User>, StoreError> {
+        let id = self
+            .table(QR_TOKEN_HASH_TO_USER_ID)?
+            .get(hash)?
+            .map(|v| UserId::from_bytes(v.value()));
+        match id {
+            Some(id) => self.user(id),
+            None => Ok(None),
+        }
+    }
+
+    fn id_by_external(&self, school: SchoolId, external_id: &str) -> Result<Option<[u8; 16]>, StoreError> {
+        Ok(self
+            .table(SCHOOL_EXTERNAL_ID_TO_ID)?
+            .get((school.bytes(), external_id))?
+            .map(|v| v.value()))
+    }
+
+    fn class(&self, id: ClassId) -> Result<Option<Class>, StoreError> {
+        self.table(CLASS_ID_TO_CLASS)?
+            .get(id.bytes())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    fn class_by_join_code(&self, code: &str) -> Result<Option<Class>, StoreError> {
+        let id = self
+            .table(JOIN_CODE_TO_CLASS_ID)?
+            .get(code)?
+            .map(|v| ClassId::from_bytes(v.value()));
+        match id {
+            Some(id) => self.class(id),
+            None => Ok(None),
+        }
+    }
+
+    fn classes_in_school(&self, school: SchoolId) -> Result<Vec<Class>, StoreError> {
+        let all: Vec<Class> = decode_all(&self.table(CLASS_ID_TO_CLASS)?)?;
+        let mut classes: Vec<Class> = all.into_iter().filter(|c| c.school == school).collect();
+        classes.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        Ok(classes)
+    }
+
+    /// The classes a person is in, with their role in each.
+    fn classes_of(&self, user: UserId) -> Result<Vec<(Class, Role)>, StoreError> {
+        let rows: Vec<(ClassId, Role)> = self
+            .table(USER_CLASS_TO_ROLE)?
+            .range((user.bytes(), [0u8; 16])..=(user.bytes(), [0xffu8; 16]))?
+            .map(|row| {
+                let (k, v) = row?;
+                let role = v.value().parse::<Role>().map_err(|e| StoreError::Corrupt(e.0))?;
+                Ok((ClassId::from_bytes(k.value().1), role))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut classes = Vec::with_capacity(rows.len());
+        for (id, role) in rows {
+            if let Some(class) = self.class(id)? {
+                classes.push((class, role));
+            }
+        }
+        classes.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+        Ok(classes)
+    }
+
+    fn relation(&self, user: UserId, class: ClassId) -> Result<ClassRelation, StoreError> {
+        let role = self
+            .table(USER_CLASS_TO_ROLE)?
+            .get((user.bytes(), class.bytes()))?
+            .map(|v| v.value().parse::<Role>())
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.0))?;
+        Ok(role.map_or(ClassRelation::None, ClassRelation::Member))
+    }
+
+    /// Whether `teacher` teaches a class that `student` is in.
+    fn teaches(&self, teacher: UserId, student: UserId) -> Result<bool, StoreError> {
+        for (class, role) in self.classes_of(teacher)? {
+            if role == Role::Teacher && self.relation(student, class.id)? == ClassRelation::Member(Role::Student) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The present members of a class with their class role, sorted by name.
+    fn members(&self, class: ClassId) -> Result<Vec<(User, Role)>, StoreError> {
+        let rows: Vec<(UserId, crate::domain::Membership)> = self
+            .table(CLASS_USER_TO_MEMBERSHIP)?
+            .range((class.bytes(), [0u8; 16])..=(class.bytes(), [0xffu8; 16]))?
+            .map(|row| {
+                let (k, v) = row?;
+                Ok((UserId::from_bytes(k.value().1), decode(v.value())?))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut members = Vec::new();
+        for (id, membership) in rows {
+            if membership.is_present()
+                && let Some(user) = self.user(id)?
+            {
+                members.push((user, membership.role));
+            }
+        }
+        members.sort_by(|a, b| (a.1 != Role::Teacher, a.0.display_name.to_lowercase()).cmp(&(b.1 != Role::Teacher, b.0.display_name.to_lowercase())));
+        Ok(members)
+    }
+
+    /// How many operations the op log holds (for `/healthz`-style status and tests).
+    fn op_count(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        Ok(self.table(OPLOG)?.len()?)
+    }
+}
+
+impl<T: ReadTables> Queries for T {}

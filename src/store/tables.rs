@@ -1,0 +1,57 @@
+//! Every redb table folio has, declared once. Names say what maps to what (KEY_TO_VALUE).
+//!
+//! Keys are fixed-size byte arrays (ids) or tuples of them, so prefix ranges work. Values are
+//! encoded by `codec` with a version byte in front, so an old encoding can be migrated forward.
+//! Tables marked *local* hold state of this box only (sessions); everything else is derived
+//! from the op log and travels with sync.
+
+use redb::TableDefinition;
+
+/// The version of the table layout and encodings. Bump it when either changes, and teach
+/// `Store::open` to migrate from the previous one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub type IdKey = [u8; 16];
+
+/// Box-wide settings: schema version, replica id, clock high-water mark, setup state.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// The op log: (replica, sequence) -> encoded `Op`. Append-only.
+pub const OPLOG: TableDefinition<(IdKey, u64), &[u8]> = TableDefinition::new("oplog");
+
+pub const SCHOOL_ID_TO_SCHOOL: TableDefinition<IdKey, &[u8]> = TableDefinition::new("school_id_to_school");
+pub const USER_ID_TO_USER: TableDefinition<IdKey, &[u8]> = TableDefinition::new("user_id_to_user");
+/// (school, lowercase username) -> user id. Usernames are unique within a school.
+pub const SCHOOL_USERNAME_TO_USER_ID: TableDefinition<(IdKey, &str), IdKey> = TableDefinition::new("school_username_to_user_id");
+/// (school, external id from the school's information system) -> user or class id.
+pub const SCHOOL_EXTERNAL_ID_TO_ID: TableDefinition<(IdKey, &str), IdKey> = TableDefinition::new("school_external_id_to_id");
+pub const CLASS_ID_TO_CLASS: TableDefinition<IdKey, &[u8]> = TableDefinition::new("class_id_to_class");
+/// Join code -> class id; join codes are unique on the box.
+pub const JOIN_CODE_TO_CLASS_ID: TableDefinition<&str, IdKey> = TableDefinition::new("join_code_to_class_id");
+/// (class, user) -> encoded `Membership`, kept after a removal for add-wins merging.
+pub const CLASS_USER_TO_MEMBERSHIP: TableDefinition<(IdKey, IdKey), &[u8]> = TableDefinition::new("class_user_to_membership");
+/// (user, class) -> role as its name; present members only. The index behind "my classes".
+pub const USER_CLASS_TO_ROLE: TableDefinition<(IdKey, IdKey), &str> = TableDefinition::new("user_class_to_role");
+/// BLAKE3 of a QR sign-in card's secret -> user id.
+pub const QR_TOKEN_HASH_TO_USER_ID: TableDefinition<[u8; 32], IdKey> = TableDefinition::new("qr_token_hash_to_user_id");
+
+/// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
+/// of the database does not hold usable sessions.
+pub const SESSION_HASH_TO_SESSION: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("session_hash_to_session");
+
+/// Creates every table so read transactions never meet a missing one.
+pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    txn.open_table(META)?;
+    txn.open_table(OPLOG)?;
+    txn.open_table(SCHOOL_ID_TO_SCHOOL)?;
+    txn.open_table(USER_ID_TO_USER)?;
+    txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?;
+    txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?;
+    txn.open_table(CLASS_ID_TO_CLASS)?;
+    txn.open_table(JOIN_CODE_TO_CLASS_ID)?;
+    txn.open_table(CLASS_USER_TO_MEMBERSHIP)?;
+    txn.open_table(USER_CLASS_TO_ROLE)?;
+    txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?;
+    txn.open_table(SESSION_HASH_TO_SESSION)?;
+    Ok(())
+}
