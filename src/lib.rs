@@ -70,13 +70,16 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     };
 
     let state = http::AppState::new(store.clone(), config);
-    spawn_session_sweeper(state.clone());
+    let sweeper = spawn_session_sweeper(state.clone());
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     println!("folio {VERSION} listening on http://{address}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
+    // The sweeper holds a handle to the store; stop it so the database closes with us.
+    sweeper.abort();
+    let _ = sweeper.await;
     if let Some(advert) = advert {
         advert.stop();
     }
@@ -89,7 +92,7 @@ fn display_address(address: SocketAddr) -> String {
 }
 
 /// Expired sessions are dropped hourly so the session table stays small.
-fn spawn_session_sweeper(state: http::AppState) {
+fn spawn_session_sweeper(state: http::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -99,7 +102,7 @@ fn spawn_session_sweeper(state: http::AppState) {
                 tracing::warn!("could not sweep expired sessions: {e}");
             }
         }
-    });
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemctl stop).

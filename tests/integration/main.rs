@@ -1,1 +1,12 @@
+//! folio's integration tests: one binary, each test against a real server on port 0 with its
+//! own data directory (see `support::TestServer`).
 
+mod support;
+
+mod accounts;
+mod api_contract;
+mod classes;
+mod sessions;
+mod setup;
+mod signin_young;
+mod store;

@@ -1,0 +1,100 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn only_admins_create_accounts() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, teacher) = server.person(&admin, "tina", "teacher").await;
+    let res = server.post(&teacher, "/api/v1/users", json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = server.post(&server.client(), "/api/v1/users", json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"})).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bad_account_input_gets_a_clear_error() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let res = server.post(&admin, "/api/v1/users", json!({"username": "has space", "display_name": "X", "role": "student"})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(res).await["message"].as_str().unwrap().contains("no spaces"));
+    let res = server.post(&admin, "/api/v1/users", json!({"username": "ok", "display_name": "X", "role": "student", "password": "short"})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = server.post(&admin, "/api/v1/users", json!({"username": "admin", "display_name": "Twin", "role": "teacher"})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = server.post(&admin, "/api/v1/users", json!({"username": "ok", "display_name": "X", "role": "wizard"})).await;
+    assert!(res.status().is_client_error());
+}
+
+#[tokio::test]
+async fn a_student_cannot_create_a_class() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, student) = server.person(&admin, "sam", "student").await;
+    let res = server.post(&student, "/api/v1/classes", json!({"name": "My own class"})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(json_of(server.get(&admin, "/api/v1/classes").await).await.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn teachers_reset_only_their_own_students_and_others_look_missing() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, tina) = server.person(&admin, "tina", "teacher").await;
+    let (_, tom) = server.person(&admin, "tom", "teacher").await;
+    let (ana, ana_client) = server.person(&admin, "ana", "student").await;
+    let class = server.create_class(&tina, "Robins").await;
+    let add = server.post(&tina, &format!("/api/v1/classes/{}/members", class["id"].as_str().unwrap()), json!({"user_id": ana, "role": "student"})).await;
+    assert_eq!(add.status(), StatusCode::CREATED);
+
+    let reset = tina.put(server.url(&format!("/api/v1/users/{ana}/password"))).json(&json!({"password": "new-password-1"})).send().await.unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    // A reset by someone else signs the student out everywhere.
+    assert_eq!(server.get(&ana_client, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    server.login(&server.client(), "ana", "new-password-1").await;
+
+    let other = tom.put(server.url(&format!("/api/v1/users/{ana}/password"))).json(&json!({"password": "tom-was-here"})).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let pictures = tom.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(pictures.status(), StatusCode::NOT_FOUND);
+    assert_eq!(server.get(&tom, &format!("/api/v1/users/{ana}")).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_admin_pages_render_for_admins_only() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, teacher) = server.person(&admin, "tina", "teacher").await;
+    let page = server.get(&admin, "/people").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("tina") && html.contains("OneRoster"), "{html}");
+    assert_eq!(server.get(&teacher, "/people").await.status(), StatusCode::NOT_FOUND);
+    let home = server.get(&teacher, "/home").await.text().await.unwrap();
+    assert!(home.contains("Hello, TINA"), "{home}");
+    // Signed out, pages send people to sign in.
+    let res = server.get(&server.client(), "/home").await;
+    assert_eq!(res.headers()["location"], "/signin");
+}
+
+#[tokio::test]
+async fn pages_load_nothing_from_outside_the_box() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let anonymous = server.client();
+    for (client, path) in [(&anonymous, "/signin"), (&anonymous, "/signin/class"), (&admin, "/home"), (&admin, "/classes"), (&admin, "/people")] {
+        let res = server.get(client, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"), "{path} links outside the box");
+        assert!(html.contains("<html lang=\"en\">") && html.contains("name=\"viewport\""));
+    }
+    let css = server.get(&admin, "/static/style.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+}

@@ -1,0 +1,137 @@
+//! Sign-in for the youngest: class code, tap your name, three pictures; and QR cards.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A class with one student; returns (teacher client, class, student id).
+async fn class_with_student(server: &TestServer) -> (reqwest::Client, Value, String) {
+    let admin = server.setup_admin().await;
+    let (_, tina) = server.person(&admin, "tina", "teacher").await;
+    let class = server.create_class(&tina, "Robins").await;
+    let res = tina
+        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
+        .header("content-type", "text/csv")
+        .body("ana,Ana Pérez\n")
+        .send()
+        .await
+        .unwrap();
+    let report: Value = res.json().await.unwrap();
+    let student = report["created"][0]["id"].as_str().unwrap().to_string();
+    (tina, class, student)
+}
+
+#[tokio::test]
+async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    let set = tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["cat", "sun", "ball"]})).send().await.unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(json_of(set).await["pictures"], json!(["cat", "sun", "ball"]));
+
+    // The device shows the class's names behind its join code (typed in lower case).
+    let code = class["join_code"].as_str().unwrap();
+    let join = json_of(server.get(&server.client(), &format!("/api/v1/join/{}", code.to_lowercase())).await).await;
+    assert_eq!(join["students"][0]["display_name"], "Ana Pérez");
+    assert_eq!(join["students"][0]["user_id"], ana.as_str());
+
+    let student = server.client();
+    let wrong = server.post(&student, "/api/v1/login/pictures", json!({"join_code": code, "user_id": ana, "pictures": ["sun", "cat", "ball"]})).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "order matters");
+    let right = server.post(&student, "/api/v1/login/pictures", json!({"join_code": code, "user_id": ana, "pictures": ["cat", "sun", "ball"]})).await;
+    assert_eq!(right.status(), StatusCode::OK);
+    let me = json_of(server.get(&student, "/api/v1/me").await).await;
+    assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("ana"), Some("student")));
+
+    // The pictures only work through a class the student is in.
+    let other = server.create_class(&tina, "Owls").await;
+    let elsewhere = server.post(&server.client(), "/api/v1/login/pictures", json!({"join_code": other["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]})).await;
+    assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["2", "4", "6"]})).send().await.unwrap();
+    let code = class["join_code"].as_str().unwrap();
+    let device = server.client();
+
+    let res = device.post(server.url("/signin/class")).form(&[("join_code", code)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("folio_device_classes="), "the device remembers the class");
+    let names = device.get(server.url(&format!("/signin/class/{code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(names.contains("Ana Pérez"), "{names}");
+    let remembered = device.get(server.url("/signin/class")).send().await.unwrap().text().await.unwrap();
+    assert!(remembered.contains("Robins"), "the class list on this device: {remembered}");
+
+    let pad = format!("/signin/class/{code}/{ana}");
+    let first = device.post(server.url(&pad)).form(&[("picks", ""), ("pick", "2")]).send().await.unwrap().text().await.unwrap();
+    assert!(first.contains("1 of 3 pictures chosen"), "{first}");
+    let second = device.post(server.url(&pad)).form(&[("picks", "2"), ("pick", "4")]).send().await.unwrap().text().await.unwrap();
+    assert!(second.contains("2 of 3 pictures chosen"));
+    let wrong = device.post(server.url(&pad)).form(&[("picks", "2,4"), ("pick", "7")]).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().await.unwrap().contains("Those pictures are not right"));
+    let done = device.post(server.url(&pad)).form(&[("picks", "2,4"), ("pick", "6")]).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], "/home");
+    let home = device.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Hello, Ana Pérez"), "{home}");
+}
+
+#[tokio::test]
+async fn picture_guessing_is_throttled_per_student() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["cat", "sun", "ball"]})).send().await.unwrap();
+    let mut statuses = Vec::new();
+    for guess in ["moon", "star", "tree", "fish", "car", "house", "apple"] {
+        let res = server.post(&server.client(), "/api/v1/login/pictures", json!({"join_code": class["join_code"], "user_id": ana, "pictures": [guess, guess, guess]})).await;
+        statuses.push(res.status());
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    let class_id = class["id"].as_str().unwrap();
+    let cards = tina.post(server.url(&format!("/api/v1/classes/{class_id}/cards"))).send().await.unwrap();
+    assert_eq!(cards.status(), StatusCode::CREATED);
+    let cards: Value = cards.json().await.unwrap();
+    assert_eq!(cards.as_array().unwrap().len(), 1);
+    let url = cards[0]["url"].as_str().unwrap();
+    let token = cards[0]["token"].as_str().unwrap().to_string();
+    assert!(url.ends_with(&format!("/q/{token}")) && url.contains(server.url.trim_start_matches("http://")), "{url}");
+    assert!(token.len() * 6 >= 128);
+
+    // Scanning the card opens a page that asks "Are you Ana?"; one tap signs in.
+    let device = server.client();
+    let confirm = device.get(server.url(&format!("/q/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(confirm.contains("Are you Ana Pérez?"), "{confirm}");
+    let res = device.post(server.url(&format!("/q/{token}"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(json_of(server.get(&device, "/api/v1/me").await).await["id"], ana.as_str());
+
+    // A new card for Ana revokes the old one.
+    let new_card = json_of(tina.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap()).await;
+    let old = server.post(&server.client(), "/api/v1/login/card", json!({"token": token})).await;
+    assert_eq!(old.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(old).await["message"].as_str().unwrap().contains("no longer works"));
+    let fresh = server.post(&server.client(), "/api/v1/login/card", json!({"token": new_card["token"]})).await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+
+    // The printable page holds one QR code per student.
+    let page = tina.get(server.url(&format!("/classes/{class_id}"))).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let printable = tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
+    assert_eq!(printable.status(), StatusCode::OK);
+    let html = printable.text().await.unwrap();
+    assert_eq!(html.matches("<svg").count(), 1, "one QR code");
+    assert!(html.contains("Ana Pérez"));
+    let revoked = server.post(&server.client(), "/api/v1/login/card", json!({"token": new_card["token"]})).await;
+    assert_eq!(revoked.status(), StatusCode::UNPROCESSABLE_ENTITY, "printing again revoked the previous cards");
+}

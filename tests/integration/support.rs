@@ -1,0 +1,135 @@
+//! `TestServer`: a real folio on 127.0.0.1:0 with a temporary data directory, stopped cleanly
+//! by `stop()` (or when dropped), and helpers that sign people in.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub url: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let mut server = Self::start_with(temp.path().to_path_buf(), |_| {}).await.unwrap();
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts on an existing data directory; `tweak` may change the configuration.
+    pub async fn start_with(data_dir: PathBuf, tweak: impl FnOnce(&mut folio::Config)) -> anyhow::Result<Self> {
+        let mut config = folio::Config { data_dir: data_dir.clone(), mdns: false, ..folio::Config::default() };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(folio::run(config, listener, async move {
+            let _ = rx.await;
+        }));
+        // Wait until it answers (or has failed to start).
+        let client = Client::new();
+        for _ in 0..200 {
+            if handle.is_finished() {
+                return match handle.await? {
+                    Ok(()) => Err(anyhow::anyhow!("folio stopped at once")),
+                    Err(e) => Err(e),
+                };
+            }
+            if client.get(format!("{url}/healthz")).send().await.is_ok() {
+                return Ok(TestServer { url, data_dir, _temp: None, shutdown: Some(tx), handle: Some(handle) });
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(anyhow::anyhow!("folio did not answer within 5 s"))
+    }
+
+    /// Stops the server and waits until it has closed its database.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        self.shutdown.take().map(|tx| tx.send(()));
+        if let Some(handle) = self.handle.take() {
+            tokio::time::timeout(Duration::from_secs(10), handle).await.expect("folio stops within 10 s").unwrap().unwrap();
+        }
+        self._temp.take()
+    }
+
+    pub fn setup_code(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("setup-code")).unwrap().trim().to_string()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// A client that keeps cookies, like a browser, but sends no Origin (like curl).
+    pub fn client(&self) -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
+        client.post(self.url(path)).json(&body).send().await.unwrap()
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Completes setup and returns a client signed in as the admin.
+    pub async fn setup_admin(&self) -> Client {
+        let client = self.client();
+        let res = self
+            .post(&client, "/api/v1/setup", json!({"setup_code": self.setup_code(), "school_name": "Escuela Uno", "username": "admin", "display_name": "Ada Admin", "password": ADMIN_PASSWORD}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        self.login(&client, "admin", ADMIN_PASSWORD).await;
+        client
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) {
+        let res = self.post(client, "/api/v1/login", json!({"username": username, "password": password})).await;
+        assert_eq!(res.status(), StatusCode::OK, "login as {username}: {}", res.text().await.unwrap());
+    }
+
+    /// Creates a person (as the admin) and returns (id, a client signed in as them).
+    pub async fn person(&self, admin: &Client, username: &str, role: &str) -> (String, Client) {
+        let password = format!("{username}-password");
+        let res = self.post(admin, "/api/v1/users", json!({"username": username, "display_name": username.to_uppercase(), "role": role, "password": password})).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let client = self.client();
+        self.login(&client, username, &password).await;
+        (id, client)
+    }
+
+    pub async fn create_class(&self, client: &Client, name: &str) -> Value {
+        let res = self.post(client, "/api/v1/classes", json!({"name": name})).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn json_of(res: Response) -> Value {
+    res.json().await.unwrap()
+}
+
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("folio.redb")
+}
