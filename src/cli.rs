@@ -42,7 +42,9 @@ struct ServeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "folio=info,warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "folio=info,warn".into()),
+        )
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -80,7 +82,10 @@ impl ServeArgs {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config { data_dir: args.data, mdns: !args.no_mdns, ..Config::default() };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen on {}: {e}. Is another program using that port? Choose another with --listen.", args.listen)
+        anyhow::anyhow!(
+            "cannot listen on {}: {e}. Is another program using that port? Choose another with --listen.",
+            args.listen
+        )
     })?;
     crate::run(config, listener, crate::shutdown_signal()).await
 }

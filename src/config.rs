@@ -30,10 +30,7 @@ impl Default for Config {
                 idle: Duration::from_secs(2 * 60 * 60),
                 absolute: Duration::from_secs(12 * 60 * 60),
             },
-            max_concurrent_hashes: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-                .clamp(1, 4),
+            max_concurrent_hashes: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4),
         }
     }
 }

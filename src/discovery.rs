@@ -57,7 +57,15 @@ pub fn print_nearby(listen_for: Duration) -> anyhow::Result<()> {
                 let id = info.get_property_val_str("id").unwrap_or("?").to_string();
                 let proto = info.get_property_val_str("proto").unwrap_or("?");
                 let addrs: Vec<String> = info.get_addresses().iter().map(|a| a.to_string()).collect();
-                let line = format!("box {id}  protocol {proto}  port {}  addresses {}", info.get_port(), addrs.join(","));
+                let mut txt: Vec<String> =
+                    info.get_properties().iter().map(|p| format!("{}={}", p.key(), p.val_str())).collect();
+                txt.sort();
+                let line = format!(
+                    "box {id}  protocol {proto}  port {}  addresses {}  txt {}",
+                    info.get_port(),
+                    addrs.join(","),
+                    txt.join(",")
+                );
                 if found.insert(info.get_fullname().to_string(), line.clone()).is_none() {
                     println!("{line}");
                 }

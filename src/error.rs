@@ -26,7 +26,9 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder.")]
+    #[error(
+        "The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder."
+    )]
     WrongSetupCode,
     #[error("Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.")]
     Internal(#[source] anyhow::Error),

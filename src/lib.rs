@@ -44,17 +44,26 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Opens the store, prints the setup code if the box is new, advertises the box, and serves
 /// HTTP on `listener` until `shutdown` completes. Returns once in-flight requests finish.
-pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
     let address = listener.local_addr()?;
 
     let setup_store = store.clone();
     let setup_dir = config.data_dir.clone();
-    let code = tokio::task::spawn_blocking(move || actions::setup::ensure_setup_code(&setup_store, &setup_dir)).await??;
+    let code =
+        tokio::task::spawn_blocking(move || actions::setup::ensure_setup_code(&setup_store, &setup_dir)).await??;
     if let Some(code) = &code {
         // Printed plainly (not only logged) so an installer at the console cannot miss it.
-        println!("\n  folio is not set up yet.\n  Open http://{} in a browser and enter this setup code: {code}\n  (It is also in {})\n", display_address(address), auth::setup_code::path(&config.data_dir).display());
+        println!(
+            "\n  folio is not set up yet.\n  Open http://{} in a browser and enter this setup code: {code}\n  (It is also in {})\n",
+            display_address(address),
+            auth::setup_code::path(&config.data_dir).display()
+        );
     }
 
     let advert = if config.mdns {

@@ -24,9 +24,19 @@ pub fn create_in(tx: &mut Tx, actor: &User, name: &str, external_id: Option<Stri
     let name = clean_name(name, "class name")?;
     let id = ClassId::new();
     let join_code = new_join_code(tx)?;
-    tx.record(actor.school, Scope::Class(id), Some(actor.id), Change::ClassCreated { class: id, name, join_code, external_id })?;
+    tx.record(
+        actor.school,
+        Scope::Class(id),
+        Some(actor.id),
+        Change::ClassCreated { class: id, name, join_code, external_id },
+    )?;
     if actor.role == Role::Teacher {
-        tx.record(actor.school, Scope::Class(id), Some(actor.id), Change::MemberAdded { class: id, user: actor.id, role: Role::Teacher })?;
+        tx.record(
+            actor.school,
+            Scope::Class(id),
+            Some(actor.id),
+            Change::MemberAdded { class: id, user: actor.id, role: Role::Teacher },
+        )?;
     }
     tx.txn().class(id)?.ok_or_else(|| Error::internal(anyhow::anyhow!("a new class was not stored")))
 }
@@ -42,7 +52,11 @@ pub fn create(store: &Store, actor: &User, name: &str) -> Result<Class> {
 pub fn managed(r: &impl ReadTables, actor: &User, class: ClassId) -> Result<Class> {
     let Some(found) = r.class(class)? else { return Err(Error::NotFound) };
     let relation = r.relation(actor.id, class)?;
-    if policy::can_manage_class(actor, found.school == actor.school, relation) { Ok(found) } else { Err(Error::NotFound) }
+    if policy::can_manage_class(actor, found.school == actor.school, relation) {
+        Ok(found)
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// The classes an actor sees on their class list: all of the school's for admins, their own
@@ -63,12 +77,20 @@ pub fn add_member_in(tx: &mut Tx, actor: &User, class: &Class, user: UserId, rol
         return Err(Error::Invalid("There is no such person in this school.".into()));
     };
     if !policy::valid_class_role(person.role, role) {
-        return Err(Error::Invalid(format!("{} is a {} and cannot join a class as a {}.", person.display_name, person.role, role)));
+        return Err(Error::Invalid(format!(
+            "{} is a {} and cannot join a class as a {}.",
+            person.display_name, person.role, role
+        )));
     }
     if tx.txn().relation(user, class.id)? == ClassRelation::Member(role) {
         return Ok(false);
     }
-    tx.record(class.school, Scope::Class(class.id), Some(actor.id), Change::MemberAdded { class: class.id, user, role })?;
+    tx.record(
+        class.school,
+        Scope::Class(class.id),
+        Some(actor.id),
+        Change::MemberAdded { class: class.id, user, role },
+    )?;
     Ok(true)
 }
 
@@ -85,22 +107,38 @@ pub fn remove_member(store: &Store, actor: &User, class: ClassId, user: UserId) 
         if tx.txn().relation(user, class.id)? == ClassRelation::None {
             return Err(Error::NotFound);
         }
-        tx.record(class.school, Scope::Class(class.id), Some(actor.id), Change::MemberRemoved { class: class.id, user })?;
+        tx.record(
+            class.school,
+            Scope::Class(class.id),
+            Some(actor.id),
+            Change::MemberRemoved { class: class.id, user },
+        )?;
         Ok(())
     })
 }
 
 /// A teacher adds a new student straight into their class (no password: young students
 /// sign in with pictures or a QR card, set from the class page).
-pub fn add_new_student(store: &Store, actor: &User, class: ClassId, username: &str, display_name: &str) -> Result<User> {
+pub fn add_new_student(
+    store: &Store,
+    actor: &User,
+    class: ClassId,
+    username: &str,
+    display_name: &str,
+) -> Result<User> {
     store.write(|tx| {
         let class = managed(tx.txn(), actor, class)?;
-        let user = super::users::create_in(tx, actor, super::users::NewUser {
-            username: username.into(),
-            display_name: display_name.into(),
-            role: Role::Student,
-            external_id: None,
-        }, None)?;
+        let user = super::users::create_in(
+            tx,
+            actor,
+            super::users::NewUser {
+                username: username.into(),
+                display_name: display_name.into(),
+                role: Role::Student,
+                external_id: None,
+            },
+            None,
+        )?;
         add_member_in(tx, actor, &class, user.id, Role::Student)?;
         Ok(user)
     })

@@ -35,7 +35,12 @@ pub struct ImportReport {
 
 /// Imports `username,display_name` lines into one class. Existing students with the same
 /// username are enrolled rather than duplicated, so importing a file twice is harmless.
-pub fn import_simple(store: &Store, actor: &User, class: ClassId, people: Result<Vec<RosterPerson>, Vec<LineError>>) -> Result<ImportReport> {
+pub fn import_simple(
+    store: &Store,
+    actor: &User,
+    class: ClassId,
+    people: Result<Vec<RosterPerson>, Vec<LineError>>,
+) -> Result<ImportReport> {
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
         let people = match people {
@@ -47,7 +52,10 @@ pub fn import_simple(store: &Store, actor: &User, class: ClassId, people: Result
             if let Some(existing) = tx.txn().user_by_username(class.school, &person.username)?
                 && existing.role != Role::Student
             {
-                errors.push(LineError { line: person.line, message: format!("\"{}\" is already the username of a {}", person.username, existing.role) });
+                errors.push(LineError {
+                    line: person.line,
+                    message: format!("\"{}\" is already the username of a {}", person.username, existing.role),
+                });
             }
         }
         if !errors.is_empty() {
@@ -61,7 +69,17 @@ pub fn import_simple(store: &Store, actor: &User, class: ClassId, people: Result
                     existing
                 }
                 None => {
-                    let user = create_in(tx, actor, NewUser { username: person.username, display_name: person.display_name, role: Role::Student, external_id: None }, None)?;
+                    let user = create_in(
+                        tx,
+                        actor,
+                        NewUser {
+                            username: person.username,
+                            display_name: person.display_name,
+                            role: Role::Student,
+                            external_id: None,
+                        },
+                        None,
+                    )?;
                     report.created.push((&user).into());
                     user
                 }
@@ -83,7 +101,11 @@ pub struct OneRosterReport {
 
 /// Imports a school's OneRoster export (admins only). People and classes are matched by
 /// their sourcedId, so a later export updates rather than duplicates.
-pub fn import_oneroster(store: &Store, actor: &User, roster: Result<OneRoster, Vec<FileLineError>>) -> Result<OneRosterReport> {
+pub fn import_oneroster(
+    store: &Store,
+    actor: &User,
+    roster: Result<OneRoster, Vec<FileLineError>>,
+) -> Result<OneRosterReport> {
     if actor.role != Role::Admin {
         return Err(crate::error::Error::forbidden("Only an administrator can import the school's OneRoster files."));
     }
@@ -99,7 +121,14 @@ pub fn import_oneroster(store: &Store, actor: &User, roster: Result<OneRoster, V
             if let Some(existing) = tx.txn().user_by_username(school, &person.username)?
                 && by_ext != Some(existing.id.bytes())
             {
-                errors.push(FileLineError { file: "users.csv", line: person.line, message: format!("the username \"{}\" already belongs to someone else ({})", person.username, existing.display_name) });
+                errors.push(FileLineError {
+                    file: "users.csv",
+                    line: person.line,
+                    message: format!(
+                        "the username \"{}\" already belongs to someone else ({})",
+                        person.username, existing.display_name
+                    ),
+                });
             }
         }
         if !errors.is_empty() {
@@ -115,13 +144,28 @@ pub fn import_oneroster(store: &Store, actor: &User, roster: Result<OneRoster, V
                     tx.txn().user(UserId::from_bytes(id))?.ok_or(crate::error::Error::NotFound)?
                 }
                 None => {
-                    let user = create_in(tx, actor, NewUser { username: person.username, display_name: person.display_name, role: person.role, external_id: person.external_id }, None)?;
+                    let user = create_in(
+                        tx,
+                        actor,
+                        NewUser {
+                            username: person.username,
+                            display_name: person.display_name,
+                            role: person.role,
+                            external_id: person.external_id,
+                        },
+                        None,
+                    )?;
                     report.created.push((&user).into());
                     user
                 }
             };
             if user.disabled != person.disabled {
-                tx.record(school, super::users::scope_of(user.id, user.role), Some(actor.id), crate::domain::Change::UserDisabled { user: user.id, disabled: person.disabled })?;
+                tx.record(
+                    school,
+                    super::users::scope_of(user.id, user.role),
+                    Some(actor.id),
+                    crate::domain::Change::UserDisabled { user: user.id, disabled: person.disabled },
+                )?;
             }
             user_ids.insert(ext, user.id);
         }
@@ -137,7 +181,11 @@ pub fn import_oneroster(store: &Store, actor: &User, roster: Result<OneRoster, V
             class_ids.insert(class.sourced_id, id);
         }
         for enrollment in roster.enrollments {
-            let (Some(&class), Some(&user)) = (class_ids.get(&enrollment.class_sourced_id), user_ids.get(&enrollment.user_sourced_id)) else { continue };
+            let (Some(&class), Some(&user)) =
+                (class_ids.get(&enrollment.class_sourced_id), user_ids.get(&enrollment.user_sourced_id))
+            else {
+                continue;
+            };
             let class = tx.txn().class(class)?.ok_or(crate::error::Error::NotFound)?;
             if super::classes::add_member_in(tx, actor, &class, user, enrollment.role)? {
                 report.enrollments += 1;

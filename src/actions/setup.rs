@@ -39,10 +39,8 @@ pub fn check(store: &Store, input: &SetupInput) -> Result<()> {
     if store.read(|r| r.is_set_up())? {
         return Err(Error::conflict("folio is already set up. Sign in instead."));
     }
-    let expected = store
-        .meta(setup_code::META_KEY)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let expected =
+        store.meta(setup_code::META_KEY)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     if expected.is_empty() || !setup_code::matches(&expected, &input.setup_code) {
         return Err(Error::WrongSetupCode);
     }
@@ -65,13 +63,12 @@ pub fn complete(store: &Store, data_dir: &Path, input: SetupInput, password_hash
         let school = SchoolId::new();
         let id = UserId::new();
         tx.record(school, Scope::School, None, Change::SchoolCreated { name: school_name })?;
-        tx.record(school, Scope::School, None, Change::UserCreated {
-            user: id,
-            username,
-            display_name,
-            role: Role::Admin,
-            external_id: None,
-        })?;
+        tx.record(
+            school,
+            Scope::School,
+            None,
+            Change::UserCreated { user: id, username, display_name, role: Role::Admin, external_id: None },
+        )?;
         tx.record(school, Scope::School, Some(id), Change::PasswordSet { user: id, hash: password_hash })?;
         tx.meta_remove(setup_code::META_KEY)?;
         tx.txn().user(id)?.ok_or_else(|| Error::internal(anyhow::anyhow!("the new admin was not stored")))

@@ -29,13 +29,12 @@ pub fn create_in(tx: &mut Tx, actor: &User, new: NewUser, password_hash: Option<
     }
     let id = UserId::new();
     let scope = scope_of(id, new.role);
-    tx.record(actor.school, scope, Some(actor.id), Change::UserCreated {
-        user: id,
-        username,
-        display_name,
-        role: new.role,
-        external_id: new.external_id,
-    })?;
+    tx.record(
+        actor.school,
+        scope,
+        Some(actor.id),
+        Change::UserCreated { user: id, username, display_name, role: new.role, external_id: new.external_id },
+    )?;
     if let Some(hash) = password_hash {
         tx.record(actor.school, scope, Some(actor.id), Change::PasswordSet { user: id, hash })?;
     }
@@ -44,7 +43,9 @@ pub fn create_in(tx: &mut Tx, actor: &User, new: NewUser, password_hash: Option<
 
 pub fn create(store: &Store, actor: &User, new: NewUser, password_hash: Option<String>) -> Result<User> {
     if !policy::can_create_users(actor) {
-        return Err(Error::forbidden("Only an administrator can create accounts here. Teachers add students from a class page."));
+        return Err(Error::forbidden(
+            "Only an administrator can create accounts here. Teachers add students from a class page.",
+        ));
     }
     store.write(|tx| create_in(tx, actor, new, password_hash))
 }
@@ -74,7 +75,12 @@ pub fn visible_people(store: &Store, actor: &User) -> Result<Vec<User>> {
 
 pub fn set_password(store: &Store, actor: &User, target: &User, hash: String) -> Result<()> {
     store.write(|tx| {
-        tx.record(target.school, scope_of(target.id, target.role), Some(actor.id), Change::PasswordSet { user: target.id, hash })?;
+        tx.record(
+            target.school,
+            scope_of(target.id, target.role),
+            Some(actor.id),
+            Change::PasswordSet { user: target.id, hash },
+        )?;
         Ok::<_, Error>(())
     })?;
     if actor.id != target.id {
@@ -85,7 +91,12 @@ pub fn set_password(store: &Store, actor: &User, target: &User, hash: String) ->
 
 pub fn set_pictures(store: &Store, actor: &User, target: &User, hash: String) -> Result<()> {
     store.write(|tx| {
-        tx.record(target.school, scope_of(target.id, target.role), Some(actor.id), Change::PicturesSet { user: target.id, hash })?;
+        tx.record(
+            target.school,
+            scope_of(target.id, target.role),
+            Some(actor.id),
+            Change::PicturesSet { user: target.id, hash },
+        )?;
         Ok(())
     })
 }
@@ -98,7 +109,12 @@ pub fn issue_qr_cards(store: &Store, actor: &User, targets: &[User]) -> Result<V
         for target in targets {
             let secret = random_token(24);
             let hash = blake3::Hash::from_bytes(token_hash(&secret)).to_hex().to_string();
-            tx.record(target.school, scope_of(target.id, target.role), Some(actor.id), Change::QrCardIssued { user: target.id, token_hash: hash })?;
+            tx.record(
+                target.school,
+                scope_of(target.id, target.role),
+                Some(actor.id),
+                Change::QrCardIssued { user: target.id, token_hash: hash },
+            )?;
             cards.push((target.clone(), secret));
         }
         Ok(cards)
@@ -114,7 +130,12 @@ pub fn set_disabled(store: &Store, actor: &User, target: &User, disabled: bool) 
         });
     }
     store.write(|tx| {
-        tx.record(target.school, scope_of(target.id, target.role), Some(actor.id), Change::UserDisabled { user: target.id, disabled })?;
+        tx.record(
+            target.school,
+            scope_of(target.id, target.role),
+            Some(actor.id),
+            Change::UserDisabled { user: target.id, disabled },
+        )?;
         Ok::<_, Error>(())
     })?;
     if disabled {

@@ -46,7 +46,10 @@ mod tests {
         assert!(!is_cross_origin(&post, &headers(&[("sec-fetch-site", "same-origin")])));
         assert!(is_cross_origin(&post, &headers(&[("sec-fetch-site", "cross-site")])));
         assert!(is_cross_origin(&post, &headers(&[("sec-fetch-site", "same-site")])));
-        assert!(!is_cross_origin(&post, &headers(&[("origin", "http://folio.local:8080"), ("host", "folio.local:8080")])));
+        assert!(!is_cross_origin(
+            &post,
+            &headers(&[("origin", "http://folio.local:8080"), ("host", "folio.local:8080")])
+        ));
         assert!(is_cross_origin(&post, &headers(&[("origin", "http://evil.example"), ("host", "folio.local:8080")])));
         assert!(is_cross_origin(&post, &headers(&[("origin", "null"), ("host", "folio.local")])));
         assert!(!is_cross_origin(&Method::GET, &headers(&[("sec-fetch-site", "cross-site")])));

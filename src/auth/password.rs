@@ -27,10 +27,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now(&crate::auth::ra
 
 fn hash_now(secret: &str) -> String {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    argon2()
-        .hash_password(secret.as_bytes(), &salt)
-        .expect("argon2 hashing with valid parameters succeeds")
-        .to_string()
+    argon2().hash_password(secret.as_bytes(), &salt).expect("argon2 hashing with valid parameters succeeds").to_string()
 }
 
 fn verify_now(secret: &str, hash: Option<&str>) -> bool {
@@ -52,16 +49,12 @@ pub struct Hasher {
 impl Hasher {
     pub fn new(max_concurrent: usize) -> Self {
         LazyLock::force(&DUMMY_HASH);
-        Hasher {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-        }
+        Hasher { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
     }
 
     pub async fn hash(&self, secret: String) -> String {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || hash_now(&secret))
-            .await
-            .expect("hashing does not panic")
+        tokio::task::spawn_blocking(move || hash_now(&secret)).await.expect("hashing does not panic")
     }
 
     /// Whether `secret` matches `hash`; `None` (no such user, no password set) is checked

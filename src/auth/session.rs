@@ -94,10 +94,7 @@ pub fn cookie(id: &str, secure: bool, absolute: Duration) -> String {
 }
 
 pub fn clearing_cookie(secure: bool) -> String {
-    format!(
-        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
 /// The session id from a `Cookie` header, if any.

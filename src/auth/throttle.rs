@@ -64,11 +64,8 @@ impl Throttle {
             entries.retain(|_, e| now.duration_since(e.last_failure) < FORGET_AFTER);
         }
         for key in keys {
-            let entry = entries.entry(key.clone()).or_insert(Entry {
-                failures: 0,
-                locked_until: None,
-                last_failure: now,
-            });
+            let entry =
+                entries.entry(key.clone()).or_insert(Entry { failures: 0, locked_until: None, last_failure: now });
             if now.duration_since(entry.last_failure) > FORGET_AFTER {
                 entry.failures = 0;
             }

@@ -28,35 +28,20 @@ pub struct ClockTooFarAhead {
 }
 
 pub fn wall_clock_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Hlc {
     pub fn zero(replica: ReplicaId) -> Self {
-        Hlc {
-            ms: 0,
-            counter: 0,
-            replica,
-        }
+        Hlc { ms: 0, counter: 0, replica }
     }
 
     /// The next local timestamp after `self` (the high-water mark), given the wall clock.
     pub fn tick(self, now_ms: u64, replica: ReplicaId) -> Hlc {
         if now_ms > self.ms {
-            Hlc {
-                ms: now_ms,
-                counter: 0,
-                replica,
-            }
+            Hlc { ms: now_ms, counter: 0, replica }
         } else {
-            Hlc {
-                ms: self.ms,
-                counter: self.counter + 1,
-                replica,
-            }
+            Hlc { ms: self.ms, counter: self.counter + 1, replica }
         }
     }
 
@@ -64,18 +49,9 @@ impl Hlc {
     pub fn observe(self, remote: Hlc, now_ms: u64) -> Result<Hlc, ClockTooFarAhead> {
         let ours = self.ms.max(now_ms);
         if remote.ms > ours + MAX_REMOTE_DRIFT_MS {
-            return Err(ClockTooFarAhead {
-                ahead_ms: remote.ms - ours,
-            });
+            return Err(ClockTooFarAhead { ahead_ms: remote.ms - ours });
         }
-        Ok(if remote > self {
-            Hlc {
-                replica: self.replica,
-                ..remote
-            }
-        } else {
-            self
-        })
+        Ok(if remote > self { Hlc { replica: self.replica, ..remote } } else { self })
     }
 }
 
@@ -86,11 +62,7 @@ mod tests {
     #[test]
     fn tick_never_goes_back_even_when_the_wall_clock_does() {
         let r = ReplicaId::random();
-        let high = Hlc {
-            ms: 5_000,
-            counter: 3,
-            replica: r,
-        };
+        let high = Hlc { ms: 5_000, counter: 3, replica: r };
         let next = high.tick(1_000, r);
         assert!(next > high);
         assert_eq!((next.ms, next.counter), (5_000, 4));
@@ -102,17 +74,10 @@ mod tests {
     fn observe_adopts_remote_time_but_refuses_the_far_future() {
         let r = ReplicaId::random();
         let ours = Hlc::zero(r).tick(10_000, r);
-        let remote = Hlc {
-            ms: 20_000,
-            counter: 7,
-            replica: ReplicaId::random(),
-        };
+        let remote = Hlc { ms: 20_000, counter: 7, replica: ReplicaId::random() };
         let seen = ours.observe(remote, 10_000).unwrap();
         assert!(seen.tick(10_000, r) > remote);
-        let absurd = Hlc {
-            ms: 10_000 + MAX_REMOTE_DRIFT_MS + 1,
-            ..remote
-        };
+        let absurd = Hlc { ms: 10_000 + MAX_REMOTE_DRIFT_MS + 1, ..remote };
         assert!(ours.observe(absurd, 10_000).is_err());
     }
 }

@@ -39,49 +39,14 @@ pub struct Op {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    SchoolCreated {
-        name: String,
-    },
-    UserCreated {
-        user: UserId,
-        username: String,
-        display_name: String,
-        role: Role,
-        external_id: Option<String>,
-    },
-    UserRenamed {
-        user: UserId,
-        display_name: String,
-    },
-    UserDisabled {
-        user: UserId,
-        disabled: bool,
-    },
-    PasswordSet {
-        user: UserId,
-        hash: String,
-    },
-    PicturesSet {
-        user: UserId,
-        hash: String,
-    },
-    QrCardIssued {
-        user: UserId,
-        token_hash: String,
-    },
-    ClassCreated {
-        class: ClassId,
-        name: String,
-        join_code: String,
-        external_id: Option<String>,
-    },
-    MemberAdded {
-        class: ClassId,
-        user: UserId,
-        role: Role,
-    },
-    MemberRemoved {
-        class: ClassId,
-        user: UserId,
-    },
+    SchoolCreated { name: String },
+    UserCreated { user: UserId, username: String, display_name: String, role: Role, external_id: Option<String> },
+    UserRenamed { user: UserId, display_name: String },
+    UserDisabled { user: UserId, disabled: bool },
+    PasswordSet { user: UserId, hash: String },
+    PicturesSet { user: UserId, hash: String },
+    QrCardIssued { user: UserId, token_hash: String },
+    ClassCreated { class: ClassId, name: String, join_code: String, external_id: Option<String> },
+    MemberAdded { class: ClassId, user: UserId, role: Role },
+    MemberRemoved { class: ClassId, user: UserId },
 }

@@ -29,9 +29,7 @@ pub struct PictureSequence(Vec<usize>);
 impl PictureSequence {
     pub fn new(indexes: Vec<usize>) -> Result<Self, Invalid> {
         if indexes.len() != SEQUENCE_LEN {
-            return Err(Invalid::new(format!(
-                "Choose exactly {SEQUENCE_LEN} pictures."
-            )));
+            return Err(Invalid::new(format!("Choose exactly {SEQUENCE_LEN} pictures.")));
         }
         if indexes.iter().any(|&i| i >= PICTURES.len()) {
             return Err(Invalid::new("That is not one of the pictures."));
@@ -45,12 +43,10 @@ impl PictureSequence {
             .iter()
             .map(|item| {
                 let item = item.trim();
-                item.parse::<usize>().ok().or_else(|| {
-                    PICTURES
-                        .iter()
-                        .position(|(stem, _)| stem.eq_ignore_ascii_case(item))
-                })
-                .ok_or_else(|| Invalid::new(format!("\"{item}\" is not one of the pictures.")))
+                item.parse::<usize>()
+                    .ok()
+                    .or_else(|| PICTURES.iter().position(|(stem, _)| stem.eq_ignore_ascii_case(item)))
+                    .ok_or_else(|| Invalid::new(format!("\"{item}\" is not one of the pictures.")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(indexes)
@@ -59,11 +55,7 @@ impl PictureSequence {
     pub fn random() -> Self {
         use rand::Rng;
         let mut rng = rand::rng();
-        PictureSequence(
-            (0..SEQUENCE_LEN)
-                .map(|_| rng.random_range(0..PICTURES.len()))
-                .collect(),
-        )
+        PictureSequence((0..SEQUENCE_LEN).map(|_| rng.random_range(0..PICTURES.len())).collect())
     }
 
     pub fn indexes(&self) -> &[usize] {
@@ -72,6 +64,11 @@ impl PictureSequence {
 
     pub fn stems(&self) -> Vec<&'static str> {
         self.0.iter().map(|&i| PICTURES[i].0).collect()
+    }
+
+    /// (file stem, word) of each picture in order, for showing the sequence to a person.
+    pub fn pictures(&self) -> Vec<(&'static str, &'static str)> {
+        self.0.iter().map(|&i| PICTURES[i]).collect()
     }
 
     /// The string that is hashed and verified like a password.

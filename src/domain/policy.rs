@@ -40,7 +40,8 @@ pub fn can_manage_class(actor: &User, same_school: bool, relation: ClassRelation
 pub fn can_reset_credentials(actor: &User, target: &User, teaches_target: bool) -> bool {
     active(actor)
         && actor.school == target.school
-        && (actor.role == Role::Admin || (actor.role == Role::Teacher && target.role == Role::Student && teaches_target))
+        && (actor.role == Role::Admin
+            || (actor.role == Role::Teacher && target.role == Role::Student && teaches_target))
 }
 
 pub fn can_disable_users(actor: &User, target: &User) -> bool {

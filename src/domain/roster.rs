@@ -16,10 +16,7 @@ pub struct LineError {
 }
 
 fn err(line: u64, message: impl Into<String>) -> LineError {
-    LineError {
-        line,
-        message: message.into(),
-    }
+    LineError { line, message: message.into() }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,19 +52,11 @@ pub fn parse_simple(csv_text: &str) -> Result<Vec<RosterPerson>, Vec<LineError>>
         if record.iter().all(str::is_empty) {
             continue;
         }
-        if line == 1
-            && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("username"))
-        {
+        if line == 1 && record.get(0).is_some_and(|f| f.eq_ignore_ascii_case("username")) {
             continue;
         }
         if record.len() != 2 {
-            errors.push(err(
-                line,
-                format!(
-                    "expected 2 fields (username,display_name), found {}",
-                    record.len()
-                ),
-            ));
+            errors.push(err(line, format!("expected 2 fields (username,display_name), found {}", record.len())));
             continue;
         }
         let username = match normalize_username(&record[0]) {
@@ -153,11 +142,7 @@ impl Table {
                 return None;
             }
         };
-        let columns: HashMap<String, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.to_string(), i))
-            .collect();
+        let columns: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.to_string(), i)).collect();
         let missing: Vec<&str> = required.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
         if !missing.is_empty() {
             errors.push(FileLineError {
@@ -207,11 +192,21 @@ fn oneroster_role(raw: &str) -> Option<Role> {
 }
 
 /// Parses the three OneRoster 1.1 CSV files and checks they agree with each other.
-pub fn parse_oneroster(users_csv: &str, classes_csv: &str, enrollments_csv: &str) -> Result<OneRoster, Vec<FileLineError>> {
+pub fn parse_oneroster(
+    users_csv: &str,
+    classes_csv: &str,
+    enrollments_csv: &str,
+) -> Result<OneRoster, Vec<FileLineError>> {
     let mut errors = Vec::new();
-    let users = Table::parse("users.csv", users_csv, &["sourcedId", "enabledUser", "role", "username", "givenName", "familyName"], &mut errors);
+    let users = Table::parse(
+        "users.csv",
+        users_csv,
+        &["sourcedId", "enabledUser", "role", "username", "givenName", "familyName"],
+        &mut errors,
+    );
     let classes = Table::parse("classes.csv", classes_csv, &["sourcedId", "title"], &mut errors);
-    let enrollments = Table::parse("enrollments.csv", enrollments_csv, &["classSourcedId", "userSourcedId", "role"], &mut errors);
+    let enrollments =
+        Table::parse("enrollments.csv", enrollments_csv, &["classSourcedId", "userSourcedId", "role"], &mut errors);
     let (Some(users), Some(classes), Some(enrollments)) = (users, classes, enrollments) else {
         return Err(errors);
     };
@@ -264,7 +259,14 @@ pub fn parse_oneroster(users_csv: &str, classes_csv: &str, enrollments_csv: &str
             bad(&users, *line, format!("the username \"{username}\" appears twice"));
             continue;
         }
-        out.users.push(RosterPerson { line: *line, username, display_name, role, external_id: Some(sourced_id.to_string()), disabled });
+        out.users.push(RosterPerson {
+            line: *line,
+            username,
+            display_name,
+            role,
+            external_id: Some(sourced_id.to_string()),
+            disabled,
+        });
     }
 
     let mut class_ids = HashSet::new();
@@ -309,11 +311,20 @@ pub fn parse_oneroster(users_csv: &str, classes_csv: &str, enrollments_csv: &str
             Some(Role::Student) => Role::Student,
             Some(Role::Teacher) | Some(Role::Admin) => Role::Teacher,
             _ => {
-                bad(&enrollments, *line, format!("\"{}\" is not a class role (student, teacher, aide)", enrollments.get(row, "role")));
+                bad(
+                    &enrollments,
+                    *line,
+                    format!("\"{}\" is not a class role (student, teacher, aide)", enrollments.get(row, "role")),
+                );
                 continue;
             }
         };
-        out.enrollments.push(RosterEnrollment { line: *line, class_sourced_id: class_sourced_id.to_string(), user_sourced_id: user_sourced_id.to_string(), role });
+        out.enrollments.push(RosterEnrollment {
+            line: *line,
+            class_sourced_id: class_sourced_id.to_string(),
+            user_sourced_id: user_sourced_id.to_string(),
+            role,
+        });
     }
 
     if errors.is_empty() { Ok(out) } else { Err(errors) }

@@ -50,9 +50,7 @@ impl FromStr for Role {
             "teacher" => Ok(Role::Teacher),
             "student" => Ok(Role::Student),
             "family" | "parent" | "guardian" => Ok(Role::Family),
-            other => Err(Invalid::new(format!(
-                "\"{other}\" is not a role: use admin, teacher, student or family"
-            ))),
+            other => Err(Invalid::new(format!("\"{other}\" is not a role: use admin, teacher, student or family"))),
         }
     }
 }
@@ -129,32 +127,23 @@ pub fn normalize_username(raw: &str) -> Result<String, Invalid> {
     if name.chars().count() > 64 {
         return Err(Invalid::new("A username can have at most 64 characters."));
     }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err(Invalid::new(
-            "A username may use letters, digits and . _ - @ only (no spaces).",
-        ));
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
+        return Err(Invalid::new("A username may use letters, digits and . _ - @ only (no spaces)."));
     }
     Ok(name)
 }
 
 /// Display names and class names: anything printable, trimmed, not too long.
 pub fn clean_name(raw: &str, what: &str) -> Result<String, Invalid> {
-    let name: String = raw.trim().split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
         return Err(Invalid::new(format!("Enter a {what}.")));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Invalid::new(format!(
-            "A {what} can have at most {MAX_NAME_CHARS} characters."
-        )));
+        return Err(Invalid::new(format!("A {what} can have at most {MAX_NAME_CHARS} characters.")));
     }
     if name.chars().any(char::is_control) {
-        return Err(Invalid::new(format!(
-            "The {what} contains a character that cannot be shown."
-        )));
+        return Err(Invalid::new(format!("The {what} contains a character that cannot be shown.")));
     }
     Ok(name)
 }
@@ -164,9 +153,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub fn check_password(password: &str) -> Result<(), Invalid> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(Invalid::new(format!(
-            "A password needs at least {MIN_PASSWORD_CHARS} characters."
-        )));
+        return Err(Invalid::new(format!("A password needs at least {MIN_PASSWORD_CHARS} characters.")));
     }
     if n > 256 {
         return Err(Invalid::new("A password can have at most 256 characters."));
@@ -180,10 +167,7 @@ pub const JOIN_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const JOIN_CODE_LEN: usize = 6;
 
 pub fn normalize_join_code(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    raw.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 #[cfg(test)]
@@ -208,16 +192,8 @@ mod tests {
     #[test]
     fn membership_add_wins_over_a_concurrent_remove() {
         let r = super::super::ReplicaId::random();
-        let t = |ms| Hlc {
-            ms,
-            counter: 0,
-            replica: r,
-        };
-        let mut m = Membership {
-            role: Role::Student,
-            added: t(5),
-            removed: Some(t(5)),
-        };
+        let t = |ms| Hlc { ms, counter: 0, replica: r };
+        let mut m = Membership { role: Role::Student, added: t(5), removed: Some(t(5)) };
         assert!(m.is_present());
         m.removed = Some(t(6));
         assert!(!m.is_present());

@@ -15,7 +15,9 @@ use super::AppState;
 struct Static;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/{*path}", get(serve_asset)).route("/favicon.ico", get(|| serve_asset(Path("icon.svg".into()), HeaderMap::new())))
+    Router::new()
+        .route("/static/{*path}", get(serve_asset))
+        .route("/favicon.ico", get(|| serve_asset(Path("icon.svg".into()), HeaderMap::new())))
 }
 
 async fn serve_asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
@@ -27,7 +29,8 @@ async fn serve_asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         return StatusCode::NOT_MODIFIED.into_response();
     }
     let mime = file.metadata.mimetype().to_string();
-    ([(header::CONTENT_TYPE, mime), (header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".to_string())], file.data).into_response()
+    ([(header::CONTENT_TYPE, mime), (header::ETAG, etag), (header::CACHE_CONTROL, "no-cache".to_string())], file.data)
+        .into_response()
 }
 
 fn hex(bytes: &[u8]) -> String {

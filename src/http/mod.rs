@@ -88,7 +88,11 @@ async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     if crate::auth::origin::is_cross_origin(req.method(), req.headers()) {
         tracing::info!(path = %req.uri().path(), "refused a cross-origin request");
         let api = req.uri().path().starts_with("/api/");
-        return if api { Error::CrossOrigin.into_response() } else { pages::PageError(Error::CrossOrigin).into_response() };
+        return if api {
+            Error::CrossOrigin.into_response()
+        } else {
+            pages::PageError(Error::CrossOrigin).into_response()
+        };
     }
     next.run(req).await
 }
@@ -106,4 +110,3 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }
-

@@ -73,7 +73,11 @@ pub async fn with_password(state: &AppState, addr: IpAddr, username: &str, passw
 
 /// The class behind a join code and its students, for the "tap your name" screen.
 /// Unknown codes count against the caller's address, so codes cannot be guessed quickly.
-pub async fn class_students(state: &AppState, addr: IpAddr, join_code: &str) -> Result<(crate::domain::Class, Vec<User>)> {
+pub async fn class_students(
+    state: &AppState,
+    addr: IpAddr,
+    join_code: &str,
+) -> Result<(crate::domain::Class, Vec<User>)> {
     let keys = [address_key(addr)];
     state.throttle.check(&keys).map_err(Error::Throttled)?;
     let code = normalize_join_code(join_code);
@@ -81,7 +85,12 @@ pub async fn class_students(state: &AppState, addr: IpAddr, join_code: &str) -> 
         .db(move |store| {
             store.read(|r| {
                 let Some(class) = r.class_by_join_code(&code)? else { return Ok(None) };
-                let students = r.members(class.id)?.into_iter().filter(|(u, role)| *role == Role::Student && !u.disabled).map(|(u, _)| u).collect();
+                let students = r
+                    .members(class.id)?
+                    .into_iter()
+                    .filter(|(u, role)| *role == Role::Student && !u.disabled)
+                    .map(|(u, _)| u)
+                    .collect();
                 Ok(Some((class, students)))
             })
         })
@@ -95,7 +104,13 @@ pub async fn class_students(state: &AppState, addr: IpAddr, join_code: &str) -> 
     }
 }
 
-pub async fn with_pictures(state: &AppState, addr: IpAddr, join_code: &str, user: UserId, pictures: &[String]) -> Result<SignedInNow> {
+pub async fn with_pictures(
+    state: &AppState,
+    addr: IpAddr,
+    join_code: &str,
+    user: UserId,
+    pictures: &[String],
+) -> Result<SignedInNow> {
     let sequence = PictureSequence::parse(pictures)?;
     let (class, students) = class_students(state, addr, join_code).await?;
     let candidate = students.into_iter().find(|u| u.id == user);

@@ -15,20 +15,11 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         Change::SchoolCreated { name } => {
             let mut schools = txn.open_table(SCHOOL_ID_TO_SCHOOL)?;
             if schools.get(op.school.bytes())?.is_none() {
-                let school = School {
-                    id: op.school,
-                    name: name.clone(),
-                };
+                let school = School { id: op.school, name: name.clone() };
                 schools.insert(op.school.bytes(), encode(&school).as_slice())?;
             }
         }
-        Change::UserCreated {
-            user,
-            username,
-            display_name,
-            role,
-            external_id,
-        } => {
+        Change::UserCreated { user, username, display_name, role, external_id } => {
             if txn.user(*user)?.is_some() {
                 return Ok(());
             }
@@ -45,32 +36,23 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 qr_token_hash: None,
                 field_clock: Default::default(),
             };
-            txn.open_table(USER_ID_TO_USER)?
-                .insert(user.bytes(), encode(&record).as_slice())?;
-            txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?
-                .insert((op.school.bytes(), username.as_str()), user.bytes())?;
+            txn.open_table(USER_ID_TO_USER)?.insert(user.bytes(), encode(&record).as_slice())?;
+            txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?.insert((op.school.bytes(), username.as_str()), user.bytes())?;
             if let Some(ext) = external_id {
-                txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?
-                    .insert((op.school.bytes(), ext.as_str()), user.bytes())?;
+                txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?.insert((op.school.bytes(), ext.as_str()), user.bytes())?;
             }
         }
         Change::UserRenamed { user, display_name } => {
-            update_user(txn, *user, "display_name", op.hlc, |u| {
-                u.display_name = display_name.clone()
-            })?;
+            update_user(txn, *user, "display_name", op.hlc, |u| u.display_name = display_name.clone())?;
         }
         Change::UserDisabled { user, disabled } => {
             update_user(txn, *user, "disabled", op.hlc, |u| u.disabled = *disabled)?;
         }
         Change::PasswordSet { user, hash } => {
-            update_user(txn, *user, "password", op.hlc, |u| {
-                u.password_hash = Some(hash.clone())
-            })?;
+            update_user(txn, *user, "password", op.hlc, |u| u.password_hash = Some(hash.clone()))?;
         }
         Change::PicturesSet { user, hash } => {
-            update_user(txn, *user, "pictures", op.hlc, |u| {
-                u.pictures_hash = Some(hash.clone())
-            })?;
+            update_user(txn, *user, "pictures", op.hlc, |u| u.pictures_hash = Some(hash.clone()))?;
         }
         Change::QrCardIssued { user, token_hash } => {
             let mut previous = None;
@@ -87,12 +69,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 }
             }
         }
-        Change::ClassCreated {
-            class,
-            name,
-            join_code,
-            external_id,
-        } => {
+        Change::ClassCreated { class, name, join_code, external_id } => {
             let mut classes = txn.open_table(CLASS_ID_TO_CLASS)?;
             if classes.get(class.bytes())?.is_none() {
                 let record = Class {
@@ -103,8 +80,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                     external_id: external_id.clone(),
                 };
                 classes.insert(class.bytes(), encode(&record).as_slice())?;
-                txn.open_table(JOIN_CODE_TO_CLASS_ID)?
-                    .insert(join_code.as_str(), class.bytes())?;
+                txn.open_table(JOIN_CODE_TO_CLASS_ID)?.insert(join_code.as_str(), class.bytes())?;
                 if let Some(ext) = external_id {
                     txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?
                         .insert((op.school.bytes(), ext.as_str()), class.bytes())?;
@@ -113,11 +89,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         }
         Change::MemberAdded { class, user, role } => {
             update_membership(txn, class.bytes(), *user, |m| match m {
-                None => Some(Membership {
-                    role: *role,
-                    added: op.hlc,
-                    removed: None,
-                }),
+                None => Some(Membership { role: *role, added: op.hlc, removed: None }),
                 Some(mut m) => {
                     if op.hlc > m.added {
                         m.added = op.hlc;
@@ -153,11 +125,7 @@ fn update_user(
     change: impl FnOnce(&mut User),
 ) -> Result<bool, StoreError> {
     let mut users = txn.open_table(USER_ID_TO_USER)?;
-    let Some(mut record) = users
-        .get(user.bytes())?
-        .map(|v| decode::<User>(v.value()))
-        .transpose()?
-    else {
+    let Some(mut record) = users.get(user.bytes())?.map(|v| decode::<User>(v.value())).transpose()? else {
         return Ok(false);
     };
     if record.field_clock.get(field).is_some_and(|&held| held >= hlc) {
@@ -177,10 +145,7 @@ fn update_membership(
 ) -> Result<(), StoreError> {
     let mut memberships = txn.open_table(CLASS_USER_TO_MEMBERSHIP)?;
     let key = (class, user.bytes());
-    let current = memberships
-        .get(key)?
-        .map(|v| decode::<Membership>(v.value()))
-        .transpose()?;
+    let current = memberships.get(key)?.map(|v| decode::<Membership>(v.value())).transpose()?;
     let Some(next) = change(current) else {
         return Ok(());
     };

@@ -17,8 +17,9 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&ENCODING_V1, rest)) => serde_json::from_slice(rest)
-            .map_err(|e| StoreError::Corrupt(format!("a record cannot be decoded: {e}"))),
+        Some((&ENCODING_V1, rest)) => {
+            serde_json::from_slice(rest).map_err(|e| StoreError::Corrupt(format!("a record cannot be decoded: {e}")))
+        }
         Some((v, _)) => Err(StoreError::Corrupt(format!("a record has unknown encoding {v}"))),
         None => Err(StoreError::Corrupt("a record is empty".into())),
     }

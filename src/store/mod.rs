@@ -32,12 +32,7 @@ pub enum StoreError {
         "The data in {path} uses data format {found}, but this folio reads format {expected}. \
          Nothing was changed. {advice}"
     )]
-    SchemaMismatch {
-        path: PathBuf,
-        found: u32,
-        expected: u32,
-        advice: &'static str,
-    },
+    SchemaMismatch { path: PathBuf, found: u32, expected: u32, advice: &'static str },
     #[error(
         "Another folio is already using {0}. Stop it first (systemctl stop folio), or give this one its own --data directory."
     )]
@@ -57,12 +52,7 @@ macro_rules! from_redb {
         }
     )*};
 }
-from_redb!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_REPLICA: &str = "replica_id";
@@ -100,10 +90,7 @@ impl Store {
         let txn = db.begin_write()?;
         let replica = {
             let mut meta = txn.open_table(META)?;
-            let found = meta
-                .get(META_SCHEMA_VERSION)?
-                .map(|v| read_u32(v.value()))
-                .transpose()?;
+            let found = meta.get(META_SCHEMA_VERSION)?.map(|v| read_u32(v.value())).transpose()?;
             match found {
                 Some(found) if found != SCHEMA_VERSION => {
                     return Err(StoreError::SchemaMismatch {
@@ -122,15 +109,12 @@ impl Store {
                     meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
                 }
             }
-            let stored_replica = meta
-                .get(META_REPLICA)?
-                .map(|v| v.value().to_vec());
+            let stored_replica = meta.get(META_REPLICA)?.map(|v| v.value().to_vec());
             let stored_fingerprint = meta.get(META_FINGERPRINT)?.map(|v| v.value().to_vec());
             match (stored_replica, stored_fingerprint) {
                 (Some(r), Some(f)) if f == fingerprint.as_bytes() => {
-                    let bytes: [u8; 16] = r
-                        .try_into()
-                        .map_err(|_| StoreError::Corrupt("the replica id is malformed".into()))?;
+                    let bytes: [u8; 16] =
+                        r.try_into().map_err(|_| StoreError::Corrupt("the replica id is malformed".into()))?;
                     ReplicaId(uuid::Uuid::from_bytes(bytes))
                 }
                 (previous, _) => {
@@ -149,10 +133,7 @@ impl Store {
         };
         tables::create_all(&txn)?;
         txn.commit()?;
-        Ok(Store {
-            db: Arc::new(db),
-            replica,
-        })
+        Ok(Store { db: Arc::new(db), replica })
     }
 
     pub fn replica(&self) -> ReplicaId {
@@ -160,25 +141,16 @@ impl Store {
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
-    pub fn read<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_read().map_err(StoreError::from)?;
         f(&txn)
     }
 
     /// Runs `f` in one write transaction and commits it if `f` succeeds. One user action is
     /// one write transaction: it either happens whole or not at all.
-    pub fn write<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&mut Tx) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
-        let mut tx = Tx {
-            txn,
-            replica: self.replica,
-        };
+        let mut tx = Tx { txn, replica: self.replica };
         let value = f(&mut tx)?;
         tx.txn.commit().map_err(StoreError::from)?;
         Ok(value)
@@ -223,21 +195,9 @@ impl Tx {
             let hlc = high.tick(wall_clock_ms(), self.replica);
             meta.insert(META_SEQ, seq.to_be_bytes().as_slice())?;
             meta.insert(META_HLC, codec::encode(&hlc).as_slice())?;
-            Op {
-                id: OpId {
-                    replica: self.replica,
-                    seq,
-                },
-                hlc,
-                school,
-                scope,
-                author,
-                change,
-            }
+            Op { id: OpId { replica: self.replica, seq }, hlc, school, scope, author, change }
         };
-        self.txn
-            .open_table(OPLOG)?
-            .insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
+        self.txn.open_table(OPLOG)?.insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
         apply::apply(&self.txn, &op)?;
         Ok(op)
     }
@@ -254,15 +214,15 @@ impl Tx {
 }
 
 fn read_u32(bytes: &[u8]) -> Result<u32, StoreError> {
-    Ok(u32::from_be_bytes(bytes.try_into().map_err(|_| {
-        StoreError::Corrupt("a number in the settings is malformed".into())
-    })?))
+    Ok(u32::from_be_bytes(
+        bytes.try_into().map_err(|_| StoreError::Corrupt("a number in the settings is malformed".into()))?,
+    ))
 }
 
 fn read_u64(bytes: &[u8]) -> Result<u64, StoreError> {
-    Ok(u64::from_be_bytes(bytes.try_into().map_err(|_| {
-        StoreError::Corrupt("a number in the settings is malformed".into())
-    })?))
+    Ok(u64::from_be_bytes(
+        bytes.try_into().map_err(|_| StoreError::Corrupt("a number in the settings is malformed".into()))?,
+    ))
 }
 
 /// What ties a database file to the machine and the file it lives in: the machine id and the

@@ -3,9 +3,9 @@
 
 use redb::{Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, Value, WriteTransaction};
 
+use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
-use super::StoreError;
 use crate::domain::policy::ClassRelation;
 use crate::domain::{Class, ClassId, Role, School, SchoolId, User, UserId};
 
@@ -22,8 +22,8 @@ pub trait ReadTables {
 
 impl ReadTables for ReadTransaction {
     type Table<'a, K: Key + 'static, V: Value + 'static> = ReadOnlyTable<K, V>;
-    fn table<'a, K: Key + 'static, V: Value + 'static>(
-        &'a self,
+    fn table<K: Key + 'static, V: Value + 'static>(
+        &self,
         def: TableDefinition<'static, K, V>,
     ) -> Result<ReadOnlyTable<K, V>, StoreError> {
         Ok(self.open_table(def)?)
@@ -40,7 +40,9 @@ impl ReadTables for WriteTransaction {
     }
 }
 
-fn decode_all<T: serde::de::DeserializeOwned>(table: &impl ReadableTable<IdKey, &'static [u8]>) -> Result<Vec<T>, StoreError> {
+fn decode_all<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<IdKey, &'static [u8]>,
+) -> Result<Vec<T>, StoreError> {
     table
         .range::<IdKey>(..)?
         .map(|row| {
@@ -61,17 +63,11 @@ pub trait Queries: ReadTables {
     }
 
     fn school(&self, id: SchoolId) -> Result<Option<School>, StoreError> {
-        self.table(SCHOOL_ID_TO_SCHOOL)?
-            .get(id.bytes())?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.table(SCHOOL_ID_TO_SCHOOL)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
     }
 
     fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.table(USER_ID_TO_USER)?
-            .get(id.bytes())?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.table(USER_ID_TO_USER)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
     }
 
     fn user_by_username(&self, school: SchoolId, username: &str) -> Result<Option<User>, StoreError> {
@@ -109,15 +105,12 @@ pub trait Queries: ReadTables {
         for id in ids {
             users.extend(self.user(id)?);
         }
-        users.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+        users.sort_by_key(|a| a.display_name.to_lowercase());
         Ok(users)
     }
 
     fn user_by_qr_hash(&self, hash: [u8; 32]) -> Result<Option<User>, StoreError> {
-        let id = self
-            .table(QR_TOKEN_HASH_TO_USER_ID)?
-            .get(hash)?
-            .map(|v| UserId::from_bytes(v.value()));
+        let id = self.table(QR_TOKEN_HASH_TO_USER_ID)?.get(hash)?.map(|v| UserId::from_bytes(v.value()));
         match id {
             Some(id) => self.user(id),
             None => Ok(None),
@@ -125,24 +118,15 @@ pub trait Queries: ReadTables {
     }
 
     fn id_by_external(&self, school: SchoolId, external_id: &str) -> Result<Option<[u8; 16]>, StoreError> {
-        Ok(self
-            .table(SCHOOL_EXTERNAL_ID_TO_ID)?
-            .get((school.bytes(), external_id))?
-            .map(|v| v.value()))
+        Ok(self.table(SCHOOL_EXTERNAL_ID_TO_ID)?.get((school.bytes(), external_id))?.map(|v| v.value()))
     }
 
     fn class(&self, id: ClassId) -> Result<Option<Class>, StoreError> {
-        self.table(CLASS_ID_TO_CLASS)?
-            .get(id.bytes())?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.table(CLASS_ID_TO_CLASS)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
     }
 
     fn class_by_join_code(&self, code: &str) -> Result<Option<Class>, StoreError> {
-        let id = self
-            .table(JOIN_CODE_TO_CLASS_ID)?
-            .get(code)?
-            .map(|v| ClassId::from_bytes(v.value()));
+        let id = self.table(JOIN_CODE_TO_CLASS_ID)?.get(code)?.map(|v| ClassId::from_bytes(v.value()));
         match id {
             Some(id) => self.class(id),
             None => Ok(None),
@@ -152,7 +136,7 @@ pub trait Queries: ReadTables {
     fn classes_in_school(&self, school: SchoolId) -> Result<Vec<Class>, StoreError> {
         let all: Vec<Class> = decode_all(&self.table(CLASS_ID_TO_CLASS)?)?;
         let mut classes: Vec<Class> = all.into_iter().filter(|c| c.school == school).collect();
-        classes.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        classes.sort_by_key(|a| a.name.to_lowercase());
         Ok(classes)
     }
 
@@ -173,7 +157,7 @@ pub trait Queries: ReadTables {
                 classes.push((class, role));
             }
         }
-        classes.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+        classes.sort_by_key(|a| a.0.name.to_lowercase());
         Ok(classes)
     }
 
@@ -215,7 +199,10 @@ pub trait Queries: ReadTables {
                 members.push((user, membership.role));
             }
         }
-        members.sort_by(|a, b| (a.1 != Role::Teacher, a.0.display_name.to_lowercase()).cmp(&(b.1 != Role::Teacher, b.0.display_name.to_lowercase())));
+        members.sort_by(|a, b| {
+            (a.1 != Role::Teacher, a.0.display_name.to_lowercase())
+                .cmp(&(b.1 != Role::Teacher, b.0.display_name.to_lowercase()))
+        });
         Ok(members)
     }
 

@@ -21,15 +21,11 @@ pub struct Session {
 }
 
 pub fn get(r: &impl ReadTables, hash: [u8; 32]) -> Result<Option<Session>, StoreError> {
-    r.table(SESSION_HASH_TO_SESSION)?
-        .get(hash)?
-        .map(|v| decode(v.value()))
-        .transpose()
+    r.table(SESSION_HASH_TO_SESSION)?.get(hash)?.map(|v| decode(v.value())).transpose()
 }
 
 pub fn put(txn: &WriteTransaction, hash: [u8; 32], session: &Session) -> Result<(), StoreError> {
-    txn.open_table(SESSION_HASH_TO_SESSION)?
-        .insert(hash, encode(session).as_slice())?;
+    txn.open_table(SESSION_HASH_TO_SESSION)?.insert(hash, encode(session).as_slice())?;
     Ok(())
 }
 

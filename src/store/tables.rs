@@ -22,14 +22,17 @@ pub const OPLOG: TableDefinition<(IdKey, u64), &[u8]> = TableDefinition::new("op
 pub const SCHOOL_ID_TO_SCHOOL: TableDefinition<IdKey, &[u8]> = TableDefinition::new("school_id_to_school");
 pub const USER_ID_TO_USER: TableDefinition<IdKey, &[u8]> = TableDefinition::new("user_id_to_user");
 /// (school, lowercase username) -> user id. Usernames are unique within a school.
-pub const SCHOOL_USERNAME_TO_USER_ID: TableDefinition<(IdKey, &str), IdKey> = TableDefinition::new("school_username_to_user_id");
+pub const SCHOOL_USERNAME_TO_USER_ID: TableDefinition<(IdKey, &str), IdKey> =
+    TableDefinition::new("school_username_to_user_id");
 /// (school, external id from the school's information system) -> user or class id.
-pub const SCHOOL_EXTERNAL_ID_TO_ID: TableDefinition<(IdKey, &str), IdKey> = TableDefinition::new("school_external_id_to_id");
+pub const SCHOOL_EXTERNAL_ID_TO_ID: TableDefinition<(IdKey, &str), IdKey> =
+    TableDefinition::new("school_external_id_to_id");
 pub const CLASS_ID_TO_CLASS: TableDefinition<IdKey, &[u8]> = TableDefinition::new("class_id_to_class");
 /// Join code -> class id; join codes are unique on the box.
 pub const JOIN_CODE_TO_CLASS_ID: TableDefinition<&str, IdKey> = TableDefinition::new("join_code_to_class_id");
 /// (class, user) -> encoded `Membership`, kept after a removal for add-wins merging.
-pub const CLASS_USER_TO_MEMBERSHIP: TableDefinition<(IdKey, IdKey), &[u8]> = TableDefinition::new("class_user_to_membership");
+pub const CLASS_USER_TO_MEMBERSHIP: TableDefinition<(IdKey, IdKey), &[u8]> =
+    TableDefinition::new("class_user_to_membership");
 /// (user, class) -> role as its name; present members only. The index behind "my classes".
 pub const USER_CLASS_TO_ROLE: TableDefinition<(IdKey, IdKey), &str> = TableDefinition::new("user_class_to_role");
 /// BLAKE3 of a QR sign-in card's secret -> user id.

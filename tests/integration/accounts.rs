@@ -8,9 +8,21 @@ async fn only_admins_create_accounts() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let (_, teacher) = server.person(&admin, "tina", "teacher").await;
-    let res = server.post(&teacher, "/api/v1/users", json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"})).await;
+    let res = server
+        .post(
+            &teacher,
+            "/api/v1/users",
+            json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = server.post(&server.client(), "/api/v1/users", json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"})).await;
+    let res = server
+        .post(
+            &server.client(),
+            "/api/v1/users",
+            json!({"username": "x", "display_name": "X", "role": "admin", "password": "whatever123"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -18,14 +30,25 @@ async fn only_admins_create_accounts() {
 async fn bad_account_input_gets_a_clear_error() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
-    let res = server.post(&admin, "/api/v1/users", json!({"username": "has space", "display_name": "X", "role": "student"})).await;
+    let res = server
+        .post(&admin, "/api/v1/users", json!({"username": "has space", "display_name": "X", "role": "student"}))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_of(res).await["message"].as_str().unwrap().contains("no spaces"));
-    let res = server.post(&admin, "/api/v1/users", json!({"username": "ok", "display_name": "X", "role": "student", "password": "short"})).await;
+    let res = server
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({"username": "ok", "display_name": "X", "role": "student", "password": "short"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = server.post(&admin, "/api/v1/users", json!({"username": "admin", "display_name": "Twin", "role": "teacher"})).await;
+    let res = server
+        .post(&admin, "/api/v1/users", json!({"username": "admin", "display_name": "Twin", "role": "teacher"}))
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    let res = server.post(&admin, "/api/v1/users", json!({"username": "ok", "display_name": "X", "role": "wizard"})).await;
+    let res =
+        server.post(&admin, "/api/v1/users", json!({"username": "ok", "display_name": "X", "role": "wizard"})).await;
     assert!(res.status().is_client_error());
 }
 
@@ -47,16 +70,32 @@ async fn teachers_reset_only_their_own_students_and_others_look_missing() {
     let (_, tom) = server.person(&admin, "tom", "teacher").await;
     let (ana, ana_client) = server.person(&admin, "ana", "student").await;
     let class = server.create_class(&tina, "Robins").await;
-    let add = server.post(&tina, &format!("/api/v1/classes/{}/members", class["id"].as_str().unwrap()), json!({"user_id": ana, "role": "student"})).await;
+    let add = server
+        .post(
+            &tina,
+            &format!("/api/v1/classes/{}/members", class["id"].as_str().unwrap()),
+            json!({"user_id": ana, "role": "student"}),
+        )
+        .await;
     assert_eq!(add.status(), StatusCode::CREATED);
 
-    let reset = tina.put(server.url(&format!("/api/v1/users/{ana}/password"))).json(&json!({"password": "new-password-1"})).send().await.unwrap();
+    let reset = tina
+        .put(server.url(&format!("/api/v1/users/{ana}/password")))
+        .json(&json!({"password": "new-password-1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reset.status(), StatusCode::NO_CONTENT);
     // A reset by someone else signs the student out everywhere.
     assert_eq!(server.get(&ana_client, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
     server.login(&server.client(), "ana", "new-password-1").await;
 
-    let other = tom.put(server.url(&format!("/api/v1/users/{ana}/password"))).json(&json!({"password": "tom-was-here"})).send().await.unwrap();
+    let other = tom
+        .put(server.url(&format!("/api/v1/users/{ana}/password")))
+        .json(&json!({"password": "tom-was-here"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
     let pictures = tom.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
     assert_eq!(pictures.status(), StatusCode::NOT_FOUND);
@@ -85,13 +124,22 @@ async fn pages_load_nothing_from_outside_the_box() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let anonymous = server.client();
-    for (client, path) in [(&anonymous, "/signin"), (&anonymous, "/signin/class"), (&admin, "/home"), (&admin, "/classes"), (&admin, "/people")] {
+    for (client, path) in [
+        (&anonymous, "/signin"),
+        (&anonymous, "/signin/class"),
+        (&admin, "/home"),
+        (&admin, "/classes"),
+        (&admin, "/people"),
+    ] {
         let res = server.get(client, path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
         assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
         let html = res.text().await.unwrap();
-        assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"), "{path} links outside the box");
+        assert!(
+            !html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"),
+            "{path} links outside the box"
+        );
         assert!(html.contains("<html lang=\"en\">") && html.contains("name=\"viewport\""));
     }
     let css = server.get(&admin, "/static/style.css").await;

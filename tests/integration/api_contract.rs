@@ -36,7 +36,10 @@ fn routed() -> BTreeSet<(String, String)> {
             let call = rest.split(".route(").next().unwrap();
             let call = &call[..call.find("))").map_or(call.len(), |i| i + 2)];
             for method in ["get", "post", "put", "patch", "delete"] {
-                if call.contains(&format!(" {method}(")) || call.contains(&format!(".{method}(")) || call.contains(&format!("routing::{method}(")) {
+                if call.contains(&format!(" {method}("))
+                    || call.contains(&format!(".{method}("))
+                    || call.contains(&format!("routing::{method}("))
+                {
                     ops.insert((method.to_uppercase(), path.to_string()));
                 }
             }
@@ -62,7 +65,8 @@ async fn openapi_document_covers_every_endpoint_and_only_real_ones() {
     let fake = "01900000-0000-7000-8000-000000000000";
     for (method, path) in &documented {
         let concrete = path.replace("{id}", fake).replace("{user_id}", fake).replace("{code}", "ZZZZZZ");
-        let res = admin.request(Method::from_bytes(method.as_bytes()).unwrap(), server.url(&concrete)).send().await.unwrap();
+        let res =
+            admin.request(Method::from_bytes(method.as_bytes()).unwrap(), server.url(&concrete)).send().await.unwrap();
         let status = res.status();
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         if status == StatusCode::NOT_FOUND {

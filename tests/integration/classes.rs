@@ -28,7 +28,9 @@ async fn a_teacher_cannot_read_another_teachers_class() {
     assert_eq!(json_of(theirs).await, json_of(missing).await, "the same answer for hidden and missing");
     assert_eq!(server.get(&tom, "/api/v1/classes/not-an-id").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(server.get(&tom, &format!("/classes/{}", id(&class))).await.status(), StatusCode::NOT_FOUND);
-    let sneaky = server.post(&tom, &format!("{path}/members"), json!({"user_id": mine["members"][0]["user_id"], "role": "student"})).await;
+    let sneaky = server
+        .post(&tom, &format!("{path}/members"), json!({"user_id": mine["members"][0]["user_id"], "role": "student"}))
+        .await;
     assert_eq!(sneaky.status(), StatusCode::NOT_FOUND);
 
     // Admins see every class of their school; teachers list only their own.
@@ -45,10 +47,23 @@ async fn members_are_added_with_a_valid_role_and_removed() {
     let (teacher, _) = server.person(&admin, "tina", "teacher").await;
     let (student, _) = server.person(&admin, "ana", "student").await;
     let members = format!("/api/v1/classes/{}/members", id(&class));
-    assert_eq!(server.post(&admin, &members, json!({"user_id": teacher, "role": "teacher"})).await.status(), StatusCode::CREATED);
-    assert_eq!(server.post(&admin, &members, json!({"user_id": student, "role": "student"})).await.status(), StatusCode::CREATED);
-    assert_eq!(server.post(&admin, &members, json!({"user_id": student, "role": "student"})).await.status(), StatusCode::NO_CONTENT, "adding twice is harmless");
-    assert_eq!(server.post(&admin, &members, json!({"user_id": student, "role": "teacher"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        server.post(&admin, &members, json!({"user_id": teacher, "role": "teacher"})).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        server.post(&admin, &members, json!({"user_id": student, "role": "student"})).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        server.post(&admin, &members, json!({"user_id": student, "role": "student"})).await.status(),
+        StatusCode::NO_CONTENT,
+        "adding twice is harmless"
+    );
+    assert_eq!(
+        server.post(&admin, &members, json!({"user_id": student, "role": "teacher"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let detail = json_of(server.get(&admin, &format!("/api/v1/classes/{}", id(&class))).await).await;
     assert_eq!(detail["members"].as_array().unwrap().len(), 2);
     let del = admin.delete(server.url(&format!("{members}/{student}"))).send().await.unwrap();
@@ -58,7 +73,13 @@ async fn members_are_added_with_a_valid_role_and_removed() {
 }
 
 async fn import(server: &TestServer, client: &reqwest::Client, class: &str, csv: &str) -> (StatusCode, Value) {
-    let res = client.post(server.url(&format!("/api/v1/classes/{class}/roster"))).header("content-type", "text/csv").body(csv.to_string()).send().await.unwrap();
+    let res = client
+        .post(server.url(&format!("/api/v1/classes/{class}/roster")))
+        .header("content-type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
     (res.status(), res.json().await.unwrap())
 }
 
@@ -69,7 +90,13 @@ async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     let (_, tina) = server.person(&admin, "tina", "teacher").await;
     let class = id(&server.create_class(&tina, "Robins").await);
 
-    let (status, bad) = import(&server, &tina, &class, "username,display_name\nana,Ana Pérez\nbad name,Bad\nben\ntina,Not A Student\nana,Twice\n").await;
+    let (status, bad) = import(
+        &server,
+        &tina,
+        &class,
+        "username,display_name\nana,Ana Pérez\nbad name,Bad\nben\ntina,Not A Student\nana,Twice\n",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<u64> = bad["errors"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, vec![3, 4, 6], "{bad}");
@@ -94,9 +121,21 @@ async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     assert!(again["created"].as_array().unwrap().is_empty());
     assert_eq!(again["enrolled"].as_array().unwrap().len(), 2);
 
-    let res = tina.post(server.url(&format!("/api/v1/classes/{class}/roster"))).header("content-type", "application/pdf").body("%PDF").send().await.unwrap();
+    let res = tina
+        .post(server.url(&format!("/api/v1/classes/{class}/roster")))
+        .header("content-type", "application/pdf")
+        .body("%PDF")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = tina.post(server.url(&format!("/api/v1/classes/{class}/roster"))).header("content-type", "text/csv").body(vec![0xff, 0xfe, 0x00]).send().await.unwrap();
+    let res = tina
+        .post(server.url(&format!("/api/v1/classes/{class}/roster")))
+        .header("content-type", "text/csv")
+        .body(vec![0xff, 0xfe, 0x00])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -126,10 +165,18 @@ async fn oneroster_files_import_people_classes_and_enrollments() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
 
-    let bad = oneroster(&server, &admin, &ENROLLMENTS.replace("e2,,2026-09-01T00:00:00Z,c1,org1,u2", "e2,,2026-09-01T00:00:00Z,c9,org1,u2")).await;
+    let bad = oneroster(
+        &server,
+        &admin,
+        &ENROLLMENTS.replace("e2,,2026-09-01T00:00:00Z,c1,org1,u2", "e2,,2026-09-01T00:00:00Z,c9,org1,u2"),
+    )
+    .await;
     assert_eq!(bad["errors"][0]["file"], "enrollments.csv", "{bad}");
     assert_eq!(bad["errors"][0]["line"], 3);
-    assert!(json_of(server.get(&admin, "/api/v1/classes").await).await.as_array().unwrap().is_empty(), "nothing imported");
+    assert!(
+        json_of(server.get(&admin, "/api/v1/classes").await).await.as_array().unwrap().is_empty(),
+        "nothing imported"
+    );
 
     let good = oneroster(&server, &admin, ENROLLMENTS).await;
     assert!(good["errors"].as_array().unwrap().is_empty(), "{good}");

@@ -34,7 +34,8 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let wrong = server.post(&client, "/api/v1/login", json!({"username": "admin", "password": "not it at all"})).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong = wrong.text().await.unwrap();
-    let unknown = server.post(&client, "/api/v1/login", json!({"username": "nobody", "password": "not it at all"})).await;
+    let unknown =
+        server.post(&client, "/api/v1/login", json!({"username": "nobody", "password": "not it at all"})).await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.text().await.unwrap(), wrong);
 }
@@ -43,7 +44,9 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
 async fn session_cookie_is_http_only_same_site_lax_and_long_enough() {
     let server = TestServer::start().await;
     server.setup_admin().await;
-    let res = server.post(&reqwest::Client::new(), "/api/v1/login", json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let res = server
+        .post(&reqwest::Client::new(), "/api/v1/login", json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("folio_session="), "{cookie}");
     assert!(cookie.contains("; HttpOnly"), "{cookie}");
@@ -62,7 +65,8 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
     let client = server.client();
     let mut last = None;
     for _ in 0..6 {
-        last = Some(server.post(&client, "/api/v1/login", json!({"username": "admin", "password": "wrong guess"})).await);
+        last =
+            Some(server.post(&client, "/api/v1/login", json!({"username": "admin", "password": "wrong guess"})).await);
     }
     let locked = last.unwrap();
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -95,7 +99,13 @@ async fn cross_origin_state_changes_are_refused_and_plain_clients_work() {
     assert_eq!(post(None, Some("cross-site")).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(post(Some("http://evil.example"), Some("same-site")).await.unwrap().status(), StatusCode::FORBIDDEN);
     let host = server.url.trim_start_matches("http://").to_string();
-    let same = admin.post(server.url("/api/v1/classes")).header("origin", format!("http://{host}")).json(&json!({"name": "Ours"})).send().await.unwrap();
+    let same = admin
+        .post(server.url("/api/v1/classes"))
+        .header("origin", format!("http://{host}"))
+        .json(&json!({"name": "Ours"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.status(), StatusCode::CREATED);
     assert_eq!(post(None, Some("same-origin")).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(post(None, None).await.unwrap().status(), StatusCode::CREATED);
@@ -111,7 +121,8 @@ async fn forms_without_the_session_token_are_refused() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = admin.get(server.url("/classes")).send().await.unwrap().text().await.unwrap();
     let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let res = admin.post(server.url("/classes")).form(&[("name", "Real"), ("csrf", token.as_str())]).send().await.unwrap();
+    let res =
+        admin.post(server.url("/classes")).form(&[("name", "Real"), ("csrf", token.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let classes = json_of(server.get(&admin, "/api/v1/classes").await).await;
     let names: Vec<&str> = classes.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
@@ -121,7 +132,8 @@ async fn forms_without_the_session_token_are_refused() {
 #[tokio::test]
 async fn idle_sessions_expire() {
     let temp = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.sessions.idle = Duration::from_secs(1)).await.unwrap();
+    let server =
+        TestServer::start_with(temp.path().to_path_buf(), |c| c.sessions.idle = Duration::from_secs(1)).await.unwrap();
     let admin = server.setup_admin().await;
     assert_eq!(server.get(&admin, "/api/v1/me").await.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -131,7 +143,9 @@ async fn idle_sessions_expire() {
 #[tokio::test]
 async fn absolute_session_age_is_enforced() {
     let temp = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.sessions.absolute = Duration::from_secs(1)).await.unwrap();
+    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.sessions.absolute = Duration::from_secs(1))
+        .await
+        .unwrap();
     let admin = server.setup_admin().await;
     for _ in 0..3 {
         assert_eq!(server.get(&admin, "/api/v1/me").await.status(), StatusCode::OK);
@@ -147,10 +161,12 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     let admin = server.setup_admin().await;
     let (id, teacher) = server.person(&admin, "tina", "teacher").await;
     assert_eq!(server.get(&teacher, "/api/v1/me").await.status(), StatusCode::OK);
-    let res = admin.patch(server.url(&format!("/api/v1/users/{id}"))).json(&json!({"disabled": true})).send().await.unwrap();
+    let res =
+        admin.patch(server.url(&format!("/api/v1/users/{id}"))).json(&json!({"disabled": true})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json_of(res).await["disabled"], true);
     assert_eq!(server.get(&teacher, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
-    let again = server.post(&server.client(), "/api/v1/login", json!({"username": "tina", "password": "tina-password"})).await;
+    let again =
+        server.post(&server.client(), "/api/v1/login", json!({"username": "tina", "password": "tina-password"})).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 }

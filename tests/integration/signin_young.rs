@@ -26,7 +26,12 @@ async fn class_with_student(server: &TestServer) -> (reqwest::Client, Value, Str
 async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
     let server = TestServer::start().await;
     let (tina, class, ana) = class_with_student(&server).await;
-    let set = tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["cat", "sun", "ball"]})).send().await.unwrap();
+    let set = tina
+        .put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(json_of(set).await["pictures"], json!(["cat", "sun", "ball"]));
 
@@ -37,16 +42,34 @@ async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
     assert_eq!(join["students"][0]["user_id"], ana.as_str());
 
     let student = server.client();
-    let wrong = server.post(&student, "/api/v1/login/pictures", json!({"join_code": code, "user_id": ana, "pictures": ["sun", "cat", "ball"]})).await;
+    let wrong = server
+        .post(
+            &student,
+            "/api/v1/login/pictures",
+            json!({"join_code": code, "user_id": ana, "pictures": ["sun", "cat", "ball"]}),
+        )
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "order matters");
-    let right = server.post(&student, "/api/v1/login/pictures", json!({"join_code": code, "user_id": ana, "pictures": ["cat", "sun", "ball"]})).await;
+    let right = server
+        .post(
+            &student,
+            "/api/v1/login/pictures",
+            json!({"join_code": code, "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
+        )
+        .await;
     assert_eq!(right.status(), StatusCode::OK);
     let me = json_of(server.get(&student, "/api/v1/me").await).await;
     assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("ana"), Some("student")));
 
     // The pictures only work through a class the student is in.
     let other = server.create_class(&tina, "Owls").await;
-    let elsewhere = server.post(&server.client(), "/api/v1/login/pictures", json!({"join_code": other["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]})).await;
+    let elsewhere = server
+        .post(
+            &server.client(),
+            "/api/v1/login/pictures",
+            json!({"join_code": other["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
+        )
+        .await;
     assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -54,22 +77,38 @@ async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
 async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
     let server = TestServer::start().await;
     let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["2", "4", "6"]})).send().await.unwrap();
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["2", "4", "6"]}))
+        .send()
+        .await
+        .unwrap();
     let code = class["join_code"].as_str().unwrap();
     let device = server.client();
 
     let res = device.post(server.url("/signin/class")).form(&[("join_code", code)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("folio_device_classes="), "the device remembers the class");
+    assert!(
+        res.headers()["set-cookie"].to_str().unwrap().contains("folio_device_classes="),
+        "the device remembers the class"
+    );
     let names = device.get(server.url(&format!("/signin/class/{code}"))).send().await.unwrap().text().await.unwrap();
     assert!(names.contains("Ana Pérez"), "{names}");
     let remembered = device.get(server.url("/signin/class")).send().await.unwrap().text().await.unwrap();
     assert!(remembered.contains("Robins"), "the class list on this device: {remembered}");
 
     let pad = format!("/signin/class/{code}/{ana}");
-    let first = device.post(server.url(&pad)).form(&[("picks", ""), ("pick", "2")]).send().await.unwrap().text().await.unwrap();
+    let first =
+        device.post(server.url(&pad)).form(&[("picks", ""), ("pick", "2")]).send().await.unwrap().text().await.unwrap();
     assert!(first.contains("1 of 3 pictures chosen"), "{first}");
-    let second = device.post(server.url(&pad)).form(&[("picks", "2"), ("pick", "4")]).send().await.unwrap().text().await.unwrap();
+    let second = device
+        .post(server.url(&pad))
+        .form(&[("picks", "2"), ("pick", "4")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(second.contains("2 of 3 pictures chosen"));
     let wrong = device.post(server.url(&pad)).form(&[("picks", "2,4"), ("pick", "7")]).send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -85,10 +124,20 @@ async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
 async fn picture_guessing_is_throttled_per_student() {
     let server = TestServer::start().await;
     let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({"pictures": ["cat", "sun", "ball"]})).send().await.unwrap();
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
     let mut statuses = Vec::new();
     for guess in ["moon", "star", "tree", "fish", "car", "house", "apple"] {
-        let res = server.post(&server.client(), "/api/v1/login/pictures", json!({"join_code": class["join_code"], "user_id": ana, "pictures": [guess, guess, guess]})).await;
+        let res = server
+            .post(
+                &server.client(),
+                "/api/v1/login/pictures",
+                json!({"join_code": class["join_code"], "user_id": ana, "pictures": [guess, guess, guess]}),
+            )
+            .await;
         statuses.push(res.status());
     }
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
@@ -127,7 +176,8 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
     // The printable page holds one QR code per student.
     let page = tina.get(server.url(&format!("/classes/{class_id}"))).send().await.unwrap().text().await.unwrap();
     let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
-    let printable = tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
+    let printable =
+        tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
     assert_eq!(printable.status(), StatusCode::OK);
     let html = printable.text().await.unwrap();
     assert_eq!(html.matches("<svg").count(), 1, "one QR code");

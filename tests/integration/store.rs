@@ -54,7 +54,13 @@ async fn every_change_is_an_operation_in_the_op_log() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let class = server.create_class(&admin, "Robins").await;
-    let res = admin.post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap()))).header("content-type", "text/csv").body("ana,Ana\n").send().await.unwrap();
+    let res = admin
+        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
+        .header("content-type", "text/csv")
+        .body("ana,Ana\n")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let dir = server.data_dir.clone();
     let temp = server.stop().await;

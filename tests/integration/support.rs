@@ -58,7 +58,11 @@ impl TestServer {
     pub async fn stop(mut self) -> Option<tempfile::TempDir> {
         self.shutdown.take().map(|tx| tx.send(()));
         if let Some(handle) = self.handle.take() {
-            tokio::time::timeout(Duration::from_secs(10), handle).await.expect("folio stops within 10 s").unwrap().unwrap();
+            tokio::time::timeout(Duration::from_secs(10), handle)
+                .await
+                .expect("folio stops within 10 s")
+                .unwrap()
+                .unwrap();
         }
         self._temp.take()
     }

@@ -47,7 +47,11 @@ struct CreateClassRequest {
     name: String,
 }
 
-async fn create_class(State(state): State<AppState>, me: SignedIn, Json(req): Json<CreateClassRequest>) -> Result<Response> {
+async fn create_class(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Json(req): Json<CreateClassRequest>,
+) -> Result<Response> {
     let class = state.db(move |store| classes::create(store, &me.user, &req.name)).await?;
     Ok((StatusCode::CREATED, Json(ClassView::from(&class))).into_response())
 }
@@ -88,7 +92,10 @@ async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<S
         id: class.id,
         name: class.name,
         join_code: class.join_code,
-        members: members.into_iter().map(|(u, role)| MemberView { user_id: u.id, username: u.username, display_name: u.display_name, role }).collect(),
+        members: members
+            .into_iter()
+            .map(|(u, role)| MemberView { user_id: u.id, username: u.username, display_name: u.display_name, role })
+            .collect(),
     }))
 }
 
@@ -98,13 +105,22 @@ struct AddMemberRequest {
     role: Role,
 }
 
-async fn add_member(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<AddMemberRequest>) -> Result<StatusCode> {
+async fn add_member(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<AddMemberRequest>,
+) -> Result<StatusCode> {
     let id: ClassId = super::parse_id(&id)?;
     let added = state.db(move |store| classes::add_member(store, &me.user, id, req.user_id, req.role)).await?;
     Ok(if added { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
 
-async fn remove_member(State(state): State<AppState>, me: SignedIn, Path((id, user)): Path<(String, String)>) -> Result<StatusCode> {
+async fn remove_member(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<StatusCode> {
     let id: ClassId = super::parse_id(&id)?;
     let user: UserId = super::parse_id(&user)?;
     state.db(move |store| classes::remove_member(store, &me.user, id, user)).await?;
@@ -117,10 +133,18 @@ fn csv_text(headers: &HeaderMap, body: &[u8]) -> Result<String> {
     if !(ctype.starts_with("text/csv") || ctype.starts_with("text/plain") || ctype.starts_with("application/csv")) {
         return Err(Error::Invalid("Send the roster as text/csv.".into()));
     }
-    String::from_utf8(body.to_vec()).map_err(|_| Error::Invalid("The roster is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into()))
+    String::from_utf8(body.to_vec()).map_err(|_| {
+        Error::Invalid("The roster is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())
+    })
 }
 
-async fn import_roster(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Json<ImportReport>> {
+async fn import_roster(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportReport>> {
     let id: ClassId = super::parse_id(&id)?;
     let text = csv_text(&headers, &body)?;
     let report = state.db(move |store| roster::import_simple(store, &me.user, id, parse::parse_simple(&text))).await?;
@@ -128,18 +152,37 @@ async fn import_roster(State(state): State<AppState>, me: SignedIn, Path(id): Pa
 }
 
 /// Issues new QR sign-in cards for every student of a class (old cards stop working).
-async fn issue_cards(State(state): State<AppState>, me: SignedIn, host: crate::http::pages::HostHeader, Path(id): Path<String>) -> Result<(StatusCode, Json<Vec<CardView>>)> {
+async fn issue_cards(
+    State(state): State<AppState>,
+    me: SignedIn,
+    host: crate::http::pages::HostHeader,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Vec<CardView>>)> {
     let id: ClassId = super::parse_id(&id)?;
     let cards = state.db(move |store| class_cards(store, &me.user, id)).await?;
-    let views = cards.into_iter().map(|(u, token)| CardView { user_id: u.id, display_name: u.display_name, url: card_url(&host.0, &token), token }).collect();
+    let views = cards
+        .into_iter()
+        .map(|(u, token)| CardView {
+            user_id: u.id,
+            display_name: u.display_name,
+            url: card_url(&host.0, &token),
+            token,
+        })
+        .collect();
     Ok((StatusCode::CREATED, Json(views)))
 }
 
 /// Shared with the printable cards page.
-pub fn class_cards(store: &crate::store::Store, actor: &crate::domain::User, id: ClassId) -> Result<Vec<(crate::domain::User, String)>> {
+pub fn class_cards(
+    store: &crate::store::Store,
+    actor: &crate::domain::User,
+    id: ClassId,
+) -> Result<Vec<(crate::domain::User, String)>> {
     let students: Vec<_> = store.read(|r| {
         let class = classes::managed(r, actor, id)?;
-        Ok::<_, Error>(r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect())
+        Ok::<_, Error>(
+            r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect(),
+        )
     })?;
     users::issue_qr_cards(store, actor, &students)
 }
@@ -148,7 +191,9 @@ pub fn class_cards(store: &crate::store::Store, actor: &crate::domain::User, id:
 /// `enrollments`, or files named users.csv, classes.csv, enrollments.csv).
 pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String, String)> {
     let (mut users, mut classes, mut enrollments) = (None, None, None);
-    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+    while let Some(field) =
+        form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?
+    {
         let key = field.name().unwrap_or("").trim_end_matches(".csv").to_string();
         let file_key = field.file_name().unwrap_or("").trim_end_matches(".csv").to_string();
         let text = field.text().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
@@ -167,8 +212,13 @@ pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String,
     }
 }
 
-async fn import_oneroster(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Json<OneRosterReport>> {
+async fn import_oneroster(
+    State(state): State<AppState>,
+    me: SignedIn,
+    form: Multipart,
+) -> Result<Json<OneRosterReport>> {
     let (u, c, e) = read_oneroster_form(form).await?;
-    let report = state.db(move |store| roster::import_oneroster(store, &me.user, parse::parse_oneroster(&u, &c, &e))).await?;
+    let report =
+        state.db(move |store| roster::import_oneroster(store, &me.user, parse::parse_oneroster(&u, &c, &e))).await?;
     Ok(Json(report))
 }

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::session;
 use crate::domain::UserId;
 use crate::error::Result;
+use crate::http::AppState;
 use crate::http::extract::{ClientAddr, SignedIn, ViaHttps};
 use crate::http::signin::{self, SignedInNow};
-use crate::http::AppState;
 
 use super::users::UserView;
 
@@ -39,7 +39,12 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Json(req): Json<LoginRequest>) -> Result<Response> {
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response> {
     let done = signin::with_password(&state, addr, &req.username, req.password).await?;
     Ok(signed_in(&state, https, done))
 }
@@ -52,7 +57,12 @@ struct PicturesLoginRequest {
     pictures: Vec<String>,
 }
 
-async fn login_with_pictures(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Json(req): Json<PicturesLoginRequest>) -> Result<Response> {
+async fn login_with_pictures(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Json(req): Json<PicturesLoginRequest>,
+) -> Result<Response> {
     let done = signin::with_pictures(&state, addr, &req.join_code, req.user_id, &req.pictures).await?;
     Ok(signed_in(&state, https, done))
 }
@@ -62,7 +72,12 @@ struct CardLoginRequest {
     token: String,
 }
 
-async fn login_with_card(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Json(req): Json<CardLoginRequest>) -> Result<Response> {
+async fn login_with_card(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Json(req): Json<CardLoginRequest>,
+) -> Result<Response> {
     let done = signin::with_card(&state, addr, &req.token).await?;
     Ok(signed_in(&state, https, done))
 }
@@ -90,7 +105,11 @@ struct StudentTile {
 }
 
 /// The "tap your name" list behind a class join code.
-async fn join_class(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Path(code): Path<String>) -> Result<Json<JoinView>> {
+async fn join_class(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Path(code): Path<String>,
+) -> Result<Json<JoinView>> {
     let (class, students) = signin::class_students(&state, addr, &code).await?;
     Ok(Json(JoinView {
         class_id: class.id,

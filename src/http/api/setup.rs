@@ -30,7 +30,12 @@ pub struct SetupRequest {
 }
 
 /// Shared with the setup page: throttled by address, code checked before the slow hash.
-pub async fn run_setup(state: &AppState, addr: std::net::IpAddr, input: SetupInput, password: String) -> Result<crate::domain::User> {
+pub async fn run_setup(
+    state: &AppState,
+    addr: std::net::IpAddr,
+    input: SetupInput,
+    password: String,
+) -> Result<crate::domain::User> {
     let keys = [(Kind::Address, format!("setup:{addr}"))];
     state.throttle.check(&keys).map_err(Error::Throttled)?;
     check_password(&password)?;
@@ -51,8 +56,17 @@ pub async fn run_setup(state: &AppState, addr: std::net::IpAddr, input: SetupInp
     state.db(move |store| setup::complete(store, &data_dir, input, hash)).await
 }
 
-async fn complete_setup(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Json(req): Json<SetupRequest>) -> Result<Response> {
-    let input = SetupInput { setup_code: req.setup_code, school_name: req.school_name, username: req.username, display_name: req.display_name };
+async fn complete_setup(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(req): Json<SetupRequest>,
+) -> Result<Response> {
+    let input = SetupInput {
+        setup_code: req.setup_code,
+        school_name: req.school_name,
+        username: req.username,
+        display_name: req.display_name,
+    };
     let user = run_setup(&state, addr, input, req.password).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
 }

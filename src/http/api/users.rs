@@ -62,7 +62,11 @@ struct CreateUserRequest {
     password: Option<String>,
 }
 
-async fn create_user(State(state): State<AppState>, me: SignedIn, Json(req): Json<CreateUserRequest>) -> Result<Response> {
+async fn create_user(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Json(req): Json<CreateUserRequest>,
+) -> Result<Response> {
     let hash = match req.password {
         Some(p) => {
             check_password(&p)?;
@@ -91,7 +95,12 @@ struct UpdateUserRequest {
     disabled: Option<bool>,
 }
 
-async fn update_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<UpdateUserRequest>) -> Result<Json<UserView>> {
+async fn update_user(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateUserRequest>,
+) -> Result<Json<UserView>> {
     let id: UserId = super::parse_id(&id)?;
     let user = state
         .db(move |store| {
@@ -110,7 +119,12 @@ struct PasswordRequest {
     password: String,
 }
 
-async fn set_password(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<PasswordRequest>) -> Result<StatusCode> {
+async fn set_password(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<PasswordRequest>,
+) -> Result<StatusCode> {
     let id: UserId = super::parse_id(&id)?;
     check_password(&req.password)?;
     let actor = me.user.clone();
@@ -132,7 +146,12 @@ struct PicturesView {
     pictures: Vec<&'static str>,
 }
 
-async fn set_pictures(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>, Json(req): Json<PicturesRequest>) -> Result<Json<PicturesView>> {
+async fn set_pictures(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<PicturesRequest>,
+) -> Result<Json<PicturesView>> {
     let id: UserId = super::parse_id(&id)?;
     let sequence = match req.pictures {
         Some(p) => PictureSequence::parse(&p)?,
@@ -158,7 +177,12 @@ pub fn card_url(host: &str, token: &str) -> String {
     format!("http://{host}/q/{token}")
 }
 
-async fn issue_card(State(state): State<AppState>, me: SignedIn, host: crate::http::pages::HostHeader, Path(id): Path<String>) -> Result<(StatusCode, Json<CardView>)> {
+async fn issue_card(
+    State(state): State<AppState>,
+    me: SignedIn,
+    host: crate::http::pages::HostHeader,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<CardView>)> {
     let id: UserId = super::parse_id(&id)?;
     let cards = state
         .db(move |store| {
@@ -167,5 +191,8 @@ async fn issue_card(State(state): State<AppState>, me: SignedIn, host: crate::ht
         })
         .await?;
     let (user, token) = cards.into_iter().next().ok_or(crate::error::Error::NotFound)?;
-    Ok((StatusCode::CREATED, Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token }),
+    ))
 }

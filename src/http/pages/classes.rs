@@ -8,7 +8,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, page, render, see_other};
+use super::{
+    Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, page, render, see_other,
+};
 use crate::actions::{classes, roster};
 use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
@@ -42,7 +44,11 @@ struct ClassesPage {
 async fn list(State(state): State<AppState>, PageUser(me): PageUser) -> PageResult {
     let actor = me.user.clone();
     let found = state.db(move |store| classes::visible(store, &actor)).await?;
-    Ok(page(ClassesPage { chrome: Chrome::for_user("Classes", &me), can_create: policy::can_create_class(&me.user), classes: found.into_iter().map(|(c, _)| c).collect() }))
+    Ok(page(ClassesPage {
+        chrome: Chrome::for_user("Classes", &me),
+        can_create: policy::can_create_class(&me.user),
+        classes: found.into_iter().map(|(c, _)| c).collect(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -77,7 +83,8 @@ impl MemberRow {
         if u.password_hash.is_some() {
             ways.push("password");
         }
-        let credentials = if ways.is_empty() { "nothing yet: set pictures or print a card".to_string() } else { ways.join(", ") };
+        let credentials =
+            if ways.is_empty() { "nothing yet: set pictures or print a card".to_string() } else { ways.join(", ") };
         MemberRow { id: u.id, name: u.display_name, username: u.username, credentials }
     }
 }
@@ -92,7 +99,14 @@ struct ClassPage {
     line_errors: Vec<LineError>,
 }
 
-async fn class_page(state: &AppState, me: &PageUser, id: ClassId, chrome_error: Option<Error>, notice: Option<String>, line_errors: Vec<LineError>) -> PageResult {
+async fn class_page(
+    state: &AppState,
+    me: &PageUser,
+    id: ClassId,
+    chrome_error: Option<Error>,
+    notice: Option<String>,
+    line_errors: Vec<LineError>,
+) -> PageResult {
     let actor = me.0.user.clone();
     let (class, members) = state
         .db(move |store| {
@@ -105,26 +119,43 @@ async fn class_page(state: &AppState, me: &PageUser, id: ClassId, chrome_error: 
         .await?;
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
     let mut chrome = Chrome::for_user(&class.name, &me.0).with_notice(notice);
-    let status = chrome_error.as_ref().map_or(if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, Error::status_code);
+    let status = chrome_error.as_ref().map_or(
+        if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        Error::status_code,
+    );
     if let Some(e) = &chrome_error {
         chrome = chrome.with_error(e);
     }
-    Ok(render(status, ClassPage {
-        chrome,
-        class,
-        teachers: teachers.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
-        students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
-        line_errors,
-    }))
+    Ok(render(
+        status,
+        ClassPage {
+            chrome,
+            class,
+            teachers: teachers.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
+            students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
+            line_errors,
+        },
+    ))
 }
 
-async fn show(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+async fn show(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     class_page(&state, &me, class_id(&id)?, None, notice_text(q.done.as_deref()), Vec::new()).await
 }
 
 /// A failed action shows the class page again with the reason, unless the class itself is
 /// out of reach (then the error page).
-async fn or_show_error(state: &AppState, me: &PageUser, id: ClassId, result: Result<(), Error>, done: &str) -> PageResult {
+async fn or_show_error(
+    state: &AppState,
+    me: &PageUser,
+    id: ClassId,
+    result: Result<(), Error>,
+    done: &str,
+) -> PageResult {
     match result {
         Ok(()) => Ok(see_other(&format!("/classes/{id}?done={done}"))),
         Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => class_page(state, me, id, Some(e), None, Vec::new()).await,
@@ -139,11 +170,18 @@ struct AddStudentForm {
     username: String,
 }
 
-async fn add_student(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<AddStudentForm>) -> PageResult {
+async fn add_student(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<AddStudentForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = class_id(&id)?;
     let actor = me.0.user.clone();
-    let result = state.db(move |store| classes::add_new_student(store, &actor, id, &form.username, &form.display_name).map(|_| ())).await;
+    let result = state
+        .db(move |store| classes::add_new_student(store, &actor, id, &form.username, &form.display_name).map(|_| ()))
+        .await;
     or_show_error(&state, &me, id, result, "student-added").await
 }
 
@@ -154,29 +192,46 @@ struct AddMemberForm {
     role: Role,
 }
 
-async fn add_member(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<AddMemberForm>) -> PageResult {
+async fn add_member(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<AddMemberForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = class_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
             let username = normalize_username(&form.username)?;
-            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            let person = store
+                .read(|r| r.user_by_username(actor.school, &username))?
+                .ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
             classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
         })
         .await;
     or_show_error(&state, &me, id, result, "member-added").await
 }
 
-async fn import_roster(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, mut form: Multipart) -> PageResult {
+async fn import_roster(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> PageResult {
     let id = class_id(&id)?;
     let (mut csrf, mut text) = (String::new(), None);
-    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+    while let Some(field) =
+        form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?
+    {
         match field.name() {
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("roster") => {
-                let bytes = field.bytes().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| Error::Invalid("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())));
+                let bytes =
+                    field.bytes().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    Error::Invalid("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())
+                }));
             }
             _ => {}
         }
@@ -185,19 +240,43 @@ async fn import_roster(State(state): State<AppState>, me: PageUser, Path(id): Pa
     let text = match text {
         Some(Ok(t)) => t,
         Some(Err(e)) => return class_page(&state, &me, id, Some(e), None, Vec::new()).await,
-        None => return class_page(&state, &me, id, Some(Error::Invalid("Choose a CSV file to import.".into())), None, Vec::new()).await,
+        None => {
+            return class_page(
+                &state,
+                &me,
+                id,
+                Some(Error::Invalid("Choose a CSV file to import.".into())),
+                None,
+                Vec::new(),
+            )
+            .await;
+        }
     };
     let actor = me.0.user.clone();
     let report = state.db(move |store| roster::import_simple(store, &actor, id, parse_simple(&text))).await?;
     if report.errors.is_empty() {
         let n = report.created.len() + report.enrolled.len();
-        class_page(&state, &me, id, None, Some(format!("Imported {n} students ({} new).", report.created.len())), Vec::new()).await
+        class_page(
+            &state,
+            &me,
+            id,
+            None,
+            Some(format!("Imported {n} students ({} new).", report.created.len())),
+            Vec::new(),
+        )
+        .await
     } else {
         class_page(&state, &me, id, None, None, report.errors).await
     }
 }
 
-async fn print_cards(State(state): State<AppState>, me: PageUser, host: HostHeader, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn print_cards(
+    State(state): State<AppState>,
+    me: PageUser,
+    host: HostHeader,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = class_id(&id)?;
     let actor = me.0.user.clone();

@@ -1,9 +1,9 @@
 //! The home page, different for each role.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use axum::Router;
 
 use super::{Chrome, DoneQuery, PageResult, PageUser, notice_text, page};
 use crate::domain::{Class, Role};

@@ -37,7 +37,13 @@ impl Chrome {
         Chrome { title: title.into(), user: None, csrf: String::new(), notice: None, error: None }
     }
     pub fn for_user(title: &str, me: &SignedIn) -> Self {
-        Chrome { title: title.into(), user: Some(me.user.clone()), csrf: me.session.csrf_token.clone(), notice: None, error: None }
+        Chrome {
+            title: title.into(),
+            user: Some(me.user.clone()),
+            csrf: me.session.csrf_token.clone(),
+            notice: None,
+            error: None,
+        }
     }
     pub fn with_error(mut self, error: &Error) -> Self {
         self.error = Some(error.to_string());

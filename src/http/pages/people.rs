@@ -8,9 +8,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
-use crate::actions::users::{self, NewUser};
+use super::{
+    Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other,
+};
 use crate::actions::roster;
+use crate::actions::users::{self, NewUser};
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::school::check_password;
 use crate::domain::{Role, User, UserId, policy};
@@ -46,7 +48,13 @@ struct PeoplePage {
     line_errors: Vec<FileLineError>,
 }
 
-async fn people_page(state: &AppState, me: &PageUser, error: Option<Error>, notice: Option<String>, line_errors: Vec<FileLineError>) -> PageResult {
+async fn people_page(
+    state: &AppState,
+    me: &PageUser,
+    error: Option<Error>,
+    notice: Option<String>,
+    line_errors: Vec<FileLineError>,
+) -> PageResult {
     if me.0.user.role != Role::Admin {
         return Err(Error::NotFound.into());
     }
@@ -59,16 +67,31 @@ async fn people_page(state: &AppState, me: &PageUser, error: Option<Error>, noti
         })
         .await?;
     let mut chrome = Chrome::for_user("People", &me.0).with_notice(notice);
-    let status = error.as_ref().map_or(if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, Error::status_code);
+    let status = error.as_ref().map_or(
+        if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        Error::status_code,
+    );
     if let Some(e) = &error {
         chrome = chrome.with_error(e);
     }
-    Ok(render(status, PeoplePage {
-        chrome,
-        school_name,
-        people: people.into_iter().map(|u| PersonRow { id: u.id, name: u.display_name, username: u.username, role: u.role.label(), disabled: u.disabled }).collect(),
-        line_errors,
-    }))
+    Ok(render(
+        status,
+        PeoplePage {
+            chrome,
+            school_name,
+            people: people
+                .into_iter()
+                .map(|u| PersonRow {
+                    id: u.id,
+                    name: u.display_name,
+                    username: u.username,
+                    role: u.role.label(),
+                    disabled: u.disabled,
+                })
+                .collect(),
+            line_errors,
+        },
+    ))
 }
 
 async fn list(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
@@ -106,7 +129,9 @@ async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<Cr
 
 async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form: Multipart) -> PageResult {
     let (mut csrf, mut files) = (String::new(), std::collections::HashMap::new());
-    while let Some(field) = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))? {
+    while let Some(field) =
+        form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?
+    {
         let name = field.name().unwrap_or("").to_string();
         let text = field.text().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
         if name == "csrf" {
@@ -121,7 +146,13 @@ async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form:
     let actor = me.0.user.clone();
     let report = state.db(move |store| roster::import_oneroster(store, &actor, parsed)).await?;
     if report.errors.is_empty() {
-        let notice = format!("Imported: {} new people, {} updated, {} new classes, {} class places.", report.created.len(), report.updated, report.classes_created, report.enrollments);
+        let notice = format!(
+            "Imported: {} new people, {} updated, {} new classes, {} class places.",
+            report.created.len(),
+            report.updated,
+            report.classes_created,
+            report.enrollments
+        );
         people_page(&state, &me, None, Some(notice), Vec::new()).await
     } else {
         people_page(&state, &me, None, None, report.errors).await
@@ -134,14 +165,21 @@ struct PersonPage {
     chrome: Chrome,
     person: User,
     can_disable: bool,
-    new_pictures: Vec<&'static str>,
+    new_pictures: Vec<(&'static str, &'static str)>,
 }
 
 fn person_id(raw: &str) -> Result<UserId, Error> {
     raw.parse().map_err(|_| Error::NotFound)
 }
 
-async fn person_page(state: &AppState, me: &PageUser, id: UserId, notice: Option<String>, error: Option<Error>, new_pictures: Vec<&'static str>) -> PageResult {
+async fn person_page(
+    state: &AppState,
+    me: &PageUser,
+    id: UserId,
+    notice: Option<String>,
+    error: Option<Error>,
+    new_pictures: Vec<(&'static str, &'static str)>,
+) -> PageResult {
     let actor = me.0.user.clone();
     let person = state.db(move |store| users::manageable(store, &actor, id)).await?;
     let mut chrome = Chrome::for_user(&person.display_name, &me.0).with_notice(notice);
@@ -149,15 +187,28 @@ async fn person_page(state: &AppState, me: &PageUser, id: UserId, notice: Option
     if let Some(e) = &error {
         chrome = chrome.with_error(e);
     }
-    Ok(render(status, PersonPage { chrome, can_disable: policy::can_disable_users(&me.0.user, &person), person, new_pictures }))
+    Ok(render(
+        status,
+        PersonPage { chrome, can_disable: policy::can_disable_users(&me.0.user, &person), person, new_pictures },
+    ))
 }
 
-async fn show(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+async fn show(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     person_page(&state, &me, person_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
 }
 
 /// New random pictures, shown once on the page that answers the post.
-async fn new_pictures(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn new_pictures(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
     let actor = me.0.user.clone();
@@ -166,10 +217,16 @@ async fn new_pictures(State(state): State<AppState>, me: PageUser, Path(id): Pat
     let hash = state.hasher.hash(sequence.secret()).await;
     let actor = me.0.user.clone();
     state.db(move |store| users::set_pictures(store, &actor, &target, hash)).await?;
-    person_page(&state, &me, id, None, None, sequence.stems()).await
+    person_page(&state, &me, id, None, None, sequence.pictures()).await
 }
 
-async fn new_card(State(state): State<AppState>, me: PageUser, host: HostHeader, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn new_card(
+    State(state): State<AppState>,
+    me: PageUser,
+    host: HostHeader,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
     let actor = me.0.user.clone();
@@ -189,7 +246,12 @@ struct PasswordForm {
     password: String,
 }
 
-async fn set_password(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<PasswordForm>) -> PageResult {
+async fn set_password(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
     if let Err(e) = check_password(&form.password) {
@@ -209,7 +271,12 @@ struct DisabledForm {
     disabled: bool,
 }
 
-async fn set_disabled(State(state): State<AppState>, me: PageUser, Path(id): Path<String>, Form(form): Form<DisabledForm>) -> PageResult {
+async fn set_disabled(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DisabledForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
     let actor = me.0.user.clone();

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::{Chrome, PageError, PageResult, PageUser, page, render, see_other};
 use crate::actions::setup::SetupInput;
 use crate::auth::session;
+use crate::domain::UserId;
 use crate::domain::pictures::{PICTURES, SEQUENCE_LEN};
 use crate::domain::school::normalize_join_code;
-use crate::domain::UserId;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, MaybeSignedIn, ViaHttps};
@@ -64,7 +64,13 @@ async fn setup_form(State(state): State<AppState>) -> PageResult {
     if is_set_up(&state).await? {
         return Ok(see_other("/signin"));
     }
-    Ok(page(SetupPage { chrome: Chrome::anonymous("Set up"), setup_code: String::new(), school_name: String::new(), display_name: String::new(), username: String::new() }))
+    Ok(page(SetupPage {
+        chrome: Chrome::anonymous("Set up"),
+        setup_code: String::new(),
+        school_name: String::new(),
+        display_name: String::new(),
+        username: String::new(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -76,8 +82,18 @@ struct SetupForm {
     password: String,
 }
 
-async fn setup_submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Form(form): Form<SetupForm>) -> PageResult {
-    let input = SetupInput { setup_code: form.setup_code.clone(), school_name: form.school_name.clone(), username: form.username.clone(), display_name: form.display_name.clone() };
+async fn setup_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Form(form): Form<SetupForm>,
+) -> PageResult {
+    let input = SetupInput {
+        setup_code: form.setup_code.clone(),
+        school_name: form.school_name.clone(),
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+    };
     match crate::http::api::setup::run_setup(&state, addr, input, form.password).await {
         Ok(user) => {
             let session_user = user.clone();
@@ -85,7 +101,16 @@ async fn setup_submit(State(state): State<AppState>, ClientAddr(addr): ClientAdd
             Ok(enter(&state, https, SignedInNow { user, session_id }))
         }
         Err(Error::Conflict(_)) => Ok(see_other("/signin")),
-        Err(e) => Ok(render(e.status_code(), SetupPage { chrome: Chrome::anonymous("Set up").with_error(&e), setup_code: form.setup_code, school_name: form.school_name, display_name: form.display_name, username: form.username })),
+        Err(e) => Ok(render(
+            e.status_code(),
+            SetupPage {
+                chrome: Chrome::anonymous("Set up").with_error(&e),
+                setup_code: form.setup_code,
+                school_name: form.school_name,
+                display_name: form.display_name,
+                username: form.username,
+            },
+        )),
     }
 }
 
@@ -112,11 +137,19 @@ struct SigninForm {
     password: String,
 }
 
-async fn signin_submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Form(form): Form<SigninForm>) -> PageResult {
+async fn signin_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Form(form): Form<SigninForm>,
+) -> PageResult {
     match signin::with_password(&state, addr, &form.username, form.password).await {
         Ok(done) => Ok(enter(&state, https, done)),
         Err(e @ (Error::BadCredentials | Error::Throttled(_))) => {
-            let res = render(e.status_code(), SigninPage { chrome: Chrome::anonymous("Sign in").with_error(&e), username: form.username });
+            let res = render(
+                e.status_code(),
+                SigninPage { chrome: Chrome::anonymous("Sign in").with_error(&e), username: form.username },
+            );
             Ok(e.finish(res))
         }
         Err(e) => Err(e.into()),
@@ -180,15 +213,24 @@ struct ClassCodeForm {
     join_code: String,
 }
 
-async fn class_submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, headers: HeaderMap, Form(form): Form<ClassCodeForm>) -> PageResult {
+async fn class_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<ClassCodeForm>,
+) -> PageResult {
     match signin::class_students(&state, addr, &form.join_code).await {
         Ok((class, _)) => {
             let mut codes = remembered_codes(&headers);
             codes.retain(|c| *c != class.join_code);
             codes.insert(0, class.join_code.clone());
             codes.truncate(12);
-            let cookie = format!("{DEVICE_CLASSES_COOKIE}={}; Path=/signin; Max-Age=31536000; SameSite=Lax; HttpOnly", codes.join("."));
-            Ok(([(header::SET_COOKIE, cookie)], see_other(&format!("/signin/class/{}", class.join_code))).into_response())
+            let cookie = format!(
+                "{DEVICE_CLASSES_COOKIE}={}; Path=/signin; Max-Age=31536000; SameSite=Lax; HttpOnly",
+                codes.join(".")
+            );
+            Ok(([(header::SET_COOKIE, cookie)], see_other(&format!("/signin/class/{}", class.join_code)))
+                .into_response())
         }
         Err(e) => class_page(&state, &headers, Some(&e), form.join_code).await,
     }
@@ -209,13 +251,26 @@ struct StudentsPage {
     students: Vec<StudentTile>,
 }
 
-async fn class_students(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Path(code): Path<String>) -> PageResult {
+async fn class_students(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Path(code): Path<String>,
+) -> PageResult {
     let (class, students) = signin::class_students(&state, addr, &code).await?;
     let students = students
         .into_iter()
-        .map(|u| StudentTile { id: u.id, initial: u.display_name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default(), name: u.display_name })
+        .map(|u| StudentTile {
+            id: u.id,
+            initial: u.display_name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default(),
+            name: u.display_name,
+        })
         .collect();
-    Ok(page(StudentsPage { chrome: Chrome::anonymous(&class.name), class_name: class.name, join_code: class.join_code, students }))
+    Ok(page(StudentsPage {
+        chrome: Chrome::anonymous(&class.name),
+        class_name: class.name,
+        join_code: class.join_code,
+        students,
+    }))
 }
 
 struct PictureButton {
@@ -237,7 +292,14 @@ struct PicturesPage {
     pictures: Vec<PictureButton>,
 }
 
-async fn pictures_page(state: &AppState, addr: std::net::IpAddr, code: &str, user: &str, picks: Vec<usize>, error: Option<Error>) -> PageResult {
+async fn pictures_page(
+    state: &AppState,
+    addr: std::net::IpAddr,
+    code: &str,
+    user: &str,
+    picks: Vec<usize>,
+    error: Option<Error>,
+) -> PageResult {
     let user: UserId = user.parse().map_err(|_| Error::NotFound)?;
     let (class, students) = signin::class_students(state, addr, code).await?;
     let student = students.into_iter().find(|u| u.id == user).ok_or(Error::NotFound)?;
@@ -246,23 +308,34 @@ async fn pictures_page(state: &AppState, addr: std::net::IpAddr, code: &str, use
     if let Some(e) = &error {
         chrome = chrome.with_error(e);
     }
-    let res = render(status, PicturesPage {
-        chrome,
-        student_name: student.display_name,
-        student_id: student.id,
-        join_code: class.join_code,
-        picks: picks.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
-        picked: picks.len(),
-        dots: (0..SEQUENCE_LEN).map(|i| i < picks.len()).collect(),
-        pictures: PICTURES.iter().enumerate().map(|(index, (stem, word))| PictureButton { index, stem, word }).collect(),
-    });
+    let res = render(
+        status,
+        PicturesPage {
+            chrome,
+            student_name: student.display_name,
+            student_id: student.id,
+            join_code: class.join_code,
+            picks: picks.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
+            picked: picks.len(),
+            dots: (0..SEQUENCE_LEN).map(|i| i < picks.len()).collect(),
+            pictures: PICTURES
+                .iter()
+                .enumerate()
+                .map(|(index, (stem, word))| PictureButton { index, stem, word })
+                .collect(),
+        },
+    );
     Ok(match error {
         Some(e) => e.finish(res),
         None => res,
     })
 }
 
-async fn pictures_form(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Path((code, user)): Path<(String, String)>) -> PageResult {
+async fn pictures_form(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Path((code, user)): Path<(String, String)>,
+) -> PageResult {
     pictures_page(&state, addr, &code, &user, Vec::new(), None).await
 }
 
@@ -273,8 +346,20 @@ struct PickForm {
     pick: usize,
 }
 
-async fn pictures_submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Path((code, user)): Path<(String, String)>, Form(form): Form<PickForm>) -> PageResult {
-    let mut picks: Vec<usize> = form.picks.split(',').filter_map(|p| p.parse().ok()).filter(|&p| p < PICTURES.len()).take(SEQUENCE_LEN - 1).collect();
+async fn pictures_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Path((code, user)): Path<(String, String)>,
+    Form(form): Form<PickForm>,
+) -> PageResult {
+    let mut picks: Vec<usize> = form
+        .picks
+        .split(',')
+        .filter_map(|p| p.parse().ok())
+        .filter(|&p| p < PICTURES.len())
+        .take(SEQUENCE_LEN - 1)
+        .collect();
     if form.pick >= PICTURES.len() {
         return Err(Error::Invalid("That is not one of the pictures.".into()).into());
     }
@@ -288,7 +373,9 @@ async fn pictures_submit(State(state): State<AppState>, ClientAddr(addr): Client
         Ok(done) => Ok(enter(&state, https, done)),
         Err(Error::BadCredentials) => {
             let e = Error::Invalid("Those pictures are not right. Try again!".into());
-            pictures_page(&state, addr, &code, &user, Vec::new(), Some(e)).await.map(|r| with_status(r, StatusCode::UNAUTHORIZED))
+            pictures_page(&state, addr, &code, &user, Vec::new(), Some(e))
+                .await
+                .map(|r| with_status(r, StatusCode::UNAUTHORIZED))
         }
         Err(e @ Error::Throttled(_)) => pictures_page(&state, addr, &code, &user, Vec::new(), Some(e)).await,
         Err(e) => Err(e.into()),
@@ -308,17 +395,35 @@ struct CardConfirmPage {
     token: String,
 }
 
-async fn card_confirm(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Path(token): Path<String>) -> PageResult {
+async fn card_confirm(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Path(token): Path<String>,
+) -> PageResult {
     let user = signin::card_owner(&state, addr, &token).await?;
-    Ok(page(CardConfirmPage { chrome: Chrome::anonymous("Sign in with your card"), student_name: user.display_name, token }))
+    Ok(page(CardConfirmPage {
+        chrome: Chrome::anonymous("Sign in with your card"),
+        student_name: user.display_name,
+        token,
+    }))
 }
 
-async fn card_submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ViaHttps(https): ViaHttps, Path(token): Path<String>) -> PageResult {
+async fn card_submit(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ViaHttps(https): ViaHttps,
+    Path(token): Path<String>,
+) -> PageResult {
     let done = signin::with_card(&state, addr, &token).await?;
     Ok(enter(&state, https, done))
 }
 
-async fn signout(State(state): State<AppState>, ViaHttps(https): ViaHttps, me: PageUser, Form(form): Form<super::CsrfForm>) -> PageResult {
+async fn signout(
+    State(state): State<AppState>,
+    ViaHttps(https): ViaHttps,
+    me: PageUser,
+    Form(form): Form<super::CsrfForm>,
+) -> PageResult {
     me.check_csrf(&form.csrf)?;
     signin::sign_out(&state, me.0.session_id).await?;
     Ok(([(header::SET_COOKIE, session::clearing_cookie(https))], see_other("/signin")).into_response())

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (one binary, real servers on port 0), then
+# the browser tests in headless Chromium against the folio binary those tests built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tests/install-deps.sh
+echo "==> cargo test"
+cargo test --locked
+echo "==> browser tests (headless Chromium)"
+FOLIO_BIN="$PWD/target/debug/folio" node --test tests/browser/
