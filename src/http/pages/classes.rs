@@ -45,7 +45,7 @@ async fn list(State(state): State<AppState>, PageUser(me): PageUser) -> PageResu
     let actor = me.user.clone();
     let found = state.db(move |store| classes::visible(store, &actor)).await?;
     Ok(page(ClassesPage {
-        chrome: Chrome::for_user("Classes", &me),
+        chrome: Chrome::for_user("Classes", &me).in_section("classes"),
         can_create: policy::can_create_class(&me.user),
         classes: found.into_iter().map(|(c, _)| c).collect(),
     }))
@@ -118,7 +118,7 @@ async fn class_page(
         })
         .await?;
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
-    let mut chrome = Chrome::for_user(&class.name, &me.0).with_notice(notice);
+    let mut chrome = Chrome::for_user(&class.name, &me.0).in_section("classes").with_notice(notice);
     let status = chrome_error.as_ref().map_or(
         if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
         Error::status_code,
@@ -126,6 +126,7 @@ async fn class_page(
     if let Some(e) = &chrome_error {
         chrome = chrome.with_error(e);
     }
+    let chrome = chrome.with_import_problems(line_errors.len());
     Ok(render(
         status,
         ClassPage {

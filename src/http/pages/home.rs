@@ -43,7 +43,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
         })
         .await?;
     Ok(page(HomePage {
-        chrome: Chrome::for_user("Home", &me).with_notice(notice_text(q.done.as_deref())),
+        chrome: Chrome::for_user("Home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),
         name: me.user.display_name.clone(),
         role: me.user.role.as_str(),
         school_name,

@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
 /// What every page's frame shows.
 pub struct Chrome {
     pub title: String,
+    /// Which main menu entry this page belongs to ("home", "classes", "people"), for
+    /// `aria-current`.
+    pub section: &'static str,
     pub user: Option<User>,
     pub csrf: String,
     pub notice: Option<String>,
@@ -34,19 +37,33 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn anonymous(title: &str) -> Self {
-        Chrome { title: title.into(), user: None, csrf: String::new(), notice: None, error: None }
+        Chrome { title: title.into(), section: "", user: None, csrf: String::new(), notice: None, error: None }
     }
     pub fn for_user(title: &str, me: &SignedIn) -> Self {
         Chrome {
             title: title.into(),
+            section: "",
             user: Some(me.user.clone()),
             csrf: me.session.csrf_token.clone(),
             notice: None,
             error: None,
         }
     }
+    pub fn in_section(mut self, section: &'static str) -> Self {
+        self.section = section;
+        self
+    }
     pub fn with_error(mut self, error: &Error) -> Self {
         self.error = Some(error.to_string());
+        self
+    }
+    /// After a refused import: point to the list of problems, which sits by the import form.
+    pub fn with_import_problems(mut self, count: usize) -> Self {
+        if count > 0 && self.error.is_none() {
+            self.error = Some(format!(
+                "Nothing was imported: {count} line(s) need fixing. They are listed under the import form below."
+            ));
+        }
         self
     }
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
@@ -191,7 +208,11 @@ pub struct CsrfForm {
 /// A QR code as inline SVG, for printing.
 pub fn qr_svg(text: &str) -> Result<String, Error> {
     let code = qrcode::QrCode::new(text.as_bytes()).map_err(Error::internal)?;
-    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build())
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build();
+    // Inline in HTML: drop the XML declaration, and hide the image from screen readers (the
+    // card's printed name says whose it is).
+    let svg = svg.find("<svg").map_or(svg.as_str(), |start| &svg[start..]);
+    Ok(svg.replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1))
 }
 
 #[derive(Template)]

@@ -66,7 +66,7 @@ async fn people_page(
             Ok((school, people))
         })
         .await?;
-    let mut chrome = Chrome::for_user("People", &me.0).with_notice(notice);
+    let mut chrome = Chrome::for_user("People", &me.0).in_section("people").with_notice(notice);
     let status = error.as_ref().map_or(
         if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
         Error::status_code,
@@ -74,6 +74,7 @@ async fn people_page(
     if let Some(e) = &error {
         chrome = chrome.with_error(e);
     }
+    let chrome = chrome.with_import_problems(line_errors.len());
     Ok(render(
         status,
         PeoplePage {
@@ -182,7 +183,7 @@ async fn person_page(
 ) -> PageResult {
     let actor = me.0.user.clone();
     let person = state.db(move |store| users::manageable(store, &actor, id)).await?;
-    let mut chrome = Chrome::for_user(&person.display_name, &me.0).with_notice(notice);
+    let mut chrome = Chrome::for_user(&person.display_name, &me.0).in_section("people").with_notice(notice);
     let status = error.as_ref().map_or(StatusCode::OK, Error::status_code);
     if let Some(e) = &error {
         chrome = chrome.with_error(e);
