@@ -59,9 +59,10 @@ pub async fn run(
         tokio::task::spawn_blocking(move || actions::setup::ensure_setup_code(&setup_store, &setup_dir)).await??;
     if let Some(code) = &code {
         // Printed plainly (not only logged) so an installer at the console cannot miss it.
+        let urls: Vec<String> = reachable_addresses(address).iter().map(|a| format!("http://{a}")).collect();
         println!(
-            "\n  folio is not set up yet.\n  Open http://{} in a browser and enter this setup code: {code}\n  (It is also in {})\n",
-            display_address(address),
+            "\n  folio is not set up yet.\n  Open {} in a browser and enter this setup code: {code}\n  (It is also in {})\n",
+            urls.join(" or "),
             auth::setup_code::path(&config.data_dir).display()
         );
     }
@@ -96,8 +97,20 @@ pub async fn run(
     Ok(())
 }
 
-fn display_address(address: SocketAddr) -> String {
-    if address.ip().is_unspecified() { format!("localhost:{}", address.port()) } else { address.to_string() }
+/// Where people can reach a listener: for 0.0.0.0 that is each of the box's network
+/// addresses (what an installer types on a laptop), else the address itself.
+fn reachable_addresses(address: SocketAddr) -> Vec<String> {
+    if !address.ip().is_unspecified() {
+        return vec![address.to_string()];
+    }
+    let mut found: Vec<String> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && i.ip().is_ipv4())
+        .map(|i| SocketAddr::new(i.ip(), address.port()).to_string())
+        .collect();
+    found.push(format!("localhost:{}", address.port()));
+    found
 }
 
 /// Expired sessions are dropped hourly so the session table stays small.

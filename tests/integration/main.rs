@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod api_contract;
 mod classes;
+mod cli;
 mod discovery;
 mod sessions;
 mod setup;
