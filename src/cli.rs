@@ -80,6 +80,7 @@ impl ServeArgs {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = crate::shutdown_signal();
     let config = Config { data_dir: args.data, mdns: !args.no_mdns, ..Config::default() };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
         anyhow::anyhow!(
@@ -87,5 +88,5 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         )
     })?;
-    crate::run(config, listener, crate::shutdown_signal()).await
+    crate::run(config, listener, shutdown).await
 }

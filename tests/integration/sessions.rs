@@ -63,13 +63,16 @@ async fn failed_sign_ins_are_throttled_with_retry_after() {
     let server = TestServer::start().await;
     server.setup_admin().await;
     let client = server.client();
-    let mut last = None;
-    for _ in 0..6 {
-        last =
-            Some(server.post(&client, "/api/v1/login", json!({"username": "admin", "password": "wrong guess"})).await);
-    }
-    let locked = last.unwrap();
+    let mut attempts = 0;
+    let locked = loop {
+        attempts += 1;
+        let res = server.post(&client, "/api/v1/login", json!({"username": "admin", "password": "wrong guess"})).await;
+        if res.status() != StatusCode::UNAUTHORIZED || attempts == 10 {
+            break res;
+        }
+    };
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(attempts <= 6, "locked only after {attempts} tries");
     let retry: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry >= 1);
     // While locked even the right password waits: guessing gains nothing.
