@@ -6,6 +6,7 @@
 
 pub(crate) mod api;
 mod assets;
+mod credentials;
 pub mod error;
 mod extract;
 mod openapi;

@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
-use crate::domain::school::check_password;
 use crate::domain::{Role, User, UserId};
 use crate::error::Result;
-use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::{AppState, credentials};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,13 +66,7 @@ async fn create_user(
     me: SignedIn,
     Json(req): Json<CreateUserRequest>,
 ) -> Result<Response> {
-    let hash = match req.password {
-        Some(p) => {
-            check_password(&p)?;
-            Some(state.hasher.hash(p).await)
-        }
-        None => None,
-    };
+    let hash = credentials::password_hash(&state, req.password).await?;
     let new = NewUser { username: req.username, display_name: req.display_name, role: req.role, external_id: None };
     let user = state.db(move |store| users::create(store, &me.user, new, hash)).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
@@ -126,11 +119,7 @@ async fn set_password(
     Json(req): Json<PasswordRequest>,
 ) -> Result<StatusCode> {
     let id: UserId = super::parse_id(&id)?;
-    check_password(&req.password)?;
-    let actor = me.user.clone();
-    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
-    let hash = state.hasher.hash(req.password).await;
-    state.db(move |store| users::set_password(store, &me.user, &target, hash)).await?;
+    credentials::set_password(&state, &me.user, id, req.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,10 +146,7 @@ async fn set_pictures(
         Some(p) => PictureSequence::parse(&p)?,
         None => users::random_pictures(),
     };
-    let actor = me.user.clone();
-    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
-    let hash = state.hasher.hash(sequence.secret()).await;
-    state.db(move |store| users::set_pictures(store, &me.user, &target, hash)).await?;
+    credentials::set_pictures(&state, &me.user, id, &sequence).await?;
     Ok(Json(PicturesView { pictures: sequence.stems() }))
 }
 

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -118,15 +117,10 @@ async fn class_page(
         })
         .await?;
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
-    let mut chrome = Chrome::for_user(&class.name, &me.0).in_section("classes").with_notice(notice);
-    let status = chrome_error.as_ref().map_or(
-        if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
-        Error::status_code,
-    );
-    if let Some(e) = &chrome_error {
-        chrome = chrome.with_error(e);
-    }
-    let chrome = chrome.with_import_problems(line_errors.len());
+    let (chrome, status) = Chrome::for_user(&class.name, &me.0)
+        .in_section("classes")
+        .with_notice(notice)
+        .with_outcome(chrome_error.as_ref(), line_errors.len());
     Ok(render(
         status,
         ClassPage {

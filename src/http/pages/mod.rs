@@ -57,14 +57,20 @@ impl Chrome {
         self.error = Some(error.to_string());
         self
     }
-    /// After a refused import: point to the list of problems, which sits by the import form.
-    pub fn with_import_problems(mut self, count: usize) -> Self {
-        if count > 0 && self.error.is_none() {
-            self.error = Some(format!(
-                "Nothing was imported: {count} line(s) need fixing. They are listed under the import form below."
-            ));
+    /// The message and status of a page shown again after an action: the error if there is
+    /// one, else (after a refused import) a pointer to the list of problems by the form.
+    pub fn with_outcome(mut self, error: Option<&Error>, import_problems: usize) -> (Self, StatusCode) {
+        if let Some(e) = error {
+            self.error = Some(e.to_string());
+            return (self, e.status_code());
         }
-        self
+        if import_problems > 0 {
+            self.error = Some(format!(
+                "Nothing was imported: {import_problems} line(s) need fixing. They are listed under the import form below."
+            ));
+            return (self, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        (self, StatusCode::OK)
     }
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
         self.notice = notice;

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -14,10 +13,9 @@ use super::{
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
 use crate::domain::roster::{FileLineError, parse_oneroster};
-use crate::domain::school::check_password;
 use crate::domain::{Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, credentials};
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -66,15 +64,10 @@ async fn people_page(
             Ok((school, people))
         })
         .await?;
-    let mut chrome = Chrome::for_user("People", &me.0).in_section("people").with_notice(notice);
-    let status = error.as_ref().map_or(
-        if line_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
-        Error::status_code,
-    );
-    if let Some(e) = &error {
-        chrome = chrome.with_error(e);
-    }
-    let chrome = chrome.with_import_problems(line_errors.len());
+    let (chrome, status) = Chrome::for_user("People", &me.0)
+        .in_section("people")
+        .with_notice(notice)
+        .with_outcome(error.as_ref(), line_errors.len());
     Ok(render(
         status,
         PeoplePage {
@@ -111,13 +104,10 @@ struct CreateForm {
 
 async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let hash = if form.password.is_empty() {
-        None
-    } else {
-        if let Err(e) = check_password(&form.password) {
-            return people_page(&state, &me, Some(e.into()), None, Vec::new()).await;
-        }
-        Some(state.hasher.hash(form.password).await)
+    let password = Some(form.password).filter(|p| !p.is_empty());
+    let hash = match credentials::password_hash(&state, password).await {
+        Ok(hash) => hash,
+        Err(e) => return people_page(&state, &me, Some(e), None, Vec::new()).await,
     };
     let actor = me.0.user.clone();
     let new = NewUser { username: form.username, display_name: form.display_name, role: form.role, external_id: None };
@@ -183,11 +173,10 @@ async fn person_page(
 ) -> PageResult {
     let actor = me.0.user.clone();
     let person = state.db(move |store| users::manageable(store, &actor, id)).await?;
-    let mut chrome = Chrome::for_user(&person.display_name, &me.0).in_section("people").with_notice(notice);
-    let status = error.as_ref().map_or(StatusCode::OK, Error::status_code);
-    if let Some(e) = &error {
-        chrome = chrome.with_error(e);
-    }
+    let (chrome, status) = Chrome::for_user(&person.display_name, &me.0)
+        .in_section("people")
+        .with_notice(notice)
+        .with_outcome(error.as_ref(), 0);
     Ok(render(
         status,
         PersonPage { chrome, can_disable: policy::can_disable_users(&me.0.user, &person), person, new_pictures },
@@ -212,12 +201,8 @@ async fn new_pictures(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
-    let actor = me.0.user.clone();
-    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
     let sequence = users::random_pictures();
-    let hash = state.hasher.hash(sequence.secret()).await;
-    let actor = me.0.user.clone();
-    state.db(move |store| users::set_pictures(store, &actor, &target, hash)).await?;
+    credentials::set_pictures(&state, &me.0.user, id, &sequence).await?;
     person_page(&state, &me, id, None, None, sequence.pictures()).await
 }
 
@@ -255,14 +240,11 @@ async fn set_password(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
-    if let Err(e) = check_password(&form.password) {
-        return person_page(&state, &me, id, None, Some(e.into()), Vec::new()).await;
+    match credentials::set_password(&state, &me.0.user, id, form.password).await {
+        Ok(()) => {}
+        Err(e @ Error::Invalid(_)) => return person_page(&state, &me, id, None, Some(e), Vec::new()).await,
+        Err(e) => return Err(e.into()),
     }
-    let actor = me.0.user.clone();
-    let target = state.db(move |store| users::manageable(store, &actor, id)).await?;
-    let hash = state.hasher.hash(form.password).await;
-    let actor = me.0.user.clone();
-    state.db(move |store| users::set_password(store, &actor, &target, hash)).await?;
     Ok(see_other(&format!("/people/{id}?done=password-set")))
 }
 

@@ -196,11 +196,7 @@ async fn class_page(state: &AppState, headers: &HeaderMap, error: Option<&Error>
             })
         })
         .await?;
-    let mut chrome = Chrome::anonymous("Sign in with pictures");
-    if let Some(e) = error {
-        chrome = chrome.with_error(e);
-    }
-    let status = error.map_or(StatusCode::OK, Error::status_code);
+    let (chrome, status) = Chrome::anonymous("Sign in with pictures").with_outcome(error, 0);
     Ok(render(status, ClassCodePage { chrome, remembered, join_code }))
 }
 
@@ -303,11 +299,7 @@ async fn pictures_page(
     let user: UserId = user.parse().map_err(|_| Error::NotFound)?;
     let (class, students) = signin::class_students(state, addr, code).await?;
     let student = students.into_iter().find(|u| u.id == user).ok_or(Error::NotFound)?;
-    let mut chrome = Chrome::anonymous("Your pictures");
-    let status = error.as_ref().map_or(StatusCode::OK, Error::status_code);
-    if let Some(e) = &error {
-        chrome = chrome.with_error(e);
-    }
+    let (chrome, status) = Chrome::anonymous("Your pictures").with_outcome(error.as_ref(), 0);
     let res = render(
         status,
         PicturesPage {
