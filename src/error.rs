@@ -67,6 +67,12 @@ impl From<Invalid> for Error {
     }
 }
 
+impl From<crate::auth::password::Busy> for Error {
+    fn from(_: crate::auth::password::Busy) -> Self {
+        Error::Throttled(Duration::from_secs(2))
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         Error::Internal(e.into())

@@ -85,6 +85,9 @@ pub fn add_member_in(tx: &mut Tx, actor: &User, class: &Class, user: UserId, rol
     if tx.txn().relation(user, class.id)? == ClassRelation::Member(role) {
         return Ok(false);
     }
+    if role == Role::Student {
+        check_enrol(tx.txn(), actor, &person)?;
+    }
     tx.record(
         class.school,
         Scope::Class(class.id),
@@ -92,6 +95,24 @@ pub fn add_member_in(tx: &mut Tx, actor: &User, class: &Class, user: UserId, rol
         Change::MemberAdded { class: class.id, user, role },
     )?;
     Ok(true)
+}
+
+/// Whether the actor may put this existing student into a class (see
+/// `policy::can_enrol_existing_student`).
+pub fn check_enrol(r: &impl ReadTables, actor: &User, student: &User) -> Result<()> {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    let teaches = r.teaches(actor.id, student.id)?;
+    let in_a_class = !r.classes_of(student.id)?.is_empty();
+    if policy::can_enrol_existing_student(actor, teaches, in_a_class) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{} ({}) is in another teacher's class. Ask an administrator to add them to this class.",
+            student.display_name, student.username
+        )))
+    }
 }
 
 pub fn add_member(store: &Store, actor: &User, class: ClassId, user: UserId, role: Role) -> Result<bool> {

@@ -8,6 +8,7 @@ use super::users::{NewUser, create_in};
 use crate::domain::roster::{FileLineError, LineError, OneRoster, RosterPerson};
 use crate::domain::{ClassId, Role, User, UserId};
 use crate::error::Result;
+use crate::store::tables::ExternalKind;
 use crate::store::{Queries, Store};
 
 #[derive(Debug, Serialize)]
@@ -49,13 +50,14 @@ pub fn import_simple(
         };
         let mut errors = Vec::new();
         for person in &people {
-            if let Some(existing) = tx.txn().user_by_username(class.school, &person.username)?
-                && existing.role != Role::Student
-            {
+            let Some(existing) = tx.txn().user_by_username(class.school, &person.username)? else { continue };
+            if existing.role != Role::Student {
                 errors.push(LineError {
                     line: person.line,
                     message: format!("\"{}\" is already the username of a {}", person.username, existing.role),
                 });
+            } else if let Err(e) = super::classes::check_enrol(tx.txn(), actor, &existing) {
+                errors.push(LineError { line: person.line, message: e.to_string() });
             }
         }
         if !errors.is_empty() {
@@ -117,7 +119,8 @@ pub fn import_oneroster(
         let school = actor.school;
         let mut errors = Vec::new();
         for person in &roster.users {
-            let by_ext = tx.txn().id_by_external(school, person.external_id.as_deref().unwrap_or(""))?;
+            let by_ext =
+                tx.txn().id_by_external(school, ExternalKind::User, person.external_id.as_deref().unwrap_or(""))?;
             if let Some(existing) = tx.txn().user_by_username(school, &person.username)?
                 && by_ext != Some(existing.id.bytes())
             {
@@ -138,7 +141,7 @@ pub fn import_oneroster(
         let mut user_ids = std::collections::HashMap::new();
         for person in roster.users {
             let ext = person.external_id.clone().unwrap_or_default();
-            let user = match tx.txn().id_by_external(school, &ext)? {
+            let user = match tx.txn().id_by_external(school, ExternalKind::User, &ext)? {
                 Some(id) => {
                     report.updated += 1;
                     tx.txn().user(UserId::from_bytes(id))?.ok_or(crate::error::Error::NotFound)?
@@ -171,7 +174,7 @@ pub fn import_oneroster(
         }
         let mut class_ids = std::collections::HashMap::new();
         for class in roster.classes {
-            let id = match tx.txn().id_by_external(school, &class.sourced_id)? {
+            let id = match tx.txn().id_by_external(school, ExternalKind::Class, &class.sourced_id)? {
                 Some(id) => ClassId::from_bytes(id),
                 None => {
                     report.classes_created += 1;

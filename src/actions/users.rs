@@ -1,11 +1,10 @@
 //! People: creating accounts, and resetting or revoking the ways they sign in.
 
-use crate::auth::{random_token, session, token_hash};
-use crate::domain::pictures::PictureSequence;
+use crate::auth::{random_token, token_hash};
 use crate::domain::school::{clean_name, normalize_username};
-use crate::domain::{Change, Role, Scope, User, UserId, policy};
+use crate::domain::{Change, Class, ClassId, Role, Scope, User, UserId, policy};
 use crate::error::{Error, Result};
-use crate::store::{Queries, Store, Tx};
+use crate::store::{Queries, ReadTables, Store, Tx, sessions};
 
 pub struct NewUser {
     pub username: String,
@@ -41,29 +40,39 @@ pub fn create_in(tx: &mut Tx, actor: &User, new: NewUser, password_hash: Option<
     tx.txn().user(id)?.ok_or_else(|| Error::internal(anyhow::anyhow!("a new user was not stored")))
 }
 
-pub fn create(store: &Store, actor: &User, new: NewUser, password_hash: Option<String>) -> Result<User> {
-    if !policy::can_create_users(actor) {
-        return Err(Error::forbidden(
+/// Refuses people who may not create accounts; handlers call it before hashing a password,
+/// so nobody else can make the box do argon2 work.
+pub fn check_may_create(actor: &User) -> Result<()> {
+    if policy::can_create_users(actor) {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
             "Only an administrator can create accounts here. Teachers add students from a class page.",
-        ));
+        ))
     }
+}
+
+pub fn create(store: &Store, actor: &User, new: NewUser, password_hash: Option<String>) -> Result<User> {
+    check_may_create(actor)?;
     store.write(|tx| create_in(tx, actor, new, password_hash))
 }
 
 /// A person the actor may manage credentials for, or NotFound (never revealing who exists).
-pub fn manageable(store: &Store, actor: &User, target: UserId) -> Result<User> {
-    store.read(|r| {
-        let Some(user) = r.user(target)? else { return Err(Error::NotFound) };
-        if user.id == actor.id {
-            return Ok(user);
-        }
-        let teaches = actor.role == Role::Teacher && r.teaches(actor.id, user.id)?;
-        if policy::can_reset_credentials(actor, &user, teaches) { Ok(user) } else { Err(Error::NotFound) }
-    })
+pub fn manageable_in(r: &impl ReadTables, actor: &User, target: UserId) -> Result<User> {
+    let Some(user) = r.user(target)? else { return Err(Error::NotFound) };
+    if user.id == actor.id {
+        return Ok(user);
+    }
+    let teaches = actor.role == Role::Teacher && r.teaches(actor.id, user.id)?;
+    if policy::can_reset_credentials(actor, &user, teaches) { Ok(user) } else { Err(Error::NotFound) }
 }
 
-/// The people the actor may see in a list: everyone in the school for admins, their
-/// classes' members for teachers, themselves otherwise.
+pub fn manageable(store: &Store, actor: &User, target: UserId) -> Result<User> {
+    store.read(|r| manageable_in(r, actor, target))
+}
+
+/// The people the actor may see in a list: everyone in the school for admins; others see
+/// themselves here (teachers find their students on their class pages).
 pub fn visible_people(store: &Store, actor: &User) -> Result<Vec<User>> {
     store.read(|r| {
         if actor.role == Role::Admin {
@@ -73,51 +82,74 @@ pub fn visible_people(store: &Store, actor: &User) -> Result<Vec<User>> {
     })
 }
 
-pub fn set_password(store: &Store, actor: &User, target: &User, hash: String) -> Result<()> {
+/// Replaces one of the ways a person signs in, and signs them out everywhere (but for the
+/// session `keep`, when people change their own): whoever held the old secret must not
+/// stay in. Permission, change and sign-out are one transaction.
+fn replace_credential(
+    store: &Store,
+    actor: &User,
+    target: UserId,
+    keep: Option<[u8; 32]>,
+    change: impl FnOnce(UserId) -> Change,
+) -> Result<()> {
     store.write(|tx| {
-        tx.record(
-            target.school,
-            scope_of(target.id, target.role),
-            Some(actor.id),
-            Change::PasswordSet { user: target.id, hash },
-        )?;
-        Ok::<_, Error>(())
-    })?;
-    if actor.id != target.id {
-        session::end_all_for(store, target.id)?;
-    }
-    Ok(())
-}
-
-pub fn set_pictures(store: &Store, actor: &User, target: &User, hash: String) -> Result<()> {
-    store.write(|tx| {
-        tx.record(
-            target.school,
-            scope_of(target.id, target.role),
-            Some(actor.id),
-            Change::PicturesSet { user: target.id, hash },
-        )?;
+        let person = manageable_in(tx.txn(), actor, target)?;
+        tx.record(person.school, scope_of(person.id, person.role), Some(actor.id), change(person.id))?;
+        sessions::remove_for_user(tx.txn(), person.id, keep)?;
         Ok(())
     })
 }
 
-/// Issues a new QR sign-in card secret for each person, revoking their old cards, in one
-/// transaction. Returns (person, secret) pairs; the secrets are shown once and never stored.
-pub fn issue_qr_cards(store: &Store, actor: &User, targets: &[User]) -> Result<Vec<(User, String)>> {
+pub fn set_password(store: &Store, actor: &User, target: UserId, hash: String, keep: Option<[u8; 32]>) -> Result<()> {
+    replace_credential(store, actor, target, keep, |user| Change::PasswordSet { user, hash })
+}
+
+pub fn set_pictures(store: &Store, actor: &User, target: UserId, hash: String, keep: Option<[u8; 32]>) -> Result<()> {
+    replace_credential(store, actor, target, keep, |user| Change::PicturesSet { user, hash })
+}
+
+/// Issues new QR sign-in card secrets inside an open transaction, revoking the old cards and
+/// signing the people out. Returns (person, secret) pairs; secrets are shown once and never
+/// stored.
+fn issue_cards_in(tx: &mut Tx, actor: &User, people: Vec<User>) -> Result<Vec<(User, String)>> {
+    let mut cards = Vec::with_capacity(people.len());
+    for person in people {
+        let secret = random_token(24);
+        let token_hash = blake3::Hash::from_bytes(token_hash(&secret)).to_hex().to_string();
+        tx.record(
+            person.school,
+            scope_of(person.id, person.role),
+            Some(actor.id),
+            Change::QrCardIssued { user: person.id, token_hash },
+        )?;
+        sessions::remove_for_user(tx.txn(), person.id, None)?;
+        cards.push((person, secret));
+    }
+    Ok(cards)
+}
+
+/// A new card for one person.
+pub fn issue_card(store: &Store, actor: &User, target: UserId) -> Result<(User, String)> {
     store.write(|tx| {
-        let mut cards = Vec::with_capacity(targets.len());
-        for target in targets {
-            let secret = random_token(24);
-            let hash = blake3::Hash::from_bytes(token_hash(&secret)).to_hex().to_string();
-            tx.record(
-                target.school,
-                scope_of(target.id, target.role),
-                Some(actor.id),
-                Change::QrCardIssued { user: target.id, token_hash: hash },
-            )?;
-            cards.push((target.clone(), secret));
-        }
-        Ok(cards)
+        let person = manageable_in(tx.txn(), actor, target)?;
+        let mut cards = issue_cards_in(tx, actor, vec![person])?;
+        Ok(cards.pop().expect("one card for one person"))
+    })
+}
+
+/// New cards for every student of a class, in one transaction.
+pub fn issue_class_cards(store: &Store, actor: &User, class: ClassId) -> Result<(Class, Vec<(User, String)>)> {
+    store.write(|tx| {
+        let class = super::classes::managed(tx.txn(), actor, class)?;
+        let students: Vec<User> = tx
+            .txn()
+            .members(class.id)?
+            .into_iter()
+            .filter(|(_, role)| *role == Role::Student)
+            .map(|(u, _)| u)
+            .collect();
+        let cards = issue_cards_in(tx, actor, students)?;
+        Ok((class, cards))
     })
 }
 
@@ -136,15 +168,9 @@ pub fn set_disabled(store: &Store, actor: &User, target: &User, disabled: bool) 
             Some(actor.id),
             Change::UserDisabled { user: target.id, disabled },
         )?;
-        Ok::<_, Error>(())
-    })?;
-    if disabled {
-        session::end_all_for(store, target.id)?;
-    }
-    Ok(())
-}
-
-/// A fresh random picture sequence for a young student; returns it so it can be shown once.
-pub fn random_pictures() -> PictureSequence {
-    PictureSequence::random()
+        if disabled {
+            sessions::remove_for_user(tx.txn(), target.id, None)?;
+        }
+        Ok(())
+    })
 }

@@ -41,29 +41,52 @@ fn verify_now(secret: &str, hash: Option<&str>) -> bool {
     ok && real
 }
 
+/// How many hashes may wait for a free slot before folio answers "busy" at once, so a flood
+/// of sign-ins cannot pile up without bound.
+const MAX_WAITING: usize = 64;
+
+/// The box is hashing as much as it can; the caller should try again shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("the box is busy checking other sign-ins")]
+pub struct Busy;
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Hasher {
     pub fn new(max_concurrent: usize) -> Self {
         LazyLock::force(&DUMMY_HASH);
-        Hasher { permits: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+        Hasher {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
     }
 
-    pub async fn hash(&self, secret: String) -> String {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || hash_now(&secret)).await.expect("hashing does not panic")
+    /// Runs `work` on the blocking pool once a slot is free, or answers `Busy` at once when
+    /// too many are already waiting.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.expect("the semaphore is never closed");
+        Ok(tokio::task::spawn_blocking(work).await.expect("argon2 does not panic"))
+    }
+
+    pub async fn hash(&self, secret: String) -> Result<String, Busy> {
+        self.run(move || hash_now(&secret)).await
     }
 
     /// Whether `secret` matches `hash`; `None` (no such user, no password set) is checked
     /// against a dummy hash so it costs the same and answers false.
-    pub async fn verify(&self, secret: String, hash: Option<String>) -> bool {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || verify_now(&secret, hash.as_deref()))
-            .await
-            .expect("verifying does not panic")
+    pub async fn verify(&self, secret: String, hash: Option<String>) -> Result<bool, Busy> {
+        self.run(move || verify_now(&secret, hash.as_deref())).await
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::domain::User;
 use crate::domain::hlc::wall_clock_ms;
-use crate::domain::{User, UserId};
 use crate::store::{self, Queries, Session, Store, StoreError};
 
 pub const COOKIE_NAME: &str = "folio_session";
@@ -67,10 +67,6 @@ pub fn resolve(store: &Store, id: &str, limits: Timeouts) -> Result<Option<(Sess
 
 pub fn end(store: &Store, id: &str) -> Result<(), StoreError> {
     store.write(|tx| store::sessions::remove(tx.txn(), super::token_hash(id)))
-}
-
-pub fn end_all_for(store: &Store, user: UserId) -> Result<usize, StoreError> {
-    store.write(|tx| store::sessions::remove_for_user(tx.txn(), user))
 }
 
 pub fn remove_expired(store: &Store, limits: Timeouts) -> Result<(), StoreError> {

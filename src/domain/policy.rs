@@ -48,6 +48,13 @@ pub fn can_disable_users(actor: &User, target: &User) -> bool {
     active(actor) && actor.role == Role::Admin && actor.school == target.school && actor.id != target.id
 }
 
+/// Putting an existing student into a class. Admins may; a teacher may only for a student
+/// they already teach, or one in no class yet: otherwise adding a student to one's own class
+/// would be a way to take over their sign-in (teachers may reset their students' pictures).
+pub fn can_enrol_existing_student(actor: &User, teaches_student: bool, student_in_any_class: bool) -> bool {
+    active(actor) && (actor.role == Role::Admin || teaches_student || !student_in_any_class)
+}
+
 /// The role a person may hold inside a class.
 pub fn valid_class_role(person: Role, as_role: Role) -> bool {
     match as_role {
@@ -97,6 +104,16 @@ mod tests {
         assert!(can_create_class(&t));
         t.disabled = true;
         assert!(!can_create_class(&t));
+    }
+
+    #[test]
+    fn teachers_enrol_only_students_they_teach_or_unplaced_ones() {
+        let s = SchoolId::new();
+        let t = user(Role::Teacher, s);
+        assert!(can_enrol_existing_student(&t, true, true));
+        assert!(can_enrol_existing_student(&t, false, false));
+        assert!(!can_enrol_existing_student(&t, false, true));
+        assert!(can_enrol_existing_student(&user(Role::Admin, s), false, true));
     }
 
     #[test]

@@ -131,6 +131,14 @@ struct Table {
 
 impl Table {
     fn parse(file: &'static str, text: &str, required: &[&str], errors: &mut Vec<FileLineError>) -> Option<Table> {
+        if text.trim().is_empty() {
+            errors.push(FileLineError {
+                file,
+                line: 1,
+                message: format!("{file} is empty or was not chosen: choose the {file} from your export"),
+            });
+            return None;
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
@@ -213,7 +221,7 @@ pub fn parse_oneroster(
     let mut out = OneRoster::default();
     let mut bad = |t: &Table, line: u64, message: String| errors.push(FileLineError { file: t.file, line, message });
 
-    let mut user_ids = HashSet::new();
+    let mut user_roles: HashMap<String, Role> = HashMap::new();
     let mut usernames = HashSet::new();
     for (line, row) in &users.rows {
         if users.deleted(row) {
@@ -251,7 +259,7 @@ pub fn parse_oneroster(
                 continue;
             }
         };
-        if !user_ids.insert(sourced_id.to_string()) {
+        if user_roles.insert(sourced_id.to_string(), role).is_some() {
             bad(&users, *line, format!("the sourcedId \"{sourced_id}\" appears twice"));
             continue;
         }
@@ -303,10 +311,10 @@ pub fn parse_oneroster(
             bad(&enrollments, *line, format!("the class \"{class_sourced_id}\" is not in classes.csv"));
             continue;
         }
-        if !user_ids.contains(user_sourced_id) {
+        let Some(&person_role) = user_roles.get(user_sourced_id) else {
             bad(&enrollments, *line, format!("the user \"{user_sourced_id}\" is not in users.csv"));
             continue;
-        }
+        };
         let role = match oneroster_role(enrollments.get(row, "role")) {
             Some(Role::Student) => Role::Student,
             Some(Role::Teacher) | Some(Role::Admin) => Role::Teacher,
@@ -319,6 +327,14 @@ pub fn parse_oneroster(
                 continue;
             }
         };
+        if !super::policy::valid_class_role(person_role, role) {
+            bad(
+                &enrollments,
+                *line,
+                format!("\"{user_sourced_id}\" is a {person_role} in users.csv and cannot be enrolled as a {role}"),
+            );
+            continue;
+        }
         out.enrollments.push(RosterEnrollment {
             line: *line,
             class_sourced_id: class_sourced_id.to_string(),
@@ -357,5 +373,11 @@ mod tests {
         let errors = parse_oneroster(users, classes, bad).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].file, errors[0].line), ("enrollments.csv", 2));
+        let wrong_role = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\ne1,,,c1,org1,t1,student\n";
+        let errors = parse_oneroster(users, classes, wrong_role).unwrap_err();
+        assert!(errors[0].message.contains("is a teacher"), "{:?}", errors);
+        let missing = parse_oneroster(users, "", good).unwrap_err();
+        assert_eq!(missing[0].file, "classes.csv");
+        assert!(missing[0].message.contains("not chosen"));
     }
 }

@@ -8,7 +8,7 @@ use crate::auth::throttle::Kind;
 use crate::auth::{session, token_hash};
 use crate::domain::pictures::PictureSequence;
 use crate::domain::school::{normalize_join_code, normalize_username};
-use crate::domain::{ClassId, Role, User, UserId};
+use crate::domain::{Class, Role, User, UserId};
 use crate::error::{Error, Result};
 use crate::store::Queries;
 
@@ -24,28 +24,35 @@ fn address_key(addr: IpAddr) -> (Kind, String) {
     (Kind::Address, addr.to_string())
 }
 
-/// Verifies `secret` against the hash `pick` chooses from the candidate, throttled by the
-/// account key and the caller's address, and starts a session.
-async fn finish(
+/// Checks `secret` against each candidate's hash (chosen by `pick`) under one throttled
+/// attempt on `account_key` and the caller's address, and starts a session for the one it
+/// matches. With no candidate a dummy hash is checked, so an unknown name costs the same
+/// time and gets the same answer as a wrong secret.
+async fn verify_and_start(
     state: &AppState,
     addr: IpAddr,
     account_key: String,
-    candidate: Option<User>,
+    candidates: Vec<User>,
     secret: String,
     pick: fn(&User) -> Option<String>,
 ) -> Result<SignedInNow> {
-    let keys = [(Kind::Account, account_key), address_key(addr)];
-    state.throttle.check(&keys).map_err(Error::Throttled)?;
-    let hash = candidate.as_ref().filter(|u| !u.disabled).and_then(pick);
-    let ok = state.hasher.verify(secret, hash).await;
-    let user = match candidate {
-        Some(user) if ok => user,
-        _ => {
-            state.throttle.failed(&keys);
-            return Err(Error::BadCredentials);
+    let attempt =
+        state.throttle.begin(vec![(Kind::Account, account_key), address_key(addr)]).map_err(Error::Throttled)?;
+    let mut matched = None;
+    if candidates.is_empty() {
+        state.hasher.verify(secret.clone(), None).await?;
+    }
+    for user in candidates {
+        let hash = Some(&user).filter(|u| !u.disabled).and_then(pick);
+        if state.hasher.verify(secret.clone(), hash).await? {
+            matched = Some(user);
+            break;
         }
+    }
+    let Some(user) = matched else {
+        return Err(Error::BadCredentials);
     };
-    state.throttle.succeeded(&keys[0]);
+    attempt.succeeded();
     let session_user = user.clone();
     let session_id = state.db(move |store| Ok(session::create(store, &session_user)?)).await?;
     Ok(SignedInNow { user, session_id })
@@ -54,54 +61,46 @@ async fn finish(
 pub async fn with_password(state: &AppState, addr: IpAddr, username: &str, password: String) -> Result<SignedInNow> {
     let username = normalize_username(username).unwrap_or_default();
     let lookup = username.clone();
-    let mut candidates = state.db(move |store| Ok(store.read(|r| r.users_by_username(&lookup))?)).await?;
-    // On a district box two schools may both have "ana"; a password is then tried against
-    // each, and only one can match it.
-    if candidates.len() > 1 {
-        let keys = [(Kind::Account, username.clone()), address_key(addr)];
-        state.throttle.check(&keys).map_err(Error::Throttled)?;
-        for user in candidates.drain(..) {
-            if state.hasher.verify(password.clone(), user.password_hash.clone()).await && !user.disabled {
-                return finish(state, addr, username, Some(user), password, |u| u.password_hash.clone()).await;
-            }
+    // On a district box two schools may both have "ana"; the password is tried against each
+    // and can match only one of them.
+    let candidates = state.db(move |store| Ok(store.read(|r| r.users_by_username(&lookup))?)).await?;
+    verify_and_start(state, addr, username, candidates, password, |u| u.password_hash.clone()).await
+}
+
+/// Runs a quick lookup that someone could use to guess (a join code, a card secret) as an
+/// attempt on the caller's address: misses are counted, even when sent in parallel.
+async fn guarded_lookup<T: Send + 'static>(
+    state: &AppState,
+    addr: IpAddr,
+    lookup: impl FnOnce(&crate::store::Store) -> Result<Option<T>> + Send + 'static,
+    miss: &str,
+) -> Result<T> {
+    let attempt = state.throttle.begin(vec![address_key(addr)]).map_err(Error::Throttled)?;
+    match state.db(lookup).await? {
+        Some(found) => {
+            attempt.succeeded();
+            Ok(found)
         }
-        state.throttle.failed(&keys);
-        return Err(Error::BadCredentials);
+        None => Err(Error::Invalid(miss.to_string())),
     }
-    finish(state, addr, username, candidates.pop(), password, |u| u.password_hash.clone()).await
 }
 
 /// The class behind a join code and its students, for the "tap your name" screen.
-/// Unknown codes count against the caller's address, so codes cannot be guessed quickly.
-pub async fn class_students(
-    state: &AppState,
-    addr: IpAddr,
-    join_code: &str,
-) -> Result<(crate::domain::Class, Vec<User>)> {
-    let keys = [address_key(addr)];
-    state.throttle.check(&keys).map_err(Error::Throttled)?;
+pub async fn class_students(state: &AppState, addr: IpAddr, join_code: &str) -> Result<(Class, Vec<User>)> {
     let code = normalize_join_code(join_code);
-    let found = state
-        .db(move |store| {
-            store.read(|r| {
-                let Some(class) = r.class_by_join_code(&code)? else { return Ok(None) };
-                let students = r
-                    .members(class.id)?
-                    .into_iter()
-                    .filter(|(u, role)| *role == Role::Student && !u.disabled)
-                    .map(|(u, _)| u)
-                    .collect();
-                Ok(Some((class, students)))
-            })
+    let lookup = move |store: &crate::store::Store| {
+        store.read(|r| {
+            let Some(class) = r.class_by_join_code(&code)? else { return Ok::<_, Error>(None) };
+            let students = r
+                .members(class.id)?
+                .into_iter()
+                .filter(|(u, role)| *role == Role::Student && !u.disabled)
+                .map(|(u, _)| u)
+                .collect();
+            Ok(Some((class, students)))
         })
-        .await?;
-    match found {
-        Some(found) => Ok(found),
-        None => {
-            state.throttle.failed(&keys);
-            Err(Error::Invalid("There is no class with that code. Check the code your teacher gave you.".into()))
-        }
-    }
+    };
+    guarded_lookup(state, addr, lookup, "There is no class with that code. Check the code your teacher gave you.").await
 }
 
 pub async fn with_pictures(
@@ -112,25 +111,17 @@ pub async fn with_pictures(
     pictures: &[String],
 ) -> Result<SignedInNow> {
     let sequence = PictureSequence::parse(pictures)?;
-    let (class, students) = class_students(state, addr, join_code).await?;
-    let candidate = students.into_iter().find(|u| u.id == user);
-    let _: ClassId = class.id;
-    finish(state, addr, user.to_string(), candidate, sequence.secret(), |u| u.pictures_hash.clone()).await
+    let (_, students) = class_students(state, addr, join_code).await?;
+    let candidates: Vec<User> = students.into_iter().filter(|u| u.id == user).collect();
+    verify_and_start(state, addr, user.to_string(), candidates, sequence.secret(), |u| u.pictures_hash.clone()).await
 }
 
 /// The person a QR card belongs to, if the card is current (regenerating revokes old cards).
 pub async fn card_owner(state: &AppState, addr: IpAddr, token: &str) -> Result<User> {
-    let keys = [address_key(addr)];
-    state.throttle.check(&keys).map_err(Error::Throttled)?;
     let hash = token_hash(token);
-    let found = state.db(move |store| Ok(store.read(|r| r.user_by_qr_hash(hash))?)).await?;
-    match found.filter(|u| !u.disabled) {
-        Some(user) => Ok(user),
-        None => {
-            state.throttle.failed(&keys);
-            Err(Error::Invalid("This sign-in card no longer works. Ask your teacher for a new one.".into()))
-        }
-    }
+    let lookup =
+        move |store: &crate::store::Store| Ok(store.read(|r| r.user_by_qr_hash(hash))?.filter(|u| !u.disabled));
+    guarded_lookup(state, addr, lookup, "This sign-in card no longer works. Ask your teacher for a new one.").await
 }
 
 pub async fn with_card(state: &AppState, addr: IpAddr, token: &str) -> Result<SignedInNow> {

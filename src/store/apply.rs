@@ -8,7 +8,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::codec::{decode, encode};
 use super::tables::*;
 use super::{Queries, StoreError};
-use crate::domain::{Change, Class, Hlc, Membership, Op, School, User, UserId};
+use crate::domain::{Change, Class, Hlc, Membership, Op, Role, School, User, UserId};
 
 pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
     match &op.change {
@@ -39,7 +39,8 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             txn.open_table(USER_ID_TO_USER)?.insert(user.bytes(), encode(&record).as_slice())?;
             txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?.insert((op.school.bytes(), username.as_str()), user.bytes())?;
             if let Some(ext) = external_id {
-                txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?.insert((op.school.bytes(), ext.as_str()), user.bytes())?;
+                txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?
+                    .insert((op.school.bytes(), ExternalKind::User.key(ext).as_str()), user.bytes())?;
             }
         }
         Change::UserRenamed { user, display_name } => {
@@ -83,7 +84,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 txn.open_table(JOIN_CODE_TO_CLASS_ID)?.insert(join_code.as_str(), class.bytes())?;
                 if let Some(ext) = external_id {
                     txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?
-                        .insert((op.school.bytes(), ext.as_str()), class.bytes())?;
+                        .insert((op.school.bytes(), ExternalKind::Class.key(ext).as_str()), class.bytes())?;
                 }
             }
         }
@@ -100,11 +101,13 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             })?;
         }
         Change::MemberRemoved { class, user } => {
+            // A removal can arrive (from another box) before the add it follows: it is kept as
+            // a tombstone, so that add, arriving later with an older clock, stays removed.
             update_membership(txn, class.bytes(), *user, |m| {
-                m.map(|mut m| {
-                    m.removed = Some(m.removed.map_or(op.hlc, |r| r.max(op.hlc)));
-                    m
-                })
+                let mut m =
+                    m.unwrap_or(Membership { role: Role::Student, added: Hlc::zero(op.hlc.replica), removed: None });
+                m.removed = Some(m.removed.map_or(op.hlc, |r| r.max(op.hlc)));
+                Some(m)
             })?;
         }
     }

@@ -117,8 +117,16 @@ pub trait Queries: ReadTables {
         }
     }
 
-    fn id_by_external(&self, school: SchoolId, external_id: &str) -> Result<Option<[u8; 16]>, StoreError> {
-        Ok(self.table(SCHOOL_EXTERNAL_ID_TO_ID)?.get((school.bytes(), external_id))?.map(|v| v.value()))
+    fn id_by_external(
+        &self,
+        school: SchoolId,
+        kind: ExternalKind,
+        external_id: &str,
+    ) -> Result<Option<[u8; 16]>, StoreError> {
+        Ok(self
+            .table(SCHOOL_EXTERNAL_ID_TO_ID)?
+            .get((school.bytes(), kind.key(external_id).as_str()))?
+            .map(|v| v.value()))
     }
 
     fn class(&self, id: ClassId) -> Result<Option<Class>, StoreError> {

@@ -34,11 +34,12 @@ pub fn remove(txn: &WriteTransaction, hash: [u8; 32]) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Ends every session of one person (account disabled, password reset).
-pub fn remove_for_user(txn: &WriteTransaction, user: UserId) -> Result<usize, StoreError> {
+/// Ends every session of one person (account disabled, a sign-in secret replaced), except
+/// the one whose hash is `keep`.
+pub fn remove_for_user(txn: &WriteTransaction, user: UserId, keep: Option<[u8; 32]>) -> Result<usize, StoreError> {
     let mut table = txn.open_table(SESSION_HASH_TO_SESSION)?;
     let before = redb::ReadableTableMetadata::len(&table)?;
-    table.retain(|_, v| decode::<Session>(v).map_or(true, |s| s.user != user))?;
+    table.retain(|hash, v| Some(hash) == keep || decode::<Session>(v).map_or(true, |s| s.user != user))?;
     Ok((before - redb::ReadableTableMetadata::len(&table)?) as usize)
 }
 

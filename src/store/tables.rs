@@ -24,7 +24,9 @@ pub const USER_ID_TO_USER: TableDefinition<IdKey, &[u8]> = TableDefinition::new(
 /// (school, lowercase username) -> user id. Usernames are unique within a school.
 pub const SCHOOL_USERNAME_TO_USER_ID: TableDefinition<(IdKey, &str), IdKey> =
     TableDefinition::new("school_username_to_user_id");
-/// (school, external id from the school's information system) -> user or class id.
+/// (school, `ExternalKind::key`) -> user or class id: the ids people and classes have in the
+/// school's information system (OneRoster `sourcedId`s), which number users and classes
+/// separately, so the kind is part of the key.
 pub const SCHOOL_EXTERNAL_ID_TO_ID: TableDefinition<(IdKey, &str), IdKey> =
     TableDefinition::new("school_external_id_to_id");
 pub const CLASS_ID_TO_CLASS: TableDefinition<IdKey, &[u8]> = TableDefinition::new("class_id_to_class");
@@ -41,6 +43,21 @@ pub const QR_TOKEN_HASH_TO_USER_ID: TableDefinition<[u8; 32], IdKey> = TableDefi
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
 pub const SESSION_HASH_TO_SESSION: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("session_hash_to_session");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalKind {
+    User,
+    Class,
+}
+
+impl ExternalKind {
+    pub fn key(self, external_id: &str) -> String {
+        match self {
+            ExternalKind::User => format!("user:{external_id}"),
+            ExternalKind::Class => format!("class:{external_id}"),
+        }
+    }
+}
 
 /// Creates every table so read transactions never meet a missing one.
 pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {

@@ -146,3 +146,78 @@ async fn pages_load_nothing_from_outside_the_box() {
     assert_eq!(css.status(), StatusCode::OK);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
 }
+
+#[tokio::test]
+async fn changing_your_own_password_needs_the_current_one_and_signs_out_elsewhere() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (tina_id, tina) = server.person(&admin, "tina", "teacher").await;
+    let other_device = server.client();
+    server.login(&other_device, "tina", "tina-password").await;
+    let path = format!("/api/v1/users/{tina_id}/password");
+
+    let without = tina.put(server.url(&path)).json(&json!({"password": "brand-new-pass"})).send().await.unwrap();
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let wrong = tina
+        .put(server.url(&path))
+        .json(&json!({"password": "brand-new-pass", "current_password": "not-my-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let right = tina
+        .put(server.url(&path))
+        .json(&json!({"password": "brand-new-pass", "current_password": "tina-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::NO_CONTENT);
+    assert_eq!(server.get(&tina, "/api/v1/me").await.status(), StatusCode::OK, "this session stays");
+    assert_eq!(server.get(&other_device, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    server.login(&server.client(), "tina", "brand-new-pass").await;
+}
+
+#[tokio::test]
+async fn a_teacher_cannot_take_over_another_teachers_student() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, tina) = server.person(&admin, "tina", "teacher").await;
+    let (_, tom) = server.person(&admin, "tom", "teacher").await;
+    let robins = server.create_class(&tina, "Robins").await;
+    let owls = server.create_class(&tom, "Owls").await;
+    let roster = |client: &reqwest::Client, class: &serde_json::Value, body: &'static str| {
+        client
+            .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let report: serde_json::Value = roster(&tina, &robins, "ana,Ana\n").await.unwrap().json().await.unwrap();
+    let ana = report["created"][0]["id"].as_str().unwrap().to_string();
+
+    // Tom may not put Tina's student in his class, by API or by roster file...
+    let add = server
+        .post(
+            &tom,
+            &format!("/api/v1/classes/{}/members", owls["id"].as_str().unwrap()),
+            json!({"user_id": ana, "role": "student"}),
+        )
+        .await;
+    assert_eq!(add.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(add).await["message"].as_str().unwrap().contains("Ask an administrator"));
+    let report: serde_json::Value = roster(&tom, &owls, "ana,Ana\n").await.unwrap().json().await.unwrap();
+    assert_eq!(report["errors"][0]["line"], 1, "{report}");
+    // ...so he cannot reset her pictures.
+    let reset = tom.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(reset.status(), StatusCode::NOT_FOUND);
+
+    // An administrator can place her in both classes.
+    let add = server
+        .post(
+            &admin,
+            &format!("/api/v1/classes/{}/members", owls["id"].as_str().unwrap()),
+            json!({"user_id": ana, "role": "student"}),
+        )
+        .await;
+    assert_eq!(add.status(), StatusCode::CREATED);
+}

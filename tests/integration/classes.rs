@@ -189,8 +189,31 @@ async fn oneroster_files_import_people_classes_and_enrollments() {
     assert_eq!(detail["members"].as_array().unwrap().len(), 3);
 
     // A second export updates rather than duplicates.
+    let students = detail["members"].as_array().unwrap().iter().filter(|m| m["role"] == "student").count();
+    assert_eq!(students, 2);
     let again = oneroster(&server, &admin, ENROLLMENTS).await;
     assert!(again["created"].as_array().unwrap().is_empty());
     assert_eq!(again["updated"], 3);
     assert_eq!(json_of(server.get(&admin, "/api/v1/classes").await).await.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn oneroster_exports_that_number_users_and_classes_alike_import() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    // Many information systems number both users and classes 1, 2, 3...
+    let users = USERS.replace("\nu1,", "\n1,").replace("\nu2,", "\n2,").replace("\nt1,", "\n3,");
+    let classes = CLASSES.replace("\nc1,", "\n1,");
+    let enrollments = ENROLLMENTS
+        .replace(",c1,org1,u1,", ",1,org1,1,")
+        .replace(",c1,org1,u2,", ",1,org1,2,")
+        .replace(",c1,org1,t1,", ",1,org1,3,");
+    let form = reqwest::multipart::Form::new()
+        .part("users", reqwest::multipart::Part::text(users).file_name("users.csv"))
+        .part("classes", reqwest::multipart::Part::text(classes).file_name("classes.csv"))
+        .part("enrollments", reqwest::multipart::Part::text(enrollments).file_name("enrollments.csv"));
+    let report: Value =
+        admin.post(server.url("/api/v1/roster/oneroster")).multipart(form).send().await.unwrap().json().await.unwrap();
+    assert!(report["errors"].as_array().unwrap().is_empty(), "{report}");
+    assert_eq!((report["classes_created"].as_u64(), report["enrollments"].as_u64()), (Some(1), Some(3)), "{report}");
 }

@@ -185,3 +185,96 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
     let revoked = server.post(&server.client(), "/api/v1/login/card", json!({"token": new_card["token"]})).await;
     assert_eq!(revoked.status(), StatusCode::UNPROCESSABLE_ENTITY, "printing again revoked the previous cards");
 }
+
+#[tokio::test]
+async fn guesses_sent_in_parallel_are_still_counted() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    // Forty guesses at once, as a script would send them.
+    let guesses = (0..40).map(|i| {
+        let client = server.client();
+        let body = json!({"join_code": class["join_code"], "user_id": ana, "pictures": [(i % 12).to_string(), ((i / 12) % 12).to_string(), "5"]});
+        let url = server.url("/api/v1/login/pictures");
+        async move { client.post(url).json(&body).send().await.unwrap().status() }
+    });
+    let statuses = futures_join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    assert!(checked <= 5, "only the allowance is ever checked, however the guesses arrive: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
+}
+
+/// Awaits all the futures concurrently (no extra crate needed).
+async fn futures_join_all<F: std::future::Future<Output = StatusCode> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<StatusCode> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_remembered_classes_cookie_cannot_be_used_to_guess_codes() {
+    let server = TestServer::start().await;
+    let (_, class, _) = class_with_student(&server).await;
+    let plain = reqwest::Client::new();
+    let code = class["join_code"].as_str().unwrap();
+    let guessed = plain
+        .get(server.url("/signin/class"))
+        .header("cookie", format!("folio_device_classes=AAAAAA.{code}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!guessed.contains("Robins"), "a join code in the cookie reveals nothing");
+    let by_id = plain
+        .get(server.url("/signin/class"))
+        .header("cookie", format!("folio_device_classes={}", class["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(by_id.contains("Robins"), "the class this device used is offered");
+}
+
+#[tokio::test]
+async fn new_pictures_or_a_new_card_sign_the_student_out_everywhere() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    let sign_in = || async {
+        let device = server.client();
+        let res = server
+            .post(
+                &device,
+                "/api/v1/login/pictures",
+                json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        device
+    };
+    let tablet = sign_in().await;
+    let card = tina.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap();
+    assert_eq!(card.status(), StatusCode::CREATED);
+    assert_eq!(server.get(&tablet, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "a lost card is revoked");
+
+    let tablet = sign_in().await;
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(server.get(&tablet, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+}

@@ -159,7 +159,7 @@ async fn issue_cards(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Vec<CardView>>)> {
     let id: ClassId = super::parse_id(&id)?;
-    let cards = state.db(move |store| class_cards(store, &me.user, id)).await?;
+    let (_, cards) = state.db(move |store| users::issue_class_cards(store, &me.user, id)).await?;
     let views = cards
         .into_iter()
         .map(|(u, token)| CardView {
@@ -170,21 +170,6 @@ async fn issue_cards(
         })
         .collect();
     Ok((StatusCode::CREATED, Json(views)))
-}
-
-/// Shared with the printable cards page.
-pub fn class_cards(
-    store: &crate::store::Store,
-    actor: &crate::domain::User,
-    id: ClassId,
-) -> Result<Vec<(crate::domain::User, String)>> {
-    let students: Vec<_> = store.read(|r| {
-        let class = classes::managed(r, actor, id)?;
-        Ok::<_, Error>(
-            r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect(),
-        )
-    })?;
-    users::issue_qr_cards(store, actor, &students)
 }
 
 /// Reads the three OneRoster files from a multipart form (fields `users`, `classes`,

@@ -27,5 +27,3 @@ pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> crate::error::Result<
 pub(crate) fn card_url_for(host: &str, token: &str) -> String {
     users::card_url(host, token)
 }
-
-pub(crate) use classes::class_cards as classes_cards;

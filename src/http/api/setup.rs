@@ -36,22 +36,24 @@ pub async fn run_setup(
     input: SetupInput,
     password: String,
 ) -> Result<crate::domain::User> {
-    let keys = [(Kind::Address, format!("setup:{addr}"))];
-    state.throttle.check(&keys).map_err(Error::Throttled)?;
     check_password(&password)?;
+    let attempt = state.throttle.begin(vec![(Kind::Address, format!("setup:{addr}"))]).map_err(Error::Throttled)?;
     let (input, checked) = state
         .db(move |store| {
             let checked = setup::check(store, &input);
             Ok((input, checked))
         })
         .await?;
-    if let Err(e) = checked {
-        if matches!(e, Error::WrongSetupCode) {
-            state.throttle.failed(&keys);
+    match checked {
+        // Only a wrong code counts against the address.
+        Err(Error::WrongSetupCode) => return Err(Error::WrongSetupCode),
+        Err(e) => {
+            attempt.succeeded();
+            return Err(e);
         }
-        return Err(e);
+        Ok(()) => attempt.succeeded(),
     }
-    let hash = state.hasher.hash(password).await;
+    let hash = state.hasher.hash(password).await?;
     let data_dir = state.config.data_dir.clone();
     state.db(move |store| setup::complete(store, &data_dir, input, hash)).await
 }

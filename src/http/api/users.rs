@@ -66,6 +66,7 @@ async fn create_user(
     me: SignedIn,
     Json(req): Json<CreateUserRequest>,
 ) -> Result<Response> {
+    users::check_may_create(&me.user)?;
     let hash = credentials::password_hash(&state, req.password).await?;
     let new = NewUser { username: req.username, display_name: req.display_name, role: req.role, external_id: None };
     let user = state.db(move |store| users::create(store, &me.user, new, hash)).await?;
@@ -110,6 +111,9 @@ async fn update_user(
 #[derive(Deserialize)]
 struct PasswordRequest {
     password: String,
+    /// Required when people change their own password (if they have one).
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 async fn set_password(
@@ -119,7 +123,7 @@ async fn set_password(
     Json(req): Json<PasswordRequest>,
 ) -> Result<StatusCode> {
     let id: UserId = super::parse_id(&id)?;
-    credentials::set_password(&state, &me.user, id, req.password).await?;
+    credentials::set_password(&state, &me, id, req.password, req.current_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,9 +148,9 @@ async fn set_pictures(
     let id: UserId = super::parse_id(&id)?;
     let sequence = match req.pictures {
         Some(p) => PictureSequence::parse(&p)?,
-        None => users::random_pictures(),
+        None => PictureSequence::random(),
     };
-    credentials::set_pictures(&state, &me.user, id, &sequence).await?;
+    credentials::set_pictures(&state, &me, id, &sequence).await?;
     Ok(Json(PicturesView { pictures: sequence.stems() }))
 }
 
@@ -170,13 +174,7 @@ async fn issue_card(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<CardView>)> {
     let id: UserId = super::parse_id(&id)?;
-    let cards = state
-        .db(move |store| {
-            let target = users::manageable(store, &me.user, id)?;
-            users::issue_qr_cards(store, &me.user, &[target])
-        })
-        .await?;
-    let (user, token) = cards.into_iter().next().ok_or(crate::error::Error::NotFound)?;
+    let (user, token) = state.db(move |store| users::issue_card(store, &me.user, id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token }),

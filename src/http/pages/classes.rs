@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{
     Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, page, render, see_other,
 };
-use crate::actions::{classes, roster};
+use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
 use crate::domain::{Class, ClassId, Role, User, UserId, policy};
@@ -275,11 +275,6 @@ async fn print_cards(
     me.check_csrf(&form.csrf)?;
     let id = class_id(&id)?;
     let actor = me.0.user.clone();
-    let (class, cards) = state
-        .db(move |store| {
-            let class = store.read(|r| classes::managed(r, &actor, id))?;
-            Ok((class, crate::http::api::classes_cards(store, &actor, id)?))
-        })
-        .await?;
+    let (class, cards) = state.db(move |store| users::issue_class_cards(store, &actor, id)).await?;
     cards_page(class.name, format!("/classes/{id}"), &host.0, cards)
 }

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
+use crate::domain::pictures::PictureSequence;
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Role, User, UserId, policy};
 use crate::error::Error;
@@ -104,6 +105,7 @@ struct CreateForm {
 
 async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
     me.check_csrf(&form.csrf)?;
+    users::check_may_create(&me.0.user)?;
     let password = Some(form.password).filter(|p| !p.is_empty());
     let hash = match credentials::password_hash(&state, password).await {
         Ok(hash) => hash,
@@ -154,6 +156,7 @@ async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form:
 #[template(path = "person.html")]
 struct PersonPage {
     chrome: Chrome,
+    is_self: bool,
     person: User,
     can_disable: bool,
     new_pictures: Vec<(&'static str, &'static str)>,
@@ -179,7 +182,13 @@ async fn person_page(
         .with_outcome(error.as_ref(), 0);
     Ok(render(
         status,
-        PersonPage { chrome, can_disable: policy::can_disable_users(&me.0.user, &person), person, new_pictures },
+        PersonPage {
+            chrome,
+            is_self: person.id == me.0.user.id,
+            can_disable: policy::can_disable_users(&me.0.user, &person),
+            person,
+            new_pictures,
+        },
     ))
 }
 
@@ -201,8 +210,8 @@ async fn new_pictures(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
-    let sequence = users::random_pictures();
-    credentials::set_pictures(&state, &me.0.user, id, &sequence).await?;
+    let sequence = PictureSequence::random();
+    credentials::set_pictures(&state, &me.0, id, &sequence).await?;
     person_page(&state, &me, id, None, None, sequence.pictures()).await
 }
 
@@ -216,13 +225,9 @@ async fn new_card(
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
     let actor = me.0.user.clone();
-    let cards = state
-        .db(move |store| {
-            let target = users::manageable(store, &actor, id)?;
-            users::issue_qr_cards(store, &actor, &[target])
-        })
-        .await?;
-    let title = cards.first().map(|(u, _)| u.display_name.clone()).unwrap_or_default();
+    let card = state.db(move |store| users::issue_card(store, &actor, id)).await?;
+    let title = card.0.display_name.clone();
+    let cards = vec![card];
     cards_page(title, format!("/people/{id}"), &host.0, cards)
 }
 
@@ -230,6 +235,8 @@ async fn new_card(
 struct PasswordForm {
     csrf: String,
     password: String,
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 async fn set_password(
@@ -240,9 +247,11 @@ async fn set_password(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = person_id(&id)?;
-    match credentials::set_password(&state, &me.0.user, id, form.password).await {
+    match credentials::set_password(&state, &me.0, id, form.password, form.current_password).await {
         Ok(()) => {}
-        Err(e @ Error::Invalid(_)) => return person_page(&state, &me, id, None, Some(e), Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(see_other(&format!("/people/{id}?done=password-set")))

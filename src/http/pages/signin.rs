@@ -12,9 +12,8 @@ use serde::Deserialize;
 use super::{Chrome, PageError, PageResult, PageUser, page, render, see_other};
 use crate::actions::setup::SetupInput;
 use crate::auth::session;
-use crate::domain::UserId;
 use crate::domain::pictures::{PICTURES, SEQUENCE_LEN};
-use crate::domain::school::normalize_join_code;
+use crate::domain::{ClassId, UserId};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, MaybeSignedIn, ViaHttps};
@@ -157,10 +156,12 @@ async fn signin_submit(
 }
 
 /// Classes this device has signed in to with pictures, remembered in a cookie so a shared
-/// classroom tablet shows its classes first.
+/// classroom tablet shows its classes first. The cookie holds class ids, not join codes: the
+/// cookie is the client's to write, and ids (UUIDv7, 74 random bits) cannot be guessed the
+/// way six-letter codes could.
 const DEVICE_CLASSES_COOKIE: &str = "folio_device_classes";
 
-fn remembered_codes(headers: &HeaderMap) -> Vec<String> {
+fn remembered_classes(headers: &HeaderMap) -> Vec<ClassId> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -168,7 +169,7 @@ fn remembered_codes(headers: &HeaderMap) -> Vec<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(k, _)| *k == DEVICE_CLASSES_COOKIE)
-        .flat_map(|(_, v)| v.split('.').map(normalize_join_code).filter(|c| !c.is_empty()).collect::<Vec<_>>())
+        .flat_map(|(_, v)| v.split('.').filter_map(|id| id.parse().ok()).collect::<Vec<_>>())
         .take(12)
         .collect()
 }
@@ -182,13 +183,13 @@ struct ClassCodePage {
 }
 
 async fn class_page(state: &AppState, headers: &HeaderMap, error: Option<&Error>, join_code: String) -> PageResult {
-    let codes = remembered_codes(headers);
+    let ids = remembered_classes(headers);
     let remembered = state
         .db(move |store| {
             store.read(|r| {
                 let mut out = Vec::new();
-                for code in codes {
-                    if let Some(class) = r.class_by_join_code(&code)? {
+                for id in ids {
+                    if let Some(class) = r.class(id)? {
                         out.push((class.join_code, class.name));
                     }
                 }
@@ -217,13 +218,14 @@ async fn class_submit(
 ) -> PageResult {
     match signin::class_students(&state, addr, &form.join_code).await {
         Ok((class, _)) => {
-            let mut codes = remembered_codes(&headers);
-            codes.retain(|c| *c != class.join_code);
-            codes.insert(0, class.join_code.clone());
-            codes.truncate(12);
+            let mut ids = remembered_classes(&headers);
+            ids.retain(|id| *id != class.id);
+            ids.insert(0, class.id);
+            ids.truncate(12);
+            let ids: Vec<String> = ids.iter().map(ClassId::to_string).collect();
             let cookie = format!(
                 "{DEVICE_CLASSES_COOKIE}={}; Path=/signin; Max-Age=31536000; SameSite=Lax; HttpOnly",
-                codes.join(".")
+                ids.join(".")
             );
             Ok(([(header::SET_COOKIE, cookie)], see_other(&format!("/signin/class/{}", class.join_code)))
                 .into_response())
