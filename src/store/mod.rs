@@ -242,3 +242,84 @@ fn machine_fingerprint(db_path: &Path) -> String {
     let inode = 0;
     format!("{machine}:{inode}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::ClassRelation;
+    use crate::domain::{ClassId, Role};
+
+    fn op(replica: ReplicaId, seq: u64, ms: u64, school: SchoolId, change: Change) -> Op {
+        Op {
+            id: OpId { replica, seq },
+            hlc: Hlc { ms, counter: 0, replica },
+            school,
+            scope: Scope::School,
+            author: None,
+            change,
+        }
+    }
+
+    fn relation_after(ops: &[Op]) -> ClassRelation {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for op in ops {
+            store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+        }
+        let (user, class) = match &ops[0].change {
+            Change::MemberAdded { user, class, .. } | Change::MemberRemoved { user, class } => (*user, *class),
+            _ => unreachable!(),
+        };
+        store.read(|r| r.relation(user, class)).unwrap()
+    }
+
+    #[test]
+    fn memberships_merge_the_same_in_any_order_and_twice() {
+        let (a, b) = (ReplicaId::random(), ReplicaId::random());
+        let (school, class, user) = (SchoolId::new(), ClassId::new(), UserId::new());
+        let add = op(a, 1, 1_000, school, Change::MemberAdded { class, user, role: Role::Student });
+        let remove = op(b, 1, 2_000, school, Change::MemberRemoved { class, user });
+        let re_add = op(a, 2, 3_000, school, Change::MemberAdded { class, user, role: Role::Student });
+
+        let removed = ClassRelation::None;
+        assert_eq!(relation_after(&[add.clone(), remove.clone()]), removed);
+        assert_eq!(relation_after(&[remove.clone(), add.clone()]), removed, "a removal that arrives first is kept");
+        assert_eq!(relation_after(&[add.clone(), remove.clone(), add.clone(), remove.clone()]), removed);
+
+        let present = ClassRelation::Member(Role::Student);
+        for order in [[&add, &remove, &re_add], [&re_add, &remove, &add], [&remove, &re_add, &add]] {
+            let ops: Vec<Op> = order.iter().map(|o| (*o).clone()).collect();
+            assert_eq!(relation_after(&ops), present, "a later add wins in every order");
+        }
+    }
+
+    #[test]
+    fn field_writes_keep_the_newest_whatever_the_order() {
+        let r = ReplicaId::random();
+        let (school, user) = (SchoolId::new(), UserId::new());
+        let create = op(
+            r,
+            1,
+            1,
+            school,
+            Change::UserCreated {
+                user,
+                username: "ana".into(),
+                display_name: "Ana".into(),
+                role: Role::Student,
+                external_id: None,
+            },
+        );
+        let old = op(r, 2, 10, school, Change::UserRenamed { user, display_name: "Old".into() });
+        let new = op(r, 3, 20, school, Change::UserRenamed { user, display_name: "New".into() });
+        for ops in [[&create, &old, &new], [&create, &new, &old]] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            for op in ops {
+                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+            }
+            assert_eq!(store.read(|r| r.user(user)).unwrap().unwrap().display_name, "New");
+        }
+    }
+}
