@@ -37,6 +37,12 @@ struct ServeArgs {
     /// Do not announce this box on the network with mDNS.
     #[arg(long, env = "FOLIO_NO_MDNS")]
     no_mdns: bool,
+    /// The largest file one upload may hold, in bytes.
+    #[arg(long, env = "FOLIO_MAX_FILE_BYTES", default_value_t = 2 * config::GIB)]
+    max_file_bytes: u64,
+    /// How much one student's portfolio may hold in all, in bytes.
+    #[arg(long, env = "FOLIO_STUDENT_QUOTA_BYTES", default_value_t = 20 * config::GIB)]
+    student_quota_bytes: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -81,7 +87,13 @@ impl ServeArgs {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = crate::shutdown_signal();
-    let config = Config { data_dir: args.data, mdns: !args.no_mdns, ..Config::default() };
+    let config = Config {
+        data_dir: args.data,
+        mdns: !args.no_mdns,
+        max_file_bytes: args.max_file_bytes,
+        student_quota_bytes: args.student_quota_bytes,
+        ..Config::default()
+    };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen on {}: {e}. Is another program using that port? Choose another with --listen.",

@@ -15,7 +15,13 @@ pub struct Config {
     pub sessions: Timeouts,
     /// How many password hashes may run at once (each takes ~19 MiB).
     pub max_concurrent_hashes: usize,
+    /// The largest file one upload may hold.
+    pub max_file_bytes: u64,
+    /// How much one student's portfolio may hold in all.
+    pub student_quota_bytes: u64,
 }
+
+pub const GIB: u64 = 1024 * 1024 * 1024;
 
 pub const DEFAULT_DATA_DIR: &str = "folio-data";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
@@ -31,6 +37,8 @@ impl Default for Config {
                 absolute: Duration::from_secs(12 * 60 * 60),
             },
             max_concurrent_hashes: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4),
+            max_file_bytes: 2 * GIB,
+            student_quota_bytes: 20 * GIB,
         }
     }
 }

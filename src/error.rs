@@ -30,6 +30,11 @@ pub enum Error {
         "The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder."
     )]
     WrongSetupCode,
+    /// An upload over a limit (file size, portfolio quota).
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("The box's disk is full, so the file was not saved. Tell your school's IT person; nothing else was lost.")]
+    DiskFull,
     #[error("Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.")]
     Internal(#[source] anyhow::Error),
 }
@@ -56,6 +61,8 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",
             Error::WrongSetupCode => "wrong_setup_code",
+            Error::TooLarge(_) => "too_large",
+            Error::DiskFull => "disk_full",
             Error::Internal(_) => "internal",
         }
     }
@@ -75,7 +82,12 @@ impl From<crate::auth::password::Busy> for Error {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        Error::Internal(e.into())
+        match e {
+            StoreError::Erased => {
+                Error::Invalid("That person's account was erased; nothing more can be added for them.".into())
+            }
+            e => Error::Internal(e.into()),
+        }
     }
 }
 

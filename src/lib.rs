@@ -9,12 +9,16 @@
 //!   and the permission rules. No I/O.
 //! - [`store`]: redb, the source of truth. Every table in `store::tables`; every change to
 //!   shared data is an op appended to the op log and applied in the same transaction.
+//! - [`blobs`]: uploaded files, named by their BLAKE3 hash: streamed to a temp file, fsynced,
+//!   renamed; deduplicated; EXIF/GPS and other metadata stripped from JPEG and PNG.
 //! - [`auth`]: argon2id hashing, sessions, sign-in throttling, cross-origin refusal, the
 //!   setup code.
 //! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
 //!   blocking functions over the store that both the API and the pages call.
 //! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
 //!   assets.
+//! - [`housekeeping`]: background work: thumbnails, collecting unused files.
+//! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
 //! - [`error`]: the one error type handlers and actions share.
 //!
@@ -22,12 +26,15 @@
 
 pub mod actions;
 pub mod auth;
+pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod discovery;
 pub mod domain;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
+pub mod media;
 pub mod store;
 
 pub use config::Config;
@@ -79,7 +86,10 @@ pub async fn run(
         None
     };
 
-    let state = http::AppState::new(store.clone(), config);
+    let blobs_dir = config.data_dir.clone();
+    let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
+    let state = http::AppState::new(store.clone(), blobs, config);
+    let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
@@ -89,7 +99,9 @@ pub async fn run(
         .await?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
+    housekeeping.abort();
     let _ = sweeper.await;
+    let _ = housekeeping.await;
     if let Some(advert) = advert {
         advert.stop();
     }

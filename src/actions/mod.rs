@@ -7,3 +7,4 @@ pub mod classes;
 pub mod roster;
 pub mod setup;
 pub mod users;
+pub mod work;

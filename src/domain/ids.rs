@@ -67,6 +67,27 @@ entity_id!(
     ClassId
 );
 
+entity_id!(
+    /// A piece of student work.
+    ArtifactId
+);
+entity_id!(
+    /// One version of an artifact (its files and a note on what changed).
+    VersionId
+);
+entity_id!(
+    /// One uploaded file, as it appears in a version, an activity or a comment.
+    FileId
+);
+entity_id!(
+    /// A comment or a teacher's feedback.
+    CommentId
+);
+entity_id!(
+    /// A task a teacher posts to a class.
+    ActivityId
+);
+
 /// The identity of one copy of the database: the origin of the operations it writes.
 /// Made at random on first start, and made anew when the data directory turns up on another
 /// machine, so two boxes never write the same (replica, sequence) pair.

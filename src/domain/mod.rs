@@ -9,11 +9,13 @@ pub mod pictures;
 pub mod policy;
 pub mod roster;
 pub mod school;
+pub mod work;
 
 pub use hlc::Hlc;
-pub use ids::{ClassId, ReplicaId, SchoolId, UserId};
+pub use ids::{ActivityId, ArtifactId, ClassId, CommentId, FileId, ReplicaId, SchoolId, UserId, VersionId};
 pub use ops::{Change, Op, OpId, Scope};
 pub use school::{Class, Membership, Role, School, User};
+pub use work::{Activity, Artifact, Comment, CommentKind, FileRef, Version, Visibility};
 
 /// A value a person typed that folio cannot accept, with a message that says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

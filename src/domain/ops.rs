@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClassId, Hlc, ReplicaId, Role, SchoolId, UserId};
+use std::collections::BTreeSet;
+
+use super::work::{Activity, Artifact, Comment, Version, Visibility};
+use super::{ArtifactId, ClassId, CommentId, Hlc, ReplicaId, Role, SchoolId, UserId};
 
 /// Where an operation came from: the replica that made it and its sequence number there.
 /// Sequence numbers start at 1 and grow by one per operation on each replica.
@@ -39,14 +42,108 @@ pub struct Op {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    SchoolCreated { name: String },
-    UserCreated { user: UserId, username: String, display_name: String, role: Role, external_id: Option<String> },
-    UserRenamed { user: UserId, display_name: String },
-    UserDisabled { user: UserId, disabled: bool },
-    PasswordSet { user: UserId, hash: String },
-    PicturesSet { user: UserId, hash: String },
-    QrCardIssued { user: UserId, token_hash: String },
-    ClassCreated { class: ClassId, name: String, join_code: String, external_id: Option<String> },
-    MemberAdded { class: ClassId, user: UserId, role: Role },
-    MemberRemoved { class: ClassId, user: UserId },
+    SchoolCreated {
+        name: String,
+    },
+    UserCreated {
+        user: UserId,
+        username: String,
+        display_name: String,
+        role: Role,
+        external_id: Option<String>,
+    },
+    UserRenamed {
+        user: UserId,
+        display_name: String,
+    },
+    UserDisabled {
+        user: UserId,
+        disabled: bool,
+    },
+    PasswordSet {
+        user: UserId,
+        hash: String,
+    },
+    PicturesSet {
+        user: UserId,
+        hash: String,
+    },
+    QrCardIssued {
+        user: UserId,
+        token_hash: String,
+    },
+    ClassCreated {
+        class: ClassId,
+        name: String,
+        join_code: String,
+        external_id: Option<String>,
+    },
+    MemberAdded {
+        class: ClassId,
+        user: UserId,
+        role: Role,
+    },
+    MemberRemoved {
+        class: ClassId,
+        user: UserId,
+    },
+    ClassSettingsChanged {
+        class: ClassId,
+        require_approval: Option<bool>,
+        comments_allowed: Option<bool>,
+    },
+    /// The skills (standards, competences) this school records work against.
+    SkillsSet {
+        skills: Vec<String>,
+    },
+    FamilyLinked {
+        family: UserId,
+        student: UserId,
+    },
+    FamilyUnlinked {
+        family: UserId,
+        student: UserId,
+    },
+    /// A new artifact with its first version (boxed: it is much larger than other changes).
+    ArtifactCreated {
+        artifact: Box<Artifact>,
+    },
+    /// Edits of an artifact's fields; each present field is last-writer-wins.
+    ArtifactEdited {
+        artifact: ArtifactId,
+        title: Option<String>,
+        reflection: Option<String>,
+        tags: Option<BTreeSet<String>>,
+        skills: Option<BTreeSet<String>>,
+        visibility: Option<Visibility>,
+    },
+    VersionAdded {
+        artifact: ArtifactId,
+        version: Version,
+    },
+    /// A teacher looked at the work, and perhaps approved it for sharing.
+    ArtifactReviewed {
+        artifact: ArtifactId,
+        approved: Option<bool>,
+    },
+    /// A tombstone: the artifact's content is gone everywhere; its id stays so late
+    /// operations for it are ignored.
+    ArtifactDeleted {
+        artifact: ArtifactId,
+    },
+    CommentAdded {
+        comment: Comment,
+    },
+    CommentApproved {
+        artifact: ArtifactId,
+        comment: CommentId,
+    },
+    ActivityCreated {
+        activity: Activity,
+    },
+    /// A person erased for a privacy request: their work, comments, memberships and sign-in
+    /// are removed, and a marker refuses any later operation about them.
+    UserErased {
+        user: UserId,
+    },
 }

@@ -64,6 +64,94 @@ pub fn valid_class_role(person: Role, as_role: Role) -> bool {
     }
 }
 
+/// What the store knows about one viewer and one artifact, gathered once so every rule about
+/// that artifact is decided from the same facts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ArtifactFacts {
+    pub owner: bool,
+    /// The viewer teaches one of the owners (in any class).
+    pub teaches_owner: bool,
+    /// The viewer teaches the class the artifact was posted in.
+    pub class_teacher: bool,
+    /// The viewer is a student in the class the artifact was posted in.
+    pub classmate: bool,
+    /// The viewer is a family account linked to one of the owners.
+    pub family: bool,
+    /// The artifact's class asks for approval before classmates and families see work.
+    pub needs_approval: bool,
+    pub approved: bool,
+    pub deleted: bool,
+    pub visibility: super::Visibility,
+    /// The artifact's class lets classmates comment.
+    pub comments_allowed: bool,
+}
+
+impl ArtifactFacts {
+    fn teacher(&self) -> bool {
+        self.teaches_owner || self.class_teacher
+    }
+    fn shared(&self) -> bool {
+        self.approved || !self.needs_approval
+    }
+}
+
+/// Seeing an artifact, its files and its versions. The owners and their teachers always can;
+/// classmates when it is shared with the class, families when it is shared with families,
+/// in both cases once a teacher approved it if the class asks for approval.
+pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
+    use super::Visibility::*;
+    if !active(viewer) || f.deleted {
+        return false;
+    }
+    if f.owner || f.teacher() {
+        return true;
+    }
+    match f.visibility {
+        Private => false,
+        Class => f.classmate && f.shared(),
+        Family => (f.classmate || f.family) && f.shared(),
+    }
+}
+
+/// Changing the title, reflection, tags, visibility, adding versions: the students whose work it is.
+pub fn can_edit_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
+    active(viewer) && !f.deleted && f.owner
+}
+
+/// Students delete their own work; teachers delete work in their classes.
+pub fn can_delete_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
+    active(viewer) && !f.deleted && (f.owner || f.teacher())
+}
+
+/// Approving for sharing and giving feedback.
+pub fn can_review_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
+    active(viewer) && !f.deleted && viewer.role != Role::Student && f.teacher()
+}
+
+/// Writing a comment: teachers and the owners always; classmates when the class allows it.
+/// Families read but do not comment (yet).
+pub fn can_comment(viewer: &User, f: &ArtifactFacts) -> bool {
+    can_view_artifact(viewer, f) && (f.owner || f.teacher() || (f.classmate && f.comments_allowed))
+}
+
+/// A classmate's comment waits for a teacher when the class asks for approval.
+pub fn comment_needs_approval(f: &ArtifactFacts) -> bool {
+    !(f.owner || f.teacher()) && f.needs_approval
+}
+
+/// Seeing one comment on an artifact the viewer can see: feedback is for the owners, their
+/// teachers and families; comments for everyone who sees the work once approved (authors and
+/// teachers see held ones).
+pub fn can_view_comment(viewer: &User, f: &ArtifactFacts, comment: &super::Comment) -> bool {
+    if !can_view_artifact(viewer, f) {
+        return false;
+    }
+    match comment.kind {
+        super::CommentKind::Feedback => f.owner || f.teacher() || f.family,
+        super::CommentKind::Comment => comment.approved || comment.author == viewer.id || f.teacher(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +192,35 @@ mod tests {
         assert!(can_create_class(&t));
         t.disabled = true;
         assert!(!can_create_class(&t));
+    }
+
+    #[test]
+    fn artifacts_are_private_by_default_and_shared_only_once_approved() {
+        let s = SchoolId::new();
+        let student = user(Role::Student, s);
+        let owner = ArtifactFacts { owner: true, needs_approval: true, ..Default::default() };
+        assert!(can_view_artifact(&student, &owner));
+        let classmate = ArtifactFacts { classmate: true, needs_approval: true, ..Default::default() };
+        assert!(!can_view_artifact(&student, &classmate), "private by default");
+        let shared = ArtifactFacts { visibility: crate::domain::Visibility::Class, ..classmate };
+        assert!(!can_view_artifact(&student, &shared), "waits for approval");
+        assert!(can_view_artifact(&student, &ArtifactFacts { approved: true, ..shared }));
+        let family = user(Role::Family, s);
+        let for_family = ArtifactFacts {
+            family: true,
+            visibility: crate::domain::Visibility::Class,
+            approved: true,
+            ..Default::default()
+        };
+        assert!(!can_view_artifact(&family, &for_family), "class sharing is not family sharing");
+        assert!(can_view_artifact(
+            &family,
+            &ArtifactFacts { visibility: crate::domain::Visibility::Family, ..for_family }
+        ));
+        let teacher = user(Role::Teacher, s);
+        assert!(can_view_artifact(&teacher, &ArtifactFacts { teaches_owner: true, ..Default::default() }));
+        assert!(!can_view_artifact(&teacher, &ArtifactFacts::default()));
+        assert!(!can_view_artifact(&student, &ArtifactFacts { owner: true, deleted: true, ..Default::default() }));
     }
 
     #[test]

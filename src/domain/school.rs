@@ -59,6 +59,11 @@ impl FromStr for Role {
 pub struct School {
     pub id: SchoolId,
     pub name: String,
+    /// The skills work can be tagged with (standards, competences), set by the school.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub field_clock: BTreeMap<String, Hlc>,
 }
 
 /// A person. Credentials live here as hashes so that they travel with the school's data and
@@ -95,6 +100,19 @@ pub struct Class {
     pub join_code: String,
     #[serde(default)]
     pub external_id: Option<String>,
+    /// New work and classmates' comments wait for a teacher before classmates or families
+    /// see them. On by default: the safe choice for young classes.
+    #[serde(default = "yes")]
+    pub require_approval: bool,
+    /// Classmates may comment on work they can see.
+    #[serde(default = "yes")]
+    pub comments_allowed: bool,
+    #[serde(default)]
+    pub field_clock: BTreeMap<String, Hlc>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A person's place in a class. Kept (not deleted) when they leave, so that a remove and a

@@ -9,9 +9,11 @@ mod assets;
 mod credentials;
 pub mod error;
 mod extract;
+mod files;
 mod openapi;
 mod pages;
 mod signin;
+mod uploads;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -32,15 +34,20 @@ pub use extract::SignedIn;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub blobs: crate::blobs::BlobStore,
+    /// Wakes the media worker (thumbnails) after an upload.
+    pub media_work: std::sync::Arc<tokio::sync::Notify>,
     pub config: Arc<Config>,
     pub hasher: Hasher,
     pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Self {
+    pub fn new(store: Store, blobs: crate::blobs::BlobStore, config: Config) -> Self {
         AppState {
             store,
+            blobs,
+            media_work: Default::default(),
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),

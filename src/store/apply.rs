@@ -8,20 +8,32 @@ use redb::{ReadableTable, WriteTransaction};
 use super::codec::{decode, encode};
 use super::tables::*;
 use super::{Queries, StoreError};
-use crate::domain::{Change, Class, Hlc, Membership, Op, Role, School, User, UserId};
+use crate::domain::{Artifact, Change, Class, Comment, FileRef, Hlc, Membership, Op, Role, School, User, UserId};
 
-pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// The operation is about an erased person and was not applied.
+    RefusedErased,
+}
+
+pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
+    if !matches!(op.change, Change::UserErased { .. }) && about_erased_person(txn, op)? {
+        // Erasure is final: nothing more about an erased person is stored, whatever arrives.
+        return Ok(Outcome::RefusedErased);
+    }
     match &op.change {
         Change::SchoolCreated { name } => {
             let mut schools = txn.open_table(SCHOOL_ID_TO_SCHOOL)?;
             if schools.get(op.school.bytes())?.is_none() {
-                let school = School { id: op.school, name: name.clone() };
+                let school =
+                    School { id: op.school, name: name.clone(), skills: Vec::new(), field_clock: Default::default() };
                 schools.insert(op.school.bytes(), encode(&school).as_slice())?;
             }
         }
         Change::UserCreated { user, username, display_name, role, external_id } => {
             if txn.user(*user)?.is_some() {
-                return Ok(());
+                return Ok(Outcome::Applied);
             }
             let record = User {
                 id: *user,
@@ -79,6 +91,9 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                     name: name.clone(),
                     join_code: join_code.clone(),
                     external_id: external_id.clone(),
+                    require_approval: true,
+                    comments_allowed: true,
+                    field_clock: Default::default(),
                 };
                 classes.insert(class.bytes(), encode(&record).as_slice())?;
                 txn.open_table(JOIN_CODE_TO_CLASS_ID)?.insert(join_code.as_str(), class.bytes())?;
@@ -110,6 +125,351 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 Some(m)
             })?;
         }
+        Change::ClassSettingsChanged { class, require_approval, comments_allowed } => {
+            update_record(txn, CLASS_ID_TO_CLASS, class.bytes(), |c: &mut Class| {
+                if let Some(v) = require_approval
+                    && newer(&mut c.field_clock, "require_approval", op.hlc)
+                {
+                    c.require_approval = *v;
+                }
+                if let Some(v) = comments_allowed
+                    && newer(&mut c.field_clock, "comments_allowed", op.hlc)
+                {
+                    c.comments_allowed = *v;
+                }
+            })?;
+        }
+        Change::SkillsSet { skills } => {
+            update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
+                if newer(&mut s.field_clock, "skills", op.hlc) {
+                    s.skills = skills.clone();
+                }
+            })?;
+        }
+        Change::FamilyLinked { family, student } => {
+            update_link(txn, *family, *student, |m| match m {
+                None => Some(Membership { role: Role::Family, added: op.hlc, removed: None }),
+                Some(mut m) => {
+                    m.added = m.added.max(op.hlc);
+                    Some(m)
+                }
+            })?;
+        }
+        Change::FamilyUnlinked { family, student } => {
+            update_link(txn, *family, *student, |m| {
+                let mut m =
+                    m.unwrap_or(Membership { role: Role::Family, added: Hlc::zero(op.hlc.replica), removed: None });
+                m.removed = Some(m.removed.map_or(op.hlc, |r| r.max(op.hlc)));
+                Some(m)
+            })?;
+        }
+        Change::ArtifactCreated { artifact } => {
+            let mut artifacts = txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?;
+            if artifacts.get(artifact.id.bytes())?.is_some() {
+                return Ok(Outcome::Applied);
+            }
+            artifacts.insert(artifact.id.bytes(), encode(artifact.as_ref()).as_slice())?;
+            drop(artifacts);
+            let id = artifact.id.bytes();
+            let mut owners = txn.open_table(OWNER_ARTIFACT)?;
+            for owner in &artifact.owners {
+                owners.insert((owner.bytes(), id), 1)?;
+            }
+            if let Some(class) = artifact.class {
+                txn.open_table(CLASS_ARTIFACT)?.insert((class.bytes(), id), 1)?;
+            }
+            if let Some(activity) = artifact.activity {
+                txn.open_table(ACTIVITY_ARTIFACT)?.insert((activity.bytes(), id), 1)?;
+            }
+            for file in artifact.files() {
+                reference_file(txn, file)?;
+            }
+        }
+        Change::ArtifactEdited { artifact, title, reflection, tags, skills, visibility } => {
+            update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.bytes(), |a: &mut Artifact| {
+                if a.deleted {
+                    return;
+                }
+                if let Some(v) = title
+                    && newer(&mut a.field_clock, "title", op.hlc)
+                {
+                    a.title = v.clone();
+                }
+                if let Some(v) = reflection {
+                    if newer(&mut a.field_clock, "reflection", op.hlc) {
+                        a.reflection = v.clone();
+                    } else if *v != a.reflection && !a.reflection_conflicts.contains(v) {
+                        // A concurrent edit that lost: kept, so its author can see and reuse it.
+                        a.reflection_conflicts.push(v.clone());
+                    }
+                }
+                if let Some(v) = tags
+                    && newer(&mut a.field_clock, "tags", op.hlc)
+                {
+                    a.tags = v.clone();
+                }
+                if let Some(v) = skills
+                    && newer(&mut a.field_clock, "skills", op.hlc)
+                {
+                    a.skills = v.clone();
+                }
+                if let Some(v) = visibility
+                    && newer(&mut a.field_clock, "visibility", op.hlc)
+                {
+                    a.visibility = *v;
+                }
+                a.updated_ms = a.updated_ms.max(op.hlc.ms);
+            })?;
+        }
+        Change::VersionAdded { artifact, version } => {
+            let mut added = false;
+            update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.bytes(), |a: &mut Artifact| {
+                if a.deleted || a.versions.iter().any(|v| v.id == version.id) {
+                    return;
+                }
+                a.versions.push(version.clone());
+                // Versions made on different boxes arrive in any order; all boxes list them
+                // the same way.
+                a.versions.sort_by_key(|v| (v.created_ms, v.id));
+                a.updated_ms = a.updated_ms.max(version.created_ms);
+                added = true;
+            })?;
+            if added {
+                for file in &version.files {
+                    reference_file(txn, file)?;
+                }
+            }
+        }
+        Change::ArtifactReviewed { artifact, approved } => {
+            update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.bytes(), |a: &mut Artifact| {
+                a.reviewed = true;
+                if let Some(v) = approved
+                    && newer(&mut a.field_clock, "approved", op.hlc)
+                {
+                    a.approved = *v;
+                }
+            })?;
+        }
+        Change::ArtifactDeleted { artifact } => {
+            remove_artifact(txn, *artifact)?;
+        }
+        Change::CommentAdded { comment } => {
+            let live = match txn.artifact(comment.artifact)? {
+                Some(a) => !a.deleted,
+                None => false,
+            };
+            let mut comments = txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
+            let key = (comment.artifact.bytes(), comment.id.bytes());
+            if live && comments.get(key)?.is_none() {
+                comments.insert(key, encode(comment).as_slice())?;
+                drop(comments);
+                if let Some(audio) = &comment.audio {
+                    reference_file(txn, audio)?;
+                }
+            }
+        }
+        Change::CommentApproved { artifact, comment } => {
+            let mut comments = txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
+            let key = (artifact.bytes(), comment.bytes());
+            let found = comments.get(key)?.map(|v| decode::<Comment>(v.value())).transpose()?;
+            if let Some(mut c) = found {
+                c.approved = true;
+                comments.insert(key, encode(&c).as_slice())?;
+            }
+        }
+        Change::ActivityCreated { activity } => {
+            let mut activities = txn.open_table(ACTIVITY_ID_TO_ACTIVITY)?;
+            if activities.get(activity.id.bytes())?.is_none() {
+                activities.insert(activity.id.bytes(), encode(activity).as_slice())?;
+                drop(activities);
+                txn.open_table(CLASS_ACTIVITY)?.insert((activity.class.bytes(), activity.id.bytes()), 1)?;
+                for file in &activity.files {
+                    reference_file(txn, file)?;
+                }
+            }
+        }
+        Change::UserErased { user } => {
+            erase_user(txn, *user, op.hlc)?;
+        }
+    }
+    Ok(Outcome::Applied)
+}
+
+/// Whether `field` last written at a clock older than `hlc`; if so, records `hlc` for it.
+fn newer(clock: &mut std::collections::BTreeMap<String, Hlc>, field: &str, hlc: Hlc) -> bool {
+    if clock.get(field).is_some_and(|&held| held >= hlc) {
+        return false;
+    }
+    clock.insert(field.to_string(), hlc);
+    true
+}
+
+/// Loads, changes and stores one encoded record, if it exists.
+fn update_record<T: serde::Serialize + serde::de::DeserializeOwned>(
+    txn: &WriteTransaction,
+    table: redb::TableDefinition<'static, IdKey, &'static [u8]>,
+    key: IdKey,
+    change: impl FnOnce(&mut T),
+) -> Result<bool, StoreError> {
+    let mut t = txn.open_table(table)?;
+    let Some(mut record) = t.get(key)?.map(|v| decode::<T>(v.value())).transpose()? else {
+        return Ok(false);
+    };
+    change(&mut record);
+    t.insert(key, encode(&record).as_slice())?;
+    Ok(true)
+}
+
+/// Records that a file uses a blob (so the blob is kept), and queues a thumbnail for images.
+fn reference_file(txn: &WriteTransaction, file: &FileRef) -> Result<(), StoreError> {
+    txn.open_table(BLOB_HASH_FILE)?.insert((file.hash.as_str(), file.id.bytes()), 1)?;
+    if file.content_type.starts_with("image/") && file.content_type != "image/svg+xml" {
+        txn.open_table(THUMBNAIL_TODO)?.insert(file.hash.as_str(), file.content_type.as_str())?;
+    }
+    Ok(())
+}
+
+fn release_file(txn: &WriteTransaction, file: &FileRef) -> Result<(), StoreError> {
+    txn.open_table(BLOB_HASH_FILE)?.remove((file.hash.as_str(), file.id.bytes()))?;
+    Ok(())
+}
+
+/// Empties an artifact to a tombstone: its text, files and comments are gone; the id stays.
+fn remove_artifact(txn: &WriteTransaction, id: crate::domain::ArtifactId) -> Result<(), StoreError> {
+    let Some(artifact) = txn.artifact(id)? else { return Ok(()) };
+    if artifact.deleted {
+        return Ok(());
+    }
+    for file in artifact.files() {
+        release_file(txn, file)?;
+    }
+    for comment in txn.comments(id)? {
+        if let Some(audio) = &comment.audio {
+            release_file(txn, audio)?;
+        }
+        txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?.remove((id.bytes(), comment.id.bytes()))?;
+    }
+    let mut owners = txn.open_table(OWNER_ARTIFACT)?;
+    for owner in &artifact.owners {
+        owners.remove((owner.bytes(), id.bytes()))?;
+    }
+    drop(owners);
+    if let Some(class) = artifact.class {
+        txn.open_table(CLASS_ARTIFACT)?.remove((class.bytes(), id.bytes()))?;
+    }
+    if let Some(activity) = artifact.activity {
+        txn.open_table(ACTIVITY_ARTIFACT)?.remove((activity.bytes(), id.bytes()))?;
+    }
+    let tombstone = Artifact {
+        title: String::new(),
+        reflection: String::new(),
+        tags: Default::default(),
+        skills: Default::default(),
+        versions: Vec::new(),
+        reflection_conflicts: Vec::new(),
+        deleted: true,
+        ..artifact
+    };
+    txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?.insert(id.bytes(), encode(&tombstone).as_slice())?;
+    Ok(())
+}
+
+/// The people an operation is about (its author and its subjects).
+fn people_in(op: &Op) -> Vec<UserId> {
+    let mut people: Vec<UserId> = op.author.into_iter().collect();
+    match &op.change {
+        Change::UserCreated { user, .. }
+        | Change::UserRenamed { user, .. }
+        | Change::UserDisabled { user, .. }
+        | Change::PasswordSet { user, .. }
+        | Change::PicturesSet { user, .. }
+        | Change::QrCardIssued { user, .. }
+        | Change::MemberAdded { user, .. }
+        | Change::MemberRemoved { user, .. } => people.push(*user),
+        Change::FamilyLinked { family, student } | Change::FamilyUnlinked { family, student } => {
+            people.extend([*family, *student])
+        }
+        Change::ArtifactCreated { artifact } => people.extend(artifact.owners.iter().copied()),
+        Change::CommentAdded { comment } => people.push(comment.author),
+        _ => {}
+    }
+    people
+}
+
+fn about_erased_person(txn: &WriteTransaction, op: &Op) -> Result<bool, StoreError> {
+    let erased = txn.open_table(ERASED_USER_TO_HLC)?;
+    for person in people_in(op) {
+        if erased.get(person.bytes())?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Removes everything about a person and leaves a marker. Group work they shared stays with
+/// the other students, without them.
+fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Result<(), StoreError> {
+    txn.open_table(ERASED_USER_TO_HLC)?.insert(user.bytes(), encode(&hlc).as_slice())?;
+    for artifact in txn.artifacts_of_owner(user)? {
+        if artifact.owners.len() > 1 {
+            update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.id.bytes(), |a: &mut Artifact| {
+                a.owners.retain(|o| *o != user)
+            })?;
+            txn.open_table(OWNER_ARTIFACT)?.remove((user.bytes(), artifact.id.bytes()))?;
+        } else {
+            remove_artifact(txn, artifact.id)?;
+        }
+    }
+    // Their comments on others' work.
+    let theirs: Vec<Comment> = {
+        let comments = txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
+        let mut found = Vec::new();
+        for row in comments.range::<(IdKey, IdKey)>(..)? {
+            let (_, v) = row?;
+            let c: Comment = decode(v.value())?;
+            if c.author == user {
+                found.push(c);
+            }
+        }
+        found
+    };
+    for c in theirs {
+        if let Some(audio) = &c.audio {
+            release_file(txn, audio)?;
+        }
+        txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?.remove((c.artifact.bytes(), c.id.bytes()))?;
+    }
+    for (class, _) in txn.classes_of(user)? {
+        txn.open_table(CLASS_USER_TO_MEMBERSHIP)?.remove((class.id.bytes(), user.bytes()))?;
+        txn.open_table(USER_CLASS_TO_ROLE)?.remove((user.bytes(), class.id.bytes()))?;
+    }
+    for family in txn.families_of(user)? {
+        txn.open_table(FAMILY_STUDENT_TO_LINK)?.remove((family.bytes(), user.bytes()))?;
+        txn.open_table(STUDENT_FAMILY)?.remove((user.bytes(), family.bytes()))?;
+    }
+    if let Some(person) = txn.user(user)? {
+        txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?.remove((person.school.bytes(), person.username.as_str()))?;
+        if let Some(ext) = &person.external_id {
+            txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?
+                .remove((person.school.bytes(), ExternalKind::User.key(ext).as_str()))?;
+        }
+        if let Some(card) = person.qr_token_hash.as_deref().and_then(hash_key) {
+            txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?.remove(card)?;
+        }
+        let stub = User {
+            id: person.id,
+            school: person.school,
+            username: String::new(),
+            display_name: "(erased)".into(),
+            role: person.role,
+            disabled: true,
+            external_id: None,
+            password_hash: None,
+            pictures_hash: None,
+            qr_token_hash: None,
+            field_clock: Default::default(),
+        };
+        txn.open_table(USER_ID_TO_USER)?.insert(user.bytes(), encode(&stub).as_slice())?;
     }
     Ok(())
 }
@@ -138,6 +498,26 @@ fn update_user(
     record.field_clock.insert(field.to_string(), hlc);
     users.insert(user.bytes(), encode(&record).as_slice())?;
     Ok(true)
+}
+
+fn update_link(
+    txn: &WriteTransaction,
+    family: UserId,
+    student: UserId,
+    change: impl FnOnce(Option<Membership>) -> Option<Membership>,
+) -> Result<(), StoreError> {
+    let mut links = txn.open_table(FAMILY_STUDENT_TO_LINK)?;
+    let key = (family.bytes(), student.bytes());
+    let current = links.get(key)?.map(|v| decode::<Membership>(v.value())).transpose()?;
+    let Some(next) = change(current) else { return Ok(()) };
+    links.insert(key, encode(&next).as_slice())?;
+    let mut index = txn.open_table(STUDENT_FAMILY)?;
+    if next.is_present() {
+        index.insert((student.bytes(), family.bytes()), 1)?;
+    } else {
+        index.remove((student.bytes(), family.bytes()))?;
+    }
+    Ok(())
 }
 
 fn update_membership(

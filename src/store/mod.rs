@@ -41,6 +41,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot use the data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// A change about a person who was erased: refused, whatever asked for it.
+    #[error("that person's account was erased")]
+    Erased,
 }
 
 macro_rules! from_redb {
@@ -198,7 +201,9 @@ impl Tx {
             Op { id: OpId { replica: self.replica, seq }, hlc, school, scope, author, change }
         };
         self.txn.open_table(OPLOG)?.insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
-        apply::apply(&self.txn, &op)?;
+        if apply::apply(&self.txn, &op)? == apply::Outcome::RefusedErased {
+            return Err(StoreError::Erased);
+        }
         Ok(op)
     }
 

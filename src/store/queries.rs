@@ -6,8 +6,10 @@ use redb::{Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, 
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
-use crate::domain::policy::ClassRelation;
-use crate::domain::{Class, ClassId, Role, School, SchoolId, User, UserId};
+use crate::domain::policy::{ArtifactFacts, ClassRelation};
+use crate::domain::{
+    Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, Role, School, SchoolId, User, UserId,
+};
 
 /// Opening a table, whichever kind of transaction we are in.
 pub trait ReadTables {
@@ -212,6 +214,160 @@ pub trait Queries: ReadTables {
                 .cmp(&(b.1 != Role::Teacher, b.0.display_name.to_lowercase()))
         });
         Ok(members)
+    }
+
+    fn artifact(&self, id: ArtifactId) -> Result<Option<Artifact>, StoreError> {
+        self.table(ARTIFACT_ID_TO_ARTIFACT)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Ids from an index keyed (prefix, id) -> u8.
+    fn ids_under(
+        &self,
+        table: TableDefinition<'static, (IdKey, IdKey), u8>,
+        prefix: [u8; 16],
+    ) -> Result<Vec<[u8; 16]>, StoreError> {
+        self.table(table)?
+            .range((prefix, [0u8; 16])..=(prefix, [0xffu8; 16]))?
+            .map(|row| Ok(row?.0.value().1))
+            .collect()
+    }
+
+    /// Artifacts from an index, newest first, tombstones left out.
+    fn artifacts_under(
+        &self,
+        table: TableDefinition<'static, (IdKey, IdKey), u8>,
+        prefix: [u8; 16],
+    ) -> Result<Vec<Artifact>, StoreError> {
+        let mut found = Vec::new();
+        for id in self.ids_under(table, prefix)? {
+            if let Some(a) = self.artifact(ArtifactId::from_bytes(id))?.filter(|a| !a.deleted) {
+                found.push(a);
+            }
+        }
+        found.sort_by_key(|a| std::cmp::Reverse(a.updated_ms));
+        Ok(found)
+    }
+
+    fn artifacts_of_owner(&self, owner: UserId) -> Result<Vec<Artifact>, StoreError> {
+        self.artifacts_under(OWNER_ARTIFACT, owner.bytes())
+    }
+
+    fn artifacts_in_class(&self, class: ClassId) -> Result<Vec<Artifact>, StoreError> {
+        self.artifacts_under(CLASS_ARTIFACT, class.bytes())
+    }
+
+    fn artifacts_for_activity(&self, activity: ActivityId) -> Result<Vec<Artifact>, StoreError> {
+        self.artifacts_under(ACTIVITY_ARTIFACT, activity.bytes())
+    }
+
+    /// An artifact's comments and feedback, oldest first.
+    fn comments(&self, artifact: ArtifactId) -> Result<Vec<Comment>, StoreError> {
+        let mut found: Vec<Comment> = self
+            .table(ARTIFACT_COMMENT_TO_COMMENT)?
+            .range((artifact.bytes(), [0u8; 16])..=(artifact.bytes(), [0xffu8; 16]))?
+            .map(|row| decode(row?.1.value()))
+            .collect::<Result<_, _>>()?;
+        found.sort_by_key(|c| (c.created_ms, c.id));
+        Ok(found)
+    }
+
+    fn activity(&self, id: ActivityId) -> Result<Option<Activity>, StoreError> {
+        self.table(ACTIVITY_ID_TO_ACTIVITY)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// A class's activities, newest first.
+    fn activities_of_class(&self, class: ClassId) -> Result<Vec<Activity>, StoreError> {
+        let mut found = Vec::new();
+        for id in self.ids_under(CLASS_ACTIVITY, class.bytes())? {
+            found.extend(self.activity(ActivityId::from_bytes(id))?);
+        }
+        found.sort_by_key(|a| std::cmp::Reverse(a.created_ms));
+        Ok(found)
+    }
+
+    /// The family accounts linked to a student.
+    fn families_of(&self, student: UserId) -> Result<Vec<UserId>, StoreError> {
+        Ok(self.ids_under(STUDENT_FAMILY, student.bytes())?.into_iter().map(UserId::from_bytes).collect())
+    }
+
+    /// The students a family account is linked to.
+    fn students_of_family(&self, family: UserId) -> Result<Vec<User>, StoreError> {
+        let links: Vec<(UserId, crate::domain::Membership)> = self
+            .table(FAMILY_STUDENT_TO_LINK)?
+            .range((family.bytes(), [0u8; 16])..=(family.bytes(), [0xffu8; 16]))?
+            .map(|row| {
+                let (k, v) = row?;
+                Ok((UserId::from_bytes(k.value().1), decode(v.value())?))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut students = Vec::new();
+        for (id, link) in links {
+            if link.is_present() {
+                students.extend(self.user(id)?);
+            }
+        }
+        Ok(students)
+    }
+
+    fn is_erased(&self, user: UserId) -> Result<bool, StoreError> {
+        Ok(self.table(ERASED_USER_TO_HLC)?.get(user.bytes())?.is_some())
+    }
+
+    /// Whether any file still uses the blob with this hash.
+    fn blob_in_use(&self, hash_hex: &str) -> Result<bool, StoreError> {
+        Ok(self.table(BLOB_HASH_FILE)?.range((hash_hex, [0u8; 16])..=(hash_hex, [0xffu8; 16]))?.next().is_some())
+    }
+
+    /// Images waiting for a thumbnail: (hash hex, content type).
+    fn thumbnail_todo(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        self.table(THUMBNAIL_TODO)?
+            .range::<&str>(..)?
+            .take(limit)
+            .map(|row| {
+                let (k, v) = row?;
+                Ok((k.value().to_string(), v.value().to_string()))
+            })
+            .collect()
+    }
+
+    /// When a person last opened an artifact (ms), on this box.
+    fn seen_ms(&self, user: UserId, artifact: ArtifactId) -> Result<u64, StoreError> {
+        Ok(self.table(USER_ARTIFACT_SEEN_MS)?.get((user.bytes(), artifact.bytes()))?.map_or(0, |v| v.value()))
+    }
+
+    /// The facts `policy` decides about one viewer and one artifact.
+    fn artifact_facts(&self, viewer: &User, artifact: &Artifact) -> Result<ArtifactFacts, StoreError> {
+        let mut f = ArtifactFacts {
+            approved: artifact.approved,
+            deleted: artifact.deleted,
+            visibility: artifact.visibility,
+            needs_approval: true,
+            ..ArtifactFacts::default()
+        };
+        if viewer.school != artifact.school {
+            return Ok(f);
+        }
+        f.owner = artifact.is_owner(viewer.id);
+        for owner in &artifact.owners {
+            if viewer.role == Role::Teacher && self.teaches(viewer.id, *owner)? {
+                f.teaches_owner = true;
+            }
+            if viewer.role == Role::Family
+                && self.table(STUDENT_FAMILY)?.get((owner.bytes(), viewer.id.bytes()))?.is_some()
+            {
+                f.family = true;
+            }
+        }
+        if let Some(class) = artifact.class.map(|c| self.class(c)).transpose()?.flatten() {
+            f.needs_approval = class.require_approval;
+            f.comments_allowed = class.comments_allowed;
+            match self.relation(viewer.id, class.id)? {
+                ClassRelation::Member(Role::Teacher) => f.class_teacher = true,
+                ClassRelation::Member(Role::Student) => f.classmate = true,
+                _ => {}
+            }
+        }
+        Ok(f)
     }
 
     /// How many operations the op log holds (for `/healthz`-style status and tests).

@@ -40,6 +40,35 @@ pub const USER_CLASS_TO_ROLE: TableDefinition<(IdKey, IdKey), &str> = TableDefin
 /// BLAKE3 of a QR sign-in card's secret -> user id.
 pub const QR_TOKEN_HASH_TO_USER_ID: TableDefinition<[u8; 32], IdKey> = TableDefinition::new("qr_token_hash_to_user_id");
 
+/// Artifacts (tombstones stay, emptied, so late operations for them are recognised).
+pub const ARTIFACT_ID_TO_ARTIFACT: TableDefinition<IdKey, &[u8]> = TableDefinition::new("artifact_id_to_artifact");
+/// (student, artifact) -> 1: a student's portfolio.
+pub const OWNER_ARTIFACT: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("owner_artifact");
+/// (class, artifact) -> 1: work posted in a class (review queue, class feed).
+pub const CLASS_ARTIFACT: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("class_artifact");
+/// (activity, artifact) -> 1: answers to an activity.
+pub const ACTIVITY_ARTIFACT: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("activity_artifact");
+/// (artifact, comment) -> encoded `Comment`.
+pub const ARTIFACT_COMMENT_TO_COMMENT: TableDefinition<(IdKey, IdKey), &[u8]> =
+    TableDefinition::new("artifact_comment_to_comment");
+pub const ACTIVITY_ID_TO_ACTIVITY: TableDefinition<IdKey, &[u8]> = TableDefinition::new("activity_id_to_activity");
+/// (class, activity) -> 1.
+pub const CLASS_ACTIVITY: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("class_activity");
+/// (blob hash hex, file id) -> 1: which files use a blob; a blob with no row is garbage.
+pub const BLOB_HASH_FILE: TableDefinition<(&str, IdKey), u8> = TableDefinition::new("blob_hash_file");
+/// (family account, student) -> encoded `Membership` (add-wins, like class memberships).
+pub const FAMILY_STUDENT_TO_LINK: TableDefinition<(IdKey, IdKey), &[u8]> =
+    TableDefinition::new("family_student_to_link");
+/// (student, family account) -> 1, present links only.
+pub const STUDENT_FAMILY: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("student_family");
+/// Erased people -> encoded HLC of the erasure. Operations about them are refused.
+pub const ERASED_USER_TO_HLC: TableDefinition<IdKey, &[u8]> = TableDefinition::new("erased_user_to_hlc");
+/// Blob hash hex -> content type: images waiting for a thumbnail (a durable to-do list,
+/// written in the same transaction as the upload's operation).
+pub const THUMBNAIL_TODO: TableDefinition<&str, &str> = TableDefinition::new("thumbnail_todo");
+/// *Local.* (person, artifact) -> when they last opened it (ms): "3 new feedback".
+pub const USER_ARTIFACT_SEEN_MS: TableDefinition<(IdKey, IdKey), u64> = TableDefinition::new("user_artifact_seen_ms");
+
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
 pub const SESSION_HASH_TO_SESSION: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("session_hash_to_session");
@@ -73,5 +102,18 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(USER_CLASS_TO_ROLE)?;
     txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?;
     txn.open_table(SESSION_HASH_TO_SESSION)?;
+    txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?;
+    txn.open_table(OWNER_ARTIFACT)?;
+    txn.open_table(CLASS_ARTIFACT)?;
+    txn.open_table(ACTIVITY_ARTIFACT)?;
+    txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
+    txn.open_table(ACTIVITY_ID_TO_ACTIVITY)?;
+    txn.open_table(CLASS_ACTIVITY)?;
+    txn.open_table(BLOB_HASH_FILE)?;
+    txn.open_table(FAMILY_STUDENT_TO_LINK)?;
+    txn.open_table(STUDENT_FAMILY)?;
+    txn.open_table(ERASED_USER_TO_HLC)?;
+    txn.open_table(THUMBNAIL_TODO)?;
+    txn.open_table(USER_ARTIFACT_SEEN_MS)?;
     Ok(())
 }

@@ -27,14 +27,15 @@ fn routed() -> BTreeSet<(String, String)> {
         files.push(entry.unwrap().path());
     }
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+        let text = squeeze_after_parens(&std::fs::read_to_string(&file).unwrap());
         for chunk in text.split(".route(\"").skip(1) {
             let (path, rest) = chunk.split_once('"').unwrap();
             if !(path.starts_with("/api/") || path == "/healthz") {
                 continue;
             }
+            // This route's handlers: up to the next route, or the end of the router function.
             let call = rest.split(".route(").next().unwrap();
-            let call = &call[..call.find("))").map_or(call.len(), |i| i + 2)];
+            let call = &call[..call.find("\n}").unwrap_or(call.len())];
             for method in ["get", "post", "put", "patch", "delete"] {
                 if call.contains(&format!(" {method}("))
                     || call.contains(&format!(".{method}("))
@@ -46,6 +47,18 @@ fn routed() -> BTreeSet<(String, String)> {
         }
     }
     ops
+}
+
+/// `route(\n    "/x",` as rustfmt writes long routes, read as `route("/x",`.
+fn squeeze_after_parens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_whitespace() && out.ends_with('(') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[tokio::test]

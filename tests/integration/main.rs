@@ -12,3 +12,4 @@ mod sessions;
 mod setup;
 mod signin_young;
 mod store;
+mod work;

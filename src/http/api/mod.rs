@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`. Clients depend on these
 //! paths and fields: add fields freely, never rename or remove one.
 
+pub(crate) mod activities;
+pub(crate) mod artifacts;
 mod classes;
 mod session;
 pub(crate) mod setup;
@@ -17,6 +19,8 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(users::router())
         .merge(classes::router())
+        .merge(artifacts::router())
+        .merge(activities::router())
 }
 
 /// Parses an id from a path segment; a malformed id is simply "not found".

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/classes/{id}/members", post(add_member))
         .route("/classes/{id}/roster", post(import_roster))
         .route("/classes/{id}/cards", post(print_cards))
+        .route("/classes/{id}/settings", post(save_settings))
 }
 
 fn class_id(raw: &str) -> Result<ClassId, Error> {
@@ -96,6 +97,7 @@ struct ClassPage {
     teachers: Vec<MemberRow>,
     students: Vec<MemberRow>,
     line_errors: Vec<LineError>,
+    activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
 }
 
 async fn class_page(
@@ -107,12 +109,13 @@ async fn class_page(
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let (class, members) = state
+    let (class, members, activities) = state
         .db(move |store| {
             store.read(|r| {
                 let class = classes::managed(r, &actor, id)?;
                 let members = r.members(class.id)?;
-                Ok((class, members))
+                let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
+                Ok((class, members, activities))
             })
         })
         .await?;
@@ -129,6 +132,7 @@ async fn class_page(
             teachers: teachers.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
             students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
             line_errors,
+            activities,
         },
     ))
 }
@@ -277,4 +281,37 @@ async fn print_cards(
     let actor = me.0.user.clone();
     let (class, cards) = state.db(move |store| users::issue_class_cards(store, &actor, id)).await?;
     cards_page(class.name, format!("/classes/{id}"), &host.0, cards)
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    csrf: String,
+    #[serde(default)]
+    require_approval: bool,
+    #[serde(default)]
+    comments_allowed: bool,
+}
+
+/// Unchecked boxes are simply absent from the form, hence the defaults of false.
+async fn save_settings(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id = class_id(&id)?;
+    let actor = me.0.user.clone();
+    state
+        .db(move |store| {
+            crate::actions::work::set_class_settings(
+                store,
+                &actor,
+                id,
+                Some(form.require_approval),
+                Some(form.comments_allowed),
+            )
+        })
+        .await?;
+    Ok(see_other(&format!("/classes/{id}?done=settings-saved")))
 }

@@ -5,8 +5,10 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 
+use super::work::{WorkTile, student_tiles};
 use super::{Chrome, DoneQuery, PageResult, PageUser, notice_text, page};
-use crate::domain::{Class, Role};
+use crate::actions::work;
+use crate::domain::{ActivityId, Class, Role, UserId};
 use crate::http::AppState;
 use crate::store::Queries;
 
@@ -24,31 +26,71 @@ struct HomePage {
     classes: Vec<Class>,
     class_count: usize,
     people_count: usize,
+    /// Teachers: work waiting for review.
+    review_count: usize,
+    /// Students: feedback they have not opened yet; their work and activities.
+    new_feedback: usize,
+    work: Vec<WorkTile>,
+    empty: &'static str,
+    activities: Vec<(ActivityId, String, Option<String>)>,
+    activity_id: Option<ActivityId>,
+    /// Families: the students linked to them.
+    children: Vec<(UserId, String)>,
 }
 
 async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Query<DoneQuery>) -> PageResult {
     let user = me.user.clone();
-    let (school_name, classes, class_count, people_count) = state
+    let page_data = state
         .db(move |store| {
+            let mut p = HomePage {
+                chrome: Chrome::anonymous(""),
+                name: user.display_name.clone(),
+                role: user.role.as_str(),
+                school_name: String::new(),
+                classes: Vec::new(),
+                class_count: 0,
+                people_count: 0,
+                review_count: 0,
+                new_feedback: 0,
+                work: Vec::new(),
+                empty: "Nothing here yet. Make something!",
+                activities: Vec::new(),
+                activity_id: None,
+                children: Vec::new(),
+            };
             store.read(|r| {
-                let school = r.school(user.school)?.map(|s| s.name).unwrap_or_default();
-                let classes: Vec<Class> = r.classes_of(user.id)?.into_iter().map(|(c, _)| c).collect();
-                let (class_count, people_count) = if user.role == Role::Admin {
-                    (r.classes_in_school(user.school)?.len(), r.users_in_school(user.school)?.len())
-                } else {
-                    (classes.len(), 0)
-                };
-                Ok((school, classes, class_count, people_count))
-            })
+                p.school_name = r.school(user.school)?.map(|s| s.name).unwrap_or_default();
+                p.classes = r.classes_of(user.id)?.into_iter().map(|(c, _)| c).collect();
+                if user.role == Role::Admin {
+                    p.class_count = r.classes_in_school(user.school)?.len();
+                    p.people_count = r.users_in_school(user.school)?.len();
+                }
+                if user.role == Role::Student {
+                    for class in &p.classes {
+                        for a in r.activities_of_class(class.id)? {
+                            p.activities.push((a.id, a.title, a.due));
+                        }
+                    }
+                }
+                if user.role == Role::Family {
+                    let children: Vec<(UserId, String)> =
+                        r.students_of_family(user.id)?.into_iter().map(|c| (c.id, c.display_name)).collect();
+                    p.children = children;
+                }
+                Ok::<_, crate::error::Error>(())
+            })?;
+            if user.role == Role::Teacher {
+                p.review_count = work::review_queue(store, &user)?.len();
+            }
+            if user.role == Role::Student {
+                p.new_feedback = work::new_feedback(store, &user)?;
+                p.work = student_tiles(store, &user)?;
+            }
+            Ok(p)
         })
         .await?;
     Ok(page(HomePage {
         chrome: Chrome::for_user("Home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),
-        name: me.user.display_name.clone(),
-        role: me.user.role.as_str(),
-        school_name,
-        classes,
-        class_count,
-        people_count,
+        ..page_data
     }))
 }

@@ -6,6 +6,7 @@ mod classes;
 mod home;
 mod people;
 mod signin;
+mod work;
 
 use askama::Template;
 use axum::Router;
@@ -20,7 +21,12 @@ use crate::domain::User;
 use crate::error::Error;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(signin::router()).merge(home::router()).merge(classes::router()).merge(people::router())
+    Router::new()
+        .merge(signin::router())
+        .merge(home::router())
+        .merge(classes::router())
+        .merge(people::router())
+        .merge(work::router())
 }
 
 /// What every page's frame shows.
@@ -106,6 +112,12 @@ struct ErrorPage {
 /// An error on a page: people get a page that says what to do next, and a missing session
 /// sends them to sign in.
 pub struct PageError(pub Error);
+
+impl From<crate::domain::Invalid> for PageError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        PageError(e.into())
+    }
+}
 
 impl From<Error> for PageError {
     fn from(e: Error) -> Self {
@@ -195,6 +207,9 @@ pub fn notice_text(done: Option<&str>) -> Option<String> {
             "disabled" => "Account disabled and signed out everywhere.",
             "enabled" => "Account enabled.",
             "oneroster-imported" => "OneRoster files imported.",
+            "settings-saved" => "Sharing settings saved.",
+            "family-linked" => "Family account linked.",
+            "erased" => "The person and their work were erased.",
             _ => return None,
         }
         .to_string(),

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/people/{id}/card", post(new_card))
         .route("/people/{id}/password", post(set_password))
         .route("/people/{id}/disabled", post(set_disabled))
+        .route("/people/{id}/family", post(link_family))
+        .route("/people/{id}/erase", post(erase))
 }
 
 struct PersonRow {
@@ -280,4 +282,59 @@ async fn set_disabled(
         })
         .await?;
     Ok(see_other(&format!("/people/{id}?done={}", if disabled { "disabled" } else { "enabled" })))
+}
+
+#[derive(Deserialize)]
+struct FamilyForm {
+    csrf: String,
+    student_username: String,
+}
+
+async fn link_family(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<FamilyForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let family = person_id(&id)?;
+    let actor = me.0.user.clone();
+    let result = state
+        .db(move |store| {
+            let username = crate::domain::school::normalize_username(&form.student_username)?;
+            let student = store
+                .read(|r| r.user_by_username(actor.school, &username))?
+                .ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            crate::actions::work::link_family(store, &actor, family, student.id)
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/people/{family}?done=family-linked"))),
+        Err(e @ Error::Invalid(_)) => person_page(&state, &me, family, None, Some(e), Vec::new()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    csrf: String,
+    confirm: String,
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<EraseForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let target = person_id(&id)?;
+    let actor = me.0.user.clone();
+    let person = state.db(move |store| users::manageable(store, &actor, target)).await?;
+    if form.confirm.trim().to_lowercase() != person.username {
+        let e = Error::Invalid("Type the username exactly to confirm the erasure.".into());
+        return person_page(&state, &me, target, None, Some(e), Vec::new()).await;
+    }
+    crate::http::api::activities::erase_and_collect(&state, &me.0.user, target).await?;
+    Ok(see_other("/people?done=erased"))
 }

@@ -1,0 +1,517 @@
+//! Student work: creating artifacts from stored files, versions, edits, review, comments and
+//! feedback, activities, deleting and erasing. Files are already in the blob store when these
+//! run (the HTTP layer streams them there first), so a row never points at a missing file.
+
+use std::collections::BTreeSet;
+
+use crate::domain::hlc::wall_clock_ms;
+use crate::domain::policy::{self, ArtifactFacts, ClassRelation};
+use crate::domain::work::{clean_text, clean_title};
+use crate::domain::{
+    Activity, ActivityId, Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileRef, Role, Scope,
+    User, UserId, Version, VersionId, Visibility,
+};
+use crate::error::{Error, Result};
+use crate::store::{Queries, ReadTables, Store, Tx, sessions};
+
+/// What a student types when they make something.
+#[derive(Debug, Default)]
+pub struct NewArtifact {
+    pub id: Option<ArtifactId>,
+    pub title: String,
+    pub reflection: String,
+    pub tags: BTreeSet<String>,
+    pub skills: BTreeSet<String>,
+    pub visibility: Visibility,
+    pub class: Option<ClassId>,
+    pub activity: Option<ActivityId>,
+    /// Classmates who made it together with the author (group work).
+    pub co_owners: Vec<UserId>,
+}
+
+/// The artifact with the viewer's facts, or NotFound when the viewer may not see it.
+pub fn visible(r: &impl ReadTables, viewer: &User, id: ArtifactId) -> Result<(Artifact, ArtifactFacts)> {
+    let Some(artifact) = r.artifact(id)? else { return Err(Error::NotFound) };
+    let facts = r.artifact_facts(viewer, &artifact)?;
+    if policy::can_view_artifact(viewer, &facts) { Ok((artifact, facts)) } else { Err(Error::NotFound) }
+}
+
+/// The scope an artifact's operations belong to: its first owner's partition.
+fn scope(artifact: &Artifact) -> Scope {
+    artifact.owners.first().map_or(Scope::School, |o| Scope::Student(*o))
+}
+
+/// Decides the class of new work: the one given (the student must be in it), the activity's,
+/// or the student's only class.
+fn class_for(tx: &Tx, actor: &User, new: &NewArtifact) -> Result<Option<ClassId>> {
+    let mut class = new.class;
+    if let Some(activity) = new.activity {
+        let found =
+            tx.txn().activity(activity)?.filter(|a| a.school == actor.school).ok_or_else(|| {
+                Error::Invalid("That activity does not exist. Choose one from your class page.".into())
+            })?;
+        if class.is_some_and(|c| c != found.class) {
+            return Err(Error::Invalid("That activity belongs to another class.".into()));
+        }
+        class = Some(found.class);
+    }
+    match class {
+        Some(c) => {
+            if tx.txn().relation(actor.id, c)? != ClassRelation::Member(Role::Student) {
+                return Err(Error::Invalid("You can only post work in a class you are in.".into()));
+            }
+            Ok(Some(c))
+        }
+        None => {
+            let classes = tx.txn().classes_of(actor.id)?;
+            Ok(if classes.len() == 1 { Some(classes[0].0.id) } else { None })
+        }
+    }
+}
+
+pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files: Vec<FileRef>) -> Result<Artifact> {
+    if actor.role != Role::Student || actor.disabled {
+        return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
+    }
+    let title = clean_title(&new.title)?;
+    let reflection = clean_text(&new.reflection, "reflection")?;
+    store.write(|tx| {
+        let id = new.id.unwrap_or_default();
+        if let Some(existing) = tx.txn().artifact(id)? {
+            // The same request sent again (a retry after a lost answer): answer with what exists.
+            return if existing.is_owner(actor.id) { Ok(existing) } else { Err(Error::conflict("That id is taken.")) };
+        }
+        let class = class_for(tx, actor, &new)?;
+        let mut owners = vec![actor.id];
+        for co in &new.co_owners {
+            let ok =
+                class.is_some_and(|c| tx.txn().relation(*co, c).ok() == Some(ClassRelation::Member(Role::Student)));
+            if !ok {
+                return Err(Error::Invalid("Group work can only include classmates from the same class.".into()));
+            }
+            if !owners.contains(co) {
+                owners.push(*co);
+            }
+        }
+        let now = wall_clock_ms();
+        let artifact = Artifact {
+            id,
+            school: actor.school,
+            owners,
+            class,
+            activity: new.activity,
+            title,
+            reflection,
+            tags: new.tags,
+            skills: new.skills,
+            visibility: new.visibility,
+            kind,
+            approved: false,
+            reviewed: false,
+            versions: vec![Version {
+                id: VersionId::new(),
+                note: String::new(),
+                files,
+                author: actor.id,
+                created_ms: now,
+            }],
+            created_ms: now,
+            updated_ms: now,
+            deleted: false,
+            reflection_conflicts: Vec::new(),
+            field_clock: Default::default(),
+        };
+        tx.record(
+            actor.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::ArtifactCreated { artifact: Box::new(artifact) },
+        )?;
+        tx.txn().artifact(id)?.ok_or_else(|| Error::internal(anyhow::anyhow!("a new artifact was not stored")))
+    })
+}
+
+pub fn add_version(store: &Store, actor: &User, id: ArtifactId, note: &str, files: Vec<FileRef>) -> Result<Version> {
+    let note = clean_text(note, "note")?;
+    if files.is_empty() {
+        return Err(Error::Invalid("A new version needs at least one file.".into()));
+    }
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_edit_artifact(actor, &facts) {
+            return Err(Error::forbidden("Only the students whose work this is can add a version."));
+        }
+        let version = Version { id: VersionId::new(), note, files, author: actor.id, created_ms: wall_clock_ms() };
+        tx.record(
+            artifact.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::VersionAdded { artifact: id, version: version.clone() },
+        )?;
+        Ok(version)
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct ArtifactEdit {
+    pub title: Option<String>,
+    pub reflection: Option<String>,
+    pub tags: Option<BTreeSet<String>>,
+    pub skills: Option<BTreeSet<String>>,
+    pub visibility: Option<Visibility>,
+}
+
+pub fn edit(store: &Store, actor: &User, id: ArtifactId, edit: ArtifactEdit) -> Result<Artifact> {
+    let title = edit.title.as_deref().map(clean_title).transpose()?;
+    let reflection = edit.reflection.as_deref().map(|r| clean_text(r, "reflection")).transpose()?;
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_edit_artifact(actor, &facts) {
+            return Err(Error::forbidden("Only the students whose work this is can change it."));
+        }
+        tx.record(
+            artifact.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::ArtifactEdited {
+                artifact: id,
+                title,
+                reflection,
+                tags: edit.tags,
+                skills: edit.skills,
+                visibility: edit.visibility,
+            },
+        )?;
+        tx.txn().artifact(id)?.ok_or(Error::NotFound)
+    })
+}
+
+/// Deletes an artifact (a tombstone everywhere). Returns the hashes its files used, for the
+/// caller to collect if nothing else uses them.
+pub fn delete(store: &Store, actor: &User, id: ArtifactId) -> Result<Vec<String>> {
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_delete_artifact(actor, &facts) {
+            return Err(Error::forbidden("Only the students whose work this is, or their teachers, can delete it."));
+        }
+        let mut hashes: Vec<String> = artifact.files().map(|f| f.hash.clone()).collect();
+        hashes.extend(tx.txn().comments(id)?.into_iter().filter_map(|c| c.audio.map(|a| a.hash)));
+        tx.record(artifact.school, scope(&artifact), Some(actor.id), Change::ArtifactDeleted { artifact: id })?;
+        Ok(hashes)
+    })
+}
+
+/// A teacher has looked at the work; `approved` also decides whether it may be shared.
+pub fn review(store: &Store, actor: &User, id: ArtifactId, approved: Option<bool>) -> Result<Artifact> {
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_review_artifact(actor, &facts) {
+            return Err(Error::forbidden("Only the student's teachers can review this work."));
+        }
+        tx.record(
+            artifact.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::ArtifactReviewed { artifact: id, approved },
+        )?;
+        tx.txn().artifact(id)?.ok_or(Error::NotFound)
+    })
+}
+
+pub fn add_comment(
+    store: &Store,
+    actor: &User,
+    id: ArtifactId,
+    body: &str,
+    audio: Option<FileRef>,
+    version: Option<VersionId>,
+) -> Result<Comment> {
+    let body = clean_text(body, "comment")?;
+    if body.is_empty() && audio.is_none() {
+        return Err(Error::Invalid("Write something (or record your voice) first.".into()));
+    }
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_comment(actor, &facts) {
+            return Err(Error::forbidden("Comments are not open on this work."));
+        }
+        if version.is_some_and(|v| !artifact.versions.iter().any(|x| x.id == v)) {
+            return Err(Error::Invalid("That version is not part of this work.".into()));
+        }
+        let teacher = actor.role != Role::Student && policy::can_review_artifact(actor, &facts);
+        let comment = Comment {
+            id: CommentId::new(),
+            artifact: id,
+            version: version.or_else(|| artifact.latest().map(|v| v.id)),
+            author: actor.id,
+            kind: if teacher { CommentKind::Feedback } else { CommentKind::Comment },
+            body,
+            audio,
+            approved: !policy::comment_needs_approval(&facts),
+            created_ms: wall_clock_ms(),
+        };
+        tx.record(
+            artifact.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::CommentAdded { comment: comment.clone() },
+        )?;
+        if teacher && !artifact.reviewed {
+            tx.record(
+                artifact.school,
+                scope(&artifact),
+                Some(actor.id),
+                Change::ArtifactReviewed { artifact: id, approved: None },
+            )?;
+        }
+        Ok(comment)
+    })
+}
+
+/// The comments and feedback on an artifact that the viewer may see.
+pub fn comments(store: &Store, viewer: &User, id: ArtifactId) -> Result<Vec<Comment>> {
+    store.read(|r| {
+        let (_, facts) = visible(r, viewer, id)?;
+        Ok(r.comments(id)?.into_iter().filter(|c| policy::can_view_comment(viewer, &facts, c)).collect())
+    })
+}
+
+pub fn approve_comment(store: &Store, actor: &User, id: ArtifactId, comment: CommentId) -> Result<()> {
+    store.write(|tx| {
+        let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if !policy::can_review_artifact(actor, &facts) {
+            return Err(Error::NotFound);
+        }
+        if !tx.txn().comments(id)?.iter().any(|c| c.id == comment) {
+            return Err(Error::NotFound);
+        }
+        tx.record(
+            artifact.school,
+            scope(&artifact),
+            Some(actor.id),
+            Change::CommentApproved { artifact: id, comment },
+        )?;
+        Ok(())
+    })
+}
+
+/// What the viewer may see of a student's portfolio, newest first.
+pub fn portfolio(store: &Store, viewer: &User, student: UserId) -> Result<Vec<Artifact>> {
+    store.read(|r| {
+        let Some(person) = r.user(student)?.filter(|u| u.school == viewer.school) else { return Err(Error::NotFound) };
+        let mut visible = Vec::new();
+        for artifact in r.artifacts_of_owner(person.id)? {
+            let facts = r.artifact_facts(viewer, &artifact)?;
+            if policy::can_view_artifact(viewer, &facts) {
+                visible.push(artifact);
+            }
+        }
+        // Someone who can see nothing of a student cannot tell the student exists.
+        if visible.is_empty() && viewer.id != person.id && !may_see_person(r, viewer, &person)? {
+            return Err(Error::NotFound);
+        }
+        Ok(visible)
+    })
+}
+
+fn may_see_person(r: &impl ReadTables, viewer: &User, person: &User) -> Result<bool> {
+    Ok(match viewer.role {
+        Role::Admin => true,
+        Role::Teacher => r.teaches(viewer.id, person.id)?,
+        Role::Family => r.families_of(person.id)?.contains(&viewer.id),
+        Role::Student => {
+            let mine: Vec<ClassId> = r.classes_of(viewer.id)?.into_iter().map(|(c, _)| c.id).collect();
+            r.classes_of(person.id)?.iter().any(|(c, _)| mine.contains(&c.id))
+        }
+    })
+}
+
+/// Work a teacher has not looked at yet, across their classes, oldest first (so the queue is
+/// worked through in the order it arrived).
+pub fn review_queue(store: &Store, teacher: &User) -> Result<Vec<Artifact>> {
+    store.read(|r| {
+        let mut seen = BTreeSet::new();
+        let mut queue = Vec::new();
+        for (class, role) in r.classes_of(teacher.id)? {
+            if role != Role::Teacher {
+                continue;
+            }
+            for (student, role) in r.members(class.id)? {
+                if role != Role::Student {
+                    continue;
+                }
+                for artifact in r.artifacts_of_owner(student.id)? {
+                    if !artifact.reviewed && seen.insert(artifact.id) {
+                        queue.push(artifact);
+                    }
+                }
+            }
+        }
+        queue.sort_by_key(|a| a.created_ms);
+        Ok(queue)
+    })
+}
+
+pub struct NewActivity {
+    pub title: String,
+    pub prompt: String,
+    pub due: Option<String>,
+}
+
+pub fn create_activity(
+    store: &Store,
+    actor: &User,
+    class: ClassId,
+    new: NewActivity,
+    files: Vec<FileRef>,
+) -> Result<Activity> {
+    let title = clean_title(&new.title)?;
+    let prompt = clean_text(&new.prompt, "prompt")?;
+    store.write(|tx| {
+        let class = super::classes::managed(tx.txn(), actor, class)?;
+        let activity = Activity {
+            id: ActivityId::new(),
+            school: class.school,
+            class: class.id,
+            title,
+            prompt,
+            due: new.due,
+            files,
+            author: actor.id,
+            created_ms: wall_clock_ms(),
+        };
+        tx.record(
+            class.school,
+            Scope::Class(class.id),
+            Some(actor.id),
+            Change::ActivityCreated { activity: activity.clone() },
+        )?;
+        Ok(activity)
+    })
+}
+
+/// An activity for someone in its class (teachers of the class, its students).
+pub fn activity(r: &impl ReadTables, viewer: &User, id: ActivityId) -> Result<Activity> {
+    let Some(activity) = r.activity(id)? else { return Err(Error::NotFound) };
+    match r.relation(viewer.id, activity.class)? {
+        ClassRelation::Member(_) => Ok(activity),
+        ClassRelation::None if viewer.role == Role::Admin && viewer.school == activity.school => Ok(activity),
+        ClassRelation::None => Err(Error::NotFound),
+    }
+}
+
+pub struct ActivityStatus {
+    pub activity: Activity,
+    pub answered: Vec<(User, Vec<Artifact>)>,
+    pub waiting: Vec<User>,
+}
+
+/// Who has answered an activity and who has not (for the class's teachers).
+pub fn activity_status(store: &Store, teacher: &User, id: ActivityId) -> Result<ActivityStatus> {
+    store.read(|r| {
+        let activity = activity(r, teacher, id)?;
+        super::classes::managed(r, teacher, activity.class)?;
+        let answers = r.artifacts_for_activity(id)?;
+        let mut answered = Vec::new();
+        let mut waiting = Vec::new();
+        for (student, role) in r.members(activity.class)? {
+            if role != Role::Student {
+                continue;
+            }
+            let theirs: Vec<Artifact> = answers.iter().filter(|a| a.is_owner(student.id)).cloned().collect();
+            if theirs.is_empty() { waiting.push(student) } else { answered.push((student, theirs)) }
+        }
+        Ok(ActivityStatus { activity, answered, waiting })
+    })
+}
+
+pub fn set_class_settings(
+    store: &Store,
+    actor: &User,
+    class: ClassId,
+    require_approval: Option<bool>,
+    comments_allowed: Option<bool>,
+) -> Result<()> {
+    store.write(|tx| {
+        let class = super::classes::managed(tx.txn(), actor, class)?;
+        tx.record(
+            class.school,
+            Scope::Class(class.id),
+            Some(actor.id),
+            Change::ClassSettingsChanged { class: class.id, require_approval, comments_allowed },
+        )?;
+        Ok(())
+    })
+}
+
+/// Links a family account to a student (admins).
+pub fn link_family(store: &Store, actor: &User, family: UserId, student: UserId) -> Result<()> {
+    if actor.role != Role::Admin {
+        return Err(Error::forbidden("Only an administrator can link family accounts."));
+    }
+    store.write(|tx| {
+        let f = tx.txn().user(family)?.filter(|u| u.school == actor.school && u.role == Role::Family);
+        let s = tx.txn().user(student)?.filter(|u| u.school == actor.school && u.role == Role::Student);
+        let (Some(_), Some(s)) = (f, s) else {
+            return Err(Error::Invalid("Link a family account to a student of this school.".into()));
+        };
+        tx.record(actor.school, Scope::Student(s.id), Some(actor.id), Change::FamilyLinked { family, student })?;
+        Ok(())
+    })
+}
+
+/// Erases a person for a privacy request (admins). Returns the blob hashes their files used.
+pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Vec<String>> {
+    if actor.role != Role::Admin {
+        return Err(Error::forbidden("Only an administrator can erase a person."));
+    }
+    store.write(|tx| {
+        let Some(person) = tx.txn().user(user)?.filter(|u| u.school == actor.school) else {
+            return Err(Error::NotFound);
+        };
+        if person.id == actor.id {
+            return Err(Error::forbidden("You cannot erase your own account."));
+        }
+        let mut hashes = Vec::new();
+        for artifact in tx.txn().artifacts_of_owner(user)? {
+            hashes.extend(artifact.files().map(|f| f.hash.clone()));
+            hashes.extend(tx.txn().comments(artifact.id)?.into_iter().filter_map(|c| c.audio.map(|a| a.hash)));
+        }
+        tx.record(person.school, Scope::Student(person.id), Some(actor.id), Change::UserErased { user })?;
+        sessions::remove_for_user(tx.txn(), user, None)?;
+        Ok(hashes)
+    })
+}
+
+/// Remembers that a person opened an artifact (local to this box: "new feedback" counts).
+pub fn mark_seen(store: &Store, user: UserId, artifact: ArtifactId) -> Result<()> {
+    store.write(|tx| {
+        tx.txn()
+            .open_table(crate::store::tables::USER_ARTIFACT_SEEN_MS)
+            .map_err(crate::store::StoreError::from)?
+            .insert((user.bytes(), artifact.bytes()), wall_clock_ms())
+            .map_err(crate::store::StoreError::from)?;
+        Ok(())
+    })
+}
+
+/// Feedback on a student's own work that arrived since they last opened it.
+pub fn new_feedback(store: &Store, student: &User) -> Result<usize> {
+    store.read(|r| {
+        let mut count = 0;
+        for artifact in r.artifacts_of_owner(student.id)? {
+            let seen = r.seen_ms(student.id, artifact.id)?;
+            count += r
+                .comments(artifact.id)?
+                .iter()
+                .filter(|c| c.kind == CommentKind::Feedback && c.author != student.id && c.created_ms > seen)
+                .count();
+        }
+        Ok(count)
+    })
+}
+
+/// Bytes a student's portfolio holds (each file counted once per artifact).
+pub fn used_bytes(store: &Store, student: UserId) -> Result<u64> {
+    store.read(|r| Ok(r.artifacts_of_owner(student)?.iter().flat_map(|a| a.files()).map(|f| f.size).sum()))
+}

@@ -1,0 +1,118 @@
+//! Work folio does in the background: thumbnails for new images (from the durable to-do list
+//! the upload's transaction wrote), and collecting blobs no file uses any more. Both are
+//! derived state: delete `thumbs/` and the thumbnails come back on request.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::blobs::{BlobHash, BlobStore};
+use crate::http::AppState;
+use crate::media;
+use crate::store::{Queries, Store, StoreError, tables};
+
+pub fn thumbnail_path(data_dir: &Path, hash_hex: &str) -> PathBuf {
+    data_dir.join("thumbs").join(format!("{hash_hex}.jpg"))
+}
+
+/// Makes the thumbnail for one stored image, if it is missing. Returns its path.
+pub fn ensure_thumbnail(data_dir: &Path, blobs: &BlobStore, hash_hex: &str) -> Result<PathBuf, media::MediaError> {
+    let dest = thumbnail_path(data_dir, hash_hex);
+    if dest.exists() {
+        return Ok(dest);
+    }
+    let hash = BlobHash::from_hex(hash_hex).ok_or(media::MediaError::Unsupported)?;
+    std::fs::create_dir_all(dest.parent().expect("thumbs/ has a parent")).map_err(media::MediaError::Io)?;
+    media::make_thumbnail(&blobs.path(&hash), &dest)?;
+    Ok(dest)
+}
+
+/// Works through the thumbnail to-do list; an image that cannot be read is dropped from the
+/// list (it is still served as itself).
+fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
+    let mut done = 0;
+    loop {
+        let batch = state.store.read(|r| r.thumbnail_todo(16))?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        for (hash, _) in &batch {
+            if let Err(e) = ensure_thumbnail(&state.config.data_dir, &state.blobs, hash) {
+                tracing::info!(%hash, "no thumbnail: {e}");
+            }
+            done += 1;
+        }
+        state.store.write(|tx| {
+            let mut todo = tx.txn().open_table(tables::THUMBNAIL_TODO)?;
+            for (hash, _) in &batch {
+                todo.remove(hash.as_str())?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+    }
+}
+
+/// Runs until the process ends: thumbnails when woken (and every minute), garbage hourly.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last_gc = None::<std::time::Instant>;
+        loop {
+            let s = state.clone();
+            match tokio::task::spawn_blocking(move || make_pending_thumbnails(&s)).await {
+                Ok(Err(e)) => tracing::warn!("thumbnails: {e}"),
+                Err(e) => tracing::warn!("thumbnails: {e}"),
+                Ok(Ok(_)) => {}
+            }
+            if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                last_gc = Some(std::time::Instant::now());
+                let (store, blobs, dir) = (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone());
+                let result = tokio::task::spawn_blocking(move || collect_garbage(&store, &blobs, &dir, None)).await;
+                if let Ok(Ok(n)) = result
+                    && n > 0
+                {
+                    tracing::info!("removed {n} files no longer used");
+                }
+            }
+            tokio::select! {
+                _ = state.media_work.notified() => {},
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {},
+            }
+        }
+    })
+}
+
+/// Blobs younger than this are never collected by the periodic sweep: an upload in progress
+/// has stored its files but not yet committed the operation that uses them.
+const GRACE: Duration = Duration::from_secs(3600);
+
+/// Removes blobs (and their thumbnails) that no file uses. With `only`, just those hashes are
+/// considered, at once (after a delete or an erasure); otherwise every blob older than an hour.
+pub fn collect_garbage(
+    store: &Store,
+    blobs: &BlobStore,
+    data_dir: &Path,
+    only: Option<Vec<String>>,
+) -> Result<usize, StoreError> {
+    let candidates: Vec<BlobHash> = match &only {
+        Some(hashes) => hashes.iter().filter_map(|h| BlobHash::from_hex(h)).collect(),
+        None => blobs.all()?,
+    };
+    let mut removed = 0;
+    for hash in candidates {
+        let hex = hash.to_hex();
+        if store.read(|r| r.blob_in_use(&hex))? {
+            continue;
+        }
+        if only.is_none() {
+            let young = std::fs::metadata(blobs.path(&hash))
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < GRACE);
+            if young {
+                continue;
+            }
+        }
+        blobs.remove(&hash)?;
+        let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
+        removed += 1;
+    }
+    Ok(removed)
+}

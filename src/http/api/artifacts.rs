@@ -1,0 +1,458 @@
+//! Student work: `/api/v1/artifacts...`, a student's portfolio, the review queue.
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::actions::work::{self, ArtifactEdit, NewArtifact};
+use crate::domain::work::parse_labels;
+use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, User, UserId, Version, VersionId};
+use crate::error::{Error, Result};
+use crate::http::extract::SignedIn;
+use crate::http::{AppState, files, uploads};
+use crate::media;
+use crate::store::Queries;
+
+use super::parse_id;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/artifacts", post(create_artifact).layer(DefaultBodyLimit::disable()))
+        .route("/api/v1/artifacts/{id}", get(get_artifact).patch(edit_artifact).delete(delete_artifact))
+        .route("/api/v1/artifacts/{id}/files/{file_id}", get(get_file))
+        .route("/api/v1/artifacts/{id}/files/{file_id}/thumbnail", get(get_thumbnail))
+        .route("/api/v1/artifacts/{id}/versions", post(add_version).layer(DefaultBodyLimit::disable()))
+        .route(
+            "/api/v1/artifacts/{id}/comments",
+            post(add_comment).layer(DefaultBodyLimit::disable()).get(list_comments),
+        )
+        .route("/api/v1/artifacts/{id}/comments/{comment_id}/approve", post(approve_comment))
+        .route("/api/v1/artifacts/{id}/review", post(review_artifact))
+        .route("/api/v1/users/{id}/artifacts", get(list_portfolio))
+        .route("/api/v1/review-queue", get(review_queue))
+}
+
+#[derive(Serialize)]
+pub struct FileView {
+    pub id: FileId,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub hash: String,
+    pub kind: media::Kind,
+    pub url: String,
+    pub thumbnail_url: Option<String>,
+}
+
+impl FileView {
+    pub fn new(base: &str, f: &FileRef) -> Self {
+        let url = format!("{base}/files/{}", f.id);
+        FileView {
+            id: f.id,
+            name: f.name.clone(),
+            size: f.size,
+            content_type: f.content_type.clone(),
+            hash: f.hash.clone(),
+            kind: media::kind_of(&f.content_type),
+            thumbnail_url: media::thumbnailable(&f.content_type).then(|| format!("{url}/thumbnail")),
+            url,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VersionView {
+    id: VersionId,
+    note: String,
+    author: UserId,
+    created_ms: u64,
+    files: Vec<FileView>,
+}
+
+#[derive(Serialize)]
+pub struct ArtifactView {
+    id: ArtifactId,
+    title: String,
+    reflection: String,
+    tags: Vec<String>,
+    skills: Vec<String>,
+    visibility: crate::domain::Visibility,
+    kind: String,
+    class_id: Option<ClassId>,
+    activity_id: Option<crate::domain::ActivityId>,
+    owners: Vec<UserId>,
+    approved: bool,
+    reviewed: bool,
+    created_ms: u64,
+    updated_ms: u64,
+    /// The files of the latest version.
+    files: Vec<FileView>,
+    versions: Vec<VersionView>,
+    /// Reflections that lost a concurrent edit on another box (shown to the owners only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reflection_conflicts: Vec<String>,
+}
+
+impl ArtifactView {
+    pub fn new(a: &Artifact, viewer: &User) -> Self {
+        let base = format!("/api/v1/artifacts/{}", a.id);
+        let files = |v: &Version| v.files.iter().map(|f| FileView::new(&base, f)).collect::<Vec<_>>();
+        ArtifactView {
+            id: a.id,
+            title: a.title.clone(),
+            reflection: a.reflection.clone(),
+            tags: a.tags.iter().cloned().collect(),
+            skills: a.skills.iter().cloned().collect(),
+            visibility: a.visibility,
+            kind: a.kind.clone(),
+            class_id: a.class,
+            activity_id: a.activity,
+            owners: a.owners.clone(),
+            approved: a.approved,
+            reviewed: a.reviewed,
+            created_ms: a.created_ms,
+            updated_ms: a.updated_ms,
+            files: a.latest().map(files).unwrap_or_default(),
+            versions: a
+                .versions
+                .iter()
+                .map(|v| VersionView {
+                    id: v.id,
+                    note: v.note.clone(),
+                    author: v.author,
+                    created_ms: v.created_ms,
+                    files: files(v),
+                })
+                .collect(),
+            reflection_conflicts: if a.is_owner(viewer.id) { a.reflection_conflicts.clone() } else { Vec::new() },
+        }
+    }
+}
+
+/// The room a student has left for uploads.
+pub async fn upload_budget(state: &AppState, student: &User) -> Result<u64> {
+    let id = student.id;
+    let used = state.db(move |store| work::used_bytes(store, id)).await?;
+    Ok(state.config.student_quota_bytes.saturating_sub(used))
+}
+
+/// The fields of a new artifact from an upload's text parts.
+pub fn new_artifact(upload: &uploads::Upload) -> Result<NewArtifact> {
+    let optional_id = |name: &str| -> Result<Option<String>> {
+        let v = upload.text(name).trim();
+        Ok((!v.is_empty()).then(|| v.to_string()))
+    };
+    let parse = |name: &str| -> Result<Option<uuid::Uuid>> {
+        optional_id(name)?
+            .map(|v| v.parse::<uuid::Uuid>().map_err(|_| Error::Invalid(format!("\"{name}\" is not a valid id."))))
+            .transpose()
+    };
+    let co_owners = upload
+        .text("co_owners")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<UserId>().map_err(|_| Error::Invalid("\"co_owners\" holds an invalid id.".into())))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(NewArtifact {
+        id: parse("id")?.map(ArtifactId),
+        title: upload.text("title").to_string(),
+        reflection: upload.text("reflection").to_string(),
+        tags: parse_labels(upload.text("tags"), true)?,
+        skills: parse_labels(upload.text("skills"), false)?,
+        visibility: upload.text("visibility").parse()?,
+        class: parse("class_id")?.map(ClassId),
+        activity: parse("activity_id")?.map(crate::domain::ActivityId),
+        co_owners,
+    })
+}
+
+/// Stores an uploaded artifact: files first (streamed), then the operation that uses them.
+pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) -> Result<Artifact> {
+    if me.role != crate::domain::Role::Student {
+        return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
+    }
+    let budget = upload_budget(state, me).await?;
+    let upload = uploads::read(form, &state.blobs, &["file"], state.config.max_file_bytes, budget).await?;
+    let new = new_artifact(&upload)?;
+    let kind = upload.files.first().map_or("text", |f| media::kind_of(&f.content_type).as_str()).to_string();
+    let actor = me.clone();
+    let artifact = state.db(move |store| work::create(store, &actor, new, kind, upload.files)).await?;
+    state.media_work.notify_one();
+    Ok(artifact)
+}
+
+async fn create_artifact(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Response> {
+    let artifact = store_new_artifact(&state, &me.user, form).await?;
+    Ok((StatusCode::CREATED, Json(ArtifactView::new(&artifact, &me.user))).into_response())
+}
+
+async fn get_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<ArtifactView>> {
+    let id: ArtifactId = parse_id(&id)?;
+    let viewer = me.user.clone();
+    let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
+    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+}
+
+#[derive(Deserialize)]
+struct EditRequest {
+    title: Option<String>,
+    reflection: Option<String>,
+    tags: Option<Vec<String>>,
+    skills: Option<Vec<String>>,
+    visibility: Option<String>,
+}
+
+async fn edit_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<EditRequest>,
+) -> Result<Json<ArtifactView>> {
+    let id: ArtifactId = parse_id(&id)?;
+    let edit = ArtifactEdit {
+        title: req.title,
+        reflection: req.reflection,
+        tags: req.tags.map(|t| parse_labels(&t.join(","), true)).transpose()?,
+        skills: req.skills.map(|t| parse_labels(&t.join(","), false)).transpose()?,
+        visibility: req.visibility.map(|v| v.parse()).transpose()?,
+    };
+    let actor = me.user.clone();
+    let artifact = state.db(move |store| work::edit(store, &actor, id, edit)).await?;
+    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+}
+
+/// Deletes, then removes the files nothing else uses.
+pub async fn delete_and_collect(state: &AppState, me: &User, id: ArtifactId) -> Result<()> {
+    let actor = me.clone();
+    let hashes = state.db(move |store| work::delete(store, &actor, id)).await?;
+    let (store, blobs, dir) = (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone());
+    tokio::task::spawn_blocking(move || crate::housekeeping::collect_garbage(&store, &blobs, &dir, Some(hashes)))
+        .await
+        .map_err(Error::internal)??;
+    Ok(())
+}
+
+async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
+    delete_and_collect(&state, &me.user, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The file of a visible artifact, or NotFound.
+pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> Result<FileRef> {
+    let id: ArtifactId = parse_id(id)?;
+    let file: FileId = parse_id(file)?;
+    let viewer = me.clone();
+    let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
+    artifact.file(file).cloned().or_else(|| audio_file(state, &artifact, file)).ok_or(Error::NotFound)
+}
+
+/// Voice feedback files hang off comments; they are served through the artifact too.
+fn audio_file(state: &AppState, artifact: &Artifact, file: FileId) -> Option<FileRef> {
+    state.store.read(|r| r.comments(artifact.id)).ok()?.into_iter().filter_map(|c| c.audio).find(|a| a.id == file)
+}
+
+async fn get_file(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let file = visible_file(&state, &me.user, &id, &file).await?;
+    files::serve(&state, &file, &headers).await
+}
+
+async fn get_thumbnail(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response> {
+    let file = visible_file(&state, &me.user, &id, &file).await?;
+    files::serve_thumbnail(&state, &file).await
+}
+
+async fn add_version(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> Result<Response> {
+    let id: ArtifactId = parse_id(&id)?;
+    // Check before storing any bytes: someone who may not add a version uploads nothing.
+    let viewer = me.user.clone();
+    state
+        .db(move |store| {
+            store.read(|r| {
+                let (_, facts) = work::visible(r, &viewer, id)?;
+                if crate::domain::policy::can_edit_artifact(&viewer, &facts) {
+                    Ok(())
+                } else {
+                    Err(Error::forbidden("Only the students whose work this is can add a version."))
+                }
+            })
+        })
+        .await?;
+    let budget = upload_budget(&state, &me.user).await?;
+    let upload = uploads::read(form, &state.blobs, &["file"], state.config.max_file_bytes, budget).await?;
+    let note = upload.text("note").to_string();
+    let actor = me.user.clone();
+    let version = state.db(move |store| work::add_version(store, &actor, id, &note, upload.files)).await?;
+    state.media_work.notify_one();
+    let base = format!("/api/v1/artifacts/{id}");
+    let view = VersionView {
+        id: version.id,
+        note: version.note,
+        author: version.author,
+        created_ms: version.created_ms,
+        files: version.files.iter().map(|f| FileView::new(&base, f)).collect(),
+    };
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+#[derive(Serialize)]
+pub struct CommentView {
+    id: crate::domain::CommentId,
+    artifact_id: ArtifactId,
+    version_id: Option<VersionId>,
+    author: UserId,
+    author_name: String,
+    kind: crate::domain::CommentKind,
+    body: String,
+    audio: Option<FileView>,
+    approved: bool,
+    created_ms: u64,
+}
+
+impl CommentView {
+    pub fn new(c: &Comment, author_name: String) -> Self {
+        let base = format!("/api/v1/artifacts/{}", c.artifact);
+        CommentView {
+            id: c.id,
+            artifact_id: c.artifact,
+            version_id: c.version,
+            author: c.author,
+            author_name,
+            kind: c.kind,
+            body: c.body.clone(),
+            audio: c.audio.as_ref().map(|a| FileView::new(&base, a)),
+            approved: c.approved,
+            created_ms: c.created_ms,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CommentRequest {
+    body: String,
+    version_id: Option<VersionId>,
+}
+
+/// Voice feedback is at most this long (about 20 minutes of Opus).
+const MAX_AUDIO_BYTES: u64 = 50 * 1024 * 1024;
+
+/// A comment as JSON `{"body"}`, or as multipart with `body` and an `audio` recording.
+async fn add_comment(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response> {
+    let id: ArtifactId = parse_id(&id)?;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (body, version, audio) = if multipart {
+        let form = Multipart::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
+        let upload = uploads::read(form, &state.blobs, &["audio"], MAX_AUDIO_BYTES, MAX_AUDIO_BYTES).await?;
+        let version = upload.text("version_id").parse().ok();
+        let audio = upload.files.first().cloned();
+        if audio.as_ref().is_some_and(|a| media::kind_of(&a.content_type) != media::Kind::Audio) {
+            return Err(Error::Invalid("Voice feedback must be a sound recording.".into()));
+        }
+        (upload.text("body").to_string(), version, audio)
+    } else {
+        let Json(req) =
+            Json::<CommentRequest>::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
+        (req.body, req.version_id, None)
+    };
+    let actor = me.user.clone();
+    let comment = state.db(move |store| work::add_comment(store, &actor, id, &body, audio, version)).await?;
+    Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone()))).into_response())
+}
+
+/// Comments with their authors' names.
+pub async fn comment_views(state: &AppState, me: &User, id: ArtifactId) -> Result<Vec<CommentView>> {
+    let viewer = me.clone();
+    state
+        .db(move |store| {
+            let comments = work::comments(store, &viewer, id)?;
+            store.read(|r| {
+                comments
+                    .iter()
+                    .map(|c| Ok(CommentView::new(c, r.user(c.author)?.map(|u| u.display_name).unwrap_or_default())))
+                    .collect()
+            })
+        })
+        .await
+}
+
+async fn list_comments(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<CommentView>>> {
+    Ok(Json(comment_views(&state, &me.user, parse_id(&id)?).await?))
+}
+
+async fn approve_comment(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((id, comment)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let (id, comment) = (parse_id(&id)?, parse_id(&comment)?);
+    state.db(move |store| work::approve_comment(store, &me.user, id, comment)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ReviewRequest {
+    approved: Option<bool>,
+}
+
+async fn review_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Json(req): Json<ReviewRequest>,
+) -> Result<Json<ArtifactView>> {
+    let id: ArtifactId = parse_id(&id)?;
+    let actor = me.user.clone();
+    let artifact = state.db(move |store| work::review(store, &actor, id, req.approved)).await?;
+    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+}
+
+async fn list_portfolio(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ArtifactView>>> {
+    let student: UserId = parse_id(&id)?;
+    let viewer = me.user.clone();
+    let artifacts = state.db(move |store| work::portfolio(store, &viewer, student)).await?;
+    Ok(Json(artifacts.iter().map(|a| ArtifactView::new(a, &me.user)).collect()))
+}
+
+async fn review_queue(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<ArtifactView>>> {
+    let viewer = me.user.clone();
+    let queue = state.db(move |store| work::review_queue(store, &viewer)).await?;
+    Ok(Json(queue.iter().map(|a| ArtifactView::new(a, &me.user)).collect()))
+}

@@ -1,0 +1,98 @@
+//! Sending stored files back: streamed from disk, with `Range` for seeking in video and
+//! audio, and headers that keep user content from ever running as part of folio's pages:
+//! HTML, SVG, XML and other active types go out as attachments, everything with
+//! `nosniff` and a sandboxing CSP.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::blobs::BlobHash;
+use crate::domain::FileRef;
+use crate::error::{Error, Result};
+use crate::media;
+
+use super::AppState;
+
+/// Answers a request for one stored file, honouring a single byte `Range`.
+pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Result<Response> {
+    let hash = BlobHash::from_hex(&file.hash).ok_or_else(|| Error::internal(anyhow::anyhow!("bad stored hash")))?;
+    let path = state.blobs.path(&hash);
+    let etag = format!("\"{}\"", file.hash);
+    let presentation = media::presentation(&file.content_type);
+    let mut headers = HeaderMap::new();
+    let set = |h: &mut HeaderMap, k: header::HeaderName, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    };
+    set(&mut headers, header::CONTENT_TYPE, media::served_content_type(&file.content_type).to_string());
+    set(&mut headers, header::CONTENT_DISPOSITION, media::content_disposition(presentation, &file.name));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'",
+        ),
+    );
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Content-addressed: the bytes behind this URL never change, but only their viewers may
+    // keep a copy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    set(&mut headers, header::ETAG, etag.clone());
+    if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    let mut f = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("stored file {} missing: {e}", file.hash)))?;
+    let size = f.metadata().await.map_err(Error::internal)?.len();
+    let range = request.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let wanted = match range.map(|r| media::parse_range(r, size)) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(r))) => Some(r),
+        Some(Err(_)) => {
+            set(&mut headers, header::CONTENT_RANGE, format!("bytes */{size}"));
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response());
+        }
+    };
+    match wanted {
+        Some((start, end)) => {
+            f.seek(std::io::SeekFrom::Start(start)).await.map_err(Error::internal)?;
+            let len = end - start + 1;
+            set(&mut headers, header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
+            set(&mut headers, header::CONTENT_LENGTH, len.to_string());
+            let body = Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024));
+            Ok((StatusCode::PARTIAL_CONTENT, headers, body).into_response())
+        }
+        None => {
+            set(&mut headers, header::CONTENT_LENGTH, size.to_string());
+            let body = Body::from_stream(ReaderStream::with_capacity(f, 256 * 1024));
+            Ok((StatusCode::OK, headers, body).into_response())
+        }
+    }
+}
+
+/// A thumbnail (JPEG) for an image file, made now if the background worker has not yet.
+pub async fn serve_thumbnail(state: &AppState, file: &FileRef) -> Result<Response> {
+    if !media::thumbnailable(&file.content_type) {
+        return Err(Error::NotFound);
+    }
+    let (dir, blobs, hash) = (state.config.data_dir.clone(), state.blobs.clone(), file.hash.clone());
+    let path = tokio::task::spawn_blocking(move || crate::housekeeping::ensure_thumbnail(&dir, &blobs, &hash))
+        .await
+        .map_err(Error::internal)?
+        .map_err(|_| Error::NotFound)?;
+    let bytes = tokio::fs::read(&path).await.map_err(Error::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=31536000, immutable"),
+            (header::CONTENT_SECURITY_POLICY, "sandbox"),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,606 @@
+//! Pages for student work: making something, an artifact with its files, versions, feedback
+//! and comments, the review queue, a student's portfolio and activities. Uploads from these
+//! pages go through the same streaming path as the API (and JavaScript shows progress).
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{Chrome, CsrfForm, PageResult, PageUser, page, see_other};
+use crate::actions::work::{self, ArtifactEdit};
+use crate::domain::work::{Inline, paragraphs, parse_labels};
+use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
+use crate::error::Error;
+use crate::http::api::activities::store_new_activity;
+use crate::http::api::artifacts::{comment_views, delete_and_collect, store_new_artifact};
+use crate::http::{AppState, uploads};
+use crate::media;
+use crate::store::Queries;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/work", post(create).layer(DefaultBodyLimit::disable()))
+        .route("/work/{id}", get(show))
+        .route("/work/{id}/edit", post(edit))
+        .route("/work/{id}/versions", post(add_version).layer(DefaultBodyLimit::disable()))
+        .route("/work/{id}/comments", post(add_comment).layer(DefaultBodyLimit::disable()))
+        .route("/work/{id}/comments/{comment}/approve", post(approve_comment))
+        .route("/work/{id}/review", post(review))
+        .route("/work/{id}/delete", post(delete))
+        .route("/review", get(review_queue))
+        .route("/review/{id}", post(review_and_next))
+        .route("/students/{id}", get(portfolio))
+        .route("/classes/{id}/activities", post(create_activity).layer(DefaultBodyLimit::disable()))
+        .route("/activities/{id}", get(activity))
+}
+
+fn id<T: std::str::FromStr>(raw: &str) -> Result<T, Error> {
+    raw.parse().map_err(|_| Error::NotFound)
+}
+
+/// A tile in a grid of work.
+pub struct WorkTile {
+    pub id: ArtifactId,
+    pub title: String,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub thumbnail: Option<String>,
+    pub note: String,
+}
+
+impl WorkTile {
+    pub fn new(a: &Artifact, note: String) -> Self {
+        let thumb = a
+            .latest()
+            .and_then(|v| v.files.iter().find(|f| media::thumbnailable(&f.content_type)))
+            .map(|f| format!("/api/v1/artifacts/{}/files/{}/thumbnail", a.id, f.id));
+        let kind =
+            media::kind_of(a.latest().and_then(|v| v.files.first()).map_or("text/plain", |f| f.content_type.as_str()));
+        WorkTile {
+            id: a.id,
+            title: a.title.clone(),
+            kind: a.kind.clone(),
+            kind_label: kind.label(),
+            thumbnail: thumb,
+            note,
+        }
+    }
+}
+
+/// Making something new, without JavaScript (with it, `upload.js` posts to the API instead
+/// and shows progress).
+async fn create(State(state): State<AppState>, me: PageUser, form: Multipart) -> PageResult {
+    let artifact = store_checked(&state, &me, form).await?;
+    Ok(see_other(&format!("/work/{}", artifact.id)))
+}
+
+async fn store_checked(state: &AppState, me: &PageUser, form: Multipart) -> Result<Artifact, super::PageError> {
+    // Multipart fields arrive in form order and the form puts `csrf` first, so the token is
+    // checked before any file is stored.
+    let mut form = form;
+    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+    let token = match first {
+        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
+        _ => String::new(),
+    };
+    me.check_csrf(&token)?;
+    Ok(store_new_artifact(state, &me.0.user, form).await?)
+}
+
+struct FileShow {
+    url: String,
+    name: String,
+    size: String,
+    show: &'static str,
+}
+
+struct CommentShow {
+    id: String,
+    author: String,
+    body: String,
+    feedback: bool,
+    approved: bool,
+    audio_url: Option<String>,
+}
+
+struct VersionShow {
+    when: String,
+    note: String,
+    files: Vec<FileShow>,
+}
+
+#[derive(Template)]
+#[template(path = "artifact.html")]
+struct ArtifactPage {
+    chrome: Chrome,
+    a: Artifact,
+    kind_label: &'static str,
+    owners: String,
+    visibility_label: &'static str,
+    needs_approval: bool,
+    files: Vec<FileShow>,
+    reflection: Vec<Vec<(String, bool)>>,
+    conflicts: Vec<String>,
+    comments: Vec<CommentShow>,
+    versions: Vec<VersionShow>,
+    tags: String,
+    visibilities: Vec<(&'static str, &'static str)>,
+    can_edit: bool,
+    can_delete: bool,
+    can_review: bool,
+    can_comment: bool,
+    back_url: String,
+    back_label: &'static str,
+}
+
+fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
+    let show = match (media::presentation(&f.content_type), media::kind_of(&f.content_type)) {
+        (media::Presentation::InlineMedia, media::Kind::Image) => "image",
+        (media::Presentation::InlineMedia, media::Kind::Video) => "video",
+        (media::Presentation::InlineMedia, media::Kind::Audio) => "audio",
+        (media::Presentation::InlineText, _) => "text",
+        _ => "download",
+    };
+    FileShow {
+        url: format!("/api/v1/artifacts/{}/files/{}", a.id, f.id),
+        name: f.name.clone(),
+        size: uploads::human_bytes(f.size),
+        show,
+    }
+}
+
+/// A date people read, from milliseconds since 1970 (UTC; the box may not know the zone).
+fn date(ms: u64) -> String {
+    let days = (ms / 86_400_000) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
+    artifact_page(&state, &me, id(&raw)?).await
+}
+
+async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageResult {
+    let viewer = me.0.user.clone();
+    let (artifact, facts, owners, needs_approval, back) = state
+        .db(move |store| {
+            store.read(|r| {
+                let (a, facts) = work::visible(r, &viewer, id)?;
+                let mut names = Vec::new();
+                for o in &a.owners {
+                    names.extend(r.user(*o)?.map(|u| u.display_name));
+                }
+                let class = a.class.map(|c| r.class(c)).transpose()?.flatten();
+                let needs = class.as_ref().is_none_or(|c| c.require_approval);
+                let back = match (viewer.role, &class) {
+                    (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "Class"),
+                    _ => ("/home".to_string(), "Home"),
+                };
+                Ok((a, facts, names.join(", "), needs, back))
+            })
+        })
+        .await?;
+    let comments = comment_views(state, &me.0.user, id).await?;
+    if artifact.is_owner(me.0.user.id) {
+        let user = me.0.user.id;
+        state.db(move |store| work::mark_seen(store, user, id)).await?;
+    }
+    let viewer = &me.0.user;
+    let files =
+        artifact.latest().map(|v| v.files.iter().map(|f| file_show(&artifact, f)).collect()).unwrap_or_default();
+    let page_data = ArtifactPage {
+        chrome: Chrome::for_user(&artifact.title, &me.0),
+        kind_label: media::kind_of(
+            artifact.latest().and_then(|v| v.files.first()).map_or("text/plain", |f| f.content_type.as_str()),
+        )
+        .label(),
+        owners,
+        visibility_label: artifact.visibility.label(),
+        needs_approval,
+        files,
+        reflection: paragraphs(&artifact.reflection)
+            .into_iter()
+            .map(|p| {
+                p.into_iter()
+                    .map(|i| match i {
+                        Inline::Text(t) => (t, false),
+                        Inline::Link(l) => (l, true),
+                    })
+                    .collect()
+            })
+            .collect(),
+        conflicts: if artifact.is_owner(viewer.id) { artifact.reflection_conflicts.clone() } else { Vec::new() },
+        comments: comments
+            .into_iter()
+            .map(|c| {
+                let v = serde_json::to_value(&c).unwrap_or_default();
+                CommentShow {
+                    id: v["id"].as_str().unwrap_or_default().to_string(),
+                    author: v["author_name"].as_str().unwrap_or_default().to_string(),
+                    body: v["body"].as_str().unwrap_or_default().to_string(),
+                    feedback: v["kind"] == "feedback",
+                    approved: v["approved"].as_bool().unwrap_or(true),
+                    audio_url: v["audio"]["url"].as_str().map(str::to_string),
+                }
+            })
+            .collect(),
+        versions: artifact
+            .versions
+            .iter()
+            .rev()
+            .map(|v| VersionShow {
+                when: date(v.created_ms),
+                note: v.note.clone(),
+                files: v.files.iter().map(|f| file_show(&artifact, f)).collect(),
+            })
+            .collect(),
+        tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
+        visibilities: Visibility::ALL.iter().map(|v| (v.as_str(), v.label())).collect(),
+        can_edit: policy::can_edit_artifact(viewer, &facts),
+        can_delete: policy::can_delete_artifact(viewer, &facts),
+        can_review: policy::can_review_artifact(viewer, &facts),
+        can_comment: policy::can_comment(viewer, &facts),
+        back_url: back.0,
+        back_label: back.1,
+        a: artifact,
+    };
+    Ok(page(page_data))
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    csrf: String,
+    title: String,
+    reflection: String,
+    #[serde(default)]
+    tags: String,
+    visibility: String,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    Form(form): Form<EditForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id: ArtifactId = id(&raw)?;
+    let edit = ArtifactEdit {
+        title: Some(form.title),
+        reflection: Some(form.reflection),
+        tags: Some(parse_labels(&form.tags, true)?),
+        skills: None,
+        visibility: Some(form.visibility.parse()?),
+    };
+    let actor = me.0.user.clone();
+    state.db(move |store| work::edit(store, &actor, id, edit)).await?;
+    Ok(see_other(&format!("/work/{id}")))
+}
+
+/// Reads the token first (forms put it first), then the rest of a multipart page form.
+async fn checked_upload(
+    state: &AppState,
+    me: &PageUser,
+    mut form: Multipart,
+    files: &[&str],
+    max_file: u64,
+    budget: u64,
+) -> Result<uploads::Upload, super::PageError> {
+    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+    let token = match first {
+        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
+        _ => String::new(),
+    };
+    me.check_csrf(&token)?;
+    Ok(uploads::read(form, &state.blobs, files, max_file, budget).await?)
+}
+
+async fn add_version(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    form: Multipart,
+) -> PageResult {
+    let id: ArtifactId = id(&raw)?;
+    let budget = crate::http::api::artifacts::upload_budget(&state, &me.0.user).await?;
+    let upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
+    let note = upload.text("note").to_string();
+    let actor = me.0.user.clone();
+    state.db(move |store| work::add_version(store, &actor, id, &note, upload.files)).await?;
+    state.media_work.notify_one();
+    Ok(see_other(&format!("/work/{id}")))
+}
+
+async fn add_comment(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    form: Multipart,
+) -> PageResult {
+    let id: ArtifactId = id(&raw)?;
+    const MAX_AUDIO: u64 = 50 * 1024 * 1024;
+    let upload = checked_upload(&state, &me, form, &["audio"], MAX_AUDIO, MAX_AUDIO).await?;
+    let body = upload.text("body").to_string();
+    let audio = upload.files.into_iter().next().filter(|a| media::kind_of(&a.content_type) == media::Kind::Audio);
+    let actor = me.0.user.clone();
+    state.db(move |store| work::add_comment(store, &actor, id, &body, audio, None)).await?;
+    Ok(see_other(&format!("/work/{id}#feedback-h")))
+}
+
+async fn approve_comment(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path((raw, comment)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let (id, comment): (ArtifactId, _) = (id(&raw)?, id(&comment)?);
+    let actor = me.0.user.clone();
+    state.db(move |store| work::approve_comment(store, &actor, id, comment)).await?;
+    Ok(see_other(&format!("/work/{id}#feedback-h")))
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    csrf: String,
+    approved: bool,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    Form(form): Form<ReviewForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id: ArtifactId = id(&raw)?;
+    let actor = me.0.user.clone();
+    state.db(move |store| work::review(store, &actor, id, Some(form.approved))).await?;
+    Ok(see_other(&format!("/work/{id}")))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    delete_and_collect(&state, &me.0.user, id(&raw)?).await?;
+    Ok(see_other("/home"))
+}
+
+struct ReviewItem {
+    id: ArtifactId,
+    title: String,
+    owners: String,
+    class_name: String,
+    reflection: String,
+    files: Vec<ReviewFile>,
+}
+
+struct ReviewFile {
+    name: String,
+    url: String,
+    thumbnail: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    chrome: Chrome,
+    item: Option<ReviewItem>,
+    remaining: usize,
+    skip: usize,
+}
+
+#[derive(Deserialize)]
+struct SkipQuery {
+    #[serde(default)]
+    skip: usize,
+}
+
+async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Query<SkipQuery>) -> PageResult {
+    let viewer = me.0.user.clone();
+    let (item, remaining) = state
+        .db(move |store| {
+            let queue = work::review_queue(store, &viewer)?;
+            let remaining = queue.len();
+            let Some(a) = queue.into_iter().nth(q.skip) else { return Ok((None, remaining)) };
+            store.read(|r| {
+                let mut names = Vec::new();
+                for o in &a.owners {
+                    names.extend(r.user(*o)?.map(|u| u.display_name));
+                }
+                let class_name = a.class.map(|c| r.class(c)).transpose()?.flatten().map(|c| c.name).unwrap_or_default();
+                let files = a
+                    .latest()
+                    .map(|v| {
+                        v.files
+                            .iter()
+                            .map(|f| {
+                                let url = format!("/api/v1/artifacts/{}/files/{}", a.id, f.id);
+                                ReviewFile {
+                                    name: f.name.clone(),
+                                    thumbnail: media::thumbnailable(&f.content_type)
+                                        .then(|| format!("{url}/thumbnail")),
+                                    url,
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok((
+                    Some(ReviewItem {
+                        id: a.id,
+                        title: a.title,
+                        owners: names.join(", "),
+                        class_name,
+                        reflection: a.reflection,
+                        files,
+                    }),
+                    remaining,
+                ))
+            })
+        })
+        .await?;
+    Ok(page(ReviewPage {
+        chrome: Chrome::for_user("Review", &me.0).in_section("review"),
+        item,
+        remaining,
+        skip: q.skip,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ReviewNextForm {
+    csrf: String,
+    #[serde(default)]
+    feedback: String,
+    decision: String,
+    #[serde(default)]
+    skip: usize,
+}
+
+/// Feedback and approval in one step, then the next item in the queue.
+async fn review_and_next(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    Form(form): Form<ReviewNextForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let id: ArtifactId = id(&raw)?;
+    let actor = me.0.user.clone();
+    let approve = form.decision == "approve";
+    let feedback = form.feedback.trim().to_string();
+    state
+        .db(move |store| {
+            if !feedback.is_empty() {
+                work::add_comment(store, &actor, id, &feedback, None, None)?;
+            }
+            work::review(store, &actor, id, approve.then_some(true))?;
+            Ok(())
+        })
+        .await?;
+    Ok(see_other(&format!("/review?skip={}", form.skip)))
+}
+
+#[derive(Template)]
+#[template(path = "portfolio.html")]
+struct PortfolioPage {
+    chrome: Chrome,
+    name: String,
+    work: Vec<WorkTile>,
+    empty: &'static str,
+}
+
+async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
+    let student: UserId = id(&raw)?;
+    let viewer = me.0.user.clone();
+    let (name, work) = state
+        .db(move |store| {
+            let work = work::portfolio(store, &viewer, student)?;
+            let name = store.read(|r| r.user(student))?.map(|u| u.display_name).unwrap_or_default();
+            Ok((name, work))
+        })
+        .await?;
+    Ok(page(PortfolioPage {
+        chrome: Chrome::for_user(&name, &me.0),
+        work: work.iter().map(|a| WorkTile::new(a, String::new())).collect(),
+        empty: "Nothing to see here yet.",
+        name,
+    }))
+}
+
+async fn create_activity(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(raw): Path<String>,
+    mut form: Multipart,
+) -> PageResult {
+    let class: ClassId = id(&raw)?;
+    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+    let token = match first {
+        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
+        _ => String::new(),
+    };
+    me.check_csrf(&token)?;
+    let activity = store_new_activity(&state, &me.0.user, class, form).await?;
+    Ok(see_other(&format!("/activities/{}", activity.id)))
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    chrome: Chrome,
+    activity: crate::domain::Activity,
+    prompt: Vec<String>,
+    is_teacher: bool,
+    is_student: bool,
+    answered: Vec<(String, Vec<(ArtifactId, String)>)>,
+    waiting: Vec<String>,
+    activity_id: Option<ActivityId>,
+    back_url: String,
+}
+
+async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
+    let aid: ActivityId = id(&raw)?;
+    let viewer = me.0.user.clone();
+    let activity = state.db(move |store| store.read(|r| work::activity(r, &viewer, aid))).await?;
+    let viewer = me.0.user.clone();
+    let status = if viewer.role == Role::Student {
+        None
+    } else {
+        state.db(move |store| work::activity_status(store, &viewer, aid)).await.ok()
+    };
+    let is_student = me.0.user.role == Role::Student;
+    Ok(page(ActivityPage {
+        chrome: Chrome::for_user(&activity.title, &me.0),
+        prompt: activity.prompt.split("\n\n").map(str::to_string).filter(|p| !p.trim().is_empty()).collect(),
+        is_teacher: status.is_some(),
+        is_student,
+        answered: status
+            .as_ref()
+            .map(|s| {
+                s.answered
+                    .iter()
+                    .map(|(u, a)| (u.display_name.clone(), a.iter().map(|x| (x.id, x.title.clone())).collect()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        waiting: status
+            .as_ref()
+            .map(|s| s.waiting.iter().map(|u| u.display_name.clone()).collect())
+            .unwrap_or_default(),
+        activity_id: Some(aid),
+        back_url: if is_student { "/home".into() } else { format!("/classes/{}", activity.class) },
+        activity,
+    }))
+}
+
+/// For the home page: a student's own work, newest first, with what is new on each.
+pub fn student_tiles(store: &crate::store::Store, student: &User) -> crate::error::Result<Vec<WorkTile>> {
+    store.read(|r| {
+        let mut tiles = Vec::new();
+        for a in r.artifacts_of_owner(student.id)? {
+            let seen = r.seen_ms(student.id, a.id)?;
+            let fresh =
+                r.comments(a.id)?.iter().filter(|c| c.kind == CommentKind::Feedback && c.created_ms > seen).count();
+            let note = if fresh > 0 { format!("{fresh} new feedback") } else { String::new() };
+            tiles.push(WorkTile::new(&a, note));
+        }
+        Ok(tiles)
+    })
+}

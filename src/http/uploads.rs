@@ -1,0 +1,117 @@
+//! Reading multipart uploads: text parts into a map, file parts streamed chunk by chunk into
+//! the blob store (never whole in memory), each becoming a `FileRef`. A file over the limit
+//! answers 413, a full disk 507; in both cases the writer's drop guard removes the temp file
+//! and nothing was recorded in the store.
+
+use std::collections::HashMap;
+
+use axum::extract::Multipart;
+
+use crate::blobs::{BlobError, BlobStore};
+use crate::domain::{FileId, FileRef};
+use crate::error::{Error, Result};
+use crate::media;
+
+/// How many bytes of each file are kept to recognise its type.
+const HEAD_BYTES: usize = 4096;
+/// Text parts are short (titles, reflections); anything longer is refused.
+const MAX_TEXT_PART: usize = 256 * 1024;
+
+#[derive(Default)]
+pub struct Upload {
+    pub text: HashMap<String, String>,
+    pub files: Vec<FileRef>,
+}
+
+impl Upload {
+    pub fn text(&self, name: &str) -> &str {
+        self.text.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+impl From<BlobError> for Error {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::TooBig { .. } => Error::TooLarge(e.to_string()),
+            BlobError::DiskFull => Error::DiskFull,
+            BlobError::Io(io) => Error::internal(io),
+        }
+    }
+}
+
+fn unreadable(e: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("The upload could not be read ({e}). Try again."))
+}
+
+/// Reads every part. File parts are those named in `file_fields`; `limit` is the most bytes
+/// all files together may hold (the smaller of the file limit and what the quota has left).
+pub async fn read(
+    mut form: Multipart,
+    blobs: &BlobStore,
+    file_fields: &[&str],
+    max_file: u64,
+    mut budget: u64,
+) -> Result<Upload> {
+    let mut upload = Upload::default();
+    while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
+            let display = media::display_name(field.file_name().unwrap_or(""));
+            let limit = max_file.min(budget);
+            let mut writer = blobs.writer(limit).map_err(Error::internal)?;
+            let mut head = Vec::with_capacity(HEAD_BYTES);
+            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                if head.len() < HEAD_BYTES {
+                    head.extend_from_slice(&chunk[..chunk.len().min(HEAD_BYTES - head.len())]);
+                }
+                writer.write(&chunk).await.map_err(|e| over_limit(e, max_file, budget))?;
+            }
+            let stored = writer.finish().await.map_err(|e| over_limit(e, max_file, budget))?;
+            budget = budget.saturating_sub(stored.size);
+            upload.files.push(FileRef {
+                id: FileId::new(),
+                content_type: media::sniff_content_type(&head, &display).to_string(),
+                name: display,
+                size: stored.size,
+                hash: stored.hash.to_hex(),
+            });
+        } else {
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                text.extend_from_slice(&chunk);
+                if text.len() > MAX_TEXT_PART {
+                    return Err(Error::TooLarge(format!("The field \"{name}\" is too long.")));
+                }
+            }
+            let text =
+                String::from_utf8(text).map_err(|_| Error::Invalid(format!("The field \"{name}\" is not text.")))?;
+            upload.text.insert(name, text);
+        }
+    }
+    Ok(upload)
+}
+
+/// Says which limit a too-big file ran into, in words a student understands.
+fn over_limit(e: BlobError, max_file: u64, budget: u64) -> Error {
+    match e {
+        BlobError::TooBig { .. } if budget < max_file => Error::TooLarge(format!(
+            "Your portfolio is full: it has room for {} more. Ask your teacher to make room.",
+            human_bytes(budget)
+        )),
+        BlobError::TooBig { .. } => {
+            Error::TooLarge(format!("This file is too big: files can be at most {}.", human_bytes(max_file)))
+        }
+        other => other.into(),
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} bytes") } else { format!("{value:.1} {}", UNITS[unit]) }
+}

@@ -1,0 +1,540 @@
+//! Student work end to end: uploads of every size, limits and a full disk, hostile names,
+//! serving (Range, attachments, stripped EXIF), versions, feedback and comments, activities,
+//! deleting and erasure.
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A school with a teacher, a class, and two students in it. Returns clients and ids.
+pub struct Classroom {
+    pub admin: Client,
+    pub teacher: Client,
+    pub class_id: String,
+    pub ana: Client,
+    pub ana_id: String,
+    pub ben: Client,
+    pub ben_id: String,
+}
+
+pub async fn classroom(server: &TestServer) -> Classroom {
+    let admin = server.setup_admin().await;
+    let (_, teacher) = server.person(&admin, "tina", "teacher").await;
+    let class = server.create_class(&teacher, "Robins").await;
+    let class_id = class["id"].as_str().unwrap().to_string();
+    let (ana_id, ana) = server.person(&admin, "ana", "student").await;
+    let (ben_id, ben) = server.person(&admin, "ben", "student").await;
+    for id in [&ana_id, &ben_id] {
+        let res = server
+            .post(&teacher, &format!("/api/v1/classes/{class_id}/members"), json!({"user_id": id, "role": "student"}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    Classroom { admin, teacher, class_id, ana, ana_id, ben, ben_id }
+}
+
+pub fn form(fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> Form {
+    let mut form = Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (name, bytes) in files {
+        form = form.part("file", Part::bytes(bytes).file_name(name.to_string()));
+    }
+    form
+}
+
+pub async fn upload(
+    server: &TestServer,
+    client: &Client,
+    fields: &[(&str, &str)],
+    files: Vec<(&str, Vec<u8>)>,
+) -> reqwest::Response {
+    client.post(server.url("/api/v1/artifacts")).multipart(form(fields, files)).send().await.unwrap()
+}
+
+pub async fn upload_ok(server: &TestServer, client: &Client, title: &str, files: Vec<(&str, Vec<u8>)>) -> Value {
+    let res = upload(server, client, &[("title", title)], files).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+fn tmp_files(server: &TestServer) -> usize {
+    std::fs::read_dir(server.data_dir.join("blobs/tmp")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// Files in the content-addressed store (`blobs/<2 hex>/<hash>`), read from disk.
+fn stored_blobs(server: &TestServer) -> usize {
+    let Ok(dirs) = std::fs::read_dir(server.data_dir.join("blobs")) else { return 0 };
+    dirs.flatten()
+        .filter(|d| d.file_name() != "tmp" && d.path().is_dir())
+        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+        .sum()
+}
+
+fn blob_exists(server: &TestServer, hash: &str) -> bool {
+    server.data_dir.join("blobs").join(&hash[..2]).join(hash).exists()
+}
+
+async fn bytes_of(server: &TestServer, client: &Client, url: &str) -> Vec<u8> {
+    let res = client.get(server.url(url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{url}");
+    res.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn empty_one_byte_and_many_file_uploads_round_trip() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let many: Vec<(&str, Vec<u8>)> =
+        (0..12).map(|i| ("part.txt", format!("file number {i}\n").repeat(i + 1).into_bytes())).collect();
+    for files in [vec![("empty.txt", Vec::new())], vec![("one.bin", vec![0x42])], many] {
+        let expected: Vec<Vec<u8>> = files.iter().map(|f| f.1.clone()).collect();
+        let artifact = upload_ok(&server, &room.ana, "My work", files).await;
+        let listed = artifact["files"].as_array().unwrap();
+        assert_eq!(listed.len(), expected.len());
+        for (file, bytes) in listed.iter().zip(expected) {
+            assert_eq!(file["size"], bytes.len());
+            assert_eq!(file["hash"], blake3::hash(&bytes).to_hex().as_str());
+            let url = format!(
+                "/api/v1/artifacts/{}/files/{}",
+                artifact["id"].as_str().unwrap(),
+                file["id"].as_str().unwrap()
+            );
+            assert_eq!(bytes_of(&server, &room.ana, &url).await, bytes);
+        }
+    }
+    assert_eq!(tmp_files(&server), 0);
+}
+
+#[tokio::test]
+async fn the_same_content_is_stored_once() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let before = stored_blobs(&server);
+    upload_ok(&server, &room.ana, "One", vec![("a.txt", b"same bytes".to_vec())]).await;
+    upload_ok(&server, &room.ben, "Two", vec![("b.txt", b"same bytes".to_vec())]).await;
+    assert_eq!(stored_blobs(&server), before + 1);
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_and_leaves_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.max_file_bytes = 1024 * 1024).await.unwrap();
+    let room = classroom(&server).await;
+    let ops_before = op_count(&server);
+    let res = upload(&server, &room.ana, &[("title", "Too big")], vec![("big.bin", vec![7u8; 3 * 1024 * 1024])]).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("too big"), "{body}");
+    assert_eq!(tmp_files(&server), 0, "no half-written file");
+    assert_eq!(stored_blobs(&server), 0);
+    assert_eq!(op_count(&server), ops_before, "the store is untouched");
+    upload_ok(&server, &room.ana, "Fits", vec![("ok.bin", vec![1u8; 1000])]).await;
+}
+
+#[tokio::test]
+async fn a_student_over_quota_is_told_their_portfolio_is_full() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.student_quota_bytes = 100_000).await.unwrap();
+    let room = classroom(&server).await;
+    upload_ok(&server, &room.ana, "First", vec![("a.bin", vec![1u8; 80_000])]).await;
+    let res = upload(&server, &room.ana, &[("title", "Second")], vec![("b.bin", vec![2u8; 80_000])]).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("portfolio is full"));
+    assert_eq!(tmp_files(&server), 0);
+}
+
+fn op_count(server: &TestServer) -> u64 {
+    use folio::store::Queries;
+    // The server holds the database open; count through a read-only copy of the file.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(db_path(&server.data_dir), db_path(copy.path())).unwrap();
+    let store = folio::store::Store::open(copy.path()).unwrap();
+    store.read(|r| r.op_count()).unwrap()
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_507_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(std::env::var_os("CI").is_none(), "CI must be able to mount a tmpfs (root)");
+        eprintln!("SKIPPED: mounting a small tmpfs needs root");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(dir.path().to_path_buf());
+    let data = dir.path().join("data");
+    let server = TestServer::start_with(data, |_| {}).await.unwrap();
+    let room = classroom(&server).await;
+    let res = upload(&server, &room.ana, &[("title", "Huge")], vec![("video.mp4", vec![9u8; 12 * 1024 * 1024])]).await;
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    assert!(res.text().await.unwrap().contains("disk is full"));
+    assert_eq!(tmp_files(&server), 0, "the partial file was removed");
+    // The store still works: small work fits, and everything reads back.
+    let small = upload_ok(&server, &room.ana, "Small", vec![("note.txt", b"hello".to_vec())]).await;
+    let got = server.get(&room.ana, &format!("/api/v1/artifacts/{}", small["id"].as_str().unwrap())).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_kept_for_display_only() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let long = format!("{}.jpg", "a".repeat(300));
+    let names = [
+        "../../etc/passwd",
+        long.as_str(),
+        "photo\u{202E}gpj.exe",
+        "..\\..\\windows\\win.ini",
+        "\u{200F}\u{2066}.hidden",
+    ];
+    for name in names {
+        let artifact = upload_ok(&server, &room.ana, "Names", vec![(name, b"content".to_vec())]).await;
+        let shown = artifact["files"][0]["name"].as_str().unwrap().to_string();
+        assert!(!shown.contains('/') && !shown.contains('\\') && !shown.contains('\0'), "{shown:?}");
+        assert!(!shown.contains('\u{202E}') && shown.chars().count() <= 120, "{shown:?}");
+        assert!(!shown.starts_with('.'), "{shown:?}");
+    }
+    // A raw NUL inside the part's header is not valid multipart: refused with a clear message,
+    // and nothing is kept.
+    let res = upload(&server, &room.ana, &[("title", "Nul")], vec![("nul\0byte.txt", b"x".to_vec())]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("could not be read"));
+    assert_eq!(tmp_files(&server), 0);
+    // Nothing was written outside the data directory's blob store.
+    assert!(!server.data_dir.join("etc").exists() && !server.data_dir.parent().unwrap().join("etc/passwd").exists());
+}
+
+#[tokio::test]
+async fn active_content_is_served_as_a_sandboxed_attachment() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#.to_vec();
+    let html = b"<!doctype html><script>alert(1)</script>".to_vec();
+    let artifact = upload_ok(&server, &room.ana, "Drawing", vec![("drawing.svg", svg), ("page.txt", html)]).await;
+    for file in artifact["files"].as_array().unwrap() {
+        let url =
+            format!("/api/v1/artifacts/{}/files/{}", artifact["id"].as_str().unwrap(), file["id"].as_str().unwrap());
+        let res = room.ana.get(server.url(&url)).send().await.unwrap();
+        let h = res.headers();
+        assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment"), "{:?}", h);
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("sandbox"));
+        assert!(
+            !h["content-type"].to_str().unwrap().contains("html")
+                && !h["content-type"].to_str().unwrap().contains("svg")
+        );
+    }
+    // Plain text shows inline, but never as HTML.
+    let text = upload_ok(&server, &room.ana, "Story", vec![("story.md", b"# Once upon a time".to_vec())]).await;
+    let url = format!(
+        "/api/v1/artifacts/{}/files/{}",
+        text["id"].as_str().unwrap(),
+        text["files"][0]["id"].as_str().unwrap()
+    );
+    let res = room.ana.get(server.url(&url)).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
+}
+
+#[tokio::test]
+async fn range_requests_seek_within_a_file() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let artifact = upload_ok(&server, &room.ana, "Video", vec![("clip.mp4", data.clone())]).await;
+    let url = server.url(&format!(
+        "/api/v1/artifacts/{}/files/{}",
+        artifact["id"].as_str().unwrap(),
+        artifact["files"][0]["id"].as_str().unwrap()
+    ));
+    let get = |range: &'static str| room.ana.get(&url).header("range", range).send();
+
+    let res = get("bytes=10-19").await.unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers()["content-range"], "bytes 10-19/100000");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &data[10..20]);
+    let res = get("bytes=99990-").await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &data[99_990..]);
+    let res = get("bytes=-5").await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &data[99_995..]);
+    let res = get("bytes=200000-").await.unwrap();
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(res.headers()["content-range"], "bytes */100000");
+    let res = room.ana.get(&url).send().await.unwrap();
+    assert_eq!(res.headers()["accept-ranges"], "bytes");
+    assert_eq!(res.bytes().await.unwrap().len(), 100_000);
+}
+
+/// A real JPEG with an EXIF segment carrying a GPS position after its SOI marker.
+fn jpeg_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 85).encode_image(&img).unwrap();
+    let mut exif = b"Exif\0\0MM\0*GPSLatitude=51.5;GPSLongitude=-0.12".to_vec();
+    exif.resize(200, 0);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&exif);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+#[tokio::test]
+async fn photos_are_stored_without_their_gps_position_and_get_thumbnails() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let photo = jpeg_with_gps();
+    let artifact = upload_ok(&server, &room.ana, "Garden", vec![("IMG_0001.JPG", photo)]).await;
+    assert_eq!(artifact["kind"], "image");
+    let file = &artifact["files"][0];
+    assert_eq!(file["content_type"], "image/jpeg");
+    let base = format!("/api/v1/artifacts/{}/files/{}", artifact["id"].as_str().unwrap(), file["id"].as_str().unwrap());
+    let served = bytes_of(&server, &room.ana, &base).await;
+    assert!(!served.windows(3).any(|w| w == b"GPS") && !served.windows(4).any(|w| w == b"Exif"));
+    assert!(image::load_from_memory(&served).is_ok(), "still a valid picture");
+    let thumb = room.ana.get(server.url(&format!("{base}/thumbnail"))).send().await.unwrap();
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert!(thumb.width() <= 320 && thumb.height() <= 320);
+}
+
+#[tokio::test]
+async fn versions_keep_every_file_and_note() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Bridge", vec![("v1.txt", b"first".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap();
+    let res = room
+        .ana
+        .post(server.url(&format!("/api/v1/artifacts/{id}/versions")))
+        .multipart(form(&[("note", "Made it stronger")], vec![("v2.txt", b"second".to_vec())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ben_try = room
+        .ben
+        .post(server.url(&format!("/api/v1/artifacts/{id}/versions")))
+        .multipart(form(&[("note", "mine now")], vec![("x.txt", b"x".to_vec())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ben_try.status(), StatusCode::NOT_FOUND, "another student cannot see it at all");
+    let got = json_of(server.get(&room.ana, &format!("/api/v1/artifacts/{id}")).await).await;
+    let versions = got["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1]["note"], "Made it stronger");
+    assert_eq!(versions[0]["files"][0]["name"], "v1.txt");
+    assert_eq!(got["files"][0]["name"], "v2.txt", "files are the latest version's");
+    // Both versions' bytes are still served.
+    for v in versions {
+        let url = v["files"][0]["url"].as_str().unwrap();
+        assert_eq!(room.ana.get(server.url(url)).send().await.unwrap().status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn feedback_and_held_comments() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Poem", vec![("poem.txt", b"roses".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap().to_string();
+
+    // Ben cannot see Ana's private work.
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+    // Ana shares it with the class; it waits for the teacher's approval (the class default).
+    let res = room
+        .ana
+        .patch(server.url(&format!("/api/v1/artifacts/{id}")))
+        .json(&json!({"visibility": "class"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+    let queue = json_of(server.get(&room.teacher, "/api/v1/review-queue").await).await;
+    assert_eq!(queue[0]["id"], id.as_str());
+
+    let fb = server
+        .post(&room.teacher, &format!("/api/v1/artifacts/{id}/comments"), json!({"body": "Lovely rhythm!"}))
+        .await;
+    assert_eq!(fb.status(), StatusCode::CREATED);
+    assert_eq!(json_of(fb).await["kind"], "feedback");
+    let approve =
+        server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
+    assert_eq!(approve.status(), StatusCode::OK);
+    assert!(json_of(server.get(&room.teacher, "/api/v1/review-queue").await).await.as_array().unwrap().is_empty());
+
+    // Now Ben sees it, comments, and his comment waits for approval.
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::OK);
+    let comment =
+        server.post(&room.ben, &format!("/api/v1/artifacts/{id}/comments"), json!({"body": "I like it"})).await;
+    assert_eq!(comment.status(), StatusCode::CREATED);
+    let comment = json_of(comment).await;
+    assert_eq!(comment["approved"], false);
+    let ana_sees = json_of(server.get(&room.ana, &format!("/api/v1/artifacts/{id}/comments")).await).await;
+    let bodies: Vec<&str> = ana_sees.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, vec!["Lovely rhythm!"], "the held comment is not shown to Ana yet");
+    let ben_sees = json_of(server.get(&room.ben, &format!("/api/v1/artifacts/{id}/comments")).await).await;
+    let bodies: Vec<&str> = ben_sees.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, vec!["I like it"], "Ben sees his own comment, not the feedback meant for Ana");
+    let ok = room
+        .teacher
+        .post(server.url(&format!("/api/v1/artifacts/{id}/comments/{}/approve", comment["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    let ana_sees = json_of(server.get(&room.ana, &format!("/api/v1/artifacts/{id}/comments")).await).await;
+    assert_eq!(ana_sees.as_array().unwrap().len(), 2);
+
+    // Ana's home page counts the feedback she has not opened.
+    let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("1 new feedback"), "{home}");
+    room.ana.get(server.url(&format!("/work/{id}"))).send().await.unwrap();
+    let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("new feedback"));
+}
+
+#[tokio::test]
+async fn activities_show_who_has_answered() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let res = room
+        .teacher
+        .post(server.url(&format!("/api/v1/classes/{}/activities", room.class_id)))
+        .multipart(form(
+            &[("title", "Build a bridge"), ("prompt", "Use only paper."), ("due", "2026-12-01")],
+            vec![("example.txt", b"like this".to_vec())],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let activity: Value = res.json().await.unwrap();
+    let aid = activity["id"].as_str().unwrap();
+    assert_eq!(activity["due"], "2026-12-01");
+    // Students see it in their class.
+    let list = json_of(server.get(&room.ana, &format!("/api/v1/classes/{}/activities", room.class_id)).await).await;
+    assert_eq!(list[0]["title"], "Build a bridge");
+    let example = activity["files"][0]["url"].as_str().unwrap();
+    assert_eq!(room.ana.get(server.url(example)).send().await.unwrap().status(), StatusCode::OK);
+
+    let res = upload(
+        &server,
+        &room.ana,
+        &[("title", "Paper bridge"), ("activity_id", aid)],
+        vec![("bridge.txt", b"it holds".to_vec())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let detail = json_of(server.get(&room.teacher, &format!("/api/v1/activities/{aid}")).await).await;
+    assert_eq!(detail["answered"][0]["display_name"], "ANA");
+    assert_eq!(detail["waiting"][0]["display_name"], "BEN");
+    // Students do not get the class's answers.
+    let for_ben = json_of(server.get(&room.ben, &format!("/api/v1/activities/{aid}")).await).await;
+    assert!(for_ben.get("answered").is_none());
+}
+
+#[tokio::test]
+async fn deleting_removes_the_work_and_its_files() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Oops", vec![("a.txt", b"unique content 1".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap();
+    assert_eq!(stored_blobs(&server), 1);
+    assert!(blob_exists(&server, artifact["files"][0]["hash"].as_str().unwrap()));
+    assert_eq!(
+        room.ben.delete(server.url(&format!("/api/v1/artifacts/{id}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        room.ana.delete(server.url(&format!("/api/v1/artifacts/{id}"))).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(server.get(&room.ana, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(stored_blobs(&server), 0, "the file went with it");
+    // Teachers delete within their classes.
+    let other = upload_ok(&server, &room.ben, "Rude", vec![("b.txt", b"unique content 2".to_vec())]).await;
+    let res = room
+        .teacher
+        .delete(server.url(&format!("/api/v1/artifacts/{}", other["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Mine", vec![("photo.jpg", jpeg_with_gps())]).await;
+    let id = artifact["id"].as_str().unwrap().to_string();
+    let file = artifact["files"][0]["id"].as_str().unwrap().to_string();
+    // Make the thumbnail exist, so we can see it go.
+    let thumb =
+        room.ana.get(server.url(&format!("/api/v1/artifacts/{id}/files/{file}/thumbnail"))).send().await.unwrap();
+    assert_eq!(thumb.status(), StatusCode::OK);
+    let hash = artifact["files"][0]["hash"].as_str().unwrap().to_string();
+    let thumb_path = server.data_dir.join("thumbs").join(format!("{hash}.jpg"));
+    assert!(thumb_path.exists());
+    // Ana also commented on Ben's shared work.
+    let bens = upload_ok(&server, &room.ben, "Ben's", vec![("b.txt", b"ben".to_vec())]).await;
+    let bid = bens["id"].as_str().unwrap();
+    room.ben
+        .patch(server.url(&format!("/api/v1/artifacts/{bid}")))
+        .json(&json!({"visibility": "class"}))
+        .send()
+        .await
+        .unwrap();
+    server.post(&room.teacher, &format!("/api/v1/artifacts/{bid}/review"), json!({"approved": true})).await;
+    let c = server.post(&room.ana, &format!("/api/v1/artifacts/{bid}/comments"), json!({"body": "from ana"})).await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+
+    let teacher_erase =
+        room.teacher.post(server.url(&format!("/api/v1/users/{}/erase", room.ana_id))).send().await.unwrap();
+    assert_eq!(teacher_erase.status(), StatusCode::FORBIDDEN);
+    let res = room.admin.post(server.url(&format!("/api/v1/users/{}/erase", room.ana_id))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(json_of(res).await["files_removed"].as_u64().unwrap() >= 1);
+
+    assert_eq!(server.get(&room.ana, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "signed out");
+    let again =
+        server.post(&server.client(), "/api/v1/login", json!({"username": "ana", "password": "ana-password"})).await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(server.get(&room.teacher, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert!(!thumb_path.exists(), "thumbnail removed");
+    assert!(!blob_exists(&server, &hash), "file removed");
+    let comments = json_of(server.get(&room.ben, &format!("/api/v1/artifacts/{bid}/comments")).await).await;
+    assert!(comments.as_array().unwrap().iter().all(|c| c["body"] != "from ana"), "her comments are gone");
+    let class = json_of(server.get(&room.teacher, &format!("/api/v1/classes/{}", room.class_id)).await).await;
+    assert!(class["members"].as_array().unwrap().iter().all(|m| m["user_id"] != room.ana_id.as_str()));
+    // Nothing more can be recorded about her.
+    let readd = server
+        .post(
+            &room.teacher,
+            &format!("/api/v1/classes/{}/members", room.class_id),
+            json!({"user_id": room.ana_id, "role": "student"}),
+        )
+        .await;
+    assert!(readd.status().is_client_error());
+    let class = json_of(server.get(&room.teacher, &format!("/api/v1/classes/{}", room.class_id)).await).await;
+    assert!(class["members"].as_array().unwrap().iter().all(|m| m["user_id"] != room.ana_id.as_str()));
+}

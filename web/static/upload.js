@@ -1,0 +1,117 @@
+// Uploads with a progress bar per file, cancel, drag and drop, and plain-language errors.
+// Progressive enhancement: without JavaScript the form posts normally (no progress shown).
+// Forms opt in with data-upload; data-api is the JSON endpoint to post to, data-done where to
+// go afterwards (the new artifact's id is appended when it ends in "/").
+
+const human = (n) => {
+  const units = ['bytes', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
+};
+
+function setup(form) {
+  const progress = form.querySelector('.upload-progress');
+  const submit = form.querySelector('button[type=submit]');
+  const dropzone = form.querySelector('[data-dropzone]');
+  const picker = form.querySelector('input[type=file][multiple]') || form.querySelector('input[type=file]');
+  let dropped = [];
+
+  const chosen = () => {
+    const files = [...dropped];
+    for (const input of form.querySelectorAll('input[type=file]')) files.push(...input.files);
+    return files;
+  };
+  const showChosen = () => {
+    const files = chosen();
+    progress.replaceChildren(...files.map((f) => row(f)));
+  };
+  const row = (file) => {
+    const li = document.createElement('div');
+    li.className = 'upload-row';
+    const label = document.createElement('span');
+    label.textContent = `${file.name} (${human(file.size)})`;
+    const bar = document.createElement('progress');
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute('aria-label', `Sending ${file.name}`);
+    li.append(label, bar);
+    return li;
+  };
+
+  for (const input of form.querySelectorAll('input[type=file]')) input.addEventListener('change', showChosen);
+  if (dropzone) {
+    for (const type of ['dragenter', 'dragover']) {
+      dropzone.addEventListener(type, (e) => { e.preventDefault(); dropzone.classList.add('over'); });
+    }
+    for (const type of ['dragleave', 'drop']) {
+      dropzone.addEventListener(type, () => dropzone.classList.remove('over'));
+    }
+    dropzone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      dropped.push(...e.dataTransfer.files);
+      showChosen();
+    });
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const files = chosen();
+    const data = new FormData();
+    for (const [key, value] of new FormData(form)) {
+      if (!(value instanceof File)) data.append(key, value);
+    }
+    for (const file of files) data.append(picker ? picker.name : 'file', file, file.name);
+    progress.replaceChildren(...files.map((f) => row(f)));
+    const bars = [...progress.querySelectorAll('progress')];
+    // Files travel in order in one request: map the bytes sent onto each file's bar.
+    const sizes = files.map((f) => f.size);
+    const total = sizes.reduce((a, b) => a + b, 0) || 1;
+
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.dataset.api);
+    xhr.setRequestHeader('Accept', 'application/json');
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'secondary';
+    cancel.textContent = 'Cancel';
+    cancel.addEventListener('click', () => xhr.abort());
+    const status = document.createElement('p');
+    status.setAttribute('role', 'status');
+    progress.append(cancel, status);
+    submit.disabled = true;
+
+    xhr.upload.addEventListener('progress', (ev) => {
+      let sent = ev.loaded * (total / (ev.total || total));
+      sizes.forEach((size, i) => {
+        const part = Math.max(0, Math.min(size, sent));
+        bars[i].value = size ? Math.round((part / size) * 100) : 100;
+        sent -= size;
+      });
+      status.textContent = `Sending… ${Math.round((ev.loaded / (ev.total || 1)) * 100)}%`;
+    });
+    const fail = (message) => {
+      submit.disabled = false;
+      cancel.remove();
+      status.className = 'error';
+      status.setAttribute('role', 'alert');
+      status.textContent = message;
+    };
+    xhr.addEventListener('load', () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        bars.forEach((b) => { b.value = 100; });
+        status.textContent = 'Saved!';
+        const done = form.dataset.done || '/home';
+        location.assign(done.endsWith('/') ? done + body.id : done);
+      } else {
+        fail(body.message || `That did not work (error ${xhr.status}). Try again.`);
+      }
+    });
+    xhr.addEventListener('error', () => fail('The box could not be reached. Check the Wi-Fi and try again.'));
+    xhr.addEventListener('abort', () => fail('Cancelled. Nothing was saved.'));
+    xhr.send(data);
+  });
+}
+
+for (const form of document.querySelectorAll('form[data-upload]')) setup(form);
