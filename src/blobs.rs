@@ -101,7 +101,10 @@ fn human_size(bytes: u64) -> String {
     const GB: u64 = 1_000_000_000;
     let tenths = |unit: u64| {
         let t = (bytes as u128 * 10 / unit as u128) as u64;
-        if t % 10 == 0 { format!("{}", t / 10) } else { format!("{}.{}", t / 10, t % 10) }
+        match (t / 10, t % 10) {
+            (whole, 0) => format!("{whole}"),
+            (whole, tenth) => format!("{whole}.{tenth}"),
+        }
     };
     if bytes >= GB {
         format!("{} GB", tenths(GB))
@@ -292,7 +295,7 @@ impl BlobStore {
             stored: 0,
             filter: Filter::Sniff { head: [0; 8], len: 0 },
             buf: Vec::with_capacity(BUF_SIZE + BUF_SLACK),
-            io: IoState::Idle { file, hasher: blake3::Hasher::new() },
+            io: IoState::Idle { file, hasher: Box::default() },
             failed: None,
         })
     }
@@ -348,7 +351,7 @@ pub struct BlobWriter {
 
 enum IoState {
     /// Nothing handed off yet (small files never leave this state before `finish`).
-    Idle { file: File, hasher: blake3::Hasher },
+    Idle { file: File, hasher: Box<blake3::Hasher> },
     /// Full buffers go to two loops on the blocking pool: one writes, one hashes.
     Streaming(Streams),
     /// After an error, or once `finish` took the file.
@@ -534,7 +537,7 @@ impl BlobWriter {
     /// the hasher.
     async fn settle(&mut self) -> Result<(File, blake3::Hasher), BlobError> {
         match std::mem::replace(&mut self.io, IoState::Gone) {
-            IoState::Idle { file, hasher } => Ok((file, hasher)),
+            IoState::Idle { file, hasher } => Ok((file, *hasher)),
             IoState::Streaming(streams) => streams.close().await.map_err(|e| self.fail(e)),
             IoState::Gone => Err(self.fail(BlobError::Io(io::Error::other("the upload was already closed")))),
         }
@@ -546,7 +549,7 @@ impl BlobWriter {
         if let IoState::Idle { .. } = self.io
             && let IoState::Idle { file, hasher } = std::mem::replace(&mut self.io, IoState::Gone)
         {
-            self.io = IoState::Streaming(Streams::start(file, hasher));
+            self.io = IoState::Streaming(Streams::start(file, *hasher));
         }
         let IoState::Streaming(streams) = &mut self.io else {
             return Err(self.fail(BlobError::Io(io::Error::other("the upload was already closed"))));
@@ -1155,7 +1158,7 @@ mod tests {
             let mut w = store.writer(u64::MAX).unwrap();
             w.io = IoState::Idle {
                 file: fs::OpenOptions::new().write(true).open("/dev/full").unwrap(),
-                hasher: blake3::Hasher::new(),
+                hasher: Box::default(),
             };
             let mut result = Ok(());
             for size in sizes {
