@@ -43,6 +43,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -240,8 +241,20 @@ impl BlobStore {
         }
     }
 
+    /// When this content was last stored: the time of its upload, refreshed when the same
+    /// content is uploaded again.
+    pub fn modified(&self, hash: &BlobHash) -> io::Result<SystemTime> {
+        fs::metadata(self.path(hash))?.modified()
+    }
+
     /// Every stored file's hash, sorted, for garbage collection. Skips `tmp/` and anything
     /// whose name is not a lowercase hash in the directory its first two digits name.
+    ///
+    /// A file is stored before the row that refers to it is written, and an upload of
+    /// content that is already stored (but no longer referred to) is deduplicated onto the
+    /// existing file. So a collector must not remove a file that was [`modified`](Self::modified)
+    /// after it began, or recently (keep a grace period of, say, an hour): its row may be on
+    /// its way.
     pub fn all(&self) -> io::Result<Vec<BlobHash>> {
         let mut found = Vec::new();
         for dir in fs::read_dir(&self.inner.root)? {
@@ -311,14 +324,18 @@ impl BlobStore {
                 _ => sync_dir(&self.inner.root)?,
             }
         }
-        match fs::metadata(&dest) {
-            Ok(existing) if existing.is_file() && existing.len() == size => {
-                // Same content already stored: dedupe. Syncing the directory covers another
-                // upload that renamed it a moment ago but has not synced yet.
-                fs::remove_file(tmp)?;
-            }
-            _ => fs::rename(tmp, &dest)?,
+        // Same content already stored: dedupe. Its time is refreshed so a garbage collection
+        // that runs before the new row is written sees it as new (see `all`). If that fails
+        // (a collection removed it a moment ago), our copy takes its place.
+        let already_stored = fs::metadata(&dest).is_ok_and(|existing| existing.is_file() && existing.len() == size)
+            && File::options().write(true).open(&dest).and_then(|f| f.set_modified(SystemTime::now())).is_ok();
+        if already_stored {
+            fs::remove_file(tmp)?;
+        } else {
+            fs::rename(tmp, &dest)?;
         }
+        // Also covers another upload of the same content that renamed it a moment ago and has
+        // not synced yet.
         sync_dir(dir)
     }
 }
@@ -1065,8 +1082,13 @@ mod tests {
         let (_dir, store) = store();
         let data = noise(10_000);
         let a = put(&store, &data).await;
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        File::options().write(true).open(store.path(&a.hash)).unwrap().set_modified(old).unwrap();
+        assert_eq!(store.modified(&a.hash).unwrap(), old);
         let b = put_chunked(&store, &data, 777).await;
         assert_eq!(a, b);
+        // A garbage collection sees the content as newly stored.
+        assert!(store.modified(&a.hash).unwrap() > old);
         assert_eq!(store.all().unwrap(), vec![a.hash]);
         let dir = store.path(&a.hash).parent().unwrap().to_path_buf();
         assert_eq!(fs::read_dir(dir).unwrap().count(), 1);

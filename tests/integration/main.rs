@@ -8,6 +8,7 @@ mod accounts;
 mod api_contract;
 mod classes;
 mod cli;
+mod crash;
 mod discovery;
 mod sessions;
 mod setup;
