@@ -16,7 +16,6 @@ pub struct Classroom {
     pub ana: Client,
     pub ana_id: String,
     pub ben: Client,
-    pub ben_id: String,
 }
 
 pub async fn classroom(server: &TestServer) -> Classroom {
@@ -32,7 +31,7 @@ pub async fn classroom(server: &TestServer) -> Classroom {
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    Classroom { admin, teacher, class_id, ana, ana_id, ben, ben_id }
+    Classroom { admin, teacher, class_id, ana, ana_id, ben }
 }
 
 pub fn form(fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> Form {

@@ -318,16 +318,16 @@ async fn add_version(
 
 #[derive(Serialize)]
 pub struct CommentView {
-    id: crate::domain::CommentId,
-    artifact_id: ArtifactId,
-    version_id: Option<VersionId>,
-    author: UserId,
-    author_name: String,
-    kind: crate::domain::CommentKind,
-    body: String,
-    audio: Option<FileView>,
-    approved: bool,
-    created_ms: u64,
+    pub id: crate::domain::CommentId,
+    pub artifact_id: ArtifactId,
+    pub version_id: Option<VersionId>,
+    pub author: UserId,
+    pub author_name: String,
+    pub kind: crate::domain::CommentKind,
+    pub body: String,
+    pub audio: Option<FileView>,
+    pub approved: bool,
+    pub created_ms: u64,
 }
 
 impl CommentView {

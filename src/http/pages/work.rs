@@ -223,16 +223,13 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         conflicts: if artifact.is_owner(viewer.id) { artifact.reflection_conflicts.clone() } else { Vec::new() },
         comments: comments
             .into_iter()
-            .map(|c| {
-                let v = serde_json::to_value(&c).unwrap_or_default();
-                CommentShow {
-                    id: v["id"].as_str().unwrap_or_default().to_string(),
-                    author: v["author_name"].as_str().unwrap_or_default().to_string(),
-                    body: v["body"].as_str().unwrap_or_default().to_string(),
-                    feedback: v["kind"] == "feedback",
-                    approved: v["approved"].as_bool().unwrap_or(true),
-                    audio_url: v["audio"]["url"].as_str().map(str::to_string),
-                }
+            .map(|c| CommentShow {
+                id: c.id.to_string(),
+                author: c.author_name,
+                body: c.body,
+                feedback: c.kind == CommentKind::Feedback,
+                approved: c.approved,
+                audio_url: c.audio.map(|a| a.url),
             })
             .collect(),
         versions: artifact

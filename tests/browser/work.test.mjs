@@ -1,0 +1,131 @@
+// A student makes something with a photo and a video and sees the upload progress; their
+// teacher gives feedback; the student sees "1 new feedback" and reads it.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFolio, launchBrowser, withPage } from './harness.mjs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+
+let folio;
+let browser;
+
+before(async () => {
+  folio = await startFolio();
+  browser = await launchBrowser();
+  // A school, a teacher with a class, and a student in it, through the API.
+  const api = (path, body, cookie) => fetch(`${folio.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
+  assert.equal(res.status, 201);
+  res = await api('/api/v1/login', { username: 'admin', password: 'correct horse battery' });
+  const admin = res.headers.get('set-cookie').split(';')[0];
+  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
+  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
+  const ana = (await res.json()).id;
+  res = await api('/api/v1/login', { username: 'tina', password: 'tina-password' });
+  const tina = res.headers.get('set-cookie').split(';')[0];
+  res = await api('/api/v1/classes', { name: 'Robins' }, tina);
+  const cls = (await res.json()).id;
+  res = await api(`/api/v1/classes/${cls}/members`, { user_id: ana, role: 'student' }, tina);
+  assert.equal(res.status, 201);
+});
+
+after(async () => {
+  await browser?.close();
+  await folio?.stop();
+});
+
+/// A real PNG (a gradient), made without any library.
+function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) { row[1 + x * 3] = x % 256; row[2 + x * 3] = y % 256; row[3 + x * 3] = 160; }
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('a student uploads a photo and a video with progress, a teacher gives feedback, the student reads it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'folio-media-'));
+  const photo = join(dir, 'garden.png');
+  writeFileSync(photo, png(640, 480));
+  // An MP4 header followed by 3 MB: recognised as video; big enough to watch progress.
+  const video = join(dir, 'bridge.mp4');
+  const header = Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 0, 1, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31]);
+  writeFileSync(video, Buffer.concat([header, Buffer.alloc(3 * 1024 * 1024, 7)]));
+
+  let workUrl;
+  await withPage(browser, 'student-uploads', { width: 600, height: 960 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('ana');
+    await page.getByLabel('Password').fill('ana-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Make something new' }).waitFor();
+
+    // Slow the upload to school Wi-Fi speed so the progress can be seen.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
+
+    await page.locator('#files').setInputFiles([photo, video]);
+    await page.getByLabel('Title').fill('Our paper bridge');
+    await page.getByLabel('What did you make? What did you learn?').fill('It held 12 coins.\n\nNext time I will fold the paper twice.');
+    await page.getByRole('button', { name: 'Save my work' }).click();
+    const bars = page.locator('.upload-progress progress');
+    assert.equal(await bars.count(), 2, 'a progress bar per file');
+    await page.waitForFunction(() => [...document.querySelectorAll('.upload-progress progress')].some((b) => b.value > 0 && b.value < 100));
+    await page.getByRole('heading', { name: 'Our paper bridge' }).waitFor({ timeout: 20000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    workUrl = page.url();
+    assert.match(workUrl, /\/work\/[0-9a-f-]{36}$/);
+    const img = page.locator('.files img');
+    await img.waitFor();
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 640), 'the photo shows');
+    assert.equal(await page.locator('.files video').count(), 1, 'the video has a player');
+    await page.locator('.reflection').getByText('Next time I will fold the paper twice.').waitFor();
+  });
+
+  await withPage(browser, 'teacher-feedback', { width: 1366, height: 768 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('tina');
+    await page.getByLabel('Password').fill('tina-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /Review new work \(1\)/ }).click();
+    await page.getByRole('heading', { name: 'Our paper bridge' }).waitFor();
+    await page.getByLabel('Feedback (optional)').fill('Brilliant testing, Ana. Try a triangle shape next.');
+    await page.getByRole('button', { name: 'Approve and next' }).click();
+    await page.getByText('Nothing waiting. Well done!').waitFor();
+  });
+
+  await withPage(browser, 'student-reads-feedback', { width: 600, height: 960 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('ana');
+    await page.getByLabel('Password').fill('ana-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('new-feedback').filter({ hasText: '1 new feedback' }).waitFor();
+    await page.getByRole('link', { name: /Our paper bridge/ }).click();
+    await page.getByText('Brilliant testing, Ana. Try a triangle shape next.').waitFor();
+    await page.getByText('Teacher feedback').waitFor();
+  });
+});
