@@ -27,7 +27,8 @@
 //! Note that the EXIF orientation tag goes with the rest of EXIF: a phone photo taken
 //! sideways may show sideways. That is the accepted price of never leaking a location.
 //!
-//! Writes go through a 1 MiB buffer. A file larger than that gets two loops on the blocking
+//! Writes go through a 256 KiB buffer (small, so thirty uploads at once stay within tens of
+//! megabytes of memory). A file larger than that gets two loops on the blocking
 //! pool for the time of its upload: one writes full buffers to the temp file, the other
 //! hashes them, in parallel with each other and with the filling of the next buffer, so the
 //! async workers never wait on the disk or the hash and the disk is kept busy (measured at
@@ -50,7 +51,7 @@ use tokio::task::JoinHandle;
 
 /// The size of the write buffer. Full buffers are queued (one deep) for the loops that write
 /// and hash them while the next fills; see [`Streams`].
-const BUF_SIZE: usize = 1 << 20;
+const BUF_SIZE: usize = 1 << 18;
 /// A filter may emit a few held-back header bytes on top of the input it is given.
 const BUF_SLACK: usize = 64;
 

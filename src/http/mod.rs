@@ -37,6 +37,7 @@ pub struct AppState {
     pub blobs: crate::blobs::BlobStore,
     /// Wakes the media worker (thumbnails) after an upload.
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
+
     pub config: Arc<Config>,
     pub hasher: Hasher,
     pub throttle: Arc<Throttle>,
@@ -48,6 +49,7 @@ impl AppState {
             store,
             blobs,
             media_work: Default::default(),
+
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),

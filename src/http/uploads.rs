@@ -7,10 +7,12 @@ use std::collections::HashMap;
 
 use axum::extract::Multipart;
 
-use crate::blobs::{BlobError, BlobStore};
+use crate::blobs::BlobError;
 use crate::domain::{FileId, FileRef};
 use crate::error::{Error, Result};
 use crate::media;
+
+use super::AppState;
 
 /// How many bytes of each file are kept to recognise its type.
 const HEAD_BYTES: usize = 4096;
@@ -47,7 +49,7 @@ fn unreadable(e: impl std::fmt::Display) -> Error {
 /// all files together may hold (the smaller of the file limit and what the quota has left).
 pub async fn read(
     mut form: Multipart,
-    blobs: &BlobStore,
+    state: &AppState,
     file_fields: &[&str],
     max_file: u64,
     mut budget: u64,
@@ -58,7 +60,7 @@ pub async fn read(
         if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
             let display = media::display_name(field.file_name().unwrap_or(""));
             let limit = max_file.min(budget);
-            let mut writer = blobs.writer(limit).map_err(Error::internal)?;
+            let mut writer = state.blobs.writer(limit).map_err(Error::internal)?;
             let mut head = Vec::with_capacity(HEAD_BYTES);
             while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                 if head.len() < HEAD_BYTES {

@@ -67,7 +67,7 @@ const MAX_EXAMPLE_BYTES: u64 = 512 * 1024 * 1024;
 pub async fn store_new_activity(state: &AppState, me: &User, class: ClassId, form: Multipart) -> Result<Activity> {
     let actor = me.clone();
     state.db(move |store| store.read(|r| crate::actions::classes::managed(r, &actor, class).map(|_| ()))).await?;
-    let upload = uploads::read(form, &state.blobs, &["file"], MAX_EXAMPLE_BYTES, MAX_EXAMPLE_BYTES).await?;
+    let upload = uploads::read(form, state, &["file"], MAX_EXAMPLE_BYTES, MAX_EXAMPLE_BYTES).await?;
     let new = NewActivity {
         title: upload.text("title").to_string(),
         prompt: upload.text("prompt").to_string(),

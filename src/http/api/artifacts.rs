@@ -176,7 +176,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
         return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
     }
     let budget = upload_budget(state, me).await?;
-    let upload = uploads::read(form, &state.blobs, &["file"], state.config.max_file_bytes, budget).await?;
+    let upload = uploads::read(form, state, &["file"], state.config.max_file_bytes, budget).await?;
     let new = new_artifact(&upload)?;
     let kind = upload.files.first().map_or("text", |f| media::kind_of(&f.content_type).as_str()).to_string();
     let actor = me.clone();
@@ -300,7 +300,7 @@ async fn add_version(
         })
         .await?;
     let budget = upload_budget(&state, &me.user).await?;
-    let upload = uploads::read(form, &state.blobs, &["file"], state.config.max_file_bytes, budget).await?;
+    let upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
     let note = upload.text("note").to_string();
     let actor = me.user.clone();
     let version = state.db(move |store| work::add_version(store, &actor, id, &note, upload.files)).await?;
@@ -372,7 +372,7 @@ async fn add_comment(
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (body, version, audio) = if multipart {
         let form = Multipart::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
-        let upload = uploads::read(form, &state.blobs, &["audio"], MAX_AUDIO_BYTES, MAX_AUDIO_BYTES).await?;
+        let upload = uploads::read(form, &state, &["audio"], MAX_AUDIO_BYTES, MAX_AUDIO_BYTES).await?;
         let version = upload.text("version_id").parse().ok();
         let audio = upload.files.first().cloned();
         if audio.as_ref().is_some_and(|a| media::kind_of(&a.content_type) != media::Kind::Audio) {

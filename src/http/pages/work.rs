@@ -300,7 +300,7 @@ async fn checked_upload(
         _ => String::new(),
     };
     me.check_csrf(&token)?;
-    Ok(uploads::read(form, &state.blobs, files, max_file, budget).await?)
+    Ok(uploads::read(form, state, files, max_file, budget).await?)
 }
 
 async fn add_version(

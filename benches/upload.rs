@@ -1,0 +1,289 @@
+//! Upload throughput and memory, against a baseline measured in the same run.
+//!
+//! Run with `cargo bench --bench upload` (add `-- --quick` for a smaller, faster run). The
+//! release `folio` binary serves on 127.0.0.1 with its data in a temporary directory on the
+//! same disk as the baseline's files. Reported: throughput of one 1 GiB upload and of a burst
+//! of 30 clients (3 × 3 MB photos and 1 × 200 MB video each), each next to a plain buffered
+//! file write of the same bytes (fsync'd, like folio's), their ratio, and folio's peak memory
+//! growth over its idle size (VmHWM − idle VmRSS from /proc).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+const MIB: usize = 1024 * 1024;
+
+/// Deterministic incompressible data: one 8 MiB block, reused (hashing still covers all).
+fn block() -> Bytes {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut data = vec![0u8; 8 * MIB];
+    for chunk in data.chunks_mut(8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+    }
+    Bytes::from(data)
+}
+
+/// `size` bytes of the block, as 1 MiB pieces.
+fn pieces(block: &Bytes, size: usize, offset: usize) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut at = offset % block.len();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(MIB).min(block.len() - at);
+        out.push(block.slice(at..at + n));
+        at = (at + n) % block.len();
+        left -= n;
+    }
+    out
+}
+
+fn hash_of(pieces: &[Bytes]) -> String {
+    let mut h = blake3::Hasher::new();
+    for p in pieces {
+        h.update(p);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The baseline: write each file's bytes with a 1 MiB buffer and fsync, `files` in parallel.
+fn baseline(dir: &std::path::Path, files: &[Vec<Bytes>]) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for (i, file) in files.iter().enumerate() {
+            let path = dir.join(format!("baseline-{i}"));
+            s.spawn(move || {
+                let f = std::fs::File::create(&path).unwrap();
+                let mut w = std::io::BufWriter::with_capacity(MIB, f);
+                for p in file {
+                    w.write_all(p).unwrap();
+                }
+                w.into_inner().unwrap().sync_all().unwrap();
+            });
+        }
+    });
+    let took = start.elapsed();
+    for i in 0..files.len() {
+        let _ = std::fs::remove_file(dir.join(format!("baseline-{i}")));
+    }
+    took
+}
+
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU seconds a process has used (user + system), from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+fn part(file: Vec<Bytes>, name: &str) -> Part {
+    let len: usize = file.iter().map(Bytes::len).sum();
+    let stream = futures_util::stream::iter(file.into_iter().map(Ok::<_, std::io::Error>));
+    Part::stream_with_length(reqwest::Body::wrap_stream(stream), len as u64).file_name(name.to_string())
+}
+
+async fn client(url: &str, username: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = c
+        .post(format!("{url}/api/v1/login"))
+        .json(&json!({"username": username, "password": "bench-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "login {username}");
+    c
+}
+
+fn mb_s(bytes: usize, took: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / took.as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (single_size, clients, video_size) = if quick { (256 * MIB, 8, 50 * MIB) } else { (1024 * MIB, 30, 200 * MIB) };
+    let photo_size = 3 * 1000 * 1000;
+    let dir = tempfile::tempdir_in(std::env::var("FOLIO_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
+    let data = dir.path().join("data");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args([
+            "serve",
+            "--no-mdns",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-file-bytes",
+            &(2u64 << 30).to_string(),
+            "--data",
+        ])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let pid = child.id();
+
+    // A school and one student per client.
+    let admin = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let code = std::fs::read_to_string(data.join("setup-code")).unwrap();
+    admin
+        .post(format!("{url}/api/v1/setup"))
+        .json(&json!({"setup_code": code.trim(), "school_name": "Bench", "username": "admin", "display_name": "A", "password": "bench-password"}))
+        .send()
+        .await
+        .unwrap();
+    admin
+        .post(format!("{url}/api/v1/login"))
+        .json(&json!({"username": "admin", "password": "bench-password"}))
+        .send()
+        .await
+        .unwrap();
+    for i in 0..clients {
+        let res = admin
+            .post(format!("{url}/api/v1/users"))
+            .json(&json!({"username": format!("s{i}"), "display_name": format!("Student {i}"), "role": "student", "password": "bench-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    let block = block();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_rss = proc_kib(pid, "VmRSS:");
+
+    // 1. One big upload, alternating with the baseline three times: the page cache makes a
+    // single baseline run swing widely on a virtual disk, so the medians are compared.
+    let file = pieces(&block, single_size, 0);
+    let expected = hash_of(&file);
+    let student = client(&url, "s0").await;
+    let (mut folio_runs, mut base_runs) = (Vec::new(), Vec::new());
+    let cpu_before = (cpu_seconds(pid), cpu_seconds(std::process::id()));
+    for run in 0..3 {
+        base_runs.push(baseline(dir.path(), std::slice::from_ref(&file)));
+        let start = Instant::now();
+        let res = student
+            .post(format!("{url}/api/v1/artifacts"))
+            .multipart(Form::new().text("title", format!("big {run}")).part("file", part(file.clone(), "big.mp4")))
+            .send()
+            .await
+            .unwrap();
+        folio_runs.push(start.elapsed());
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["files"][0]["hash"], expected.as_str(), "stored bytes hash to what was sent");
+        // The same bytes again would be stored once (dedupe); delete so each run writes them.
+        let id = body["id"].as_str().unwrap();
+        student.delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
+    }
+    let server_cpu = cpu_seconds(pid) - cpu_before.0;
+    let client_cpu = cpu_seconds(std::process::id()) - cpu_before.1;
+    let folio_wall: f64 = folio_runs.iter().map(Duration::as_secs_f64).sum();
+    folio_runs.sort();
+    base_runs.sort();
+    let peak_single = proc_kib(pid, "VmHWM:");
+    let single = (mb_s(single_size, folio_runs[1]), mb_s(single_size, base_runs[1]));
+
+    // 2. The burst: every client at once.
+    let mut files = Vec::new();
+    let mut uploads = Vec::new();
+    for c in 0..clients {
+        let shapes: Vec<(usize, &str)> =
+            vec![(photo_size, "a.jpg"), (photo_size, "b.jpg"), (photo_size, "c.jpg"), (video_size, "clip.mp4")];
+        let mut parts = Vec::new();
+        for (k, (size, name)) in shapes.into_iter().enumerate() {
+            let p = pieces(&block, size, (c * 7 + k) * 4096 + 1);
+            parts.push((hash_of(&p), p, name));
+        }
+        files.extend(parts.iter().map(|(_, p, _)| p.clone()));
+        uploads.push(parts);
+    }
+    let total: usize = files.iter().flatten().map(Bytes::len).sum();
+    let base_before = baseline(dir.path(), &files);
+    let mut clients_ready = Vec::new();
+    for c in 0..clients {
+        clients_ready.push(client(&url, &format!("s{c}")).await);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, parts) in uploads.into_iter().enumerate() {
+        let http = clients_ready[c].clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let hashes: Vec<String> = parts.iter().map(|(h, _, _)| h.clone()).collect();
+            let mut form = Form::new().text("title", format!("burst {c}"));
+            for (_, p, name) in parts {
+                form = form.part("file", part(p, name));
+            }
+            let res = http.post(format!("{url}/api/v1/artifacts")).multipart(form).send().await.unwrap();
+            assert_eq!(res.status(), 201);
+            let body: Value = res.json().await.unwrap();
+            let stored: Vec<String> =
+                body["files"].as_array().unwrap().iter().map(|f| f["hash"].as_str().unwrap().to_string()).collect();
+            assert_eq!(stored, hashes, "every file's hash verified");
+            stored.len()
+        }));
+    }
+    let mut verified = 0;
+    for t in tasks {
+        verified += t.await.unwrap();
+    }
+    let took = start.elapsed();
+    let peak = proc_kib(pid, "VmHWM:");
+    let base_after = baseline(dir.path(), &files);
+    let burst = (mb_s(total, took), mb_s(total, (base_before + base_after) / 2));
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    println!("folio upload benchmark ({})", if quick { "quick" } else { "full" });
+    println!(
+        "single {:>5} MiB (median of 3): folio {:>7.1} MiB/s   baseline {:>7.1} MiB/s   ratio {:.2}",
+        single_size / MIB,
+        single.0,
+        single.1,
+        single.0 / single.1
+    );
+    println!(
+        "burst  {:>5} MiB ({clients} clients, {verified} files, all hashes verified): folio {:>7.1} MiB/s   baseline (mean of before and after) {:>7.1} MiB/s   ratio {:.2}",
+        total / MIB,
+        burst.0,
+        burst.1,
+        burst.0 / burst.1
+    );
+    println!(
+        "single uploads used {:.1} s of folio CPU and {:.1} s of client+baseline CPU over {:.1} s of upload time (2 cores)",
+        server_cpu, client_cpu, folio_wall
+    );
+    println!(
+        "memory: idle {:.1} MiB, peak after single {:.1} MiB, peak after burst {:.1} MiB, growth {:.1} MiB",
+        idle_rss as f64 / 1024.0,
+        peak_single as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        (peak.saturating_sub(idle_rss)) as f64 / 1024.0
+    );
+}
