@@ -94,7 +94,12 @@ struct FileShow {
     name: String,
     size: String,
     show: &'static str,
+    /// The beginning of a text or code file, shown escaped in the page.
+    text: Option<String>,
 }
+
+/// How much of a text file the page shows; the whole file is a click away.
+const TEXT_PREVIEW_BYTES: u64 = 64 * 1024;
 
 struct CommentShow {
     id: String,
@@ -135,7 +140,7 @@ struct ArtifactPage {
     back_label: &'static str,
 }
 
-fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
+fn file_show(state: &AppState, a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
     let show = match (media::presentation(&f.content_type), media::kind_of(&f.content_type)) {
         (media::Presentation::InlineMedia, media::Kind::Image) => "image",
         (media::Presentation::InlineMedia, media::Kind::Video) => "video",
@@ -143,12 +148,27 @@ fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
         (media::Presentation::InlineText, _) => "text",
         _ => "download",
     };
+    let text = (show == "text").then(|| preview(state, f)).flatten();
     FileShow {
         url: format!("/api/v1/artifacts/{}/files/{}", a.id, f.id),
         name: f.name.clone(),
         size: uploads::human_bytes(f.size),
         show,
+        text,
     }
+}
+
+/// The first bytes of a stored text file, as text (lossy: a cut character becomes `�`).
+fn preview(state: &AppState, f: &crate::domain::FileRef) -> Option<String> {
+    use std::io::Read;
+    let hash = crate::blobs::BlobHash::from_hex(&f.hash)?;
+    let mut head = Vec::new();
+    std::fs::File::open(state.blobs.path(&hash)).ok()?.take(TEXT_PREVIEW_BYTES).read_to_end(&mut head).ok()?;
+    let mut text = String::from_utf8_lossy(&head).into_owned();
+    if f.size > TEXT_PREVIEW_BYTES {
+        text.push_str("\n…");
+    }
+    Some(text)
 }
 
 /// A date people read, from milliseconds since 1970 (UTC; the box may not know the zone).
@@ -198,7 +218,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
     }
     let viewer = &me.0.user;
     let files =
-        artifact.latest().map(|v| v.files.iter().map(|f| file_show(&artifact, f)).collect()).unwrap_or_default();
+        artifact.latest().map(|v| v.files.iter().map(|f| file_show(state, &artifact, f)).collect()).unwrap_or_default();
     let page_data = ArtifactPage {
         chrome: Chrome::for_user(&artifact.title, &me.0),
         kind_label: media::kind_of(
@@ -239,7 +259,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .map(|v| VersionShow {
                 when: date(v.created_ms),
                 note: v.note.clone(),
-                files: v.files.iter().map(|f| file_show(&artifact, f)).collect(),
+                files: v.files.iter().map(|f| file_show(state, &artifact, f)).collect(),
             })
             .collect(),
         tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
