@@ -36,6 +36,24 @@ pub fn visible(r: &impl ReadTables, viewer: &User, id: ArtifactId) -> Result<(Ar
     if policy::can_view_artifact(viewer, &facts) { Ok((artifact, facts)) } else { Err(Error::NotFound) }
 }
 
+/// Skills come from the school's own list (standards, competences), so work can be found
+/// and counted by them; anything else is refused with the list to choose from.
+fn check_skills(r: &impl ReadTables, actor: &User, skills: &BTreeSet<String>) -> Result<()> {
+    if skills.is_empty() {
+        return Ok(());
+    }
+    let known = r.school(actor.school)?.map(|s| s.skills).unwrap_or_default();
+    let unknown: Vec<&str> = skills.iter().filter(|s| !known.contains(s)).map(String::as_str).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Invalid(if known.is_empty() {
+        "This school has not listed any skills yet. Ask an administrator to add them.".to_string()
+    } else {
+        format!("\"{}\" is not one of the school's skills: choose from {}.", unknown.join("\", \""), known.join(", "))
+    }))
+}
+
 /// The scope an artifact's operations belong to: its first owner's partition.
 fn scope(artifact: &Artifact) -> Scope {
     artifact.owners.first().map_or(Scope::School, |o| Scope::Student(*o))
@@ -81,6 +99,7 @@ pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files
             // The same request sent again (a retry after a lost answer): answer with what exists.
             return if existing.is_owner(actor.id) { Ok(existing) } else { Err(Error::conflict("That id is taken.")) };
         }
+        check_skills(tx.txn(), actor, &new.skills)?;
         let class = class_for(tx, actor, &new)?;
         let mut owners = vec![actor.id];
         for co in &new.co_owners {
@@ -168,6 +187,9 @@ pub fn edit(store: &Store, actor: &User, id: ArtifactId, edit: ArtifactEdit) -> 
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
         if !policy::can_edit_artifact(actor, &facts) {
             return Err(Error::forbidden("Only the students whose work this is can change it."));
+        }
+        if let Some(skills) = &edit.skills {
+            check_skills(tx.txn(), actor, skills)?;
         }
         tx.record(
             artifact.school,

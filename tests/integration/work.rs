@@ -537,3 +537,33 @@ async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
     let class = json_of(server.get(&room.teacher, &format!("/api/v1/classes/{}", room.class_id)).await).await;
     assert!(class["members"].as_array().unwrap().iter().all(|m| m["user_id"] != room.ana_id.as_str()));
 }
+
+#[tokio::test]
+async fn skills_come_from_the_school_s_list() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let res =
+        upload(&server, &room.ana, &[("title", "Team"), ("skills", "Collaboration")], vec![("a.txt", b"a".to_vec())])
+            .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "no skills listed yet");
+    let set = room
+        .admin
+        .put(server.url("/api/v1/skills"))
+        .json(&json!({"skills": ["Collaboration", "Creativity"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let teacher_set =
+        room.teacher.put(server.url("/api/v1/skills")).json(&json!({"skills": ["Mine"]})).send().await.unwrap();
+    assert_eq!(teacher_set.status(), StatusCode::FORBIDDEN);
+    let ok =
+        upload(&server, &room.ana, &[("title", "Team"), ("skills", "Collaboration")], vec![("a.txt", b"a".to_vec())])
+            .await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    assert_eq!(json_of(ok).await["skills"], json!(["Collaboration"]));
+    let bad =
+        upload(&server, &room.ana, &[("title", "Team"), ("skills", "Juggling")], vec![("a.txt", b"a".to_vec())]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("Collaboration, Creativity"));
+}
