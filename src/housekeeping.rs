@@ -10,6 +10,41 @@ use crate::http::AppState;
 use crate::media;
 use crate::store::{Queries, Store, StoreError, tables};
 
+/// Blobs stored by uploads whose operation is not committed yet. The collector never removes
+/// them: a new upload may have been deduplicated onto a blob that a delete, a moment ago,
+/// left without rows.
+#[derive(Clone, Default)]
+pub struct InFlight(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+impl InFlight {
+    /// Marks a blob as in use until the returned guard is dropped.
+    pub fn hold(&self, hash: &str) -> InFlightGuard {
+        *self.0.lock().unwrap().entry(hash.to_string()).or_default() += 1;
+        InFlightGuard { set: self.clone(), hash: hash.to_string() }
+    }
+
+    fn contains(&self, hash: &str) -> bool {
+        self.0.lock().unwrap().contains_key(hash)
+    }
+}
+
+pub struct InFlightGuard {
+    set: InFlight,
+    hash: String,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut map = self.set.0.lock().unwrap();
+        if let Some(n) = map.get_mut(&self.hash) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.hash);
+            }
+        }
+    }
+}
+
 pub fn thumbnail_path(data_dir: &Path, hash_hex: &str) -> PathBuf {
     data_dir.join("thumbs").join(format!("{hash_hex}.jpg"))
 }
@@ -64,8 +99,11 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());
-                let (store, blobs, dir) = (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone());
-                let result = tokio::task::spawn_blocking(move || collect_garbage(&store, &blobs, &dir, None)).await;
+                let s = state.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    collect_garbage(&s.store, &s.blobs, &s.in_flight, &s.config.data_dir, None)
+                })
+                .await;
                 if let Ok(Ok(n)) = result
                     && n > 0
                 {
@@ -89,6 +127,7 @@ const GRACE: Duration = Duration::from_secs(3600);
 pub fn collect_garbage(
     store: &Store,
     blobs: &BlobStore,
+    in_flight: &InFlight,
     data_dir: &Path,
     only: Option<Vec<String>>,
 ) -> Result<usize, StoreError> {
@@ -99,7 +138,7 @@ pub fn collect_garbage(
     let mut removed = 0;
     for hash in candidates {
         let hex = hash.to_hex();
-        if store.read(|r| r.blob_in_use(&hex))? {
+        if in_flight.contains(&hex) || store.read(|r| r.blob_in_use(&hex))? {
             continue;
         }
         if only.is_none() {

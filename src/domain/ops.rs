@@ -146,4 +146,23 @@ pub enum Change {
     UserErased {
         user: UserId,
     },
+    /// An operation whose content was removed by an erasure. It keeps its place (id, clock,
+    /// scope) so replicas' positions still line up, and carries nothing.
+    Redacted,
+}
+
+impl Change {
+    /// The artifact an operation is about, if any.
+    pub fn artifact(&self) -> Option<ArtifactId> {
+        match self {
+            Change::ArtifactCreated { artifact } => Some(artifact.id),
+            Change::ArtifactEdited { artifact, .. }
+            | Change::VersionAdded { artifact, .. }
+            | Change::ArtifactReviewed { artifact, .. }
+            | Change::ArtifactDeleted { artifact }
+            | Change::CommentApproved { artifact, .. } => Some(*artifact),
+            Change::CommentAdded { comment } => Some(comment.artifact),
+            _ => None,
+        }
+    }
 }

@@ -38,9 +38,9 @@ pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Res
         ),
     );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    // Content-addressed: the bytes behind this URL never change, but only their viewers may
-    // keep a copy.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    // Always revalidated (a cheap 304 thanks to the ETag), so the access check runs every
+    // time: a shared classroom tablet must not hand the next child a cached copy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     set(&mut headers, header::ETAG, etag.clone());
     if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
@@ -89,7 +89,7 @@ pub async fn serve_thumbnail(state: &AppState, file: &FileRef) -> Result<Respons
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "private, max-age=31536000, immutable"),
+            (header::CACHE_CONTROL, "private, no-cache"),
             (header::CONTENT_SECURITY_POLICY, "sandbox"),
         ],
         bytes,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub blobs: crate::blobs::BlobStore,
     /// Wakes the media worker (thumbnails) after an upload.
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
+    /// Blobs of uploads not yet committed, which garbage collection must leave alone.
+    pub in_flight: crate::housekeeping::InFlight,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -49,6 +51,7 @@ impl AppState {
             store,
             blobs,
             media_work: Default::default(),
+            in_flight: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

@@ -18,11 +18,17 @@ use super::AppState;
 const HEAD_BYTES: usize = 4096;
 /// Text parts are short (titles, reflections); anything longer is refused.
 const MAX_TEXT_PART: usize = 256 * 1024;
+/// A form has a handful of fields, and a piece of work a few dozen files at most.
+const MAX_TEXT_PARTS: usize = 32;
+const MAX_FILES: usize = 100;
 
 #[derive(Default)]
 pub struct Upload {
     pub text: HashMap<String, String>,
     pub files: Vec<FileRef>,
+    /// Keeps the stored blobs from garbage collection until the upload is dropped, which
+    /// handlers do after the operation naming them has committed (or failed).
+    _held: Vec<crate::housekeeping::InFlightGuard>,
 }
 
 impl Upload {
@@ -57,6 +63,9 @@ pub async fn read(
     let mut upload = Upload::default();
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
+        if upload.files.len() >= MAX_FILES || upload.text.len() >= MAX_TEXT_PARTS {
+            return Err(Error::Invalid(format!("Too many files or fields: at most {MAX_FILES} files at once.")));
+        }
         if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
             let display = media::display_name(field.file_name().unwrap_or(""));
             let limit = max_file.min(budget);
@@ -69,6 +78,7 @@ pub async fn read(
                 writer.write(&chunk).await.map_err(|e| over_limit(e, max_file, budget))?;
             }
             let stored = writer.finish().await.map_err(|e| over_limit(e, max_file, budget))?;
+            upload._held.push(state.in_flight.hold(&stored.hash.to_hex()));
             budget = budget.saturating_sub(stored.size);
             upload.files.push(FileRef {
                 id: FileId::new(),

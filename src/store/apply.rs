@@ -190,13 +190,17 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
                 if a.deleted {
                     return;
                 }
+                // Whether what classmates and families would see changed.
+                let mut changed = false;
                 if let Some(v) = title
                     && newer(&mut a.field_clock, "title", op.hlc)
                 {
+                    changed |= a.title != *v;
                     a.title = v.clone();
                 }
                 if let Some(v) = reflection {
                     if newer(&mut a.field_clock, "reflection", op.hlc) {
+                        changed |= a.reflection != *v;
                         a.reflection = v.clone();
                     } else if *v != a.reflection && !a.reflection_conflicts.contains(v) {
                         // A concurrent edit that lost: kept, so its author can see and reuse it.
@@ -206,6 +210,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
                 if let Some(v) = tags
                     && newer(&mut a.field_clock, "tags", op.hlc)
                 {
+                    changed |= a.tags != *v;
                     a.tags = v.clone();
                 }
                 if let Some(v) = skills
@@ -216,9 +221,15 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
                 if let Some(v) = visibility
                     && newer(&mut a.field_clock, "visibility", op.hlc)
                 {
+                    changed |= *v > a.visibility;
                     a.visibility = *v;
                 }
                 a.updated_ms = a.updated_ms.max(op.hlc.ms);
+                // What a teacher approved is what others see: new words or a wider audience go
+                // back to the teacher first.
+                if changed {
+                    withdraw_approval(a, op.hlc);
+                }
             })?;
         }
         Change::VersionAdded { artifact, version } => {
@@ -232,6 +243,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
                 // the same way.
                 a.versions.sort_by_key(|v| (v.created_ms, v.id));
                 a.updated_ms = a.updated_ms.max(version.created_ms);
+                withdraw_approval(a, op.hlc);
                 added = true;
             })?;
             if added {
@@ -291,8 +303,17 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
         Change::UserErased { user } => {
             erase_user(txn, *user, op.hlc)?;
         }
+        Change::Redacted => {}
     }
     Ok(Outcome::Applied)
+}
+
+/// Content changed after a review: the work waits for a teacher again.
+fn withdraw_approval(a: &mut Artifact, hlc: Hlc) {
+    if newer(&mut a.field_clock, "approved", hlc) {
+        a.approved = false;
+    }
+    a.reviewed = false;
 }
 
 /// Whether `field` last written at a clock older than `hlc`; if so, records `hlc` for it.
@@ -410,7 +431,11 @@ fn about_erased_person(txn: &WriteTransaction, op: &Op) -> Result<bool, StoreErr
 /// the other students, without them.
 fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Result<(), StoreError> {
     txn.open_table(ERASED_USER_TO_HLC)?.insert(user.bytes(), encode(&hlc).as_slice())?;
+    let mut erased_artifacts = std::collections::HashSet::new();
     for artifact in txn.artifacts_of_owner(user)? {
+        if artifact.owners.len() <= 1 {
+            erased_artifacts.insert(artifact.id);
+        }
         if artifact.owners.len() > 1 {
             update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.id.bytes(), |a: &mut Artifact| {
                 a.owners.retain(|o| *o != user)
@@ -447,6 +472,11 @@ fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Result<(), Stor
         txn.open_table(FAMILY_STUDENT_TO_LINK)?.remove((family.bytes(), user.bytes()))?;
         txn.open_table(STUDENT_FAMILY)?.remove((user.bytes(), family.bytes()))?;
     }
+    for family in txn.students_of_family(user)? {
+        txn.open_table(FAMILY_STUDENT_TO_LINK)?.remove((user.bytes(), family.id.bytes()))?;
+        txn.open_table(STUDENT_FAMILY)?.remove((family.id.bytes(), user.bytes()))?;
+    }
+    redact_log(txn, user, &erased_artifacts)?;
     if let Some(person) = txn.user(user)? {
         txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?.remove((person.school.bytes(), person.username.as_str()))?;
         if let Some(ext) = &person.external_id {
@@ -470,6 +500,33 @@ fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Result<(), Stor
             field_clock: Default::default(),
         };
         txn.open_table(USER_ID_TO_USER)?.insert(user.bytes(), encode(&stub).as_slice())?;
+    }
+    Ok(())
+}
+
+/// Empties the op log's entries about an erased person (their account, credentials, class
+/// places, comments, and their own work), so the database file and sync carry nothing of
+/// them any more. Entries keep their id, clock and scope.
+fn redact_log(
+    txn: &WriteTransaction,
+    user: UserId,
+    artifacts: &std::collections::HashSet<crate::domain::ArtifactId>,
+) -> Result<(), StoreError> {
+    let mut log = txn.open_table(OPLOG)?;
+    let mut rewrite = Vec::new();
+    for row in log.range::<(IdKey, u64)>(..)? {
+        let (k, v) = row?;
+        let op: Op = decode(v.value())?;
+        if matches!(op.change, Change::Redacted | Change::UserErased { .. }) {
+            continue;
+        }
+        let about_them = people_in(&op).contains(&user) || op.change.artifact().is_some_and(|a| artifacts.contains(&a));
+        if about_them {
+            rewrite.push((k.value(), Op { change: Change::Redacted, author: None, ..op }));
+        }
+    }
+    for (key, op) in rewrite {
+        log.insert(key, encode(&op).as_slice())?;
     }
     Ok(())
 }

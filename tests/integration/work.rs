@@ -525,6 +525,26 @@ async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
     assert!(comments.as_array().unwrap().iter().all(|c| c["body"] != "from ana"), "her comments are gone");
     let class = json_of(server.get(&room.teacher, &format!("/api/v1/classes/{}", room.class_id)).await).await;
     assert!(class["members"].as_array().unwrap().iter().all(|m| m["user_id"] != room.ana_id.as_str()));
+    // The op log keeps no trace of her either: her entries are emptied.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(db_path(&server.data_dir), db_path(copy.path())).unwrap();
+    {
+        use redb::ReadableDatabase;
+        let db = redb::Database::open(db_path(copy.path())).unwrap();
+        let txn = db.begin_read().unwrap();
+        let log = txn.open_table(folio::store::tables::OPLOG).unwrap();
+        let mut redacted = 0;
+        for row in log.range::<([u8; 16], u64)>(..).unwrap() {
+            let (_, v) = row.unwrap();
+            let text = String::from_utf8_lossy(v.value()).to_string();
+            // Her random id stays in the erasure marker (and as the partition of emptied
+            // entries), so later operations about her are refused; nothing she was or made stays.
+            assert!(!text.contains("\"ana\"") && !text.contains("\"ANA\"") && !text.contains("ana-password"), "{text}");
+            assert!(!text.contains("from ana") && !text.contains("\"Mine\"") && !text.contains("photo.jpg"), "{text}");
+            redacted += usize::from(text.contains("\"redacted\""));
+        }
+        assert!(redacted >= 4, "her account, password, class place, work and comment were emptied");
+    }
     // Nothing more can be recorded about her.
     let readd = server
         .post(
@@ -566,4 +586,42 @@ async fn skills_come_from_the_school_s_list() {
         upload(&server, &room.ana, &[("title", "Team"), ("skills", "Juggling")], vec![("a.txt", b"a".to_vec())]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().await.unwrap().contains("Collaboration, Creativity"));
+}
+
+#[tokio::test]
+async fn changed_work_goes_back_to_the_teacher_before_classmates_see_it() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Harmless", vec![("a.txt", b"a nice drawing".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap();
+    room.ana
+        .patch(server.url(&format!("/api/v1/artifacts/{id}")))
+        .json(&json!({"visibility": "class"}))
+        .send()
+        .await
+        .unwrap();
+    server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::OK);
+
+    // A new version: hidden from classmates again until a teacher looks.
+    let res = room
+        .ana
+        .post(server.url(&format!("/api/v1/artifacts/{id}/versions")))
+        .multipart(form(&[("note", "changed")], vec![("b.txt", b"something else".to_vec())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+    let queue = json_of(server.get(&room.teacher, "/api/v1/review-queue").await).await;
+    assert_eq!(queue[0]["id"], id, "back in the review queue");
+    server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::OK);
+
+    // Rewriting the reflection does the same; saving it unchanged does not.
+    let edit = |body: Value| room.ana.patch(server.url(&format!("/api/v1/artifacts/{id}"))).json(&body).send();
+    edit(json!({"title": "Harmless"})).await.unwrap();
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::OK);
+    edit(json!({"reflection": "new words"})).await.unwrap();
+    assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
 }

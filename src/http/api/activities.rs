@@ -207,10 +207,13 @@ async fn link_family(
 pub async fn erase_and_collect(state: &AppState, me: &User, user: UserId) -> Result<usize> {
     let actor = me.clone();
     let hashes = state.db(move |store| work::erase_user(store, &actor, user)).await?;
-    let (store, blobs, dir) = (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone());
-    Ok(tokio::task::spawn_blocking(move || crate::housekeeping::collect_garbage(&store, &blobs, &dir, Some(hashes)))
-        .await
-        .map_err(Error::internal)??)
+    let (store, blobs, dir, in_flight) =
+        (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone(), state.in_flight.clone());
+    Ok(tokio::task::spawn_blocking(move || {
+        crate::housekeeping::collect_garbage(&store, &blobs, &in_flight, &dir, Some(hashes))
+    })
+    .await
+    .map_err(Error::internal)??)
 }
 
 #[derive(Serialize)]

@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/artifacts/{id}/versions", post(add_version).layer(DefaultBodyLimit::disable()))
         .route(
             "/api/v1/artifacts/{id}/comments",
-            post(add_comment).layer(DefaultBodyLimit::disable()).get(list_comments),
+            post(add_comment).layer(DefaultBodyLimit::max(MAX_AUDIO_BYTES as usize + 1024 * 1024)).get(list_comments),
         )
         .route("/api/v1/artifacts/{id}/comments/{comment_id}/approve", post(approve_comment))
         .route("/api/v1/artifacts/{id}/review", post(review_artifact))
@@ -132,6 +132,26 @@ impl ArtifactView {
     }
 }
 
+/// Checks a rule before any byte of an upload is stored: someone who may not add to a piece
+/// of work makes the box store nothing.
+pub async fn check_before_upload(
+    state: &AppState,
+    me: &User,
+    id: ArtifactId,
+    rule: fn(&User, &crate::domain::policy::ArtifactFacts) -> bool,
+    refusal: &'static str,
+) -> Result<()> {
+    let viewer = me.clone();
+    state
+        .db(move |store| {
+            store.read(|r| {
+                let (_, facts) = work::visible(r, &viewer, id)?;
+                if rule(&viewer, &facts) { Ok(()) } else { Err(Error::forbidden(refusal)) }
+            })
+        })
+        .await
+}
+
 /// The room a student has left for uploads.
 pub async fn upload_budget(state: &AppState, student: &User) -> Result<u64> {
     let id = student.id;
@@ -233,10 +253,13 @@ async fn edit_artifact(
 pub async fn delete_and_collect(state: &AppState, me: &User, id: ArtifactId) -> Result<()> {
     let actor = me.clone();
     let hashes = state.db(move |store| work::delete(store, &actor, id)).await?;
-    let (store, blobs, dir) = (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone());
-    tokio::task::spawn_blocking(move || crate::housekeeping::collect_garbage(&store, &blobs, &dir, Some(hashes)))
-        .await
-        .map_err(Error::internal)??;
+    let (store, blobs, dir, in_flight) =
+        (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone(), state.in_flight.clone());
+    tokio::task::spawn_blocking(move || {
+        crate::housekeeping::collect_garbage(&store, &blobs, &in_flight, &dir, Some(hashes))
+    })
+    .await
+    .map_err(Error::internal)??;
     Ok(())
 }
 
@@ -245,18 +268,28 @@ async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The file of a visible artifact, or NotFound.
+/// The file of a visible artifact (or of a comment the caller may see), or NotFound.
 pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> Result<FileRef> {
     let id: ArtifactId = parse_id(id)?;
     let file: FileId = parse_id(file)?;
     let viewer = me.clone();
-    let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
-    artifact.file(file).cloned().or_else(|| audio_file(state, &artifact, file)).ok_or(Error::NotFound)
-}
-
-/// Voice feedback files hang off comments; they are served through the artifact too.
-fn audio_file(state: &AppState, artifact: &Artifact, file: FileId) -> Option<FileRef> {
-    state.store.read(|r| r.comments(artifact.id)).ok()?.into_iter().filter_map(|c| c.audio).find(|a| a.id == file)
+    state
+        .db(move |store| {
+            store.read(|r| {
+                let (artifact, facts) = work::visible(r, &viewer, id)?;
+                if let Some(f) = artifact.file(file) {
+                    return Ok(f.clone());
+                }
+                // Voice feedback hangs off a comment, and follows the comment's visibility.
+                r.comments(id)?
+                    .into_iter()
+                    .filter(|c| crate::domain::policy::can_view_comment(&viewer, &facts, c))
+                    .filter_map(|c| c.audio)
+                    .find(|a| a.id == file)
+                    .ok_or(Error::NotFound)
+            })
+        })
+        .await
 }
 
 async fn get_file(
@@ -285,20 +318,14 @@ async fn add_version(
     form: Multipart,
 ) -> Result<Response> {
     let id: ArtifactId = parse_id(&id)?;
-    // Check before storing any bytes: someone who may not add a version uploads nothing.
-    let viewer = me.user.clone();
-    state
-        .db(move |store| {
-            store.read(|r| {
-                let (_, facts) = work::visible(r, &viewer, id)?;
-                if crate::domain::policy::can_edit_artifact(&viewer, &facts) {
-                    Ok(())
-                } else {
-                    Err(Error::forbidden("Only the students whose work this is can add a version."))
-                }
-            })
-        })
-        .await?;
+    check_before_upload(
+        &state,
+        &me.user,
+        id,
+        crate::domain::policy::can_edit_artifact,
+        "Only the students whose work this is can add a version.",
+    )
+    .await?;
     let budget = upload_budget(&state, &me.user).await?;
     let upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
     let note = upload.text("note").to_string();
@@ -371,6 +398,14 @@ async fn add_comment(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (body, version, audio) = if multipart {
+        check_before_upload(
+            &state,
+            &me.user,
+            id,
+            crate::domain::policy::can_review_artifact,
+            "Voice recordings are for teachers' feedback.",
+        )
+        .await?;
         let form = Multipart::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
         let upload = uploads::read(form, &state, &["audio"], MAX_AUDIO_BYTES, MAX_AUDIO_BYTES).await?;
         let version = upload.text("version_id").parse().ok();

@@ -14,7 +14,7 @@ use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
 use crate::error::Error;
 use crate::http::api::activities::store_new_activity;
-use crate::http::api::artifacts::{comment_views, delete_and_collect, store_new_artifact};
+use crate::http::api::artifacts::{check_before_upload, comment_views, delete_and_collect, store_new_artifact};
 use crate::http::{AppState, uploads};
 use crate::media;
 use crate::store::Queries;
@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/work/{id}", get(show))
         .route("/work/{id}/edit", post(edit))
         .route("/work/{id}/versions", post(add_version).layer(DefaultBodyLimit::disable()))
-        .route("/work/{id}/comments", post(add_comment).layer(DefaultBodyLimit::disable()))
+        .route("/work/{id}/comments", post(add_comment).layer(DefaultBodyLimit::max(51 * 1024 * 1024)))
         .route("/work/{id}/comments/{comment}/approve", post(approve_comment))
         .route("/work/{id}/review", post(review))
         .route("/work/{id}/delete", post(delete))
@@ -330,6 +330,14 @@ async fn add_version(
     form: Multipart,
 ) -> PageResult {
     let id: ArtifactId = id(&raw)?;
+    check_before_upload(
+        &state,
+        &me.0.user,
+        id,
+        policy::can_edit_artifact,
+        "Only the students whose work this is can add a version.",
+    )
+    .await?;
     let budget = crate::http::api::artifacts::upload_budget(&state, &me.0.user).await?;
     let upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
     let note = upload.text("note").to_string();
@@ -346,6 +354,7 @@ async fn add_comment(
     form: Multipart,
 ) -> PageResult {
     let id: ArtifactId = id(&raw)?;
+    check_before_upload(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.").await?;
     const MAX_AUDIO: u64 = 50 * 1024 * 1024;
     let upload = checked_upload(&state, &me, form, &["audio"], MAX_AUDIO, MAX_AUDIO).await?;
     let body = upload.text("body").to_string();
