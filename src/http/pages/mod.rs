@@ -162,6 +162,18 @@ impl FromRequestParts<AppState> for PageUser {
 }
 
 impl PageUser {
+    /// For multipart forms: the token is their first field (our forms put it first), read
+    /// and checked before any file in the rest of the form is stored.
+    pub async fn check_multipart_csrf(&self, form: &mut axum::extract::Multipart) -> Result<(), PageError> {
+        let first =
+            form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
+        let token = match first {
+            Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
+            _ => String::new(),
+        };
+        self.check_csrf(&token)
+    }
+
     /// Forms prove they came from our own pages with the session's token.
     pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
         use subtle::ConstantTimeEq;

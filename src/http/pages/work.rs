@@ -76,16 +76,8 @@ async fn create(State(state): State<AppState>, me: PageUser, form: Multipart) ->
     Ok(see_other(&format!("/work/{}", artifact.id)))
 }
 
-async fn store_checked(state: &AppState, me: &PageUser, form: Multipart) -> Result<Artifact, super::PageError> {
-    // Multipart fields arrive in form order and the form puts `csrf` first, so the token is
-    // checked before any file is stored.
-    let mut form = form;
-    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-    let token = match first {
-        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
-        _ => String::new(),
-    };
-    me.check_csrf(&token)?;
+async fn store_checked(state: &AppState, me: &PageUser, mut form: Multipart) -> Result<Artifact, super::PageError> {
+    me.check_multipart_csrf(&mut form).await?;
     Ok(store_new_artifact(state, &me.0.user, form).await?)
 }
 
@@ -314,12 +306,7 @@ async fn checked_upload(
     max_file: u64,
     budget: u64,
 ) -> Result<uploads::Upload, super::PageError> {
-    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-    let token = match first {
-        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
-        _ => String::new(),
-    };
-    me.check_csrf(&token)?;
+    me.check_multipart_csrf(&mut form).await?;
     Ok(uploads::read(form, state, files, max_file, budget).await?)
 }
 
@@ -557,12 +544,7 @@ async fn create_activity(
     mut form: Multipart,
 ) -> PageResult {
     let class: ClassId = id(&raw)?;
-    let first = form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-    let token = match first {
-        Some(f) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
-        _ => String::new(),
-    };
-    me.check_csrf(&token)?;
+    me.check_multipart_csrf(&mut form).await?;
     let activity = store_new_activity(&state, &me.0.user, class, form).await?;
     Ok(see_other(&format!("/activities/{}", activity.id)))
 }
