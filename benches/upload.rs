@@ -329,6 +329,12 @@ async fn main() {
     }
     let took = start.elapsed();
     let peak = proc_kib(pid, "VmHWM:");
+    if std::env::var_os("FOLIO_BENCH_DEBUG").is_some() {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        for l in status.lines().filter(|l| l.starts_with("Rss") || l.starts_with("Threads") || l.starts_with("VmRSS")) {
+            println!("after burst: {l}");
+        }
+    }
     let base_after = baseline(dir.path(), &files);
     let stream_after = stream_baseline(&sink, &files).await;
     let burst = (
