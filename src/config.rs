@@ -1,6 +1,5 @@
 //! One `Config` for a running folio, with the defaults that make `folio serve` just work.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,8 +40,4 @@ impl Default for Config {
             student_quota_bytes: 20 * GIB,
         }
     }
-}
-
-pub fn default_listen() -> SocketAddr {
-    DEFAULT_LISTEN.parse().expect("the default address parses")
 }

@@ -309,10 +309,6 @@ pub trait Queries: ReadTables {
         Ok(students)
     }
 
-    fn is_erased(&self, user: UserId) -> Result<bool, StoreError> {
-        Ok(self.table(ERASED_USER_TO_HLC)?.get(user.bytes())?.is_some())
-    }
-
     /// Whether any file still uses the blob with this hash.
     fn blob_in_use(&self, hash_hex: &str) -> Result<bool, StoreError> {
         Ok(self.table(BLOB_HASH_FILE)?.range((hash_hex, [0u8; 16])..=(hash_hex, [0xffu8; 16]))?.next().is_some())
