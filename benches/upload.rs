@@ -181,7 +181,15 @@ fn mb_s(bytes: usize, took: Duration) -> f64 {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (single_size, clients, video_size) = if quick { (256 * MIB, 8, 50 * MIB) } else { (1024 * MIB, 30, 200 * MIB) };
+    let (single_size, mut clients, mut video_size) =
+        if quick { (256 * MIB, 8, 50 * MIB) } else { (1024 * MIB, 30, 200 * MIB) };
+    // For exploring: FOLIO_BENCH_CLIENTS and FOLIO_BENCH_VIDEO_MB change the burst's shape.
+    if let Some(n) = std::env::var("FOLIO_BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()) {
+        clients = n;
+    }
+    if let Some(mb) = std::env::var("FOLIO_BENCH_VIDEO_MB").ok().and_then(|v| v.parse::<usize>().ok()) {
+        video_size = mb * MIB;
+    }
     let photo_size = 3 * 1000 * 1000;
     let dir = tempfile::tempdir_in(std::env::var("FOLIO_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
     let data = dir.path().join("data");

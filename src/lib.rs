@@ -94,9 +94,7 @@ pub async fn run(
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     println!("folio {VERSION} listening on http://{address}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve(listener, app, shutdown).await?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
     housekeeping.abort();
@@ -106,6 +104,57 @@ pub async fn run(
         advert.stop();
     }
     tracing::info!("folio stopped");
+    Ok(())
+}
+
+/// Largest read buffer per connection. hyper's default (about 400 KiB) grows on every fast
+/// upload, and multipart parsing keeps a copy of what it is given: with thirty classmates
+/// uploading at once that alone was about 2 MiB a connection. 64 KiB reads keep a school's
+/// burst of uploads within tens of megabytes and cost no measurable throughput.
+const MAX_READ_BUFFER: usize = 64 * 1024;
+
+/// Accepts connections until `shutdown`, then lets requests in flight finish (up to 30 s).
+/// The same as `axum::serve`, with a bounded read buffer.
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::Service;
+
+    let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().max_buf_size(MAX_READ_BUFFER).timer(hyper_util::rt::TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!("cannot accept a connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let tower_service = make_service.call(peer).await.unwrap_or_else(|never| match never {});
+        let service = hyper_util::service::TowerToHyperService::new(tower_service);
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests were still running after 30 s and were cut off");
+    }
     Ok(())
 }
 
