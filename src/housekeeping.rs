@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::blobs::{BlobHash, BlobStore};
 use crate::http::AppState;
 use crate::media;
-use crate::store::{Queries, Store, StoreError, tables};
+use crate::store::{Queries, StoreError, tables};
 
 /// Blobs stored by uploads whose operation is not committed yet. The collector never removes
 /// them: a new upload may have been deduplicated onto a blob that a delete, a moment ago,
@@ -100,10 +100,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());
                 let s = state.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    collect_garbage(&s.store, &s.blobs, &s.in_flight, &s.config.data_dir, None)
-                })
-                .await;
+                let result = tokio::task::spawn_blocking(move || collect_garbage(&s, None)).await;
                 if let Ok(Ok(n)) = result
                     && n > 0
                 {
@@ -124,13 +121,8 @@ const GRACE: Duration = Duration::from_secs(3600);
 
 /// Removes blobs (and their thumbnails) that no file uses. With `only`, just those hashes are
 /// considered, at once (after a delete or an erasure); otherwise every blob older than an hour.
-pub fn collect_garbage(
-    store: &Store,
-    blobs: &BlobStore,
-    in_flight: &InFlight,
-    data_dir: &Path,
-    only: Option<Vec<String>>,
-) -> Result<usize, StoreError> {
+pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<usize, StoreError> {
+    let (store, blobs, in_flight, data_dir) = (&state.store, &state.blobs, &state.in_flight, &state.config.data_dir);
     let candidates: Vec<BlobHash> = match &only {
         Some(hashes) => hashes.iter().filter_map(|h| BlobHash::from_hex(h)).collect(),
         None => blobs.all()?,
@@ -153,5 +145,14 @@ pub fn collect_garbage(
         let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
         removed += 1;
     }
+    Ok(removed)
+}
+
+/// Removes at once the blobs a delete or an erasure released, if nothing else uses them.
+pub async fn collect_now(state: &AppState, hashes: Vec<String>) -> crate::error::Result<usize> {
+    let state = state.clone();
+    let removed = tokio::task::spawn_blocking(move || collect_garbage(&state, Some(hashes)))
+        .await
+        .map_err(crate::error::Error::internal)??;
     Ok(removed)
 }

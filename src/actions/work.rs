@@ -475,6 +475,18 @@ pub fn set_class_settings(
     })
 }
 
+/// Sets the school's list of skills (admins). Returns the list as stored (trimmed, unique).
+pub fn set_skills(store: &Store, actor: &User, skills: &[String]) -> Result<Vec<String>> {
+    if actor.role != Role::Admin {
+        return Err(Error::forbidden("Only an administrator can set the school's skills."));
+    }
+    let skills: Vec<String> = crate::domain::work::parse_labels(&skills.join(","), false)?.into_iter().collect();
+    store.write(|tx| {
+        tx.record(actor.school, Scope::School, Some(actor.id), Change::SkillsSet { skills: skills.clone() })?;
+        Ok(skills)
+    })
+}
+
 /// Links a family account to a student (admins).
 pub fn link_family(store: &Store, actor: &User, family: UserId, student: UserId) -> Result<()> {
     if actor.role != Role::Admin {

@@ -70,6 +70,11 @@ impl AppState {
 /// their own streaming limits.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// Parses an id from a path segment; a malformed id is simply "not found".
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T> {
+    raw.parse().map_err(|_| Error::NotFound)
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(health))

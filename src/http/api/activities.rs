@@ -207,13 +207,7 @@ async fn link_family(
 pub async fn erase_and_collect(state: &AppState, me: &User, user: UserId) -> Result<usize> {
     let actor = me.clone();
     let hashes = state.db(move |store| work::erase_user(store, &actor, user)).await?;
-    let (store, blobs, dir, in_flight) =
-        (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone(), state.in_flight.clone());
-    Ok(tokio::task::spawn_blocking(move || {
-        crate::housekeeping::collect_garbage(&store, &blobs, &in_flight, &dir, Some(hashes))
-    })
-    .await
-    .map_err(Error::internal)??)
+    crate::housekeeping::collect_now(state, hashes).await
 }
 
 #[derive(Serialize)]
@@ -239,23 +233,6 @@ async fn get_skills(State(state): State<AppState>, me: SignedIn) -> Result<Json<
 }
 
 async fn set_skills(State(state): State<AppState>, me: SignedIn, Json(req): Json<Skills>) -> Result<Json<Skills>> {
-    if me.user.role != Role::Admin {
-        return Err(Error::forbidden("Only an administrator can set the school's skills."));
-    }
-    let skills: Vec<String> = crate::domain::work::parse_labels(&req.skills.join(","), false)?.into_iter().collect();
-    let (school, author, list) = (me.user.school, me.user.id, skills.clone());
-    state
-        .db(move |store| {
-            store.write(|tx| {
-                tx.record(
-                    school,
-                    crate::domain::Scope::School,
-                    Some(author),
-                    crate::domain::Change::SkillsSet { skills: list },
-                )?;
-                Ok(())
-            })
-        })
-        .await?;
+    let skills = state.db(move |store| work::set_skills(store, &me.user, &req.skills)).await?;
     Ok(Json(Skills { skills }))
 }

@@ -253,13 +253,7 @@ async fn edit_artifact(
 pub async fn delete_and_collect(state: &AppState, me: &User, id: ArtifactId) -> Result<()> {
     let actor = me.clone();
     let hashes = state.db(move |store| work::delete(store, &actor, id)).await?;
-    let (store, blobs, dir, in_flight) =
-        (state.store.clone(), state.blobs.clone(), state.config.data_dir.clone(), state.in_flight.clone());
-    tokio::task::spawn_blocking(move || {
-        crate::housekeeping::collect_garbage(&store, &blobs, &in_flight, &dir, Some(hashes))
-    })
-    .await
-    .map_err(Error::internal)??;
+    crate::housekeeping::collect_now(state, hashes).await?;
     Ok(())
 }
 

@@ -23,10 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(activities::router())
 }
 
-/// Parses an id from a path segment; a malformed id is simply "not found".
-pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> crate::error::Result<T> {
-    raw.parse().map_err(|_| crate::error::Error::NotFound)
-}
+pub(super) use super::parse_id;
 
 pub(crate) fn card_url_for(host: &str, token: &str) -> String {
     users::card_url(host, token)

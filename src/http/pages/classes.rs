@@ -15,7 +15,7 @@ use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
 use crate::domain::{Class, ClassId, Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::{AppState, parse_id};
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -27,10 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/classes/{id}/roster", post(import_roster))
         .route("/classes/{id}/cards", post(print_cards))
         .route("/classes/{id}/settings", post(save_settings))
-}
-
-fn class_id(raw: &str) -> Result<ClassId, Error> {
-    raw.parse().map_err(|_| Error::NotFound)
 }
 
 #[derive(Template)]
@@ -143,7 +139,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    class_page(&state, &me, class_id(&id)?, None, notice_text(q.done.as_deref()), Vec::new()).await
+    class_page(&state, &me, parse_id(&id)?, None, notice_text(q.done.as_deref()), Vec::new()).await
 }
 
 /// A failed action shows the class page again with the reason, unless the class itself is
@@ -176,7 +172,7 @@ async fn add_student(
     Form(form): Form<AddStudentForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = class_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| classes::add_new_student(store, &actor, id, &form.username, &form.display_name).map(|_| ()))
@@ -198,7 +194,7 @@ async fn add_member(
     Form(form): Form<AddMemberForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = class_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
@@ -218,7 +214,7 @@ async fn import_roster(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> PageResult {
-    let id = class_id(&id)?;
+    let id = parse_id(&id)?;
     let (mut csrf, mut text) = (String::new(), None);
     while let Some(field) =
         form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?
@@ -277,7 +273,7 @@ async fn print_cards(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = class_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let (class, cards) = state.db(move |store| users::issue_class_cards(store, &actor, id)).await?;
     cards_page(class.name, format!("/classes/{id}"), &host.0, cards)
@@ -300,7 +296,7 @@ async fn save_settings(
     Form(form): Form<SettingsForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = class_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     state
         .db(move |store| {

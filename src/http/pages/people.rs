@@ -16,7 +16,7 @@ use crate::domain::pictures::PictureSequence;
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::{AppState, credentials};
+use crate::http::{AppState, credentials, parse_id};
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -164,10 +164,6 @@ struct PersonPage {
     new_pictures: Vec<(&'static str, &'static str)>,
 }
 
-fn person_id(raw: &str) -> Result<UserId, Error> {
-    raw.parse().map_err(|_| Error::NotFound)
-}
-
 async fn person_page(
     state: &AppState,
     me: &PageUser,
@@ -200,7 +196,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    person_page(&state, &me, person_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
+    person_page(&state, &me, parse_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
 }
 
 /// New random pictures, shown once on the page that answers the post.
@@ -211,7 +207,7 @@ async fn new_pictures(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = person_id(&id)?;
+    let id = parse_id(&id)?;
     let sequence = PictureSequence::random();
     credentials::set_pictures(&state, &me.0, id, &sequence).await?;
     person_page(&state, &me, id, None, None, sequence.pictures()).await
@@ -225,7 +221,7 @@ async fn new_card(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = person_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let card = state.db(move |store| users::issue_card(store, &actor, id)).await?;
     let title = card.0.display_name.clone();
@@ -248,7 +244,7 @@ async fn set_password(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = person_id(&id)?;
+    let id = parse_id(&id)?;
     match credentials::set_password(&state, &me.0, id, form.password, form.current_password).await {
         Ok(()) => {}
         Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
@@ -272,7 +268,7 @@ async fn set_disabled(
     Form(form): Form<DisabledForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id = person_id(&id)?;
+    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let disabled = form.disabled;
     state
@@ -297,7 +293,7 @@ async fn link_family(
     Form(form): Form<FamilyForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let family = person_id(&id)?;
+    let family = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
@@ -328,7 +324,7 @@ async fn erase(
     Form(form): Form<EraseForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let target = person_id(&id)?;
+    let target = parse_id(&id)?;
     let actor = me.0.user.clone();
     let person = state.db(move |store| users::manageable(store, &actor, target)).await?;
     if form.confirm.trim().to_lowercase() != person.username {

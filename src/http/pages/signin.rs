@@ -298,7 +298,7 @@ async fn pictures_page(
     picks: Vec<usize>,
     error: Option<Error>,
 ) -> PageResult {
-    let user: UserId = user.parse().map_err(|_| Error::NotFound)?;
+    let user: UserId = crate::http::parse_id(user)?;
     let (class, students) = signin::class_students(state, addr, code).await?;
     let student = students.into_iter().find(|u| u.id == user).ok_or(Error::NotFound)?;
     let (chrome, status) = Chrome::anonymous("Your pictures").with_outcome(error.as_ref(), 0);

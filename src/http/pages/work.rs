@@ -12,10 +12,9 @@ use super::{Chrome, CsrfForm, PageResult, PageUser, page, see_other};
 use crate::actions::work::{self, ArtifactEdit};
 use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
-use crate::error::Error;
 use crate::http::api::activities::store_new_activity;
 use crate::http::api::artifacts::{check_before_upload, comment_views, delete_and_collect, store_new_artifact};
-use crate::http::{AppState, uploads};
+use crate::http::{AppState, parse_id, uploads};
 use crate::media;
 use crate::store::Queries;
 
@@ -34,10 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/students/{id}", get(portfolio))
         .route("/classes/{id}/activities", post(create_activity).layer(DefaultBodyLimit::disable()))
         .route("/activities/{id}", get(activity))
-}
-
-fn id<T: std::str::FromStr>(raw: &str) -> Result<T, Error> {
-    raw.parse().map_err(|_| Error::NotFound)
 }
 
 /// A tile in a grid of work.
@@ -132,7 +127,7 @@ struct ArtifactPage {
     back_label: &'static str,
 }
 
-fn file_show(state: &AppState, a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
+fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
     let show = match (media::presentation(&f.content_type), media::kind_of(&f.content_type)) {
         (media::Presentation::InlineMedia, media::Kind::Image) => "image",
         (media::Presentation::InlineMedia, media::Kind::Video) => "video",
@@ -140,13 +135,12 @@ fn file_show(state: &AppState, a: &Artifact, f: &crate::domain::FileRef) -> File
         (media::Presentation::InlineText, _) => "text",
         _ => "download",
     };
-    let text = (show == "text").then(|| preview(state, f)).flatten();
     FileShow {
         url: format!("/api/v1/artifacts/{}/files/{}", a.id, f.id),
         name: f.name.clone(),
         size: uploads::human_bytes(f.size),
         show,
-        text,
+        text: None,
     }
 }
 
@@ -180,7 +174,7 @@ fn date(ms: u64) -> String {
 }
 
 async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    artifact_page(&state, &me, id(&raw)?).await
+    artifact_page(&state, &me, parse_id(&raw)?).await
 }
 
 async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageResult {
@@ -209,8 +203,23 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         state.db(move |store| work::mark_seen(store, user, id)).await?;
     }
     let viewer = &me.0.user;
-    let files =
-        artifact.latest().map(|v| v.files.iter().map(|f| file_show(state, &artifact, f)).collect()).unwrap_or_default();
+    // The latest version's files, with the beginning of text files read off the async threads.
+    let latest = artifact.latest().map(|v| v.files.clone()).unwrap_or_default();
+    let (reader, shown) = (state.clone(), artifact.clone());
+    let files: Vec<FileShow> = tokio::task::spawn_blocking(move || {
+        latest
+            .iter()
+            .map(|f| {
+                let mut file = file_show(&shown, f);
+                if file.show == "text" {
+                    file.text = preview(&reader, f);
+                }
+                file
+            })
+            .collect()
+    })
+    .await
+    .map_err(crate::error::Error::internal)?;
     let page_data = ArtifactPage {
         chrome: Chrome::for_user(&artifact.title, &me.0),
         kind_label: media::kind_of(
@@ -251,7 +260,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .map(|v| VersionShow {
                 when: date(v.created_ms),
                 note: v.note.clone(),
-                files: v.files.iter().map(|f| file_show(state, &artifact, f)).collect(),
+                files: v.files.iter().map(|f| file_show(&artifact, f)).collect(),
             })
             .collect(),
         tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
@@ -284,7 +293,7 @@ async fn edit(
     Form(form): Form<EditForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id: ArtifactId = id(&raw)?;
+    let id: ArtifactId = parse_id(&raw)?;
     let edit = ArtifactEdit {
         title: Some(form.title),
         reflection: Some(form.reflection),
@@ -316,7 +325,7 @@ async fn add_version(
     Path(raw): Path<String>,
     form: Multipart,
 ) -> PageResult {
-    let id: ArtifactId = id(&raw)?;
+    let id: ArtifactId = parse_id(&raw)?;
     check_before_upload(
         &state,
         &me.0.user,
@@ -340,7 +349,7 @@ async fn add_comment(
     Path(raw): Path<String>,
     form: Multipart,
 ) -> PageResult {
-    let id: ArtifactId = id(&raw)?;
+    let id: ArtifactId = parse_id(&raw)?;
     check_before_upload(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.").await?;
     const MAX_AUDIO: u64 = 50 * 1024 * 1024;
     let upload = checked_upload(&state, &me, form, &["audio"], MAX_AUDIO, MAX_AUDIO).await?;
@@ -358,7 +367,7 @@ async fn approve_comment(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let (id, comment): (ArtifactId, _) = (id(&raw)?, id(&comment)?);
+    let (id, comment): (ArtifactId, _) = (parse_id(&raw)?, parse_id(&comment)?);
     let actor = me.0.user.clone();
     state.db(move |store| work::approve_comment(store, &actor, id, comment)).await?;
     Ok(see_other(&format!("/work/{id}#feedback-h")))
@@ -377,7 +386,7 @@ async fn review(
     Form(form): Form<ReviewForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id: ArtifactId = id(&raw)?;
+    let id: ArtifactId = parse_id(&raw)?;
     let actor = me.0.user.clone();
     state.db(move |store| work::review(store, &actor, id, Some(form.approved))).await?;
     Ok(see_other(&format!("/work/{id}")))
@@ -390,7 +399,7 @@ async fn delete(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    delete_and_collect(&state, &me.0.user, id(&raw)?).await?;
+    delete_and_collect(&state, &me.0.user, parse_id(&raw)?).await?;
     Ok(see_other("/home"))
 }
 
@@ -494,7 +503,7 @@ async fn review_and_next(
     Form(form): Form<ReviewNextForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    let id: ArtifactId = id(&raw)?;
+    let id: ArtifactId = parse_id(&raw)?;
     let actor = me.0.user.clone();
     let approve = form.decision == "approve";
     let feedback = form.feedback.trim().to_string();
@@ -520,7 +529,7 @@ struct PortfolioPage {
 }
 
 async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    let student: UserId = id(&raw)?;
+    let student: UserId = parse_id(&raw)?;
     let viewer = me.0.user.clone();
     let (name, work) = state
         .db(move |store| {
@@ -543,7 +552,7 @@ async fn create_activity(
     Path(raw): Path<String>,
     mut form: Multipart,
 ) -> PageResult {
-    let class: ClassId = id(&raw)?;
+    let class: ClassId = parse_id(&raw)?;
     me.check_multipart_csrf(&mut form).await?;
     let activity = store_new_activity(&state, &me.0.user, class, form).await?;
     Ok(see_other(&format!("/activities/{}", activity.id)))
@@ -564,7 +573,7 @@ struct ActivityPage {
 }
 
 async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    let aid: ActivityId = id(&raw)?;
+    let aid: ActivityId = parse_id(&raw)?;
     let viewer = me.0.user.clone();
     let activity = state.db(move |store| store.read(|r| work::activity(r, &viewer, aid))).await?;
     let viewer = me.0.user.clone();
