@@ -19,6 +19,7 @@
 //!   assets.
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
 //! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
+//! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
 //! - [`error`]: the one error type handlers and actions share.
 //!
@@ -32,6 +33,7 @@ pub mod config;
 pub mod discovery;
 pub mod domain;
 pub mod error;
+pub mod extract;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
