@@ -24,6 +24,13 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// Rebuild the search index from the database, showing progress. Stop folio first (it
+    /// also rebuilds a missing index by itself at start, while serving).
+    Reindex {
+        /// Where folio keeps its data.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -63,6 +70,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Discover { seconds }) => crate::discovery::print_nearby(std::time::Duration::from_secs(seconds)),
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        Some(Command::Reindex { data }) => runtime.block_on(crate::search::rebuild(&data)),
         None => runtime.block_on(serve(ServeArgs::parse_defaults())),
     };
     match result {

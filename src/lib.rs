@@ -20,6 +20,8 @@
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
 //! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
+//! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
+//!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
 //! - [`error`]: the one error type handlers and actions share.
 //!
@@ -37,6 +39,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
+pub mod search;
 pub mod store;
 
 pub use config::Config;
@@ -90,7 +93,21 @@ pub async fn run(
 
     let blobs_dir = config.data_dir.clone();
     let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
-    let state = http::AppState::new(store.clone(), blobs, config);
+    let search_dir = config.data_dir.clone();
+    let (index, fresh) = tokio::task::spawn_blocking(move || search::SearchIndex::open(&search_dir)).await??;
+    if fresh {
+        // Filled in the background: folio serves meanwhile, and search finds more each second.
+        let queue = store.clone();
+        let queued = tokio::task::spawn_blocking(move || queue.queue_all_for_search()).await??;
+        if queued > 0 {
+            tracing::info!(artifacts = queued, "rebuilding the search index in the background");
+        }
+    }
+    let index = std::sync::Arc::new(index);
+    let indexer = search::indexer::Indexer::new(index.clone(), store.clone(), blobs.clone())?;
+    let stop_indexing = tokio_util::sync::CancellationToken::new();
+    let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
+    let state = http::AppState::new(store.clone(), blobs, index, config);
     let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
     let app = http::router(state);
@@ -102,6 +119,8 @@ pub async fn run(
     housekeeping.abort();
     let _ = sweeper.await;
     let _ = housekeeping.await;
+    stop_indexing.cancel();
+    let _ = indexing.await;
     if let Some(advert) = advert {
         advert.stop();
     }

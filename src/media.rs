@@ -497,6 +497,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 7] =
+        [Kind::Image, Kind::Video, Kind::Audio, Kind::Document, Kind::Code, Kind::Text, Kind::Other];
+
     /// Words a six-year-old and a grandparent both understand.
     pub fn label(self) -> &'static str {
         match self {

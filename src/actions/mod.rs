@@ -5,6 +5,7 @@
 
 pub mod classes;
 pub mod roster;
+pub mod search;
 pub mod setup;
 pub mod users;
 pub mod work;

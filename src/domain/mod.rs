@@ -2,6 +2,8 @@
 //! rules about who may do what. Nothing here does I/O, so every rule can be tested on its own
 //! and the store, the HTTP layer and (later) sync all share one meaning for each word.
 
+pub mod audience;
+pub mod calendar;
 pub mod hlc;
 pub mod ids;
 pub mod ops;
@@ -14,7 +16,7 @@ pub mod work;
 pub use hlc::Hlc;
 pub use ids::{ActivityId, ArtifactId, ClassId, CommentId, FileId, ReplicaId, SchoolId, UserId, VersionId};
 pub use ops::{Change, Op, OpId, Scope};
-pub use school::{Class, Membership, Role, School, User};
+pub use school::{Class, Language, Membership, Role, School, User};
 pub use work::{Activity, Artifact, Comment, CommentKind, FileRef, Version, Visibility};
 
 /// A value a person typed that folio cannot accept, with a message that says what to fix.

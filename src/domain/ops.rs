@@ -93,6 +93,10 @@ pub enum Change {
         comments_allowed: Option<bool>,
     },
     /// The skills (standards, competences) this school records work against.
+    /// The language whose word endings search understands (stemming), for the whole school.
+    SearchLanguageSet {
+        language: super::school::Language,
+    },
     SkillsSet {
         skills: Vec<String>,
     },

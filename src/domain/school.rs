@@ -62,8 +62,43 @@ pub struct School {
     /// The skills work can be tagged with (standards, competences), set by the school.
     #[serde(default)]
     pub skills: Vec<String>,
+    /// The language search stems words in ("bridges" finds "bridge").
+    #[serde(default)]
+    pub search_language: Language,
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,
+}
+
+/// A language folio's search understands the word endings of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    English,
+    Spanish,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::English, Language::Spanish];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Spanish => "es",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The name of the language in itself, for the settings page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::English => "English",
+            Language::Spanish => "Español",
+        }
+    }
 }
 
 /// A person. Credentials live here as hashes so that they travel with the school's data and

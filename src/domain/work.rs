@@ -216,14 +216,7 @@ pub fn parse_due(raw: &str) -> Result<Option<String>, Invalid> {
     if raw.is_empty() {
         return Ok(None);
     }
-    let parts: Vec<&str> = raw.split('-').collect();
-    let ok = parts.len() == 3
-        && parts[0].len() == 4
-        && parts[1].len() == 2
-        && parts[2].len() == 2
-        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
+    let ok = super::calendar::start_of_day(raw).is_some();
     if ok {
         Ok(Some(raw.to_string()))
     } else {

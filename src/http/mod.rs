@@ -43,13 +43,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub hasher: Hasher,
     pub throttle: Arc<Throttle>,
+    pub search: Arc<crate::search::SearchIndex>,
 }
 
 impl AppState {
-    pub fn new(store: Store, blobs: crate::blobs::BlobStore, config: Config) -> Self {
+    pub fn new(
+        store: Store,
+        blobs: crate::blobs::BlobStore,
+        search: Arc<crate::search::SearchIndex>,
+        config: Config,
+    ) -> Self {
         AppState {
             store,
             blobs,
+            search,
             media_work: Default::default(),
             in_flight: Default::default(),
 

@@ -8,7 +8,9 @@ use redb::{ReadableTable, WriteTransaction};
 use super::codec::{decode, encode};
 use super::tables::*;
 use super::{Queries, StoreError};
-use crate::domain::{Artifact, Change, Class, Comment, FileRef, Hlc, Membership, Op, Role, School, User, UserId};
+use crate::domain::{
+    Artifact, ArtifactId, Change, Class, Comment, FileRef, Hlc, Membership, Op, Role, School, User, UserId,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -22,18 +24,31 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
         // Erasure is final: nothing more about an erased person is stored, whatever arrives.
         return Ok(Outcome::RefusedErased);
     }
+    // Found before applying: an erasure removes the very rows that say what it touches.
+    let reindex = search_targets(txn, op)?;
+    apply_change(txn, op)?;
+    queue_for_search(txn, &reindex)?;
+    Ok(Outcome::Applied)
+}
+
+fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
     match &op.change {
         Change::SchoolCreated { name } => {
             let mut schools = txn.open_table(SCHOOL_ID_TO_SCHOOL)?;
             if schools.get(op.school.bytes())?.is_none() {
-                let school =
-                    School { id: op.school, name: name.clone(), skills: Vec::new(), field_clock: Default::default() };
+                let school = School {
+                    id: op.school,
+                    name: name.clone(),
+                    skills: Vec::new(),
+                    search_language: Default::default(),
+                    field_clock: Default::default(),
+                };
                 schools.insert(op.school.bytes(), encode(&school).as_slice())?;
             }
         }
         Change::UserCreated { user, username, display_name, role, external_id } => {
             if txn.user(*user)?.is_some() {
-                return Ok(Outcome::Applied);
+                return Ok(());
             }
             let record = User {
                 id: *user,
@@ -139,6 +154,13 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
                 }
             })?;
         }
+        Change::SearchLanguageSet { language } => {
+            update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
+                if newer(&mut s.field_clock, "search_language", op.hlc) {
+                    s.search_language = *language;
+                }
+            })?;
+        }
         Change::SkillsSet { skills } => {
             update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
                 if newer(&mut s.field_clock, "skills", op.hlc) {
@@ -166,7 +188,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
         Change::ArtifactCreated { artifact } => {
             let mut artifacts = txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?;
             if artifacts.get(artifact.id.bytes())?.is_some() {
-                return Ok(Outcome::Applied);
+                return Ok(());
             }
             artifacts.insert(artifact.id.bytes(), encode(artifact.as_ref()).as_slice())?;
             drop(artifacts);
@@ -305,7 +327,44 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
         }
         Change::Redacted => {}
     }
-    Ok(Outcome::Applied)
+    Ok(())
+}
+
+/// The artifacts whose search documents an operation changes: their own content, or who may
+/// read them (class places, class settings), or the names shown with them.
+fn search_targets(txn: &WriteTransaction, op: &Op) -> Result<Vec<ArtifactId>, StoreError> {
+    let ids = |artifacts: Vec<Artifact>| artifacts.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    if let Some(artifact) = op.change.artifact() {
+        return Ok(vec![artifact]);
+    }
+    Ok(match &op.change {
+        Change::MemberAdded { user, .. } | Change::MemberRemoved { user, .. } | Change::UserRenamed { user, .. } => {
+            ids(txn.artifacts_of_owner(*user)?)
+        }
+        Change::ClassCreated { class, .. } | Change::ClassSettingsChanged { class, .. } => {
+            ids(txn.artifacts_in_class(*class)?)
+        }
+        Change::ActivityCreated { activity } => ids(txn.artifacts_for_activity(activity.id)?),
+        Change::SearchLanguageSet { .. } => ids(txn.artifacts_of_school(op.school)?),
+        Change::UserErased { user } => {
+            let mut found = ids(txn.artifacts_of_owner(*user)?);
+            found.extend(txn.artifacts_commented_by(*user)?);
+            found
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// Queues artifacts for the search indexer, in the transaction of the change.
+fn queue_for_search(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Result<(), StoreError> {
+    if artifacts.is_empty() {
+        return Ok(());
+    }
+    let mut todo = txn.open_table(SEARCH_TODO)?;
+    for artifact in artifacts {
+        todo.insert(artifact.bytes(), rand::random::<u64>())?;
+    }
+    Ok(())
 }
 
 /// Content changed after a review: the work waits for a teacher again.

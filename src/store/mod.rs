@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::domain::hlc::wall_clock_ms;
-use crate::domain::{Change, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
+use crate::domain::{ArtifactId, Change, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
 use tables::{META, OPLOG, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,9 @@ const META_HLC: &str = "hlc";
 pub struct Store {
     db: Arc<Database>,
     replica: ReplicaId,
+    /// Woken after every commit that recorded an operation, for the workers that follow the
+    /// store (the search indexer).
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -136,7 +139,7 @@ impl Store {
         };
         tables::create_all(&txn)?;
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica })
+        Ok(Store { db: Arc::new(db), replica, changed: Arc::default() })
     }
 
     pub fn replica(&self) -> ReplicaId {
@@ -153,10 +156,48 @@ impl Store {
     /// one write transaction: it either happens whole or not at all.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
-        let mut tx = Tx { txn, replica: self.replica };
+        let mut tx = Tx { txn, replica: self.replica, recorded: false };
         let value = f(&mut tx)?;
         tx.txn.commit().map_err(StoreError::from)?;
+        if tx.recorded {
+            self.changed.notify_one();
+        }
         Ok(value)
+    }
+
+    /// Resolves after the next commit that records an operation (or at once if one happened
+    /// since the last wait of the one worker that uses it).
+    pub fn changed(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.changed)
+    }
+
+    /// Drops search to-do rows whose ticket is still the one the indexer read: their documents
+    /// are committed. A row re-queued meanwhile has a new ticket and stays.
+    pub fn finish_search_todo(&self, done: &[(ArtifactId, u64)]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut todo = tx.txn.open_table(tables::SEARCH_TODO)?;
+            for (artifact, ticket) in done {
+                let current = todo.get(artifact.bytes())?.map(|v| v.value());
+                if current == Some(*ticket) {
+                    todo.remove(artifact.bytes())?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Queues every artifact for search indexing (a rebuild of the index).
+    pub fn queue_all_for_search(&self) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let ids = tx.txn.all_artifact_ids()?;
+            let mut todo = tx.txn.open_table(tables::SEARCH_TODO)?;
+            for id in &ids {
+                todo.insert(id.bytes(), rand::random::<u64>())?;
+            }
+            drop(todo);
+            tx.recorded = true;
+            Ok(ids.len() as u64)
+        })
     }
 
     /// A box-wide setting (local to this box).
@@ -172,6 +213,7 @@ impl Store {
 pub struct Tx {
     txn: WriteTransaction,
     replica: ReplicaId,
+    recorded: bool,
 }
 
 impl Tx {
@@ -204,6 +246,7 @@ impl Tx {
         if apply::apply(&self.txn, &op)? == apply::Outcome::RefusedErased {
             return Err(StoreError::Erased);
         }
+        self.recorded = true;
         Ok(op)
     }
 

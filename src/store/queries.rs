@@ -6,6 +6,7 @@ use redb::{Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, 
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
+use crate::domain::audience::{self, Audience, Principal};
 use crate::domain::policy::{ArtifactFacts, ClassRelation};
 use crate::domain::{
     Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, Role, School, SchoolId, User, UserId,
@@ -329,6 +330,76 @@ pub trait Queries: ReadTables {
     /// When a person last opened an artifact (ms), on this box.
     fn seen_ms(&self, user: UserId, artifact: ArtifactId) -> Result<u64, StoreError> {
         Ok(self.table(USER_ARTIFACT_SEEN_MS)?.get((user.bytes(), artifact.bytes()))?.map_or(0, |v| v.value()))
+    }
+
+    /// Every artifact of a school, tombstones left out.
+    fn artifacts_of_school(&self, school: SchoolId) -> Result<Vec<Artifact>, StoreError> {
+        let all: Vec<Artifact> = decode_all(&self.table(ARTIFACT_ID_TO_ARTIFACT)?)?;
+        Ok(all.into_iter().filter(|a| a.school == school && !a.deleted).collect())
+    }
+
+    /// The ids of every artifact, tombstones included (their documents must go).
+    fn all_artifact_ids(&self) -> Result<Vec<ArtifactId>, StoreError> {
+        self.table(ARTIFACT_ID_TO_ARTIFACT)?
+            .range::<IdKey>(..)?
+            .map(|row| Ok(ArtifactId::from_bytes(row?.0.value())))
+            .collect()
+    }
+
+    /// The artifacts a person has commented on or given feedback to.
+    fn artifacts_commented_by(&self, author: UserId) -> Result<Vec<ArtifactId>, StoreError> {
+        let mut found = Vec::new();
+        for row in self.table(ARTIFACT_COMMENT_TO_COMMENT)?.range::<(IdKey, IdKey)>(..)? {
+            let (_, v) = row?;
+            let comment: Comment = decode(v.value())?;
+            if comment.author == author {
+                found.push(comment.artifact);
+            }
+        }
+        found.dedup();
+        Ok(found)
+    }
+
+    /// Artifacts waiting to be (re)indexed for search, with their tickets.
+    fn search_todo(&self, limit: usize) -> Result<Vec<(ArtifactId, u64)>, StoreError> {
+        self.table(SEARCH_TODO)?
+            .range::<IdKey>(..)?
+            .take(limit)
+            .map(|row| {
+                let (k, v) = row?;
+                Ok((ArtifactId::from_bytes(k.value()), v.value()))
+            })
+            .collect()
+    }
+
+    fn search_todo_len(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        Ok(self.table(SEARCH_TODO)?.len()?)
+    }
+
+    /// The principals a person holds for search (see `domain::audience`).
+    fn principals_of(&self, viewer: &User) -> Result<Vec<Principal>, StoreError> {
+        let classes: Vec<(ClassId, Role)> = self.classes_of(viewer.id)?.into_iter().map(|(c, r)| (c.id, r)).collect();
+        let children: Vec<UserId> = if viewer.role == Role::Family {
+            self.students_of_family(viewer.id)?.into_iter().map(|s| s.id).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(audience::viewer_principals(viewer, &classes, &children))
+    }
+
+    /// Who may read an artifact, as audiences (see `domain::audience`).
+    fn audiences_of(&self, artifact: &Artifact) -> Result<Vec<Audience>, StoreError> {
+        let mut owner_classes = Vec::new();
+        for owner in &artifact.owners {
+            for (class, role) in self.classes_of(*owner)? {
+                if role == Role::Student {
+                    owner_classes.push(class.id);
+                }
+            }
+        }
+        let class = artifact.class.map(|c| self.class(c)).transpose()?.flatten();
+        Ok(audience::artifact_audiences(artifact, &owner_classes, class.as_ref()))
     }
 
     /// The facts `policy` decides about one viewer and one artifact.

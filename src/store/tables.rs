@@ -66,6 +66,11 @@ pub const ERASED_USER_TO_HLC: TableDefinition<IdKey, &[u8]> = TableDefinition::n
 /// Blob hash hex -> content type: images waiting for a thumbnail (a durable to-do list,
 /// written in the same transaction as the upload's operation).
 pub const THUMBNAIL_TODO: TableDefinition<&str, &str> = TableDefinition::new("thumbnail_todo");
+/// *Derived.* Artifact -> ticket: artifacts whose search documents must be rebuilt, written in
+/// the same transaction as the change that affects them (a durable to-do list, like
+/// `THUMBNAIL_TODO`). The search indexer removes a row once the new documents are committed,
+/// and only if its ticket is unchanged, so a change that arrives while indexing is not lost.
+pub const SEARCH_TODO: TableDefinition<IdKey, u64> = TableDefinition::new("search_todo");
 /// *Local.* (person, artifact) -> when they last opened it (ms): "3 new feedback".
 pub const USER_ARTIFACT_SEEN_MS: TableDefinition<(IdKey, IdKey), u64> = TableDefinition::new("user_artifact_seen_ms");
 
@@ -114,6 +119,7 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(STUDENT_FAMILY)?;
     txn.open_table(ERASED_USER_TO_HLC)?;
     txn.open_table(THUMBNAIL_TODO)?;
+    txn.open_table(SEARCH_TODO)?;
     txn.open_table(USER_ARTIFACT_SEEN_MS)?;
     Ok(())
 }

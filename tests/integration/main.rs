@@ -10,6 +10,7 @@ mod classes;
 mod cli;
 mod crash;
 mod discovery;
+mod search;
 mod sessions;
 mod setup;
 mod signin_young;

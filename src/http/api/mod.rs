@@ -4,6 +4,7 @@
 pub(crate) mod activities;
 pub(crate) mod artifacts;
 mod classes;
+pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
 mod users;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(artifacts::router())
         .merge(activities::router())
+        .merge(search::router())
 }
 
 pub(super) use super::parse_id;

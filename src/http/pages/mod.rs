@@ -5,6 +5,7 @@
 mod classes;
 mod home;
 mod people;
+mod search;
 mod signin;
 mod work;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(people::router())
         .merge(work::router())
+        .merge(search::router())
 }
 
 /// What every page's frame shows.
@@ -222,6 +224,7 @@ pub fn notice_text(done: Option<&str>) -> Option<String> {
             "settings-saved" => "Sharing settings saved.",
             "family-linked" => "Family account linked.",
             "erased" => "The person and their work were erased.",
+            "language-set" => "Search language saved. Search is being updated; it takes a moment for a large school.",
             _ => return None,
         }
         .to_string(),

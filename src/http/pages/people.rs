@@ -14,7 +14,7 @@ use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
 use crate::domain::roster::{FileLineError, parse_oneroster};
-use crate::domain::{Role, User, UserId, policy};
+use crate::domain::{Language, Role, User, UserId, policy};
 use crate::error::Error;
 use crate::http::{AppState, credentials, parse_id};
 use crate::store::Queries;
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/people", get(list).post(create))
         .route("/people/oneroster", post(import_oneroster))
+        .route("/people/search-language", post(set_search_language))
         .route("/people/{id}", get(show))
         .route("/people/{id}/pictures", post(new_pictures))
         .route("/people/{id}/card", post(new_card))
@@ -45,6 +46,8 @@ struct PersonRow {
 struct PeoplePage {
     chrome: Chrome,
     school_name: String,
+    /// (code, name, chosen): the school's search language.
+    languages: Vec<(&'static str, &'static str, bool)>,
     people: Vec<PersonRow>,
     line_errors: Vec<FileLineError>,
 }
@@ -60,11 +63,12 @@ async fn people_page(
         return Err(Error::NotFound.into());
     }
     let actor = me.0.user.clone();
-    let (school_name, people) = state
+    let (school_name, search_language, people) = state
         .db(move |store| {
             let people = users::visible_people(store, &actor)?;
-            let school = store.read(|r| r.school(actor.school))?.map(|s| s.name).unwrap_or_default();
-            Ok((school, people))
+            let school = store.read(|r| r.school(actor.school))?;
+            let language = school.as_ref().map(|s| s.search_language).unwrap_or_default();
+            Ok((school.map(|s| s.name).unwrap_or_default(), language, people))
         })
         .await?;
     let (chrome, status) = Chrome::for_user("People", &me.0)
@@ -76,6 +80,7 @@ async fn people_page(
         PeoplePage {
             chrome,
             school_name,
+            languages: Language::ALL.iter().map(|l| (l.code(), l.name(), *l == search_language)).collect(),
             people: people
                 .into_iter()
                 .map(|u| PersonRow {
@@ -333,4 +338,24 @@ async fn erase(
     }
     crate::http::api::activities::erase_and_collect(&state, &me.0.user, target).await?;
     Ok(see_other("/people?done=erased"))
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    csrf: String,
+    language: String,
+}
+
+async fn set_search_language(
+    State(state): State<AppState>,
+    me: PageUser,
+    Form(form): Form<LanguageForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let actor = me.0.user.clone();
+    match state.db(move |store| crate::actions::search::set_language(store, &actor, &form.language)).await {
+        Ok(()) => Ok(see_other("/people?done=language-set")),
+        Err(e @ Error::Invalid(_)) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e) => Err(e.into()),
+    }
 }

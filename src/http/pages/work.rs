@@ -157,22 +157,6 @@ fn preview(state: &AppState, f: &crate::domain::FileRef) -> Option<String> {
     Some(text)
 }
 
-/// A date people read, from milliseconds since 1970 (UTC; the box may not know the zone).
-fn date(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
     artifact_page(&state, &me, parse_id(&raw)?).await
 }
@@ -258,7 +242,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .iter()
             .rev()
             .map(|v| VersionShow {
-                when: date(v.created_ms),
+                when: crate::domain::calendar::day_of(v.created_ms),
                 note: v.note.clone(),
                 files: v.files.iter().map(|f| file_show(&artifact, f)).collect(),
             })

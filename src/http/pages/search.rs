@@ -1,0 +1,264 @@
+//! The search page: a box on every page leads here. Results show a thumbnail or the kind of
+//! work, the title, who made it and a highlighted snippet; filters are chips that a click
+//! removes, and facet counts are links that add a filter. Plain links and one form, so it
+//! works without JavaScript and with a keyboard.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+
+use super::{Chrome, PageResult, PageUser, page};
+use crate::actions;
+use crate::domain::ClassId;
+use crate::http::AppState;
+use crate::http::api::search::{DEFAULT_LIMIT, SearchParams, given};
+use crate::search::SearchResults;
+use crate::store::Queries;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/search", get(search))
+}
+
+struct HitView {
+    url: String,
+    title: String,
+    /// Escaped by the search module; only `<mark>` is markup.
+    snippet: String,
+    thumbnail: Option<String>,
+    kind: String,
+    kind_label: &'static str,
+    owners: String,
+    date: String,
+}
+
+struct Link {
+    label: String,
+    count: u64,
+    url: String,
+}
+
+struct FacetGroup {
+    name: &'static str,
+    links: Vec<Link>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    searched: bool,
+    total: usize,
+    hits: Vec<HitView>,
+    chips: Vec<Link>,
+    facets: Vec<FacetGroup>,
+    by_date: bool,
+    sort_url: String,
+    previous_url: Option<String>,
+    next_url: Option<String>,
+    first: usize,
+    last: usize,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    Query(params): Query<SearchParams>,
+) -> PageResult {
+    let chrome = Chrome::for_user("Search", &me).in_section("search");
+    let request = match params.to_request() {
+        Ok(r) => r,
+        Err(e) => return Ok(page(empty_page(chrome.with_error(&e), &params))),
+    };
+    let searched = !request.q.trim().is_empty() || params_have_filters(&params);
+    if !searched {
+        return Ok(page(empty_page(chrome, &params)));
+    }
+    let index = state.search.clone();
+    let viewer = me.user.clone();
+    let (results, class_names) = state
+        .db(move |store| {
+            let results = actions::search::search(store, &index, &viewer, &request)?;
+            let mut names = std::collections::HashMap::new();
+            for id in results.facets.class.keys().chain(request.class.iter()) {
+                if let Ok(class_id) = id.parse::<ClassId>()
+                    && let Some(class) = store.read(|r| r.class(class_id))?
+                {
+                    names.insert(id.clone(), class.name);
+                }
+            }
+            Ok((results, names))
+        })
+        .await?;
+    Ok(page(results_page(chrome, &params, results, &class_names)))
+}
+
+fn params_have_filters(p: &SearchParams) -> bool {
+    [&p.class_id, &p.student_id, &p.tag, &p.skill, &p.kind, &p.activity_id, &p.from, &p.to]
+        .iter()
+        .any(|v| given(v).is_some())
+}
+
+fn empty_page(chrome: Chrome, params: &SearchParams) -> SearchPage {
+    SearchPage {
+        chrome,
+        q: params.q.clone(),
+        searched: false,
+        total: 0,
+        hits: Vec::new(),
+        chips: Vec::new(),
+        facets: Vec::new(),
+        by_date: false,
+        sort_url: String::new(),
+        previous_url: None,
+        next_url: None,
+        first: 0,
+        last: 0,
+    }
+}
+
+fn results_page(
+    chrome: Chrome,
+    params: &SearchParams,
+    results: SearchResults,
+    class_names: &std::collections::HashMap<String, String>,
+) -> SearchPage {
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, crate::search::query::MAX_LIMIT);
+    let offset = params.offset.unwrap_or(0);
+    let class_label = |id: &str| class_names.get(id).cloned().unwrap_or_else(|| "a class".into());
+    let kind_label = |k: &str| crate::media::Kind::ALL.iter().find(|x| x.as_str() == k).map_or("File", |x| x.label());
+    // Every filter in place is a chip; following it removes that filter (and starts at page 1).
+    let mut base = params.clone();
+    base.offset = None;
+    let mut chips = Vec::new();
+    let mut chip = |label: String, clear: fn(&mut SearchParams)| {
+        let mut without = base.clone();
+        clear(&mut without);
+        chips.push(Link { label, count: 0, url: url_for(&without) });
+    };
+    if let Some(v) = given(&params.class_id) {
+        chip(format!("Class: {}", class_label(v)), |p| p.class_id = None);
+    }
+    if given(&params.student_id).is_some() {
+        chip("One student's work".into(), |p| p.student_id = None);
+    }
+    if let Some(v) = given(&params.tag) {
+        chip(format!("Tag: {v}"), |p| p.tag = None);
+    }
+    if let Some(v) = given(&params.skill) {
+        chip(format!("Skill: {v}"), |p| p.skill = None);
+    }
+    if let Some(v) = given(&params.kind) {
+        chip(format!("Kind: {}", kind_label(v)), |p| p.kind = None);
+    }
+    if given(&params.activity_id).is_some() {
+        chip("One activity".into(), |p| p.activity_id = None);
+    }
+    if let Some(v) = given(&params.from) {
+        chip(format!("From {v}"), |p| p.from = None);
+    }
+    if let Some(v) = given(&params.to) {
+        chip(format!("Until {v}"), |p| p.to = None);
+    }
+
+    let facet = |name: &'static str,
+                 counts: &std::collections::BTreeMap<String, u64>,
+                 set: fn(&mut SearchParams, String),
+                 label: &dyn Fn(&str) -> String| {
+        let mut links: Vec<Link> = counts
+            .iter()
+            .map(|(value, count)| {
+                let mut with = base.clone();
+                set(&mut with, value.clone());
+                Link { label: label(value), count: *count, url: url_for(&with) }
+            })
+            .collect();
+        links.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+        links.truncate(12);
+        FacetGroup { name, links }
+    };
+    let facets = vec![
+        facet("Kind", &results.facets.kind, |p, v| p.kind = Some(v), &|v| kind_label(v).to_string()),
+        facet("Class", &results.facets.class, |p, v| p.class_id = Some(v), &|v| class_label(v)),
+        facet("Tag", &results.facets.tag, |p, v| p.tag = Some(v), &|v| v.to_string()),
+        facet("Skill", &results.facets.skill, |p, v| p.skill = Some(v), &|v| v.to_string()),
+    ]
+    .into_iter()
+    .filter(|g| !g.links.is_empty())
+    .collect();
+
+    let by_date = params.sort.as_deref() == Some("date");
+    let mut sorted = base.clone();
+    sorted.sort = if by_date { None } else { Some("date".into()) };
+    let page_at = |at: usize| {
+        let mut p = params.clone();
+        p.offset = Some(at).filter(|o| *o > 0);
+        url_for(&p)
+    };
+    let hits: Vec<HitView> = results
+        .hits
+        .into_iter()
+        .map(|h| HitView {
+            url: format!("/work/{}", h.artifact_id),
+            kind_label: kind_label(&h.kind),
+            kind: h.kind,
+            title: h.title,
+            snippet: h.snippet,
+            thumbnail: h.thumbnail,
+            owners: h.owners,
+            date: crate::domain::calendar::day_of(h.created_ms.max(0) as u64),
+        })
+        .collect();
+    SearchPage {
+        chrome,
+        q: params.q.clone(),
+        searched: true,
+        total: results.total,
+        first: if hits.is_empty() { 0 } else { offset + 1 },
+        last: offset + hits.len(),
+        hits,
+        chips,
+        facets,
+        by_date,
+        sort_url: url_for(&sorted),
+        previous_url: (offset > 0).then(|| page_at(offset.saturating_sub(limit))),
+        next_url: (offset + limit < results.total).then(|| page_at(offset + limit)),
+    }
+}
+
+/// `/search?…` with the parameters that are set, in a stable order.
+fn url_for(p: &SearchParams) -> String {
+    let limit = p.limit.map(|l| l.to_string());
+    let offset = p.offset.map(|o| o.to_string());
+    let pairs: [(&str, Option<&String>); 12] = [
+        ("q", Some(&p.q).filter(|q| !q.is_empty())),
+        ("class_id", p.class_id.as_ref()),
+        ("student_id", p.student_id.as_ref()),
+        ("tag", p.tag.as_ref()),
+        ("skill", p.skill.as_ref()),
+        ("kind", p.kind.as_ref()),
+        ("activity_id", p.activity_id.as_ref()),
+        ("from", p.from.as_ref()),
+        ("to", p.to.as_ref()),
+        ("sort", p.sort.as_ref()),
+        ("limit", limit.as_ref()),
+        ("offset", offset.as_ref()),
+    ];
+    let query: Vec<String> =
+        pairs.iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v)))).collect();
+    format!("/search?{}", query.join("&"))
+}
+
+/// Percent-encoding for a query-string value.
+fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

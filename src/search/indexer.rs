@@ -1,0 +1,279 @@
+//! The one writer of the index. It follows the store's `SEARCH_TODO` rows: for each artifact
+//! named there it deletes the artifact's documents and adds them again as they are now (none
+//! if the work was deleted or its owner erased), commits, reloads the reader, and only then
+//! drops the rows, so a crash at any point leaves them to be done again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tantivy::schema::Facet;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+use tokio_util::sync::CancellationToken;
+
+use super::schema::Fields;
+use super::{SearchError, SearchIndex};
+use crate::blobs::{BlobHash, BlobStore};
+use crate::domain::{Activity, Artifact, ArtifactId, Class, Comment, Language};
+use crate::store::{Queries, Store};
+
+/// Artifacts taken from the to-do list at a time.
+const BATCH: usize = 500;
+/// Under load a batch is cut short after this long, so changes become searchable within
+/// about a second even while a rebuild runs.
+const COMMIT_EVERY: Duration = Duration::from_millis(800);
+/// Text taken from one file. Enough for any essay or report; a 500-page PDF is cut.
+const MAX_FILE_TEXT: usize = 200_000;
+/// Stored text snippets are cut from.
+const MAX_PREVIEW: usize = 20_000;
+/// The writer's memory budget (tantivy's minimum is 15 MB).
+const WRITER_MEMORY: usize = 20_000_000;
+
+pub struct Indexer {
+    index: Arc<SearchIndex>,
+    writer: IndexWriter,
+    store: Store,
+    blobs: BlobStore,
+}
+
+/// What one artifact's documents are made of, read in one transaction.
+struct Gathered {
+    artifact: Artifact,
+    audiences: Vec<crate::domain::audience::Audience>,
+    owner_names: Vec<String>,
+    class: Option<Class>,
+    activity: Option<Activity>,
+    comments: Vec<Comment>,
+    language: Language,
+}
+
+impl Indexer {
+    pub fn new(index: Arc<SearchIndex>, store: Store, blobs: BlobStore) -> Result<Indexer, SearchError> {
+        let writer = index.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(Indexer { index, writer, store, blobs })
+    }
+
+    /// Artifacts waiting to be indexed.
+    pub fn waiting(&self) -> Result<u64, SearchError> {
+        Ok(self.store.read(|r| r.search_todo_len())?)
+    }
+
+    /// One round: rebuilds the documents of up to [`BATCH`] waiting artifacts (fewer if it
+    /// takes longer than [`COMMIT_EVERY`]), commits, and reloads the reader. Returns how many
+    /// artifacts were done; 0 means nothing was waiting.
+    pub fn pass(&mut self) -> Result<usize, SearchError> {
+        let todo = self.store.read(|r| r.search_todo(BATCH))?;
+        if todo.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let mut done = Vec::with_capacity(todo.len());
+        for (artifact, ticket) in todo {
+            let documents = self.documents(artifact)?;
+            self.writer.delete_term(Term::from_field_text(self.index.fields.artifact, &artifact.to_string()));
+            for document in documents {
+                self.writer.add_document(document)?;
+            }
+            done.push((artifact, ticket));
+            if started.elapsed() > COMMIT_EVERY {
+                break;
+            }
+        }
+        self.writer.commit()?;
+        self.index.reader.reload()?;
+        self.store.finish_search_todo(&done)?;
+        Ok(done.len())
+    }
+
+    fn gather(&self, id: ArtifactId) -> Result<Option<Gathered>, SearchError> {
+        Ok(self.store.read(|r| {
+            let Some(artifact) = r.artifact(id)?.filter(|a| !a.deleted) else {
+                return Ok::<_, crate::store::StoreError>(None);
+            };
+            let audiences = r.audiences_of(&artifact)?;
+            let mut owner_names = Vec::new();
+            for owner in &artifact.owners {
+                owner_names.extend(r.user(*owner)?.map(|u| u.display_name));
+            }
+            let class = artifact.class.map(|c| r.class(c)).transpose()?.flatten();
+            let activity = artifact.activity.map(|a| r.activity(a)).transpose()?.flatten();
+            let comments = r.comments(id)?;
+            let language = r.school(artifact.school)?.map(|s| s.search_language).unwrap_or_default();
+            Ok(Some(Gathered { artifact, audiences, owner_names, class, activity, comments, language }))
+        })?)
+    }
+
+    /// The artifact's documents as they should be now: one per audience.
+    fn documents(&self, id: ArtifactId) -> Result<Vec<TantivyDocument>, SearchError> {
+        let Some(g) = self.gather(id)? else {
+            return Ok(Vec::new());
+        };
+        let f: &Fields = &self.index.fields;
+        let a = &g.artifact;
+
+        // What every audience reads: the work itself and where it sits.
+        let mut shared: Vec<String> = Vec::new();
+        shared.push(a.reflection.clone());
+        for version in &a.versions {
+            shared.push(version.note.clone());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for file in a.versions.iter().flat_map(|v| &v.files) {
+            shared.push(file.name.clone());
+            if seen.insert(file.hash.clone())
+                && let Some(text) = self.file_text(&file.hash, &file.name)
+            {
+                shared.push(text);
+            }
+        }
+        shared.extend(a.tags.iter().cloned());
+        shared.extend(a.skills.iter().cloned());
+        if let Some(activity) = &g.activity {
+            shared.push(activity.title.clone());
+            shared.push(activity.prompt.clone());
+        }
+        shared.extend(g.owner_names.iter().cloned());
+        if let Some(class) = &g.class {
+            shared.push(class.name.clone());
+        }
+        let thumbnail = a
+            .latest()
+            .and_then(|v| v.files.iter().find(|f| crate::media::thumbnailable(&f.content_type)))
+            .map(|file| format!("/api/v1/artifacts/{}/files/{}/thumbnail", a.id, file.id));
+
+        let mut documents = Vec::with_capacity(g.audiences.len());
+        for audience in &g.audiences {
+            let comments: Vec<&str> =
+                g.comments.iter().filter(|c| audience.reach.reads(c)).map(|c| c.body.as_str()).collect();
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.artifact, a.id.to_string());
+            doc.add_text(f.audience, audience.reach.name());
+            for p in &audience.readers {
+                doc.add_text(f.readers, p);
+            }
+            for p in &audience.outranked_by {
+                doc.add_text(f.outranked_by, p);
+            }
+            doc.add_text(f.title, &a.title);
+            let mut body = a.title.clone();
+            for part in shared.iter().map(String::as_str).chain(comments.iter().copied()) {
+                body.push('\n');
+                body.push_str(part);
+            }
+            doc.add_text(f.body, &body);
+            doc.add_text(f.stem(g.language), &body);
+            // Snippets come from the reflection, the comments, then the rest.
+            let mut preview = a.reflection.clone();
+            for part in comments.iter().copied().chain(shared.iter().skip(1).map(String::as_str)) {
+                if preview.len() >= MAX_PREVIEW {
+                    break;
+                }
+                preview.push('\n');
+                preview.push_str(part);
+            }
+            doc.add_text(f.preview, truncate(&preview, MAX_PREVIEW));
+            for owner in &a.owners {
+                doc.add_text(f.owner, owner.to_string());
+            }
+            doc.add_text(f.owners_shown, g.owner_names.join(", "));
+            if let Some(class) = a.class {
+                doc.add_text(f.class, class.to_string());
+                doc.add_facet(f.facets, Facet::from_path(["class", &class.to_string()]));
+            }
+            if let Some(activity) = a.activity {
+                doc.add_text(f.activity, activity.to_string());
+            }
+            for tag in &a.tags {
+                doc.add_text(f.tag, tag);
+                doc.add_facet(f.facets, Facet::from_path(["tag", tag.as_str()]));
+            }
+            for skill in &a.skills {
+                doc.add_text(f.skill, skill);
+                doc.add_facet(f.facets, Facet::from_path(["skill", skill.as_str()]));
+            }
+            doc.add_text(f.kind, &a.kind);
+            doc.add_facet(f.facets, Facet::from_path(["kind", a.kind.as_str()]));
+            doc.add_i64(f.created, a.created_ms as i64);
+            if let Some(thumbnail) = &thumbnail {
+                doc.add_text(f.thumbnail, thumbnail);
+            }
+            documents.push(doc);
+        }
+        Ok(documents)
+    }
+
+    /// The text inside a stored file, from the cache or extracted now. None for files with no
+    /// text (photos, video) and for files not on this box yet.
+    fn file_text(&self, hash_hex: &str, name: &str) -> Option<String> {
+        let hash = BlobHash::from_hex(hash_hex)?;
+        let cached = self.index.text_cache().join(hash.to_hex());
+        if let Ok(text) = std::fs::read_to_string(&cached) {
+            return Some(text).filter(|t| !t.is_empty());
+        }
+        let path = self.blobs.path(&hash);
+        if !path.is_file() {
+            return None;
+        }
+        let text = crate::extract::extract_text(&path, name, MAX_FILE_TEXT);
+        // An empty cache file remembers "no text here" so the file is not read again.
+        if let Err(e) = write_atomically(&cached, text.as_deref().unwrap_or_default()) {
+            tracing::debug!("could not cache the text of a file: {e}");
+        }
+        text.filter(|t| !t.is_empty())
+    }
+}
+
+fn truncate(text: &str, max_bytes: usize) -> &str {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache files are in a directory");
+    std::fs::create_dir_all(dir)?;
+    let tmp: PathBuf = dir.join(format!(".{}.tmp", rand::random::<u64>()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Runs the indexer until `stop` is cancelled: a round whenever the store records a change,
+/// and every half minute in case a wake-up was missed.
+pub fn spawn(indexer: Indexer, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let changed = indexer.store.changed();
+    tokio::spawn(async move {
+        let mut indexer = Some(indexer);
+        while let Some(mut working) = indexer.take() {
+            let round = tokio::task::spawn_blocking(move || {
+                let result = working.pass();
+                (working, result)
+            })
+            .await;
+            let Ok((working, result)) = round else {
+                tracing::error!("the search indexer stopped unexpectedly");
+                return;
+            };
+            indexer = Some(working);
+            let wait = match result {
+                Ok(0) => Duration::from_secs(30),
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::warn!("search indexing failed, trying again shortly: {e}");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = changed.notified(), if !wait.is_zero() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        // Dropping the writer here, not later on some pool thread, releases the index's lock
+        // before `run` returns, so a restart in the same process can open it again.
+        if let Some(indexer) = indexer {
+            drop(indexer.writer.wait_merging_threads());
+        }
+    })
+}
