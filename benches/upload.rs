@@ -13,13 +13,14 @@
 //!   rename, the op log). On a 2-core box the client and server share the cores, so this is
 //!   the fair yardstick for folio's own cost; the disk baseline shows the machine's ceiling.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const MIB: usize = 1024 * 1024;
 
@@ -162,18 +163,6 @@ fn part(file: Vec<Bytes>, name: &str) -> Part {
     Part::stream_with_length(reqwest::Body::wrap_stream(stream), len as u64).file_name(name.to_string())
 }
 
-async fn client(url: &str, username: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let res = c
-        .post(format!("{url}/api/v1/login"))
-        .json(&json!({"username": username, "password": "bench-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "login {username}");
-    c
-}
-
 fn mb_s(bytes: usize, took: Duration) -> f64 {
     bytes as f64 / MIB as f64 / took.as_secs_f64()
 }
@@ -194,54 +183,14 @@ async fn main() {
     let dir = tempfile::tempdir_in(std::env::var("FOLIO_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
     let data = dir.path().join("data");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args([
-            "serve",
-            "--no-mdns",
-            "--listen",
-            "127.0.0.1:0",
-            "--max-file-bytes",
-            &(2u64 << 30).to_string(),
-            "--data",
-        ])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let max_file = (2u64 << 30).to_string();
+    let (mut child, url) = support::start_folio(&data, &["--max-file-bytes", &max_file]);
     let pid = child.id();
 
     // A school and one student per client.
-    let admin = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let code = std::fs::read_to_string(data.join("setup-code")).unwrap();
-    admin
-        .post(format!("{url}/api/v1/setup"))
-        .json(&json!({"setup_code": code.trim(), "school_name": "Bench", "username": "admin", "display_name": "A", "password": "bench-password"}))
-        .send()
-        .await
-        .unwrap();
-    admin
-        .post(format!("{url}/api/v1/login"))
-        .json(&json!({"username": "admin", "password": "bench-password"}))
-        .send()
-        .await
-        .unwrap();
+    let admin = support::setup_school(&url, &data).await;
     for i in 0..clients {
-        let res = admin
-            .post(format!("{url}/api/v1/users"))
-            .json(&json!({"username": format!("s{i}"), "display_name": format!("Student {i}"), "role": "student", "password": "bench-password"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success());
+        support::add_person(&admin, &url, &format!("s{i}"), "student").await;
     }
     let block = block();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -251,7 +200,7 @@ async fn main() {
     // single baseline run swing widely on a virtual disk, so the medians are compared.
     let file = pieces(&block, single_size, 0);
     let expected = hash_of(&file);
-    let student = client(&url, "s0").await;
+    let student = support::signed_in(&url, "s0").await;
     // Sign-ins hash passwords (19 MiB each, returned at once); measure the uploads alone.
     tokio::time::sleep(Duration::from_millis(200)).await;
     reset_peak(pid);
@@ -306,7 +255,7 @@ async fn main() {
     let stream_before = stream_baseline(&sink, &files).await;
     let mut clients_ready = Vec::new();
     for c in 0..clients {
-        clients_ready.push(client(&url, &format!("s{c}")).await);
+        clients_ready.push(support::signed_in(&url, &format!("s{c}")).await);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     reset_peak(pid);

@@ -1,0 +1,72 @@
+//! What both benchmarks need: the release `folio` binary serving on loopback with its data in
+//! a temporary directory, a school set up through the API, and signed-in clients.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+pub const PASSWORD: &str = "bench-password";
+
+/// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
+pub fn start_folio(data: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve", "--no-mdns", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--data")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// Completes setup (school "Bench", user "admin") and returns the admin's client.
+pub async fn setup_school(url: &str, data: &Path) -> reqwest::Client {
+    let admin = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let code = std::fs::read_to_string(data.join("setup-code")).unwrap();
+    let res = admin
+        .post(format!("{url}/api/v1/setup"))
+        .json(&json!({"setup_code": code.trim(), "school_name": "Bench", "username": "admin", "display_name": "A", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "setup");
+    signed_in(url, "admin").await
+}
+
+/// Creates a person; returns their id.
+pub async fn add_person(admin: &reqwest::Client, url: &str, username: &str, role: &str) -> String {
+    let res = admin
+        .post(format!("{url}/api/v1/users"))
+        .json(&json!({"username": username, "display_name": username, "role": role, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "add {username}");
+    res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+pub async fn signed_in(url: &str, username: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let res = c
+        .post(format!("{url}/api/v1/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "login {username}");
+    c
+}
