@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFolio, launchBrowser, withPage } from './harness.mjs';
+import { startFolio, launchBrowser, withPage, assertLabelled } from './harness.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,3 +129,32 @@ test('a student uploads a photo and a video with progress, a teacher gives feedb
     await page.getByText('Teacher feedback').waitFor();
   });
 });
+
+test('the teacher finds the work from the search box on any page, narrows it and clears the filter with the keyboard', async () => {
+  await withPage(browser, 'teacher-searches', { width: 1366, height: 768 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('tina');
+    await page.getByLabel('Password').fill('tina-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Typed with an accent and a typo, submitted with Enter.
+    const box = page.getByRole('search').first().getByLabel('Search all the work you can see');
+    await box.fill('brigde cóins');
+    await box.press('Enter');
+    await page.waitForURL(/\/search\?q=/);
+    const result = page.locator('.result').filter({ hasText: 'Our paper bridge' });
+    await result.waitFor();
+    assert.match(await result.locator('.snippet').innerHTML(), /<mark>coins<\/mark>/, 'the matching word is highlighted');
+    await assertLabelled(page);
+    // A facet adds a chip; the chip, reached by keyboard, removes it again.
+    await page.locator('.facets').getByRole('link', { name: 'Photo or picture' }).click();
+    const chip = page.locator('.chip').filter({ hasText: 'Kind: Photo or picture' });
+    await chip.waitFor();
+    await page.locator('.result').filter({ hasText: 'Our paper bridge' }).waitFor();
+    if (process.env.FOLIO_SCREENSHOTS) await page.screenshot({ path: process.env.FOLIO_SCREENSHOTS + '/search.png', fullPage: true });
+    await chip.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => !url.search.includes('kind='));
+    assert.equal(await page.locator('.chip').count(), 0);
+  });
+});
+
