@@ -119,7 +119,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 /// has stored its files but not yet committed the operation that uses them.
 const GRACE: Duration = Duration::from_secs(3600);
 
-/// Removes blobs (and their thumbnails) that no file uses. With `only`, just those hashes are
+/// Removes blobs (and their thumbnails and extracted text) that no file uses. With `only`, just those hashes are
 /// considered, at once (after a delete or an erasure); otherwise every blob older than an hour.
 pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<usize, StoreError> {
     let (store, blobs, in_flight, data_dir) = (&state.store, &state.blobs, &state.in_flight, &state.config.data_dir);
@@ -142,7 +142,9 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
             }
         }
         blobs.remove(&hash)?;
+        // What was derived from the file goes with it: erasure must leave nothing behind.
         let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
+        state.search.forget_file_text(&hash);
         removed += 1;
     }
     Ok(removed)

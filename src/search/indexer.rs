@@ -219,6 +219,12 @@ impl Indexer {
         if let Err(e) = write_atomically(&cached, text.as_deref().unwrap_or_default()) {
             tracing::debug!("could not cache the text of a file: {e}");
         }
+        // The file may have been collected (deleted, erased) while it was being read: then
+        // its text must not outlive it.
+        if !path.is_file() {
+            self.index.forget_file_text(&hash);
+            return None;
+        }
         text.filter(|t| !t.is_empty())
     }
 }

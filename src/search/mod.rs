@@ -81,6 +81,11 @@ impl SearchIndex {
         self.root.join("text")
     }
 
+    /// Drops the cached text of a file that is gone from the box.
+    pub fn forget_file_text(&self, hash: &crate::blobs::BlobHash) {
+        let _ = std::fs::remove_file(self.text_cache().join(hash.to_hex()));
+    }
+
     /// How many documents the index holds (an artifact has one per audience).
     pub fn documents(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -239,6 +239,10 @@ async fn class_places_deletion_and_erasure_change_results_at_once() {
         assert!(started.elapsed() < Duration::from_secs(10), "erased work left documents in the index");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Nor does the text extracted from her files stay behind.
+    let cache = server.data_dir.join("search").join("text");
+    let cached: Vec<_> = std::fs::read_dir(&cache).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(cached.is_empty(), "extracted text outlived the erasure: {cached:?}");
 }
 
 /// Documents in the index on disk, read beside the running server.
