@@ -97,8 +97,7 @@ async fn main() {
     let total = students * per_student;
     // Wait for the indexer to catch up with the whole school.
     loop {
-        let r: Value =
-            teacher.get(format!("{url}/api/v1/search?q=&sort=date")).send().await.unwrap().json().await.unwrap();
+        let r = support::get_json(&teacher, &url, "/api/v1/search", &[("q", ""), ("sort", "date")]).await;
         if r["total"].as_u64() == Some(total as u64) {
             break;
         }
@@ -191,15 +190,7 @@ async fn main() {
         assert!(res.status().is_success());
         let t = Instant::now();
         loop {
-            let r: Value = teacher
-                .get(format!("{url}/api/v1/search"))
-                .query(&[("q", format!("{word} "))])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let r = support::get_json(&teacher, &url, "/api/v1/search", &[("q", &format!("{word} "))]).await;
             if r["total"].as_u64() == Some(1) {
                 break;
             }

@@ -70,3 +70,8 @@ pub async fn signed_in(url: &str, username: &str) -> reqwest::Client {
     assert!(res.status().is_success(), "login {username}");
     c
 }
+
+/// GET `path` (with `query`) as JSON.
+pub async fn get_json(client: &reqwest::Client, url: &str, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
+    client.get(format!("{url}{path}")).query(query).send().await.unwrap().json().await.unwrap()
+}

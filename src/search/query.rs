@@ -22,6 +22,8 @@ use crate::domain::audience::Principal;
 
 pub const MAX_LIMIT: usize = 100;
 const SNIPPET_CHARS: usize = 180;
+/// The facets counted, as the indexer writes them (`/kind/image`, `/tag/art`, ...).
+const FACET_ROOTS: [&str; 4] = ["/kind", "/class", "/tag", "/skill"];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -244,7 +246,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let mut facet_collector = FacetCollector::for_field("facets");
-        for root in ["/kind", "/class", "/tag", "/skill"] {
+        for root in FACET_ROOTS {
             facet_collector.add_facet(root);
         }
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
@@ -258,12 +260,10 @@ impl SearchIndex {
         };
 
         let mut facets = Facets::default();
-        for (root, into) in [
-            ("/kind", &mut facets.kind),
-            ("/class", &mut facets.class),
-            ("/tag", &mut facets.tag),
-            ("/skill", &mut facets.skill),
-        ] {
+        let [kind, class, tag, skill] = FACET_ROOTS;
+        for (root, into) in
+            [(kind, &mut facets.kind), (class, &mut facets.class), (tag, &mut facets.tag), (skill, &mut facets.skill)]
+        {
             for (facet, count) in facet_counts.get(root) {
                 if let Some(value) = facet.to_path().last() {
                     into.insert(value.to_string(), count);

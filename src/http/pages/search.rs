@@ -80,14 +80,17 @@ async fn search(
     let (results, class_names) = state
         .db(move |store| {
             let results = actions::search::search(store, &index, &viewer, &request)?;
-            let mut names = std::collections::HashMap::new();
-            for id in results.facets.class.keys().chain(request.class.iter()) {
-                if let Ok(class_id) = id.parse::<ClassId>()
-                    && let Some(class) = store.read(|r| r.class(class_id))?
-                {
-                    names.insert(id.clone(), class.name);
+            let names = store.read(|r| {
+                let mut names = std::collections::HashMap::new();
+                for id in results.facets.class.keys().chain(request.class.iter()) {
+                    if let Ok(class_id) = id.parse::<ClassId>()
+                        && let Some(class) = r.class(class_id)?
+                    {
+                        names.insert(id.clone(), class.name);
+                    }
                 }
-            }
+                Ok::<_, crate::store::StoreError>(names)
+            })?;
             Ok((results, names))
         })
         .await?;
