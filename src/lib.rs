@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `folio` command line (`serve`, `discover`); `main.rs` only calls into it.
+//! - [`cli`]: the `folio` command line (`serve`, `discover`, `backup`, `restore`); `main.rs`
+//!   only calls into it.
 //! - [`config`]: one [`Config`] with the defaults that make `folio serve` just work.
 //! - [`domain`]: ids, people, classes, operations, the hybrid logical clock, roster parsing
 //!   and the permission rules. No I/O.
@@ -20,15 +21,21 @@
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
 //! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
+//!   restore, and the USB sticks the admin page offers.
+//! - [`control`]: the Unix socket in the data directory through which `folio backup` asks a
+//!   running server for a snapshot.
 //! - [`error`]: the one error type handlers and actions share.
 //!
 //! [`run`] serves on a listener you bind (tests bind port 0) until `shutdown` resolves.
 
 pub mod actions;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod discovery;
 pub mod domain;
 pub mod error;
@@ -91,6 +98,7 @@ pub async fn run(
     let state = http::AppState::new(store.clone(), blobs, config);
     let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
+    let control = control::listen(state.clone());
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     println!("folio {VERSION} listening on http://{address}");
@@ -100,6 +108,9 @@ pub async fn run(
     housekeeping.abort();
     let _ = sweeper.await;
     let _ = housekeeping.await;
+    if let Some(control) = control {
+        control.stop().await;
+    }
     if let Some(advert) = advert {
         advert.stop();
     }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
     /// Blobs of uploads not yet committed, which garbage collection must leave alone.
     pub in_flight: crate::housekeeping::InFlight,
+    /// The backup the admin page started, if any.
+    pub backups: crate::backup::Jobs,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -52,6 +54,7 @@ impl AppState {
             blobs,
             media_work: Default::default(),
             in_flight: Default::default(),
+            backups: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

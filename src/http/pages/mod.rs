@@ -2,6 +2,7 @@
 //! every action is a plain form post that carries the session's token, answered with a
 //! redirect (or the same page with a message when something needs fixing).
 
+mod backup;
 mod classes;
 mod home;
 mod people;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(people::router())
         .merge(work::router())
+        .merge(backup::router())
 }
 
 /// What every page's frame shows.
