@@ -58,7 +58,9 @@ const BLOBS_DIR: &str = "blobs";
 pub enum BackupError {
     #[error("{0} is not a folder. Give the folder (or USB stick) to write the backup into.")]
     NotAFolder(PathBuf),
-    #[error("{path} has no {MANIFEST}: it is not a folio backup, or the backup did not finish. Choose a folder named {PREFIX}….")]
+    #[error(
+        "{path} has no {MANIFEST}: it is not a folio backup, or the backup did not finish. Choose a folder named {PREFIX}…."
+    )]
     NotABackup { path: PathBuf },
     #[error("{path} holds several backups; name the one to restore: {}", .found.join(", "))]
     Several { path: PathBuf, found: Vec<String> },
@@ -185,7 +187,9 @@ pub fn write(
         .iter()
         .map(|hex| {
             let size = fs::metadata(blob_path(blobs_dir, hex))
-                .map_err(|e| BackupError::BoxDamaged(format!("file {hex}, which the database names, is missing ({e})")))?
+                .map_err(|e| {
+                    BackupError::BoxDamaged(format!("file {hex}, which the database names, is missing ({e})"))
+                })?
                 .len();
             Ok((hex.clone(), size))
         })
@@ -316,7 +320,9 @@ impl CopyError {
         match self {
             CopyError::Read(e) => damaged(format!("a file could not be read ({e})")),
             CopyError::Write(e) => no_room_or(e, dest, needed, "cannot write the copy"),
-            CopyError::Mismatch(path) => damaged(format!("{} does not hold the bytes its name promises", path.display())),
+            CopyError::Mismatch(path) => {
+                damaged(format!("{} does not hold the bytes its name promises", path.display()))
+            }
         }
     }
 }
@@ -514,7 +520,8 @@ pub fn restore(
     }
     sync_dir(data_dir)?;
     drop(cleanup);
-    fs::remove_dir_all(&old).map_err(io_err(format!("restored, but cannot delete the old data in {}", old.display())))?;
+    fs::remove_dir_all(&old)
+        .map_err(io_err(format!("restored, but cannot delete the old data in {}", old.display())))?;
 
     // Opening it gives this box its own replica id: the backup's was the original box's.
     let store = Store::open(data_dir)?;
@@ -565,9 +572,9 @@ pub fn places(extra: Option<&Path>) -> Vec<Place> {
     let mut paths: Vec<PathBuf> = mount_points()
         .into_iter()
         .filter(|m| {
-            USB_ROOTS.iter().any(|root| {
-                m.strip_prefix(root).is_ok_and(|rest| (1..=2).contains(&rest.components().count()))
-            })
+            USB_ROOTS
+                .iter()
+                .any(|root| m.strip_prefix(root).is_ok_and(|rest| (1..=2).contains(&rest.components().count())))
         })
         .collect();
     paths.sort();
@@ -578,7 +585,10 @@ pub fn places(extra: Option<&Path>) -> Vec<Place> {
     paths
         .into_iter()
         .map(|path| Place {
-            label: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string()),
+            label: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
             backups: list_backups(&path),
             path,
         })
@@ -597,8 +607,7 @@ fn unescape_mount(raw: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 4 <= bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b))
-        {
+        if bytes[i] == b'\\' && i + 4 <= bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
             let value = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(value);
             i += 4;
@@ -740,8 +749,9 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let store = Store::open(data.path()).unwrap();
         let dest = tempfile::tempdir().unwrap();
-        let written = write(dest.path(), &data.path().join(BLOBS_DIR), |p| Ok(store.snapshot_to(p).map(|_| ())?), &mut |_| {})
-            .unwrap();
+        let written =
+            write(dest.path(), &data.path().join(BLOBS_DIR), |p| Ok(store.snapshot_to(p).map(|_| ())?), &mut |_| {})
+                .unwrap();
         assert!(written.path.join(MANIFEST).is_file());
         assert_eq!(inspect(&written.path).unwrap(), written.manifest);
         assert_eq!(locate(dest.path()).unwrap(), written.path);

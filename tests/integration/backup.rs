@@ -14,18 +14,22 @@ use serde_json::Value;
 use crate::support::*;
 use crate::work::{classroom, upload_ok};
 
-fn folio(args: &[&str], paths: &[&Path]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
-    cmd.args(args);
-    for p in paths {
-        cmd.arg(p);
-    }
-    cmd.env_remove("FOLIO_DATA").output().unwrap()
+/// Runs the folio binary. Off the test's runtime thread: the server under test runs on it
+/// and must answer the command's control-socket requests meanwhile.
+async fn folio(args: &[&str], paths: &[&Path]) -> Output {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend(paths.iter().map(|p| p.display().to_string()));
+    folio_with(all, None).await
 }
 
-async fn folio_async(args: Vec<String>) -> Output {
+async fn folio_with(args: Vec<String>, data_env: Option<PathBuf>) -> Output {
     tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_folio")).args(&args).env_remove("FOLIO_DATA").output().unwrap()
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
+        cmd.args(&args).env_remove("FOLIO_DATA");
+        if let Some(dir) = data_env {
+            cmd.env("FOLIO_DATA", dir);
+        }
+        cmd.output().unwrap()
     })
     .await
     .unwrap()
@@ -105,14 +109,7 @@ async fn a_backup_made_while_serving_and_uploading_is_consistent_and_restores() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let stick = tempfile::tempdir().unwrap();
-    let out = folio_async(vec![
-        "backup".into(),
-        "--data".into(),
-        server.data_dir.display().to_string(),
-        "--to".into(),
-        stick.path().display().to_string(),
-    ])
-    .await;
+    let out = folio(&["backup", "--data"], &[&server.data_dir, Path::new("--to"), stick.path()]).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("while it keeps serving"), "went through the running server: {}", text(&out));
     while uploaded.load(Ordering::Relaxed) < 6 {
@@ -122,13 +119,20 @@ async fn a_backup_made_while_serving_and_uploading_is_consistent_and_restores() 
     uploader.await.unwrap();
     let backup = only_backup(stick.path());
     assert!(text(&out).contains(&backup.display().to_string()), "{}", text(&out));
-    assert!(!server.data_dir.read_dir().unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with(".snapshot")),
-        "the server removed its snapshot once the backup had copied it");
+    assert!(
+        !server
+            .data_dir
+            .read_dir()
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".snapshot")),
+        "the server removed its snapshot once the backup had copied it"
+    );
 
     // Restore into a fresh folder and serve it: the work from before the backup is all
     // there, byte for byte, and the work uploaded during it is there whole or not at all.
     let fresh = tempfile::tempdir().unwrap();
-    let out = folio(&["restore", "--data"], &[fresh.path(), &backup]);
+    let out = folio(&["restore", "--data"], &[fresh.path(), &backup]).await;
     assert!(out.status.success(), "{}", text(&out));
     let restored = TestServer::start_with(fresh.path().to_path_buf(), |_| {}).await.unwrap();
     let ana = restored.client();
@@ -150,8 +154,13 @@ async fn a_backup_made_while_serving_and_uploading_is_consistent_and_restores() 
 async fn restoring_into_a_fresh_folder_gives_the_same_work_and_files_and_a_new_replica() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    upload_ok(&server, &room.ana, "Volcano", vec![("volcano.bin", photo(1, 1_500_000)), ("notes.txt", b"hot".to_vec())])
-        .await;
+    upload_ok(
+        &server,
+        &room.ana,
+        "Volcano",
+        vec![("volcano.bin", photo(1, 1_500_000)), ("notes.txt", b"hot".to_vec())],
+    )
+    .await;
     upload_ok(&server, &room.ana, "Empty file", vec![("empty.txt", Vec::new())]).await;
     upload_ok(&server, &room.ben, "Same bytes as Ana", vec![("copy.txt", b"hot".to_vec())]).await;
     let original = portfolio(&server, &room.ana, &room.ana_id).await;
@@ -160,14 +169,10 @@ async fn restoring_into_a_fresh_folder_gives_the_same_work_and_files_and_a_new_r
 
     // No server runs: the command opens the store itself.
     let stick = tempfile::tempdir().unwrap();
-    let out = folio(&["backup", "--data"], &[&dir]);
+    let out = folio(&["backup", "--data"], &[&dir]).await;
     assert!(!out.status.success(), "--to is required");
-    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(["backup", "--to"])
-        .arg(stick.path())
-        .env("FOLIO_DATA", &dir)
-        .output()
-        .unwrap();
+    let out =
+        folio_with(vec!["backup".into(), "--to".into(), stick.path().display().to_string()], Some(dir.clone())).await;
     assert!(out.status.success(), "{}", text(&out));
     let backup = only_backup(stick.path());
     let manifest: Value = serde_json::from_slice(&std::fs::read(backup.join("folio-backup.json")).unwrap()).unwrap();
@@ -176,7 +181,7 @@ async fn restoring_into_a_fresh_folder_gives_the_same_work_and_files_and_a_new_r
 
     // The stick's folder is enough: restore finds the one backup in it.
     let fresh = tempfile::tempdir().unwrap();
-    let out = folio(&["restore", "--data"], &[fresh.path(), stick.path()]);
+    let out = folio(&["restore", "--data"], &[fresh.path(), stick.path()]).await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("new replica") || text(&out).contains("writes as replica"), "{}", text(&out));
 
@@ -189,7 +194,18 @@ async fn restoring_into_a_fresh_folder_gives_the_same_work_and_files_and_a_new_r
     // New work on the restored box lands fine (its sequence numbers start afresh).
     upload_ok(&restored, &ana, "After the restore", vec![("new.txt", b"new".to_vec())]).await;
     restored.stop().await;
-    let restored_replica = folio::store::Store::open(fresh.path()).unwrap().replica();
+    // `stop` returns when `run` does; a connection task may drop its handle to the store a
+    // moment later (seen: about a millisecond), so allow the reopen a little time.
+    let started = Instant::now();
+    let restored_replica = loop {
+        match folio::store::Store::open(fresh.path()) {
+            Ok(store) => break store.replica(),
+            Err(e) => {
+                assert!(started.elapsed() < Duration::from_secs(5), "{e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
     assert_ne!(restored_replica, original_replica, "a restored box never writes as the original");
     drop(temp);
 }
@@ -200,20 +216,20 @@ async fn restore_refuses_a_box_that_is_set_up_unless_forced_and_while_folio_runs
     let room = classroom(&source).await;
     upload_ok(&source, &room.ana, "Kept", vec![("k.txt", b"kept".to_vec())]).await;
     let stick = tempfile::tempdir().unwrap();
-    let out = folio(&["backup", "--data"], &[&source.data_dir, Path::new("--to"), stick.path()]);
+    let out = folio(&["backup", "--data"], &[&source.data_dir, Path::new("--to"), stick.path()]).await;
     assert!(out.status.success(), "{}", text(&out));
     let backup = only_backup(stick.path());
 
     // Another box, already in use.
     let target = TestServer::start().await;
     target.setup_admin().await;
-    let out = folio(&["restore", "--data"], &[&target.data_dir, &backup]);
+    let out = folio(&["restore", "--data"], &[&target.data_dir, &backup]).await;
     assert!(!out.status.success());
     assert!(text(&out).contains("folio is running") && text(&out).contains("systemctl stop folio"), "{}", text(&out));
     let dir = target.data_dir.clone();
     let temp = target.stop().await;
 
-    let out = folio(&["restore", "--data"], &[&dir, &backup]);
+    let out = folio(&["restore", "--data"], &[&dir, &backup]).await;
     assert!(!out.status.success());
     assert!(
         text(&out).contains("already holds a school (Escuela Uno)") && text(&out).contains("--force"),
@@ -223,11 +239,13 @@ async fn restore_refuses_a_box_that_is_set_up_unless_forced_and_while_folio_runs
     // Nothing changed: the box still has its own admin and no student.
     let target = TestServer::start_with(dir.clone(), |_| {}).await.unwrap();
     target.login(&target.client(), "admin", ADMIN_PASSWORD).await;
-    let res = target.post(&target.client(), "/api/v1/login", serde_json::json!({"username": "ana", "password": "ana-password"})).await;
+    let res = target
+        .post(&target.client(), "/api/v1/login", serde_json::json!({"username": "ana", "password": "ana-password"}))
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     target.stop().await;
 
-    let out = folio(&["restore", "--force", "--data"], &[&dir, &backup]);
+    let out = folio(&["restore", "--force", "--data"], &[&dir, &backup]).await;
     assert!(out.status.success(), "{}", text(&out));
     let target = TestServer::start_with(dir.clone(), |_| {}).await.unwrap();
     let ana = target.client();
@@ -260,7 +278,12 @@ async fn files_a_snapshot_names_are_kept_until_the_backup_has_copied_them() {
         .unwrap()
         .unwrap();
     // …and meanwhile the student deletes the work. Its file must survive until released.
-    let res = room.ana.delete(server.url(&format!("/api/v1/artifacts/{}", work["id"].as_str().unwrap()))).send().await.unwrap();
+    let res = room
+        .ana
+        .delete(server.url(&format!("/api/v1/artifacts/{}", work["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(blob.exists(), "the file the snapshot names is still there");
     let stick = tempfile::tempdir().unwrap();
@@ -288,7 +311,12 @@ async fn files_a_snapshot_names_are_kept_until_the_backup_has_copied_them() {
     // files are collected at once again.
     let other = upload_ok(&server, &room.ana, "Another", vec![("x.bin", photo(10, 1000))]).await;
     let other_hash = other["files"][0]["hash"].as_str().unwrap();
-    let res = room.ana.delete(server.url(&format!("/api/v1/artifacts/{}", other["id"].as_str().unwrap()))).send().await.unwrap();
+    let res = room
+        .ana
+        .delete(server.url(&format!("/api/v1/artifacts/{}", other["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(!server.data_dir.join("blobs").join(&other_hash[..2]).join(other_hash).exists());
     server.stop().await;
@@ -311,11 +339,23 @@ async fn the_admin_page_writes_a_backup_to_a_stick_and_lists_it() {
     let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
 
     // A path the page did not offer is refused.
-    let res = room.admin.post(server.url("/backup")).form(&[("csrf", csrf.as_str()), ("place", "/etc")]).send().await.unwrap();
+    let res = room
+        .admin
+        .post(server.url("/backup"))
+        .form(&[("csrf", csrf.as_str()), ("place", "/etc")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(std::fs::read_dir(stick.path()).unwrap().next().is_none());
 
-    let res = room.admin.post(server.url("/backup")).form(&[("csrf", csrf.as_str()), ("place", &stick_path)]).send().await.unwrap();
+    let res = room
+        .admin
+        .post(server.url("/backup"))
+        .form(&[("csrf", csrf.as_str()), ("place", &stick_path)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let deadline = Instant::now() + Duration::from_secs(20);
     let page = loop {

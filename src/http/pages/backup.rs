@@ -131,20 +131,14 @@ async fn start(State(state): State<AppState>, me: PageUser, Form(form): Form<Sta
         let e = Error::Invalid("That USB stick is not there any more. Plug it in again and reload the page.".into());
         return backup_page(&state, &me, Some(e)).await;
     };
-    let started = state.backups.start(
-        state.store.clone(),
-        state.config.data_dir.clone(),
-        state.in_flight.clone(),
-        place.path,
-    );
+    let started =
+        state.backups.start(state.store.clone(), state.config.data_dir.clone(), state.in_flight.clone(), place.path);
     match started {
         Ok(()) => {
             tracing::info!(by = %me.0.user.username, "backup started from the admin page");
             Ok(see_other("/backup"))
         }
-        Err(BackupError::Busy) => {
-            backup_page(&state, &me, Some(Error::conflict(BackupError::Busy.to_string()))).await
-        }
+        Err(BackupError::Busy) => backup_page(&state, &me, Some(Error::conflict(BackupError::Busy.to_string()))).await,
         Err(e) => Ok((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
     }
 }
