@@ -186,6 +186,13 @@ while [ -z "$code" ]; do
   [ -n "$code" ] || sleep 2
 done
 echo "    the console shows the setup code $code"
+# The box syncs folio-address.txt after writing it, so the disk file already holds it.
+deadline=$(( $(date +%s) + 60 ))
+until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | grep -q "Setup code: $code"; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "folio-address.txt on the FOLIO partition does not show the setup code"
+  sleep 2
+done
+echo "    folio-address.txt on the FOLIO partition shows it too"
 
 # ---------------------------------------------------------------------------------------
 step "Setup through the API, a student's upload, a backup to the USB stick…"
@@ -223,14 +230,14 @@ wait_stopped 180
 echo "    shut down cleanly"
 
 # ---------------------------------------------------------------------------------------
-step "Between boots: the stick, folio-address.txt, and a folio-setup.txt for boot 2…"
+step "Between boots: the backup on the stick, folio-address.txt, a folio-setup.txt for boot 2…"
 backup_dir=$(mdir -b -i "$STICK" ::/ | grep -o 'folio-backup-[^/]*' | head -n1)
 [ -n "$backup_dir" ] || fail "no backup folder on the stick"
 mtype -i "$STICK" "::/$backup_dir/folio-backup.json" | grep -q 'Escuela Smoke' || fail "the backup's description is wrong"
 echo "    the stick holds $backup_dir"
-mtype -i "$FOLIO_PART" ::/folio-address.txt | tr -d '\r' | grep -q "Setup code: $code" ||
-  fail "folio-address.txt on the FOLIO partition does not show the setup code"
-echo "    folio-address.txt on the FOLIO partition shows the setup code"
+mtype -i "$FOLIO_PART" ::/folio-address.txt | tr -d '\r' | grep -q "folio is set up" ||
+  fail "folio-address.txt on the FOLIO partition does not say the box is set up"
+echo "    folio-address.txt now says the box is set up"
 cat > "$WORK/folio-setup.txt" <<EOF
 hostname=folio-smoke
 timezone=Europe/Madrid
@@ -256,12 +263,13 @@ until "${SSH[@]}" true 2>/dev/null; do
   [ "$(date +%s)" -lt "$deadline" ] || fail "SSH with the key from folio-setup.txt does not work"
   sleep 2
 done
-remote() { "${SSH[@]}" "$@"; }
+# The command travels as one string to the box's shell: quote it as one.
+remote() { "${SSH[@]}" "$*"; }
 [ "$(remote hostname)" = folio-smoke ] || fail "the host name was not applied"
 [ "$(remote cat /etc/timezone)" = Europe/Madrid ] || fail "the time zone was not applied"
 remote grep -q 'psk=smoke-secret-passphrase' /etc/NetworkManager/system-connections/folio-wifi.nmconnection ||
   fail "the Wi-Fi network was not set up"
-remote grep -q 'ssid=Smoke Net' /etc/NetworkManager/system-connections/folio-wifi.nmconnection || fail "wrong SSID"
+remote "grep -q 'ssid=Smoke Net' /etc/NetworkManager/system-connections/folio-wifi.nmconnection" || fail "wrong SSID"
 remote grep -q 'ieee80211_regdom=ES' /etc/modprobe.d/folio-wifi.conf || fail "the Wi-Fi country was not applied"
 if remote grep -q smoke-secret-passphrase /boot/folio/folio-setup.txt; then fail "the passphrase is still in folio-setup.txt"; fi
 remote grep -q '^wifi_passphrase=' /boot/folio/folio-setup.txt || fail "folio-setup.txt lost its wifi_passphrase line"
@@ -273,9 +281,10 @@ root_bytes=$(remote df -B1 --output=size / | tail -n1 | tr -d ' ')
 echo "    the root file system grew to $((root_bytes / 1000000)) MB"
 failed=$(remote systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 [ -z "$failed" ] || fail "failed units: $failed"
-[ "$(remote stat -c '%U %a' /var/lib/folio)" = "folio 700" ] || fail "/var/lib/folio is not folio's own (0700)"
+[ "$(remote "stat -c '%U %a' /var/lib/folio")" = "folio 700" ] || fail "/var/lib/folio is not folio's own (0700)"
 remote 'systemctl show folio -p User -p ProtectSystem -p NoNewPrivileges' | tr '\n' ' ' | grep -q 'User=folio.*' || fail "folio does not run as its own user"
 remote "passwd -S root" | grep -q ' L ' || fail "root is not locked"
+EXPOSURE=$(remote "systemd-analyze security folio.service --no-pager 2>/dev/null | tail -n1 | sed 's/.*exposure level for folio.service: //'" || true)
 sleep 20
 RSS_KB=$(remote 'grep VmRSS /proc/$(systemctl show -p MainPID --value folio)/status' | awk '{print $2}')
 echo "    no failed units; folio runs as its own user; root is locked; folio's resident memory when idle: $((RSS_KB / 1024)) MiB"
@@ -304,4 +313,5 @@ echo "    acceleration:            $ACCEL"
 echo "    image:                   $(basename "$IMAGE") ($(du -m "$IMAGE" | cut -f1) MiB; $image_mb MiB raw)"
 echo "    power-on to /healthz:    first boot $BOOT1 s, second boot $BOOT2 s, reboot $BOOT3 s"
 echo "    folio idle RSS in VM:    $((RSS_KB / 1024)) MiB ($RSS_KB kB)"
+echo "    folio.service exposure:  $EXPOSURE (systemd-analyze security)"
 echo "smoke-test: PASSED"
