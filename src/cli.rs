@@ -94,6 +94,10 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<crate::backup::RestartToRestore>() => {
+            eprintln!("folio: {e}");
+            ExitCode::from(crate::backup::RESTART_EXIT_CODE)
+        }
         Err(e) => {
             eprintln!("folio: {e:#}");
             ExitCode::FAILURE

@@ -64,7 +64,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
+    let store = tokio::task::spawn_blocking(move || {
+        // A restore chosen on the setup page is swapped in before the store opens.
+        backup::apply_pending_restore(&data_dir)?;
+        anyhow::Ok(store::Store::open(&data_dir)?)
+    })
+    .await??;
     let address = listener.local_addr()?;
 
     let setup_store = store.clone();
@@ -99,9 +104,17 @@ pub async fn run(
     let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
     let control = control::listen(state.clone());
+    let jobs = state.backups.clone();
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     println!("folio {VERSION} listening on http://{address}");
+    let restart = jobs.clone();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = restart.restart_requested() => {}
+        }
+    };
     serve(listener, app, shutdown).await?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
@@ -115,6 +128,9 @@ pub async fn run(
         advert.stop();
     }
     tracing::info!("folio stopped");
+    if jobs.restart_pending() {
+        return Err(backup::RestartToRestore.into());
+    }
     Ok(())
 }
 

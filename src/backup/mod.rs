@@ -441,11 +441,10 @@ pub struct Restored {
 /// (`Store::open` would refuse anyway). A directory that already holds a school is refused
 /// unless `force`.
 ///
-/// Everything is copied and checked into a hidden folder inside `data_dir` first; only then
-/// is the old content moved aside and the restored content moved in (renames, on the same
-/// disk), and the old content deleted. Derived data (thumbnails, the search index) is not in
-/// a backup and is rebuilt. Restored files take the owner of `data_dir`, so a restore run as
-/// root leaves files the `folio` service user can read.
+/// Everything is copied and checked into a hidden folder inside `data_dir` first
+/// ([`stage`]); only then is the old content moved aside and the restored content moved in
+/// (renames, on the same disk), and the old content deleted ([`swap_in`]). Derived data
+/// (thumbnails, the search index) is not in a backup and is rebuilt.
 pub fn restore(
     backup: &Path,
     data_dir: &Path,
@@ -462,11 +461,29 @@ pub fn restore(
             return Err(BackupError::AlreadySetUp(schools));
         }
     }
-
     let staging = data_dir.join(format!(".restore-{:08x}", rand::random::<u32>()));
-    fs::create_dir(&staging).map_err(io_err(format!("cannot write into {}", data_dir.display())))?;
     let cleanup = RemoveOnDrop(Some(staging.clone()));
+    stage(backup, &manifest, data_dir, &staging, progress)?;
+    swap_in(data_dir, &staging)?;
+    drop(cleanup);
+    // Opening it gives this box its own replica id: the backup's was the original box's.
+    let store = Store::open(data_dir)?;
+    let replica = store.replica();
+    drop(store);
+    Ok(Restored { manifest, replica })
+}
 
+/// Copies `backup` into the new folder `staging` (inside `data_dir`), checking every file
+/// against its hash, and gives it the owner of `data_dir` (so a restore run as root leaves
+/// files the `folio` service user can read). Nothing in `data_dir` itself changes.
+fn stage(
+    backup: &Path,
+    manifest: &Manifest,
+    data_dir: &Path,
+    staging: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(), BackupError> {
+    fs::create_dir(staging).map_err(io_err(format!("cannot write into {}", data_dir.display())))?;
     progress(&Progress::Database);
     let db = staging.join(DB_FILE);
     copy_verified(&backup.join(DB_FILE), &db, Some(&manifest.database_blake3)).map_err(|e| match e {
@@ -499,17 +516,21 @@ pub fn restore(
     progress(&files);
     progress(&Progress::Finishing);
     fs::create_dir_all(staging.join(BLOBS_DIR)).map_err(io_err("cannot make a folder"))?;
-    give_to_owner_of(data_dir, &staging)?;
-    sync_dirs(&staging)?;
+    give_to_owner_of(data_dir, staging)?;
+    sync_dirs(staging)
+}
 
-    // Swap: the old content goes aside (one rename each), the restored content comes in.
+/// Replaces everything in `data_dir` with the database and files staged in `staging` (a
+/// folder inside it): the old content goes aside with one rename each, the staged content
+/// comes in, then the old content is deleted.
+fn swap_in(data_dir: &Path, staging: &Path) -> Result<(), BackupError> {
     let old = data_dir.join(format!(".replaced-{:08x}", rand::random::<u32>()));
     fs::create_dir(&old).map_err(io_err("cannot make room for the restore"))?;
-    let staging_name = staging.file_name().expect("named").to_owned();
+    let keep = [staging.file_name().expect("named").to_owned(), old.file_name().expect("named").to_owned()];
     for entry in fs::read_dir(data_dir).map_err(io_err("cannot list the data folder"))? {
         let entry = entry.map_err(io_err("cannot list the data folder"))?;
         let name = entry.file_name();
-        if name == staging_name || name == old.file_name().expect("named") || name == "lost+found" {
+        if keep.contains(&name) || name == "lost+found" {
             continue;
         }
         fs::rename(entry.path(), old.join(&name))
@@ -519,15 +540,57 @@ pub fn restore(
         fs::rename(staging.join(name), data_dir.join(name)).map_err(io_err("cannot move the restored data in"))?;
     }
     sync_dir(data_dir)?;
-    drop(cleanup);
-    fs::remove_dir_all(&old)
-        .map_err(io_err(format!("restored, but cannot delete the old data in {}", old.display())))?;
+    fs::remove_dir_all(staging).map_err(io_err("cannot tidy up after the restore"))?;
+    fs::remove_dir_all(&old).map_err(io_err(format!("restored, but cannot delete the old data in {}", old.display())))
+}
 
-    // Opening it gives this box its own replica id: the backup's was the original box's.
-    let store = Store::open(data_dir)?;
-    let replica = store.replica();
-    drop(store);
-    Ok(Restored { manifest, replica })
+// ---------------------------------------------------------------------------------------
+// Restoring from the setup page: staged while serving, swapped in at the next start
+
+/// Where the setup page stages a restore, inside the data directory.
+const PENDING: &str = ".restore-pending";
+/// Written into [`PENDING`] once everything there is copied and checked.
+const PENDING_READY: &str = "ready.json";
+
+/// Run by `crate::run` before it opens the store: swaps in a restore the setup page staged
+/// (then the store, opened next, takes a new replica id), or removes one that never finished.
+/// Returns the restored backup's description.
+pub fn apply_pending_restore(data_dir: &Path) -> Result<Option<Manifest>, BackupError> {
+    let pending = data_dir.join(PENDING);
+    if !pending.is_dir() {
+        return Ok(None);
+    }
+    let ready =
+        fs::read(pending.join(PENDING_READY)).ok().and_then(|raw| serde_json::from_slice::<Manifest>(&raw).ok());
+    let Some(manifest) = ready else {
+        tracing::warn!("removing a restore that did not finish");
+        fs::remove_dir_all(&pending).map_err(io_err("cannot remove an unfinished restore"))?;
+        return Ok(None);
+    };
+    fs::remove_file(pending.join(PENDING_READY)).map_err(io_err("cannot read the staged restore"))?;
+    swap_in(data_dir, &pending)?;
+    tracing::warn!(schools = ?manifest.schools, created = %manifest.created(), "restored the backup chosen on the setup page");
+    Ok(Some(manifest))
+}
+
+/// Stages `backup` for [`apply_pending_restore`]; the server then restarts to finish.
+fn stage_pending(
+    backup: &Path,
+    manifest: &Manifest,
+    data_dir: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(), BackupError> {
+    let pending = data_dir.join(PENDING);
+    if pending.exists() {
+        fs::remove_dir_all(&pending).map_err(io_err("cannot remove an earlier unfinished restore"))?;
+    }
+    let mut cleanup = RemoveOnDrop(Some(pending.clone()));
+    stage(backup, manifest, data_dir, &pending, progress)?;
+    let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
+    write_synced(&pending.join(PENDING_READY), &json).map_err(io_err("cannot finish staging the restore"))?;
+    sync_dir(&pending)?;
+    cleanup.0 = None;
+    Ok(())
 }
 
 /// On Unix, when run as root: gives `tree` (recursively) the owner of `dir`.
@@ -620,27 +683,73 @@ fn unescape_mount(raw: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// The one backup the admin page may run at a time
+// The one backup (admin page) or restore (setup page) the box runs at a time
 
-/// The state of the page's backup, shared by the handlers. Cloning is cheap.
+/// The page's backup or restore, shared by the handlers. Cloning is cheap.
 #[derive(Clone, Default)]
-pub struct Jobs(Arc<Mutex<Option<Job>>>);
+pub struct Jobs {
+    current: Arc<Mutex<Option<Job>>>,
+    /// Set, and notified, when a staged restore needs folio to start again.
+    restart: Arc<(std::sync::atomic::AtomicBool, tokio::sync::Notify)>,
+}
 
-/// A backup started from the admin page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Backup,
+    Restore,
+}
+
+/// A backup started from the admin page, or a restore from the setup page.
 #[derive(Clone, Debug)]
 pub struct Job {
+    pub kind: JobKind,
+    /// Where the backup goes (a backup), or the backup folder (a restore).
     pub place: PathBuf,
     pub progress: Progress,
-    /// `None` while it runs; then the folder written, or what went wrong.
+    /// `None` while it runs; then the folder written or restored, or what went wrong.
     pub outcome: Option<Result<PathBuf, String>>,
 }
 
+/// `crate::run` returns this error after a restore was staged from the setup page: folio
+/// stops so that it starts again with the restored data (`apply_pending_restore`). The
+/// command line exits with [`RESTART_EXIT_CODE`], which `folio.service` restarts on.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "folio stopped to finish restoring a backup. Start it again to use the restored school (on the folio box this happens by itself)."
+)]
+pub struct RestartToRestore;
+
+/// EX_TEMPFAIL: "try again". `folio.service` has `RestartForceExitStatus=75`.
+pub const RESTART_EXIT_CODE: u8 = 75;
+
 impl Jobs {
     pub fn current(&self) -> Option<Job> {
-        self.0.lock().unwrap().clone()
+        self.current.lock().unwrap().clone()
     }
 
-    /// Starts a backup of `store` into `place` on the blocking pool, unless one is running.
+    /// Claims the one slot, unless a job is running.
+    fn claim(&self, kind: JobKind, place: &Path) -> Result<(), BackupError> {
+        let mut slot = self.current.lock().unwrap();
+        if slot.as_ref().is_some_and(|j| j.outcome.is_none()) || self.restart_pending() {
+            return Err(BackupError::Busy);
+        }
+        *slot = Some(Job { kind, place: place.to_path_buf(), progress: Progress::Database, outcome: None });
+        Ok(())
+    }
+
+    fn report(&self, progress: &Progress) {
+        if let Some(job) = self.current.lock().unwrap().as_mut() {
+            job.progress = progress.clone();
+        }
+    }
+
+    fn finish(&self, outcome: Result<PathBuf, BackupError>) {
+        if let Some(job) = self.current.lock().unwrap().as_mut() {
+            job.outcome = Some(outcome.map_err(|e| e.to_string()));
+        }
+    }
+
+    /// Starts a backup of `store` into `place` on the blocking pool, unless a job runs.
     pub fn start(
         &self,
         store: Store,
@@ -648,29 +757,58 @@ impl Jobs {
         in_flight: crate::housekeeping::InFlight,
         place: PathBuf,
     ) -> Result<(), BackupError> {
-        {
-            let mut slot = self.0.lock().unwrap();
-            if slot.as_ref().is_some_and(|j| j.outcome.is_none()) {
-                return Err(BackupError::Busy);
-            }
-            *slot = Some(Job { place: place.clone(), progress: Progress::Database, outcome: None });
-        }
+        self.claim(JobKind::Backup, &place)?;
         let jobs = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut report = |p: &Progress| {
-                if let Some(job) = jobs.0.lock().unwrap().as_mut() {
-                    job.progress = p.clone();
-                }
-            };
-            let outcome = backup_live(&store, &data_dir, &in_flight, &place, &mut report);
+            let outcome = backup_live(&store, &data_dir, &in_flight, &place, &mut |p| jobs.report(p));
             if let Err(e) = &outcome {
                 tracing::warn!(place = %place.display(), "backup failed: {e}");
             }
-            if let Some(job) = jobs.0.lock().unwrap().as_mut() {
-                job.outcome = Some(outcome.map(|w| w.path).map_err(|e| e.to_string()));
-            }
+            jobs.finish(outcome.map(|w| w.path));
         });
         Ok(())
+    }
+
+    /// Starts staging a restore of `backup` into `data_dir` (for a box not set up yet).
+    /// When it is staged, folio is asked to stop ([`Jobs::restart_requested`]) and the next
+    /// start swaps it in.
+    pub fn start_restore(&self, store: Store, data_dir: PathBuf, backup: PathBuf) -> Result<(), BackupError> {
+        let manifest = inspect(&backup)?;
+        self.claim(JobKind::Restore, &backup)?;
+        let jobs = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let staged = stage_pending(&backup, &manifest, &data_dir, &mut |p| jobs.report(p));
+            // Someone may have finished setting up the box meanwhile: their school stays.
+            let outcome = staged.and_then(|()| match store.read(|r| r.is_set_up()) {
+                Ok(false) => Ok(backup.clone()),
+                Ok(true) => {
+                    let _ = fs::remove_dir_all(data_dir.join(PENDING));
+                    Err(BackupError::AlreadySetUp(
+                        store.read(|r| r.schools()).unwrap_or_default().into_iter().map(|s| s.name).collect(),
+                    ))
+                }
+                Err(e) => Err(e.into()),
+            });
+            match &outcome {
+                Ok(_) => {
+                    tracing::warn!(backup = %backup.display(), "a restore is staged; folio stops to finish it");
+                    jobs.restart.0.store(true, std::sync::atomic::Ordering::SeqCst);
+                    jobs.restart.1.notify_one();
+                }
+                Err(e) => tracing::warn!(backup = %backup.display(), "restore failed: {e}"),
+            }
+            jobs.finish(outcome);
+        });
+        Ok(())
+    }
+
+    /// Resolves once a staged restore needs folio to stop and start again.
+    pub async fn restart_requested(&self) {
+        self.restart.1.notified().await
+    }
+
+    pub fn restart_pending(&self) -> bool {
+        self.restart.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

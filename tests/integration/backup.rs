@@ -378,3 +378,97 @@ async fn the_admin_page_writes_a_backup_to_a_stick_and_lists_it() {
     assert_eq!(manifest.files, 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_setup_page_restores_a_backup_and_folio_starts_again_with_it() {
+    // A school with work, backed up onto a stick.
+    let source = TestServer::start().await;
+    let room = classroom(&source).await;
+    upload_ok(&source, &room.ana, "Kept", vec![("k.bin", photo(4, 40_000))]).await;
+    let original = portfolio(&source, &room.ana, &room.ana_id).await;
+    let stick = tempfile::tempdir().unwrap();
+    let out = folio(&["backup", "--data"], &[&source.data_dir, Path::new("--to"), stick.path()]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let backup = only_backup(stick.path()).display().to_string();
+    source.stop().await;
+
+    // A freshly flashed box: the binary, as systemd runs it, with the stick plugged in.
+    let data = tempfile::tempdir().unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-mdns", "--data"])
+        .arg(data.path())
+        .arg("--backup-dir")
+        .arg(stick.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if let Some(rest) = line.unwrap().split("listening on ").nth(1) {
+                return rest.trim().to_string();
+            }
+        }
+        panic!("folio did not say where it listens");
+    })
+    .await
+    .unwrap();
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let setup = client.get(format!("{url}/setup")).send().await.unwrap().text().await.unwrap();
+    assert!(setup.contains("/setup/restore"), "the setup page offers a restore");
+    let page = client.get(format!("{url}/setup/restore")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&backup) && page.contains("Escuela Uno"), "the backup on the stick is offered: {page}");
+
+    let post = |code: String, path: String| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .post(format!("{url}/setup/restore"))
+                .form(&[("setup_code", code), ("backup", path)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = post("AAAA-AAAA".into(), backup.clone()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a wrong setup code restores nothing");
+    let code = std::fs::read_to_string(data.path().join("setup-code")).unwrap().trim().to_string();
+    let res = post(code.clone(), "/etc".into()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "only an offered backup");
+    let res = post(code, backup.clone()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // folio copies and checks the backup, then stops with the code systemd restarts on.
+    let status = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("folio did not stop to finish the restore");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
+    let printed = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(status.code(), Some(75), "{printed}");
+    assert!(printed.contains("stopped to finish restoring"), "{printed}");
+
+    // Started again, it has the restored school: no setup code, the same work.
+    let restored = TestServer::start_with(data.path().to_path_buf(), |_| {}).await.unwrap();
+    assert!(!data.path().join("setup-code").exists());
+    assert!(!data.path().join(".restore-pending").exists());
+    let ana = restored.client();
+    restored.login(&ana, "ana", "ana-password").await;
+    assert_eq!(portfolio(&restored, &ana, &room.ana_id).await, original);
+    let res = client.get(format!("{}/setup/restore", restored.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a set-up box offers no restore");
+    restored.stop().await;
+}

@@ -63,7 +63,7 @@ async fn places(state: &AppState) -> Result<Vec<Place>, Error> {
 
 async fn backup_page(state: &AppState, me: &PageUser, error: Option<Error>) -> PageResult {
     let places = places(state).await?;
-    let job = state.backups.current().map(|job| {
+    let job = state.backups.current().filter(|job| job.kind == backup::JobKind::Backup).map(|job| {
         let place = job.place.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         match job.outcome {
             None => JobRow { place, running: true, failed: false, message: job.progress.to_string() },

@@ -6,6 +6,7 @@ mod backup;
 mod classes;
 mod home;
 mod people;
+mod restore;
 mod signin;
 mod work;
 
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(work::router())
         .merge(backup::router())
+        .merge(restore::router())
 }
 
 /// What every page's frame shows.
