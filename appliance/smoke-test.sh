@@ -11,7 +11,8 @@
 #          key is put on the FOLIO partition
 #   boot 2: the file is still there (same hash); the settings were applied and the
 #          passphrase removed from the file; the root file system grew to the disk; no
-#          failed units; folio's memory when idle; then a reboot from inside
+#          failed units; folio's memory when idle; the hotspot on simulated Wi-Fi radios;
+#          then a reboot from inside
 #   boot 3: the file is still there
 #
 # Usage: bash appliance/smoke-test.sh [IMAGE.img.xz|IMAGE.img]
@@ -288,6 +289,22 @@ EXPOSURE=$(remote "systemd-analyze security folio.service --no-pager 2>/dev/null
 sleep 20
 RSS_KB=$(remote 'grep VmRSS /proc/$(systemctl show -p MainPID --value folio)/status' | awk '{print $2}')
 echo "    no failed units; folio runs as its own user; root is locked; folio's resident memory when idle: $((RSS_KB / 1024)) MiB"
+# The classroom hotspot, on two simulated Wi-Fi radios (mac80211_hwsim): the box's profile
+# comes up as an access point, and a second radio joins it with the passphrase the box made
+# and gets an address from it.
+if remote "modprobe mac80211_hwsim radios=2" 2>/dev/null; then
+  sleep 5
+  remote "nmcli --wait 90 connection up folio-hotspot ifname wlan0" >/dev/null || fail "the hotspot did not start"
+  remote "iw dev wlan0 info" | grep -q 'type AP' || fail "wlan0 is not an access point"
+  remote "ip -4 -o addr show wlan0" | grep -q '10\.42\.0\.1/' || fail "the hotspot has no 10.42.0.1"
+  remote '. /etc/folio/hotspot.conf && nmcli --wait 90 device wifi connect "$HOTSPOT_NAME" password "$HOTSPOT_PASSPHRASE" ifname wlan1' >/dev/null ||
+    fail "a device could not join the hotspot with its passphrase"
+  remote "ip -4 -o addr show wlan1" | grep -q '10\.42\.0\.' || fail "a device on the hotspot got no address"
+  echo "    the hotspot runs as an access point (simulated radios); a device joined it and got an address"
+  remote '. /etc/folio/hotspot.conf; nmcli connection delete id "$HOTSPOT_NAME"; nmcli connection down folio-hotspot' >/dev/null 2>&1 || true
+else
+  echo "    (no mac80211_hwsim in this kernel: the hotspot was not tried)"
+fi
 remote systemctl reboot || true
 # Until folio stops answering, the old boot is still going down.
 deadline=$(( $(date +%s) + 120 ))
