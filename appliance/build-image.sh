@@ -59,7 +59,18 @@ step() {
   step_started=$now
   echo "[$step_no/$STEPS] $*"
 }
-trap 'echo "build-image: FAILED in step [$step_no/$STEPS] $step_name (line $LINENO: $BASH_COMMAND). Nothing was published; see the messages above." >&2' ERR
+failed() {
+  local where="before the first step"
+  [ "$step_no" = 0 ] || where="in step [$step_no/$STEPS] $step_name"
+  # A half-written image must not look like a finished one.
+  if [ -n "${IMG:-}" ]; then
+    rm -f "$IMG" "$IMG.xz"
+    (cd "$OUT" && rm -f SHA256SUMS && ls folio-*.img >/dev/null 2>&1 &&
+      sha256sum folio-*.img folio-*.img.xz > SHA256SUMS) || true
+  fi
+  echo "build-image: FAILED $where (line $1: $2). No image was written; see the messages above." >&2
+}
+trap 'failed $LINENO "$BASH_COMMAND"' ERR
 
 VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$REPO/Cargo.toml" | head -n1)
 NAME=folio-$VERSION-$ARCH

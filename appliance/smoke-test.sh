@@ -14,6 +14,8 @@
 #          failed units; folio's memory when idle; the hotspot on simulated Wi-Fi radios;
 #          then a reboot from inside
 #   boot 3: the file is still there
+#   boot 4: a freshly flashed box restores the backup from the USB stick on its setup page
+#          (with the setup code), restarts by itself, and serves the same file
 #
 # Usage: bash appliance/smoke-test.sh [IMAGE.img.xz|IMAGE.img]
 # (default: target/image/folio-<version>-amd64.img.xz, as build-image.sh writes it)
@@ -26,7 +28,7 @@ IMAGE=${1:-$REPO/target/image/folio-$VERSION-amd64.img.xz}
 WORK=${SMOKE_WORK:-$REPO/target/smoke}
 DISK_GB=8
 
-STEPS=8
+STEPS=9
 step_no=0
 step_name=""
 step() { step_no=$((step_no + 1)); step_name="$*"; echo "[$step_no/$STEPS] $*"; }
@@ -100,6 +102,7 @@ case "$IMAGE" in
   *) cp --sparse=always "$IMAGE" "$DISK" ;;
 esac
 image_mb=$(( $(stat -c %s "$DISK") / 1048576 ))
+cp --sparse=always "$DISK" "$WORK/flashed.img"
 truncate -s "${DISK_GB}G" "$DISK"
 # The FOLIO partition (the second), for mtools: byte offset of its first sector.
 setup_start=$(sfdisk --dump "$DISK" 2>/dev/null | awk -F'[=,]' '/^[^ ]*2 :/ {gsub(/ /, "", $2); print $2}')
@@ -297,8 +300,16 @@ if remote "modprobe mac80211_hwsim radios=2" 2>/dev/null; then
   remote "nmcli --wait 90 connection up folio-hotspot ifname wlan0" >/dev/null || fail "the hotspot did not start"
   remote "iw dev wlan0 info" | grep -q 'type AP' || fail "wlan0 is not an access point"
   remote "ip -4 -o addr show wlan0" | grep -q '10\.42\.0\.1/' || fail "the hotspot has no 10.42.0.1"
-  remote '. /etc/folio/hotspot.conf && nmcli --wait 90 device wifi connect "$HOTSPOT_NAME" password "$HOTSPOT_PASSPHRASE" ifname wlan1' >/dev/null ||
-    fail "a device could not join the hotspot with its passphrase"
+  # The second radio may not have seen the new network yet: scan again, a few times.
+  joined=no
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if remote '. /etc/folio/hotspot.conf && nmcli device wifi rescan ifname wlan1 >/dev/null 2>&1; sleep 3;
+        nmcli --wait 60 device wifi connect "$HOTSPOT_NAME" password "$HOTSPOT_PASSPHRASE" ifname wlan1' >/dev/null 2>&1; then
+      joined=yes
+      break
+    fi
+  done
+  [ "$joined" = yes ] || fail "a device could not join the hotspot with its passphrase"
   remote "ip -4 -o addr show wlan1" | grep -q '10\.42\.0\.' || fail "a device on the hotspot got no address"
   echo "    the hotspot runs as an access point (simulated radios); a device joined it and got an address"
   remote '. /etc/folio/hotspot.conf; nmcli connection delete id "$HOTSPOT_NAME"; nmcli connection down folio-hotspot' >/dev/null 2>&1 || true
@@ -325,10 +336,46 @@ remote systemctl poweroff || true
 wait_stopped 180
 
 # ---------------------------------------------------------------------------------------
+step "Boot 4: a freshly flashed box restores the backup from the stick on its setup page…"
+cp --sparse=always "$WORK/flashed.img" "$DISK"
+truncate -s "${DISK_GB}G" "$DISK"
+cp "$OVMF_VARS" "$WORK/ovmf-vars.fd"
+boot
+wait_healthy
+BOOT4=$HEALTHY_AFTER
+code=""
+deadline=$(( $(date +%s) + 120 ))
+while [ -z "$code" ]; do
+  code=$(tr -d '\r' < "$SERIAL" | grep -ao 'Setup code: [A-Z0-9]\{4\}-[A-Z0-9]\{4\}' | tail -n1 | cut -d' ' -f3 || true)
+  [ -n "$code" ] || [ "$(date +%s)" -lt "$deadline" ] || fail "no setup code on the new box's console"
+  [ -n "$code" ] || sleep 2
+done
+page=$(curl -fsS -m 30 "$URL/setup/restore")
+choice=$(echo "$page" | grep -o "value=\"/media/FOLIOSTICK/$backup_dir\"" | head -n1 | sed 's/^value="//; s/"$//')
+[ -n "$choice" ] || fail "the setup page does not offer the backup on the stick"
+curl -fsS -m 30 -o /dev/null --data-urlencode "setup_code=$code" --data-urlencode "backup=$choice" "$URL/setup/restore"
+restore_started=$(date +%s)
+# folio copies and checks the backup, exits with 75, systemd starts it again, and it swaps
+# the backup in: then the setup page is gone (the box is set up).
+deadline=$(( restore_started + 300 ))
+until [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$URL/setup/restore" 2>/dev/null)" = 303 ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "the restore from the setup page did not finish"
+  sleep 2
+done
+RESTORE_S=$(( $(date +%s) - restore_started ))
+rm -f "$STUDENT_JAR"
+api -c "$STUDENT_JAR" -o /dev/null -d '{"username":"sol","password":"sol smoke password"}' "$URL/api/v1/login"
+check_file
+echo "    restored in $RESTORE_S s (folio restarted by itself); the student signs in and the file is the same"
+monitor system_powerdown
+wait_stopped 180
+
+# ---------------------------------------------------------------------------------------
 step "Summary"
 echo "    acceleration:            $ACCEL"
 echo "    image:                   $(basename "$IMAGE") ($(du -m "$IMAGE" | cut -f1) MiB; $image_mb MiB raw)"
-echo "    power-on to /healthz:    first boot $BOOT1 s, second boot $BOOT2 s, reboot $BOOT3 s"
+echo "    power-on to /healthz:    first boot $BOOT1 s, second boot $BOOT2 s, reboot $BOOT3 s, fresh box $BOOT4 s"
+echo "    restore on setup page:   $RESTORE_S s, restart included"
 echo "    folio idle RSS in VM:    $((RSS_KB / 1024)) MiB ($RSS_KB kB)"
 echo "    folio.service exposure:  $EXPOSURE (systemd-analyze security)"
 echo "smoke-test: PASSED"
