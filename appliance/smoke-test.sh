@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Boots the folio image in QEMU (UEFI with OVMF; KVM when /dev/kvm is usable, else software
-# emulation) and checks it as an installer would use it, talking to it only through ports
-# forwarded to 127.0.0.1:
+# Boots the folio image in QEMU (UEFI: OVMF for amd64, AAVMF for arm64; KVM when /dev/kvm
+# is usable, else software emulation) and checks it as an installer would use it, talking
+# to it only through ports forwarded to 127.0.0.1:
 #
 #   boot 1 (the card as flashed): folio answers /healthz, SSH is off, the setup code shows
 #          on the console, setup through the API, a student uploads a file, the admin page
@@ -49,8 +49,25 @@ trap cleanup EXIT
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---------------------------------------------------------------------------------------
-step "Installing QEMU, OVMF and the tools (apt)…"
-tools=(qemu-system-x86 ovmf mtools dosfstools xz-utils fdisk curl openssh-client python3)
+case "$(basename "$IMAGE")" in
+  *-arm64.img*) ARCH=arm64 ;;
+  *) ARCH=amd64 ;;
+esac
+step "Installing QEMU, its UEFI firmware and the tools (apt)…"
+if [ "$ARCH" = arm64 ]; then
+  tools=(qemu-system-arm qemu-efi-aarch64)
+  QEMU=qemu-system-aarch64
+  MACHINE=(-machine virt)
+  FW_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+  FW_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+else
+  tools=(qemu-system-x86 ovmf)
+  QEMU=qemu-system-x86_64
+  MACHINE=(-machine q35)
+  FW_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+  FW_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+fi
+tools+=(mtools dosfstools xz-utils fdisk curl openssh-client python3)
 missing=()
 for t in "${tools[@]}"; do dpkg-query -W -f='${Status}' "$t" 2>/dev/null | grep -q "ok installed" || missing+=("$t"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -58,17 +75,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
-[ -f "$OVMF_CODE" ] || { OVMF_CODE=/usr/share/OVMF/OVMF_CODE.fd; OVMF_VARS=/usr/share/OVMF/OVMF_VARS.fd; }
+if [ "$ARCH" = amd64 ] && [ ! -f "$FW_CODE" ]; then
+  FW_CODE=/usr/share/OVMF/OVMF_CODE.fd
+  FW_VARS=/usr/share/OVMF/OVMF_VARS.fd
+fi
 ACCEL=tcg
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+host_arch=$(dpkg --print-architecture)
+if [ "$host_arch" = "$ARCH" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   # Usable means the firmware really runs under it: some nested or paravirtual KVMs open
-  # fine and then fail on OVMF's first instructions ("KVM internal error").
-  cp "$OVMF_VARS" /tmp/folio-kvm-probe-vars.$$
+  # fine and then fail on the firmware's first instructions ("KVM internal error").
+  cp "$FW_VARS" /tmp/folio-kvm-probe-vars.$$
   rc=0
-  probe=$(timeout 6 qemu-system-x86_64 -machine q35 -m 256 -accel kvm -display none -nodefaults -no-user-config \
-    -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
+  probe=$(timeout 6 "$QEMU" "${MACHINE[@]}" -m 256 -accel kvm -cpu host -display none -nodefaults -no-user-config \
+    -drive if=pflash,format=raw,readonly=on,file="$FW_CODE" \
     -drive if=pflash,format=raw,file=/tmp/folio-kvm-probe-vars.$$ 2>&1) || rc=$?
   rm -f /tmp/folio-kvm-probe-vars.$$
   if [ "$rc" = 124 ] && ! grep -q "internal error" <<<"$probe"; then
@@ -83,8 +102,9 @@ if [ "$ACCEL" = kvm ]; then
 else
   ACCEL_ARGS=(-accel tcg,thread=multi -cpu max)
   BOOT_TIMEOUT=1200
+  [ "$ARCH" = amd64 ] || BOOT_TIMEOUT=2400
 fi
-echo "    acceleration: $ACCEL"
+echo "    $ARCH image, acceleration: $ACCEL"
 
 # ---------------------------------------------------------------------------------------
 step "Preparing the disk (checksum, $DISK_GB GB card) and a USB stick…"
@@ -110,7 +130,7 @@ setup_start=$(sfdisk --dump "$DISK" 2>/dev/null | awk -F'[=,]' '/^[^ ]*2 :/ {gsu
 FOLIO_PART="$DISK@@$((setup_start * 512))"
 export MTOOLS_SKIP_CHECK=1
 mtype -i "$FOLIO_PART" ::/folio-setup.txt | grep -q '^hostname=folio' || fail "folio-setup.txt is not on the FOLIO partition"
-cp "$OVMF_VARS" "$WORK/ovmf-vars.fd"
+cp "$FW_VARS" "$WORK/firmware-vars.fd"
 STICK=$WORK/stick.img
 truncate -s 128M "$STICK"
 mkfs.vfat -n FOLIOSTICK "$STICK" >/dev/null
@@ -127,9 +147,9 @@ boot() {
   boot_no=$((boot_no + 1))
   SERIAL=$WORK/serial-$boot_no.log
   # The guest reaches nothing but these two forwarded ports (restrict=on): no internet.
-  qemu-system-x86_64 -machine q35 -m 1024 -smp 2 "${ACCEL_ARGS[@]}" \
-    -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
-    -drive if=pflash,format=raw,file="$WORK/ovmf-vars.fd" \
+  "$QEMU" "${MACHINE[@]}" -m 1024 -smp 2 "${ACCEL_ARGS[@]}" \
+    -drive if=pflash,format=raw,readonly=on,file="$FW_CODE" \
+    -drive if=pflash,format=raw,file="$WORK/firmware-vars.fd" \
     -drive file="$DISK",format=raw,if=virtio \
     -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
     -device virtio-net-pci,netdev=net0 \
@@ -279,7 +299,10 @@ if remote grep -q smoke-secret-passphrase /boot/folio/folio-setup.txt; then fail
 remote grep -q '^wifi_passphrase=' /boot/folio/folio-setup.txt || fail "folio-setup.txt lost its wifi_passphrase line"
 remote test -f /etc/NetworkManager/system-connections/folio-hotspot.nmconnection || fail "no hotspot profile"
 remote getent hosts folio-smoke.local >/dev/null || fail "the box does not answer as folio-smoke.local (avahi)"
-echo "    host name, time zone, Wi-Fi, country, SSH key applied; passphrase removed from the file; answers as folio-smoke.local"
+# folio's own announcement (_folio._tcp, mdns-sd) works beside avahi: the box finds itself.
+remote "/usr/bin/folio discover --seconds 4" | grep -q '^box ' || fail "folio's mDNS announcement is not heard beside avahi"
+echo "    host name, time zone, Wi-Fi, country, SSH key applied; passphrase removed from the file"
+echo "    answers as folio-smoke.local (avahi), and folio discover hears its _folio._tcp announcement"
 root_bytes=$(remote df -B1 --output=size / | tail -n1 | tr -d ' ')
 [ "$root_bytes" -gt $(( (DISK_GB - 1) * 1000000000 )) ] || fail "the root file system did not grow ($root_bytes bytes)"
 echo "    the root file system grew to $((root_bytes / 1000000)) MB"
@@ -339,7 +362,7 @@ wait_stopped 180
 step "Boot 4: a freshly flashed box restores the backup from the stick on its setup page…"
 cp --sparse=always "$WORK/flashed.img" "$DISK"
 truncate -s "${DISK_GB}G" "$DISK"
-cp "$OVMF_VARS" "$WORK/ovmf-vars.fd"
+cp "$FW_VARS" "$WORK/firmware-vars.fd"
 boot
 wait_healthy
 BOOT4=$HEALTHY_AFTER
@@ -372,7 +395,7 @@ wait_stopped 180
 
 # ---------------------------------------------------------------------------------------
 step "Summary"
-echo "    acceleration:            $ACCEL"
+echo "    acceleration:            $ACCEL ($ARCH)"
 echo "    image:                   $(basename "$IMAGE") ($(du -m "$IMAGE" | cut -f1) MiB; $image_mb MiB raw)"
 echo "    power-on to /healthz:    first boot $BOOT1 s, second boot $BOOT2 s, reboot $BOOT3 s, fresh box $BOOT4 s"
 echo "    restore on setup page:   $RESTORE_S s, restart included"
