@@ -249,6 +249,12 @@ until curl -fsS -m 30 -b "$ADMIN_JAR" "$URL/backup" | grep -q 'Backup finished';
   sleep 2
 done
 echo "    the admin page wrote a backup to the USB stick"
+# The screen and folio-address.txt follow within seconds: "set up", no code any more.
+deadline=$(( $(date +%s) + 60 ))
+until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | grep -q "folio is set up"; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "folio-address.txt on the FOLIO partition does not say the box is set up"
+  sleep 2
+done
 monitor system_powerdown
 wait_stopped 180
 echo "    shut down cleanly"
