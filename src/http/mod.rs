@@ -39,7 +39,7 @@ pub struct AppState {
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
     /// Blobs of uploads not yet committed, which garbage collection must leave alone.
     pub in_flight: crate::housekeeping::InFlight,
-    /// The backup the admin page started, if any.
+    /// The backup (admin page) or restore (setup page) in progress or last finished.
     pub backups: crate::backup::Jobs,
 
     pub config: Arc<Config>,
