@@ -31,6 +31,28 @@ enum Command {
         #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
         data: PathBuf,
     },
+    /// Write a backup folder (database and files) into a folder or USB stick, while folio
+    /// keeps serving.
+    Backup {
+        /// folio's data folder.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Where to write the backup; a new folder folio-backup-<date> is made inside it.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Bring a backup back into a data folder (with folio stopped), e.g. on a freshly
+    /// flashed box.
+    Restore {
+        /// The backup folder (folio-backup-<date>), or the folder or stick holding just one.
+        backup: PathBuf,
+        /// folio's data folder.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Replace the school already on this box.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -50,6 +72,9 @@ struct ServeArgs {
     /// How much one student's portfolio may hold in all, in bytes.
     #[arg(long, env = "FOLIO_STUDENT_QUOTA_BYTES", default_value_t = 20 * config::GIB)]
     student_quota_bytes: u64,
+    /// A folder the admin page offers for backups, besides USB sticks under /media.
+    #[arg(long, env = "FOLIO_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
 }
 
 pub fn main() -> ExitCode {
@@ -71,10 +96,16 @@ pub fn main() -> ExitCode {
         Some(Command::Discover { seconds }) => crate::discovery::print_nearby(std::time::Duration::from_secs(seconds)),
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
         Some(Command::Reindex { data }) => runtime.block_on(crate::search::rebuild(&data)),
+        Some(Command::Backup { data, to }) => crate::backup::cli::backup(&data, &to),
+        Some(Command::Restore { backup, data, force }) => crate::backup::cli::restore(&backup, &data, force),
         None => runtime.block_on(serve(ServeArgs::parse_defaults())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<crate::backup::RestartToRestore>() => {
+            eprintln!("folio: {e}");
+            ExitCode::from(crate::backup::RESTART_EXIT_CODE)
+        }
         Err(e) => {
             eprintln!("folio: {e:#}");
             ExitCode::FAILURE
@@ -101,6 +132,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         mdns: !args.no_mdns,
         max_file_bytes: args.max_file_bytes,
         student_quota_bytes: args.student_quota_bytes,
+        backup_dir: args.backup_dir,
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {

@@ -18,6 +18,9 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// How much one student's portfolio may hold in all.
     pub student_quota_bytes: u64,
+    /// A folder the admin page offers for backups besides the USB sticks mounted under
+    /// `/media` and `/run/media` (a second disk, a network share; tests use a temp folder).
+    pub backup_dir: Option<PathBuf>,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -38,6 +41,7 @@ impl Default for Config {
             max_concurrent_hashes: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4),
             max_file_bytes: 2 * GIB,
             student_quota_bytes: 20 * GIB,
+            backup_dir: None,
         }
     }
 }

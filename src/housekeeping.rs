@@ -12,34 +12,68 @@ use crate::store::{Queries, StoreError, tables};
 
 /// Blobs stored by uploads whose operation is not committed yet. The collector never removes
 /// them: a new upload may have been deduplicated onto a blob that a delete, a moment ago,
-/// left without rows.
+/// left without rows. A backup holds *every* blob ([`InFlight::hold_all`]) while it copies
+/// the files its snapshot names.
 #[derive(Clone, Default)]
-pub struct InFlight(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+pub struct InFlight(std::sync::Arc<std::sync::Mutex<Held>>);
+
+#[derive(Default)]
+struct Held {
+    hashes: std::collections::HashMap<String, usize>,
+    /// How many holds on every blob (backups) are active.
+    all: usize,
+}
 
 impl InFlight {
     /// Marks a blob as in use until the returned guard is dropped.
     pub fn hold(&self, hash: &str) -> InFlightGuard {
-        *self.0.lock().unwrap().entry(hash.to_string()).or_default() += 1;
-        InFlightGuard { set: self.clone(), hash: hash.to_string() }
+        *self.0.lock().unwrap().hashes.entry(hash.to_string()).or_default() += 1;
+        InFlightGuard { set: self.clone(), hash: Some(hash.to_string()) }
     }
 
-    fn contains(&self, hash: &str) -> bool {
-        self.0.lock().unwrap().contains_key(hash)
+    /// Keeps the collector from removing any blob until the guard is dropped. A collection
+    /// already deciding about a blob finishes first (it holds the same lock), so once this
+    /// returns, every file a row names stays on disk.
+    pub fn hold_all(&self) -> InFlightGuard {
+        self.0.lock().unwrap().all += 1;
+        InFlightGuard { set: self.clone(), hash: None }
+    }
+
+    /// Removes the blob with `remove` if nobody holds it and `unused` still says so, all
+    /// under the lock, so a hold taken meanwhile is never overtaken. Returns whether it ran.
+    fn remove_unless_held<E>(
+        &self,
+        hash: &str,
+        unused: impl FnOnce() -> Result<bool, E>,
+        remove: impl FnOnce() -> Result<(), E>,
+    ) -> Result<bool, E> {
+        let held = self.0.lock().unwrap();
+        if held.all > 0 || held.hashes.contains_key(hash) || !unused()? {
+            return Ok(false);
+        }
+        remove()?;
+        Ok(true)
     }
 }
 
 pub struct InFlightGuard {
     set: InFlight,
-    hash: String,
+    /// `None` for a hold on every blob.
+    hash: Option<String>,
 }
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        let mut map = self.set.0.lock().unwrap();
-        if let Some(n) = map.get_mut(&self.hash) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.hash);
+        let mut held = self.set.0.lock().unwrap();
+        match &self.hash {
+            None => held.all -= 1,
+            Some(hash) => {
+                if let Some(n) = held.hashes.get_mut(hash) {
+                    *n -= 1;
+                    if *n == 0 {
+                        held.hashes.remove(hash);
+                    }
+                }
             }
         }
     }
@@ -130,9 +164,6 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
     let mut removed = 0;
     for hash in candidates {
         let hex = hash.to_hex();
-        if in_flight.contains(&hex) || store.read(|r| r.blob_in_use(&hex))? {
-            continue;
-        }
         if only.is_none() {
             let young = std::fs::metadata(blobs.path(&hash))
                 .and_then(|m| m.modified())
@@ -141,11 +172,17 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
                 continue;
             }
         }
-        blobs.remove(&hash)?;
-        // What was derived from the file goes with it: erasure must leave nothing behind.
-        let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
-        state.search.forget_file_text(&hash);
-        removed += 1;
+        let gone = in_flight.remove_unless_held(
+            &hex,
+            || store.read(|r| r.blob_in_use(&hex)).map(|in_use| !in_use),
+            || Ok::<_, StoreError>(blobs.remove(&hash)?),
+        )?;
+        if gone {
+            // What was derived from the file goes with it: erasure must leave nothing behind.
+            let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
+            state.search.forget_file_text(&hash);
+            removed += 1;
+        }
     }
     Ok(removed)
 }

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `folio` command line (`serve`, `discover`); `main.rs` only calls into it.
+//! - [`cli`]: the `folio` command line (`serve`, `discover`, `backup`, `restore`); `main.rs`
+//!   only calls into it.
 //! - [`config`]: one [`Config`] with the defaults that make `folio serve` just work.
 //! - [`domain`]: ids, people, classes, operations, the hybrid logical clock, roster parsing
 //!   and the permission rules. No I/O.
@@ -23,15 +24,21 @@
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
+//!   restore, and the USB sticks the admin page offers.
+//! - [`control`]: the Unix socket in the data directory through which `folio backup` asks a
+//!   running server for a snapshot.
 //! - [`error`]: the one error type handlers and actions share.
 //!
 //! [`run`] serves on a listener you bind (tests bind port 0) until `shutdown` resolves.
 
 pub mod actions;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod discovery;
 pub mod domain;
 pub mod error;
@@ -62,7 +69,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
+    let store = tokio::task::spawn_blocking(move || {
+        // A restore chosen on the setup page is swapped in before the store opens.
+        backup::apply_pending_restore(&data_dir)?;
+        anyhow::Ok(store::Store::open(&data_dir)?)
+    })
+    .await??;
     let address = listener.local_addr()?;
 
     let setup_store = store.clone();
@@ -110,21 +122,36 @@ pub async fn run(
     let state = http::AppState::new(store.clone(), blobs, index, config);
     let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
+    let control = control::listen(state.clone());
+    let jobs = state.backups.clone();
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     println!("folio {VERSION} listening on http://{address}");
+    let restart = jobs.clone();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = restart.restart_requested() => {}
+        }
+    };
     serve(listener, app, shutdown).await?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
     housekeeping.abort();
     let _ = sweeper.await;
     let _ = housekeeping.await;
+    if let Some(control) = control {
+        control.stop().await;
+    }
     stop_indexing.cancel();
     let _ = indexing.await;
     if let Some(advert) = advert {
         advert.stop();
     }
     tracing::info!("folio stopped");
+    if jobs.restart_pending() {
+        return Err(backup::RestartToRestore.into());
+    }
     Ok(())
 }
 

@@ -39,6 +39,8 @@ pub struct AppState {
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
     /// Blobs of uploads not yet committed, which garbage collection must leave alone.
     pub in_flight: crate::housekeeping::InFlight,
+    /// The backup (admin page) or restore (setup page) in progress or last finished.
+    pub backups: crate::backup::Jobs,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -59,6 +61,7 @@ impl AppState {
             search,
             media_work: Default::default(),
             in_flight: Default::default(),
+            backups: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

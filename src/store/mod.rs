@@ -11,6 +11,7 @@ mod apply;
 pub mod codec;
 mod queries;
 pub mod sessions;
+pub mod snapshot;
 pub mod tables;
 
 pub use queries::{Queries, ReadTables};

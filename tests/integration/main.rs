@@ -6,6 +6,7 @@ mod support;
 mod access;
 mod accounts;
 mod api_contract;
+mod backup;
 mod classes;
 mod cli;
 mod crash;

@@ -2,9 +2,11 @@
 //! every action is a plain form post that carries the session's token, answered with a
 //! redirect (or the same page with a message when something needs fixing).
 
+mod backup;
 mod classes;
 mod home;
 mod people;
+mod restore;
 mod search;
 mod signin;
 mod work;
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(work::router())
         .merge(search::router())
+        .merge(backup::router())
+        .merge(restore::router())
 }
 
 /// What every page's frame shows.
