@@ -477,7 +477,19 @@ impl BlobWriter {
 
     /// Writes what is left, fsyncs, and moves the file to its hash name. Only after this
     /// returns may a row refer to the hash.
-    pub async fn finish(mut self) -> Result<StoredBlob, BlobError> {
+    pub async fn finish(self) -> Result<StoredBlob, BlobError> {
+        Ok(self.finish_holding(|_| ()).await?.0)
+    }
+
+    /// [`finish`](Self::finish), calling `hold` with the hash once it is known and *before*
+    /// the file takes its hash name. When the same content is already stored, the existing
+    /// blob is reused; taking a garbage-collection hold here (rather than after) closes the
+    /// window in which the collector could remove that existing blob between the dedupe and
+    /// the hold. The hold is returned with the blob (and dropped if storing fails).
+    pub async fn finish_holding<G: Send + 'static>(
+        mut self,
+        hold: impl FnOnce(&BlobHash) -> G + Send + 'static,
+    ) -> Result<(StoredBlob, G), BlobError> {
         self.check()?;
         self.filter.finish(&mut self.buf);
         let (mut file, mut hasher) = self.settle().await?;
@@ -497,22 +509,23 @@ impl BlobWriter {
                 file.sync_all()?;
                 drop(file);
                 let hash = BlobHash(*hasher.finalize().as_bytes());
+                let held = hold(&hash);
                 store.place(&tmp, &hash, size)?;
-                Ok(hash)
+                Ok((hash, held))
             })();
             stored.map_err(|e| {
                 remove_quietly(&tmp);
                 map_io(e)
             })
         });
-        let hash = match job.await {
+        let (hash, held) = match job.await {
             Ok(result) => result?,
             Err(e) => {
                 remove_quietly(&self.tmp_path);
                 return Err(BlobError::Io(io::Error::other(e)));
             }
         };
-        Ok(StoredBlob { hash, size, metadata_removed })
+        Ok((StoredBlob { hash, size, metadata_removed }, held))
     }
 
     fn check(&self) -> Result<(), BlobError> {
@@ -919,6 +932,29 @@ mod tests {
 
     async fn put(store: &BlobStore, data: &[u8]) -> StoredBlob {
         put_chunked(store, data, data.len()).await
+    }
+
+    /// The garbage-collection hold is taken before a duplicate is matched with the stored
+    /// copy: if the collector removes that copy just before the hold, the new bytes are
+    /// stored instead, so the hash the upload reports always has a file behind it.
+    #[tokio::test]
+    async fn the_hold_comes_before_the_dedupe() {
+        let (_dir, store) = store();
+        let first = put(&store, b"the same drawing twice").await;
+        let mut w = store.writer(u64::MAX).unwrap();
+        w.write(b"the same drawing twice").await.unwrap();
+        let collector = store.clone();
+        let (second, held_at) = w
+            .finish_holding(move |hash| {
+                // The collector's last removal before the hold lands.
+                collector.remove(hash).unwrap();
+                hash.to_hex()
+            })
+            .await
+            .unwrap();
+        assert_eq!(second.hash, first.hash);
+        assert_eq!(held_at, first.hash.to_hex());
+        assert_eq!(std::fs::read(store.path(&second.hash)).unwrap(), b"the same drawing twice");
     }
 
     fn stored_bytes(store: &BlobStore, blob: &StoredBlob) -> Vec<u8> {

@@ -77,8 +77,12 @@ pub async fn read(
                 }
                 writer.write(&chunk).await.map_err(|e| over_limit(e, max_file, budget))?;
             }
-            let stored = writer.finish().await.map_err(|e| over_limit(e, max_file, budget))?;
-            upload._held.push(state.in_flight.hold(&stored.hash.to_hex()));
+            let in_flight = state.in_flight.clone();
+            let (stored, held) = writer
+                .finish_holding(move |hash| in_flight.hold(&hash.to_hex()))
+                .await
+                .map_err(|e| over_limit(e, max_file, budget))?;
+            upload._held.push(held);
             budget = budget.saturating_sub(stored.size);
             upload.files.push(FileRef {
                 id: FileId::new(),
