@@ -69,8 +69,21 @@ self.addEventListener('sync', (event) => {
 });
 
 self.addEventListener('message', (event) => {
-  if (event.data?.type === 'forget') event.waitUntil(forgetKept());
+  const { type, urls } = event.data || {};
+  if (type === 'forget') event.waitUntil(forgetKept());
+  // A page that loaded before this worker took over asks for itself to be kept.
+  if (type === 'keep' && Array.isArray(urls)) event.waitUntil(keepNow(urls));
 });
+
+async function keepNow(paths) {
+  for (const path of paths.slice(0, 50)) {
+    if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//')) continue;
+    const url = new URL(path, self.location.origin);
+    try {
+      await remember(url, await fetch(url, { credentials: 'same-origin', redirect: 'manual' }));
+    } catch { /* the box went away meanwhile */ }
+  }
+}
 
 async function fromShell(req) {
   const cache = await caches.open(SHELL_CACHE);
@@ -132,9 +145,9 @@ function remember(url, res) {
 
 async function rememberNow(url, res) {
   const key = url.pathname;
-  const cache = await caches.open(PAGES_CACHE);
   if (res.type === 'opaqueredirect' || res.status >= 500) return;
   if (!res.ok || res.headers.get('x-folio-offline') !== 'keep') {
+    const cache = await caches.open(PAGES_CACHE);
     if (await cache.delete(key)) await self.folioOutbox.kept.delete(key);
     return;
   }
@@ -142,9 +155,13 @@ async function rememberNow(url, res) {
   if (url.search && res.headers.get('content-type')?.startsWith('text/html')) return;
   const owner = res.headers.get('x-folio-offline-owner') || '';
   if ((await self.folioOutbox.meta.get('owner')) !== owner) {
+    // Someone else's pages: not theirs to see.
     await forgetNow();
     await self.folioOutbox.meta.set('owner', owner);
   }
+  // Opened after forgetting, which deletes the cache: a handle from before would write into
+  // a deleted cache.
+  const cache = await caches.open(PAGES_CACHE);
   const body = await res.blob();
   await cache.put(key, new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers }));
   await self.folioOutbox.kept.put(key, body.size);

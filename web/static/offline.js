@@ -7,6 +7,20 @@
 const outbox = self.folioOutbox;
 const user = document.body.dataset.user || '';
 const FLUSH_EVERY_MS = 30 * 1000;
+/** The send in progress, so triggers arriving together start one. */
+let flushing = null;
+/** What the last send found (reachable? signed in?), for the header. */
+let lastResult = null;
+
+/** What the box may let this device keep is its decision (X-Folio-Offline): this only asks. */
+function askToKeep() {
+  const thumbnails = [...document.images]
+    .map((img) => new URL(img.currentSrc || img.src, location.href))
+    .filter((u) => u.origin === location.origin && u.pathname.endsWith('/thumbnail'))
+    .map((u) => u.pathname);
+  const urls = [...new Set([location.pathname, '/home', ...thumbnails])];
+  navigator.serviceWorker.controller?.postMessage({ type: 'keep', urls });
+}
 
 if (!window.isSecureContext || !outbox || !('indexedDB' in window)) {
   for (const el of document.querySelectorAll('[data-offline-setup]')) el.hidden = false;
@@ -16,6 +30,14 @@ if (!window.isSecureContext || !outbox || !('indexedDB' in window)) {
 
 function start() {
   if ('serviceWorker' in navigator) {
+    // A page that did not come through the service worker (the first pages, while it
+    // installs) could not be kept: once it is in charge, it is asked to keep this page, its
+    // thumbnails and the start page. workerStart is 0 when no service worker handled the load.
+    const handled = (performance.getEntriesByType('navigation')[0]?.workerStart || 0) > 0;
+    if (user && !handled) {
+      if (navigator.serviceWorker.controller) navigator.serviceWorker.ready.then(askToKeep);
+      else navigator.serviceWorker.addEventListener('controllerchange', askToKeep, { once: true });
+    }
     navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => { /* offline use stays off */ });
     // Ask the browser not to clear what is kept here when space runs low.
     if (user) navigator.storage?.persist?.().catch(() => {});
@@ -35,7 +57,6 @@ function start() {
   }
 }
 
-let flushing = null;
 function flushSoon() {
   flushing ??= outbox.flush()
     .then(report, () => {})
@@ -43,7 +64,6 @@ function flushSoon() {
   return flushing;
 }
 
-let lastResult = null;
 function report(result) {
   lastResult = result;
   if (!result.sent.length) return;
@@ -148,7 +168,7 @@ function enhance(form) {
   form.append(status);
   const say = (text, error) => {
     status.textContent = text;
-    status.className = error ? 'error' : 'notice';
+    status.className = error ? 'error' : 'saved-here';
     status.setAttribute('role', error ? 'alert' : 'status');
     status.hidden = false;
   };

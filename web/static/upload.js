@@ -149,7 +149,7 @@ function setup(form) {
         form.reset();
         dropped = [];
         const saved = document.createElement('p');
-        saved.className = 'notice';
+        saved.className = 'saved-here';
         saved.setAttribute('role', 'status');
         saved.textContent = 'The box cannot be reached, so your work is saved on this device. It will be sent by itself when the box is in reach.';
         progress.replaceChildren(saved);
