@@ -87,7 +87,12 @@ async function keepNow(paths) {
 
 async function fromShell(req) {
   const cache = await caches.open(SHELL_CACHE);
-  return (await cache.match(req, { ignoreSearch: true })) || fetch(req);
+  const kept = await cache.match(req, { ignoreSearch: true });
+  if (kept) return kept;
+  // Missing (the browser cleared it): fetched, and kept again for next time.
+  const res = await fetch(req);
+  if (res.ok) await cache.put(new URL(req.url).pathname, res.clone());
+  return res;
 }
 
 /** The box first; a kept copy when it cannot be reached (or is very slow); else the offline page. */

@@ -71,10 +71,10 @@ fn worker() -> &'static Worker {
             hasher.update(hash);
         }
         let build = hasher.finalize().to_hex()[..16].to_string();
-        // The shell: what every page needs, and nothing about anyone. The sign-in pictures
-        // are left out: nobody signs in without the box.
+        // The shell: every embedded file (the pages' pictures too, about 30 KB), the offline
+        // page and the manifest. Nothing about anyone.
         let mut shell = vec!["/offline".to_string(), "/manifest.webmanifest".to_string()];
-        shell.extend(files.iter().filter(|(p, _)| !p.starts_with("pictures/")).map(|(p, _)| format!("/static/{p}")));
+        shell.extend(files.iter().map(|(p, _)| format!("/static/{p}")));
         let script = WORKER
             .replacen("\"__FOLIO_BUILD__\"", &serde_json::to_string(&build).unwrap_or_default(), 1)
             .replacen("[\"__FOLIO_SHELL__\"]", &serde_json::to_string(&shell).unwrap_or_default(), 1);
@@ -107,10 +107,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_worker_gets_a_build_id_and_a_shell_without_the_sign_in_pictures() {
+    fn the_worker_gets_a_build_id_and_the_shell() {
         let script = &worker().script;
         assert!(!script.contains("__FOLIO_BUILD__") && !script.contains("__FOLIO_SHELL__"));
-        assert!(script.contains("\"/static/outbox.js\"") && script.contains("\"/offline\""));
-        assert!(!script.contains("/static/pictures/"));
+        for file in ["/static/outbox.js", "/static/style.css", "/static/pictures/star.svg", "/offline"] {
+            assert!(script.contains(&format!("\"{file}\"")), "{file} is in the shell");
+        }
     }
 }

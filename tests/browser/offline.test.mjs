@@ -1,10 +1,11 @@
 // The offline app. A student signs in on http://localhost (a secure context, so the service
 // worker runs), opens their portfolio, and then the box goes away (folio is killed): the
-// portfolio still opens from the device with an "offline" banner, new work with a photo and a
-// comment wait in the outbox ("2 waiting to send"), and when folio starts again on the same
-// port and data they arrive exactly once and a teacher sees them. Then a request whose answer
-// is lost is sent again without making a copy, signing out keeps that unsent work but forgets
-// the kept pages, and over plain HTTP the pages work without any of it and say how to get it.
+// portfolio still opens from the device with an "offline" banner; new work with a photo, a
+// comment, a new version and a changed reflection wait in the outbox ("4 waiting to send");
+// when folio starts again on the same port and data they arrive exactly once and a teacher
+// sees them. Then a request whose answer is lost is sent again without making a copy, signing
+// out keeps that unsent work but forgets the kept pages, and over plain HTTP the pages work
+// without any of it and say how to get it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -116,6 +117,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       await page.reload();
       await page.locator('[data-offline-banner]').filter({ hasText: /Offline — showing saved copy/ }).waitFor();
       await page.getByRole('heading', { name: 'Hello, Ana Pérez' }).waitFor();
+      await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 5000 });
       await tile.waitFor();
       assert.ok(await tile.locator('img').evaluate((i) => i.complete && i.naturalWidth > 0), 'the kept thumbnail shows');
 
@@ -129,12 +131,21 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       await page.getByLabel('Your comment').fill('I did it again on the bus, with a coin.');
       await page.getByRole('button', { name: 'Send comment' }).click();
       await page.getByText('It is saved on this device and will be sent by itself').waitFor();
-      await count(page).filter({ hasText: '1 waiting to send' }).waitFor();
+      await count(page).filter({ hasText: /^1 waiting to send$/ }).waitFor();
+      // So do a new version and a changed reflection.
+      await page.locator('#version-files').setInputFiles(kite);
+      await page.getByLabel('What changed?').fill('Rubbed harder.');
+      await page.getByRole('button', { name: 'Add version' }).click();
+      await page.getByText('your work is saved on this device').waitFor();
+      await page.getByLabel('Reflection').fill('Bark works as well as leaves.');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.locator('form[data-offline="edit"]').getByText('It is saved on this device').waitFor();
+      await count(page).filter({ hasText: '3 waiting to send' }).waitFor();
 
       // A page that was never kept says so.
       await page.goto(`${localhost()}/search?q=leaf`);
       await page.getByRole('heading', { name: 'You are offline' }).waitFor();
-      await page.getByText('1 piece of work made offline is waiting on this device').waitFor();
+      await page.getByText('3 pieces of work made offline are waiting on this device').waitFor();
 
       // New work with a photo, made offline.
       await page.goto(`${localhost()}/home`);
@@ -144,10 +155,12 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       await page.getByLabel('What did you make? What did you learn?').fill('Drawn while waiting for the 41.');
       await page.getByRole('button', { name: 'Save my work' }).click();
       await page.getByText('your work is saved on this device').waitFor();
-      await count(page).filter({ hasText: '2 waiting to send' }).waitFor();
+      await count(page).filter({ hasText: '4 waiting to send' }).waitFor();
       const waiting = page.locator('#outbox .outbox-item');
       await waiting.filter({ hasText: 'Bus stop drawing' }).filter({ hasText: '1 file' }).waitFor();
       await waiting.filter({ hasText: 'Comment on “Leaf rubbing”' }).waitFor();
+      await waiting.filter({ hasText: 'New version of “Leaf rubbing”' }).waitFor();
+      await waiting.filter({ hasText: 'Changes to “Leaf rubbing”' }).waitFor();
       assert.equal(await page.getByLabel('Title').inputValue(), '', 'the form is ready for the next piece');
 
       // Work waiting more than three days says what to do.
@@ -159,11 +172,12 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       });
       await page.reload();
       await waiting.filter({ hasText: 'Bus stop drawing' }).filter({ hasText: /waiting since \w+ — connect to the school network/ }).waitFor();
+      if (process.env.FOLIO_SCREENSHOTS) await page.screenshot({ path: `${process.env.FOLIO_SCREENSHOTS}/offline-home.png`, fullPage: true });
       assert.equal(await waiting.filter({ hasText: 'Comment on' }).filter({ hasText: 'connect to the school network' }).count(), 0);
 
       // Signing out now warns that work has not been sent (and does not sign out yet).
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('alert').filter({ hasText: '2 pieces of your work have not reached the box yet' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: '4 pieces of your work have not reached the box yet' }).waitFor();
       await page.getByRole('button', { name: 'Sign out anyway' }).waitFor();
       assert.ok(page.url().endsWith('/home'));
       assert.equal((await anasWork().catch(() => null)), null, 'the box is really gone');
@@ -190,6 +204,8 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
     const leaf = work.find((a) => a.title === 'Leaf rubbing');
     const comments = await (await api(`/api/v1/artifacts/${leaf.id}/comments`, { cookie })).json();
     assert.deepEqual(comments.map((c) => c.body), ['I did it again on the bus, with a coin.']);
+    assert.deepEqual(leaf.versions.map((v) => v.note), ['', 'Rubbed harder.'], 'one new version');
+    assert.equal(leaf.reflection, 'Bark works as well as leaves.');
 
     // Her teacher, in another browser, sees it.
     const teacher = await browser.newContext({ viewport: { width: 1366, height: 768 } });

@@ -105,7 +105,8 @@ async function render() {
   }
   const count = document.querySelector('[data-outbox-count]');
   if (count) {
-    const stuck = lastResult && !lastResult.signedIn && items.length;
+    // The box answered, but nobody is signed in (the session ended): say what unblocks it.
+    const stuck = lastResult && lastResult.reachable && !lastResult.signedIn && items.length;
     count.textContent = `${items.length} waiting to send${stuck ? ' — sign in to send' : ''}`;
     count.hidden = items.length === 0;
   }
