@@ -8,7 +8,8 @@
 //   MAX_KEPT_BYTES, oldest dropped first. When the box cannot be reached, a kept page is
 //   shown with a banner saying it is a saved copy; any other page gets the offline page.
 // - Kept pages last one session: signing in or out on the device forgets them. The outbox
-//   (work made offline) is never touched by that.
+//   (work made offline) is never touched by that. Signing out while the box is out of reach
+//   ends the session on the box as soon as it answers again.
 // - Background Sync, where the browser has it, sends the outbox when the device is back.
 importScripts('/static/outbox.js');
 
@@ -46,8 +47,12 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
+  if (req.method === 'POST' && req.mode === 'navigate' && url.pathname === '/signout') {
+    event.respondWith(signOut(event));
+    return;
+  }
   if (req.method === 'POST' && req.mode === 'navigate' && SESSION_POSTS.some((r) => r.test(url.pathname))) {
-    event.waitUntil(forgetKept());
+    event.waitUntil(forgetKept().then(() => self.folioOutbox.meta.set('signout-pending', false)));
     return;
   }
   if (req.method !== 'GET') return;
@@ -95,8 +100,39 @@ async function fromShell(req) {
   return res;
 }
 
+/**
+ * Signing out forgets the kept pages at once. If the box cannot be reached, the device says
+ * so, and the session on the box is ended as soon as it answers again (endPendingSignOut),
+ * before any page is shown: the next person on this device must not find it signed in.
+ */
+async function signOut(event) {
+  await forgetKept();
+  try {
+    const res = await fetch(event.request);
+    await self.folioOutbox.meta.set('signout-pending', false);
+    return res;
+  } catch {
+    await self.folioOutbox.meta.set('signout-pending', true);
+    const page = await caches.match('/offline', { cacheName: SHELL_CACHE });
+    if (!page) return Response.error();
+    const note = '<p class="offline-banner" role="status" data-offline-banner><strong>Signed out on this device.</strong> The box cannot be reached right now; your session on it ends as soon as it can. Work waiting to be sent stays here until you sign in again.</p>';
+    const headers = new Headers(page.headers);
+    headers.delete('content-length');
+    return new Response((await page.text()).replace(BANNER_MARK, note), { status: 200, headers });
+  }
+}
+
+async function endPendingSignOut() {
+  if (!(await self.folioOutbox.meta.get('signout-pending'))) return;
+  try {
+    const res = await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin' });
+    if (res.ok || res.status === 401) await self.folioOutbox.meta.set('signout-pending', false);
+  } catch { /* still out of reach */ }
+}
+
 /** The box first; a kept copy when it cannot be reached (or is very slow); else the offline page. */
 async function navigate(event, url) {
+  await endPendingSignOut();
   let keeping = Promise.resolve();
   const network = fetch(event.request).then((res) => {
     keeping = remember(url, res.clone());

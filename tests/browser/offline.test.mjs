@@ -3,9 +3,10 @@
 // portfolio still opens from the device with an "offline" banner; new work with a photo, a
 // comment, a new version and a changed reflection wait in the outbox ("4 waiting to send");
 // when folio starts again on the same port and data they arrive exactly once and a teacher
-// sees them. Then a request whose answer is lost is sent again without making a copy, signing
-// out keeps that unsent work but forgets the kept pages, and over plain HTTP the pages work
-// without any of it and say how to get it.
+// sees them; signing out while the box was away ends the session once it is back. Then a
+// request whose answer is lost is sent again without making a copy, signing out keeps unsent
+// work but forgets the kept pages, and over plain HTTP the pages work without any of it and
+// say how to get it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,16 +176,26 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       if (process.env.FOLIO_SCREENSHOTS) await page.screenshot({ path: `${process.env.FOLIO_SCREENSHOTS}/offline-home.png`, fullPage: true });
       assert.equal(await waiting.filter({ hasText: 'Comment on' }).filter({ hasText: 'connect to the school network' }).count(), 0);
 
-      // Signing out now warns that work has not been sent (and does not sign out yet).
+      // Signing out now warns that work has not been sent, then signs out on the device: the
+      // kept pages go, the waiting work stays.
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('alert').filter({ hasText: '4 pieces of your work have not reached the box yet' }).waitFor();
-      await page.getByRole('button', { name: 'Sign out anyway' }).waitFor();
       assert.ok(page.url().endsWith('/home'));
+      await page.getByRole('button', { name: 'Sign out anyway' }).click();
+      await page.getByText('Signed out on this device.').waitFor();
+      await waitKept(page, '/home', true);
+      assert.equal(await page.evaluate(async () => (await self.folioOutbox.all()).length), 4);
+      await page.goto(`${localhost()}/home`);
+      await page.getByRole('heading', { name: 'You are offline' }).waitFor();
       assert.equal((await anasWork().catch(() => null)), null, 'the box is really gone');
 
-      // The box comes back on the same port with the same data; the student opens folio.
+      // The box comes back on the same port with the same data. The session signed out of
+      // offline is ended before anything is shown; the student signs in again and the work
+      // goes up by itself.
       folio = await startFolio({ dataDir: folio.dataDir, port: folio.port });
-      await page.reload();
+      await page.goto(`${localhost()}/home`);
+      await page.waitForURL(/\/signin$/);
+      await signIn(page, localhost(), 'ana', 'ana-password');
       await count(page).waitFor({ state: 'hidden', timeout: 15000 });
       await page.locator('[data-outbox-sent]').filter({ hasText: /Sent to the box: .*Bus stop drawing/ }).waitFor();
       assert.equal(await page.locator('[data-offline-banner]').count(), 0);
