@@ -17,7 +17,7 @@
 //! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
 //!   blocking functions over the store that both the API and the pages call.
 //! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
-//!   assets.
+//!   assets, and the offline app's manifest, service worker and `X-Folio-Offline` mark.
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
 //! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.

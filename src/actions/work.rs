@@ -95,9 +95,11 @@ pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files
     let reflection = clean_text(&new.reflection, "reflection")?;
     store.write(|tx| {
         let id = new.id.unwrap_or_default();
+        // Checked in the write transaction, which redb runs one at a time: of two copies of a
+        // request racing each other, exactly one creates and the other finds its work.
         if let Some(existing) = tx.txn().artifact(id)? {
-            // The same request sent again (a retry after a lost answer): answer with what exists.
-            return if existing.is_owner(actor.id) { Ok(existing) } else { Err(Error::conflict("That id is taken.")) };
+            let same_request = existing.owners.first() == Some(&actor.id) && !existing.deleted;
+            return if same_request { Ok(existing) } else { Err(id_taken()) };
         }
         check_skills(tx.txn(), actor, &new.skills)?;
         let class = class_for(tx, actor, &new)?;
@@ -150,20 +152,42 @@ pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files
     })
 }
 
-pub fn add_version(store: &Store, actor: &User, id: ArtifactId, note: &str, files: Vec<FileRef>) -> Result<Version> {
+/// A request named an id that is already used, by someone else or for something else. The
+/// same request sent again (a retry after a lost answer, or the outbox sending twice) is not
+/// refused: it gets the same answer as the first time.
+fn id_taken() -> Error {
+    Error::conflict("That id was already used for something else. Nothing was saved: send it again without an id.")
+}
+
+pub fn add_version(
+    store: &Store,
+    actor: &User,
+    id: ArtifactId,
+    version_id: Option<VersionId>,
+    note: &str,
+    files: Vec<FileRef>,
+) -> Result<Version> {
     let note = clean_text(note, "note")?;
     if files.is_empty() {
         return Err(Error::Invalid("A new version needs at least one file.".into()));
     }
     store.write(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if let Some(vid) = version_id
+            && let Some(target) = tx.txn().artifact_of_version(vid)?
+        {
+            return match artifact.versions.iter().find(|v| v.id == vid) {
+                Some(v) if target == id && v.author == actor.id => Ok(v.clone()),
+                _ => Err(id_taken()),
+            };
+        }
         if !policy::can_edit_artifact(actor, &facts) {
             return Err(Error::forbidden("Only the students whose work this is can add a version."));
         }
         // A box without a real-time clock may wake up in the past; a new version still sorts
         // after the ones before it.
         let created_ms = wall_clock_ms().max(artifact.latest().map_or(0, |v| v.created_ms + 1));
-        let version = Version { id: VersionId::new(), note, files, author: actor.id, created_ms };
+        let version = Version { id: version_id.unwrap_or_default(), note, files, author: actor.id, created_ms };
         tx.record(
             artifact.school,
             scope(&artifact),
@@ -243,20 +267,32 @@ pub fn review(store: &Store, actor: &User, id: ArtifactId, approved: Option<bool
     })
 }
 
-pub fn add_comment(
-    store: &Store,
-    actor: &User,
-    id: ArtifactId,
-    body: &str,
-    audio: Option<FileRef>,
-    version: Option<VersionId>,
-) -> Result<Comment> {
-    let body = clean_text(body, "comment")?;
+/// What someone writes under a piece of work.
+#[derive(Debug, Default)]
+pub struct NewComment {
+    /// Made by the device (the offline outbox), so sending it twice adds it once.
+    pub id: Option<CommentId>,
+    pub body: String,
+    pub audio: Option<FileRef>,
+    pub version: Option<VersionId>,
+}
+
+pub fn add_comment(store: &Store, actor: &User, id: ArtifactId, new: NewComment) -> Result<Comment> {
+    let NewComment { id: comment_id, body, audio, version } = new;
+    let body = clean_text(&body, "comment")?;
     if body.is_empty() && audio.is_none() {
         return Err(Error::Invalid("Write something (or record your voice) first.".into()));
     }
     store.write(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
+        if let Some(cid) = comment_id
+            && let Some(target) = tx.txn().artifact_of_comment(cid)?
+        {
+            return match tx.txn().comments(id)?.into_iter().find(|c| c.id == cid) {
+                Some(c) if target == id && c.author == actor.id => Ok(c),
+                _ => Err(id_taken()),
+            };
+        }
         if !policy::can_comment(actor, &facts) {
             return Err(Error::forbidden("Comments are not open on this work."));
         }
@@ -268,7 +304,7 @@ pub fn add_comment(
             return Err(Error::forbidden("Voice recordings are for teachers' feedback."));
         }
         let comment = Comment {
-            id: CommentId::new(),
+            id: comment_id.unwrap_or_default(),
             artifact: id,
             version: version.or_else(|| artifact.latest().map(|v| v.id)),
             author: actor.id,

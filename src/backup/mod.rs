@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod cli;
 
-use crate::store::{Queries, Store, StoreError, snapshot, tables::SCHEMA_VERSION};
+use crate::store::{Queries, Store, StoreError, snapshot, tables::OLDEST_MIGRATABLE_SCHEMA, tables::SCHEMA_VERSION};
 
 /// The name of the description file in a backup folder.
 pub const MANIFEST: &str = "folio-backup.json";
@@ -397,7 +397,8 @@ pub fn inspect(backup: &Path) -> Result<Manifest, BackupError> {
     if manifest.format > FORMAT {
         return Err(BackupError::NewerFormat { found: manifest.format, version: manifest.folio_version });
     }
-    if manifest.schema_version != SCHEMA_VERSION {
+    // An older data format is brought forward when the restored store is first opened.
+    if !(OLDEST_MIGRATABLE_SCHEMA..=SCHEMA_VERSION).contains(&manifest.schema_version) {
         return Err(BackupError::Schema {
             found: manifest.schema_version,
             expected: SCHEMA_VERSION,

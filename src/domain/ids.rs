@@ -88,6 +88,21 @@ entity_id!(
     ActivityId
 );
 
+/// Reads an id that a client made for something it creates (`field` names it in the
+/// message). The offline outbox makes its ids on the device, so a piece of work sent twice
+/// arrives once. Accepted: UUID version 7 (time-ordered, as folio makes them) or 4 (random,
+/// `crypto.randomUUID()`), in the RFC 9562 variant; anything else is refused, so a typo or a
+/// nil id never stands for somebody's work.
+pub fn client_made(raw: &str, field: &str) -> Result<Uuid, super::Invalid> {
+    let refused = || super::Invalid::new(format!("\"{field}\" must be a UUID (version 7 or 4) made by the device."));
+    let id = Uuid::parse_str(raw.trim()).map_err(|_| refused())?;
+    let variant_ok = id.get_variant() == uuid::Variant::RFC4122;
+    match id.get_version_num() {
+        4 | 7 if variant_ok => Ok(id),
+        _ => Err(refused()),
+    }
+}
+
 /// The identity of one copy of the database: the origin of the operations it writes.
 /// Made at random on first start, and made anew when the data directory turns up on another
 /// machine, so two boxes never write the same (replica, sequence) pair.
@@ -119,6 +134,19 @@ impl fmt::Display for ReplicaId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_made_ids_are_uuids_of_version_7_or_4() {
+        let v7 = UserId::new().to_string();
+        assert!(client_made(&v7, "id").is_ok());
+        assert!(client_made(&Uuid::new_v4().to_string(), "id").is_ok());
+        for bad in
+            ["", "42", "not-a-uuid", "00000000-0000-0000-0000-000000000000", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"]
+        {
+            let err = client_made(bad, "id").unwrap_err();
+            assert!(err.0.contains("\"id\" must be a UUID"), "{bad}: {err:?}");
+        }
+    }
 
     #[test]
     fn ids_sort_by_creation_and_round_trip() {

@@ -33,6 +33,16 @@ async fn serve_asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
+/// Every embedded file's path and content hash, sorted by path: what the offline app's build
+/// id is made of, and the files its shell may keep.
+pub(super) fn fingerprints() -> Vec<(String, [u8; 32])> {
+    let mut files: Vec<(String, [u8; 32])> = Static::iter()
+        .filter_map(|path| Static::get(&path).map(|f| (path.to_string(), f.metadata.sha256_hash())))
+        .collect();
+    files.sort();
+    files
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -10,6 +10,7 @@ mod credentials;
 pub mod error;
 mod extract;
 mod files;
+mod offline;
 mod openapi;
 mod pages;
 mod signin;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .merge(assets::router())
+        .merge(offline::router())
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(middleware::from_fn(security_headers))
@@ -126,15 +128,17 @@ async fn refuse_cross_origin(req: Request, next: Next) -> Response {
 }
 
 /// Headers every answer carries: nothing loads from outside the box, no framing by other
-/// sites, no MIME sniffing, no referrer leaking ids.
+/// sites, no MIME sniffing, no referrer leaking ids to other sites. (`same-origin`, not
+/// `no-referrer`: with `no-referrer` a form posted over plain HTTP, where browsers send no
+/// `Sec-Fetch-Site`, says `Origin: null`, and `refuse_cross_origin` would refuse it.)
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     ));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     res
 }

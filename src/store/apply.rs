@@ -206,6 +206,10 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             for file in artifact.files() {
                 reference_file(txn, file)?;
             }
+            let mut versions = txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?;
+            for version in &artifact.versions {
+                versions.insert(version.id.bytes(), id)?;
+            }
         }
         Change::ArtifactEdited { artifact, title, reflection, tags, skills, visibility } => {
             update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.bytes(), |a: &mut Artifact| {
@@ -272,6 +276,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 for file in &version.files {
                     reference_file(txn, file)?;
                 }
+                txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?.insert(version.id.bytes(), artifact.bytes())?;
             }
         }
         Change::ArtifactReviewed { artifact, approved } => {
@@ -297,6 +302,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             if live && comments.get(key)?.is_none() {
                 comments.insert(key, encode(comment).as_slice())?;
                 drop(comments);
+                txn.open_table(COMMENT_ID_TO_ARTIFACT_ID)?.insert(comment.id.bytes(), comment.artifact.bytes())?;
                 if let Some(audio) = &comment.audio {
                     reference_file(txn, audio)?;
                 }

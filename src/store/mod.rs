@@ -95,10 +95,14 @@ impl Store {
         })?;
         let fingerprint = machine_fingerprint(&path);
         let txn = db.begin_write()?;
+        let mut migrate_from = None;
         let replica = {
             let mut meta = txn.open_table(META)?;
             let found = meta.get(META_SCHEMA_VERSION)?.map(|v| read_u32(v.value())).transpose()?;
             match found {
+                Some(found) if (tables::OLDEST_MIGRATABLE_SCHEMA..SCHEMA_VERSION).contains(&found) => {
+                    migrate_from = Some(found);
+                }
                 Some(found) if found != SCHEMA_VERSION => {
                     return Err(StoreError::SchemaMismatch {
                         path,
@@ -139,6 +143,11 @@ impl Store {
             }
         };
         tables::create_all(&txn)?;
+        if let Some(from) = migrate_from {
+            migrate(&txn, from)?;
+            txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+            tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
+        }
         txn.commit()?;
         Ok(Store { db: Arc::new(db), replica, changed: Arc::default() })
     }
@@ -260,6 +269,30 @@ impl Tx {
         self.txn.open_table(META)?.remove(key)?;
         Ok(())
     }
+}
+
+/// Brings a file of an older schema up to this one, in the transaction that opens it (so a
+/// failed migration changes nothing). Each step only adds what the newer layout derives.
+fn migrate(txn: &WriteTransaction, from: u32) -> Result<(), StoreError> {
+    if from < 2 {
+        // Version and comment ids index the artifacts they belong to (exactly-once sends).
+        let artifacts = txn.open_table(tables::ARTIFACT_ID_TO_ARTIFACT)?;
+        let mut versions = txn.open_table(tables::VERSION_ID_TO_ARTIFACT_ID)?;
+        for row in artifacts.iter()? {
+            let (key, value) = row?;
+            let artifact: crate::domain::Artifact = codec::decode(value.value())?;
+            for version in &artifact.versions {
+                versions.insert(version.id.bytes(), key.value())?;
+            }
+        }
+        let comments = txn.open_table(tables::ARTIFACT_COMMENT_TO_COMMENT)?;
+        let mut index = txn.open_table(tables::COMMENT_ID_TO_ARTIFACT_ID)?;
+        for row in comments.iter()? {
+            let (artifact, comment) = row?.0.value();
+            index.insert(comment, artifact)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_u32(bytes: &[u8]) -> Result<u32, StoreError> {

@@ -9,7 +9,8 @@ use super::tables::*;
 use crate::domain::audience::{self, Audience, Principal};
 use crate::domain::policy::{ArtifactFacts, ClassRelation};
 use crate::domain::{
-    Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, Role, School, SchoolId, User, UserId,
+    Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, CommentId, Role, School, SchoolId, User,
+    UserId, VersionId,
 };
 
 /// Opening a table, whichever kind of transaction we are in.
@@ -270,6 +271,16 @@ pub trait Queries: ReadTables {
             .collect::<Result<_, _>>()?;
         found.sort_by_key(|c| (c.created_ms, c.id));
         Ok(found)
+    }
+
+    /// The artifact a version id belongs to, if that id was ever used (also after a delete).
+    fn artifact_of_version(&self, id: VersionId) -> Result<Option<ArtifactId>, StoreError> {
+        Ok(self.table(VERSION_ID_TO_ARTIFACT_ID)?.get(id.bytes())?.map(|v| ArtifactId::from_bytes(v.value())))
+    }
+
+    /// The artifact a comment id belongs to, if that id was ever used (also after a delete).
+    fn artifact_of_comment(&self, id: CommentId) -> Result<Option<ArtifactId>, StoreError> {
+        Ok(self.table(COMMENT_ID_TO_ARTIFACT_ID)?.get(id.bytes())?.map(|v| ArtifactId::from_bytes(v.value())))
     }
 
     fn activity(&self, id: ActivityId) -> Result<Option<Activity>, StoreError> {

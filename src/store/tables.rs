@@ -9,7 +9,13 @@ use redb::TableDefinition;
 
 /// The version of the table layout and encodings. Bump it when either changes, and teach
 /// `Store::open` to migrate from the previous one.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `VERSION_ID_TO_ARTIFACT_ID` and `COMMENT_ID_TO_ARTIFACT_ID` (built from the artifacts
+/// and comments when a version 1 file is opened).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema `Store::open` migrates forward; older files are refused.
+pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
 
 pub type IdKey = [u8; 16];
 
@@ -51,6 +57,11 @@ pub const ACTIVITY_ARTIFACT: TableDefinition<(IdKey, IdKey), u8> = TableDefiniti
 /// (artifact, comment) -> encoded `Comment`.
 pub const ARTIFACT_COMMENT_TO_COMMENT: TableDefinition<(IdKey, IdKey), &[u8]> =
     TableDefinition::new("artifact_comment_to_comment");
+/// Version id -> the artifact it belongs to. Ids stay taken after a delete, so an id made on
+/// a device is answered the same way however late it comes back (exactly-once sends).
+pub const VERSION_ID_TO_ARTIFACT_ID: TableDefinition<IdKey, IdKey> = TableDefinition::new("version_id_to_artifact_id");
+/// Comment id -> the artifact it is on; kept like `VERSION_ID_TO_ARTIFACT_ID`.
+pub const COMMENT_ID_TO_ARTIFACT_ID: TableDefinition<IdKey, IdKey> = TableDefinition::new("comment_id_to_artifact_id");
 pub const ACTIVITY_ID_TO_ACTIVITY: TableDefinition<IdKey, &[u8]> = TableDefinition::new("activity_id_to_activity");
 /// (class, activity) -> 1.
 pub const CLASS_ACTIVITY: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("class_activity");
@@ -112,6 +123,8 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(CLASS_ARTIFACT)?;
     txn.open_table(ACTIVITY_ARTIFACT)?;
     txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
+    txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?;
+    txn.open_table(COMMENT_ID_TO_ARTIFACT_ID)?;
     txn.open_table(ACTIVITY_ID_TO_ACTIVITY)?;
     txn.open_table(CLASS_ACTIVITY)?;
     txn.open_table(BLOB_HASH_FILE)?;

@@ -7,16 +7,18 @@ import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 export const artifacts = join(here, 'artifacts');
 
-export async function startFolio() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'folio-browser-'));
+/// Starts folio on a fresh data directory and a free port, or (to start it again after
+/// `kill`) on the `dataDir` and `port` given.
+export async function startFolio({ dataDir = mkdtempSync(join(tmpdir(), 'folio-browser-')), port = 0 } = {}) {
   const binary = process.env.FOLIO_BIN || join(root, 'target', 'debug', 'folio');
-  const child = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--no-mdns'], {
+  const child = spawn(binary, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--no-mdns'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -35,10 +37,17 @@ export async function startFolio() {
     child.stderr.on('data', (chunk) => { log += chunk; });
     child.on('exit', (code) => reject(new Error(`folio exited with ${code}:\n${log}`)));
   });
+  const exited = new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
   return {
     url,
+    port: Number(new URL(url).port),
     dataDir,
     setupCode: () => readFileSync(join(dataDir, 'setup-code'), 'utf8').trim(),
+    /// Stops folio the hard way (a pulled plug), leaving its data directory for a restart.
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -62,6 +71,15 @@ export async function withPage(browser, name, viewport, body) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   try {
+    await withScreenshot(page, name, body);
+  } finally {
+    await context.close();
+  }
+}
+
+/// Runs `body(page)` on a page the test manages; on failure saves a full-page screenshot.
+export async function withScreenshot(page, name, body) {
+  try {
     await body(page);
   } catch (e) {
     mkdirSync(artifacts, { recursive: true });
@@ -69,9 +87,32 @@ export async function withPage(browser, name, viewport, body) {
     await page.screenshot({ path: file, fullPage: true }).catch(() => {});
     e.message += `\n(screenshot: ${file})`;
     throw e;
-  } finally {
-    await context.close();
   }
+}
+
+/// A real PNG (a gradient), made without any library.
+export function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) { row[1 + x * 3] = x % 256; row[2 + x * 3] = y % 256; row[3 + x * 3] = 160; }
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /// Every visible form control has a label a screen reader announces.

@@ -11,6 +11,7 @@ mod classes;
 mod cli;
 mod crash;
 mod discovery;
+mod offline;
 mod search;
 mod sessions;
 mod setup;

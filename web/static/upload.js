@@ -2,6 +2,12 @@
 // Progressive enhancement: without JavaScript the form posts normally (no progress shown).
 // Forms opt in with data-upload; data-api is the JSON endpoint to post to, data-done where to
 // go afterwards (the new artifact's id is appended when it ends in "/").
+//
+// Every submission carries an id made here, so sending it again never makes a second copy.
+// When the box cannot be reached (and the page is a secure context, where the offline app
+// runs) the work goes into the outbox (outbox.js) with that same id instead of being lost:
+// data-offline says what it is ("artifact" or "version"), data-artifact and data-title which
+// piece of work a version belongs to.
 
 const human = (n) => {
   const units = ['bytes', 'KB', 'MB', 'GB'];
@@ -53,13 +59,41 @@ function setup(form) {
     });
   }
 
+  const outbox = self.folioOutbox;
+  const offlineReady = window.isSecureContext && outbox && document.body.dataset.user && form.dataset.offline;
+
+  /** Keeps the work on this device; true once it is safely stored. */
+  const keep = async (id, fields, files) => {
+    const kind = form.dataset.offline;
+    const title = kind === 'artifact'
+      ? (fields.find(([k]) => k === 'title')?.[1] || 'Untitled')
+      : `New version of “${form.dataset.title}”`;
+    try {
+      await outbox.add({
+        id, kind, user: document.body.dataset.user, artifact: form.dataset.artifact, title,
+        fields: fields.filter(([k]) => k !== 'csrf' && k !== 'id'),
+        files: files.map((f) => ({ name: f.name, type: f.type, size: f.size, blob: f, upload: null })),
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const files = chosen();
+    const id = outbox ? outbox.uuidv7() : '';
     const data = new FormData();
+    const fields = [];
     for (const [key, value] of new FormData(form)) {
-      if (!(value instanceof File)) data.append(key, value);
+      if (value instanceof File) continue;
+      data.append(key, value);
+      fields.push([key, value]);
+      // The id right after the form's token, before any file.
+      if (key === 'csrf' && id) data.append('id', id);
     }
+    if (id && !data.has('id')) data.append('id', id);
     for (const file of files) data.append(picker ? picker.name : 'file', file, file.name);
     progress.replaceChildren(...files.map((f) => row(f)));
     const bars = [...progress.querySelectorAll('progress')];
@@ -108,7 +142,21 @@ function setup(form) {
         fail(body.message || `That did not work (error ${xhr.status}). Try again.`);
       }
     });
-    xhr.addEventListener('error', () => fail('The box could not be reached. Check the Wi-Fi and try again.'));
+    xhr.addEventListener('error', async () => {
+      if (offlineReady && (await keep(id, fields, files))) {
+        submit.disabled = false;
+        cancel.remove();
+        form.reset();
+        dropped = [];
+        const saved = document.createElement('p');
+        saved.className = 'saved-here';
+        saved.setAttribute('role', 'status');
+        saved.textContent = 'The box cannot be reached, so your work is saved on this device. It will be sent by itself when the box is in reach.';
+        progress.replaceChildren(saved);
+        return;
+      }
+      fail('The box could not be reached. Check the Wi-Fi and try again.');
+    });
     xhr.addEventListener('abort', () => fail('Cancelled. Nothing was saved.'));
     xhr.send(data);
   });

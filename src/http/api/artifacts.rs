@@ -178,7 +178,7 @@ pub fn new_artifact(upload: &uploads::Upload) -> Result<NewArtifact> {
         .map(|s| s.parse::<UserId>().map_err(|_| Error::Invalid("\"co_owners\" holds an invalid id.".into())))
         .collect::<Result<Vec<_>>>()?;
     Ok(NewArtifact {
-        id: parse("id")?.map(ArtifactId),
+        id: client_id(upload.text("id"))?.map(ArtifactId),
         title: upload.text("title").to_string(),
         reflection: upload.text("reflection").to_string(),
         tags: parse_labels(upload.text("tags"), true)?,
@@ -188,6 +188,14 @@ pub fn new_artifact(upload: &uploads::Upload) -> Result<NewArtifact> {
         activity: parse("activity_id")?.map(crate::domain::ActivityId),
         co_owners,
     })
+}
+
+/// The optional `id` a client made for what it creates (empty: the box makes one).
+pub fn client_id(raw: &str) -> Result<Option<uuid::Uuid>> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(crate::domain::ids::client_made(raw, "id")?))
 }
 
 /// Stores an uploaded artifact: files first (streamed), then the operation that uses them.
@@ -264,6 +272,11 @@ async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): 
 
 /// The file of a visible artifact (or of a comment the caller may see), or NotFound.
 pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> Result<FileRef> {
+    Ok(visible_file_and_owner(state, me, id, file).await?.0)
+}
+
+/// Like [`visible_file`], and whether the caller is one of the artifact's owners.
+async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &str) -> Result<(FileRef, bool)> {
     let id: ArtifactId = parse_id(id)?;
     let file: FileId = parse_id(file)?;
     let viewer = me.clone();
@@ -271,8 +284,9 @@ pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> 
         .db(move |store| {
             store.read(|r| {
                 let (artifact, facts) = work::visible(r, &viewer, id)?;
+                let own = artifact.is_owner(viewer.id);
                 if let Some(f) = artifact.file(file) {
-                    return Ok(f.clone());
+                    return Ok((f.clone(), own));
                 }
                 // Voice feedback hangs off a comment, and follows the comment's visibility.
                 r.comments(id)?
@@ -280,6 +294,7 @@ pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> 
                     .filter(|c| crate::domain::policy::can_view_comment(&viewer, &facts, c))
                     .filter_map(|c| c.audio)
                     .find(|a| a.id == file)
+                    .map(|a| (a, own))
                     .ok_or(Error::NotFound)
             })
         })
@@ -301,8 +316,10 @@ async fn get_thumbnail(
     me: SignedIn,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response> {
-    let file = visible_file(&state, &me.user, &id, &file).await?;
-    files::serve_thumbnail(&state, &file).await
+    let (file, own) = visible_file_and_owner(&state, &me.user, &id, &file).await?;
+    let res = files::serve_thumbnail(&state, &file).await?;
+    // A student's own thumbnails are kept offline with their portfolio pages.
+    Ok(if own { crate::http::offline::keep(res, me.user.id) } else { res })
 }
 
 async fn add_version(
@@ -323,8 +340,9 @@ async fn add_version(
     let budget = upload_budget(&state, &me.user).await?;
     let upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
     let note = upload.text("note").to_string();
+    let version_id = client_id(upload.text("id"))?.map(VersionId);
     let actor = me.user.clone();
-    let version = state.db(move |store| work::add_version(store, &actor, id, &note, upload.files)).await?;
+    let version = state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files)).await?;
     state.media_work.notify_one();
     let base = format!("/api/v1/artifacts/{id}");
     let view = VersionView {
@@ -371,6 +389,9 @@ impl CommentView {
 
 #[derive(Deserialize)]
 struct CommentRequest {
+    /// Made by the device (the offline outbox): sending the same comment twice adds it once.
+    #[serde(default)]
+    id: Option<String>,
     body: String,
     version_id: Option<VersionId>,
 }
@@ -391,7 +412,7 @@ async fn add_comment(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let (body, version, audio) = if multipart {
+    let (comment_id, body, version, audio) = if multipart {
         check_before_upload(
             &state,
             &me.user,
@@ -407,14 +428,15 @@ async fn add_comment(
         if audio.as_ref().is_some_and(|a| media::kind_of(&a.content_type) != media::Kind::Audio) {
             return Err(Error::Invalid("Voice feedback must be a sound recording.".into()));
         }
-        (upload.text("body").to_string(), version, audio)
+        (client_id(upload.text("id"))?, upload.text("body").to_string(), version, audio)
     } else {
         let Json(req) =
             Json::<CommentRequest>::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
-        (req.body, req.version_id, None)
+        (client_id(req.id.as_deref().unwrap_or(""))?, req.body, req.version_id, None)
     };
     let actor = me.user.clone();
-    let comment = state.db(move |store| work::add_comment(store, &actor, id, &body, audio, version)).await?;
+    let new = work::NewComment { id: comment_id.map(crate::domain::CommentId), body, audio, version };
+    let comment = state.db(move |store| work::add_comment(store, &actor, id, new)).await?;
     Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone()))).into_response())
 }
 

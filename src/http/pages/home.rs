@@ -89,8 +89,11 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
             Ok(p)
         })
         .await?;
-    Ok(page(HomePage {
+    let student = me.user.role == Role::Student;
+    let res = page(HomePage {
         chrome: Chrome::for_user("Home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),
         ..page_data
-    }))
+    });
+    // A student's home is their portfolio and the new-work form: kept on their device.
+    Ok(if student { crate::http::offline::keep(res, me.user.id) } else { res })
 }

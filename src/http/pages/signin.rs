@@ -412,6 +412,8 @@ async fn card_submit(
     Ok(enter(&state, https, done))
 }
 
+const CLEAR_SITE_DATA: header::HeaderName = header::HeaderName::from_static("clear-site-data");
+
 async fn signout(
     State(state): State<AppState>,
     ViaHttps(https): ViaHttps,
@@ -420,5 +422,9 @@ async fn signout(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     signin::sign_out(&state, me.0.session_id).await?;
-    Ok(([(header::SET_COOKIE, session::clearing_cookie(https))], see_other("/signin")).into_response())
+    // The browser's HTTP cache goes too. The pages the offline app kept are forgotten by the
+    // service worker and offline.js as the form is sent; "storage" is not asked for, because it
+    // would also delete work waiting in the outbox.
+    let headers = [(header::SET_COOKIE, session::clearing_cookie(https)), (CLEAR_SITE_DATA, "\"cache\"".to_string())];
+    Ok((headers, see_other("/signin")).into_response())
 }

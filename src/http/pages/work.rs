@@ -13,7 +13,9 @@ use crate::actions::work::{self, ArtifactEdit};
 use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
 use crate::http::api::activities::store_new_activity;
-use crate::http::api::artifacts::{check_before_upload, comment_views, delete_and_collect, store_new_artifact};
+use crate::http::api::artifacts::{
+    check_before_upload, client_id, comment_views, delete_and_collect, store_new_artifact,
+};
 use crate::http::{AppState, parse_id, uploads};
 use crate::media;
 use crate::store::Queries;
@@ -257,7 +259,9 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         back_label: back.1,
         a: artifact,
     };
-    Ok(page(page_data))
+    let own = page_data.a.is_owner(viewer.id);
+    let res = page(page_data);
+    Ok(if own { crate::http::offline::keep(res, viewer.id) } else { res })
 }
 
 #[derive(Deserialize)]
@@ -321,8 +325,9 @@ async fn add_version(
     let budget = crate::http::api::artifacts::upload_budget(&state, &me.0.user).await?;
     let upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
     let note = upload.text("note").to_string();
+    let version_id = client_id(upload.text("id"))?.map(crate::domain::VersionId);
     let actor = me.0.user.clone();
-    state.db(move |store| work::add_version(store, &actor, id, &note, upload.files)).await?;
+    state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files)).await?;
     state.media_work.notify_one();
     Ok(see_other(&format!("/work/{id}")))
 }
@@ -337,10 +342,12 @@ async fn add_comment(
     check_before_upload(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.").await?;
     const MAX_AUDIO: u64 = 50 * 1024 * 1024;
     let upload = checked_upload(&state, &me, form, &["audio"], MAX_AUDIO, MAX_AUDIO).await?;
+    let comment_id = client_id(upload.text("id"))?.map(crate::domain::CommentId);
     let body = upload.text("body").to_string();
     let audio = upload.files.into_iter().next().filter(|a| media::kind_of(&a.content_type) == media::Kind::Audio);
     let actor = me.0.user.clone();
-    state.db(move |store| work::add_comment(store, &actor, id, &body, audio, None)).await?;
+    let new = work::NewComment { id: comment_id, body, audio, version: None };
+    state.db(move |store| work::add_comment(store, &actor, id, new)).await?;
     Ok(see_other(&format!("/work/{id}#feedback-h")))
 }
 
@@ -494,7 +501,8 @@ async fn review_and_next(
     state
         .db(move |store| {
             if !feedback.is_empty() {
-                work::add_comment(store, &actor, id, &feedback, None, None)?;
+                let new = work::NewComment { body: feedback, ..Default::default() };
+                work::add_comment(store, &actor, id, new)?;
             }
             work::review(store, &actor, id, approve.then_some(true))?;
             Ok(())
@@ -522,12 +530,15 @@ async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<
             Ok((name, work))
         })
         .await?;
-    Ok(page(PortfolioPage {
+    let res = page(PortfolioPage {
         chrome: Chrome::for_user(&name, &me.0),
         work: work.iter().map(|a| WorkTile::new(a, String::new())).collect(),
         empty: "Nothing to see here yet.",
         name,
-    }))
+    });
+    // Only a student's own portfolio is kept offline, never one they are shown as a classmate.
+    let own = me.0.user.id == student && me.0.user.role == Role::Student;
+    Ok(if own { crate::http::offline::keep(res, student) } else { res })
 }
 
 async fn create_activity(

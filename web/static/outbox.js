@@ -1,0 +1,240 @@
+// The offline outbox, and the list of what the service worker keeps, in IndexedDB.
+//
+// A classic script on purpose: pages load it with <script defer>, the service worker with
+// importScripts(), and both reach it as self.folioOutbox. Work made while the box cannot be
+// reached waits here (files as Blobs) under an id made on the device (a UUIDv7), and is sent
+// when the box is back. The box answers a second copy of a request carrying the same id as it
+// answered the first, so a send whose answer was lost is simply sent again: work arrives
+// exactly once.
+//
+// Item: { id, user, kind: 'artifact' | 'version' | 'comment' | 'edit', made (ms), title,
+//         artifact (version, comment, edit: the artifact's id), fields: [[name, value]...],
+//         files: [{ name, type, size, blob, upload }], error, tries, lastTry }
+(function (global) {
+  'use strict';
+
+  const DB_NAME = 'folio-offline';
+  const DB_VERSION = 1;
+  const CHANNEL = 'folio-outbox';
+  /** Work waiting longer than this is shown with a warning. */
+  const WARN_AFTER_MS = 3 * 24 * 60 * 60 * 1000;
+  /** Resumable uploads (tus) will send files in chunks of this size. */
+  const CHUNK_BYTES = 8 * 1024 * 1024;
+
+  let opening = null;
+  function db() {
+    opening ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME, DB_VERSION);
+      req.onupgradeneeded = () => {
+        const d = req.result;
+        // Keyed by the device-made UUIDv7, so key order is the order the work was made.
+        d.createObjectStore('outbox', { keyPath: 'id' });
+        // What the service worker keeps: url -> { url, bytes, at }.
+        d.createObjectStore('kept', { keyPath: 'url' });
+        d.createObjectStore('meta');
+      };
+      req.onsuccess = () => {
+        const d = req.result;
+        d.onversionchange = () => { d.close(); opening = null; };
+        resolve(d);
+      };
+      req.onerror = () => { opening = null; reject(req.error); };
+    });
+    return opening;
+  }
+
+  /** Runs `body(store)` in one transaction and resolves with its result when it commits. */
+  async function tx(name, mode, body) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const t = d.transaction(name, mode);
+      let result;
+      t.oncomplete = () => resolve(result);
+      t.onerror = () => reject(t.error);
+      t.onabort = () => reject(t.error || new Error('aborted'));
+      const req = body(t.objectStore(name));
+      if (req) req.onsuccess = () => { result = req.result; };
+    });
+  }
+
+  /** A UUIDv7: 48 bits of milliseconds, then random bits (as the box makes its ids). */
+  function uuidv7() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    let ms = Date.now();
+    for (let i = 5; i >= 0; i--) { b[i] = ms % 256; ms = Math.floor(ms / 256); }
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
+  const listeners = new Set();
+  /** Tells every page (and this one) that the outbox changed. */
+  function changed(detail = {}) {
+    channel?.postMessage(detail);
+    for (const fn of listeners) fn(detail);
+  }
+  channel?.addEventListener('message', (e) => { for (const fn of listeners) fn(e.data || {}); });
+
+  async function all() {
+    const items = await tx('outbox', 'readonly', (s) => s.getAll());
+    return (items || []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The work waiting for `user` (everything on the device when `user` is empty). */
+  async function waiting(user) {
+    return (await all()).filter((i) => !user || i.user === user);
+  }
+
+  /** Keeps a new item; resolves once it is safely written. */
+  async function add(item) {
+    const full = { made: Date.now(), files: [], fields: [], error: null, tries: 0, lastTry: 0, ...item };
+    full.id ??= uuidv7();
+    await tx('outbox', 'readwrite', (s) => s.put(full));
+    changed({ type: 'added', id: full.id });
+    requestSync();
+    return full;
+  }
+
+  /** Background Sync, where the browser has it: the service worker sends when the device is back. */
+  async function requestSync() {
+    try {
+      const reg = global.registration || (await global.navigator.serviceWorker?.getRegistration());
+      await reg?.sync?.register(CHANNEL);
+    } catch { /* no Background Sync here: pages send on load, when online and every 30 s */ }
+  }
+
+  async function save(item) {
+    await tx('outbox', 'readwrite', (s) => s.put(item));
+  }
+
+  async function remove(id) {
+    await tx('outbox', 'readwrite', (s) => s.delete(id));
+    changed({ type: 'removed', id });
+  }
+
+  /**
+   * Every file of the outbox goes to the box through here. Today it travels inside the
+   * multipart request as a `file` part. With resumable uploads (tus 1.0 at /api/v1/uploads)
+   * this becomes: create the upload once (POST with Upload-Length and Upload-Metadata) and
+   * keep its URL in `file.upload` (save(item), so a send that is cut off resumes where it
+   * stopped), HEAD it for Upload-Offset, PATCH the rest in CHUNK_BYTES pieces, then add an
+   * `upload` part naming it instead of the bytes.
+   */
+  async function sendFile(item, file, form) {
+    form.append('file', file.blob, file.name);
+  }
+
+  const json = (body) => ({ headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+
+  /** One item as the request that makes it. Resolves with the Response; rejects offline. */
+  async function send(item) {
+    const opts = { credentials: 'same-origin', cache: 'no-store' };
+    const fields = Object.fromEntries(item.fields);
+    const artifact = encodeURIComponent(item.artifact || '');
+    switch (item.kind) {
+      case 'artifact':
+      case 'version': {
+        const form = new FormData();
+        form.append('id', item.id);
+        for (const [k, v] of item.fields) form.append(k, v);
+        for (const file of item.files) await sendFile(item, file, form);
+        const url = item.kind === 'artifact' ? '/api/v1/artifacts' : `/api/v1/artifacts/${artifact}/versions`;
+        return fetch(url, { ...opts, method: 'POST', headers: { accept: 'application/json' }, body: form });
+      }
+      case 'comment':
+        return fetch(`/api/v1/artifacts/${artifact}/comments`, { ...opts, method: 'POST', ...json({ id: item.id, body: fields.body || '' }) });
+      case 'edit': {
+        // Edits carry no id: setting the same fields twice changes nothing the second time.
+        const edit = { title: fields.title, reflection: fields.reflection, tags: [fields.tags || ''] };
+        if (fields.visibility) edit.visibility = fields.visibility;
+        return fetch(`/api/v1/artifacts/${artifact}`, { ...opts, method: 'PATCH', ...json(edit) });
+      }
+      default:
+        throw new Error(`unknown outbox item ${item.kind}`);
+    }
+  }
+
+  /** Whether the box answers, and who is signed in: { reachable, user }. */
+  async function whoIsSignedIn() {
+    try {
+      const res = await fetch('/api/v1/me', { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' } });
+      if (res.status === 401) return { reachable: true, user: null };
+      if (!res.ok) return { reachable: false, user: null };
+      return { reachable: true, user: (await res.json()).id };
+    } catch {
+      return { reachable: false, user: null };
+    }
+  }
+
+  async function flushNow() {
+    const pending = (await all()).filter((i) => !i.error);
+    const result = { sent: [], failed: [], reachable: true, signedIn: true, left: 0 };
+    if (!pending.length) return result;
+    const me = await whoIsSignedIn();
+    result.reachable = me.reachable;
+    result.signedIn = !!me.user;
+    // Only the signed-in person's own work: on a shared device, someone else's waits for them.
+    const mine = pending.filter((i) => i.user === me.user);
+    result.left = mine.length;
+    if (!me.user) return result;
+    for (const item of mine) {
+      let res;
+      item.tries += 1;
+      item.lastTry = Date.now();
+      try {
+        res = await send(item);
+      } catch {
+        await save(item);
+        result.reachable = false;
+        break;
+      }
+      if (res.ok) {
+        await tx('outbox', 'readwrite', (s) => s.delete(item.id));
+        result.sent.push(item);
+        result.left -= 1;
+        continue;
+      }
+      if (res.status === 401) { result.signedIn = false; await save(item); break; }
+      if (res.status >= 500 || res.status === 429 || res.status === 408) { await save(item); break; }
+      // Refused (too big, not allowed any more...): kept and shown, for the student to decide.
+      let message = `The box refused it (error ${res.status}).`;
+      try { message = (await res.json()).message || message; } catch { /* not JSON */ }
+      item.error = message;
+      await save(item);
+      result.failed.push(item);
+      result.left -= 1;
+    }
+    if (result.sent.length || result.failed.length) changed({ type: 'flushed', sent: result.sent.map((i) => i.title) });
+    return result;
+  }
+
+  /**
+   * Sends what is waiting for the signed-in person, oldest first, stopping at the first sign
+   * that the box is out of reach. One sender at a time across pages and the service worker.
+   */
+  function flush() {
+    if (global.navigator?.locks) return global.navigator.locks.request('folio-outbox', flushNow);
+    return flushNow();
+  }
+
+  // What the service worker keeps on the device, for its size bound.
+  const kept = {
+    put: (url, bytes) => tx('kept', 'readwrite', (s) => s.put({ url, bytes, at: Date.now() })),
+    delete: (url) => tx('kept', 'readwrite', (s) => s.delete(url)),
+    all: () => tx('kept', 'readonly', (s) => s.getAll()),
+    clear: () => tx('kept', 'readwrite', (s) => s.clear()),
+  };
+  const meta = {
+    get: (key) => tx('meta', 'readonly', (s) => s.get(key)),
+    set: (key, value) => tx('meta', 'readwrite', (s) => s.put(value, key)),
+  };
+
+  global.folioOutbox = {
+    WARN_AFTER_MS, CHUNK_BYTES,
+    uuidv7, add, save, remove, all, waiting, flush, send, sendFile,
+    onChange: (fn) => listeners.add(fn),
+    kept, meta,
+  };
+})(self);
