@@ -63,6 +63,10 @@ struct ServeArgs {
     /// The address and port to serve HTTP on.
     #[arg(long, env = "FOLIO_LISTEN", default_value = config::DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// The address and port to serve HTTPS on, with the box's own certificate authority
+    /// (see the page /device), or `off`.
+    #[arg(long, env = "FOLIO_TLS_LISTEN", default_value = config::DEFAULT_TLS_LISTEN, value_parser = parse_tls_listen)]
+    tls_listen: TlsListen,
     /// Do not announce this box on the network with mDNS.
     #[arg(long, env = "FOLIO_NO_MDNS")]
     no_mdns: bool,
@@ -75,6 +79,23 @@ struct ServeArgs {
     /// A folder the admin page offers for backups, besides USB sticks under /media.
     #[arg(long, env = "FOLIO_BACKUP_DIR")]
     backup_dir: Option<PathBuf>,
+}
+
+/// `--tls-listen`: an address, or `off`.
+#[derive(Clone, Copy, Debug)]
+enum TlsListen {
+    Off,
+    On(SocketAddr),
+}
+
+fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("off") {
+        return Ok(TlsListen::Off);
+    }
+    raw.parse()
+        .map(TlsListen::On)
+        .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off` to serve HTTP only"))
 }
 
 pub fn main() -> ExitCode {
@@ -141,7 +162,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         )
     })?;
-    crate::run(config, listener, shutdown).await
+    let tls_listener = match args.tls_listen {
+        TlsListen::Off => None,
+        TlsListen::On(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {address} for HTTPS: {e}. Is another program using that port? Choose another with --tls-listen, or turn HTTPS off with --tls-listen off."
+            )
+        })?),
+    };
+    crate::run(config, crate::Listeners::new(listener, tls_listener), shutdown).await
 }
 
 /// glibc's allocator keeps freed memory for reuse, and raises its threshold for using mmap

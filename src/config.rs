@@ -27,6 +27,7 @@ pub const GIB: u64 = 1024 * 1024 * 1024;
 
 pub const DEFAULT_DATA_DIR: &str = "folio-data";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+pub const DEFAULT_TLS_LISTEN: &str = "0.0.0.0:8443";
 
 impl Default for Config {
     fn default() -> Self {

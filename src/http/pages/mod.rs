@@ -4,6 +4,7 @@
 
 mod backup;
 mod classes;
+mod device;
 mod home;
 mod people;
 mod restore;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(backup::router())
         .merge(restore::router())
+        .merge(device::router())
 }
 
 /// What every page's frame shows.
