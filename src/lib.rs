@@ -168,7 +168,7 @@ pub async fn run(
             println!("folio {VERSION} listening on http://{address} and https://{}", secure.local_addr()?);
             let page = reachable_addresses(address).into_iter().next().unwrap_or_else(|| address.to_string());
             println!(
-                "  The https address works on devices that trust this box's certificate authority\n  ({}): set them up at http://{page}/device. Its SHA-256 fingerprint is\n  {}",
+                "  The https address works on devices set up at http://{page}/device to trust this box's\n  certificate authority, {}, SHA-256\n  {}",
                 ca_file.display(),
                 tls.ca_fingerprint()
             );
@@ -299,7 +299,7 @@ async fn serve(
         let _ = stream.set_nodelay(true);
         let tower_service = make_service.call(peer).await.unwrap_or_else(|never| match never {});
         let Some(acceptor) = &tls else {
-            let service = hyper_util::service::TowerToHyperService::new(tower_service);
+            let service = hyper_util::service::TowerToHyperService::new(tower_service.map_request(host_from_authority));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
@@ -322,7 +322,8 @@ async fn serve(
                     return;
                 }
             };
-            let tower_service = tower_service.map_request(|mut req: axum::extract::Request<hyper::body::Incoming>| {
+            let tower_service = tower_service.map_request(|req| {
+                let mut req = host_from_authority(req);
                 req.extensions_mut().insert(http::extract::TlsConnection);
                 req
             });
@@ -336,6 +337,21 @@ async fn serve(
         tracing::warn!("some requests were still running after 30 s and were cut off");
     }
     Ok(())
+}
+
+/// HTTP/2 (which browsers speak over TLS) names the host in `:authority`, which hyper puts
+/// in the URI, and sends no `Host`. folio reads `Host` (the same-origin check, links on QR
+/// cards), so it is filled in from the URI, as HTTP/1.1 would have sent it.
+fn host_from_authority(
+    mut req: axum::extract::Request<hyper::body::Incoming>,
+) -> axum::extract::Request<hyper::body::Incoming> {
+    use axum::http::{HeaderValue, header};
+    if !req.headers().contains_key(header::HOST)
+        && let Some(host) = req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(header::HOST, host);
+    }
+    req
 }
 
 /// Where people can reach a listener: for 0.0.0.0 that is each of the box's network

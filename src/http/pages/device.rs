@@ -96,9 +96,13 @@ async fn show(
     page.port = (port != 443).then_some(port);
     let mut hosts = vec![BOX_NAME.to_string()];
     hosts.extend(names.dns.iter().filter(|d| *d != "localhost" && *d != BOX_NAME).cloned());
-    hosts.extend(names.ips.iter().filter(|ip| !ip.is_loopback()).map(|ip| match ip {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-        v4 => v4.to_string(),
+    // Link-local IPv6 addresses are in the certificate but not listed: browsers cannot
+    // open them (they need a zone, which URLs do not carry).
+    hosts.extend(names.ips.iter().filter_map(|ip| match ip {
+        _ if ip.is_loopback() => None,
+        std::net::IpAddr::V6(v6) if v6.is_unicast_link_local() => None,
+        std::net::IpAddr::V6(v6) => Some(format!("[{v6}]")),
+        v4 => Some(v4.to_string()),
     }));
     page.addresses = hosts.iter().map(|h| origin(h, port) + "/").collect();
 

@@ -195,6 +195,7 @@ impl PageUser {
 }
 
 /// The `Host` the browser used to reach us: QR cards must point back at the same address.
+/// (HTTP/2 requests get one from their `:authority` in `lib::serve`.)
 pub struct HostHeader(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for HostHeader {
