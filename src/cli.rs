@@ -64,9 +64,10 @@ struct ServeArgs {
     #[arg(long, env = "FOLIO_LISTEN", default_value = config::DEFAULT_LISTEN)]
     listen: SocketAddr,
     /// The address and port to serve HTTPS on, with the box's own certificate authority
-    /// (see the page /device), or `off`.
-    #[arg(long, env = "FOLIO_TLS_LISTEN", default_value = config::DEFAULT_TLS_LISTEN, value_parser = parse_tls_listen)]
-    tls_listen: TlsListen,
+    /// (see the page /device), or `off`. [default: the --listen address with port 8443,
+    /// so 0.0.0.0:8443; port 0 when --listen has port 0]
+    #[arg(long, env = "FOLIO_TLS_LISTEN", value_parser = parse_tls_listen)]
+    tls_listen: Option<TlsListen>,
     /// Do not announce this box on the network with mDNS.
     #[arg(long, env = "FOLIO_NO_MDNS")]
     no_mdns: bool,
@@ -96,6 +97,14 @@ fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
     raw.parse()
         .map(TlsListen::On)
         .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off` to serve HTTP only"))
+}
+
+/// HTTPS beside HTTP: the same address (an HTTP service kept to loopback keeps HTTPS there
+/// too), port 8443; an ephemeral port when HTTP asked for one (tests, several folios on one
+/// machine), so two never fight over 8443.
+fn default_tls_listen(http: SocketAddr) -> TlsListen {
+    let port = if http.port() == 0 { 0 } else { config::DEFAULT_TLS_PORT };
+    TlsListen::On(SocketAddr::new(http.ip(), port))
 }
 
 pub fn main() -> ExitCode {
@@ -162,7 +171,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         )
     })?;
-    let tls_listener = match args.tls_listen {
+    let tls_listen = args.tls_listen.unwrap_or_else(|| default_tls_listen(args.listen));
+    let tls_listener = match tls_listen {
         TlsListen::Off => None,
         TlsListen::On(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
             anyhow::anyhow!(

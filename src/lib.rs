@@ -163,18 +163,19 @@ pub async fn run(
     let jobs = state.backups.clone();
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
-    match (&tls_listener, &https) {
-        (Some((secure, _)), tls::Https::On { tls, .. }) => {
-            println!("folio {VERSION} listening on http://{address} and https://{}", secure.local_addr()?);
-            let page = reachable_addresses(address).into_iter().next().unwrap_or_else(|| address.to_string());
-            println!(
-                "  The https address works on devices set up at http://{page}/device to trust this box's\n  certificate authority, {}, SHA-256\n  {}",
-                ca_file.display(),
-                tls.ca_fingerprint()
-            );
-        }
-        _ => println!("folio {VERSION} listening on http://{address}"),
+    // The first line stays as it was before HTTPS: scripts and tests read the address there
+    // (and may stop reading: hence one write, whose failure is no reason to stop serving).
+    let mut listening = format!("folio {VERSION} listening on http://{address}");
+    if let (Some((secure, _)), tls::Https::On { tls, .. }) = (&tls_listener, &https) {
+        let page = reachable_addresses(address).into_iter().next().unwrap_or_else(|| address.to_string());
+        listening += &format!(
+            "\n  and on https://{} for devices that trust this box's certificate authority\n  (set them up at http://{page}/device; {}, SHA-256\n  {})",
+            secure.local_addr()?,
+            ca_file.display(),
+            tls.ca_fingerprint()
+        );
     }
+    print_plainly(&listening);
     let restart = jobs.clone();
     let stop = tokio_util::sync::CancellationToken::new();
     let trigger = {
@@ -213,6 +214,17 @@ pub async fn run(
     if let Some(advert) = advert {
         advert.stop();
     }
+    // Work an aborted task started on the blocking pool (thumbnails, a sweep, expired
+    // sessions) cannot be cut short and still holds the database; it ends by itself. Waiting
+    // for it means a stopped folio has closed its database, and can be started again at once.
+    let closing = std::time::Instant::now();
+    while store.handles() > 1 && closing.elapsed() < std::time::Duration::from_secs(30) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    if store.handles() > 1 {
+        tracing::warn!("background work still holds the database after 30 s");
+    }
+    drop(store);
     tracing::info!("folio stopped");
     if jobs.restart_pending() {
         return Err(backup::RestartToRestore.into());
@@ -248,7 +260,7 @@ async fn start_tls(
         }
         Err(e) => {
             tracing::error!("HTTPS is off: {e}");
-            println!("\n  HTTPS is off: {e}.\n  folio serves HTTP only until then.\n");
+            print_plainly(&format!("\n  HTTPS is off: {e}.\n  folio serves HTTP only until then.\n"));
             Ok((tls::Https::Failed(e.to_string().into()), None))
         }
     }
@@ -352,6 +364,13 @@ fn host_from_authority(
         req.headers_mut().insert(header::HOST, host);
     }
     req
+}
+
+/// Prints for the person at the console in one write. Unlike `println!`, a closed stdout (a
+/// script that read what it needed) does not panic.
+fn print_plainly(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Where people can reach a listener: for 0.0.0.0 that is each of the box's network

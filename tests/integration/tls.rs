@@ -446,3 +446,17 @@ async fn a_restore_keeps_the_box_authority() {
     assert!(target.path().join("folio.redb").is_file());
     assert_eq!((read("ca.crt"), read("ca.key")), (ca, key), "the authority stays with the box");
 }
+
+#[tokio::test]
+async fn a_stopped_server_has_closed_its_database_and_starts_again_at_once() {
+    // Stopped right after starting, while its first background work (thumbnails, a sweep)
+    // may still run on the blocking pool: `run` returns only once that has let go.
+    let temp = tempfile::tempdir().unwrap();
+    for round in 0..10 {
+        let server =
+            TestServer::start_https(temp.path().to_path_buf()).await.unwrap_or_else(|e| panic!("{round}: {e}"));
+        let client = client_trusting(&std::fs::read(ca_file(temp.path())).unwrap());
+        assert_eq!(client.get(https_url(&server, "/healthz")).send().await.unwrap().status(), StatusCode::OK);
+        server.stop().await;
+    }
+}
