@@ -63,6 +63,11 @@ struct ServeArgs {
     /// The address and port to serve HTTP on.
     #[arg(long, env = "FOLIO_LISTEN", default_value = config::DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// The address and port to serve HTTPS on, with the box's own certificate authority
+    /// (see the page /device), or `off`. [default: the --listen address with port 8443,
+    /// so 0.0.0.0:8443; port 0 when --listen has port 0]
+    #[arg(long, env = "FOLIO_TLS_LISTEN", value_parser = parse_tls_listen)]
+    tls_listen: Option<TlsListen>,
     /// Do not announce this box on the network with mDNS.
     #[arg(long, env = "FOLIO_NO_MDNS")]
     no_mdns: bool,
@@ -75,6 +80,31 @@ struct ServeArgs {
     /// A folder the admin page offers for backups, besides USB sticks under /media.
     #[arg(long, env = "FOLIO_BACKUP_DIR")]
     backup_dir: Option<PathBuf>,
+}
+
+/// `--tls-listen`: an address, or `off`.
+#[derive(Clone, Copy, Debug)]
+enum TlsListen {
+    Off,
+    On(SocketAddr),
+}
+
+fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("off") {
+        return Ok(TlsListen::Off);
+    }
+    raw.parse()
+        .map(TlsListen::On)
+        .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off` to serve HTTP only"))
+}
+
+/// HTTPS beside HTTP: the same address (an HTTP service kept to loopback keeps HTTPS there
+/// too), port 8443; an ephemeral port when HTTP asked for one (tests, several folios on one
+/// machine), so two never fight over 8443.
+fn default_tls_listen(http: SocketAddr) -> TlsListen {
+    let port = if http.port() == 0 { 0 } else { config::DEFAULT_TLS_PORT };
+    TlsListen::On(SocketAddr::new(http.ip(), port))
 }
 
 pub fn main() -> ExitCode {
@@ -141,7 +171,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         )
     })?;
-    crate::run(config, listener, shutdown).await
+    let tls_listen = args.tls_listen.unwrap_or_else(|| default_tls_listen(args.listen));
+    let tls_listener = match tls_listen {
+        TlsListen::Off => None,
+        TlsListen::On(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {address} for HTTPS: {e}. Is another program using that port? Choose another with --tls-listen, or turn HTTPS off with --tls-listen off."
+            )
+        })?),
+    };
+    crate::run(config, crate::Listeners::new(listener, tls_listener), shutdown).await
 }
 
 /// glibc's allocator keeps freed memory for reuse, and raises its threshold for using mmap

@@ -27,6 +27,9 @@ pub const GIB: u64 = 1024 * 1024 * 1024;
 
 pub const DEFAULT_DATA_DIR: &str = "folio-data";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+/// HTTPS listens on the HTTP address with this port, unless told otherwise (so with the
+/// defaults on 0.0.0.0:8443).
+pub const DEFAULT_TLS_PORT: u16 = 8443;
 
 impl Default for Config {
     fn default() -> Self {

@@ -28,9 +28,12 @@
 //!   restore, and the USB sticks the admin page offers.
 //! - [`control`]: the Unix socket in the data directory through which `folio backup` asks a
 //!   running server for a snapshot.
+//! - [`tls`]: HTTPS from the box's own certificate authority: the authority and server
+//!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
 //! - [`error`]: the one error type handlers and actions share.
 //!
-//! [`run`] serves on a listener you bind (tests bind port 0) until `shutdown` resolves.
+//! [`run`] serves on the listeners you bind ([`Listeners`]: HTTP, and HTTPS if you like;
+//! tests bind port 0) until `shutdown` resolves.
 
 pub mod actions;
 pub mod auth;
@@ -48,6 +51,7 @@ pub mod http;
 pub mod media;
 pub mod search;
 pub mod store;
+pub mod tls;
 
 pub use config::Config;
 
@@ -61,13 +65,39 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The mDNS/sync protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// The sockets folio serves on, bound by the caller: the command line binds the addresses
+/// it was given (and says plainly when a port is taken), tests bind 127.0.0.1:0 and read the
+/// ports back. A plain `TcpListener` converts into HTTP only.
+pub struct Listeners {
+    pub http: TcpListener,
+    /// Serves HTTPS with the box's own certificate authority (see [`tls`]).
+    pub https: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub fn new(http: TcpListener, https: Option<TcpListener>) -> Self {
+        Listeners { http, https }
+    }
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(http: TcpListener) -> Self {
+        Listeners { http, https: None }
+    }
+}
+
 /// Opens the store, prints the setup code if the box is new, advertises the box, and serves
-/// HTTP on `listener` until `shutdown` completes. Returns once in-flight requests finish.
+/// HTTP (and HTTPS, given a listener for it) until `shutdown` completes. Returns once
+/// in-flight requests finish.
+///
+/// HTTPS that cannot start (its certificate authority is damaged) is reported and left off:
+/// the school keeps its HTTP service, and the page `/device` says what is wrong.
 pub async fn run(
     config: Config,
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let Listeners { http: listener, https: tls_listener } = listeners.into();
     let data_dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || {
         // A restore chosen on the setup page is swapped in before the store opens.
@@ -119,27 +149,63 @@ pub async fn run(
     let indexer = search::indexer::Indexer::new(index.clone(), store.clone(), blobs.clone())?;
     let stop_indexing = tokio_util::sync::CancellationToken::new();
     let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
-    let state = http::AppState::new(store.clone(), blobs, index, config);
+    let (https, tls_listener) = start_tls(&config.data_dir, tls_listener).await?;
+    let ca_file = tls::ca_path(&config.data_dir);
+    let mut state = http::AppState::new(store.clone(), blobs, index, config);
+    state.https = https.clone();
+    let renewal = match &https {
+        tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),
+        _ => None,
+    };
     let housekeeping = housekeeping::spawn(state.clone());
     let sweeper = spawn_session_sweeper(state.clone());
     let control = control::listen(state.clone());
     let jobs = state.backups.clone();
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
-    println!("folio {VERSION} listening on http://{address}");
+    // The first line stays as it was before HTTPS: scripts and tests read the address there
+    // (and may stop reading: hence one write, whose failure is no reason to stop serving).
+    let mut listening = format!("folio {VERSION} listening on http://{address}");
+    if let (Some((secure, _)), tls::Https::On { tls, .. }) = (&tls_listener, &https) {
+        let page = reachable_addresses(address).into_iter().next().unwrap_or_else(|| address.to_string());
+        listening += &format!(
+            "\n  and on https://{} for devices that trust this box's certificate authority\n  (set them up at http://{page}/device; {}, SHA-256\n  {})",
+            secure.local_addr()?,
+            ca_file.display(),
+            tls.ca_fingerprint()
+        );
+    }
+    print_plainly(&listening);
     let restart = jobs.clone();
-    let shutdown = async move {
-        tokio::select! {
-            () = shutdown => {}
-            () = restart.restart_requested() => {}
+    let stop = tokio_util::sync::CancellationToken::new();
+    let trigger = {
+        let stop = stop.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = restart.restart_requested() => {}
+            }
+            stop.cancel();
+            anyhow::Ok(())
         }
     };
-    serve(listener, app, shutdown).await?;
+    let plain = serve(listener, app.clone(), None, stop.clone().cancelled_owned());
+    let secure = async move {
+        match tls_listener {
+            Some((listener, acceptor)) => serve(listener, app, Some(acceptor), stop.cancelled_owned()).await,
+            None => Ok(()),
+        }
+    };
+    tokio::try_join!(trigger, plain, secure)?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
     housekeeping.abort();
     let _ = sweeper.await;
     let _ = housekeeping.await;
+    if let Some(renewal) = renewal {
+        renewal.abort();
+        let _ = renewal.await;
+    }
     if let Some(control) = control {
         control.stop().await;
     }
@@ -148,6 +214,17 @@ pub async fn run(
     if let Some(advert) = advert {
         advert.stop();
     }
+    // Work an aborted task started on the blocking pool (thumbnails, a sweep, expired
+    // sessions) cannot be cut short and still holds the database; it ends by itself. Waiting
+    // for it means a stopped folio has closed its database, and can be started again at once.
+    let closing = std::time::Instant::now();
+    while store.handles() > 1 && closing.elapsed() < std::time::Duration::from_secs(30) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    if store.handles() > 1 {
+        tracing::warn!("background work still holds the database after 30 s");
+    }
+    drop(store);
     tracing::info!("folio stopped");
     if jobs.restart_pending() {
         return Err(backup::RestartToRestore.into());
@@ -161,20 +238,61 @@ pub async fn run(
 /// burst of uploads within tens of megabytes and cost no measurable throughput.
 const MAX_READ_BUFFER: usize = 64 * 1024;
 
+/// HTTPS needs the box's certificate authority and a server certificate: read or made here
+/// (blocking work, off the async threads). When they cannot be had, HTTPS stays off (the
+/// listener is closed, so devices are refused at once rather than left waiting) and the
+/// reason is printed, logged and shown on `/device`.
+async fn start_tls(
+    data_dir: &std::path::Path,
+    listener: Option<TcpListener>,
+) -> anyhow::Result<(tls::Https, Option<(TcpListener, tokio_rustls::TlsAcceptor)>)> {
+    let Some(listener) = listener else {
+        return Ok((tls::Https::Off, None));
+    };
+    let dir = data_dir.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || tls::Tls::open(&dir, &tls::BoxNames::current())).await?;
+    match opened {
+        Ok(opened) => {
+            let opened = std::sync::Arc::new(opened);
+            let port = listener.local_addr()?.port();
+            let acceptor = opened.acceptor();
+            Ok((tls::Https::On { tls: opened, port }, Some((listener, acceptor))))
+        }
+        Err(e) => {
+            tracing::error!("HTTPS is off: {e}");
+            print_plainly(&format!("\n  HTTPS is off: {e}.\n  folio serves HTTP only until then.\n"));
+            Ok((tls::Https::Failed(e.to_string().into()), None))
+        }
+    }
+}
+
+/// How long a device has to finish the TLS handshake before its connection is dropped.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// HTTP/2 flow-control windows (TLS connections speak HTTP/2 when the browser offers it).
+/// hyper's defaults let each connection buffer up to a megabyte of upload; this keeps a
+/// classroom of uploads within the same few megabytes [`MAX_READ_BUFFER`] gives HTTP/1.1,
+/// and still fills a LAN (256 KiB in flight is ~50 MB/s at a 5 ms round trip).
+const H2_WINDOW: u32 = 256 * 1024;
+
 /// Accepts connections until `shutdown`, then lets requests in flight finish (up to 30 s).
-/// The same as `axum::serve`, with a bounded read buffer.
+/// The same as `axum::serve`, with a bounded read buffer, and TLS when given an acceptor:
+/// then every request carries [`http::extract::TlsConnection`] (Secure cookies) and the
+/// handshake runs in the connection's own task, so a slow device never holds up `accept`.
 async fn serve(
     listener: TcpListener,
     app: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
-    use tower::Service;
+    use tower::{Service, ServiceExt};
 
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().max_buf_size(MAX_READ_BUFFER).timer(hyper_util::rt::TokioTimer::new());
+    builder.http2().initial_stream_window_size(H2_WINDOW).initial_connection_window_size(H2_WINDOW);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -192,11 +310,38 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let tower_service = make_service.call(peer).await.unwrap_or_else(|never| match never {});
-        let service = hyper_util::service::TowerToHyperService::new(tower_service);
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let Some(acceptor) = &tls else {
+            let service = hyper_util::service::TowerToHyperService::new(tower_service.map_request(host_from_authority));
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            continue;
+        };
+        let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let _ = connection.await;
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => stream,
+                // Most often a device that does not trust the box yet: its browser tells
+                // the person, and there is nothing for the box to do.
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let tower_service = tower_service.map_request(|req| {
+                let mut req = host_from_authority(req);
+                req.extensions_mut().insert(http::extract::TlsConnection);
+                req
+            });
+            let service = hyper_util::service::TowerToHyperService::new(tower_service);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let _ = watcher.watch(connection).await;
         });
     }
     drop(listener);
@@ -204,6 +349,28 @@ async fn serve(
         tracing::warn!("some requests were still running after 30 s and were cut off");
     }
     Ok(())
+}
+
+/// HTTP/2 (which browsers speak over TLS) names the host in `:authority`, which hyper puts
+/// in the URI, and sends no `Host`. folio reads `Host` (the same-origin check, links on QR
+/// cards), so it is filled in from the URI, as HTTP/1.1 would have sent it.
+fn host_from_authority(
+    mut req: axum::extract::Request<hyper::body::Incoming>,
+) -> axum::extract::Request<hyper::body::Incoming> {
+    use axum::http::{HeaderValue, header};
+    if !req.headers().contains_key(header::HOST)
+        && let Some(host) = req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(header::HOST, host);
+    }
+    req
+}
+
+/// Prints for the person at the console in one write. Unlike `println!`, a closed stdout (a
+/// script that read what it needed) does not panic.
+fn print_plainly(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Where people can reach a listener: for 0.0.0.0 that is each of the box's network

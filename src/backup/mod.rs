@@ -523,11 +523,16 @@ fn stage(
 
 /// Replaces everything in `data_dir` with the database and files staged in `staging` (a
 /// folder inside it): the old content goes aside with one rename each, the staged content
-/// comes in, then the old content is deleted.
+/// comes in, then the old content is deleted. The box's certificate authority (`tls/`)
+/// stays: it belongs to the box, not to the school's data, and devices trust it.
 fn swap_in(data_dir: &Path, staging: &Path) -> Result<(), BackupError> {
     let old = data_dir.join(format!(".replaced-{:08x}", rand::random::<u32>()));
     fs::create_dir(&old).map_err(io_err("cannot make room for the restore"))?;
-    let keep = [staging.file_name().expect("named").to_owned(), old.file_name().expect("named").to_owned()];
+    let keep = [
+        staging.file_name().expect("named").to_owned(),
+        old.file_name().expect("named").to_owned(),
+        crate::tls::DIR.into(),
+    ];
     for entry in fs::read_dir(data_dir).map_err(io_err("cannot list the data folder"))? {
         let entry = entry.map_err(io_err("cannot list the data folder"))?;
         let name = entry.file_name();

@@ -8,7 +8,7 @@ pub(crate) mod api;
 mod assets;
 mod credentials;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod files;
 mod offline;
 mod openapi;
@@ -42,6 +42,8 @@ pub struct AppState {
     pub in_flight: crate::housekeeping::InFlight,
     /// The backup (admin page) or restore (setup page) in progress or last finished.
     pub backups: crate::backup::Jobs,
+    /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
+    pub https: crate::tls::Https,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -63,6 +65,7 @@ impl AppState {
             media_work: Default::default(),
             in_flight: Default::default(),
             backups: Default::default(),
+            https: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),
@@ -127,16 +130,27 @@ async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// The content security policy of every page: nothing loads from outside the box.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The policy, allowing scripts to connect to `also` (an origin of the box itself) as well.
+/// Only `/device` does, to ask the box's secure address whether this device trusts it.
+pub(crate) fn content_security_policy(also: Option<&str>) -> String {
+    match also {
+        Some(origin) => format!("{CSP}; connect-src 'self' {origin}"),
+        None => CSP.to_string(),
+    }
+}
+
 /// Headers every answer carries: nothing loads from outside the box, no framing by other
 /// sites, no MIME sniffing, no referrer leaking ids to other sites. (`same-origin`, not
 /// `no-referrer`: with `no-referrer` a form posted over plain HTTP, where browsers send no
-/// `Sec-Fetch-Site`, says `Origin: null`, and `refuse_cross_origin` would refuse it.)
+/// `Sec-Fetch-Site`, says `Origin: null`, and `refuse_cross_origin` would refuse it.) A
+/// handler may set a stricter or more particular policy of its own (files, `/device`).
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    ));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

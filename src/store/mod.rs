@@ -156,6 +156,12 @@ impl Store {
         self.replica
     }
 
+    /// How many handles to the database are open, this one included. The file closes when
+    /// the last goes.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.db)
+    }
+
     /// Runs `f` in one read transaction (a consistent snapshot).
     pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_read().map_err(StoreError::from)?;

@@ -17,4 +17,5 @@ mod sessions;
 mod setup;
 mod signin_young;
 mod store;
+mod tls;
 mod work;

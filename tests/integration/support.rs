@@ -13,6 +13,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub struct TestServer {
     pub url: String,
+    /// `https://127.0.0.1:<port>` when started with HTTPS ([`TestServer::start_https`]).
+    pub https_url: Option<String>,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -29,12 +31,23 @@ impl TestServer {
 
     /// Starts on an existing data directory; `tweak` may change the configuration.
     pub async fn start_with(data_dir: PathBuf, tweak: impl FnOnce(&mut folio::Config)) -> anyhow::Result<Self> {
+        Self::launch(data_dir, tweak, false).await
+    }
+
+    /// Starts on an existing data directory serving HTTPS too, on another port of 127.0.0.1.
+    pub async fn start_https(data_dir: PathBuf) -> anyhow::Result<Self> {
+        Self::launch(data_dir, |_| {}, true).await
+    }
+
+    async fn launch(data_dir: PathBuf, tweak: impl FnOnce(&mut folio::Config), https: bool) -> anyhow::Result<Self> {
         let mut config = folio::Config { data_dir: data_dir.clone(), mdns: false, ..folio::Config::default() };
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
+        let tls_listener = if https { Some(tokio::net::TcpListener::bind("127.0.0.1:0").await?) } else { None };
+        let https_url = tls_listener.as_ref().map(|l| l.local_addr().map(|a| format!("https://{a}"))).transpose()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(folio::run(config, listener, async move {
+        let handle = tokio::spawn(folio::run(config, folio::Listeners::new(listener, tls_listener), async move {
             let _ = rx.await;
         }));
         // Wait until it answers (or has failed to start).
@@ -47,7 +60,14 @@ impl TestServer {
                 };
             }
             if client.get(format!("{url}/healthz")).send().await.is_ok() {
-                return Ok(TestServer { url, data_dir, _temp: None, shutdown: Some(tx), handle: Some(handle) });
+                return Ok(TestServer {
+                    url,
+                    https_url,
+                    data_dir,
+                    _temp: None,
+                    shutdown: Some(tx),
+                    handle: Some(handle),
+                });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

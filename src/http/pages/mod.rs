@@ -4,6 +4,7 @@
 
 mod backup;
 mod classes;
+mod device;
 mod home;
 mod people;
 mod restore;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(backup::router())
         .merge(restore::router())
+        .merge(device::router())
 }
 
 /// What every page's frame shows.
@@ -193,6 +195,7 @@ impl PageUser {
 }
 
 /// The `Host` the browser used to reach us: QR cards must point back at the same address.
+/// (HTTP/2 requests get one from their `:authority` in `lib::serve`.)
 pub struct HostHeader(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for HostHeader {
