@@ -3,7 +3,8 @@
 # is usable, else software emulation) and checks it as an installer would use it, talking
 # to it only through ports forwarded to 127.0.0.1:
 #
-#   boot 1 (the card as flashed): folio answers /healthz, SSH is off, the setup code shows
+#   boot 1 (the card as flashed): folio answers /healthz (and over HTTPS on port 443 with
+#          the certificate authority /device offers), SSH is off, the setup code shows
 #          on the console, setup through the API, a student uploads a file, the admin page
 #          backs up to a USB stick; then the box is shut down
 #   between: the stick holds the backup; the FOLIO partition holds folio-address.txt with
@@ -137,6 +138,7 @@ mkfs.vfat -n FOLIOSTICK "$STICK" >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP_PORT=$(free_port)
 SSH_PORT=$(free_port)
+HTTPS_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 ssh-keygen -q -t ed25519 -N '' -C folio-smoke -f "$WORK/id_ed25519"
 SSH=(ssh -q -i "$WORK/id_ed25519" -p "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
@@ -146,12 +148,12 @@ boot_no=0
 boot() {
   boot_no=$((boot_no + 1))
   SERIAL=$WORK/serial-$boot_no.log
-  # The guest reaches nothing but these two forwarded ports (restrict=on): no internet.
+  # The guest reaches nothing but these forwarded ports (restrict=on): no internet.
   "$QEMU" "${MACHINE[@]}" -m 1024 -smp 2 "${ACCEL_ARGS[@]}" \
     -drive if=pflash,format=raw,readonly=on,file="$FW_CODE" \
     -drive if=pflash,format=raw,file="$WORK/firmware-vars.fd" \
     -drive file="$DISK",format=raw,if=virtio \
-    -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
+    -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
     -device virtio-net-pci,netdev=net0 \
     -device qemu-xhci -drive if=none,id=stick,format=raw,file="$STICK" -device usb-storage,drive=stick,removable=on \
     -serial file:"$SERIAL" -display none -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
@@ -217,6 +219,13 @@ until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | gre
   sleep 2
 done
 echo "    folio-address.txt on the FOLIO partition shows it too"
+# HTTPS from the box's own authority: a device that trusts the CA from /device reaches the
+# secure address by name.
+curl -fsS -m 30 -o "$WORK/ca.crt" "$URL/device/ca.crt" || fail "/device does not offer the box's certificate authority"
+curl -fsS -m 30 --cacert "$WORK/ca.crt" --resolve "folio.local:$HTTPS_PORT:127.0.0.1" \
+  "https://folio.local:$HTTPS_PORT/healthz" | grep -q '"status":"ok"' \
+  || fail "https://folio.local (port 443) does not answer with a certificate from the box's authority"
+echo "    https://folio.local answers, trusted through the CA that /device offers"
 
 # ---------------------------------------------------------------------------------------
 step "Setup through the API, a student's upload, a backup to the USB stick…"
