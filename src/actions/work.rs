@@ -546,7 +546,16 @@ pub fn link_family(store: &Store, actor: &User, family: UserId, student: UserId)
 }
 
 /// Erases a person for a privacy request (admins). Returns the blob hashes their files used.
-pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Vec<String>> {
+/// What an erasure leaves for the caller to remove from disk.
+#[derive(Debug, Default)]
+pub struct Erasure {
+    /// Blobs the person's work (and finished uploads) used, to collect if nothing else does.
+    pub hashes: Vec<String>,
+    /// The person's resumable uploads, whose rows are gone: their unfinished files go too.
+    pub uploads: Vec<UploadId>,
+}
+
+pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> {
     if actor.role != Role::Admin {
         return Err(Error::forbidden("Only an administrator can erase a person."));
     }
@@ -564,7 +573,14 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Vec<Strin
         }
         tx.record(person.school, Scope::Student(person.id), Some(actor.id), Change::UserErased { user })?;
         sessions::remove_for_user(tx.txn(), user, None)?;
-        Ok(hashes)
+        let mut uploads = Vec::new();
+        for (id, _) in store_uploads::of_owner(tx.txn(), user, 0)? {
+            if let Some(finished) = store_uploads::remove(tx.txn(), id)?.and_then(|u| u.finished) {
+                hashes.push(finished.hash);
+            }
+            uploads.push(id);
+        }
+        Ok(Erasure { hashes, uploads })
     })
 }
 

@@ -449,8 +449,34 @@ async fn another_persons_upload_does_not_exist_for_you() {
         error_of(artifact_with(&server, &room.ben, "x", &["../../x"]).await).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    // Ana's are untouched.
-    assert_eq!(offset_of(&head(&server, &room.ana, &unfinished).await), 0);
+    // Ana's are untouched, even while she is sending: asking about her upload stops her
+    // PATCH only when she asks herself.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let sending = tus(&room.ana, Method::PATCH, server.url(&unfinished))
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", 0)
+        .header("content-length", 2000)
+        .body(body)
+        .send();
+    let sending = tokio::spawn(sending);
+    tx.send(Ok(vec![5; 1000])).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(head(&server, &room.ben, &unfinished).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(patch(&server, &room.ben, &unfinished, 0, vec![1]).await.status(), StatusCode::NOT_FOUND);
+    let res = tus(&room.ben, Method::DELETE, server.url(&unfinished)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_of(artifact_with(&server, &room.ben, "x", &[&unfinished]).await).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    tx.send(Ok(vec![6; 1000])).await.unwrap();
+    drop(tx);
+    let res = sending.await.unwrap().unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", res.text().await.unwrap());
+    assert_eq!(offset_of(&head(&server, &room.ana, &unfinished).await), 2000);
     let artifact = artifact_ok(&server, &room.ana, "Mine", &[&finished]).await;
     assert_eq!(bytes_of(&server, &room.ana, &file_url(&artifact, 0)).await, data);
 }
@@ -616,4 +642,22 @@ async fn a_photo_uploaded_with_tus_loses_its_gps_position() {
     assert!(image::load_from_memory(&served).is_ok(), "still a valid picture");
     // No copy with the position is left anywhere in the data folder's files.
     assert_eq!(partial_files(&server), 0);
+}
+
+#[tokio::test]
+async fn erasing_a_student_removes_their_uploads() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let blobs_before = stored_blobs(&server);
+    let unfinished = create_ok(&server, &room.ana, 1000, "").await;
+    patch_ok(&server, &room.ana, &unfinished, 0, vec![1; 100]).await;
+    upload_whole(&server, &room.ana, &noise(2000), "", 2000).await;
+    let bens = upload_whole(&server, &room.ben, &noise(3000), "", 3000).await;
+    assert_eq!((partial_files(&server), stored_blobs(&server)), (1, blobs_before + 2));
+
+    let res = room.admin.post(server.url(&format!("/api/v1/users/{}/erase", room.ana_id))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(partial_files(&server), 0, "her unfinished upload's bytes are gone");
+    assert_eq!(stored_blobs(&server), blobs_before + 1, "her finished upload's file is gone, Ben's stays");
+    artifact_ok(&server, &room.ben, "Still mine", &[&bens]).await;
 }

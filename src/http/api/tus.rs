@@ -193,6 +193,16 @@ async fn create_upload(State(state): State<AppState>, me: SignedIn, headers: Hea
     Ok(res)
 }
 
+/// The upload's lock, if the upload is the caller's: someone else (or a guessed id) never
+/// gets to stop a PATCH in progress. Look at the row again (`load`) once it is held.
+async fn hold_mine(state: &AppState, id: UploadId, me: &User) -> Result<Held> {
+    let found = state.db(move |store| Ok(store.read(|r| uploads::get(r, id))?)).await?;
+    if found.is_none_or(|u| u.owner != me.id) {
+        return Err(Error::NotFound);
+    }
+    Ok(state.partials.hold(id).await)
+}
+
 /// The caller's upload, or 404 (unknown or someone else's) or 410 (expired, and removed now).
 async fn load(state: &AppState, held: &mut Held, me: &User) -> Result<Upload> {
     let id = held.id();
@@ -235,7 +245,7 @@ async fn upload_offset(
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
     // Waits for (and stops) a PATCH still running for this upload, so the offset is final.
-    let mut held = state.partials.hold(id).await;
+    let mut held = hold_mine(&state, id, &me.user).await?;
     let upload = load(&state, &mut held, &me.user).await?;
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
@@ -292,7 +302,7 @@ async fn patch(
     announced: Option<u64>,
     body: Body,
 ) -> Result<Response> {
-    let mut held = state.partials.hold(id).await;
+    let mut held = hold_mine(&state, id, &user).await?;
     let upload = load(&state, &mut held, &user).await?;
     if upload.offset == upload.length {
         // All bytes are in: a repeated last PATCH (its answer was lost) is answered again.
@@ -393,7 +403,7 @@ async fn delete_upload(
 ) -> Result<StatusCode> {
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
-    let mut held = state.partials.hold(id).await;
+    let mut held = hold_mine(&state, id, &me.user).await?;
     load(&state, &mut held, &me.user).await?;
     discard(&state, &mut held).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -420,7 +430,11 @@ pub async fn files_for_use(
             return Err(Error::Invalid("The same upload is named twice.".into()));
         }
         ids.push(id);
-        let mut held = state.partials.hold(id).await;
+        let mut held = match hold_mine(state, id, me).await {
+            Ok(held) => held,
+            Err(Error::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
         let found = state.db(move |store| Ok(store.read(|r| uploads::get(r, id))?)).await?;
         let Some(upload) = found.filter(|u| u.owner == me.id && !u.expired(wall_clock_ms())) else { continue };
         let finished = match &upload.finished {
