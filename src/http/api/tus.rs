@@ -382,9 +382,12 @@ async fn finish(state: &AppState, held: &mut Held, upload: &Upload) -> Result<Fi
             announced.name()
         )));
     }
+    // Held from the collector until the row that holds it is committed: from before the
+    // rename when the stored bytes are the received ones (a deduplicated blob that a delete
+    // just released must not go between the two), else from when the filtered file is in.
+    let _before = state.in_flight.hold(&crate::blobs::BlobHash(digests.blake3).to_hex());
     let (stored, head) = state.partials.store(&state.blobs, id, &digests, upload.length).await?;
     let hash = stored.hash.to_hex();
-    // Held from the collector until the row that holds it is committed.
     let _hold = state.in_flight.hold(&hash);
     let finished =
         Finished { hash, size: stored.size, content_type: media::sniff_content_type(&head, &upload.name).to_string() };
