@@ -57,6 +57,7 @@ const BUF_SIZE: usize = 1 << 18;
 const BUF_SLACK: usize = 64;
 
 const ENOSPC: i32 = 28;
+const EXDEV: i32 = 18;
 #[cfg(target_os = "linux")]
 const EDQUOT: i32 = 122;
 #[cfg(not(target_os = "linux"))]
@@ -120,7 +121,7 @@ fn human_size(bytes: u64) -> String {
 
 /// ENOSPC and EDQUOT (however the platform reports them) mean the disk is full; anything
 /// else is a plain I/O error.
-fn map_io(e: io::Error) -> BlobError {
+pub(crate) fn map_io(e: io::Error) -> BlobError {
     match e.raw_os_error() {
         Some(ENOSPC) | Some(EDQUOT) => BlobError::DiskFull,
         _ if matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded) => BlobError::DiskFull,
@@ -315,6 +316,31 @@ impl BlobStore {
         })
     }
 
+    /// Takes a whole file that is already on this box (a finished resumable upload) into the
+    /// store under `hash`, which the caller computed from exactly these `size` bytes as they
+    /// were written and fsynced. The file is renamed, not copied (copied only if it is on
+    /// another file system), and is gone from `path` afterwards. It must not need metadata
+    /// removal ([`may_strip`] is false for its first bytes): images go through a
+    /// [`BlobWriter`] instead. Blocking.
+    pub fn adopt(&self, path: &Path, hash: &BlobHash, size: u64) -> Result<StoredBlob, BlobError> {
+        let placed = match self.place(path, hash, size) {
+            Err(e) if e.raw_os_error() == Some(EXDEV) => {
+                let copy = self.inner.tmp.join(format!("{:032x}", rand::random::<u128>()));
+                let copied = fs::copy(path, &copy).and_then(|_| File::open(&copy)?.sync_all());
+                let placed = copied.and_then(|()| self.place(&copy, hash, size));
+                if placed.is_err() {
+                    remove_quietly(&copy);
+                } else {
+                    remove_quietly(path);
+                }
+                placed
+            }
+            other => other,
+        };
+        placed.map_err(map_io)?;
+        Ok(StoredBlob { hash: *hash, size, metadata_removed: false })
+    }
+
     /// Moves a fully written, fsynced temp file to its hash name (or drops it if that content
     /// is already stored) and makes the directory entry durable. Blocking.
     fn place(&self, tmp: &Path, hash: &BlobHash, size: u64) -> io::Result<()> {
@@ -342,8 +368,15 @@ impl BlobStore {
     }
 }
 
+/// Whether a file that begins with `head` (its first 8 bytes or more) is an image whose
+/// metadata the store removes on the way in (JPEG, PNG). Such a file must be written through
+/// a [`BlobWriter`]; anything else is stored byte for byte and may be [`BlobStore::adopt`]ed.
+pub fn may_strip(head: &[u8]) -> bool {
+    matches!(Filter::decide(&head[..head.len().min(8)]), Some(Filter::Jpeg(_) | Filter::Png(_)))
+}
+
 /// Makes a directory's entries (a rename, a new file) survive power loss.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
@@ -603,7 +636,7 @@ impl Drop for BlobWriter {
     }
 }
 
-fn remove_quietly(path: &Path) {
+pub(crate) fn remove_quietly(path: &Path) {
     if let Err(e) = fs::remove_file(path)
         && e.kind() != io::ErrorKind::NotFound
     {

@@ -21,6 +21,9 @@ pub struct Config {
     /// A folder the admin page offers for backups besides the USB sticks mounted under
     /// `/media` and `/run/media` (a second disk, a network share; tests use a temp folder).
     pub backup_dir: Option<PathBuf>,
+    /// How long a resumable upload (tus) is kept after its last activity, finished or not:
+    /// long enough for a student to come back in range the next school day.
+    pub upload_expiry: Duration,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -45,6 +48,7 @@ impl Default for Config {
             max_file_bytes: 2 * GIB,
             student_quota_bytes: 20 * GIB,
             backup_dir: None,
+            upload_expiry: Duration::from_secs(24 * 60 * 60),
         }
     }
 }

@@ -26,6 +26,21 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request folio cannot read at all (a malformed protocol header).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A body of a type this endpoint does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Something that existed and is gone for good (an expired upload).
+    #[error("{0}")]
+    Gone(String),
+    /// A resumable upload's bytes do not match the digest its client announced.
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// A resumable-upload client speaking a tus version other than 1.0.0.
+    #[error("This box speaks version 1.0.0 of the resumable upload protocol (tus); send Tus-Resumable: 1.0.0.")]
+    TusVersion,
     #[error(
         "The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder."
     )]
@@ -60,6 +75,11 @@ impl Error {
             Error::CrossOrigin => "cross_origin",
             Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",
+            Error::BadRequest(_) => "bad_request",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::Gone(_) => "gone",
+            Error::ChecksumMismatch(_) => "checksum_mismatch",
+            Error::TusVersion => "tus_version",
             Error::WrongSetupCode => "wrong_setup_code",
             Error::TooLarge(_) => "too_large",
             Error::DiskFull => "disk_full",

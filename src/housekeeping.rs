@@ -1,6 +1,7 @@
 //! Work folio does in the background: thumbnails for new images (from the durable to-do list
-//! the upload's transaction wrote), and collecting blobs no file uses any more. Both are
-//! derived state: delete `thumbs/` and the thumbnails come back on request.
+//! the upload's transaction wrote), removing expired resumable uploads, and collecting blobs
+//! no file uses any more. Thumbnails are derived state: delete `thumbs/` and they come back
+//! on request.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -8,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::blobs::{BlobHash, BlobStore};
 use crate::http::AppState;
 use crate::media;
-use crate::store::{Queries, StoreError, tables};
+use crate::store::{Queries, StoreError, tables, uploads};
 
 /// Blobs stored by uploads whose operation is not committed yet. The collector never removes
 /// them: a new upload may have been deduplicated onto a blob that a delete, a moment ago,
@@ -120,8 +121,35 @@ fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-/// Runs until the process ends: thumbnails when woken (and every minute), garbage hourly.
+/// Removes resumable uploads that expired: the row, the unfinished file, and a finished
+/// upload's blob if nothing else uses it. An upload a request is working on right now is
+/// left for the next round. Blocking.
+pub fn sweep_expired_uploads(state: &AppState) -> Result<usize, StoreError> {
+    let now = crate::domain::hlc::wall_clock_ms();
+    let expired: Vec<_> =
+        state.store.read(uploads::all)?.into_iter().filter(|(_, u)| u.expired(now)).map(|(id, _)| id).collect();
+    let mut removed = 0;
+    for id in expired {
+        let Some(mut held) = state.partials.try_hold(id) else { continue };
+        let gone = state.store.write(|tx| match uploads::get(tx.txn(), id)? {
+            Some(u) if u.expired(now) => uploads::remove(tx.txn(), id),
+            _ => Ok(None),
+        })?;
+        let Some(upload) = gone else { continue };
+        state.partials.remove(id);
+        held.forget();
+        if let Some(finished) = upload.finished {
+            collect_garbage(state, Some(vec![finished.hash]))?;
+        }
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+/// Runs until the process ends: thumbnails when woken (and every minute), expired uploads
+/// every minute (sooner when uploads expire sooner), garbage hourly.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    let tick = (state.config.upload_expiry / 2).clamp(Duration::from_millis(50), Duration::from_secs(60));
     tokio::spawn(async move {
         let mut last_gc = None::<std::time::Instant>;
         loop {
@@ -130,6 +158,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(Err(e)) => tracing::warn!("thumbnails: {e}"),
                 Err(e) => tracing::warn!("thumbnails: {e}"),
                 Ok(Ok(_)) => {}
+            }
+            let s = state.clone();
+            match tokio::task::spawn_blocking(move || sweep_expired_uploads(&s)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("removed {n} expired uploads"),
+                Ok(Err(e)) => tracing::warn!("expired uploads: {e}"),
+                _ => {}
             }
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());
@@ -143,7 +177,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             tokio::select! {
                 _ = state.media_work.notified() => {},
-                _ = tokio::time::sleep(Duration::from_secs(60)) => {},
+                _ = tokio::time::sleep(tick) => {},
             }
         }
     })

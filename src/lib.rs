@@ -12,6 +12,8 @@
 //!   shared data is an op appended to the op log and applied in the same transaction.
 //! - [`blobs`]: uploaded files, named by their BLAKE3 hash: streamed to a temp file, fsynced,
 //!   renamed; deduplicated; EXIF/GPS and other metadata stripped from JPEG and PNG.
+//! - [`resumable`]: resumable uploads (tus) on disk: unfinished files in `<data>/uploads/`,
+//!   appended to and synced a request at a time, then moved into the blob store.
 //! - [`auth`]: argon2id hashing, sessions, sign-in throttling, cross-origin refusal, the
 //!   setup code.
 //! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
@@ -49,6 +51,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
+pub mod resumable;
 pub mod search;
 pub mod store;
 pub mod tls;
@@ -135,6 +138,18 @@ pub async fn run(
 
     let blobs_dir = config.data_dir.clone();
     let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
+    // Uploads that can still be resumed are kept; expired ones and leftovers of a crash go.
+    let (partials_dir, partials_store, partials_blobs) = (config.data_dir.clone(), store.clone(), blobs.clone());
+    let partials = tokio::task::spawn_blocking(move || {
+        let partials = resumable::Partials::open(&partials_dir)?;
+        let now = domain::hlc::wall_clock_ms();
+        let found = resumable::reconcile(&partials_store, &partials, &partials_blobs, now)?;
+        if found != resumable::Reconciled::default() {
+            tracing::info!(?found, "checked the resumable uploads left by an earlier run");
+        }
+        anyhow::Ok(partials)
+    })
+    .await??;
     let search_dir = config.data_dir.clone();
     let (index, fresh) = tokio::task::spawn_blocking(move || search::SearchIndex::open(&search_dir)).await??;
     if fresh {
@@ -151,7 +166,7 @@ pub async fn run(
     let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
     let (https, tls_listener) = start_tls(&config.data_dir, tls_listener).await?;
     let ca_file = tls::ca_path(&config.data_dir);
-    let mut state = http::AppState::new(store.clone(), blobs, index, config);
+    let mut state = http::AppState::new(store.clone(), blobs, partials, index, config);
     state.https = https.clone();
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),

@@ -6,12 +6,14 @@ use std::collections::BTreeSet;
 
 use crate::domain::hlc::wall_clock_ms;
 use crate::domain::policy::{self, ArtifactFacts, ClassRelation};
+use crate::domain::upload::UploadId;
 use crate::domain::work::{clean_text, clean_title};
 use crate::domain::{
     Activity, ActivityId, Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileRef, Role, Scope,
     User, UserId, Version, VersionId, Visibility,
 };
 use crate::error::{Error, Result};
+use crate::store::uploads::{self as store_uploads, Unusable};
 use crate::store::{Queries, ReadTables, Store, Tx, sessions};
 
 /// What a student types when they make something.
@@ -87,7 +89,38 @@ fn class_for(tx: &Tx, actor: &User, new: &NewArtifact) -> Result<Option<ClassId>
     }
 }
 
-pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files: Vec<FileRef>) -> Result<Artifact> {
+/// Uses up the resumable uploads whose files an operation in this transaction records, so
+/// the commit that names the files is the one that forgets the uploads.
+fn use_uploads(tx: &Tx, actor: &User, uploads: &[UploadId]) -> Result<()> {
+    let now = wall_clock_ms();
+    for id in uploads {
+        match store_uploads::take(tx.txn(), *id, actor.id, now)? {
+            Ok(_) => {}
+            Err(Unusable::Missing) => {
+                return Err(Error::Invalid(
+                    "An upload named here does not exist (any more): it may have expired, been deleted or been used already. Upload the file again.".into(),
+                ));
+            }
+            Err(Unusable::Unfinished { .. }) => {
+                return Err(Error::conflict(
+                    "An upload named here is not finished yet. Send the rest, then try again.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a new piece of work with the given files, of which those of the resumable
+/// `uploads` are used up in the same transaction.
+pub fn create(
+    store: &Store,
+    actor: &User,
+    new: NewArtifact,
+    kind: String,
+    files: Vec<FileRef>,
+    uploads: &[UploadId],
+) -> Result<Artifact> {
     if actor.role != Role::Student || actor.disabled {
         return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
     }
@@ -102,6 +135,7 @@ pub fn create(store: &Store, actor: &User, new: NewArtifact, kind: String, files
             return if same_request { Ok(existing) } else { Err(id_taken()) };
         }
         check_skills(tx.txn(), actor, &new.skills)?;
+        use_uploads(tx, actor, uploads)?;
         let class = class_for(tx, actor, &new)?;
         let mut owners = vec![actor.id];
         for co in &new.co_owners {
@@ -166,9 +200,10 @@ pub fn add_version(
     version_id: Option<VersionId>,
     note: &str,
     files: Vec<FileRef>,
+    uploads: &[UploadId],
 ) -> Result<Version> {
     let note = clean_text(note, "note")?;
-    if files.is_empty() {
+    if files.is_empty() && uploads.is_empty() {
         return Err(Error::Invalid("A new version needs at least one file.".into()));
     }
     store.write(|tx| {
@@ -184,6 +219,7 @@ pub fn add_version(
         if !policy::can_edit_artifact(actor, &facts) {
             return Err(Error::forbidden("Only the students whose work this is can add a version."));
         }
+        use_uploads(tx, actor, uploads)?;
         // A box without a real-time clock may wake up in the past; a new version still sorts
         // after the ones before it.
         let created_ms = wall_clock_ms().max(artifact.latest().map_or(0, |v| v.created_ms + 1));
@@ -540,7 +576,16 @@ pub fn link_family(store: &Store, actor: &User, family: UserId, student: UserId)
 }
 
 /// Erases a person for a privacy request (admins). Returns the blob hashes their files used.
-pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Vec<String>> {
+/// What an erasure leaves for the caller to remove from disk.
+#[derive(Debug, Default)]
+pub struct Erasure {
+    /// Blobs the person's work (and finished uploads) used, to collect if nothing else does.
+    pub hashes: Vec<String>,
+    /// The person's resumable uploads, whose rows are gone: their unfinished files go too.
+    pub uploads: Vec<UploadId>,
+}
+
+pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> {
     if actor.role != Role::Admin {
         return Err(Error::forbidden("Only an administrator can erase a person."));
     }
@@ -558,7 +603,14 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Vec<Strin
         }
         tx.record(person.school, Scope::Student(person.id), Some(actor.id), Change::UserErased { user })?;
         sessions::remove_for_user(tx.txn(), user, None)?;
-        Ok(hashes)
+        let mut uploads = Vec::new();
+        for (id, _) in store_uploads::of_owner(tx.txn(), user, 0)? {
+            if let Some(finished) = store_uploads::remove(tx.txn(), id)?.and_then(|u| u.finished) {
+                hashes.push(finished.hash);
+            }
+            uploads.push(id);
+        }
+        Ok(Erasure { hashes, uploads })
     })
 }
 
@@ -591,6 +643,14 @@ pub fn new_feedback(store: &Store, student: &User) -> Result<usize> {
 }
 
 /// Bytes a student's portfolio holds (each file counted once per artifact).
+/// The bytes a student's quota has given out: their work's files, and the sizes of their
+/// resumable uploads that are live (unfinished, or finished and not yet used).
 pub fn used_bytes(store: &Store, student: UserId) -> Result<u64> {
-    store.read(|r| Ok(r.artifacts_of_owner(student)?.iter().flat_map(|a| a.files()).map(|f| f.size).sum()))
+    store.read(|r| used_bytes_in(r, student, wall_clock_ms()))
+}
+
+pub fn used_bytes_in(r: &impl ReadTables, student: UserId, now_ms: u64) -> Result<u64> {
+    let files: u64 = r.artifacts_of_owner(student)?.iter().flat_map(|a| a.files()).map(|f| f.size).sum();
+    let reserved: u64 = store_uploads::of_owner(r, student, now_ms)?.iter().map(|(_, u)| u.reserved()).sum();
+    Ok(files + reserved)
 }

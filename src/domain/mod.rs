@@ -11,6 +11,7 @@ pub mod pictures;
 pub mod policy;
 pub mod roster;
 pub mod school;
+pub mod upload;
 pub mod work;
 
 pub use hlc::Hlc;

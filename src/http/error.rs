@@ -16,6 +16,12 @@ impl Error {
             Error::Forbidden(_) | Error::CrossOrigin | Error::WrongSetupCode => StatusCode::FORBIDDEN,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Gone(_) => StatusCode::GONE,
+            // tus's own status for a checksum that does not match (its checksum extension).
+            Error::ChecksumMismatch(_) => StatusCode::from_u16(460).expect("a valid status"),
+            Error::TusVersion => StatusCode::PRECONDITION_FAILED,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -26,6 +32,9 @@ impl Error {
     pub(super) fn finish(&self, mut res: Response) -> Response {
         if let Error::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
+        }
+        if let Error::TusVersion = self {
+            res.headers_mut().insert("tus-version", HeaderValue::from_static("1.0.0"));
         }
         if let Error::Throttled(wait) = self {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

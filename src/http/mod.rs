@@ -40,6 +40,8 @@ pub struct AppState {
     pub media_work: std::sync::Arc<tokio::sync::Notify>,
     /// Blobs of uploads not yet committed, which garbage collection must leave alone.
     pub in_flight: crate::housekeeping::InFlight,
+    /// Resumable (tus) uploads in progress: their files and who is working on which.
+    pub partials: crate::resumable::Partials,
     /// The backup (admin page) or restore (setup page) in progress or last finished.
     pub backups: crate::backup::Jobs,
     /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
@@ -55,12 +57,14 @@ impl AppState {
     pub fn new(
         store: Store,
         blobs: crate::blobs::BlobStore,
+        partials: crate::resumable::Partials,
         search: Arc<crate::search::SearchIndex>,
         config: Config,
     ) -> Self {
         AppState {
             store,
             blobs,
+            partials,
             search,
             media_work: Default::default(),
             in_flight: Default::default(),

@@ -2,6 +2,10 @@
 //! the blob store (never whole in memory), each becoming a `FileRef`. A file over the limit
 //! answers 413, a full disk 507; in both cases the writer's drop guard removes the temp file
 //! and nothing was recorded in the store.
+//!
+//! A form that makes or extends a piece of work may also name finished resumable uploads
+//! (tus, `api::tus`) in text parts called `upload`; [`Upload::use_resumable`] turns them into
+//! files in their place among the form's files.
 
 use std::collections::HashMap;
 
@@ -26,6 +30,11 @@ const MAX_FILES: usize = 100;
 pub struct Upload {
     pub text: HashMap<String, String>,
     pub files: Vec<FileRef>,
+    /// `upload` parts: (how many files came before it, the upload's id or address).
+    pub resumable: Vec<(usize, String)>,
+    /// The resumable uploads whose files are in `files`, to be used up in the transaction
+    /// that records them (see [`Upload::use_resumable`]).
+    pub consumes: Vec<crate::domain::upload::UploadId>,
     /// Keeps the stored blobs from garbage collection until the upload is dropped, which
     /// handlers do after the operation naming them has committed (or failed).
     _held: Vec<crate::housekeeping::InFlightGuard>,
@@ -34,6 +43,19 @@ pub struct Upload {
 impl Upload {
     pub fn text(&self, name: &str) -> &str {
         self.text.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Puts the files of the finished resumable uploads named by `upload` parts among the
+    /// form's files, where the parts were, and remembers the uploads in `consumes`.
+    pub async fn use_resumable(&mut self, state: &AppState, me: &crate::domain::User) -> Result<()> {
+        let refs = std::mem::take(&mut self.resumable);
+        let (files, ids) = super::api::tus::files_for_use(state, me, &refs).await?;
+        for (inserted, (position, file)) in files.into_iter().enumerate() {
+            self._held.push(state.in_flight.hold(&file.hash));
+            self.files.insert(position + inserted, file);
+        }
+        self.consumes = ids;
+        Ok(())
     }
 }
 
@@ -63,7 +85,7 @@ pub async fn read(
     let mut upload = Upload::default();
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
-        if upload.files.len() >= MAX_FILES || upload.text.len() >= MAX_TEXT_PARTS {
+        if upload.files.len() + upload.resumable.len() >= MAX_FILES || upload.text.len() >= MAX_TEXT_PARTS {
             return Err(Error::Invalid(format!("Too many files or fields: at most {MAX_FILES} files at once.")));
         }
         if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
@@ -101,7 +123,11 @@ pub async fn read(
             }
             let text =
                 String::from_utf8(text).map_err(|_| Error::Invalid(format!("The field \"{name}\" is not text.")))?;
-            upload.text.insert(name, text);
+            if name == "upload" {
+                upload.resumable.push((upload.files.len(), text));
+            } else {
+                upload.text.insert(name, text);
+            }
         }
     }
     Ok(upload)

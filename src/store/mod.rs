@@ -13,6 +13,7 @@ mod queries;
 pub mod sessions;
 pub mod snapshot;
 pub mod tables;
+pub mod uploads;
 
 pub use queries::{Queries, ReadTables};
 pub use sessions::Session;

@@ -322,8 +322,11 @@ pub trait Queries: ReadTables {
     }
 
     /// Whether any file still uses the blob with this hash.
+    /// Whether a file uses the blob, or a finished upload waiting to be used holds it.
     fn blob_in_use(&self, hash_hex: &str) -> Result<bool, StoreError> {
-        Ok(self.table(BLOB_HASH_FILE)?.range((hash_hex, [0u8; 16])..=(hash_hex, [0xffu8; 16]))?.next().is_some())
+        let range = (hash_hex, [0u8; 16])..=(hash_hex, [0xffu8; 16]);
+        Ok(self.table(BLOB_HASH_FILE)?.range(range.clone())?.next().is_some()
+            || self.table(BLOB_HASH_UPLOAD)?.range(range)?.next().is_some())
     }
 
     /// Images waiting for a thumbnail: (hash hex, content type).

@@ -151,6 +151,10 @@ fn copy_tables(
         SEARCH_TODO,
         USER_ARTIFACT_SEEN_MS,
         SESSION_HASH_TO_SESSION,
+        // Uploads in progress: their bytes are not in a backup, so a restored box drops the
+        // rows at its first start (`resumable::reconcile`); copied for completeness.
+        UPLOAD_ID_TO_UPLOAD,
+        BLOB_HASH_UPLOAD,
     );
     Ok((names, rows))
 }

@@ -89,6 +89,15 @@ pub const USER_ARTIFACT_SEEN_MS: TableDefinition<(IdKey, IdKey), u64> = TableDef
 /// of the database does not hold usable sessions.
 pub const SESSION_HASH_TO_SESSION: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("session_hash_to_session");
 
+/// *Local.* Upload id -> encoded `store::uploads::Upload`: resumable (tus) uploads of this
+/// box, unfinished or finished but not yet used by a piece of work. Their bytes live in
+/// `<data>/uploads/` (unfinished) or the blob store (finished). A row is removed in the same
+/// transaction as the operation that uses the upload, so it is used at most once.
+pub const UPLOAD_ID_TO_UPLOAD: TableDefinition<IdKey, &[u8]> = TableDefinition::new("upload_id_to_upload");
+/// *Local.* (blob hash hex, upload id) -> 1: finished uploads holding a blob, which garbage
+/// collection leaves alone (like `BLOB_HASH_FILE`) until the upload is used or expires.
+pub const BLOB_HASH_UPLOAD: TableDefinition<(&str, IdKey), u8> = TableDefinition::new("blob_hash_upload");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternalKind {
     User,
@@ -134,5 +143,7 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(THUMBNAIL_TODO)?;
     txn.open_table(SEARCH_TODO)?;
     txn.open_table(USER_ARTIFACT_SEEN_MS)?;
+    txn.open_table(UPLOAD_ID_TO_UPLOAD)?;
+    txn.open_table(BLOB_HASH_UPLOAD)?;
     Ok(())
 }

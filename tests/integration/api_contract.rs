@@ -36,7 +36,7 @@ fn routed() -> BTreeSet<(String, String)> {
             // This route's handlers: up to the next route, or the end of the router function.
             let call = rest.split(".route(").next().unwrap();
             let call = &call[..call.find("\n}").unwrap_or(call.len())];
-            for method in ["get", "post", "put", "patch", "delete"] {
+            for method in ["get", "post", "put", "patch", "delete", "head", "options"] {
                 if call.contains(&format!(" {method}("))
                     || call.contains(&format!(".{method}("))
                     || call.contains(&format!("routing::{method}("))

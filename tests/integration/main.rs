@@ -18,4 +18,5 @@ mod setup;
 mod signin_young;
 mod store;
 mod tls;
+mod tus;
 mod work;

@@ -65,7 +65,7 @@ fn tmp_files(server: &TestServer) -> usize {
 }
 
 /// Files in the content-addressed store (`blobs/<2 hex>/<hash>`), read from disk.
-fn stored_blobs(server: &TestServer) -> usize {
+pub fn stored_blobs(server: &TestServer) -> usize {
     let Ok(dirs) = std::fs::read_dir(server.data_dir.join("blobs")) else { return 0 };
     dirs.flatten()
         .filter(|d| d.file_name() != "tmp" && d.path().is_dir())
@@ -77,7 +77,7 @@ fn blob_exists(server: &TestServer, hash: &str) -> bool {
     server.data_dir.join("blobs").join(&hash[..2]).join(hash).exists()
 }
 
-async fn bytes_of(server: &TestServer, client: &Client, url: &str) -> Vec<u8> {
+pub async fn bytes_of(server: &TestServer, client: &Client, url: &str) -> Vec<u8> {
     let res = client.get(server.url(url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "{url}");
     res.bytes().await.unwrap().to_vec()
@@ -280,7 +280,7 @@ async fn range_requests_seek_within_a_file() {
 }
 
 /// A real JPEG with an EXIF segment carrying a GPS position after its SOI marker.
-fn jpeg_with_gps() -> Vec<u8> {
+pub fn jpeg_with_gps() -> Vec<u8> {
     let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 128]));
     let mut plain = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 85).encode_image(&img).unwrap();

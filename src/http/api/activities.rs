@@ -206,8 +206,12 @@ async fn link_family(
 /// Erases a person and then the files only they used.
 pub async fn erase_and_collect(state: &AppState, me: &User, user: UserId) -> Result<usize> {
     let actor = me.clone();
-    let hashes = state.db(move |store| work::erase_user(store, &actor, user)).await?;
-    crate::housekeeping::collect_now(state, hashes).await
+    let erased = state.db(move |store| work::erase_user(store, &actor, user)).await?;
+    let partials = state.partials.clone();
+    tokio::task::spawn_blocking(move || erased.uploads.into_iter().for_each(|id| partials.remove(id)))
+        .await
+        .map_err(crate::error::Error::internal)?;
+    crate::housekeeping::collect_now(state, erased.hashes).await
 }
 
 #[derive(Serialize)]

@@ -152,7 +152,7 @@ pub async fn check_before_upload(
         .await
 }
 
-/// The room a student has left for uploads.
+/// The room a student has left for uploads (their resumable uploads' sizes are taken).
 pub async fn upload_budget(state: &AppState, student: &User) -> Result<u64> {
     let id = student.id;
     let used = state.db(move |store| work::used_bytes(store, id)).await?;
@@ -204,11 +204,13 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
         return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
     }
     let budget = upload_budget(state, me).await?;
-    let upload = uploads::read(form, state, &["file"], state.config.max_file_bytes, budget).await?;
+    let mut upload = uploads::read(form, state, &["file"], state.config.max_file_bytes, budget).await?;
     let new = new_artifact(&upload)?;
+    upload.use_resumable(state, me).await?;
     let kind = upload.files.first().map_or("text", |f| media::kind_of(&f.content_type).as_str()).to_string();
     let actor = me.clone();
-    let artifact = state.db(move |store| work::create(store, &actor, new, kind, upload.files)).await?;
+    let consumes = std::mem::take(&mut upload.consumes);
+    let artifact = state.db(move |store| work::create(store, &actor, new, kind, upload.files, &consumes)).await?;
     state.media_work.notify_one();
     Ok(artifact)
 }
@@ -338,11 +340,14 @@ async fn add_version(
     )
     .await?;
     let budget = upload_budget(&state, &me.user).await?;
-    let upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
+    let mut upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
+    upload.use_resumable(&state, &me.user).await?;
     let note = upload.text("note").to_string();
     let version_id = client_id(upload.text("id"))?.map(VersionId);
     let actor = me.user.clone();
-    let version = state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files)).await?;
+    let consumes = std::mem::take(&mut upload.consumes);
+    let version =
+        state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files, &consumes)).await?;
     state.media_work.notify_one();
     let base = format!("/api/v1/artifacts/{id}");
     let view = VersionView {

@@ -7,6 +7,7 @@ mod classes;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
+pub(crate) mod tus;
 mod users;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(artifacts::router())
         .merge(activities::router())
         .merge(search::router())
+        .merge(tus::router())
 }
 
 pub(super) use super::parse_id;

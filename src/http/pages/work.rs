@@ -323,11 +323,13 @@ async fn add_version(
     )
     .await?;
     let budget = crate::http::api::artifacts::upload_budget(&state, &me.0.user).await?;
-    let upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
+    let mut upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
+    upload.use_resumable(&state, &me.0.user).await?;
     let note = upload.text("note").to_string();
     let version_id = client_id(upload.text("id"))?.map(crate::domain::VersionId);
     let actor = me.0.user.clone();
-    state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files)).await?;
+    let consumes = std::mem::take(&mut upload.consumes);
+    state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files, &consumes)).await?;
     state.media_work.notify_one();
     Ok(see_other(&format!("/work/{id}")))
 }
