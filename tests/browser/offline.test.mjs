@@ -88,6 +88,7 @@ const count = (page) => page.locator('[data-outbox-count]');
 
 test('the portfolio opens offline, new work waits on the device and arrives exactly once when the box is back', async () => {
   const context = await browser.newContext({ viewport: { width: 600, height: 960 } });
+  const resumable = [];
   const page = await context.newPage();
   let workUrl;
   try {
@@ -192,6 +193,10 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       // The box comes back on the same port with the same data. The session signed out of
       // offline is ended before anything is shown; the student signs in again and the work
       // goes up by itself.
+      // Files go up as resumable uploads (tus), so a send cut off continues where it stopped.
+      context.on('request', (r) => {
+        if (r.method() === 'PATCH' && /\/api\/v1\/uploads\/[0-9a-f]+$/.test(r.url())) resumable.push(r.url());
+      });
       folio = await startFolio({ dataDir: folio.dataDir, port: folio.port });
       await page.goto(`${localhost()}/home`);
       await page.waitForURL(/\/signin$/);
@@ -202,6 +207,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
       assert.equal(await page.locator('#outbox').isVisible(), false, 'nothing left waiting');
     });
 
+    assert.equal(new Set(resumable).size, 2, 'the photo and the new version\'s file went up as resumable uploads');
     // Exactly once, with the photo's bytes unchanged.
     const work = await anasWork();
     const bus = work.filter((a) => a.title === 'Bus stop drawing');

@@ -9,7 +9,8 @@
 //
 // Item: { id, user, kind: 'artifact' | 'version' | 'comment' | 'edit', made (ms), title,
 //         artifact (version, comment, edit: the artifact's id), fields: [[name, value]...],
-//         files: [{ name, type, size, blob, upload }], error, tries, lastTry }
+//         files: [{ name, type, size, blob, upload, done }], error, tries, lastTry }
+//         (upload: the path of its resumable upload on the box; done: all bytes are there)
 (function (global) {
   'use strict';
 
@@ -18,7 +19,7 @@
   const CHANNEL = 'folio-outbox';
   /** Work waiting longer than this is shown with a warning. */
   const WARN_AFTER_MS = 3 * 24 * 60 * 60 * 1000;
-  /** Resumable uploads (tus) will send files in chunks of this size. */
+  /** Files are sent as resumable uploads (tus) in pieces of this size. */
   const CHUNK_BYTES = 8 * 1024 * 1024;
 
   let opening = null;
@@ -114,16 +115,77 @@
     changed({ type: 'removed', id });
   }
 
+  const TUS = { 'Tus-Resumable': '1.0.0' };
+  const b64 = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+
   /**
-   * Every file of the outbox goes to the box through here. Today it travels inside the
-   * multipart request as a `file` part. With resumable uploads (tus 1.0 at /api/v1/uploads)
-   * this becomes: create the upload once (POST with Upload-Length and Upload-Metadata) and
-   * keep its URL in `file.upload` (save(item), so a send that is cut off resumes where it
-   * stopped), HEAD it for Upload-Offset, PATCH the rest in CHUNK_BYTES pieces, then add an
-   * `upload` part naming it instead of the bytes.
+   * Sends one file as a resumable upload (tus 1.0 at /api/v1/uploads) in CHUNK_BYTES
+   * PATCHes. `file` is { name, type, blob, upload }: `file.upload` (the upload's path) is set
+   * as soon as the box has made the upload and `persist()` is awaited then, so a send cut off
+   * by the Wi-Fi, a reload or a flat battery continues from the offset the box reports.
+   * Resolves with null once the whole file is on the box, or with the box's refusal (a
+   * Response); rejects when the box cannot be reached.
+   */
+  async function uploadResumable(file, { persist = async () => {}, onProgress = () => {} } = {}) {
+    const opts = { credentials: 'same-origin', cache: 'no-store' };
+    const size = file.blob.size;
+    // A finished upload is not asked about again: once an artifact has used it, it is gone
+    // from the box, and the artifact's own id makes a resent request harmless.
+    if (file.upload && file.done) return null;
+    for (let fresh = 0; fresh < 2; fresh += 1) {
+      if (!file.upload) {
+        const meta = `filename ${b64(file.name || 'file')},filetype ${b64(file.type || '')}`;
+        const res = await fetch('/api/v1/uploads', {
+          ...opts, method: 'POST', headers: { ...TUS, 'Upload-Length': String(size), 'Upload-Metadata': meta },
+        });
+        if (!res.ok) return res;
+        file.upload = new URL(res.headers.get('Location'), global.location.href).pathname;
+        await persist();
+      }
+      let offset = null;
+      let restart = false;
+      while (true) {
+        if (offset === null) {
+          const head = await fetch(file.upload, { ...opts, method: 'HEAD', headers: TUS });
+          if (head.status === 404 || head.status === 410) { restart = true; break; }
+          if (!head.ok) return head;
+          offset = Number(head.headers.get('Upload-Offset'));
+        }
+        onProgress(offset, size);
+        if (offset >= size) break;
+        const res = await fetch(file.upload, {
+          ...opts,
+          method: 'PATCH',
+          headers: { ...TUS, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) },
+          body: file.blob.slice(offset, Math.min(size, offset + CHUNK_BYTES)),
+        });
+        if (res.status === 409) { offset = null; continue; } // Ask where the box is, go on from there.
+        if (res.status === 404 || res.status === 410 || res.status === 460) { restart = true; break; }
+        if (!res.ok) return res;
+        offset = Number(res.headers.get('Upload-Offset'));
+      }
+      if (!restart) {
+        file.done = true;
+        await persist();
+        return null;
+      }
+      // The box no longer has it (expired, or the box was restored): start once more.
+      file.upload = null;
+      file.done = false;
+      await persist();
+    }
+    throw new Error('the upload could not be started again');
+  }
+
+  /**
+   * Every file of the outbox goes to the box through here: as a resumable upload, named in
+   * the request by an `upload` part. Resolves with null, or with the box's refusal.
    */
   async function sendFile(item, file, form) {
-    form.append('file', file.blob, file.name);
+    const refused = await uploadResumable(file, { persist: () => save(item) });
+    if (refused) return refused;
+    form.append('upload', file.upload);
+    return null;
   }
 
   const json = (body) => ({ headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
@@ -139,7 +201,10 @@
         const form = new FormData();
         form.append('id', item.id);
         for (const [k, v] of item.fields) form.append(k, v);
-        for (const file of item.files) await sendFile(item, file, form);
+        for (const file of item.files) {
+          const refused = await sendFile(item, file, form);
+          if (refused) return refused;
+        }
         const url = item.kind === 'artifact' ? '/api/v1/artifacts' : `/api/v1/artifacts/${artifact}/versions`;
         return fetch(url, { ...opts, method: 'POST', headers: { accept: 'application/json' }, body: form });
       }
@@ -233,7 +298,7 @@
 
   global.folioOutbox = {
     WARN_AFTER_MS, CHUNK_BYTES,
-    uuidv7, add, save, remove, all, waiting, flush, send, sendFile,
+    uuidv7, add, save, remove, all, waiting, flush, send, sendFile, uploadResumable,
     onChange: (fn) => listeners.add(fn),
     kept, meta,
   };
