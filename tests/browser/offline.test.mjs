@@ -290,6 +290,50 @@ test('an answer lost on the way is sent again without a copy; signing out keeps 
   }
 });
 
+test('a big video cut off halfway by the Wi-Fi continues from where it stopped, not from the start', async () => {
+  // 20 MiB: three resumable pieces of 8 MiB. The second piece is lost on the way.
+  const video = join(dir, 'long-video.mp4');
+  const videoBytes = Buffer.concat([Buffer.from('000000186674797069736f6d0000020069736f6d69736f32', 'hex'), Buffer.alloc(20 * 1024 * 1024 - 24, 3)]);
+  writeFileSync(video, videoBytes);
+  const context = await browser.newContext({ viewport: { width: 600, height: 960 } });
+  const page = await context.newPage();
+  const offsets = [];
+  context.on('request', (r) => {
+    if (r.method() === 'PATCH' && /\/api\/v1\/uploads\//.test(r.url())) offsets.push(Number(r.headers()['upload-offset']));
+  });
+  try {
+    await withScreenshot(page, 'offline-resumed-video', async () => {
+      await signIn(page, localhost(), 'ana', 'ana-password');
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      let cut = false;
+      await context.route('**/api/v1/uploads/*', async (route) => {
+        if (route.request().method() === 'PATCH' && route.request().headers()['upload-offset'] === String(8 * 1024 * 1024) && !cut) {
+          cut = true;
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
+      await page.locator('#files').setInputFiles(video);
+      await page.getByLabel('Title').fill('Long video');
+      await page.getByRole('button', { name: 'Save my work' }).click();
+      await page.getByText('your work is saved on this device').waitFor({ timeout: 30000 });
+      assert.ok(cut, 'the second piece was cut off');
+      await count(page).filter({ hasText: '1 waiting to send' }).waitFor();
+      // The Wi-Fi is back: the outbox sends it, asking the box where it stopped.
+      await page.evaluate(() => self.folioOutbox.flush());
+      await count(page).waitFor({ state: 'hidden', timeout: 30000 });
+    });
+    assert.deepEqual(offsets, [0, 8 * 1024 * 1024, 8 * 1024 * 1024, 16 * 1024 * 1024], 'the first piece was never sent again');
+    const work = (await anasWork()).filter((a) => a.title === 'Long video');
+    assert.equal(work.length, 1);
+    const cookie = await login('ana', 'ana-password');
+    const file = Buffer.from(await (await api(work[0].files[0].url, { cookie })).arrayBuffer());
+    assert.equal(sha256(file), sha256(videoBytes), 'the video arrived whole');
+  } finally {
+    await context.close();
+  }
+});
+
 test('over plain HTTP the pages work without offline features and say how to get them', async () => {
   // folio.test resolves to this machine's loopback address, but is not "localhost": an
   // ordinary http:// origin, as a classroom device sees http://folio.local.

@@ -124,10 +124,10 @@
    * as soon as the box has made the upload and `persist()` is awaited then, so a send cut off
    * by the Wi-Fi, a reload or a flat battery continues from the offset the box reports.
    * Resolves with null once the whole file is on the box, or with the box's refusal (a
-   * Response); rejects when the box cannot be reached.
+   * Response); rejects when the box cannot be reached (or `signal` aborts it).
    */
-  async function uploadResumable(file, { persist = async () => {}, onProgress = () => {} } = {}) {
-    const opts = { credentials: 'same-origin', cache: 'no-store' };
+  async function uploadResumable(file, { persist = async () => {}, onProgress = () => {}, signal } = {}) {
+    const opts = { credentials: 'same-origin', cache: 'no-store', signal };
     const size = file.blob.size;
     // A finished upload is not asked about again: once an artifact has used it, it is gone
     // from the box, and the artifact's own id makes a resent request harmless.

@@ -62,8 +62,9 @@ function setup(form) {
   const outbox = self.folioOutbox;
   const offlineReady = window.isSecureContext && outbox && document.body.dataset.user && form.dataset.offline;
 
-  /** Keeps the work on this device; true once it is safely stored. */
-  const keep = async (id, fields, files) => {
+  /** Keeps the work on this device; true once it is safely stored. `entries` are the files
+   * as the outbox holds them (with the resumable upload each one has begun, if any). */
+  const keep = async (id, fields, entries) => {
     const kind = form.dataset.offline;
     const title = kind === 'artifact'
       ? (fields.find(([k]) => k === 'title')?.[1] || 'Untitled')
@@ -72,12 +73,29 @@ function setup(form) {
       await outbox.add({
         id, kind, user: document.body.dataset.user, artifact: form.dataset.artifact, title,
         fields: fields.filter(([k]) => k !== 'csrf' && k !== 'id'),
-        files: files.map((f) => ({ name: f.name, type: f.type, size: f.size, blob: f, upload: null })),
+        files: entries,
       });
       return true;
     } catch {
       return false;
     }
+  };
+  const entriesOf = (files) => files.map((f) => ({ name: f.name, type: f.type, size: f.size, blob: f, upload: null }));
+
+  /** Once the box is out of reach: into the outbox, or a plain message where there is none. */
+  const unreachable = async (id, fields, entries, fail) => {
+    if (offlineReady && (await keep(id, fields, entries))) {
+      submit.disabled = false;
+      form.reset();
+      dropped = [];
+      const saved = document.createElement('p');
+      saved.className = 'saved-here';
+      saved.setAttribute('role', 'status');
+      saved.textContent = 'The box cannot be reached, so your work is saved on this device. It will be sent by itself when the box is in reach.';
+      progress.replaceChildren(saved);
+      return;
+    }
+    fail('The box could not be reached. Check the Wi-Fi and try again.');
   };
 
   form.addEventListener('submit', (e) => {
@@ -101,18 +119,78 @@ function setup(form) {
     const sizes = files.map((f) => f.size);
     const total = sizes.reduce((a, b) => a + b, 0) || 1;
 
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', form.dataset.api);
-    xhr.setRequestHeader('Accept', 'application/json');
     const cancel = document.createElement('button');
     cancel.type = 'button';
     cancel.className = 'secondary';
     cancel.textContent = 'Cancel';
-    cancel.addEventListener('click', () => xhr.abort());
     const status = document.createElement('p');
     status.setAttribute('role', 'status');
     progress.append(cancel, status);
     submit.disabled = true;
+    const fail = (message) => {
+      submit.disabled = false;
+      cancel.remove();
+      status.className = 'error';
+      status.setAttribute('role', 'alert');
+      status.textContent = message;
+    };
+    const saved = (body) => {
+      bars.forEach((b) => { b.value = 100; });
+      status.textContent = 'Saved!';
+      const done = form.dataset.done || '/home';
+      location.assign(done.endsWith('/') ? done + body.id : done);
+    };
+
+    // Big files (a video) go up as resumable uploads, piece by piece: when the Wi-Fi drops
+    // halfway, the work goes into the outbox with the uploads begun, and continues from
+    // where it stopped instead of from the start.
+    if (outbox?.uploadResumable && files.some((f) => f.size > outbox.CHUNK_BYTES)) {
+      const entries = entriesOf(files);
+      const stop = new AbortController();
+      cancel.addEventListener('click', () => stop.abort());
+      (async () => {
+        try {
+          for (const [i, entry] of entries.entries()) {
+            const refused = await outbox.uploadResumable(entry, {
+              signal: stop.signal,
+              onProgress: (sent, size) => {
+                bars[i].value = size ? Math.round((sent / size) * 100) : 100;
+                const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+                status.textContent = `Sending… ${Math.round(((before + sent) / total) * 100)}%`;
+              },
+            });
+            if (refused) {
+              let body = {};
+              try { body = await refused.json(); } catch { /* not JSON */ }
+              return fail(body.message || `That did not work (error ${refused.status}). Try again.`);
+            }
+          }
+          const named = new FormData();
+          for (const [key, value] of data) if (!(value instanceof File)) named.append(key, value);
+          for (const entry of entries) named.append('upload', entry.upload);
+          const res = await fetch(form.dataset.api, { method: 'POST', credentials: 'same-origin', headers: { accept: 'application/json' }, body: named, signal: stop.signal });
+          let body = {};
+          try { body = await res.json(); } catch { /* not JSON */ }
+          if (res.ok) return saved(body);
+          fail(body.message || `That did not work (error ${res.status}). Try again.`);
+        } catch {
+          if (stop.signal.aborted) {
+            for (const entry of entries) {
+              if (entry.upload) fetch(entry.upload, { method: 'DELETE', credentials: 'same-origin', headers: { 'Tus-Resumable': '1.0.0' } }).catch(() => {});
+            }
+            return fail('Cancelled. Nothing was saved.');
+          }
+          cancel.remove();
+          await unreachable(id, fields, entries, fail);
+        }
+      })();
+      return;
+    }
+
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.dataset.api);
+    xhr.setRequestHeader('Accept', 'application/json');
+    cancel.addEventListener('click', () => xhr.abort());
 
     xhr.upload.addEventListener('progress', (ev) => {
       let sent = ev.loaded * (total / (ev.total || total));
@@ -123,39 +201,18 @@ function setup(form) {
       });
       status.textContent = `Sending… ${Math.round((ev.loaded / (ev.total || 1)) * 100)}%`;
     });
-    const fail = (message) => {
-      submit.disabled = false;
-      cancel.remove();
-      status.className = 'error';
-      status.setAttribute('role', 'alert');
-      status.textContent = message;
-    };
     xhr.addEventListener('load', () => {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
       if (xhr.status >= 200 && xhr.status < 300) {
-        bars.forEach((b) => { b.value = 100; });
-        status.textContent = 'Saved!';
-        const done = form.dataset.done || '/home';
-        location.assign(done.endsWith('/') ? done + body.id : done);
+        saved(body);
       } else {
         fail(body.message || `That did not work (error ${xhr.status}). Try again.`);
       }
     });
     xhr.addEventListener('error', async () => {
-      if (offlineReady && (await keep(id, fields, files))) {
-        submit.disabled = false;
-        cancel.remove();
-        form.reset();
-        dropped = [];
-        const saved = document.createElement('p');
-        saved.className = 'saved-here';
-        saved.setAttribute('role', 'status');
-        saved.textContent = 'The box cannot be reached, so your work is saved on this device. It will be sent by itself when the box is in reach.';
-        progress.replaceChildren(saved);
-        return;
-      }
-      fail('The box could not be reached. Check the Wi-Fi and try again.');
+      cancel.remove();
+      await unreachable(id, fields, entriesOf(files), fail);
     });
     xhr.addEventListener('abort', () => fail('Cancelled. Nothing was saved.'));
     xhr.send(data);
