@@ -9,12 +9,16 @@
 
 mod apply;
 pub mod codec;
+mod dump;
 mod queries;
+pub mod replication;
 pub mod sessions;
 pub mod snapshot;
 pub mod tables;
 
+pub use apply::ReflectionEdit;
 pub use queries::{Queries, ReadTables};
+pub use replication::{Received, SyncReads};
 pub use sessions::Session;
 
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
@@ -22,8 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::domain::hlc::wall_clock_ms;
+use crate::domain::partition::{self, Rule};
 use crate::domain::{ArtifactId, Change, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
-use tables::{META, OPLOG, SCHEMA_VERSION};
+use tables::{META, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +50,17 @@ pub enum StoreError {
     /// A change about a person who was erased: refused, whatever asked for it.
     #[error("that person's account was erased")]
     Erased,
+    /// A change recorded under a partition that is not the one it belongs in (a bug in the
+    /// caller: peers would refuse it).
+    #[error("internal error: {change} recorded in partition {given:?}, but it belongs in {expected:?}")]
+    WrongPartition { change: String, given: Scope, expected: Scope },
+    /// Two different operations with the same origin and sequence: two boxes wrote as one
+    /// replica (a copied data directory that was not noticed).
+    #[error(
+        "two different operations claim to be number {} of box replica {}: a copy of that box's data is writing as that box too",
+        .0.seq, .0.replica
+    )]
+    Collision(OpId),
 }
 
 macro_rules! from_redb {
@@ -64,11 +80,16 @@ const META_FINGERPRINT: &str = "fingerprint";
 const META_SEQ: &str = "seq";
 const META_HLC: &str = "hlc";
 
+/// Where the store reads the time (ms since 1970): the wall clock, or a simulated one in
+/// tests of clock skew.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 /// A cheap handle to the database; clone it freely.
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
     replica: ReplicaId,
+    clock: Clock,
     /// Woken after every commit that recorded an operation, for the workers that follow the
     /// store (the search indexer).
     changed: Arc<tokio::sync::Notify>,
@@ -81,6 +102,12 @@ impl Store {
 
     /// Opens (or creates) the database in `data_dir`, refusing a file of another schema.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with_clock(data_dir, Arc::new(wall_clock_ms))
+    }
+
+    /// [`Store::open`] with the time read from `clock` instead of the wall clock (tests that
+    /// put a box in 1970 or 2038).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)?;
         let path = Self::db_path(data_dir);
         let db = Database::create(&path).map_err(|e| match e {
@@ -140,7 +167,7 @@ impl Store {
         };
         tables::create_all(&txn)?;
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica, changed: Arc::default() })
+        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default() })
     }
 
     pub fn replica(&self) -> ReplicaId {
@@ -157,7 +184,7 @@ impl Store {
     /// one write transaction: it either happens whole or not at all.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
-        let mut tx = Tx { txn, replica: self.replica, recorded: false };
+        let mut tx = Tx { txn, replica: self.replica, clock: Arc::clone(&self.clock), recorded: false };
         let value = f(&mut tx)?;
         tx.txn.commit().map_err(StoreError::from)?;
         if tx.recorded {
@@ -214,6 +241,7 @@ impl Store {
 pub struct Tx {
     txn: WriteTransaction,
     replica: ReplicaId,
+    clock: Clock,
     recorded: bool,
 }
 
@@ -229,8 +257,20 @@ impl Tx {
         school: SchoolId,
         scope: Scope,
         author: Option<UserId>,
-        change: Change,
+        mut change: Change,
     ) -> Result<Op, StoreError> {
+        apply::stamp_origin_facts(&self.txn, &mut change)?;
+        let expected = match partition::rule(&change) {
+            Rule::Is(expected) => Some(expected),
+            Rule::OfArtifact(artifact) => self.txn.artifact(artifact)?.map(|a| a.partition()),
+            Rule::Unchecked => None,
+        };
+        if let Some(expected) = expected
+            && expected != scope
+        {
+            let change = format!("{change:?}").chars().take(60).collect();
+            return Err(StoreError::WrongPartition { change, given: scope, expected });
+        }
         let op = {
             let mut meta = self.txn.open_table(META)?;
             let seq = meta.get(META_SEQ)?.map(|v| read_u64(v.value())).transpose()?.unwrap_or(0) + 1;
@@ -238,17 +278,23 @@ impl Tx {
                 Some(v) => codec::decode::<Hlc>(v.value())?,
                 None => Hlc::zero(self.replica),
             };
-            let hlc = high.tick(wall_clock_ms(), self.replica);
+            let hlc = high.tick((self.clock)(), self.replica);
             meta.insert(META_SEQ, seq.to_be_bytes().as_slice())?;
             meta.insert(META_HLC, codec::encode(&hlc).as_slice())?;
             Op { id: OpId { replica: self.replica, seq }, hlc, school, scope, author, change }
         };
-        self.txn.open_table(OPLOG)?.insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
-        if apply::apply(&self.txn, &op)? == apply::Outcome::RefusedErased {
+        replication::log(&self.txn, &op)?;
+        replication::advance(&self.txn, school, scope, self.replica, op.id.seq)?;
+        if apply::apply_logged(&self.txn, &op)? == apply::Outcome::RefusedErased {
             return Err(StoreError::Erased);
         }
         self.recorded = true;
         Ok(op)
+    }
+
+    /// The replica this box writes as.
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
     }
 
     pub fn meta_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -313,7 +359,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for op in ops {
-            store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+            store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
         }
         let (user, class) = match &ops[0].change {
             Change::MemberAdded { user, class, .. } | Change::MemberRemoved { user, class } => (*user, *class),
@@ -365,8 +411,8 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let store = Store::open(dir.path()).unwrap();
             for op in ops {
-                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
-                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+                store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
+                store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
             }
             assert_eq!(store.read(|r| r.user(user)).unwrap().unwrap().display_name, "New");
         }

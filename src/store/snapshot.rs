@@ -149,6 +149,11 @@ fn copy_tables(
         SEARCH_TODO,
         USER_ARTIFACT_SEEN_MS,
         SESSION_HASH_TO_SESSION,
+        SCHOOL_PARTITION_ORIGIN_SEQ,
+        SCHOOL_PARTITION_ORIGIN_TO_SEQ,
+        TARGET_ORIGIN_SEQ_WAITING,
+        ARTIFACT_HLC_TO_REFLECTION_EDIT,
+        ERASED_ARTIFACT,
     );
     Ok((names, rows))
 }

@@ -9,9 +9,16 @@ use redb::TableDefinition;
 
 /// The version of the table layout and encodings. Bump it when either changes, and teach
 /// `Store::open` to migrate from the previous one.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: the sync tables (partition index, positions, waiting operations, reflection edits,
+/// erased work), every person in their own partition, artifacts' work in their class's.
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub type IdKey = [u8; 16];
+/// A partition of a school (`Scope`) as a key: a kind byte (0 school, 1 class, 2 person) and
+/// the class's or person's id (zeros for the school), so a school's partitions sort school
+/// first, then classes, then people. See `replication::partition_key`.
+pub type PartitionKey = [u8; 17];
 
 /// Box-wide settings: schema version, replica id, clock high-water mark, setup state.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -74,6 +81,30 @@ pub const SEARCH_TODO: TableDefinition<IdKey, u64> = TableDefinition::new("searc
 /// *Local.* (person, artifact) -> when they last opened it (ms): "3 new feedback".
 pub const USER_ARTIFACT_SEEN_MS: TableDefinition<(IdKey, IdKey), u64> = TableDefinition::new("user_artifact_seen_ms");
 
+/// (school, partition, origin replica, sequence) -> 1: which entries of the op log belong to
+/// which partition, so a peer's missing operations are read by range. Written in the same
+/// transaction as the entry itself.
+pub const SCHOOL_PARTITION_ORIGIN_SEQ: TableDefinition<(IdKey, PartitionKey, IdKey, u64), u8> =
+    TableDefinition::new("school_partition_origin_seq");
+/// *Local.* (school, partition, origin replica) -> sequence: this box's position, meaning it
+/// holds every operation that origin made in that partition up to that sequence. What a box
+/// tells a peer it has; advanced with the page that brings the operations, in one transaction.
+pub const SCHOOL_PARTITION_ORIGIN_TO_SEQ: TableDefinition<(IdKey, PartitionKey, IdKey), u64> =
+    TableDefinition::new("school_partition_origin_to_seq");
+/// *Local, derived.* (id of what an operation changes, origin, sequence) -> 1: operations that
+/// arrived before the record they change (an edit before its artifact, from another box);
+/// applied from the op log as soon as that record is made.
+pub const TARGET_ORIGIN_SEQ_WAITING: TableDefinition<(IdKey, IdKey, u64), u8> =
+    TableDefinition::new("target_origin_seq_waiting");
+/// (artifact, hlc ms, hlc counter, hlc replica) -> encoded `ReflectionEdit`: the reflection
+/// edits no later edit was written on top of. The newest is the reflection; the others are
+/// concurrent edits that lost, kept for their author (`Queries::reflection_conflicts`).
+pub const ARTIFACT_HLC_TO_REFLECTION_EDIT: TableDefinition<(IdKey, u64, u32, IdKey), &[u8]> =
+    TableDefinition::new("artifact_hlc_to_reflection_edit");
+/// Artifact -> 1: work whose every owner was erased. Its row is gone; operations about it
+/// that arrive later are refused.
+pub const ERASED_ARTIFACT: TableDefinition<IdKey, u8> = TableDefinition::new("erased_artifact");
+
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
 pub const SESSION_HASH_TO_SESSION: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("session_hash_to_session");
@@ -121,5 +152,10 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(THUMBNAIL_TODO)?;
     txn.open_table(SEARCH_TODO)?;
     txn.open_table(USER_ARTIFACT_SEEN_MS)?;
+    txn.open_table(SCHOOL_PARTITION_ORIGIN_SEQ)?;
+    txn.open_table(SCHOOL_PARTITION_ORIGIN_TO_SEQ)?;
+    txn.open_table(TARGET_ORIGIN_SEQ_WAITING)?;
+    txn.open_table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?;
+    txn.open_table(ERASED_ARTIFACT)?;
     Ok(())
 }
