@@ -9,7 +9,7 @@
 
 mod apply;
 pub mod codec;
-mod dump;
+pub mod dump;
 mod queries;
 pub mod replication;
 pub mod sessions;

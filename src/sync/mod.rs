@@ -90,3 +90,6 @@ pub enum SyncError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[cfg(test)]
+mod tests;
