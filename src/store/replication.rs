@@ -156,6 +156,12 @@ pub trait SyncReads: ReadTables {
             .collect()
     }
 
+    /// How many received operations wait for a record that has not arrived.
+    fn waiting_count(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        Ok(self.table(TARGET_ORIGIN_SEQ_WAITING)?.len()?)
+    }
+
     /// Whether a person was erased here.
     fn is_erased(&self, user: UserId) -> Result<bool, StoreError> {
         Ok(self.table(ERASED_USER_TO_HLC)?.get(user.bytes())?.is_some())

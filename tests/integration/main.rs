@@ -16,4 +16,5 @@ mod sessions;
 mod setup;
 mod signin_young;
 mod store;
+mod sync_core;
 mod work;
