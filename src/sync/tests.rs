@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::*;
 use crate::domain::hlc::{MAX_REMOTE_DRIFT_MS, wall_clock_ms};
 use crate::domain::{
-    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, Hlc, Op, Role, SchoolId, UserId, Version,
+    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, Op, Role, SchoolId, UserId, Version,
     VersionId, Visibility,
 };
 use crate::store::{Queries, Store, SyncReads};
@@ -338,7 +338,12 @@ fn a_page_that_lies_is_refused_and_changes_nothing() {
     let mut refiled = honest.clone();
     let edit = edit_title(&a, s.id, s.ana_in_x, "Renamed");
     refiled.ops.push(Op { scope: Scope::Person(s.ana), ..edit.clone() });
-    refiled.spans.push(Span { partition: Scope::Person(s.ana), origin: edit.id.replica, after: 0, through: edit.id.seq });
+    refiled.spans.push(Span {
+        partition: Scope::Person(s.ana),
+        origin: edit.id.replica,
+        after: 0,
+        through: edit.id.seq,
+    });
     let err = apply_page(&b.store, &refiled, &grant_x).unwrap_err();
     assert!(matches!(err, SyncError::Misfiled { claimed: Scope::Person(p), .. } if p == s.ana), "{err}");
 
@@ -506,7 +511,7 @@ fn a_clock_far_ahead_is_not_adopted_and_is_reported() {
     let edit = edit_title(&here, s2.id, s2.ana_in_x, "After theirs");
     assert!(edit.hlc.ms >= theirs.created_ms.max(wall_clock_ms() + 60_000));
     assert_eq!(here.store.read(|r| r.artifact(s2.ana_in_x)).unwrap().unwrap().title, "After theirs");
-    assert!(MAX_REMOTE_DRIFT_MS == 5 * 60 * 1000);
+    const { assert!(MAX_REMOTE_DRIFT_MS == 5 * 60 * 1000) };
 }
 
 #[test]
@@ -583,5 +588,78 @@ fn pages_keep_to_their_limits() {
     assert_eq!(page.ops.len(), 7);
     assert!(page.more);
     assert_eq!(b.dump(), a.dump());
-    let _: Hlc = Hlc::ZERO;
+}
+
+fn edit_reflection(b: &Node, school: SchoolId, artifact: ArtifactId, text: &str) -> Op {
+    let scope = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().partition();
+    b.record(
+        school,
+        scope,
+        Change::ArtifactEdited {
+            artifact,
+            title: None,
+            reflection: Some(text.into()),
+            tags: None,
+            skills: None,
+            visibility: None,
+            reflection_base: None,
+            needs_review: false,
+        },
+    )
+}
+
+#[test]
+fn a_reflection_that_loses_a_concurrent_edit_is_kept_for_its_author() {
+    let a = Node::new();
+    let s = school(&a);
+    let b = Node::new();
+    let whole = Grant::whole_school(s.id);
+    pull(&a.store, &b.store, &whole, small());
+    // Written one after the other on one box: the first is simply replaced.
+    edit_reflection(&a, s.id, s.ana_in_x, "First thoughts");
+    edit_reflection(&a, s.id, s.ana_in_x, "Second thoughts");
+    pull(&a.store, &b.store, &whole, small());
+    // Then, on both boxes at once, without seeing each other's.
+    edit_reflection(&a, s.id, s.ana_in_x, "Written at school");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    edit_reflection(&b, s.id, s.ana_in_x, "Written on the trip");
+    pull(&a.store, &b.store, &whole, small());
+    pull(&b.store, &a.store, &whole, small());
+    for node in [&a, &b] {
+        let artifact = node.store.read(|r| r.artifact(s.ana_in_x)).unwrap().unwrap();
+        assert_eq!(artifact.reflection, "Written on the trip", "the later one wins");
+        assert_eq!(artifact.reflection_conflicts, vec!["Written at school".to_string()]);
+        let kept = node.store.read(|r| r.reflection_conflicts(s.ana_in_x)).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].1.text, "Written at school");
+    }
+    assert_eq!(a.dump(), b.dump());
+    // Writing on top of both settles it.
+    edit_reflection(&a, s.id, s.ana_in_x, "Both, merged by Ana");
+    pull(&a.store, &b.store, &whole, small());
+    let artifact = b.store.read(|r| r.artifact(s.ana_in_x)).unwrap().unwrap();
+    assert!(artifact.reflection_conflicts.is_empty());
+    assert!(b.store.read(|r| r.reflection_conflicts(s.ana_in_x)).unwrap().is_empty());
+}
+
+#[test]
+fn a_username_taken_on_two_boxes_at_once_goes_to_the_same_account_everywhere() {
+    let a = Node::new();
+    let s = school(&a);
+    let b = Node::new();
+    let whole = Grant::whole_school(s.id);
+    pull(&a.store, &b.store, &whole, small());
+    let on_a = person(&a, s.id, "Dana", Role::Student);
+    let on_b = person(&b, s.id, "Dana", Role::Student);
+    pull(&a.store, &b.store, &whole, small());
+    pull(&b.store, &a.store, &whole, small());
+    let holder = |n: &Node| n.store.read(|r| r.user_by_username(s.id, "dana")).unwrap().unwrap().id;
+    assert_eq!(holder(&a), on_a.min(on_b));
+    assert_eq!(holder(&b), on_a.min(on_b));
+    // Erasing the holder hands the name to the other.
+    a.record(s.id, Scope::School, Change::UserErased { user: on_a.min(on_b) });
+    pull(&a.store, &b.store, &whole, small());
+    assert_eq!(holder(&a), on_a.max(on_b));
+    assert_eq!(holder(&b), on_a.max(on_b));
+    assert_eq!(a.dump(), b.dump());
 }

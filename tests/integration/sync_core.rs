@@ -13,8 +13,8 @@ use proptest::prelude::*;
 
 use folio::domain::hlc::wall_clock_ms;
 use folio::domain::{
-    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileRef, FileId, Op, OpId, Role,
-    SchoolId, Scope, UserId, Version, VersionId, Visibility,
+    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileId, FileRef, Op, OpId, Role, SchoolId,
+    Scope, UserId, Version, VersionId, Visibility,
 };
 use folio::store::{Queries, Store, StoreError, SyncReads};
 use folio::sync::{self, Grant, Limits, Page};
@@ -73,12 +73,24 @@ enum Action {
 
 #[derive(Clone, Debug)]
 enum Step {
-    Act { replica: usize, action: Action },
+    Act {
+        replica: usize,
+        action: Action,
+    },
     /// Pull from `from` into `to`, `max_ops` a page; the `drop`-th page is lost on the way,
     /// every page is applied twice if `twice`, the first page is applied again at the end
     /// (late), and the sync stops after `pages` pages (to be resumed by a later one).
-    Sync { from: usize, to: usize, max_ops: usize, drop: Option<usize>, twice: bool, pages: usize },
-    Restart { replica: usize },
+    Sync {
+        from: usize,
+        to: usize,
+        max_ops: usize,
+        drop: Option<usize>,
+        twice: bool,
+        pages: usize,
+    },
+    Restart {
+        replica: usize,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -188,7 +200,8 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
     let students = people(store, school, Some(Role::Student));
     let everyone = people(store, school, None);
     let classes: Vec<ClassId> = {
-        let mut c: Vec<ClassId> = store.read(|r| r.classes_in_school(school)).unwrap().into_iter().map(|c| c.id).collect();
+        let mut c: Vec<ClassId> =
+            store.read(|r| r.classes_in_school(school)).unwrap().into_iter().map(|c| c.id).collect();
         c.sort();
         c
     };
@@ -239,7 +252,11 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
             let (Some(class), Some(user)) = (pick(&classes, *class), pick(&everyone, *user)) else { return };
             let change = if matches!(action, Action::Join { .. }) {
                 let role = store.read(|r| r.user(user)).unwrap().map_or(Role::Student, |u| u.role);
-                Change::MemberAdded { class, user, role: if role == Role::Teacher { Role::Teacher } else { Role::Student } }
+                Change::MemberAdded {
+                    class,
+                    user,
+                    role: if role == Role::Teacher { Role::Teacher } else { Role::Student },
+                }
             } else {
                 Change::MemberRemoved { class, user }
             };
@@ -307,7 +324,13 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
         }
         Action::Review { artifact, approved } => {
             let Some(a) = pick(&artifacts, *artifact) else { return };
-            record(store, ledger, school, a.partition(), Change::ArtifactReviewed { artifact: a.id, approved: *approved });
+            record(
+                store,
+                ledger,
+                school,
+                a.partition(),
+                Change::ArtifactReviewed { artifact: a.id, approved: *approved },
+            );
         }
         Action::Comment { artifact, author } => {
             let (Some(a), Some(author)) = (pick(&artifacts, *artifact), pick(&everyone, *author)) else { return };
@@ -373,7 +396,13 @@ fn version(ledger: &mut Ledger, author: UserId) -> Version {
     Version {
         id: VersionId::new(),
         note: ledger.word("note"),
-        files: vec![FileRef { id: FileId::new(), name: "a.txt".into(), size: 1, content_type: "text/plain".into(), hash }],
+        files: vec![FileRef {
+            id: FileId::new(),
+            name: "a.txt".into(),
+            size: 1,
+            content_type: "text/plain".into(),
+            hash,
+        }],
         author,
         created_ms: wall_clock_ms(),
     }
@@ -421,7 +450,8 @@ fn full_exchange(replicas: &[Replica], school: SchoolId) {
                 }
                 for _ in 0..10_000 {
                     let (f, t) = (replicas[from].store(), replicas[to].store());
-                    let page = sync::ops_missing(f, &sync::positions(t, school).unwrap(), &grant, Limits::default()).unwrap();
+                    let page =
+                        sync::ops_missing(f, &sync::positions(t, school).unwrap(), &grant, Limits::default()).unwrap();
                     if page.spans.is_empty() {
                         break;
                     }
@@ -454,7 +484,10 @@ fn run(offsets: Vec<i64>, steps: Vec<Step>) -> Result<(), TestCaseError> {
             if rows != first {
                 let only_0: Vec<_> = first.iter().filter(|r| !rows.contains(r)).take(3).collect();
                 let only_i: Vec<_> = rows.iter().filter(|r| !first.contains(r)).take(3).collect();
-                prop_assert!(false, "replica {i} differs from replica 0 in {table}:\n only 0: {only_0:#?}\n only {i}: {only_i:#?}");
+                prop_assert!(
+                    false,
+                    "replica {i} differs from replica 0 in {table}:\n only 0: {only_0:#?}\n only {i}: {only_i:#?}"
+                );
             }
         }
     }
@@ -541,7 +574,9 @@ fn a_copied_data_directory_takes_a_new_replica_id_and_syncs_without_collisions()
                     continue;
                 }
                 loop {
-                    let page = sync::ops_missing(from, &sync::positions(to, school).unwrap(), &grant, Limits::default()).unwrap();
+                    let page =
+                        sync::ops_missing(from, &sync::positions(to, school).unwrap(), &grant, Limits::default())
+                            .unwrap();
                     if page.spans.is_empty() {
                         break;
                     }
