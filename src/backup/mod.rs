@@ -397,7 +397,8 @@ pub fn inspect(backup: &Path) -> Result<Manifest, BackupError> {
     if manifest.format > FORMAT {
         return Err(BackupError::NewerFormat { found: manifest.format, version: manifest.folio_version });
     }
-    if manifest.schema_version != SCHEMA_VERSION {
+    // A backup of an older format is moved forward when the restored store is opened.
+    if manifest.schema_version != SCHEMA_VERSION && !crate::store::MIGRATES_FROM.contains(&manifest.schema_version) {
         return Err(BackupError::Schema {
             found: manifest.schema_version,
             expected: SCHEMA_VERSION,

@@ -10,6 +10,7 @@
 mod apply;
 pub mod codec;
 pub mod dump;
+mod migrate;
 mod queries;
 pub mod replication;
 pub mod sessions;
@@ -75,6 +76,8 @@ macro_rules! from_redb {
 from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 const META_SCHEMA_VERSION: &str = "schema_version";
+/// Older schema versions `Store::open` moves forward (see `migrate`).
+pub const MIGRATES_FROM: [u32; 1] = [1];
 const META_REPLICA: &str = "replica_id";
 const META_FINGERPRINT: &str = "fingerprint";
 const META_SEQ: &str = "seq";
@@ -126,7 +129,7 @@ impl Store {
             let mut meta = txn.open_table(META)?;
             let found = meta.get(META_SCHEMA_VERSION)?.map(|v| read_u32(v.value())).transpose()?;
             match found {
-                Some(found) if found != SCHEMA_VERSION => {
+                Some(found) if found != SCHEMA_VERSION && !MIGRATES_FROM.contains(&found) => {
                     return Err(StoreError::SchemaMismatch {
                         path,
                         found,
@@ -166,6 +169,11 @@ impl Store {
             }
         };
         tables::create_all(&txn)?;
+        let found = txn.open_table(META)?.get(META_SCHEMA_VERSION)?.map(|v| read_u32(v.value())).transpose()?;
+        if found == Some(1) {
+            migrate::from_v1(&txn)?;
+            txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+        }
         txn.commit()?;
         Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default() })
     }
