@@ -1,4 +1,4 @@
-//! Operations: every change to shared data, as it is written to the op log and (later)
+//! Operations: every change to shared data, as it is written to the op log and
 //! replayed on other boxes. The store applies an `Op` the same way whether it was made here
 //! or arrived from a peer, so a change made through the API and the same change replayed by
 //! sync always produce the same rows.

@@ -44,7 +44,7 @@ pub fn rule(change: &Change) -> Rule {
         | Change::MemberRemoved { class, .. }
         | Change::ClassSettingsChanged { class, .. } => Is(Scope::Class(*class)),
         Change::ActivityCreated { activity } => Is(Scope::Class(activity.class)),
-        Change::ArtifactCreated { artifact } => Is(artifact.partition()),
+        Change::ArtifactCreated { artifact } => Is(artifact.partition_when_made()),
         Change::ArtifactEdited { artifact, .. }
         | Change::VersionAdded { artifact, .. }
         | Change::ArtifactReviewed { artifact, .. }

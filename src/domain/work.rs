@@ -124,11 +124,17 @@ impl Artifact {
     /// else its first owner's own partition. Fixed when it is made, so that an owner erased
     /// later does not move it.
     pub fn partition(&self) -> super::Scope {
-        self.scope.unwrap_or_else(|| match (self.class, self.owners.first()) {
+        self.scope.unwrap_or_else(|| self.partition_when_made())
+    }
+
+    /// The partition work belongs in by its class and owners, whatever its `scope` field
+    /// says: what an `ArtifactCreated` must be filed under.
+    pub fn partition_when_made(&self) -> super::Scope {
+        match (self.class, self.owners.first()) {
             (Some(class), _) => super::Scope::Class(class),
             (None, Some(owner)) => super::Scope::Person(*owner),
             (None, None) => super::Scope::School,
-        })
+        }
     }
 
     pub fn latest(&self) -> Option<&Version> {

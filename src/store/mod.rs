@@ -2,7 +2,7 @@
 //!
 //! Every change to shared data goes through [`Tx::record`], which appends an [`Op`] to the op
 //! log and applies it to the tables in the same write transaction, so the log and the tables
-//! can never disagree and sync (later) can replay exactly what happened here.
+//! can never disagree and sync (`sync`, through `Tx::receive`) replays exactly what happened here.
 //!
 //! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.

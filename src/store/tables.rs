@@ -68,7 +68,7 @@ pub const FAMILY_STUDENT_TO_LINK: TableDefinition<(IdKey, IdKey), &[u8]> =
     TableDefinition::new("family_student_to_link");
 /// (student, family account) -> 1, present links only.
 pub const STUDENT_FAMILY: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("student_family");
-/// Erased people -> encoded HLC of the erasure. Operations about them are refused.
+/// Erased people -> encoded HLC of the (earliest) erasure. Operations about them are refused.
 pub const ERASED_USER_TO_HLC: TableDefinition<IdKey, &[u8]> = TableDefinition::new("erased_user_to_hlc");
 /// Blob hash hex -> content type: images waiting for a thumbnail (a durable to-do list,
 /// written in the same transaction as the upload's operation).

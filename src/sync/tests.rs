@@ -326,7 +326,8 @@ fn a_page_that_lies_is_refused_and_changes_nothing() {
     let mut lie = ops_missing(&a.store, &positions(&b.store, s.id).unwrap(), &grant_x, Limits::default()).unwrap();
     let mut artifact = a.store.read(|r| r.artifact(s.ben_in_y)).unwrap().unwrap();
     artifact.id = new_x;
-    artifact.scope = None;
+    // Even with its own `scope` field claiming X.
+    artifact.scope = Some(Scope::Class(s.x));
     let last = lie.ops.last_mut().unwrap();
     assert_eq!(last.id, op.id);
     *last = Op { change: Change::ArtifactCreated { artifact: Box::new(artifact) }, ..op };

@@ -68,6 +68,7 @@ enum Action {
     Rename { user: usize },
     SetPassword { user: usize },
     ClassSettings { class: usize, approval: bool },
+    Link { family: usize, student: usize, linked: bool },
     Erase { user: usize },
 }
 
@@ -115,6 +116,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => i().prop_map(|user| Action::Rename { user }),
         1 => i().prop_map(|user| Action::SetPassword { user }),
         1 => (i(), any::<bool>()).prop_map(|(class, approval)| Action::ClassSettings { class, approval }),
+        1 => (i(), i(), any::<bool>()).prop_map(|(family, student, linked)| Action::Link { family, student, linked }),
         1 => i().prop_map(|user| Action::Erase { user }),
     ]
 }
@@ -382,7 +384,20 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                 Change::ClassSettingsChanged { class, require_approval: Some(*approval), comments_allowed: None },
             );
         }
+        Action::Link { family, student, linked } => {
+            let (Some(family), Some(student)) = (pick(&everyone, *family), pick(&students, *student)) else { return };
+            let change = if *linked {
+                Change::FamilyLinked { family, student }
+            } else {
+                Change::FamilyUnlinked { family, student }
+            };
+            record(store, ledger, school, Scope::Person(student), change);
+        }
         Action::Erase { user } => {
+            // Erasing keeps to schools with students left to work with.
+            if students.len() < 3 {
+                return;
+            }
             let Some(user) = pick(&students, *user) else { return };
             if record(store, ledger, school, Scope::School, Change::UserErased { user }).is_some() {
                 ledger.erased.insert(user);
@@ -462,11 +477,29 @@ fn full_exchange(replicas: &[Replica], school: SchoolId) {
     }
 }
 
+/// A few people, classes and pieces of work every box starts from, so most steps have
+/// something to work on.
+fn seed(store: &Store, ledger: &mut Ledger, school: SchoolId) {
+    for action in [Action::NewClass, Action::NewClass, Action::NewTeacher] {
+        act(store, ledger, school, &action);
+    }
+    for _ in 0..4 {
+        act(store, ledger, school, &Action::NewStudent);
+    }
+    for user in 0..5 {
+        act(store, ledger, school, &Action::Join { class: user, user });
+    }
+    for owner in 0..3 {
+        act(store, ledger, school, &Action::NewArtifact { owner, class: Some(owner), co_owner: None });
+    }
+}
+
 fn run(offsets: Vec<i64>, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let mut replicas: Vec<Replica> = offsets.iter().map(|o| Replica::new(*o)).collect();
     let mut ledger = Ledger::default();
     let school = SchoolId::new();
     record(replicas[0].store(), &mut ledger, school, Scope::School, Change::SchoolCreated { name: "Hillside".into() });
+    seed(replicas[0].store(), &mut ledger, school);
     full_exchange(&replicas, school);
     for step in &steps {
         match step {
