@@ -59,3 +59,21 @@ pub fn rule(change: &Change) -> Rule {
 pub fn of_person(user: super::UserId) -> Scope {
     Scope::Person(user)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+
+    #[test]
+    fn operations_written_before_sync_still_read() {
+        // Schema 1 called a person's partition "student", and emptied entries carried nothing.
+        let user = UserId::new();
+        let old: Scope = serde_json::from_str(&format!(r#"{{"kind":"student","id":"{user}"}}"#)).unwrap();
+        assert_eq!(old, Scope::Person(user));
+        let emptied: Change = serde_json::from_str(r#"{"type":"redacted"}"#).unwrap();
+        assert_eq!(emptied, Change::REDACTED);
+        assert_eq!(serde_json::to_string(&Change::REDACTED).unwrap(), r#"{"type":"redacted"}"#);
+        assert_eq!(rule(&emptied), Rule::Unchecked);
+    }
+}

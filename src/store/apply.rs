@@ -82,7 +82,7 @@ pub fn stamp_origin_facts(txn: &WriteTransaction, change: &mut Change) -> Result
 /// must wait is noted.
 pub fn apply_logged(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
     let outcome = apply(txn, op)?;
-    after(txn, op, &outcome)?;
+    settle(txn, op, &outcome)?;
     let mut made: Vec<IdKey> = if outcome == Outcome::Applied { made_by(op).into_iter().collect() } else { vec![] };
     // Each record made may unblock operations, which may make records in turn (a comment
     // waiting for its artifact, and that comment's approval waiting for the comment).
@@ -90,7 +90,7 @@ pub fn apply_logged(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreErr
         for id in take_waiting(txn, target)? {
             let Some(waiting) = logged(txn, id)? else { continue };
             let outcome = apply(txn, &waiting)?;
-            after(txn, &waiting, &outcome)?;
+            settle(txn, &waiting, &outcome)?;
             if outcome == Outcome::Applied {
                 made.extend(made_by(&waiting));
             }
@@ -99,7 +99,9 @@ pub fn apply_logged(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreErr
     Ok(outcome)
 }
 
-fn after(txn: &WriteTransaction, op: &Op, outcome: &Outcome) -> Result<(), StoreError> {
+/// What an outcome leaves behind: an emptied log entry, or a note of what the operation
+/// waits for.
+fn settle(txn: &WriteTransaction, op: &Op, outcome: &Outcome) -> Result<(), StoreError> {
     match outcome {
         Outcome::RefusedErased => {
             txn.open_table(OPLOG)?.insert((op.id.replica.bytes(), op.id.seq), encode(&redacted(op)).as_slice())?;

@@ -14,7 +14,7 @@ use redb::ReadableTable;
 use super::apply::{self, Outcome};
 use super::codec::{decode, encode};
 use super::tables::*;
-use super::{ReadTables, StoreError, Tx, read_u64};
+use super::{ReadTables, StoreError, Tx};
 use crate::domain::hlc::ClockTooFarAhead;
 use crate::domain::{ClassId, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
 
@@ -233,11 +233,5 @@ impl Tx {
             }
             Err(ahead) => Ok(Err(ahead)),
         }
-    }
-
-    /// The highest sequence this box has written as itself.
-    pub fn own_seq(&self) -> Result<u64, StoreError> {
-        let meta = self.txn.open_table(META)?;
-        meta.get(super::META_SEQ)?.map(|v| read_u64(v.value())).transpose().map(|s| s.unwrap_or(0))
     }
 }

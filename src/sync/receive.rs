@@ -134,7 +134,7 @@ fn check(
         },
     };
     if !own_school {
-        return Err(SyncError::Misfiled { op: op.id, claimed: op.scope, belongs: op.scope });
+        return Err(SyncError::WrongSchool);
     }
     Ok(())
 }
