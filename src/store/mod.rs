@@ -10,6 +10,7 @@
 mod apply;
 pub mod codec;
 pub mod dump;
+mod erasure;
 mod migrate;
 mod queries;
 pub mod replication;
