@@ -26,6 +26,8 @@
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
+//!   operations, and applying them (the transports come later).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
 //!   restore, and the USB sticks the admin page offers.
 //! - [`control`]: the Unix socket in the data directory through which `folio backup` asks a
@@ -54,6 +56,7 @@ pub mod media;
 pub mod resumable;
 pub mod search;
 pub mod store;
+pub mod sync;
 pub mod tls;
 
 pub use config::Config;

@@ -13,10 +13,10 @@ pub struct NewUser {
     pub external_id: Option<String>,
 }
 
-/// The scope a person's own records belong to: students are their own partition, so a peer
-/// granted one class receives that class's students and nothing else.
-pub fn scope_of(user: UserId, role: Role) -> Scope {
-    if role == Role::Student { Scope::Student(user) } else { Scope::School }
+/// The scope a person's own records belong to: everyone is their own partition, so a peer
+/// granted one class receives that class's students and teachers and nobody else.
+pub fn scope_of(user: UserId, _role: Role) -> Scope {
+    crate::domain::partition::of_person(user)
 }
 
 /// Creates a person inside an open transaction (used by admin creation and roster imports).

@@ -56,9 +56,10 @@ fn check_skills(r: &impl ReadTables, actor: &User, skills: &BTreeSet<String>) ->
     }))
 }
 
-/// The scope an artifact's operations belong to: its first owner's partition.
+/// The scope an artifact's operations belong to: its class's partition, or for work in no
+/// class its first owner's (see `domain::partition`).
 fn scope(artifact: &Artifact) -> Scope {
-    artifact.owners.first().map_or(Scope::School, |o| Scope::Student(*o))
+    artifact.partition()
 }
 
 /// Decides the class of new work: the one given (the student must be in it), the activity's,
@@ -175,6 +176,7 @@ pub fn create(
             deleted: false,
             reflection_conflicts: Vec::new(),
             field_clock: Default::default(),
+            scope: None,
         };
         tx.record(
             actor.school,
@@ -265,6 +267,9 @@ pub fn edit(store: &Store, actor: &User, id: ArtifactId, edit: ArtifactEdit) -> 
                 tags: edit.tags,
                 skills: edit.skills,
                 visibility: edit.visibility,
+                // Both are decided by `Tx::record` against the artifact as it stands.
+                reflection_base: None,
+                needs_review: false,
             },
         )?;
         tx.txn().artifact(id)?.ok_or(Error::NotFound)
@@ -570,7 +575,7 @@ pub fn link_family(store: &Store, actor: &User, family: UserId, student: UserId)
         let (Some(_), Some(s)) = (f, s) else {
             return Err(Error::Invalid("Link a family account to a student of this school.".into()));
         };
-        tx.record(actor.school, Scope::Student(s.id), Some(actor.id), Change::FamilyLinked { family, student })?;
+        tx.record(actor.school, Scope::Person(s.id), Some(actor.id), Change::FamilyLinked { family, student })?;
         Ok(())
     })
 }
@@ -601,7 +606,9 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> 
             hashes.extend(artifact.files().map(|f| f.hash.clone()));
             hashes.extend(tx.txn().comments(artifact.id)?.into_iter().filter_map(|c| c.audio.map(|a| a.hash)));
         }
-        tx.record(person.school, Scope::Student(person.id), Some(actor.id), Change::UserErased { user })?;
+        // In the school's partition, so the erasure reaches every box that holds anything of
+        // the school, whichever classes it was granted.
+        tx.record(person.school, Scope::School, Some(actor.id), Change::UserErased { user })?;
         sessions::remove_for_user(tx.txn(), user, None)?;
         let mut uploads = Vec::new();
         for (id, _) in store_uploads::of_owner(tx.txn(), user, 0)? {

@@ -195,6 +195,7 @@ mod tests {
             deleted: false,
             reflection_conflicts: Vec::new(),
             field_clock: Default::default(),
+            scope: None,
         };
         let audiences = artifact_audiences(&artifact, &[class.id], Some(&class));
         assert_eq!(audiences.len(), 3);

@@ -11,8 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ids::ReplicaId;
 
-/// How far ahead of our own clock a remote timestamp may be before we refuse it.
-pub const MAX_REMOTE_DRIFT_MS: u64 = 24 * 60 * 60 * 1000;
+/// How far ahead of our own clock a remote timestamp may be and still be adopted: five
+/// minutes. A timestamp further ahead is still stored and merged by (its operation keeps
+/// its place in last-writer-wins), but our clock does not jump to it, so one box with a
+/// clock in 2038 cannot drag every other box's later edits into 2038 with it.
+pub const MAX_REMOTE_DRIFT_MS: u64 = 5 * 60 * 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Hlc {
@@ -22,8 +25,9 @@ pub struct Hlc {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("a remote clock is {ahead_ms} ms ahead of ours, more than folio accepts")]
+#[error("a remote clock is {ahead_ms} ms ahead of ours, more than folio adopts")]
 pub struct ClockTooFarAhead {
+    /// How far ahead of our wall clock the remote timestamp is.
     pub ahead_ms: u64,
 }
 
@@ -32,6 +36,15 @@ pub fn wall_clock_ms() -> u64 {
 }
 
 impl Hlc {
+    /// Before every real timestamp: the clock of a field nobody has written yet.
+    pub const ZERO: Hlc = Hlc { ms: 0, counter: 0, replica: ReplicaId(uuid::Uuid::nil()) };
+
+    /// Just before `self`: every timestamp of an earlier (ms, counter) is at or below it,
+    /// `self` is above it. (Replica ids are random, never nil.)
+    pub fn just_before(self) -> Hlc {
+        Hlc { replica: ReplicaId(uuid::Uuid::nil()), ..self }
+    }
+
     pub fn zero(replica: ReplicaId) -> Self {
         Hlc { ms: 0, counter: 0, replica }
     }
@@ -45,11 +58,14 @@ impl Hlc {
         }
     }
 
-    /// Our new high-water mark after seeing `remote`, or an error if it is too far ahead.
+    /// Our new high-water mark after seeing `remote`, or an error if it is too far ahead to
+    /// adopt. "Now" is the later of our wall clock and our high-water mark: a box without a
+    /// real-time clock that woke up in 1970 still knows it is at least as late as the last
+    /// timestamp it issued or adopted.
     pub fn observe(self, remote: Hlc, now_ms: u64) -> Result<Hlc, ClockTooFarAhead> {
         let ours = self.ms.max(now_ms);
-        if remote.ms > ours + MAX_REMOTE_DRIFT_MS {
-            return Err(ClockTooFarAhead { ahead_ms: remote.ms - ours });
+        if remote.ms > ours.saturating_add(MAX_REMOTE_DRIFT_MS) {
+            return Err(ClockTooFarAhead { ahead_ms: remote.ms - now_ms });
         }
         Ok(if remote > self { Hlc { replica: self.replica, ..remote } } else { self })
     }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod hlc;
 pub mod ids;
 pub mod ops;
+pub mod partition;
 pub mod pictures;
 pub mod policy;
 pub mod roster;

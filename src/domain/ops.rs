@@ -1,4 +1,4 @@
-//! Operations: every change to shared data, as it is written to the op log and (later)
+//! Operations: every change to shared data, as it is written to the op log and
 //! replayed on other boxes. The store applies an `Op` the same way whether it was made here
 //! or arrived from a peer, so a change made through the API and the same change replayed by
 //! sync always produce the same rows.
@@ -19,13 +19,21 @@ pub struct OpId {
 }
 
 /// Which partition of a school an operation belongs to, so a peer can be granted part of a
-/// school and receive nothing outside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// school and receive nothing outside it. `domain::partition` says which partition each kind
+/// of change belongs in; `sync::grant` which partitions a peer may receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
 pub enum Scope {
+    /// What every box holding the school needs: the school itself, its settings, and the
+    /// erasure markers (so an erasure reaches every box that may hold the person's data).
     School,
+    /// A class: the class, its memberships, settings and activities, and the work posted in
+    /// it (with its versions, edits, reviews and comments).
     Class(ClassId),
-    Student(UserId),
+    /// A person: their account and sign-in secrets, their family links, and work that belongs
+    /// to no class. Called `student` before every person had one.
+    #[serde(alias = "student")]
+    Person(UserId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +128,17 @@ pub enum Change {
         tags: Option<BTreeSet<String>>,
         skills: Option<BTreeSet<String>>,
         visibility: Option<Visibility>,
+        /// The clock of the reflection the author was looking at when they wrote this one
+        /// (`Hlc::ZERO` if it had never been edited). Filled in by `Tx::record` where the edit
+        /// is made; it is what tells a concurrent edit (kept when it loses) from an edit
+        /// that was simply replaced later. Absent in edits made before sync existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reflection_base: Option<Hlc>,
+        /// The edit changes what others see (words, tags, a wider audience), so approval is
+        /// withdrawn. Decided by `Tx::record` where the edit is made, against what was there,
+        /// so every box withdraws the same approvals whatever order edits arrive in.
+        #[serde(default)]
+        needs_review: bool,
     },
     VersionAdded {
         artifact: ArtifactId,
@@ -151,11 +170,20 @@ pub enum Change {
         user: UserId,
     },
     /// An operation whose content was removed by an erasure. It keeps its place (id, clock,
-    /// scope) so replicas' positions still line up, and carries nothing.
-    Redacted,
+    /// scope) so replicas' positions still line up, and carries nothing, except, for the
+    /// creation of work whose every owner was erased, that work's random id: a box that
+    /// receives only the emptied entry still learns that later operations about that work
+    /// (arriving from a box that has not heard of the erasure yet) must be refused.
+    Redacted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        erased_artifact: Option<ArtifactId>,
+    },
 }
 
 impl Change {
+    /// An emptied operation that carries nothing.
+    pub const REDACTED: Change = Change::Redacted { erased_artifact: None };
+
     /// The artifact an operation is about, if any.
     pub fn artifact(&self) -> Option<ArtifactId> {
         match self {

@@ -107,13 +107,36 @@ pub struct Artifact {
     #[serde(default)]
     pub deleted: bool,
     /// Reflections that lost a concurrent edit on another box: kept and shown to the author.
+    /// Derived by the store from its reflection edits (oldest first), so every box lists the
+    /// same ones whatever order the edits arrived in.
     #[serde(default)]
     pub reflection_conflicts: Vec<String>,
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,
+    /// The partition its operations travel in, fixed when it is made (see
+    /// [`Artifact::partition`]); absent in work made before sync existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<super::Scope>,
 }
 
 impl Artifact {
+    /// The partition this work's operations belong in: its class if it was posted in one,
+    /// else its first owner's own partition. Fixed when it is made, so that an owner erased
+    /// later does not move it.
+    pub fn partition(&self) -> super::Scope {
+        self.scope.unwrap_or_else(|| self.partition_when_made())
+    }
+
+    /// The partition work belongs in by its class and owners, whatever its `scope` field
+    /// says: what an `ArtifactCreated` must be filed under.
+    pub fn partition_when_made(&self) -> super::Scope {
+        match (self.class, self.owners.first()) {
+            (Some(class), _) => super::Scope::Class(class),
+            (None, Some(owner)) => super::Scope::Person(*owner),
+            (None, None) => super::Scope::School,
+        }
+    }
+
     pub fn latest(&self) -> Option<&Version> {
         self.versions.last()
     }

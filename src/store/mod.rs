@@ -2,20 +2,26 @@
 //!
 //! Every change to shared data goes through [`Tx::record`], which appends an [`Op`] to the op
 //! log and applies it to the tables in the same write transaction, so the log and the tables
-//! can never disagree and sync (later) can replay exactly what happened here.
+//! can never disagree and sync (`sync`, through `Tx::receive`) replays exactly what happened here.
 //!
 //! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
 
 mod apply;
 pub mod codec;
+pub mod dump;
+mod erasure;
+mod migrate;
 mod queries;
+pub mod replication;
 pub mod sessions;
 pub mod snapshot;
 pub mod tables;
 pub mod uploads;
 
+pub use apply::ReflectionEdit;
 pub use queries::{Queries, ReadTables};
+pub use replication::{Received, SyncReads};
 pub use sessions::Session;
 
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
@@ -23,8 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::domain::hlc::wall_clock_ms;
+use crate::domain::partition::{self, Rule};
 use crate::domain::{ArtifactId, Change, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
-use tables::{META, OPLOG, SCHEMA_VERSION};
+use tables::{META, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +53,17 @@ pub enum StoreError {
     /// A change about a person who was erased: refused, whatever asked for it.
     #[error("that person's account was erased")]
     Erased,
+    /// A change recorded under a partition that is not the one it belongs in (a bug in the
+    /// caller: peers would refuse it).
+    #[error("internal error: {change} recorded in partition {given:?}, but it belongs in {expected:?}")]
+    WrongPartition { change: String, given: Scope, expected: Scope },
+    /// Two different operations with the same origin and sequence: two boxes wrote as one
+    /// replica (a copied data directory that was not noticed).
+    #[error(
+        "two different operations claim to be number {} of box replica {}: a copy of that box's data is writing as that box too",
+        .0.seq, .0.replica
+    )]
+    Collision(OpId),
 }
 
 macro_rules! from_redb {
@@ -65,11 +83,16 @@ const META_FINGERPRINT: &str = "fingerprint";
 const META_SEQ: &str = "seq";
 const META_HLC: &str = "hlc";
 
+/// Where the store reads the time (ms since 1970): the wall clock, or a simulated one in
+/// tests of clock skew.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 /// A cheap handle to the database; clone it freely.
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
     replica: ReplicaId,
+    clock: Clock,
     /// Woken after every commit that recorded an operation, for the workers that follow the
     /// store (the search indexer).
     changed: Arc<tokio::sync::Notify>,
@@ -82,6 +105,12 @@ impl Store {
 
     /// Opens (or creates) the database in `data_dir`, refusing a file of another schema.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with_clock(data_dir, Arc::new(wall_clock_ms))
+    }
+
+    /// [`Store::open`] with the time read from `clock` instead of the wall clock (tests that
+    /// put a box in 1970 or 2038).
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)?;
         let path = Self::db_path(data_dir);
         let db = Database::create(&path).map_err(|e| match e {
@@ -145,12 +174,14 @@ impl Store {
         };
         tables::create_all(&txn)?;
         if let Some(from) = migrate_from {
-            migrate(&txn, from)?;
+            if from < 2 {
+                migrate::from_v1(&txn)?;
+            }
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
         }
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica, changed: Arc::default() })
+        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default() })
     }
 
     pub fn replica(&self) -> ReplicaId {
@@ -173,7 +204,7 @@ impl Store {
     /// one write transaction: it either happens whole or not at all.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
-        let mut tx = Tx { txn, replica: self.replica, recorded: false };
+        let mut tx = Tx { txn, replica: self.replica, clock: Arc::clone(&self.clock), recorded: false };
         let value = f(&mut tx)?;
         tx.txn.commit().map_err(StoreError::from)?;
         if tx.recorded {
@@ -230,6 +261,7 @@ impl Store {
 pub struct Tx {
     txn: WriteTransaction,
     replica: ReplicaId,
+    clock: Clock,
     recorded: bool,
 }
 
@@ -245,8 +277,20 @@ impl Tx {
         school: SchoolId,
         scope: Scope,
         author: Option<UserId>,
-        change: Change,
+        mut change: Change,
     ) -> Result<Op, StoreError> {
+        apply::stamp_origin_facts(&self.txn, &mut change)?;
+        let expected = match partition::rule(&change) {
+            Rule::Is(expected) => Some(expected),
+            Rule::OfArtifact(artifact) => self.txn.artifact(artifact)?.map(|a| a.partition()),
+            Rule::Unchecked => None,
+        };
+        if let Some(expected) = expected
+            && expected != scope
+        {
+            let change = format!("{change:?}").chars().take(60).collect();
+            return Err(StoreError::WrongPartition { change, given: scope, expected });
+        }
         let op = {
             let mut meta = self.txn.open_table(META)?;
             let seq = meta.get(META_SEQ)?.map(|v| read_u64(v.value())).transpose()?.unwrap_or(0) + 1;
@@ -254,17 +298,23 @@ impl Tx {
                 Some(v) => codec::decode::<Hlc>(v.value())?,
                 None => Hlc::zero(self.replica),
             };
-            let hlc = high.tick(wall_clock_ms(), self.replica);
+            let hlc = high.tick((self.clock)(), self.replica);
             meta.insert(META_SEQ, seq.to_be_bytes().as_slice())?;
             meta.insert(META_HLC, codec::encode(&hlc).as_slice())?;
             Op { id: OpId { replica: self.replica, seq }, hlc, school, scope, author, change }
         };
-        self.txn.open_table(OPLOG)?.insert((op.id.replica.bytes(), op.id.seq), codec::encode(&op).as_slice())?;
-        if apply::apply(&self.txn, &op)? == apply::Outcome::RefusedErased {
+        replication::log(&self.txn, &op)?;
+        replication::advance(&self.txn, school, scope, self.replica, op.id.seq)?;
+        if apply::apply_logged(&self.txn, &op)? == apply::Outcome::RefusedErased {
             return Err(StoreError::Erased);
         }
         self.recorded = true;
         Ok(op)
+    }
+
+    /// The replica this box writes as.
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
     }
 
     pub fn meta_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -276,30 +326,6 @@ impl Tx {
         self.txn.open_table(META)?.remove(key)?;
         Ok(())
     }
-}
-
-/// Brings a file of an older schema up to this one, in the transaction that opens it (so a
-/// failed migration changes nothing). Each step only adds what the newer layout derives.
-fn migrate(txn: &WriteTransaction, from: u32) -> Result<(), StoreError> {
-    if from < 2 {
-        // Version and comment ids index the artifacts they belong to (exactly-once sends).
-        let artifacts = txn.open_table(tables::ARTIFACT_ID_TO_ARTIFACT)?;
-        let mut versions = txn.open_table(tables::VERSION_ID_TO_ARTIFACT_ID)?;
-        for row in artifacts.iter()? {
-            let (key, value) = row?;
-            let artifact: crate::domain::Artifact = codec::decode(value.value())?;
-            for version in &artifact.versions {
-                versions.insert(version.id.bytes(), key.value())?;
-            }
-        }
-        let comments = txn.open_table(tables::ARTIFACT_COMMENT_TO_COMMENT)?;
-        let mut index = txn.open_table(tables::COMMENT_ID_TO_ARTIFACT_ID)?;
-        for row in comments.iter()? {
-            let (artifact, comment) = row?.0.value();
-            index.insert(comment, artifact)?;
-        }
-    }
-    Ok(())
 }
 
 fn read_u32(bytes: &[u8]) -> Result<u32, StoreError> {
@@ -353,7 +379,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for op in ops {
-            store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+            store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
         }
         let (user, class) = match &ops[0].change {
             Change::MemberAdded { user, class, .. } | Change::MemberRemoved { user, class } => (*user, *class),
@@ -405,8 +431,8 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let store = Store::open(dir.path()).unwrap();
             for op in ops {
-                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
-                store.write(|tx| apply::apply(tx.txn(), op)).unwrap();
+                store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
+                store.write(|tx| apply::apply_logged(tx.txn(), op)).unwrap();
             }
             assert_eq!(store.read(|r| r.user(user)).unwrap().unwrap().display_name, "New");
         }

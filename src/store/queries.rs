@@ -3,14 +3,15 @@
 
 use redb::{Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, Value, WriteTransaction};
 
+use super::ReflectionEdit;
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
 use crate::domain::audience::{self, Audience, Principal};
 use crate::domain::policy::{ArtifactFacts, ClassRelation};
 use crate::domain::{
-    Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, CommentId, Role, School, SchoolId, User,
-    UserId, VersionId,
+    Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, CommentId, Hlc, ReplicaId, Role, School,
+    SchoolId, User, UserId, VersionId,
 };
 
 /// Opening a table, whichever kind of transaction we are in.
@@ -449,6 +450,29 @@ pub trait Queries: ReadTables {
             }
         }
         Ok(f)
+    }
+
+    /// An artifact's reflections that lost to a concurrent edit made on another box, oldest
+    /// first, with who wrote them and when: kept so their author can be shown them and take
+    /// back what they want (`Artifact::reflection_conflicts` holds their texts).
+    fn reflection_conflicts(&self, artifact: ArtifactId) -> Result<Vec<(Hlc, ReflectionEdit)>, StoreError> {
+        let Some(current) = self.artifact(artifact)? else { return Ok(Vec::new()) };
+        let winner = current.field_clock.get("reflection").copied();
+        let id = artifact.bytes();
+        let mut found = Vec::new();
+        for row in self
+            .table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?
+            .range((id, 0u64, 0u32, [0u8; 16])..=(id, u64::MAX, u32::MAX, [0xffu8; 16]))?
+        {
+            let (k, v) = row?;
+            let (_, ms, counter, replica) = k.value();
+            let hlc = Hlc { ms, counter, replica: ReplicaId(uuid::Uuid::from_bytes(replica)) };
+            let edit: ReflectionEdit = decode(v.value())?;
+            if Some(hlc) != winner && edit.text != current.reflection {
+                found.push((hlc, edit));
+            }
+        }
+        Ok(found)
     }
 
     /// How many operations the op log holds (for `/healthz`-style status and tests).

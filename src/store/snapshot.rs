@@ -155,6 +155,11 @@ fn copy_tables(
         // rows at its first start (`resumable::reconcile`); copied for completeness.
         UPLOAD_ID_TO_UPLOAD,
         BLOB_HASH_UPLOAD,
+        SCHOOL_PARTITION_ORIGIN_SEQ,
+        SCHOOL_PARTITION_ORIGIN_TO_SEQ,
+        TARGET_ORIGIN_SEQ_WAITING,
+        ARTIFACT_HLC_TO_REFLECTION_EDIT,
+        ERASED_ARTIFACT,
     );
     Ok((names, rows))
 }

@@ -10,14 +10,20 @@ use redb::TableDefinition;
 /// The version of the table layout and encodings. Bump it when either changes, and teach
 /// `Store::open` to migrate from the previous one.
 ///
-/// 2: `VERSION_ID_TO_ARTIFACT_ID` and `COMMENT_ID_TO_ARTIFACT_ID` (built from the artifacts
-/// and comments when a version 1 file is opened).
+/// 2: the sync tables (partition index, positions, waiting operations, reflection edits,
+/// erased work), every person in their own partition, artifacts' work in their class's; and
+/// `VERSION_ID_TO_ARTIFACT_ID` and `COMMENT_ID_TO_ARTIFACT_ID` (exactly-once sends). A version
+/// 1 file is moved forward when opened (`store::migrate`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
 pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
 
 pub type IdKey = [u8; 16];
+/// A partition of a school (`Scope`) as a key: a kind byte (0 school, 1 class, 2 person) and
+/// the class's or person's id (zeros for the school), so a school's partitions sort school
+/// first, then classes, then people. See `replication::partition_key`.
+pub type PartitionKey = [u8; 17];
 
 /// Box-wide settings: schema version, replica id, clock high-water mark, setup state.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -72,7 +78,7 @@ pub const FAMILY_STUDENT_TO_LINK: TableDefinition<(IdKey, IdKey), &[u8]> =
     TableDefinition::new("family_student_to_link");
 /// (student, family account) -> 1, present links only.
 pub const STUDENT_FAMILY: TableDefinition<(IdKey, IdKey), u8> = TableDefinition::new("student_family");
-/// Erased people -> encoded HLC of the erasure. Operations about them are refused.
+/// Erased people -> encoded HLC of the (earliest) erasure. Operations about them are refused.
 pub const ERASED_USER_TO_HLC: TableDefinition<IdKey, &[u8]> = TableDefinition::new("erased_user_to_hlc");
 /// Blob hash hex -> content type: images waiting for a thumbnail (a durable to-do list,
 /// written in the same transaction as the upload's operation).
@@ -84,6 +90,30 @@ pub const THUMBNAIL_TODO: TableDefinition<&str, &str> = TableDefinition::new("th
 pub const SEARCH_TODO: TableDefinition<IdKey, u64> = TableDefinition::new("search_todo");
 /// *Local.* (person, artifact) -> when they last opened it (ms): "3 new feedback".
 pub const USER_ARTIFACT_SEEN_MS: TableDefinition<(IdKey, IdKey), u64> = TableDefinition::new("user_artifact_seen_ms");
+
+/// (school, partition, origin replica, sequence) -> 1: which entries of the op log belong to
+/// which partition, so a peer's missing operations are read by range. Written in the same
+/// transaction as the entry itself.
+pub const SCHOOL_PARTITION_ORIGIN_SEQ: TableDefinition<(IdKey, PartitionKey, IdKey, u64), u8> =
+    TableDefinition::new("school_partition_origin_seq");
+/// *Local.* (school, partition, origin replica) -> sequence: this box's position, meaning it
+/// holds every operation that origin made in that partition up to that sequence. What a box
+/// tells a peer it has; advanced with the page that brings the operations, in one transaction.
+pub const SCHOOL_PARTITION_ORIGIN_TO_SEQ: TableDefinition<(IdKey, PartitionKey, IdKey), u64> =
+    TableDefinition::new("school_partition_origin_to_seq");
+/// *Local, derived.* (id of what an operation changes, origin, sequence) -> 1: operations that
+/// arrived before the record they change (an edit before its artifact, from another box);
+/// applied from the op log as soon as that record is made.
+pub const TARGET_ORIGIN_SEQ_WAITING: TableDefinition<(IdKey, IdKey, u64), u8> =
+    TableDefinition::new("target_origin_seq_waiting");
+/// (artifact, hlc ms, hlc counter, hlc replica) -> encoded `ReflectionEdit`: the reflection
+/// edits no later edit was written on top of. The newest is the reflection; the others are
+/// concurrent edits that lost, kept for their author (`Queries::reflection_conflicts`).
+pub const ARTIFACT_HLC_TO_REFLECTION_EDIT: TableDefinition<(IdKey, u64, u32, IdKey), &[u8]> =
+    TableDefinition::new("artifact_hlc_to_reflection_edit");
+/// Artifact -> 1: work whose every owner was erased. Its row is gone; operations about it
+/// that arrive later are refused.
+pub const ERASED_ARTIFACT: TableDefinition<IdKey, u8> = TableDefinition::new("erased_artifact");
 
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
@@ -145,5 +175,10 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(USER_ARTIFACT_SEEN_MS)?;
     txn.open_table(UPLOAD_ID_TO_UPLOAD)?;
     txn.open_table(BLOB_HASH_UPLOAD)?;
+    txn.open_table(SCHOOL_PARTITION_ORIGIN_SEQ)?;
+    txn.open_table(SCHOOL_PARTITION_ORIGIN_TO_SEQ)?;
+    txn.open_table(TARGET_ORIGIN_SEQ_WAITING)?;
+    txn.open_table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?;
+    txn.open_table(ERASED_ARTIFACT)?;
     Ok(())
 }

@@ -17,6 +17,7 @@ mod sessions;
 mod setup;
 mod signin_young;
 mod store;
+mod sync_core;
 mod tls;
 mod tus;
 mod work;

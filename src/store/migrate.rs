@@ -1,0 +1,208 @@
+//! Moving a database written by an older folio forward, inside the transaction that opens it
+//! (so a failure leaves the file as it was).
+//!
+//! **1 → 2** (sync). Schema 1 had no partition index or positions, filed teachers' and admins'
+//! accounts and erasures under the school, and work under its first owner even when it was
+//! posted in a class; its merge rules also depended on the order operations were applied in.
+//! No schema-1 box ever synced, so its op log holds only its own history (and that of the box
+//! it was restored from) and nothing of it has left the box: the migration files every
+//! operation in its partition (`domain::partition`), fills in the facts edits now carry
+//! (`needs_review`, `reflection_base`) exactly as the box that made them would have, and
+//! rebuilds every shared table by replaying the log in clock order through `apply`. Local
+//! tables (settings, sessions, "last seen") are kept. The replay also fills the version and
+//! comment id indexes (`VERSION_ID_TO_ARTIFACT_ID`, `COMMENT_ID_TO_ARTIFACT_ID`) that
+//! exactly-once sends check.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::codec::decode;
+use super::tables::*;
+use super::{Queries, StoreError, apply, replication};
+use crate::domain::Op;
+use crate::domain::partition::{self, Rule};
+
+pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut ops: Vec<Op> = Vec::new();
+    for row in txn.open_table(OPLOG)?.range::<(IdKey, u64)>(..)? {
+        ops.push(decode(row?.1.value())?);
+    }
+    // One box's history: clock order is the order things happened in.
+    ops.sort_by_key(|op| op.hlc);
+    macro_rules! empty {
+        ($($table:ident),* $(,)?) => {$(
+            txn.delete_table($table)?;
+        )*};
+    }
+    empty!(
+        SCHOOL_ID_TO_SCHOOL,
+        USER_ID_TO_USER,
+        SCHOOL_USERNAME_TO_USER_ID,
+        SCHOOL_EXTERNAL_ID_TO_ID,
+        CLASS_ID_TO_CLASS,
+        JOIN_CODE_TO_CLASS_ID,
+        CLASS_USER_TO_MEMBERSHIP,
+        USER_CLASS_TO_ROLE,
+        QR_TOKEN_HASH_TO_USER_ID,
+        ARTIFACT_ID_TO_ARTIFACT,
+        OWNER_ARTIFACT,
+        CLASS_ARTIFACT,
+        ACTIVITY_ARTIFACT,
+        ARTIFACT_COMMENT_TO_COMMENT,
+        ACTIVITY_ID_TO_ACTIVITY,
+        CLASS_ACTIVITY,
+        BLOB_HASH_FILE,
+        FAMILY_STUDENT_TO_LINK,
+        STUDENT_FAMILY,
+        ERASED_USER_TO_HLC,
+        SCHOOL_PARTITION_ORIGIN_SEQ,
+        SCHOOL_PARTITION_ORIGIN_TO_SEQ,
+        TARGET_ORIGIN_SEQ_WAITING,
+        ARTIFACT_HLC_TO_REFLECTION_EDIT,
+        ERASED_ARTIFACT,
+        VERSION_ID_TO_ARTIFACT_ID,
+        COMMENT_ID_TO_ARTIFACT_ID,
+    );
+    create_all(txn)?;
+    for mut op in ops {
+        apply::stamp_origin_facts(txn, &mut op.change)?;
+        op.scope = match partition::rule(&op.change) {
+            Rule::Is(scope) => scope,
+            Rule::OfArtifact(artifact) => txn.artifact(artifact)?.map_or(op.scope, |a| a.partition()),
+            Rule::Unchecked => op.scope,
+        };
+        replication::log(txn, &op)?;
+        replication::advance(txn, op.school, op.scope, op.id.replica, op.id.seq)?;
+        apply::apply_logged(txn, &op)?;
+    }
+    tracing::info!("moved the data to format 2 (sync)");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Artifact, ArtifactId, Change, ClassId, Role, SchoolId, Scope, UserId, Visibility};
+    use crate::store::{Store, codec::encode};
+
+    /// A schema-2 store turned back into what schema 1 wrote: old partitions, edits without
+    /// their stamped facts, no sync tables.
+    fn downgrade(store: &Store) {
+        store
+            .write(|tx| {
+                let txn = tx.txn();
+                let mut log = txn.open_table(OPLOG)?;
+                let mut old = Vec::new();
+                for row in log.range::<(IdKey, u64)>(..)? {
+                    let (k, v) = row?;
+                    let mut op: Op = decode(v.value())?;
+                    op.scope = match &op.change {
+                        Change::ArtifactCreated { artifact } => Scope::Person(artifact.owners[0]),
+                        Change::UserErased { user } => Scope::Person(*user),
+                        Change::UserCreated { role, .. } if *role != crate::domain::Role::Student => Scope::School,
+                        _ => op.scope,
+                    };
+                    if let Change::ArtifactEdited { reflection_base, needs_review, .. } = &mut op.change {
+                        *reflection_base = None;
+                        *needs_review = false;
+                    }
+                    old.push((k.value(), op));
+                }
+                for (k, op) in old {
+                    log.insert(k, encode(&op).as_slice())?;
+                }
+                drop(log);
+                txn.delete_table(SCHOOL_PARTITION_ORIGIN_SEQ)?;
+                txn.delete_table(SCHOOL_PARTITION_ORIGIN_TO_SEQ)?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, 1u32.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+
+    /// A school with a teacher, a class, two students, work in the class edited a few times,
+    /// and one student erased.
+    fn sample(store: &Store) -> (SchoolId, UserId, ArtifactId, ClassId) {
+        let school = SchoolId::new();
+        let (teacher, ana, ben, class, artifact) =
+            (UserId::new(), UserId::new(), UserId::new(), ClassId::new(), ArtifactId::new());
+        let rec = |scope: Scope, change: Change| store.write(|tx| tx.record(school, scope, None, change)).unwrap();
+        rec(Scope::School, Change::SchoolCreated { name: "Hillside".into() });
+        for (user, name, role) in
+            [(teacher, "t", Role::Teacher), (ana, "ana", Role::Student), (ben, "ben", Role::Student)]
+        {
+            rec(
+                Scope::Person(user),
+                Change::UserCreated { user, username: name.into(), display_name: name.into(), role, external_id: None },
+            );
+        }
+        rec(
+            Scope::Class(class),
+            Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
+        );
+        for user in [teacher, ana, ben] {
+            rec(Scope::Class(class), Change::MemberAdded { class, user, role: Role::Student });
+        }
+        for (id, owner) in [(artifact, ana), (ArtifactId::new(), ben)] {
+            let work = Artifact {
+                id,
+                school,
+                owners: vec![owner],
+                class: Some(class),
+                activity: None,
+                title: "Bridge".into(),
+                reflection: String::new(),
+                tags: Default::default(),
+                skills: Default::default(),
+                visibility: Visibility::Private,
+                kind: "text".into(),
+                approved: false,
+                reviewed: false,
+                versions: Vec::new(),
+                created_ms: 1,
+                updated_ms: 1,
+                deleted: false,
+                reflection_conflicts: Vec::new(),
+                field_clock: Default::default(),
+                scope: None,
+            };
+            rec(Scope::Class(class), Change::ArtifactCreated { artifact: Box::new(work) });
+            for text in ["first", "second"] {
+                rec(
+                    Scope::Class(class),
+                    Change::ArtifactEdited {
+                        artifact: id,
+                        title: Some(format!("Bridge {text}")),
+                        reflection: Some(text.into()),
+                        tags: None,
+                        skills: None,
+                        visibility: Some(Visibility::Class),
+                        reflection_base: None,
+                        needs_review: false,
+                    },
+                );
+            }
+            rec(Scope::Class(class), Change::ArtifactReviewed { artifact: id, approved: Some(true) });
+        }
+        rec(Scope::School, Change::UserErased { user: ben });
+        (school, ana, artifact, class)
+    }
+
+    #[test]
+    fn a_schema_1_database_is_moved_forward_with_the_same_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, student, artifact, class) = sample(&store);
+        let before = store.canonical_dump().unwrap();
+        let positions = store.read(|r| crate::store::SyncReads::positions(r, school)).unwrap();
+        downgrade(&store);
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), 2u32.to_be_bytes());
+        assert_eq!(store.canonical_dump().unwrap(), before);
+        assert_eq!(store.read(|r| crate::store::SyncReads::positions(r, school)).unwrap(), positions);
+        let a = store.read(|r| r.artifact(artifact)).unwrap().unwrap();
+        assert_eq!(a.partition(), Scope::Class(class));
+        assert!(store.read(|r| r.user(student)).unwrap().is_some());
+    }
+}

@@ -1,0 +1,70 @@
+//! What boxes say to each other, as serde types. The transport (HTTPS between paired boxes, or
+//! a USB bundle) decides the encoding; these are the contents.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Op, ReplicaId, SchoolId, Scope};
+
+/// What a box has of one school: per partition and origin, the highest sequence up to which
+/// it holds every operation. Sent by the box that wants operations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Positions {
+    pub school: SchoolId,
+    /// The box asking, so the sender does not offer it its own operations.
+    pub replica: ReplicaId,
+    pub have: Vec<Position>,
+}
+
+/// "I hold every operation `origin` made in `partition` up to `seq`."
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub partition: Scope,
+    pub origin: ReplicaId,
+    pub seq: u64,
+}
+
+/// A run of one origin's operations in one partition that a page brings: every operation
+/// with sequence in (`after`, `through`] that the origin made in that partition. `after` is
+/// the receiver's position the sender started from; `through` is where the page brings it.
+/// A span may carry no operations at all: then it only moves the position (the origin's
+/// operations in that range were all in other partitions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub partition: Scope,
+    pub origin: ReplicaId,
+    pub after: u64,
+    pub through: u64,
+}
+
+/// A page of operations one box sends another: at most [`Limits`] operations and bytes.
+/// Partitions come in order (school, classes, people); within one, operations come oldest
+/// clock first, so most arrive after what they build on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub school: SchoolId,
+    pub spans: Vec<Span>,
+    pub ops: Vec<Op>,
+    /// The sender had more to send than fitted: ask again with the new positions.
+    pub more: bool,
+}
+
+impl Page {
+    /// The positions this page brings its receiver to.
+    pub fn positions_after(&self) -> Vec<Position> {
+        self.spans.iter().map(|s| Position { partition: s.partition, origin: s.origin, seq: s.through }).collect()
+    }
+}
+
+/// How big a page may be: whichever limit comes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_ops: usize,
+    /// Encoded size of the operations; a single operation larger than this still goes alone.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_ops: 500, max_bytes: 4 * 1024 * 1024 }
+    }
+}
