@@ -95,7 +95,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
     await withScreenshot(page, 'offline-student', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
       // The service worker installs and takes over the page.
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
       await assertLabelled(page);
 
       // Something made online first, through the same form.
@@ -229,7 +229,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
     const tpage = await teacher.newPage();
     await withScreenshot(tpage, 'offline-teacher', async () => {
       await signIn(tpage, localhost(), 'tina', 'tina-password');
-      await tpage.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      await tpage.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
       await tpage.goto(`${localhost()}/students/${anaId}`);
       await tpage.locator('.work-tile').filter({ hasText: 'Bus stop drawing' }).click();
       await tpage.getByRole('heading', { name: 'Bus stop drawing' }).waitFor();
@@ -250,7 +250,7 @@ test('an answer lost on the way is sent again without a copy; signing out keeps 
   try {
     await withScreenshot(page, 'offline-lost-answer', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
       await waitKept(page, '/home');
 
       // The box takes the upload, but its answer never reaches the device; and for now the
@@ -304,7 +304,7 @@ test('a big video cut off halfway by the Wi-Fi continues from where it stopped, 
   try {
     await withScreenshot(page, 'offline-resumed-video', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
       let cut = false;
       await context.route('**/api/v1/uploads/*', async (route) => {
         if (route.request().method() === 'PATCH' && route.request().headers()['upload-offset'] === String(8 * 1024 * 1024) && !cut) {
