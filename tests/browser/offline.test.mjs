@@ -86,6 +86,28 @@ async function waitKept(page, path, gone = false) {
 
 const count = (page) => page.locator('[data-outbox-count]');
 
+/**
+ * Waits until the service worker controls `page`. A fresh worker first keeps the whole shell;
+ * a page that loaded before it was active is only controlled once it claims the page, and a
+ * worker whose install was cut short is tried again at the next page load, so the page is
+ * loaded again (as a person moving on would) before giving up.
+ */
+async function untilControlled(page) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 });
+      return;
+    } catch {
+      await page.reload();
+    }
+  }
+  const state = await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.getRegistration();
+    return reg ? { installing: reg.installing?.state, waiting: reg.waiting?.state, active: reg.active?.state } : 'no registration';
+  });
+  throw new Error(`the service worker never took control of ${page.url()}: ${JSON.stringify(state)}`);
+}
+
 test('the portfolio opens offline, new work waits on the device and arrives exactly once when the box is back', async () => {
   const context = await browser.newContext({ viewport: { width: 600, height: 960 } });
   const resumable = [];
@@ -95,7 +117,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
     await withScreenshot(page, 'offline-student', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
       // The service worker installs and takes over the page.
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
+      await untilControlled(page);
       await assertLabelled(page);
 
       // Something made online first, through the same form.
@@ -229,7 +251,7 @@ test('the portfolio opens offline, new work waits on the device and arrives exac
     const tpage = await teacher.newPage();
     await withScreenshot(tpage, 'offline-teacher', async () => {
       await signIn(tpage, localhost(), 'tina', 'tina-password');
-      await tpage.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
+      await untilControlled(tpage);
       await tpage.goto(`${localhost()}/students/${anaId}`);
       await tpage.locator('.work-tile').filter({ hasText: 'Bus stop drawing' }).click();
       await tpage.getByRole('heading', { name: 'Bus stop drawing' }).waitFor();
@@ -250,7 +272,7 @@ test('an answer lost on the way is sent again without a copy; signing out keeps 
   try {
     await withScreenshot(page, 'offline-lost-answer', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
+      await untilControlled(page);
       await waitKept(page, '/home');
 
       // The box takes the upload, but its answer never reaches the device; and for now the
@@ -304,7 +326,7 @@ test('a big video cut off halfway by the Wi-Fi continues from where it stopped, 
   try {
     await withScreenshot(page, 'offline-resumed-video', async () => {
       await signIn(page, localhost(), 'ana', 'ana-password');
-      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 45000 });
+      await untilControlled(page);
       let cut = false;
       await context.route('**/api/v1/uploads/*', async (route) => {
         if (route.request().method() === 'PATCH' && route.request().headers()['upload-offset'] === String(8 * 1024 * 1024) && !cut) {
