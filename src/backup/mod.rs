@@ -847,19 +847,8 @@ pub fn human(bytes: u64) -> String {
 
 /// Seconds since 1970 → ("YYYY-MM-DD", hour, minute, second) in UTC.
 fn civil_utc(secs: u64) -> (String, u64, u64, u64) {
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (format!("{year:04}-{month:02}-{day:02}"), rem / 3600, rem % 3600 / 60, rem % 60)
+    (crate::domain::calendar::day_of(secs.saturating_mul(1000)), rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
