@@ -26,6 +26,8 @@
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
+//!   certificate's SHA-256), pairing, and the peers it syncs with.
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
 //!   operations, and applying them (the transports come later).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
@@ -53,6 +55,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
+pub mod peers;
 pub mod resumable;
 pub mod search;
 pub mod store;

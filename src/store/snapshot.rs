@@ -160,6 +160,12 @@ fn copy_tables(
         TARGET_ORIGIN_SEQ_WAITING,
         ARTIFACT_HLC_TO_REFLECTION_EDIT,
         ERASED_ARTIFACT,
+        // Pairings: a box restored on its own disk keeps its identity (`<data>/tls/`), so its
+        // peers still know it; on other hardware the pinned ids no longer match and peers
+        // say so (pair again).
+        PEER_ID_TO_PEER,
+        INVITE_SECRET_HASH_TO_INVITE,
+        PEER_SCHOOL_TO_POSITIONS,
     );
     Ok((names, rows))
 }

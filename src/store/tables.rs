@@ -128,6 +128,17 @@ pub const UPLOAD_ID_TO_UPLOAD: TableDefinition<IdKey, &[u8]> = TableDefinition::
 /// collection leaves alone (like `BLOB_HASH_FILE`) until the upload is used or expires.
 pub const BLOB_HASH_UPLOAD: TableDefinition<(&str, IdKey), u8> = TableDefinition::new("blob_hash_upload");
 
+/// *Local.* Box id -> encoded `peers::Peer`: the boxes this box is paired with, pinned by id.
+pub const PEER_ID_TO_PEER: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("peer_id_to_peer");
+/// *Local.* BLAKE3 of an invitation's one-time secret -> the encoded invitation (what it
+/// offers, until when). Removed when used or expired.
+pub const INVITE_SECRET_HASH_TO_INVITE: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("invite_secret_hash_to_invite");
+/// *Local.* (peer, school) -> encoded `sync::Positions`: what the peer last said it holds of
+/// the school, so a USB bundle for it carries only what it lacks.
+pub const PEER_SCHOOL_TO_POSITIONS: TableDefinition<([u8; 32], IdKey), &[u8]> =
+    TableDefinition::new("peer_school_to_positions");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternalKind {
     User,
@@ -180,5 +191,8 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(TARGET_ORIGIN_SEQ_WAITING)?;
     txn.open_table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?;
     txn.open_table(ERASED_ARTIFACT)?;
+    txn.open_table(PEER_ID_TO_PEER)?;
+    txn.open_table(INVITE_SECRET_HASH_TO_INVITE)?;
+    txn.open_table(PEER_SCHOOL_TO_POSITIONS)?;
     Ok(())
 }

@@ -263,7 +263,7 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().try_into().expect("SHA-256 is 32 bytes")
 }
 
-fn make_dir(dir: &Path) -> Result<(), TlsError> {
+pub(crate) fn make_dir(dir: &Path) -> Result<(), TlsError> {
     let failed = |source| TlsError::Write { path: dir.to_path_buf(), source };
     if dir.is_dir() {
         return Ok(());
@@ -278,7 +278,7 @@ fn make_dir(dir: &Path) -> Result<(), TlsError> {
 }
 
 /// Writes `bytes` to `path` whole or not at all, with `mode`.
-fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
     let temp = PathBuf::from(format!("{}.new", path.display()));
     let write = || -> io::Result<()> {
         let mut options = fs::OpenOptions::new();
@@ -313,7 +313,7 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
 }
 
 /// A key file readable by others (copied in by hand, say) is made owner-only again.
-fn owner_only(path: &Path) {
+pub(crate) fn owner_only(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

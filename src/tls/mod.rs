@@ -15,7 +15,7 @@
 //!
 //! `authority` holds the files and the signing; `names` what the certificate names.
 
-mod authority;
+pub(crate) mod authority;
 mod names;
 
 pub use authority::CA_CERT;
