@@ -68,6 +68,15 @@ struct ServeArgs {
     /// so 0.0.0.0:8443; port 0 when --listen has port 0]
     #[arg(long, env = "FOLIO_TLS_LISTEN", value_parser = parse_tls_listen)]
     tls_listen: Option<TlsListen>,
+    /// The address and port other folio boxes pair and sync on (mutual TLS), or `off`.
+    /// [default: the --listen address with port 7443, so 0.0.0.0:7443; port 0 when --listen
+    /// has port 0]
+    #[arg(long, env = "FOLIO_PEER_LISTEN", value_parser = parse_tls_listen)]
+    peer_listen: Option<TlsListen>,
+    /// How often to sync with every paired box, in seconds (besides shortly after changes
+    /// and when asked).
+    #[arg(long, env = "FOLIO_SYNC_EVERY", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    sync_every: u64,
     /// Do not announce this box on the network with mDNS.
     #[arg(long, env = "FOLIO_NO_MDNS")]
     no_mdns: bool,
@@ -82,7 +91,7 @@ struct ServeArgs {
     backup_dir: Option<PathBuf>,
 }
 
-/// `--tls-listen`: an address, or `off`.
+/// `--tls-listen` and `--peer-listen`: an address, or `off`.
 #[derive(Clone, Copy, Debug)]
 enum TlsListen {
     Off,
@@ -96,7 +105,7 @@ fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
     }
     raw.parse()
         .map(TlsListen::On)
-        .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off` to serve HTTP only"))
+        .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off`"))
 }
 
 /// HTTPS beside HTTP: the same address (an HTTP service kept to loopback keeps HTTPS there
@@ -104,6 +113,12 @@ fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
 /// machine), so two never fight over 8443.
 fn default_tls_listen(http: SocketAddr) -> TlsListen {
     let port = if http.port() == 0 { 0 } else { config::DEFAULT_TLS_PORT };
+    TlsListen::On(SocketAddr::new(http.ip(), port))
+}
+
+/// The peer port beside HTTP, as HTTPS is: same address, port 7443 (or ephemeral).
+fn default_peer_listen(http: SocketAddr) -> TlsListen {
+    let port = if http.port() == 0 { 0 } else { config::DEFAULT_PEER_PORT };
     TlsListen::On(SocketAddr::new(http.ip(), port))
 }
 
@@ -163,6 +178,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_file_bytes: args.max_file_bytes,
         student_quota_bytes: args.student_quota_bytes,
         backup_dir: args.backup_dir,
+        sync_every: std::time::Duration::from_secs(args.sync_every),
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
@@ -180,7 +196,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )
         })?),
     };
-    crate::run(config, crate::Listeners::new(listener, tls_listener), shutdown).await
+    let peer_listener = match args.peer_listen.unwrap_or_else(|| default_peer_listen(args.listen)) {
+        TlsListen::Off => None,
+        TlsListen::On(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {address} for other folio boxes: {e}. Is another program using that port? Choose another with --peer-listen, or turn it off with --peer-listen off."
+            )
+        })?),
+    };
+    crate::run(config, crate::Listeners::new(listener, tls_listener).with_peer(peer_listener), shutdown).await
 }
 
 /// glibc's allocator keeps freed memory for reuse, and raises its threshold for using mmap

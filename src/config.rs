@@ -24,6 +24,11 @@ pub struct Config {
     /// How long a resumable upload (tus) is kept after its last activity, finished or not:
     /// long enough for a student to come back in range the next school day.
     pub upload_expiry: Duration,
+    /// How often every paired box is synced with, besides shortly after changes and on
+    /// demand.
+    pub sync_every: Duration,
+    /// How long an invitation to pair can be used.
+    pub invite_lifetime: Duration,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -33,6 +38,9 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 /// HTTPS listens on the HTTP address with this port, unless told otherwise (so with the
 /// defaults on 0.0.0.0:8443).
 pub const DEFAULT_TLS_PORT: u16 = 8443;
+/// The peer port (box to box, mutual TLS) listens on the HTTP address with this port, unless
+/// told otherwise (so with the defaults on 0.0.0.0:7443).
+pub const DEFAULT_PEER_PORT: u16 = 7443;
 
 impl Default for Config {
     fn default() -> Self {
@@ -49,6 +57,8 @@ impl Default for Config {
             student_quota_bytes: 20 * GIB,
             backup_dir: None,
             upload_expiry: Duration::from_secs(24 * 60 * 60),
+            sync_every: Duration::from_secs(3 * 60),
+            invite_lifetime: Duration::from_secs(60 * 60),
         }
     }
 }

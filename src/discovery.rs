@@ -1,8 +1,9 @@
 //! Announcing this box on the LAN with mDNS as `_folio._tcp.local.`, and listing others.
 //!
-//! The announcement carries only a short box id and the protocol version: no school or
+//! The announcement names the box's *peer port* (where other boxes pair and sync) and
+//! carries only the short box id (`BoxId::short`) and the protocol version: no school or
 //! person names, since anyone on the network can read it. Discovery is only an address hint;
-//! trust between boxes comes from pairing (later), never from an announcement.
+//! trust between boxes comes from pairing (`peers`), never from an announcement.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,15 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
 
-use crate::store::Store;
+use crate::peers::BoxId;
 
 pub const SERVICE_TYPE: &str = "_folio._tcp.local.";
-
-/// A short, stable id for this box: the first 12 hex digits of a hash of its replica id.
-pub fn box_id(store: &Store) -> String {
-    let hash = blake3::hash(&store.replica().bytes());
-    hash.to_hex()[..12].to_string()
-}
 
 pub struct Advertisement {
     daemon: ServiceDaemon,
@@ -30,9 +25,11 @@ impl Advertisement {
     }
 }
 
-pub fn advertise(store: &Store, port: u16) -> anyhow::Result<Advertisement> {
+/// Announces the box `id` with its peer port.
+pub fn advertise(id: BoxId, peer_port: u16) -> anyhow::Result<Advertisement> {
     let daemon = ServiceDaemon::new().context("cannot start mDNS")?;
-    let id = box_id(store);
+    let id = id.short();
+    let port = peer_port;
     let instance = format!("folio-{id}");
     let host = format!("folio-{id}.local.");
     let protocol = crate::PROTOCOL_VERSION.to_string();

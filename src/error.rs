@@ -50,6 +50,9 @@ pub enum Error {
     TooLarge(String),
     #[error("The box's disk is full, so the file was not saved. Tell your school's IT person; nothing else was lost.")]
     DiskFull,
+    /// Another folio box could not be reached, or answered wrongly (sync, pairing).
+    #[error("{0}")]
+    BadGateway(String),
     #[error("Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.")]
     Internal(#[source] anyhow::Error),
 }
@@ -83,6 +86,7 @@ impl Error {
             Error::WrongSetupCode => "wrong_setup_code",
             Error::TooLarge(_) => "too_large",
             Error::DiskFull => "disk_full",
+            Error::BadGateway(_) => "other_box",
             Error::Internal(_) => "internal",
         }
     }

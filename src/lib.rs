@@ -25,9 +25,10 @@
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
-//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.` (the peer port).
 //! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
-//!   certificate's SHA-256), pairing, and the peers it syncs with.
+//!   certificate's SHA-256), the peer port (mutual TLS), pairing, sync rounds and when they
+//!   run.
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
 //!   operations, and applying them (the transports come later).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
@@ -38,8 +39,8 @@
 //!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
 //! - [`error`]: the one error type handlers and actions share.
 //!
-//! [`run`] serves on the listeners you bind ([`Listeners`]: HTTP, and HTTPS if you like;
-//! tests bind port 0) until `shutdown` resolves.
+//! [`run`] serves on the listeners you bind ([`Listeners`]: HTTP, and HTTPS and the peer
+//! port if you like; tests bind port 0) until `shutdown` resolves.
 
 pub mod actions;
 pub mod auth;
@@ -81,17 +82,24 @@ pub struct Listeners {
     pub http: TcpListener,
     /// Serves HTTPS with the box's own certificate authority (see [`tls`]).
     pub https: Option<TcpListener>,
+    /// The peer port: other folio boxes, over mutual TLS (see [`peers`]).
+    pub peer: Option<TcpListener>,
 }
 
 impl Listeners {
     pub fn new(http: TcpListener, https: Option<TcpListener>) -> Self {
-        Listeners { http, https }
+        Listeners { http, https, peer: None }
+    }
+
+    pub fn with_peer(mut self, peer: Option<TcpListener>) -> Self {
+        self.peer = peer;
+        self
     }
 }
 
 impl From<TcpListener> for Listeners {
     fn from(http: TcpListener) -> Self {
-        Listeners { http, https: None }
+        Listeners { http, https: None, peer: None }
     }
 }
 
@@ -106,7 +114,7 @@ pub async fn run(
     listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let Listeners { http: listener, https: tls_listener } = listeners.into();
+    let Listeners { http: listener, https: tls_listener, peer: peer_listener } = listeners.into();
     let data_dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || {
         // A restore chosen on the setup page is swapped in before the store opens.
@@ -130,8 +138,15 @@ pub async fn run(
         );
     }
 
-    let advert = if config.mdns {
-        match discovery::advertise(&store, address.port()) {
+    let identity_dir = config.data_dir.clone();
+    let identity = tokio::task::spawn_blocking(move || peers::Identity::load_or_create(&identity_dir)).await??;
+    let identity = std::sync::Arc::new(identity);
+    let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let net = std::sync::Arc::new(peers::Net::new(identity.clone(), peer_address, config.sync_every));
+
+    // Other boxes find the peer port; with it off there is nothing for them to find.
+    let advert = if let (true, Some(peer_address)) = (config.mdns, peer_address) {
+        match discovery::advertise(identity.id(), peer_address.port()) {
             Ok(a) => Some(a),
             Err(e) => {
                 tracing::warn!("mDNS advertisement is off: {e:#}. Devices can still reach this box by its address.");
@@ -172,7 +187,7 @@ pub async fn run(
     let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
     let (https, tls_listener) = start_tls(&config.data_dir, tls_listener).await?;
     let ca_file = tls::ca_path(&config.data_dir);
-    let mut state = http::AppState::new(store.clone(), blobs, partials, index, config);
+    let mut state = http::AppState::new(store.clone(), blobs, partials, index, net, config);
     state.https = https.clone();
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),
@@ -182,6 +197,9 @@ pub async fn run(
     let sweeper = spawn_session_sweeper(state.clone());
     let control = control::listen(state.clone());
     let jobs = state.backups.clone();
+    let scheduler = peers::schedule::spawn(state.clone());
+    let peer_app = peers::server::router(state.clone());
+    let peer_acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(peers::tls::server_config(&identity)?));
     let app = http::router(state);
     tracing::info!(%address, version = VERSION, "folio is serving");
     // The first line stays as it was before HTTPS: scripts and tests read the address there
@@ -194,6 +212,13 @@ pub async fn run(
             secure.local_addr()?,
             ca_file.display(),
             tls.ca_fingerprint()
+        );
+    }
+    if let Some(peer_address) = peer_address {
+        listening += &format!(
+            "\n  other folio boxes pair and sync on port {} (this box's id: {})",
+            peer_address.port(),
+            identity.id()
         );
     }
     print_plainly(&listening);
@@ -211,16 +236,27 @@ pub async fn run(
         }
     };
     let plain = serve(listener, app.clone(), None, stop.clone().cancelled_owned());
-    let secure = async move {
-        match tls_listener {
-            Some((listener, acceptor)) => serve(listener, app, Some(acceptor), stop.cancelled_owned()).await,
+    let secure = {
+        let stop = stop.clone();
+        async move {
+            match tls_listener {
+                Some((listener, acceptor)) => serve(listener, app, Some(acceptor), stop.cancelled_owned()).await,
+                None => Ok(()),
+            }
+        }
+    };
+    let boxes = async move {
+        match peer_listener {
+            Some(listener) => serve(listener, peer_app, Some(peer_acceptor), stop.cancelled_owned()).await,
             None => Ok(()),
         }
     };
-    tokio::try_join!(trigger, plain, secure)?;
+    tokio::try_join!(trigger, plain, secure, boxes)?;
     // The sweeper holds a handle to the store; stop it so the database closes with us.
     sweeper.abort();
     housekeeping.abort();
+    scheduler.abort();
+    let _ = scheduler.await;
     let _ = sweeper.await;
     let _ = housekeeping.await;
     if let Some(renewal) = renewal {
@@ -355,9 +391,17 @@ async fn serve(
                     return;
                 }
             };
-            let tower_service = tower_service.map_request(|req| {
+            // The peer port asks for a client certificate (the handshake proved the caller
+            // holds its key); the HTTPS port does not, and has none here.
+            let client_cert = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|der| {
+                peers::ClientCert { id: peers::BoxId::of_certificate(der), der: std::sync::Arc::new(der.to_vec()) }
+            });
+            let tower_service = tower_service.map_request(move |req| {
                 let mut req = host_from_authority(req);
                 req.extensions_mut().insert(http::extract::TlsConnection);
+                if let Some(cert) = &client_cert {
+                    req.extensions_mut().insert(cert.clone());
+                }
                 req
             });
             let service = hyper_util::service::TowerToHyperService::new(tower_service);

@@ -22,6 +22,11 @@ pub fn can_create_users(actor: &User) -> bool {
     active(actor) && actor.role == Role::Admin
 }
 
+/// Pairing this box with other boxes and syncing with them: the box's administrators.
+pub fn can_manage_boxes(actor: &User) -> bool {
+    active(actor) && actor.role == Role::Admin
+}
+
 pub fn can_create_class(actor: &User) -> bool {
     active(actor) && matches!(actor.role, Role::Admin | Role::Teacher)
 }

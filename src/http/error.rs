@@ -24,6 +24,7 @@ impl Error {
             Error::TusVersion => StatusCode::PRECONDITION_FAILED,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

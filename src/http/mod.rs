@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 pub use extract::SignedIn;
+pub(crate) use pages::qr_svg;
 
 /// Everything a handler needs, as cheap clones.
 #[derive(Clone)]
@@ -46,6 +47,8 @@ pub struct AppState {
     pub backups: crate::backup::Jobs,
     /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
     pub https: crate::tls::Https,
+    /// This box among boxes: its identity, its peer port, sync rounds in progress.
+    pub net: Arc<crate::peers::Net>,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -59,6 +62,7 @@ impl AppState {
         blobs: crate::blobs::BlobStore,
         partials: crate::resumable::Partials,
         search: Arc<crate::search::SearchIndex>,
+        net: Arc<crate::peers::Net>,
         config: Config,
     ) -> Self {
         AppState {
@@ -70,6 +74,7 @@ impl AppState {
             in_flight: Default::default(),
             backups: Default::default(),
             https: Default::default(),
+            net,
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

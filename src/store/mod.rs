@@ -12,6 +12,7 @@ pub mod codec;
 pub mod dump;
 mod erasure;
 mod migrate;
+pub mod peers;
 mod queries;
 pub mod replication;
 pub mod sessions;
@@ -96,6 +97,9 @@ pub struct Store {
     /// Woken after every commit that recorded an operation, for the workers that follow the
     /// store (the search indexer).
     changed: Arc<tokio::sync::Notify>,
+    /// Counts those commits, for any number of followers (the sync scheduler): unlike
+    /// `changed`, watching it takes a wake-up from no one.
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -181,7 +185,7 @@ impl Store {
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
         }
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default() })
+        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default(), commits: Arc::new(tokio::sync::watch::Sender::new(0)) })
     }
 
     pub fn replica(&self) -> ReplicaId {
@@ -209,6 +213,7 @@ impl Store {
         tx.txn.commit().map_err(StoreError::from)?;
         if tx.recorded {
             self.changed.notify_one();
+            self.commits.send_modify(|n| *n += 1);
         }
         Ok(value)
     }
@@ -217,6 +222,12 @@ impl Store {
     /// since the last wait of the one worker that uses it).
     pub fn changed(&self) -> Arc<tokio::sync::Notify> {
         Arc::clone(&self.changed)
+    }
+
+    /// Changes with every commit that records an operation (made here or received). Any
+    /// number of tasks may follow it; `changed` has one follower (the search indexer).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     /// Drops search to-do rows whose ticket is still the one the indexer read: their documents

@@ -18,7 +18,7 @@ export const artifacts = join(here, 'artifacts');
 /// `kill`) on the `dataDir` and `port` given.
 export async function startFolio({ dataDir = mkdtempSync(join(tmpdir(), 'folio-browser-')), port = 0 } = {}) {
   const binary = process.env.FOLIO_BIN || join(root, 'target', 'debug', 'folio');
-  const child = spawn(binary, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0', '--no-mdns'], {
+  const child = spawn(binary, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0', '--peer-listen', '127.0.0.1:0', '--no-mdns'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

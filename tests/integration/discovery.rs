@@ -60,7 +60,7 @@ fn a_box_is_discoverable_by_mdns_and_its_announcement_carries_no_names() {
     let _ = server.wait();
     let out = String::from_utf8_lossy(&out.stdout);
     let line = out.lines().find(|l| l.starts_with("box ")).unwrap_or_else(|| panic!("no box found: {out}"));
-    assert!(line.contains("protocol 1") && line.contains("port 8080") && line.contains("10.231.7.1"), "{line}");
+    assert!(line.contains("protocol 1") && line.contains("port 7443") && line.contains("10.231.7.1"), "{line}");
     let txt = line.split("txt ").nth(1).unwrap();
     let keys: Vec<&str> = txt.split(',').map(|kv| kv.split('=').next().unwrap()).collect();
     assert_eq!(keys, vec!["id", "proto"], "the announcement carries only a box id and the protocol: {line}");

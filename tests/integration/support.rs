@@ -15,6 +15,8 @@ pub struct TestServer {
     pub url: String,
     /// `https://127.0.0.1:<port>` when started with HTTPS ([`TestServer::start_https`]).
     pub https_url: Option<String>,
+    /// The peer port (other boxes, mutual TLS), on 127.0.0.1.
+    pub peer_addr: std::net::SocketAddr,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -31,23 +33,39 @@ impl TestServer {
 
     /// Starts on an existing data directory; `tweak` may change the configuration.
     pub async fn start_with(data_dir: PathBuf, tweak: impl FnOnce(&mut folio::Config)) -> anyhow::Result<Self> {
-        Self::launch(data_dir, tweak, false).await
+        Self::launch(data_dir, tweak, false, None).await
     }
 
     /// Starts on an existing data directory serving HTTPS too, on another port of 127.0.0.1.
     pub async fn start_https(data_dir: PathBuf) -> anyhow::Result<Self> {
-        Self::launch(data_dir, |_| {}, true).await
+        Self::launch(data_dir, |_| {}, true, None).await
     }
 
-    async fn launch(data_dir: PathBuf, tweak: impl FnOnce(&mut folio::Config), https: bool) -> anyhow::Result<Self> {
+    /// Starts a fresh server whose peer port is `peer_addr` (another box's old address).
+    pub async fn start_with_peer_addr(peer_addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let temp = tempfile::tempdir()?;
+        let mut server = Self::launch(temp.path().to_path_buf(), |_| {}, false, Some(peer_addr)).await?;
+        server._temp = Some(temp);
+        Ok(server)
+    }
+
+    async fn launch(
+        data_dir: PathBuf,
+        tweak: impl FnOnce(&mut folio::Config),
+        https: bool,
+        peer_addr: Option<std::net::SocketAddr>,
+    ) -> anyhow::Result<Self> {
         let mut config = folio::Config { data_dir: data_dir.clone(), mdns: false, ..folio::Config::default() };
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let tls_listener = if https { Some(tokio::net::TcpListener::bind("127.0.0.1:0").await?) } else { None };
         let https_url = tls_listener.as_ref().map(|l| l.local_addr().map(|a| format!("https://{a}"))).transpose()?;
+        let peer_listener = tokio::net::TcpListener::bind(peer_addr.unwrap_or(([127, 0, 0, 1], 0).into())).await?;
+        let peer_addr = peer_listener.local_addr()?;
+        let listeners = folio::Listeners::new(listener, tls_listener).with_peer(Some(peer_listener));
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(folio::run(config, folio::Listeners::new(listener, tls_listener), async move {
+        let handle = tokio::spawn(folio::run(config, listeners, async move {
             let _ = rx.await;
         }));
         // Wait until it answers (or has failed to start).
@@ -63,6 +81,7 @@ impl TestServer {
                 return Ok(TestServer {
                     url,
                     https_url,
+                    peer_addr,
                     data_dir,
                     _temp: None,
                     shutdown: Some(tx),

@@ -5,6 +5,7 @@ pub(crate) mod activities;
 pub(crate) mod artifacts;
 mod classes;
 pub(crate) mod search;
+pub(crate) mod peers;
 mod session;
 pub(crate) mod setup;
 pub(crate) mod tus;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(activities::router())
         .merge(search::router())
         .merge(tus::router())
+        .merge(peers::router())
 }
 
 pub(super) use super::parse_id;

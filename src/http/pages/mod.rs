@@ -7,6 +7,7 @@ mod classes;
 mod device;
 mod home;
 mod people;
+mod peers;
 mod restore;
 mod search;
 mod signin;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(work::router())
         .merge(search::router())
         .merge(backup::router())
+        .merge(peers::router())
         .merge(restore::router())
         .merge(device::router())
 }

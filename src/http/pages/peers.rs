@@ -1,0 +1,221 @@
+//! The admin's "Other boxes" page (`/admin/peers`): this box's id, the boxes it is paired
+//! with and how syncing with each has gone, and the forms to invite a box, join one, sync
+//! now and unpair. Plain forms with the session's token, like every admin page.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{Chrome, DoneQuery, PageResult, PageUser, render, see_other};
+use crate::domain::policy;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::peers::{self, BoxId, Peer};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/peers", get(show))
+        .route("/admin/peers/invite", post(invite))
+        .route("/admin/peers/join", post(join))
+        .route("/admin/peers/{id}/sync", post(sync_now))
+        .route("/admin/peers/{id}/unpair", post(unpair))
+}
+
+struct PeerRow {
+    id: String,
+    short_id: String,
+    address: String,
+    scope: String,
+    last_sync: String,
+    ops_sent: u64,
+    ops_received: u64,
+    bytes_sent: String,
+    bytes_received: String,
+    files_sent: u64,
+    files_received: u64,
+    files_pending: u64,
+    last_error: Option<String>,
+}
+
+impl From<Peer> for PeerRow {
+    fn from(p: Peer) -> Self {
+        let st = p.status;
+        PeerRow {
+            id: p.id.to_string(),
+            short_id: p.id.short(),
+            address: p.addresses.first().cloned().unwrap_or_else(|| "unknown".into()),
+            scope: peers::pairing::describe(&p.scope),
+            last_sync: st.last_sync_ms.map_or_else(|| "never".into(), plain_date),
+            ops_sent: st.ops_sent,
+            ops_received: st.ops_received,
+            bytes_sent: crate::backup::human(st.bytes_sent),
+            bytes_received: crate::backup::human(st.bytes_received),
+            files_sent: st.files_sent,
+            files_received: st.files_received,
+            files_pending: st.files_pending,
+            last_error: st.last_error,
+        }
+    }
+}
+
+/// "2026-03-01 14:05 UTC": the box has no idea of the reader's time zone.
+fn plain_date(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => "unknown".into(),
+    }
+}
+
+struct InvitationView {
+    token: String,
+    qr_svg: Option<String>,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "peers.html")]
+struct PeersPage {
+    chrome: Chrome,
+    box_id: String,
+    short_id: String,
+    peer_port: Option<u16>,
+    addresses: String,
+    peers: Vec<PeerRow>,
+    invitation: Option<InvitationView>,
+}
+
+fn admin_only(me: &PageUser) -> Result<(), Error> {
+    if policy::can_manage_boxes(&me.0.user) { Ok(()) } else { Err(Error::NotFound) }
+}
+
+async fn peers_page(
+    state: &AppState,
+    me: &PageUser,
+    error: Option<Error>,
+    notice: Option<String>,
+    invitation: Option<InvitationView>,
+) -> PageResult {
+    let peers = state.db(|store| Ok(store.peers()?)).await?;
+    let (chrome, status) = Chrome::for_user("Other boxes", &me.0).in_section("peers").with_outcome(error.as_ref(), 0);
+    let net = &state.net;
+    let page = PeersPage {
+        chrome: chrome.with_notice(notice),
+        box_id: net.id().to_string(),
+        short_id: net.id().short(),
+        peer_port: net.listen.map(|a| a.port()),
+        addresses: net.addresses().join(", "),
+        peers: peers.into_iter().map(PeerRow::from).collect(),
+        invitation,
+    };
+    Ok(render(status, page))
+}
+
+fn notice(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "joined" => "Paired. The two boxes sync by themselves from now on.",
+            "synced" => "Synced.",
+            "unpaired" => "Unpaired. That box is refused from now on, and this box no longer calls it.",
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
+async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
+    admin_only(&me)?;
+    peers_page(&state, &me, None, notice(q.done.as_deref()), None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn invite(State(state): State<AppState>, me: PageUser, Form(form): Form<CsrfOnly>) -> PageResult {
+    admin_only(&me)?;
+    me.check_csrf(&form.csrf)?;
+    match peers::pairing::invite(&state, None).await {
+        Ok(inv) => {
+            let view = InvitationView {
+                token: inv.token,
+                qr_svg: inv.qr_svg,
+                expires: plain_date(inv.expires_ms),
+            };
+            // Shown once, on this answer: the token is never in a URL or a log.
+            peers_page(&state, &me, None, None, Some(view)).await
+        }
+        Err(e) => peers_page(&state, &me, Some(e), None, None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    csrf: String,
+    token: String,
+}
+
+async fn join(State(state): State<AppState>, me: PageUser, Form(form): Form<JoinForm>) -> PageResult {
+    admin_only(&me)?;
+    me.check_csrf(&form.csrf)?;
+    match peers::pairing::join(&state, &form.token, None).await {
+        Ok(peer) => {
+            peers::schedule::nudge(&state.net, peer.id);
+            Ok(see_other("/admin/peers?done=joined"))
+        }
+        Err(e) => peers_page(&state, &me, Some(e), None, None).await,
+    }
+}
+
+fn box_id(raw: &str) -> Result<BoxId, Error> {
+    raw.parse().map_err(|_| Error::NotFound)
+}
+
+async fn sync_now(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    admin_only(&me)?;
+    me.check_csrf(&form.csrf)?;
+    let id = box_id(&id)?;
+    match peers::sync::with_peer(&state, id).await {
+        Ok(_) => Ok(see_other("/admin/peers?done=synced")),
+        Err(e) => peers_page(&state, &me, Some(Error::BadGateway(e.to_string())), None, None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct UnpairForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+async fn unpair(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<UnpairForm>,
+) -> PageResult {
+    admin_only(&me)?;
+    me.check_csrf(&form.csrf)?;
+    let id = box_id(&id)?;
+    if form.confirm.as_deref() != Some("yes") {
+        let e = Error::Invalid("Tick the box to confirm, then press Unpair again.".into());
+        return peers_page(&state, &me, Some(e), None, None).await;
+    }
+    peers::pairing::unpair(&state, id).await?;
+    Ok(see_other("/admin/peers?done=unpaired"))
+}

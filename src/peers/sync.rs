@@ -1,0 +1,243 @@
+//! One sync round with a paired box, over its peer port.
+//!
+//! For each school the two share: *pull* (send our positions, apply the page it answers
+//! with, while it says there is more), then *push* (ask its positions, send the page it
+//! lacks, while there is more), then remember its positions (USB bundles for it carry only
+//! what it lacks). Then files ([`super::files::exchange`]). Every page is checked against the
+//! pairing's scope on the receiving side (`sync::apply_page`), in one transaction with its
+//! positions, so a round cut off anywhere resumes where it stopped.
+//!
+//! Rounds with one peer run one at a time: a round asked for while another runs waits for
+//! it and reports its outcome, rather than doing the same work again. Each round's outcome
+//! (counts, or the error in plain words) goes into the peer's [`PeerStatus`].
+
+use std::collections::BTreeSet;
+
+use tokio::sync::Mutex;
+
+use super::client::PeerClient;
+use super::{BoxId, Net, Peer, PeerError, PeerScope, SyncCounts};
+use crate::domain::SchoolId;
+use crate::domain::hlc::wall_clock_ms;
+use crate::http::AppState;
+use crate::store::Store;
+use crate::sync::{self as core, Grant, Limits, SyncError};
+
+/// Enough pages for any school; a peer that keeps saying "more" without progress past this
+/// is confused, and the round stops rather than loop.
+const MAX_PAGES: usize = 100_000;
+
+/// One peer's round in progress, and how many have finished (with the last outcome).
+#[derive(Default)]
+pub struct Slot {
+    finished: std::sync::atomic::AtomicU64,
+    last: Mutex<Option<Result<SyncCounts, PeerError>>>,
+}
+
+/// Syncs with `peer_id` now, or, if a round with it is already running, waits for that one
+/// and reports it. Records the outcome in the peer's status.
+pub async fn with_peer(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
+    use std::sync::atomic::Ordering;
+    let slot = state.net.slot(peer_id);
+    let seen = slot.finished.load(Ordering::SeqCst);
+    let mut last = slot.last.lock().await;
+    if slot.finished.load(Ordering::SeqCst) != seen
+        && let Some(outcome) = last.as_ref()
+    {
+        return outcome.clone();
+    }
+    let outcome = round(state, peer_id).await;
+    record(state, peer_id, &outcome).await;
+    *last = Some(outcome.clone());
+    slot.finished.fetch_add(1, Ordering::SeqCst);
+    outcome
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &Store,
+    f: impl FnOnce(&Store) -> Result<T, PeerError> + Send + 'static,
+) -> Result<T, PeerError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store)).await.map_err(PeerError::local)?
+}
+
+/// Reaches the peer at the first of its addresses that answers as it. A box with another
+/// key at an address is not tried further (and said so, if no address works).
+pub async fn connect(net: &Net, peer: &Peer) -> Result<(PeerClient, Vec<SchoolId>), PeerError> {
+    let mut failures = Vec::new();
+    for address in &peer.addresses {
+        let client = PeerClient::new(&net.identity, peer.id, address)?;
+        match client.hello().await {
+            Ok(hello) => return Ok((client, hello.schools)),
+            Err(e @ (PeerError::Unreachable { .. } | PeerError::WrongKey { .. })) => failures.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    let wrong_key = failures.iter().position(|e| matches!(e, PeerError::WrongKey { .. }));
+    match wrong_key {
+        Some(i) => Err(failures.swap_remove(i)),
+        None => Err(failures.into_iter().next().unwrap_or(PeerError::NoAddress { peer: peer.id.short() })),
+    }
+}
+
+/// The schools a round covers: those either box holds, within the scope.
+fn schools_to_sync(ours: Vec<SchoolId>, theirs: Vec<SchoolId>, scope: &PeerScope) -> Vec<SchoolId> {
+    let mut all: BTreeSet<SchoolId> = ours.into_iter().collect();
+    all.extend(theirs);
+    if let Some(named) = scope.schools() {
+        all.extend(named.iter().copied());
+        all.retain(|s| named.contains(s));
+    }
+    all.into_iter().collect()
+}
+
+async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
+    let store = state.store.clone();
+    let peer = blocking(&store, move |s| s.peer(peer_id).map_err(PeerError::local))
+        .await?
+        .ok_or_else(|| PeerError::NotPaired { peer: peer_id.short() })?;
+    let (client, theirs) = connect(&state.net, &peer).await?;
+    let scope = peer.scope.clone();
+    let ours = blocking(&store, move |s| super::server::shared_schools(s, &scope).map_err(PeerError::local)).await?;
+    let mut counts = SyncCounts::default();
+    for school in schools_to_sync(ours, theirs, &peer.scope) {
+        let Some(grant) = peer.scope.grant(school) else { continue };
+        counts.ops_received += pull(&store, &client, &grant).await?;
+        counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
+    }
+    let files = super::files::exchange(&client, state, &peer).await?;
+    counts.files_sent = files.sent;
+    counts.files_received = files.received;
+    counts.bytes_sent = client.bytes_sent();
+    counts.bytes_received = client.bytes_received();
+    // The address that worked goes first next time.
+    let address = client.address().to_string();
+    blocking(&store, move |s| {
+        s.update_peer(peer_id, |p| {
+            p.addresses.retain(|a| *a != address);
+            p.addresses.insert(0, address);
+            p.status.files_pending = files.pending;
+        })
+        .map_err(PeerError::local)
+    })
+    .await?;
+    Ok(counts)
+}
+
+/// Pulls pages of one school until the peer has nothing more for us.
+async fn pull(store: &Store, client: &PeerClient, grant: &Grant) -> Result<u64, PeerError> {
+    let mut received = 0;
+    for _ in 0..MAX_PAGES {
+        let school = grant.school;
+        let ours = blocking(store, move |s| core::positions(s, school).map_err(PeerError::local)).await?;
+        let page = client.pull(&ours).await?;
+        let more = page.more;
+        let progress = !page.spans.is_empty();
+        if progress {
+            let grant = grant.clone();
+            let peer = client.peer();
+            let report = blocking(store, move |s| {
+                core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))
+            })
+            .await?;
+            received += report.ops_received as u64;
+            for ahead in report.clocks_ahead {
+                tracing::warn!(
+                    peer = %peer.short(),
+                    "a box's clock is {} s ahead of this one's: its edits were kept, but this box did not jump forward to its time",
+                    ahead.ahead_ms / 1000
+                );
+            }
+        }
+        if !more || !progress {
+            return Ok(received);
+        }
+    }
+    Err(PeerError::Protocol { peer: client.peer().short(), why: "it never stopped sending pages".into() })
+}
+
+/// What we refused of a peer's page, in plain words.
+fn refused_page(peer: BoxId, e: SyncError) -> PeerError {
+    match e {
+        SyncError::Store(e) => PeerError::local(e),
+        e => PeerError::Refusing { peer: peer.short(), why: format!("{e}") },
+    }
+}
+
+/// Pushes pages of one school until the peer lacks nothing we may give it; then remembers
+/// what it holds.
+async fn push(store: &Store, client: &PeerClient, grant: &Grant, peer_id: BoxId) -> Result<u64, PeerError> {
+    let mut sent = 0;
+    let mut before: Option<crate::sync::Positions> = None;
+    for _ in 0..MAX_PAGES {
+        let theirs = client.positions(grant.school).await?;
+        if before.as_ref() == Some(&theirs) {
+            // It accepted a page and holds no more than before: sending it again would loop.
+            return Err(PeerError::Protocol { peer: peer_id.short(), why: "it took a page but its positions did not move".into() });
+        }
+        before = Some(theirs.clone());
+        let (g, t) = (grant.clone(), theirs.clone());
+        let page = blocking(store, move |s| {
+            core::ops_missing(s, &t, &g, Limits::default()).map_err(|e| match e {
+                SyncError::Store(e) => PeerError::local(e),
+                e => PeerError::Protocol { peer: peer_id.short(), why: e.to_string() },
+            })
+        })
+        .await?;
+        if page.spans.is_empty() {
+            blocking(store, move |s| {
+                s.write(|tx| crate::store::peers::put_peer_positions(tx.txn(), peer_id, &theirs))
+                    .map_err(PeerError::local)
+            })
+            .await?;
+            return Ok(sent);
+        }
+        sent += client.push(&page).await?;
+    }
+    Err(PeerError::Protocol { peer: client.peer().short(), why: "it never caught up".into() })
+}
+
+/// Adds a round's outcome to the peer's status (if it is still paired).
+async fn record(state: &AppState, peer_id: BoxId, outcome: &Result<SyncCounts, PeerError>) {
+    let now = wall_clock_ms();
+    let kept = outcome.clone();
+    let result = blocking(&state.store, move |s| {
+        s.update_peer(peer_id, |p| match &kept {
+            Ok(c) => {
+                let st = &mut p.status;
+                st.last_sync_ms = Some(now);
+                st.last_error = None;
+                st.ops_sent += c.ops_sent;
+                st.ops_received += c.ops_received;
+                st.bytes_sent += c.bytes_sent;
+                st.bytes_received += c.bytes_received;
+                st.files_sent += c.files_sent;
+                st.files_received += c.files_received;
+            }
+            Err(e) => p.status.last_error = Some(e.to_string()),
+        })
+        .map_err(PeerError::local)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::warn!("could not record how syncing with box {} went: {e}", peer_id.short());
+    }
+    if let Err(e) = outcome {
+        tracing::info!(peer = %peer_id.short(), "sync did not finish: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_covers_either_box_s_schools_within_the_scope() {
+        let (a, b, c) = (SchoolId::new(), SchoolId::new(), SchoolId::new());
+        let whole = schools_to_sync(vec![a], vec![b], &PeerScope::WholeSchools);
+        assert_eq!(whole.len(), 2);
+        let class = crate::domain::ClassId::new();
+        let narrow = schools_to_sync(vec![a, c], vec![b], &PeerScope::Classes([(a, class)].into()));
+        assert_eq!(narrow, vec![a]);
+    }
+}
