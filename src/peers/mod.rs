@@ -29,6 +29,7 @@
 //! its identity certificate and checks the other's against the pinned id (the pairing call
 //! itself checks the invitation's id and secret instead). mDNS announces the peer port.
 
+pub mod files;
 pub mod identity;
 
 pub use identity::{BoxId, Identity};
@@ -77,4 +78,26 @@ pub struct PeerStatus {
     pub files_received: u64,
     /// Files named by operations that have not arrived yet.
     pub files_pending: u64,
+}
+
+/// The paired box making a request on the peer port: put into the request's extensions by
+/// the peer listener's layer, after it found the caller's certificate among the pinned ones.
+/// Handlers take it with `Extension<PeerCaller>` and give the caller only what its scope
+/// grants.
+#[derive(Clone, Debug)]
+pub struct PeerCaller {
+    pub peer: Peer,
+}
+
+impl PeerScope {
+    /// What this scope grants of one school, or `None` if it shares nothing of it.
+    pub fn grant(&self, school: SchoolId) -> Option<crate::sync::Grant> {
+        match self {
+            PeerScope::WholeSchools => Some(crate::sync::Grant::whole_school(school)),
+            PeerScope::Classes(classes) => {
+                let ours: Vec<ClassId> = classes.iter().filter(|(s, _)| *s == school).map(|(_, c)| *c).collect();
+                (!ours.is_empty()).then(|| crate::sync::Grant::classes(school, ours))
+            }
+        }
+    }
 }
