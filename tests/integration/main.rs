@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod discovery;
 mod offline;
+mod peer_files;
 mod search;
 mod sessions;
 mod setup;
