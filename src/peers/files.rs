@@ -108,7 +108,9 @@ impl FileCounts {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
-    #[error("the other box could not be reached while files were being copied ({0}); the copy continues where it stopped at the next sync")]
+    #[error(
+        "the other box could not be reached while files were being copied ({0}); the copy continues where it stopped at the next sync"
+    )]
     Unreachable(String),
     #[error("the other box answered {status} to {what}: {message}")]
     Refused { what: &'static str, status: u16, message: String },
@@ -246,8 +248,9 @@ async fn take_in(state: &AppState, path: &Path, hash: &BlobHash, size: u64) -> R
     if matched {
         let hex = hash.to_hex();
         let store = state.store.clone();
-        let queued_thumbnail =
-            tokio::task::spawn_blocking(move || store.write(|tx| tx.blob_arrived(&hex))).await.map_err(io::Error::other)??;
+        let queued_thumbnail = tokio::task::spawn_blocking(move || store.write(|tx| tx.blob_arrived(&hex)))
+            .await
+            .map_err(io::Error::other)??;
         if queued_thumbnail {
             state.media_work.notify_one();
         }
@@ -473,7 +476,10 @@ async fn patch_blob(
         Ok(Some(size)) => size,
         // No file we share with the caller names this hash: not ours to store.
         Ok(None) => {
-            return refusal(StatusCode::FORBIDDEN, "no work this box shares with you uses that file; it was not accepted");
+            return refusal(
+                StatusCode::FORBIDDEN,
+                "no work this box shares with you uses that file; it was not accepted",
+            );
         }
         Err(res) => return res,
     };
@@ -697,9 +703,8 @@ async fn push(
     counts: &mut FileCounts,
 ) -> Result<(), FilesError> {
     let store = state.store.clone();
-    let schools = tokio::task::spawn_blocking(move || store.read(|r| r.schools()))
-        .await
-        .map_err(io::Error::other)??;
+    let schools =
+        tokio::task::spawn_blocking(move || store.read(|r| r.schools())).await.map_err(io::Error::other)??;
     for school in schools {
         let Some(grant) = peer.scope.grant(school.id) else { continue };
         push_school(http, base, state, peer, &grant, counts).await?;

@@ -28,8 +28,8 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::codec::{decode, encode};
 use super::erasure::{erase_user, note_erased_artifact, refused_as_erased, release_card};
-use super::tables::*;
 use super::file_index::{self, Holder};
+use super::tables::*;
 use super::{Queries, StoreError};
 use crate::domain::partition::{self, Rule};
 use crate::domain::{

@@ -238,7 +238,9 @@ impl Tx {
         school: SchoolId,
         positions: &T,
     ) -> Result<(), StoreError> {
-        self.txn.open_table(PEER_SCHOOL_TO_FILE_POSITIONS)?.insert((peer, school.bytes()), encode(positions).as_slice())?;
+        self.txn
+            .open_table(PEER_SCHOOL_TO_FILE_POSITIONS)?
+            .insert((peer, school.bytes()), encode(positions).as_slice())?;
         Ok(())
     }
 }

@@ -170,7 +170,13 @@ async fn school_with_work(b: &TestBox, in_x: FileRef, in_y: FileRef) -> School {
 }
 
 fn file_ref(name: &str, content_type: &str, hash: &BlobHash, size: usize) -> FileRef {
-    FileRef { id: FileId::new(), name: name.into(), size: size as u64, content_type: content_type.into(), hash: hash.to_hex() }
+    FileRef {
+        id: FileId::new(),
+        name: name.into(),
+        size: size as u64,
+        content_type: content_type.into(),
+        hash: hash.to_hex(),
+    }
 }
 
 /// Every operation of `from` about the school, applied on `to` (whole school).
@@ -187,7 +193,8 @@ fn sync_ops(from: &TestBox, to: &TestBox, school: SchoolId) {
 }
 
 fn png(side: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(side, side, |x, y| image::Rgb([(x * 7) as u8, (y * 13) as u8, ((x ^ y) * 3) as u8]));
+    let img =
+        image::RgbImage::from_fn(side, side, |x, y| image::Rgb([(x * 7) as u8, (y * 13) as u8, ((x ^ y) * 3) as u8]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -239,10 +246,12 @@ async fn a_file_is_on_its_way_until_it_is_pulled_then_shown_with_a_thumbnail_que
     let work = format!("{}/api/v1/artifacts/{}", b.api_url, school.ana_work);
     let view: Value = client.get(&work).send().await.unwrap().json().await.unwrap();
     assert_eq!(view["files"][0]["available"], json!(false), "{view}");
-    let download = client.get(format!("{}{}", b.api_url, view["files"][0]["url"].as_str().unwrap())).send().await.unwrap();
+    let download =
+        client.get(format!("{}{}", b.api_url, view["files"][0]["url"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(download.status(), StatusCode::NOT_FOUND);
     assert_eq!(download.json::<Value>().await.unwrap()["error"], "on_its_way");
-    let page = client.get(format!("{}/work/{}", b.api_url, school.ana_work)).send().await.unwrap().text().await.unwrap();
+    let page =
+        client.get(format!("{}/work/{}", b.api_url, school.ana_work)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("On its way from another box"), "{page}");
     assert!(!page.contains(&format!("<img src=\"{}", view["files"][0]["url"].as_str().unwrap())));
 
@@ -260,12 +269,14 @@ async fn a_file_is_on_its_way_until_it_is_pulled_then_shown_with_a_thumbnail_que
 
     let view: Value = client.get(&work).send().await.unwrap().json().await.unwrap();
     assert_eq!(view["files"][0]["available"], json!(true), "{view}");
-    let download = client.get(format!("{}{}", b.api_url, view["files"][0]["url"].as_str().unwrap())).send().await.unwrap();
+    let download =
+        client.get(format!("{}{}", b.api_url, view["files"][0]["url"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap().as_ref(), photo.as_slice());
     let thumbnails = b.state.store.read(|r| r.thumbnail_todo(10)).unwrap();
     assert!(thumbnails.iter().any(|(h, _)| *h == photo_hash.to_hex()), "{thumbnails:?}");
-    let reindex: Vec<ArtifactId> = b.state.store.read(|r| r.search_todo(100)).unwrap().into_iter().map(|t| t.0).collect();
+    let reindex: Vec<ArtifactId> =
+        b.state.store.read(|r| r.search_todo(100)).unwrap().into_iter().map(|t| t.0).collect();
     assert!(reindex.contains(&school.ana_work) && reindex.contains(&school.ben_work));
     assert!(std::fs::read_dir(b.data().join("incoming")).unwrap().next().is_none(), "no partial file is left");
 
@@ -309,10 +320,8 @@ async fn cutting_proxy(a_url: String, cut: usize) -> (String, Arc<Mutex<Vec<Opti
             if first {
                 // Half the bytes, then the connection breaks.
                 let half = body.slice(..cut);
-                let stream = futures_util::stream::iter(vec![
-                    Ok::<_, std::io::Error>(half),
-                    Err(std::io::Error::other("cut")),
-                ]);
+                let stream =
+                    futures_util::stream::iter(vec![Ok::<_, std::io::Error>(half), Err(std::io::Error::other("cut"))]);
                 return res.body(axum::body::Body::from_stream(stream)).unwrap();
             }
             res.body(axum::body::Body::from(body)).unwrap()
@@ -357,9 +366,8 @@ async fn a_peer_sending_bytes_that_do_not_match_the_name_is_refused() {
             .fallback(|| async { noise(5000, 10) }),
     )
     .await;
-    let counts = files::exchange(&reqwest::Client::new(), &liar, &b.state, &peer(0xaa, PeerScope::WholeSchools))
-        .await
-        .unwrap();
+    let counts =
+        files::exchange(&reqwest::Client::new(), &liar, &b.state, &peer(0xaa, PeerScope::WholeSchools)).await.unwrap();
     assert_eq!(counts.wrong_bytes, 1, "{counts:?}");
     assert_eq!(counts.files_received, 0);
     assert!(counts.problem("aaaa").unwrap().contains("damaged"));

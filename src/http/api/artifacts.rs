@@ -8,11 +8,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::work::{self, ArtifactEdit, NewArtifact};
+use crate::blobs::BlobStore;
 use crate::domain::work::parse_labels;
 use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, User, UserId, Version, VersionId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
-use crate::blobs::BlobStore;
 use crate::http::{AppState, files, uploads};
 use crate::media;
 use crate::store::Queries;
@@ -447,7 +447,8 @@ async fn add_comment(
     let actor = me.user.clone();
     let new = work::NewComment { id: comment_id.map(crate::domain::CommentId), body, audio, version };
     let comment = state.db(move |store| work::add_comment(store, &actor, id, new)).await?;
-    Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone(), &state.blobs))).into_response())
+    Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone(), &state.blobs)))
+        .into_response())
 }
 
 /// Comments with their authors' names.
