@@ -20,6 +20,9 @@ pub enum Error {
     NotFound,
     #[error("{0}")]
     Forbidden(String),
+    /// A file whose work came from another box before the file itself did.
+    #[error("This file is on its way from another box and is not here yet. Try again after the boxes have synced.")]
+    OnItsWay,
     #[error("This request came from another website and was refused. Open folio directly and try again.")]
     CrossOrigin,
     #[error("{0}")]
@@ -75,6 +78,7 @@ impl Error {
             Error::Throttled(_) => "too_many_attempts",
             Error::NotFound => "not_found",
             Error::Forbidden(_) => "forbidden",
+            Error::OnItsWay => "on_its_way",
             Error::CrossOrigin => "cross_origin",
             Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",

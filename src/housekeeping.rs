@@ -1,5 +1,6 @@
 //! Work folio does in the background: thumbnails for new images (from the durable to-do list
-//! the upload's transaction wrote), removing expired resumable uploads, and collecting blobs
+//! the upload's transaction wrote), removing expired resumable uploads and files other boxes
+//! stopped sending a day ago (`<data>/incoming/`), and collecting blobs
 //! no file uses any more. Thumbnails are derived state: delete `thumbs/` and they come back
 //! on request.
 
@@ -106,6 +107,10 @@ fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
             return Ok(done);
         }
         for (hash, _) in &batch {
+            // A file still on its way from another box: its arrival queues the thumbnail again.
+            if BlobHash::from_hex(hash).is_some_and(|h| !state.blobs.contains(&h)) {
+                continue;
+            }
             if let Err(e) = ensure_thumbnail(&state.config.data_dir, &state.blobs, hash) {
                 tracing::info!(%hash, "no thumbnail: {e}");
             }
@@ -167,6 +172,16 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());
+                let dir = state.config.data_dir.clone();
+                let swept = tokio::task::spawn_blocking(move || {
+                    crate::peers::files::sweep_stale_partials(&dir, crate::peers::files::PARTIAL_MAX_AGE)
+                })
+                .await;
+                match swept {
+                    Ok(Ok(n)) if n > 0 => tracing::info!("removed {n} files other boxes stopped sending a day ago"),
+                    Ok(Err(e)) => tracing::warn!("unfinished files from other boxes: {e}"),
+                    _ => {}
+                }
                 let s = state.clone();
                 let result = tokio::task::spawn_blocking(move || collect_garbage(&s, None)).await;
                 if let Ok(Ok(n)) = result

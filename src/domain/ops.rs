@@ -197,4 +197,15 @@ impl Change {
             _ => None,
         }
     }
+
+    /// The stored files an operation names: what a box that receives it must fetch.
+    pub fn files(&self) -> Vec<&super::FileRef> {
+        match self {
+            Change::ArtifactCreated { artifact } => artifact.files().collect(),
+            Change::VersionAdded { version, .. } => version.files.iter().collect(),
+            Change::CommentAdded { comment } => comment.audio.iter().collect(),
+            Change::ActivityCreated { activity } => activity.files.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
 }

@@ -12,7 +12,7 @@ impl Error {
         match self {
             Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
             Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::NotFound | Error::OnItsWay => StatusCode::NOT_FOUND,
             Error::Forbidden(_) | Error::CrossOrigin | Error::WrongSetupCode => StatusCode::FORBIDDEN,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) => StatusCode::CONFLICT,

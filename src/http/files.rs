@@ -45,9 +45,12 @@ pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Res
     if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    let mut f = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("stored file {} missing: {e}", file.hash)))?;
+    let mut f = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        // Work synced from another box arrives before its files do.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::OnItsWay),
+        Err(e) => return Err(Error::internal(anyhow::anyhow!("stored file {} unreadable: {e}", file.hash))),
+    };
     let size = f.metadata().await.map_err(Error::internal)?.len();
     let range = request.get(header::RANGE).and_then(|v| v.to_str().ok());
     let wanted = match range.map(|r| media::parse_range(r, size)) {

@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/peer/v1/pull", post(pull))
         .route("/peer/v1/positions/{school}", get(positions))
         .route("/peer/v1/push", post(push))
-        .merge(super::files::router())
+        .merge(super::files::peer_routes())
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

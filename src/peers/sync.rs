@@ -105,9 +105,18 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         counts.ops_received += pull(&store, &client, &grant).await?;
         counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
     }
-    let files = super::files::exchange(&client, state, &peer).await?;
-    counts.files_sent = files.sent;
-    counts.files_received = files.received;
+    let files = super::files::exchange(client.http(), &client.url(""), state, &peer)
+        .await
+        .map_err(|e| match e {
+            super::files::FilesError::Unreachable(why) => {
+                PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
+            }
+            super::files::FilesError::Refused { .. } => PeerError::Rejected { peer: peer_id.short(), why: e.to_string() },
+            other => PeerError::Local(other.to_string()),
+        })?;
+    client.count(files.bytes_sent, files.bytes_received);
+    counts.files_sent = files.files_sent;
+    counts.files_received = files.files_received;
     counts.bytes_sent = client.bytes_sent();
     counts.bytes_received = client.bytes_received();
     // The address that worked goes first next time.
@@ -116,7 +125,7 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         s.update_peer(peer_id, |p| {
             p.addresses.retain(|a| *a != address);
             p.addresses.insert(0, address);
-            p.status.files_pending = files.pending;
+            p.status.files_pending = files.files_pending;
         })
         .map_err(PeerError::local)
     })

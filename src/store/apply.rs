@@ -28,6 +28,7 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::codec::{decode, encode};
 use super::erasure::{erase_user, note_erased_artifact, refused_as_erased, release_card};
+use super::file_index::{self, Holder};
 use super::tables::*;
 use super::{Queries, StoreError};
 use crate::domain::partition::{self, Rule};
@@ -406,7 +407,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 txn.open_table(ACTIVITY_ARTIFACT)?.insert((activity.bytes(), id), 1)?;
             }
             for file in record.files() {
-                reference_file(txn, file)?;
+                reference_file(txn, file, &Holder::of_artifact(&record, file))?;
             }
             let mut versions = txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?;
             for version in &artifact.versions {
@@ -456,7 +457,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?.insert(a.id.bytes(), encode(&a).as_slice())?;
         }
         Change::VersionAdded { artifact, version } => {
-            let mut added = false;
+            let mut added = None;
             update_record(txn, ARTIFACT_ID_TO_ARTIFACT, artifact.bytes(), |a: &mut Artifact| {
                 if a.deleted || a.versions.iter().any(|v| v.id == version.id) {
                     return;
@@ -467,11 +468,11 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 a.versions.sort_by_key(|v| (v.created_ms, v.id));
                 a.updated_ms = a.updated_ms.max(version.created_ms);
                 withdraw_approval(a, op.hlc);
-                added = true;
+                added = Some(a.clone());
             })?;
-            if added {
+            if let Some(a) = added {
                 for file in &version.files {
-                    reference_file(txn, file)?;
+                    reference_file(txn, file, &Holder::of_artifact(&a, file))?;
                 }
                 txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?.insert(version.id.bytes(), artifact.bytes())?;
             }
@@ -495,18 +496,17 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             remove_artifact(txn, *artifact)?;
         }
         Change::CommentAdded { comment } => {
-            let live = match txn.artifact(comment.artifact)? {
-                Some(a) => !a.deleted,
-                None => false,
-            };
+            let live = txn.artifact(comment.artifact)?.filter(|a| !a.deleted);
             let mut comments = txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
             let key = (comment.artifact.bytes(), comment.id.bytes());
-            if live && comments.get(key)?.is_none() {
+            if let Some(a) = live
+                && comments.get(key)?.is_none()
+            {
                 comments.insert(key, encode(comment).as_slice())?;
                 drop(comments);
                 txn.open_table(COMMENT_ID_TO_ARTIFACT_ID)?.insert(comment.id.bytes(), comment.artifact.bytes())?;
                 if let Some(audio) = &comment.audio {
-                    reference_file(txn, audio)?;
+                    reference_file(txn, audio, &Holder::of_artifact(&a, audio))?;
                 }
             }
         }
@@ -526,7 +526,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 drop(activities);
                 txn.open_table(CLASS_ACTIVITY)?.insert((activity.class.bytes(), activity.id.bytes()), 1)?;
                 for file in &activity.files {
-                    reference_file(txn, file)?;
+                    reference_file(txn, file, &Holder::of_activity(activity, file))?;
                 }
             }
         }
@@ -693,8 +693,9 @@ fn claim_join_code(txn: &WriteTransaction, code: &str, class: IdKey) -> Result<(
 }
 
 /// Records that a file uses a blob (so the blob is kept), and queues a thumbnail for images.
-fn reference_file(txn: &WriteTransaction, file: &FileRef) -> Result<(), StoreError> {
+fn reference_file(txn: &WriteTransaction, file: &FileRef, holder: &Holder) -> Result<(), StoreError> {
     txn.open_table(BLOB_HASH_FILE)?.insert((file.hash.as_str(), file.id.bytes()), 1)?;
+    file_index::put_holder(txn, file, holder)?;
     if file.content_type.starts_with("image/") && file.content_type != "image/svg+xml" {
         txn.open_table(THUMBNAIL_TODO)?.insert(file.hash.as_str(), file.content_type.as_str())?;
     }
@@ -703,6 +704,7 @@ fn reference_file(txn: &WriteTransaction, file: &FileRef) -> Result<(), StoreErr
 
 pub(super) fn release_file(txn: &WriteTransaction, file: &FileRef) -> Result<(), StoreError> {
     txn.open_table(BLOB_HASH_FILE)?.remove((file.hash.as_str(), file.id.bytes()))?;
+    file_index::remove_holder(txn, file)?;
     Ok(())
 }
 

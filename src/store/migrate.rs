@@ -61,6 +61,7 @@ pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
         ERASED_ARTIFACT,
         VERSION_ID_TO_ARTIFACT_ID,
         COMMENT_ID_TO_ARTIFACT_ID,
+        FILE_ID_TO_HOLDER,
     );
     create_all(txn)?;
     for mut op in ops {

@@ -11,6 +11,7 @@ mod apply;
 pub mod codec;
 pub mod dump;
 mod erasure;
+pub mod file_index;
 mod migrate;
 pub mod peers;
 mod queries;
@@ -21,6 +22,7 @@ pub mod tables;
 pub mod uploads;
 
 pub use apply::ReflectionEdit;
+pub use file_index::{FileReads, PeerReads};
 pub use queries::{Queries, ReadTables};
 pub use replication::{Received, SyncReads};
 pub use sessions::Session;
@@ -184,6 +186,7 @@ impl Store {
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
         }
+        file_index::backfill(&txn)?;
         txn.commit()?;
         Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default(), commits: Arc::new(tokio::sync::watch::Sender::new(0)) })
     }

@@ -197,12 +197,17 @@ impl Tx {
         }
         log(&self.txn, op)?;
         self.recorded = true;
-        Ok(match apply::apply_logged(&self.txn, op)? {
+        let received = match apply::apply_logged(&self.txn, op)? {
             Outcome::Applied => Received::Applied,
             Outcome::Waiting => Received::Waiting,
             Outcome::RefusedErased => Received::RefusedErased,
             Outcome::Misfiled => Received::Misfiled,
-        })
+        };
+        // Operations travel without their files: those it names are fetched after the page.
+        if matches!(received, Received::Applied | Received::Waiting) {
+            super::file_index::note_received(&self.txn, op)?;
+        }
+        Ok(received)
     }
 
     /// Moves this box's position for (school, partition, origin) forward to `seq`.

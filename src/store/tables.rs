@@ -139,6 +139,22 @@ pub const INVITE_SECRET_HASH_TO_INVITE: TableDefinition<[u8; 32], &[u8]> =
 pub const PEER_SCHOOL_TO_POSITIONS: TableDefinition<([u8; 32], IdKey), &[u8]> =
     TableDefinition::new("peer_school_to_positions");
 
+/// *Local, derived.* File id -> encoded `file_index::Holder`: where each file that
+/// `BLOB_HASH_FILE` lists belongs (school, partition, artifact, type, size), so a peer's
+/// request for a blob is checked against its grant without reading every artifact. Written
+/// and removed with the `BLOB_HASH_FILE` row; filled from the artifacts once when a database
+/// that predates it is opened (`file_index::backfill`).
+pub const FILE_ID_TO_HOLDER: TableDefinition<IdKey, &[u8]> = TableDefinition::new("file_id_to_holder");
+/// *Local.* Blob hash hex -> size: files that operations received from other boxes name and
+/// this box may not hold yet ("on its way"). Written in the transaction that receives the
+/// operation; removed when the blob arrives, or when no file names it any more.
+pub const BLOB_HASH_MISSING: TableDefinition<&str, u64> = TableDefinition::new("blob_hash_missing");
+/// *Local.* (peer, school) -> encoded `sync::Positions`: up to where this box has made sure
+/// the peer holds the files that operations name (pushed them, or heard that it has them),
+/// so each sync offers a peer only the files of operations newer than that.
+pub const PEER_SCHOOL_TO_FILE_POSITIONS: TableDefinition<([u8; 32], IdKey), &[u8]> =
+    TableDefinition::new("peer_school_to_file_positions");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternalKind {
     User,
@@ -194,5 +210,8 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(PEER_ID_TO_PEER)?;
     txn.open_table(INVITE_SECRET_HASH_TO_INVITE)?;
     txn.open_table(PEER_SCHOOL_TO_POSITIONS)?;
+    txn.open_table(FILE_ID_TO_HOLDER)?;
+    txn.open_table(BLOB_HASH_MISSING)?;
+    txn.open_table(PEER_SCHOOL_TO_FILE_POSITIONS)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod discovery;
 mod offline;
+mod peer_files;
 mod peers;
 mod search;
 mod sessions;

@@ -45,8 +45,8 @@ pub struct ActivityView {
     created_ms: u64,
 }
 
-impl From<&Activity> for ActivityView {
-    fn from(a: &Activity) -> Self {
+impl ActivityView {
+    fn new(a: &Activity, blobs: &crate::blobs::BlobStore) -> Self {
         let base = format!("/api/v1/activities/{}", a.id);
         ActivityView {
             id: a.id,
@@ -54,7 +54,7 @@ impl From<&Activity> for ActivityView {
             title: a.title.clone(),
             prompt: a.prompt.clone(),
             due: a.due.clone(),
-            files: a.files.iter().map(|f| FileView::new(&base, f)).collect(),
+            files: a.files.iter().map(|f| FileView::new(&base, f, blobs)).collect(),
             created_ms: a.created_ms,
         }
     }
@@ -86,7 +86,7 @@ async fn create_activity(
     form: Multipart,
 ) -> Result<Response> {
     let activity = store_new_activity(&state, &me.user, parse_id(&id)?, form).await?;
-    Ok((StatusCode::CREATED, Json(ActivityView::from(&activity))).into_response())
+    Ok((StatusCode::CREATED, Json(ActivityView::new(&activity, &state.blobs))).into_response())
 }
 
 async fn list_activities(
@@ -108,7 +108,7 @@ async fn list_activities(
             })
         })
         .await?;
-    Ok(Json(list.iter().map(ActivityView::from).collect()))
+    Ok(Json(list.iter().map(|a| ActivityView::new(a, &state.blobs)).collect()))
 }
 
 #[derive(Serialize)]
@@ -140,14 +140,14 @@ async fn get_activity(
     let viewer = me.user.clone();
     let status = state.db(move |store| work::activity_status(store, &viewer, id)).await.ok();
     Ok(Json(ActivityDetail {
-        activity: ActivityView::from(&activity),
+        activity: ActivityView::new(&activity, &state.blobs),
         answered: status.as_ref().map(|s| {
             s.answered
                 .iter()
                 .map(|(u, a)| Answer {
                     user_id: u.id,
                     display_name: u.display_name.clone(),
-                    artifacts: a.iter().map(|x| ArtifactView::new(x, &me.user)).collect(),
+                    artifacts: a.iter().map(|x| ArtifactView::new(x, &me.user, &state.blobs)).collect(),
                 })
                 .collect()
         }),

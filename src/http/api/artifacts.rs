@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::work::{self, ArtifactEdit, NewArtifact};
+use crate::blobs::BlobStore;
 use crate::domain::work::parse_labels;
 use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, User, UserId, Version, VersionId};
 use crate::error::{Error, Result};
@@ -45,12 +46,16 @@ pub struct FileView {
     pub kind: media::Kind,
     pub url: String,
     pub thumbnail_url: Option<String>,
+    /// False while the file is on its way from another box (its work arrived first): there
+    /// is nothing to download or preview yet.
+    pub available: bool,
 }
 
 impl FileView {
-    pub fn new(base: &str, f: &FileRef) -> Self {
+    pub fn new(base: &str, f: &FileRef, blobs: &BlobStore) -> Self {
         let url = format!("{base}/files/{}", f.id);
         FileView {
+            available: crate::blobs::BlobHash::from_hex(&f.hash).is_some_and(|h| blobs.contains(&h)),
             id: f.id,
             name: f.name.clone(),
             size: f.size,
@@ -97,9 +102,9 @@ pub struct ArtifactView {
 }
 
 impl ArtifactView {
-    pub fn new(a: &Artifact, viewer: &User) -> Self {
+    pub fn new(a: &Artifact, viewer: &User, blobs: &BlobStore) -> Self {
         let base = format!("/api/v1/artifacts/{}", a.id);
-        let files = |v: &Version| v.files.iter().map(|f| FileView::new(&base, f)).collect::<Vec<_>>();
+        let files = |v: &Version| v.files.iter().map(|f| FileView::new(&base, f, blobs)).collect::<Vec<_>>();
         ArtifactView {
             id: a.id,
             title: a.title.clone(),
@@ -217,7 +222,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
 
 async fn create_artifact(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Response> {
     let artifact = store_new_artifact(&state, &me.user, form).await?;
-    Ok((StatusCode::CREATED, Json(ArtifactView::new(&artifact, &me.user))).into_response())
+    Ok((StatusCode::CREATED, Json(ArtifactView::new(&artifact, &me.user, &state.blobs))).into_response())
 }
 
 async fn get_artifact(
@@ -228,7 +233,7 @@ async fn get_artifact(
     let id: ArtifactId = parse_id(&id)?;
     let viewer = me.user.clone();
     let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
-    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+    Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
 #[derive(Deserialize)]
@@ -256,7 +261,7 @@ async fn edit_artifact(
     };
     let actor = me.user.clone();
     let artifact = state.db(move |store| work::edit(store, &actor, id, edit)).await?;
-    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+    Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
 /// Deletes, then removes the files nothing else uses.
@@ -355,7 +360,7 @@ async fn add_version(
         note: version.note,
         author: version.author,
         created_ms: version.created_ms,
-        files: version.files.iter().map(|f| FileView::new(&base, f)).collect(),
+        files: version.files.iter().map(|f| FileView::new(&base, f, &state.blobs)).collect(),
     };
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -375,7 +380,7 @@ pub struct CommentView {
 }
 
 impl CommentView {
-    pub fn new(c: &Comment, author_name: String) -> Self {
+    pub fn new(c: &Comment, author_name: String, blobs: &BlobStore) -> Self {
         let base = format!("/api/v1/artifacts/{}", c.artifact);
         CommentView {
             id: c.id,
@@ -385,7 +390,7 @@ impl CommentView {
             author_name,
             kind: c.kind,
             body: c.body.clone(),
-            audio: c.audio.as_ref().map(|a| FileView::new(&base, a)),
+            audio: c.audio.as_ref().map(|a| FileView::new(&base, a, blobs)),
             approved: c.approved,
             created_ms: c.created_ms,
         }
@@ -442,19 +447,23 @@ async fn add_comment(
     let actor = me.user.clone();
     let new = work::NewComment { id: comment_id.map(crate::domain::CommentId), body, audio, version };
     let comment = state.db(move |store| work::add_comment(store, &actor, id, new)).await?;
-    Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone()))).into_response())
+    Ok((StatusCode::CREATED, Json(CommentView::new(&comment, me.user.display_name.clone(), &state.blobs)))
+        .into_response())
 }
 
 /// Comments with their authors' names.
 pub async fn comment_views(state: &AppState, me: &User, id: ArtifactId) -> Result<Vec<CommentView>> {
-    let viewer = me.clone();
+    let (viewer, blobs) = (me.clone(), state.blobs.clone());
     state
         .db(move |store| {
             let comments = work::comments(store, &viewer, id)?;
             store.read(|r| {
                 comments
                     .iter()
-                    .map(|c| Ok(CommentView::new(c, r.user(c.author)?.map(|u| u.display_name).unwrap_or_default())))
+                    .map(|c| {
+                        let name = r.user(c.author)?.map(|u| u.display_name).unwrap_or_default();
+                        Ok(CommentView::new(c, name, &blobs))
+                    })
                     .collect()
             })
         })
@@ -493,7 +502,7 @@ async fn review_artifact(
     let id: ArtifactId = parse_id(&id)?;
     let actor = me.user.clone();
     let artifact = state.db(move |store| work::review(store, &actor, id, req.approved)).await?;
-    Ok(Json(ArtifactView::new(&artifact, &me.user)))
+    Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
 async fn list_portfolio(
@@ -504,11 +513,11 @@ async fn list_portfolio(
     let student: UserId = parse_id(&id)?;
     let viewer = me.user.clone();
     let artifacts = state.db(move |store| work::portfolio(store, &viewer, student)).await?;
-    Ok(Json(artifacts.iter().map(|a| ArtifactView::new(a, &me.user)).collect()))
+    Ok(Json(artifacts.iter().map(|a| ArtifactView::new(a, &me.user, &state.blobs)).collect()))
 }
 
 async fn review_queue(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<ArtifactView>>> {
     let viewer = me.user.clone();
     let queue = state.db(move |store| work::review_queue(store, &viewer)).await?;
-    Ok(Json(queue.iter().map(|a| ArtifactView::new(a, &me.user)).collect()))
+    Ok(Json(queue.iter().map(|a| ArtifactView::new(a, &me.user, &state.blobs)).collect()))
 }

@@ -143,6 +143,7 @@ impl IntoResponse for PageError {
         }
         let heading = match e {
             Error::NotFound => "Not found",
+            Error::OnItsWay => "Not here yet",
             Error::Throttled(_) => "Please wait",
             Error::Forbidden(_) | Error::CrossOrigin => "Not allowed",
             Error::Internal(_) => "Something went wrong",

@@ -85,6 +85,8 @@ struct FileShow {
     show: &'static str,
     /// The beginning of a text or code file, shown escaped in the page.
     text: Option<String>,
+    /// False while the file is on its way from another box: no preview, no link.
+    available: bool,
 }
 
 /// How much of a text file the page shows; the whole file is a click away.
@@ -129,7 +131,7 @@ struct ArtifactPage {
     back_label: &'static str,
 }
 
-fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
+fn file_show(a: &Artifact, f: &crate::domain::FileRef, blobs: &crate::blobs::BlobStore) -> FileShow {
     let show = match (media::presentation(&f.content_type), media::kind_of(&f.content_type)) {
         (media::Presentation::InlineMedia, media::Kind::Image) => "image",
         (media::Presentation::InlineMedia, media::Kind::Video) => "video",
@@ -143,6 +145,7 @@ fn file_show(a: &Artifact, f: &crate::domain::FileRef) -> FileShow {
         size: uploads::human_bytes(f.size),
         show,
         text: None,
+        available: crate::blobs::BlobHash::from_hex(&f.hash).is_some_and(|h| blobs.contains(&h)),
     }
 }
 
@@ -196,8 +199,8 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         latest
             .iter()
             .map(|f| {
-                let mut file = file_show(&shown, f);
-                if file.show == "text" {
+                let mut file = file_show(&shown, f, &reader.blobs);
+                if file.show == "text" && file.available {
                     file.text = preview(&reader, f);
                 }
                 file
@@ -246,7 +249,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .map(|v| VersionShow {
                 when: crate::domain::calendar::day_of(v.created_ms),
                 note: v.note.clone(),
-                files: v.files.iter().map(|f| file_show(&artifact, f)).collect(),
+                files: v.files.iter().map(|f| file_show(&artifact, f, &state.blobs)).collect(),
             })
             .collect(),
         tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
