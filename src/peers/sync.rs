@@ -140,10 +140,8 @@ async fn pull(store: &Store, client: &PeerClient, grant: &Grant) -> Result<u64, 
         if progress {
             let grant = grant.clone();
             let peer = client.peer();
-            let report = blocking(store, move |s| {
-                core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))
-            })
-            .await?;
+            let report =
+                blocking(store, move |s| core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))).await?;
             received += report.ops_received as u64;
             for ahead in report.clocks_ahead {
                 tracing::warn!(
@@ -177,7 +175,10 @@ async fn push(store: &Store, client: &PeerClient, grant: &Grant, peer_id: BoxId)
         let theirs = client.positions(grant.school).await?;
         if before.as_ref() == Some(&theirs) {
             // It accepted a page and holds no more than before: sending it again would loop.
-            return Err(PeerError::Protocol { peer: peer_id.short(), why: "it took a page but its positions did not move".into() });
+            return Err(PeerError::Protocol {
+                peer: peer_id.short(),
+                why: "it took a page but its positions did not move".into(),
+            });
         }
         before = Some(theirs.clone());
         let (g, t) = (grant.clone(), theirs.clone());

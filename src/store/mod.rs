@@ -185,7 +185,13 @@ impl Store {
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
         }
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default(), commits: Arc::new(tokio::sync::watch::Sender::new(0)) })
+        Ok(Store {
+            db: Arc::new(db),
+            replica,
+            clock,
+            changed: Arc::default(),
+            commits: Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
     }
 
     pub fn replica(&self) -> ReplicaId {
