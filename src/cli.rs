@@ -103,9 +103,7 @@ fn parse_tls_listen(raw: &str) -> Result<TlsListen, String> {
     if raw.is_empty() || raw.eq_ignore_ascii_case("off") {
         return Ok(TlsListen::Off);
     }
-    raw.parse()
-        .map(TlsListen::On)
-        .map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off`"))
+    raw.parse().map(TlsListen::On).map_err(|e| format!("{e}: give an address and port such as 0.0.0.0:8443, or `off`"))
 }
 
 /// HTTPS beside HTTP: the same address (an HTTP service kept to loopback keeps HTTPS there

@@ -163,7 +163,9 @@ pub enum PeerError {
     Rejected { peer: String, why: String },
     #[error("box {peer} sent data this box refused: {why}")]
     Refusing { peer: String, why: String },
-    #[error("box {peer} answered in a way this box does not understand ({why}). Do both boxes run the same folio version?")]
+    #[error(
+        "box {peer} answered in a way this box does not understand ({why}). Do both boxes run the same folio version?"
+    )]
     Protocol { peer: String, why: String },
     #[error("this box is not paired with box {peer}")]
     NotPaired { peer: String },
@@ -214,14 +216,7 @@ impl std::fmt::Debug for Net {
 impl Net {
     pub fn new(identity: Arc<Identity>, listen: Option<SocketAddr>, sync_every: Duration) -> Net {
         let (nudges, nudged) = tokio::sync::mpsc::unbounded_channel();
-        Net {
-            identity,
-            listen,
-            sync_every,
-            rounds: Mutex::default(),
-            nudges,
-            nudged: Mutex::new(Some(nudged)),
-        }
+        Net { identity, listen, sync_every, rounds: Mutex::default(), nudges, nudged: Mutex::new(Some(nudged)) }
     }
 
     pub fn id(&self) -> BoxId {

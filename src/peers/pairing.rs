@@ -85,7 +85,11 @@ pub async fn invite(state: &AppState, scope: Option<PeerScope>) -> Result<Invita
     let secret = URL_SAFE_NO_PAD.encode(secret);
     let hash = secret_hash(&secret)?;
     let now = wall_clock_ms();
-    let invite = Invite { scope: scope.clone(), expires_ms: now + state.config.invite_lifetime.as_millis() as u64, made_ms: now };
+    let invite = Invite {
+        scope: scope.clone(),
+        expires_ms: now + state.config.invite_lifetime.as_millis() as u64,
+        made_ms: now,
+    };
     let expires_ms = invite.expires_ms;
     state.db(move |store| Ok(store.write(|tx| table::put_invite(tx.txn(), hash, &invite))?)).await?;
     let token = Token { id: state.net.id(), addresses, secret, scope }.encode();

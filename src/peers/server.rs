@@ -133,9 +133,8 @@ async fn pull(
     Json(theirs): Json<Positions>,
 ) -> Result<Json<Page>> {
     let grant = grant_for(&caller, theirs.school)?;
-    let page = state
-        .db(move |store| sync::ops_missing(store, &theirs, &grant, Limits::default()).map_err(refusal))
-        .await?;
+    let page =
+        state.db(move |store| sync::ops_missing(store, &theirs, &grant, Limits::default()).map_err(refusal)).await?;
     Ok(Json(page))
 }
 

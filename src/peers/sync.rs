@@ -7,8 +7,10 @@
 //! pairing's scope on the receiving side (`sync::apply_page`), in one transaction with its
 //! positions, so a round cut off anywhere resumes where it stopped.
 //!
-//! Rounds with one peer run one at a time: a round asked for while another runs waits for
-//! it and reports its outcome, rather than doing the same work again. Each round's outcome
+//! Rounds with one peer run one at a time. A round asked for while another runs waits for
+//! it; if yet another round started after it asked (for someone who asked earlier), that one
+//! covers everything it asked for, and it reports that one instead of doing the work again.
+//! Each round's outcome
 //! (counts, or the error in plain words) goes into the peer's [`PeerStatus`].
 
 use std::collections::BTreeSet;
@@ -27,29 +29,31 @@ use crate::sync::{self as core, Grant, Limits, SyncError};
 /// is confused, and the round stops rather than loop.
 const MAX_PAGES: usize = 100_000;
 
-/// One peer's round in progress, and how many have finished (with the last outcome).
+/// One peer's rounds: how many have started, and the last one's outcome (its lock held
+/// while a round runs).
 #[derive(Default)]
 pub struct Slot {
-    finished: std::sync::atomic::AtomicU64,
+    started: std::sync::atomic::AtomicU64,
     last: Mutex<Option<Result<SyncCounts, PeerError>>>,
 }
 
-/// Syncs with `peer_id` now, or, if a round with it is already running, waits for that one
-/// and reports it. Records the outcome in the peer's status.
+/// Syncs with `peer_id`: a round that starts after this call, run now or by whoever asked
+/// just before (then its outcome is reported). Records the outcome in the peer's status.
 pub async fn with_peer(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
     use std::sync::atomic::Ordering;
     let slot = state.net.slot(peer_id);
-    let seen = slot.finished.load(Ordering::SeqCst);
+    let seen = slot.started.load(Ordering::SeqCst);
     let mut last = slot.last.lock().await;
-    if slot.finished.load(Ordering::SeqCst) != seen
+    // Rounds start only under the lock, so one that started since we asked has finished.
+    if slot.started.load(Ordering::SeqCst) != seen
         && let Some(outcome) = last.as_ref()
     {
         return outcome.clone();
     }
+    slot.started.fetch_add(1, Ordering::SeqCst);
     let outcome = round(state, peer_id).await;
     record(state, peer_id, &outcome).await;
     *last = Some(outcome.clone());
-    slot.finished.fetch_add(1, Ordering::SeqCst);
     outcome
 }
 
@@ -145,10 +149,8 @@ async fn pull(store: &Store, client: &PeerClient, grant: &Grant) -> Result<u64, 
         if progress {
             let grant = grant.clone();
             let peer = client.peer();
-            let report = blocking(store, move |s| {
-                core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))
-            })
-            .await?;
+            let report =
+                blocking(store, move |s| core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))).await?;
             received += report.ops_received as u64;
             for ahead in report.clocks_ahead {
                 tracing::warn!(
@@ -182,7 +184,10 @@ async fn push(store: &Store, client: &PeerClient, grant: &Grant, peer_id: BoxId)
         let theirs = client.positions(grant.school).await?;
         if before.as_ref() == Some(&theirs) {
             // It accepted a page and holds no more than before: sending it again would loop.
-            return Err(PeerError::Protocol { peer: peer_id.short(), why: "it took a page but its positions did not move".into() });
+            return Err(PeerError::Protocol {
+                peer: peer_id.short(),
+                why: "it took a page but its positions did not move".into(),
+            });
         }
         before = Some(theirs.clone());
         let (g, t) = (grant.clone(), theirs.clone());

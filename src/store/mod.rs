@@ -188,7 +188,13 @@ impl Store {
         }
         file_index::backfill(&txn)?;
         txn.commit()?;
-        Ok(Store { db: Arc::new(db), replica, clock, changed: Arc::default(), commits: Arc::new(tokio::sync::watch::Sender::new(0)) })
+        Ok(Store {
+            db: Arc::new(db),
+            replica,
+            clock,
+            changed: Arc::default(),
+            commits: Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
     }
 
     pub fn replica(&self) -> ReplicaId {

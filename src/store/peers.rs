@@ -79,13 +79,14 @@ pub fn peer_positions(r: &impl ReadTables, peer: BoxId, school: SchoolId) -> Res
 }
 
 pub fn put_peer_positions(txn: &WriteTransaction, peer: BoxId, positions: &Positions) -> Result<(), StoreError> {
-    txn.open_table(PEER_SCHOOL_TO_POSITIONS)?.insert((peer.0, positions.school.bytes()), encode(positions).as_slice())?;
+    txn.open_table(PEER_SCHOOL_TO_POSITIONS)?
+        .insert((peer.0, positions.school.bytes()), encode(positions).as_slice())?;
     Ok(())
 }
 
 impl Store {
     pub fn peers(&self) -> Result<Vec<Peer>, StoreError> {
-        self.read(|r| peers(r))
+        self.read(peers)
     }
 
     pub fn peer(&self, id: BoxId) -> Result<Option<Peer>, StoreError> {

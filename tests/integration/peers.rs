@@ -32,7 +32,13 @@ async fn join(server: &TestServer, admin: &Client, token: &str) -> reqwest::Resp
 }
 
 /// `a` invites, `b` joins. Returns (a's id, b's id).
-async fn pair(a: &TestServer, a_admin: &Client, b: &TestServer, b_admin: &Client, scope: Option<Value>) -> (String, String) {
+async fn pair(
+    a: &TestServer,
+    a_admin: &Client,
+    b: &TestServer,
+    b_admin: &Client,
+    scope: Option<Value>,
+) -> (String, String) {
     let token = invite(a, a_admin, scope).await;
     let res = join(b, b_admin, &token).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
@@ -183,9 +189,10 @@ async fn an_invitation_works_once_only_while_fresh_and_only_with_its_secret() {
 
     // Expired: a box whose invitations last a millisecond.
     let dir = tempfile::tempdir().unwrap();
-    let d = TestServer::start_with(dir.path().to_path_buf(), |c| c.invite_lifetime = std::time::Duration::from_millis(1))
-        .await
-        .unwrap();
+    let d =
+        TestServer::start_with(dir.path().to_path_buf(), |c| c.invite_lifetime = std::time::Duration::from_millis(1))
+            .await
+            .unwrap();
     let d_admin = d.setup_admin().await;
     let stale = invite(&d, &d_admin, None).await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -275,16 +282,33 @@ async fn a_class_scoped_pairing_delivers_that_class_and_nothing_of_another() {
     let owls_id = owls["id"].as_str().unwrap();
     let (olga_id, olga) = a.person(&room.admin, "olga", "student").await;
     let res = a
-        .post(&room.teacher, &format!("/api/v1/classes/{owls_id}/members"), json!({"user_id": olga_id, "role": "student"}))
+        .post(
+            &room.teacher,
+            &format!("/api/v1/classes/{owls_id}/members"),
+            json!({"user_id": olga_id, "role": "student"}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = crate::work::upload(&a, &olga, &[("title", "Owl drawing"), ("class_id", owls_id)], vec![("owl.txt", b"hoot".to_vec())]).await;
+    let res = crate::work::upload(
+        &a,
+        &olga,
+        &[("title", "Owl drawing"), ("class_id", owls_id)],
+        vec![("owl.txt", b"hoot".to_vec())],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    let res = crate::work::upload(&a, &room.ana, &[("title", "Robin song"), ("class_id", &room.class_id)], vec![("robin.txt", b"tweet".to_vec())]).await;
+    let res = crate::work::upload(
+        &a,
+        &room.ana,
+        &[("title", "Robin song"), ("class_id", &room.class_id)],
+        vec![("robin.txt", b"tweet".to_vec())],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let robin = json_of(res).await["id"].as_str().unwrap().to_string();
 
-    let school = json_of(a.get(&room.admin, &format!("/api/v1/users/{}", room.ana_id)).await).await["school_id"].clone();
+    let school =
+        json_of(a.get(&room.admin, &format!("/api/v1/users/{}", room.ana_id)).await).await["school_id"].clone();
     let scope = json!({"kind": "classes", "classes": [[school, room.class_id]]});
     let (a_id, _) = pair(&a, &room.admin, &b, &b_admin, Some(scope.clone())).await;
     assert_eq!(peers_of(&b, &b_admin).await[0]["scope"], scope);

@@ -377,7 +377,9 @@ async fn with_https_off_the_page_says_so_and_no_authority_is_made() {
     let html = server.get(&client, "/device").await.text().await.unwrap();
     assert!(html.contains("turned off"), "{html}");
     assert_eq!(server.get(&client, "/device/ca.crt").await.status(), StatusCode::NOT_FOUND);
-    assert!(!server.data_dir.join("tls").exists());
+    // The box's identity among boxes lives in tls/ too; the authority is not made.
+    assert!(!server.data_dir.join("tls").join("ca.crt").exists());
+    assert!(!server.data_dir.join("tls").join("ca.key").exists());
     server.stop().await;
 }
 

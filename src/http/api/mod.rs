@@ -4,8 +4,8 @@
 pub(crate) mod activities;
 pub(crate) mod artifacts;
 mod classes;
-pub(crate) mod search;
 pub(crate) mod peers;
+pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
 pub(crate) mod tus;

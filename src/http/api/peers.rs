@@ -115,7 +115,9 @@ pub(crate) async fn check_scope_here(state: &AppState, scope: &Option<PeerScope>
             store.read(|r| {
                 for (school, class) in &classes {
                     if r.class(*class)?.is_none_or(|c| c.school != *school) {
-                        return Err(Error::Invalid(format!("There is no class {class} of school {school} on this box.")));
+                        return Err(Error::Invalid(format!(
+                            "There is no class {class} of school {school} on this box."
+                        )));
                     }
                 }
                 Ok(())

@@ -64,14 +64,9 @@ impl From<Peer> for PeerRow {
 fn plain_date(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        ),
+        Ok(t) => {
+            format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+        }
         Err(_) => "unknown".into(),
     }
 }
@@ -147,11 +142,7 @@ async fn invite(State(state): State<AppState>, me: PageUser, Form(form): Form<Cs
     me.check_csrf(&form.csrf)?;
     match peers::pairing::invite(&state, None).await {
         Ok(inv) => {
-            let view = InvitationView {
-                token: inv.token,
-                qr_svg: inv.qr_svg,
-                expires: plain_date(inv.expires_ms),
-            };
+            let view = InvitationView { token: inv.token, qr_svg: inv.qr_svg, expires: plain_date(inv.expires_ms) };
             // Shown once, on this answer: the token is never in a URL or a log.
             peers_page(&state, &me, None, None, Some(view)).await
         }
