@@ -27,7 +27,8 @@
 //!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
 //! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
-//!   certificate's SHA-256), pairing, and the peers it syncs with.
+//!   certificate's SHA-256), pairing, the peers it syncs with, and the files copied between
+//!   boxes after the operations (`peers::files`).
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
 //!   operations, and applying them (the transports come later).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
