@@ -28,9 +28,9 @@
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.` (the peer port).
 //! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
 //!   certificate's SHA-256), the peer port (mutual TLS), pairing, sync rounds and when they
-//!   run.
+//!   run, and the files copied between boxes after the operations (`peers::files`).
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
-//!   operations, and applying them (the transports come later).
+//!   operations, and applying them (carried by `peers` over the network, or by USB bundles).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
 //!   restore, and the USB sticks the admin page offers.
 //! - [`control`]: the Unix socket in the data directory through which `folio backup` asks a

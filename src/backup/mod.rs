@@ -185,13 +185,19 @@ pub fn write(
     let sources: Vec<(String, u64)> = summary
         .blobs
         .iter()
-        .map(|hex| {
-            let size = fs::metadata(blob_path(blobs_dir, hex))
-                .map_err(|e| {
-                    BackupError::BoxDamaged(format!("file {hex}, which the database names, is missing ({e})"))
-                })?
-                .len();
-            Ok((hex.clone(), size))
+        .filter_map(|hex| {
+            let size = match fs::metadata(blob_path(blobs_dir, hex)) {
+                Ok(m) => m.len(),
+                // Work synced from another box whose file has not arrived yet: the restored
+                // box fetches it from its peers, as this one would have.
+                Err(_) if summary.on_their_way.contains(hex) => return None,
+                Err(e) => {
+                    return Some(Err(BackupError::BoxDamaged(format!(
+                        "file {hex}, which the database names, is missing ({e})"
+                    ))));
+                }
+            };
+            Some(Ok((hex.clone(), size)))
         })
         .collect::<Result<_, BackupError>>()?;
     let bytes_total: u64 = sources.iter().map(|(_, size)| size).sum();
@@ -493,11 +499,14 @@ fn stage(
     })?;
     let summary = snapshot::describe(&db)?;
     let bytes_total = manifest.file_bytes;
-    let mut files = Progress::Files { done: 0, total: summary.blobs.len() as u64, bytes_done: 0, bytes_total };
+    let mut files = Progress::Files { done: 0, total: manifest.files, bytes_done: 0, bytes_total };
     progress(&files);
     let mut last_report = Instant::now();
     for hex in &summary.blobs {
         let from = blob_path(&backup.join(BLOBS_DIR), hex);
+        if !from.is_file() && summary.on_their_way.contains(hex) {
+            continue;
+        }
         if !from.is_file() {
             return Err(BackupError::Damaged(format!("file {hex}, which the database names, is missing")));
         }

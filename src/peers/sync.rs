@@ -109,15 +109,13 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         counts.ops_received += pull(&store, &client, &grant).await?;
         counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
     }
-    let files = super::files::exchange(client.http(), &client.url(""), state, &peer)
-        .await
-        .map_err(|e| match e {
-            super::files::FilesError::Unreachable(why) => {
-                PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
-            }
-            super::files::FilesError::Refused { .. } => PeerError::Rejected { peer: peer_id.short(), why: e.to_string() },
-            other => PeerError::Local(other.to_string()),
-        })?;
+    let files = super::files::exchange(client.http(), &client.url(""), state, &peer).await.map_err(|e| match e {
+        super::files::FilesError::Unreachable(why) => {
+            PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
+        }
+        super::files::FilesError::Refused { .. } => PeerError::Rejected { peer: peer_id.short(), why: e.to_string() },
+        other => PeerError::Local(other.to_string()),
+    })?;
     client.count(files.bytes_sent, files.bytes_received);
     counts.files_sent = files.files_sent;
     counts.files_received = files.files_received;

@@ -4,7 +4,8 @@
 //!
 //! Left out, because they describe one box and not the school's data: settings (`meta`:
 //! replica id, clock, setup state), sessions, "last seen" times, the search and thumbnail
-//! to-do lists, operations waiting for their record, and positions (which say how a box came
+//! to-do lists, operations waiting for their record, where files belong and which are still
+//! on their way (`store::file_index`), and positions (which say how a box came
 //! by its operations, not what they are).
 
 use std::collections::BTreeMap;

@@ -244,3 +244,104 @@ impl Tx {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Artifact, ClassId, FileId, Role, UserId, Version, VersionId, Visibility};
+    use crate::store::Store;
+
+    fn work(school: SchoolId, class: ClassId, owner: UserId, file: FileRef) -> Artifact {
+        Artifact {
+            id: ArtifactId::new(),
+            school,
+            owners: vec![owner],
+            class: Some(class),
+            activity: None,
+            title: "Kite".into(),
+            reflection: String::new(),
+            tags: Default::default(),
+            skills: Default::default(),
+            visibility: Visibility::Private,
+            kind: "image".into(),
+            approved: false,
+            reviewed: false,
+            versions: vec![Version {
+                id: VersionId::new(),
+                note: String::new(),
+                files: vec![file],
+                author: owner,
+                created_ms: 1,
+            }],
+            created_ms: 1,
+            updated_ms: 1,
+            deleted: false,
+            reflection_conflicts: Vec::new(),
+            field_clock: Default::default(),
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn holders_follow_files_and_are_filled_for_older_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, class, ana) = (SchoolId::new(), ClassId::new(), UserId::new());
+        let hash = "ab".repeat(32);
+        let file = FileRef {
+            id: FileId::new(),
+            name: "kite.png".into(),
+            size: 7,
+            content_type: "image/png".into(),
+            hash: hash.clone(),
+        };
+        let a = work(school, class, ana, file);
+        let rec = |scope: Scope, change: crate::domain::Change| {
+            store.write(|tx| tx.record(school, scope, None, change)).unwrap()
+        };
+        rec(Scope::School, crate::domain::Change::SchoolCreated { name: "S".into() });
+        rec(
+            Scope::Person(ana),
+            crate::domain::Change::UserCreated {
+                user: ana,
+                username: "ana".into(),
+                display_name: "Ana".into(),
+                role: Role::Student,
+                external_id: None,
+            },
+        );
+        rec(
+            Scope::Class(class),
+            crate::domain::Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
+        );
+        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(a.clone()) });
+        let holders = store.read(|r| r.holders_of_blob(&hash)).unwrap();
+        assert_eq!(holders.len(), 1);
+        assert_eq!((holders[0].partition, holders[0].artifact, holders[0].size), (Scope::Class(class), Some(a.id), 7));
+        assert_eq!(store.read(|r| r.files_pending()).unwrap(), 0, "local work is never on its way");
+
+        // A database from before the index: the table empty and unmarked.
+        store
+            .write(|tx| {
+                tx.txn().delete_table(FILE_ID_TO_HOLDER)?;
+                tx.txn().open_table(META)?.remove(META_HOLDERS_FILLED)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.read(|r| r.holders_of_blob(&hash)).unwrap(), holders);
+
+        rec_delete(&store, school, class, a.id);
+        assert!(store.read(|r| r.holders_of_blob(&hash)).unwrap().is_empty());
+        assert!(store.read(|r| r.table(FILE_ID_TO_HOLDER)?.is_empty().map_err(StoreError::from)).unwrap());
+    }
+
+    fn rec_delete(store: &Store, school: SchoolId, class: ClassId, artifact: ArtifactId) {
+        store
+            .write(|tx| {
+                tx.record(school, Scope::Class(class), None, crate::domain::Change::ArtifactDeleted { artifact })
+            })
+            .unwrap();
+    }
+}

@@ -30,6 +30,9 @@ pub struct SnapshotSummary {
     pub blobs: Vec<String>,
     /// The names of the schools in it.
     pub schools: Vec<String>,
+    /// Hashes of files still on their way from other boxes (`BLOB_HASH_MISSING`): a backup
+    /// holds them only if they happened to be here, and a restored box fetches the rest.
+    pub on_their_way: std::collections::BTreeSet<String>,
 }
 
 impl Store {
@@ -97,7 +100,13 @@ pub fn describe(path: &Path) -> Result<SnapshotSummary, StoreError> {
         }
     }
     let schools = crate::store::Queries::schools(&txn)?.into_iter().map(|s| s.name).collect();
-    Ok(SnapshotSummary { tables: 0, rows: 0, blobs, schools })
+    let on_their_way = match txn.open_table(BLOB_HASH_MISSING) {
+        Ok(table) => table.iter()?.map(|row| Ok(row?.0.value().to_string())).collect::<Result<_, StoreError>>()?,
+        // A backup made before files travelled between boxes.
+        Err(redb::TableError::TableDoesNotExist(_)) => Default::default(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(SnapshotSummary { tables: 0, rows: 0, blobs, schools, on_their_way })
 }
 
 /// The schema version a snapshot file was written with, or `None` if it has none.

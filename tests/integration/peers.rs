@@ -119,6 +119,13 @@ async fn paired_boxes_know_each_other_and_sync_work_both_ways() {
     assert_eq!(title_of(&b, &ana_on_b, &id).await.as_deref(), Some("Volcano"));
     let listed = json_of(b.get(&ana_on_b, &format!("/api/v1/artifacts/{id}")).await).await;
     assert_eq!(listed["files"].as_array().map(Vec::len), Some(1), "{listed}");
+    // Its file came in the same round (or A's own push), over the peer port: whole, and
+    // downloadable on B.
+    assert_eq!(listed["files"][0]["available"], true, "{listed}");
+    let url = listed["files"][0]["url"].as_str().unwrap().to_string();
+    let res = b.get(&ana_on_b, &url).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"lava");
 
     // Edits both ways: Ana renames it on B, her teacher gives feedback on A.
     let res = ana_on_b
