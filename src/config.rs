@@ -24,6 +24,9 @@ pub struct Config {
     /// How long a resumable upload (tus) is kept after its last activity, finished or not:
     /// long enough for a student to come back in range the next school day.
     pub upload_expiry: Duration,
+    /// The largest USB bundle (`peers::bundle`) this box takes in; larger ones are refused
+    /// before they are read.
+    pub max_bundle_bytes: u64,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -49,6 +52,7 @@ impl Default for Config {
             student_quota_bytes: 20 * GIB,
             backup_dir: None,
             upload_expiry: Duration::from_secs(24 * 60 * 60),
+            max_bundle_bytes: 64 * GIB,
         }
     }
 }

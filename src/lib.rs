@@ -25,9 +25,11 @@
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
-//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`.
+//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.`, and the list of boxes
+//!   nearby that browsing finds.
 //! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
-//!   certificate's SHA-256), pairing, and the peers it syncs with.
+//!   certificate's SHA-256), pairing, the peers it syncs with, and USB bundles
+//!   (`peers::bundle`) for sites with no network between them.
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
 //!   operations, and applying them (the transports come later).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
@@ -130,17 +132,27 @@ pub async fn run(
         );
     }
 
-    let advert = if config.mdns {
-        match discovery::advertise(&store, address.port()) {
+    // The short id announced and the one left out of the nearby list: this box's identity.
+    let identity_dir = config.data_dir.clone();
+    let own_id = tokio::task::spawn_blocking(move || peers::Identity::load_or_create(&identity_dir)).await?;
+    let nearby = discovery::Nearby::default();
+    let mut advert = match (&own_id, config.mdns) {
+        (Ok(identity), true) => match discovery::advertise(&identity.id().short(), address.port()) {
             Ok(a) => Some(a),
             Err(e) => {
                 tracing::warn!("mDNS advertisement is off: {e:#}. Devices can still reach this box by its address.");
                 None
             }
+        },
+        (Err(e), true) => {
+            tracing::warn!("mDNS advertisement is off: the box's identity cannot be read ({e})");
+            None
         }
-    } else {
-        None
+        (_, false) => None,
     };
+    if let (Some(advert), Ok(identity)) = (&mut advert, &own_id) {
+        advert.browse(store.clone(), nearby.clone(), identity.id().short());
+    }
 
     let blobs_dir = config.data_dir.clone();
     let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
@@ -174,6 +186,7 @@ pub async fn run(
     let ca_file = tls::ca_path(&config.data_dir);
     let mut state = http::AppState::new(store.clone(), blobs, partials, index, config);
     state.https = https.clone();
+    state.nearby = nearby;
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),
         _ => None,

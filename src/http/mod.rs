@@ -46,6 +46,8 @@ pub struct AppState {
     pub backups: crate::backup::Jobs,
     /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
     pub https: crate::tls::Https,
+    /// Boxes seen on the network lately (mDNS), and the hook told when a paired one turns up.
+    pub nearby: crate::discovery::Nearby,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -70,6 +72,7 @@ impl AppState {
             in_flight: Default::default(),
             backups: Default::default(),
             https: Default::default(),
+            nearby: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

@@ -29,6 +29,7 @@
 //! its identity certificate and checks the other's against the pinned id (the pairing call
 //! itself checks the invitation's id and secret instead). mDNS announces the peer port.
 
+pub mod bundle;
 pub mod identity;
 
 pub use identity::{BoxId, Identity};

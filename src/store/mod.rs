@@ -12,6 +12,7 @@ pub mod codec;
 pub mod dump;
 mod erasure;
 mod migrate;
+pub mod peer_rows;
 mod queries;
 pub mod replication;
 pub mod sessions;

@@ -2,8 +2,10 @@
 //! paths and fields: add fields freely, never rename or remove one.
 
 pub(crate) mod activities;
+pub(crate) mod bundles;
 pub(crate) mod artifacts;
 mod classes;
+pub(crate) mod nearby;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
@@ -25,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(activities::router())
         .merge(search::router())
         .merge(tus::router())
+        .merge(bundles::router())
+        .merge(nearby::router())
 }
 
 pub(super) use super::parse_id;

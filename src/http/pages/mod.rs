@@ -7,6 +7,7 @@ mod classes;
 mod device;
 mod home;
 mod people;
+pub(crate) mod peers_nearby;
 mod restore;
 mod search;
 mod signin;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(backup::router())
         .merge(restore::router())
         .merge(device::router())
+        .merge(peers_nearby::router())
 }
 
 /// What every page's frame shows.
