@@ -51,9 +51,13 @@ enum Request {
     Snapshot,
     Release,
     /// Write a bundle for the paired box `peer` (its id or a unique beginning).
-    BundleExport { peer: String },
+    BundleExport {
+        peer: String,
+    },
     /// Import the bundle of `bytes` bytes that follows this line.
-    BundleImport { bytes: u64 },
+    BundleImport {
+        bytes: u64,
+    },
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -189,9 +193,14 @@ async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Resu
 }
 
 /// Streams a bundle for `peer` in frames, then says how it went.
-async fn bundle_export(state: &AppState, peer: &str, write: &mut tokio::net::unix::OwnedWriteHalf) -> anyhow::Result<()> {
+async fn bundle_export(
+    state: &AppState,
+    peer: &str,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> anyhow::Result<()> {
     use crate::peers::bundle::serve;
-    let refused = |e: crate::peers::bundle::BundleError| Reply { ok: false, error: Some(e.to_string()), ..Reply::default() };
+    let refused =
+        |e: crate::peers::bundle::BundleError| Reply { ok: false, error: Some(e.to_string()), ..Reply::default() };
     let export = match serve::find_peer(state, peer).await {
         Ok(peer) => serve::start_export(state, peer).await,
         Err(e) => Err(e),

@@ -52,7 +52,12 @@ impl Box_ {
         self.import_limited(bytes, u64::MAX, Some(bytes.len() as u64))
     }
 
-    fn import_limited(&self, mut bytes: &[u8], max_bytes: u64, declared: Option<u64>) -> Result<ImportReport, BundleError> {
+    fn import_limited(
+        &self,
+        mut bytes: &[u8],
+        max_bytes: u64,
+        declared: Option<u64>,
+    ) -> Result<ImportReport, BundleError> {
         let importer =
             Importer { store: &self.store, blobs: &self.blobs, data_dir: self.dir.path(), me: self.id(), max_bytes };
         importer.import(&mut bytes, declared)
@@ -386,12 +391,17 @@ fn a_bundle_can_carry_nothing_the_pairing_does_not_grant() {
 
 fn folio(args: &[&str], data: &Path) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_folio")).args(args).arg("--data").arg(data).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_running_boxes_exchange_a_bundle_through_the_command_line_and_the_admin_api() {
-    let (dir_a, dir_b, sticks) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (dir_a, dir_b, sticks) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (id_a, id_b) = pair_dirs(dir_a.path(), dir_b.path());
     let a = TestServer::start_with(dir_a.path().to_path_buf(), |_| {}).await.unwrap();
     let b = TestServer::start_with(dir_b.path().to_path_buf(), |_| {}).await.unwrap();
@@ -404,10 +414,8 @@ async fn two_running_boxes_exchange_a_bundle_through_the_command_line_and_the_ad
 
     // Export on A through its running server (the control socket), by the short id.
     let file = sticks.path().join("for-b.folio");
-    let (ok, out, err) = folio(
-        &["bundle", "export", "--peer", &id_b.short(), "--to", file.to_str().unwrap()],
-        dir_a.path(),
-    );
+    let (ok, out, err) =
+        folio(&["bundle", "export", "--peer", &id_b.short(), "--to", file.to_str().unwrap()], dir_a.path());
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("and 1 file") && out.contains(&id_b.short()), "{out}");
 

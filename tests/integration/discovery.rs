@@ -107,7 +107,8 @@ fn a_serving_box_lists_the_boxes_it_finds_and_learns_a_paired_boxs_address() {
     ] {
         assert!(ip(&args), "ip {}", args.join(" "));
     }
-    let (data_a, data_b, scratch) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (data_a, data_b, scratch) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (_, id_b) = crate::bundle::pair_dirs(data_a.path(), data_b.path());
     let folio = env!("CARGO_BIN_EXE_folio");
     let serve = |ns: &str, listen: &str, data: &std::path::Path| {
@@ -128,7 +129,8 @@ fn a_serving_box_lists_the_boxes_it_finds_and_learns_a_paired_boxs_address() {
             }
         }
     }
-    let mut servers = Killed(vec![serve(&a, "10.231.9.1:8080", data_a.path()), serve(&b, "10.231.9.2:8080", data_b.path())]);
+    let mut servers =
+        Killed(vec![serve(&a, "10.231.9.1:8080", data_a.path()), serve(&b, "10.231.9.2:8080", data_b.path())]);
 
     // An admin on A, through curl inside A's namespace.
     let jar = scratch.path().join("cookies");
@@ -176,4 +178,50 @@ fn a_serving_box_lists_the_boxes_it_finds_and_learns_a_paired_boxs_address() {
     let store = folio::store::Store::open(data_a.path()).unwrap();
     let peer = store.read(|r| folio::store::peer_rows::peer(r, id_b)).unwrap().unwrap();
     assert_eq!(peer.addresses, vec!["10.231.9.2:8080".to_string()]);
+}
+
+#[tokio::test]
+async fn an_admin_adds_an_address_for_a_paired_box_where_multicast_is_blocked() {
+    use crate::support::*;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_, id_b) = crate::bundle::pair_dirs(dir_a.path(), dir_b.path());
+    let a = TestServer::start_with(dir_a.path().to_path_buf(), |_| {}).await.unwrap();
+    let admin = a.setup_admin().await;
+    let (_, student) = a.person(&admin, "sam", "student").await;
+
+    let res =
+        a.post(&admin, "/api/v1/peers/address", json!({"peer_id": id_b.to_string(), "address": "192.168.4.20"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let got = json_of(res).await;
+    assert_eq!(got["addresses"], json!(["192.168.4.20:7443"]), "{got}");
+    // By the short id too; the newest comes first.
+    let res = a
+        .post(&admin, "/api/v1/peers/address", json!({"peer_id": id_b.short(), "address": "folio-b.school.lan:9443"}))
+        .await;
+    assert_eq!(json_of(res).await["addresses"], json!(["folio-b.school.lan:9443", "192.168.4.20:7443"]));
+    for bad in ["https://192.168.4.20/", "0.0.0.0:7443", "a b"] {
+        let res = a.post(&admin, "/api/v1/peers/address", json!({"peer_id": id_b.to_string(), "address": bad})).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let res = a.post(&admin, "/api/v1/peers/address", json!({"peer_id": "abcdef0123", "address": "10.0.0.1"})).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res =
+        a.post(&student, "/api/v1/peers/address", json!({"peer_id": id_b.to_string(), "address": "10.0.0.1"})).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(a.get(&student, "/api/v1/peers/nearby").await.status(), StatusCode::NOT_FOUND);
+
+    // mDNS is off in tests: nobody nearby; the page says so and offers the address form and
+    // the bundle download for the paired box.
+    assert_eq!(json_of(a.get(&admin, "/api/v1/peers/nearby").await).await, json!([]));
+    let page = a.get(&admin, "/admin/peers/nearby").await.text().await.unwrap();
+    assert!(page.contains("Nearby boxes") && page.contains("USB bundles"), "{page}");
+    assert!(page.contains(&format!("/api/v1/peers/{id_b}/bundle")) && page.contains("Add address"), "{page}");
+
+    a.stop().await;
+    let store = folio::store::Store::open(dir_a.path()).unwrap();
+    let peer = store.read(|r| folio::store::peer_rows::peer(r, id_b)).unwrap().unwrap();
+    assert_eq!(peer.addresses, vec!["folio-b.school.lan:9443".to_string(), "192.168.4.20:7443".to_string()]);
 }

@@ -35,14 +35,17 @@ async fn download_bundle(State(state): State<AppState>, me: SignedIn, Path(id): 
     let day = crate::domain::calendar::day_of(crate::domain::hlc::wall_clock_ms());
     let name = format!("folio-bundle-{}-to-{}-{day}.folio", export.source.short(), peer.id.short());
     tracing::info!(by = %me.user.username, peer = %peer.id.short(), "a bundle is being downloaded");
-    Ok(([
-        (header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")),
-        (
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).expect("hex, digits and dashes"),
-        ),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-    ], Body::from_stream(export_stream(export)))
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).expect("hex, digits and dashes"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        Body::from_stream(export_stream(export)),
+    )
         .into_response())
 }
 

@@ -2,8 +2,8 @@
 //! paths and fields: add fields freely, never rename or remove one.
 
 pub(crate) mod activities;
-pub(crate) mod bundles;
 pub(crate) mod artifacts;
+pub(crate) mod bundles;
 mod classes;
 pub(crate) mod nearby;
 pub(crate) mod search;

@@ -16,9 +16,7 @@ use crate::peers::BoxId;
 use crate::store::peer_rows;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/peers/nearby", get(list_nearby))
-        .route("/api/v1/peers/address", post(add_address))
+    Router::new().route("/api/v1/peers/nearby", get(list_nearby)).route("/api/v1/peers/address", post(add_address))
 }
 
 /// A box seen on the network.
@@ -37,7 +35,7 @@ pub struct NearbyView {
 
 /// The nearby list with each box's pairing, for the API and the admin page.
 pub async fn nearby(state: &AppState) -> Result<Vec<NearbyView>> {
-    let peers = state.db(|store| Ok(store.read(|r| peer_rows::peers(r))?)).await?;
+    let peers = state.db(|store| Ok(store.read(peer_rows::peers)?)).await?;
     Ok(state
         .nearby
         .list()
@@ -80,7 +78,7 @@ pub async fn record_address(state: &AppState, req: AddAddress) -> Result<PeerAdd
     let id = peer.id;
     let addresses = state
         .db(move |store| {
-            Ok(store.write(|tx| {
+            store.write(|tx| {
                 let Some(mut peer) = peer_rows::peer(tx.txn(), id)? else {
                     return Err(Error::NotFound);
                 };
@@ -88,14 +86,18 @@ pub async fn record_address(state: &AppState, req: AddAddress) -> Result<PeerAdd
                     peer_rows::put_peer(tx, &peer)?;
                 }
                 Ok(peer.addresses)
-            })?)
+            })
         })
         .await?;
     state.nearby.nudge(id);
     Ok(PeerAddresses { peer_id: id, addresses })
 }
 
-async fn add_address(State(state): State<AppState>, me: SignedIn, Json(req): Json<AddAddress>) -> Result<Json<PeerAddresses>> {
+async fn add_address(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Json(req): Json<AddAddress>,
+) -> Result<Json<PeerAddresses>> {
     admin_only(&me)?;
     let recorded = record_address(&state, req).await?;
     tracing::info!(by = %me.user.username, peer = %recorded.peer_id.short(), "an address was added for a paired box");

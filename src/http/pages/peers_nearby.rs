@@ -64,7 +64,7 @@ pub async fn sections(state: &AppState, me: &PageUser) -> Result<(NearbySection,
         })
         .collect();
     let peers: Vec<PeerChoice> = state
-        .db(|store| Ok(store.read(|r| peer_rows::peers(r))?))
+        .db(|store| Ok(store.read(peer_rows::peers)?))
         .await?
         .into_iter()
         .map(|p| PeerChoice { id: p.id.to_string(), short: p.id.short() })
@@ -109,7 +109,8 @@ async fn page(state: &AppState, me: &PageUser, notice: Option<String>, error: Op
 
 async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
     admin_only(&me)?;
-    let notice = (q.done.as_deref() == Some("address")).then(|| "Address added. This box tries it at the next sync.".to_string());
+    let notice = (q.done.as_deref() == Some("address"))
+        .then(|| "Address added. This box tries it at the next sync.".to_string());
     page(&state, &me, notice, None).await
 }
 

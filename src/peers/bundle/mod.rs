@@ -135,7 +135,7 @@ pub enum BundleError {
     )]
     BadSignature(String),
     #[error("Box {source_box} sent data this pairing does not allow or that does not fit: {error}. {done}")]
-    Refused { source_box: String, error: SyncError, done: String },
+    Refused { source_box: String, error: Box<SyncError>, done: String },
     #[error("Another bundle is being imported on this box. Wait for it to finish.")]
     Busy,
     #[error("The disk is full. Free some space (or use a bigger stick); nothing was lost.")]
@@ -161,8 +161,8 @@ impl BundleError {
         move |source| match source.raw_os_error() {
             Some(27) => BundleError::FileTooLargeForDisk,
             _ => match crate::blobs::map_io(source) {
-            crate::blobs::BlobError::DiskFull => BundleError::DiskFull,
-            crate::blobs::BlobError::Io(source) => BundleError::Io { what, source },
+                crate::blobs::BlobError::DiskFull => BundleError::DiskFull,
+                crate::blobs::BlobError::Io(source) => BundleError::Io { what, source },
                 crate::blobs::BlobError::TooBig { .. } => unreachable!("map_io never says too big"),
             },
         }
@@ -342,7 +342,7 @@ pub fn find_peer(store: &Store, id: &str) -> Result<Peer, BundleError> {
         return Err(BundleError::UnknownPeer(id.trim().to_string()));
     }
     let mut found: Vec<Peer> =
-        store.read(|r| peer_rows::peers(r))?.into_iter().filter(|p| p.id.to_string().starts_with(&wanted)).collect();
+        store.read(peer_rows::peers)?.into_iter().filter(|p| p.id.to_string().starts_with(&wanted)).collect();
     match found.len() {
         0 => Err(BundleError::UnknownPeer(wanted)),
         1 => Ok(found.remove(0)),
@@ -433,9 +433,9 @@ pub fn export(
     let mut end = End::default();
     let mut named: BTreeSet<String> = BTreeSet::new();
     for grant in &grants {
-        let mut theirs = store
-            .read(|r| peer_rows::peer_positions(r, peer.id, grant.school))?
-            .unwrap_or_else(|| Positions { school: grant.school, replica: ReplicaId(uuid::Uuid::nil()), have: Vec::new() });
+        let mut theirs = store.read(|r| peer_rows::peer_positions(r, peer.id, grant.school))?.unwrap_or_else(|| {
+            Positions { school: grant.school, replica: ReplicaId(uuid::Uuid::nil()), have: Vec::new() }
+        });
         loop {
             let page = sync::ops_missing(store, &theirs, grant, Limits::default()).map_err(sync_store)?;
             if page.spans.is_empty() {
@@ -606,7 +606,9 @@ impl Importer<'_> {
     fn read(&self, input: &mut dyn Read, staging: &Staging) -> Result<Read1, BundleError> {
         let mut input = Input { inner: input, hasher: blake3::Hasher::new(), read: 0, limit: self.max_bytes };
         let mut magic = [0u8; 8];
-        input.exact(&mut magic).map_err(|e| if matches!(e, BundleError::Truncated) { BundleError::NotABundle } else { e })?;
+        input
+            .exact(&mut magic)
+            .map_err(|e| if matches!(e, BundleError::Truncated) { BundleError::NotABundle } else { e })?;
         if &magic != MAGIC {
             return Err(BundleError::NotABundle);
         }
@@ -660,7 +662,7 @@ impl Importer<'_> {
                     if grant_for(&peer.scope, page.school).is_none() {
                         return Err(BundleError::Refused {
                             source_box: peer.id.short(),
-                            error: SyncError::WrongSchool,
+                            error: Box::new(SyncError::WrongSchool),
                             done: "Nothing of it was applied.".into(),
                         });
                     }
@@ -688,8 +690,7 @@ impl Importer<'_> {
                     let hash = BlobHash::from_hex(&name).expect("checked to be a hash");
                     // Only files the bundle's own operations name, and only once: anything
                     // else is hashed (the signature covers it) and dropped.
-                    let wanted =
-                        named.contains(&name) && !self.blobs.contains(&hash) && !staged.contains_key(&name);
+                    let wanted = named.contains(&name) && !self.blobs.contains(&hash) && !staged.contains_key(&name);
                     if !wanted {
                         files_already_here += 1;
                     }
@@ -706,12 +707,15 @@ impl Importer<'_> {
                         input.exact(&mut buf[..want])?;
                         hasher.update(&buf[..want]);
                         if let Some(file) = &mut file {
-                            file.write_all(&buf[..want]).map_err(BundleError::io("cannot stage a file of the bundle"))?;
+                            file.write_all(&buf[..want])
+                                .map_err(BundleError::io("cannot stage a file of the bundle"))?;
                         }
                         left -= want as u64;
                     }
                     if hasher.finalize().as_bytes() != &hash.0 {
-                        return Err(BundleError::Damaged(format!("file {name} does not hold the bytes its name promises")));
+                        return Err(BundleError::Damaged(format!(
+                            "file {name} does not hold the bytes its name promises"
+                        )));
                     }
                     if let Some(file) = file {
                         file.sync_all().map_err(BundleError::io("cannot stage a file of the bundle"))?;
@@ -774,7 +778,7 @@ impl Importer<'_> {
             page.spans.retain(|span| span.origin != me_replica);
             let refused = |error: SyncError, report: &ImportReport| BundleError::Refused {
                 source_box: peer.id.short(),
-                error,
+                error: Box::new(error),
                 done: if report.pages == 0 {
                     "Nothing of it was applied.".into()
                 } else {
@@ -825,7 +829,9 @@ impl Importer<'_> {
     fn store_file(&self, path: &Path, hash: &BlobHash, size: u64) -> Result<(), BundleError> {
         self.blobs.adopt(path, hash, size).map(|_| ()).map_err(|e| match e {
             crate::blobs::BlobError::DiskFull => BundleError::DiskFull,
-            other => BundleError::Io { what: "cannot store a file of the bundle".into(), source: io::Error::other(other) },
+            other => {
+                BundleError::Io { what: "cannot store a file of the bundle".into(), source: io::Error::other(other) }
+            }
         })
     }
 }

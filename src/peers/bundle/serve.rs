@@ -51,7 +51,9 @@ pub async fn start_export(state: &AppState, peer: Peer) -> Result<Export, Bundle
         let mut out = ChannelWriter::new(tx);
         let summary = super::export(&store, &blobs, &identity, &peer, &mut out);
         match &summary {
-            Ok(s) => tracing::info!(peer = %peer.id.short(), ops = s.ops, files = s.files, bytes = s.bytes, "wrote a bundle"),
+            Ok(s) => {
+                tracing::info!(peer = %peer.id.short(), ops = s.ops, files = s.files, bytes = s.bytes, "wrote a bundle")
+            }
             Err(e) => tracing::warn!(peer = %peer.id.short(), "a bundle was not written: {e}"),
         }
         summary
@@ -91,8 +93,8 @@ pub async fn import(
         }
     };
     let ((), result) = tokio::join!(pump, job);
-    let report = result
-        .map_err(|e| BundleError::Io { what: "the import stopped".into(), source: io::Error::other(e) })??;
+    let report =
+        result.map_err(|e| BundleError::Io { what: "the import stopped".into(), source: io::Error::other(e) })??;
     if report.files_received > 0 {
         state.media_work.notify_one();
     }
