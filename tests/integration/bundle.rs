@@ -451,6 +451,17 @@ async fn two_running_boxes_exchange_a_bundle_through_the_command_line_and_the_ad
     let refusal: Value = res.json().await.unwrap();
     assert!(refusal["message"].as_str().unwrap().contains("Nothing was changed"), "{refusal}");
 
+    // The admin page's upload form takes the same file (streamed from the multipart part).
+    let page = admin_b.get(b.url("/admin/peers/nearby")).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .part("bundle", reqwest::multipart::Part::bytes(bytes.clone()).file_name("for-b.folio"));
+    let res = admin_b.post(b.url("/admin/peers/bundle")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Bundle imported: Nothing was new"), "{page}");
+
     // Download from B's admin API for A: B's own school goes, but nothing of A's (B learned
     // from A's bundle what A holds).
     let res = admin_b.get(b.url(&format!("/api/v1/peers/{id_a}/bundle"))).send().await.unwrap();
