@@ -53,6 +53,39 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Carry sync between paired boxes on a USB stick, for sites with no network between
+    /// them.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Write what a paired box lacks (operations and files) into one signed file, while
+    /// folio keeps serving.
+    Export {
+        /// The paired box: its id, or the beginning of it shown on the admin page.
+        #[arg(long)]
+        peer: String,
+        /// The file to write, or a folder (a USB stick) to write it into.
+        #[arg(long)]
+        to: PathBuf,
+        /// folio's data folder.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
+    /// Check a bundle from a paired box and apply it (safe to repeat).
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// folio's data folder.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// The largest bundle to accept, in bytes (when folio is not running; a running
+        /// folio uses its own setting).
+        #[arg(long, env = "FOLIO_MAX_BUNDLE_BYTES", default_value_t = 64 * config::GIB)]
+        max_bundle_bytes: u64,
+    },
 }
 
 #[derive(clap::Args)]
@@ -89,6 +122,9 @@ struct ServeArgs {
     /// A folder the admin page offers for backups, besides USB sticks under /media.
     #[arg(long, env = "FOLIO_BACKUP_DIR")]
     backup_dir: Option<PathBuf>,
+    /// The largest USB bundle this box takes in, in bytes.
+    #[arg(long, env = "FOLIO_MAX_BUNDLE_BYTES", default_value_t = 64 * config::GIB)]
+    max_bundle_bytes: u64,
 }
 
 /// `--tls-listen` and `--peer-listen`: an address, or `off`.
@@ -141,6 +177,12 @@ pub fn main() -> ExitCode {
         Some(Command::Reindex { data }) => runtime.block_on(crate::search::rebuild(&data)),
         Some(Command::Backup { data, to }) => crate::backup::cli::backup(&data, &to),
         Some(Command::Restore { backup, data, force }) => crate::backup::cli::restore(&backup, &data, force),
+        Some(Command::Bundle(BundleCommand::Export { peer, to, data })) => {
+            crate::peers::bundle::cli::export(&data, &peer, &to)
+        }
+        Some(Command::Bundle(BundleCommand::Import { bundle, data, max_bundle_bytes })) => {
+            crate::peers::bundle::cli::import(&data, &bundle, max_bundle_bytes)
+        }
         None => runtime.block_on(serve(ServeArgs::parse_defaults())),
     };
     match result {
@@ -177,6 +219,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         student_quota_bytes: args.student_quota_bytes,
         backup_dir: args.backup_dir,
         sync_every: std::time::Duration::from_secs(args.sync_every),
+        max_bundle_bytes: args.max_bundle_bytes,
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {

@@ -29,6 +29,9 @@ pub struct Config {
     pub sync_every: Duration,
     /// How long an invitation to pair can be used.
     pub invite_lifetime: Duration,
+    /// The largest USB bundle (`peers::bundle`) this box takes in; larger ones are refused
+    /// before they are read.
+    pub max_bundle_bytes: u64,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -59,6 +62,7 @@ impl Default for Config {
             upload_expiry: Duration::from_secs(24 * 60 * 60),
             sync_every: Duration::from_secs(3 * 60),
             invite_lifetime: Duration::from_secs(60 * 60),
+            max_bundle_bytes: 64 * GIB,
         }
     }
 }

@@ -12,7 +12,16 @@
 //! → {"op":"snapshot"}                  ← {"ok":true,"snapshot":".snapshot-1a2b3c4d.redb"}
 //!   (the client copies that file and the blobs it names, then)
 //! → {"op":"release"}  or hangs up      ← {"ok":true}
+//!
+//! → {"op":"bundle_export","peer":"3f2a…"}   ← {"ok":true}, then the bundle in frames
+//!   (a u32 big-endian length and that many bytes; length 0 ends), then
+//!   ← {"ok":true,"export":{…}} or {"ok":false,"error":"…"}
+//! → {"op":"bundle_import","bytes":N}, then N bytes of bundle
+//!                                      ← {"ok":true,"import":{…}} or {"ok":false,"error":"…"}
 //! ```
+//!
+//! Bundles (`peers::bundle`) travel through the socket rather than as paths, so the server
+//! needs no permission to read or write the USB stick: the command line does that.
 //!
 //! A snapshot is written by the server into its data directory (it may not write anywhere
 //! else: the appliance's service runs with `ProtectSystem=strict`); the client, with its
@@ -41,6 +50,14 @@ enum Request {
     Ping,
     Snapshot,
     Release,
+    /// Write a bundle for the paired box `peer` (its id or a unique beginning).
+    BundleExport {
+        peer: String,
+    },
+    /// Import the bundle of `bytes` bytes that follows this line.
+    BundleImport {
+        bytes: u64,
+    },
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -53,6 +70,10 @@ struct Reply {
     snapshot: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    export: Option<crate::peers::bundle::ExportSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    import: Option<crate::peers::bundle::ImportReport>,
 }
 
 /// The listening socket; [`Control::stop`] closes it and removes the file.
@@ -160,11 +181,61 @@ async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Resu
                     }
                 }
             }
+            Ok(Request::BundleExport { peer }) => return bundle_export(&state, &peer, &mut write).await,
+            Ok(Request::BundleImport { bytes }) => {
+                return bundle_import(&state, bytes, lines.into_inner(), &mut write).await;
+            }
             Err(e) => Reply { ok: false, error: Some(format!("unknown request: {e}")), ..Reply::default() },
         };
         send(&mut write, &reply).await?;
     }
     Ok(())
+}
+
+/// Streams a bundle for `peer` in frames, then says how it went.
+async fn bundle_export(
+    state: &AppState,
+    peer: &str,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> anyhow::Result<()> {
+    use crate::peers::bundle::serve;
+    let refused =
+        |e: crate::peers::bundle::BundleError| Reply { ok: false, error: Some(e.to_string()), ..Reply::default() };
+    let export = match serve::find_peer(state, peer).await {
+        Ok(peer) => serve::start_export(state, peer).await,
+        Err(e) => Err(e),
+    };
+    let mut export = match export {
+        Ok(export) => export,
+        Err(e) => return Ok(send(write, &refused(e)).await?),
+    };
+    send(write, &Reply { ok: true, ..Reply::default() }).await?;
+    while let Some(chunk) = export.bytes.recv().await {
+        write.write_all(&(chunk.len() as u32).to_be_bytes()).await?;
+        write.write_all(&chunk).await?;
+    }
+    write.write_all(&0u32.to_be_bytes()).await?;
+    let reply = match export.done.await? {
+        Ok(summary) => Reply { ok: true, export: Some(summary), ..Reply::default() },
+        Err(e) => refused(e),
+    };
+    Ok(send(write, &reply).await?)
+}
+
+/// Reads `bytes` bytes of bundle from the socket and applies them.
+async fn bundle_import(
+    state: &AppState,
+    bytes: u64,
+    read: tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let chunks = tokio_util::io::ReaderStream::with_capacity(read.take(bytes), 256 * 1024);
+    let reply = match crate::peers::bundle::serve::import(state, Some(bytes), chunks).await {
+        Ok(report) => Reply { ok: true, import: Some(report), ..Reply::default() },
+        Err(e) => Reply { ok: false, error: Some(e.to_string()), ..Reply::default() },
+    };
+    Ok(send(write, &reply).await?)
 }
 
 async fn send(write: &mut tokio::net::unix::OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
@@ -184,6 +255,9 @@ pub enum ControlError {
     NotAllowed(PathBuf),
     #[error("folio is running on {path} but did not answer properly: {message}")]
     Protocol { path: PathBuf, message: String },
+    /// The running folio refused what was asked, and says why in words for the person.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A connection to the folio serving a data directory.
@@ -245,5 +319,76 @@ impl Client {
             ControlError::Protocol { path: self.path.clone(), message: "no snapshot was named".into() }
         })?;
         Ok(Lease { path: self.path.join(name), client: self })
+    }
+}
+
+impl Client {
+    fn send_request(&mut self, request: &Request) -> Result<(), ControlError> {
+        let mut line = serde_json::to_vec(request).expect("a request serialises");
+        line.push(b'\n');
+        self.stream.get_mut().write_all(&line).map_err(|e| self.protocol(e.to_string()))
+    }
+
+    fn protocol(&self, message: String) -> ControlError {
+        ControlError::Protocol { path: self.path.clone(), message }
+    }
+
+    /// Reads one reply line; a refusal becomes [`ControlError::Refused`].
+    fn reply(&mut self) -> Result<Reply, ControlError> {
+        let mut answer = String::new();
+        self.stream.read_line(&mut answer).map_err(|e| self.protocol(e.to_string()))?;
+        if answer.is_empty() {
+            return Err(self.protocol("it hung up".into()));
+        }
+        let reply: Reply = serde_json::from_str(&answer).map_err(|e| self.protocol(e.to_string()))?;
+        if !reply.ok {
+            return Err(ControlError::Refused(reply.error.unwrap_or_default()));
+        }
+        Ok(reply)
+    }
+
+    /// Asks the server for a bundle for the paired box `peer`, written into `out`.
+    pub fn bundle_export(
+        mut self,
+        peer: &str,
+        out: &mut dyn Write,
+    ) -> Result<crate::peers::bundle::ExportSummary, ControlError> {
+        use std::io::Read;
+        self.send_request(&Request::BundleExport { peer: peer.to_string() })?;
+        self.reply()?;
+        let mut buf = Vec::new();
+        loop {
+            let mut len = [0u8; 4];
+            self.stream.read_exact(&mut len).map_err(|e| self.protocol(e.to_string()))?;
+            let len = u32::from_be_bytes(len) as usize;
+            if len == 0 {
+                break;
+            }
+            buf.resize(len, 0);
+            self.stream.read_exact(&mut buf).map_err(|e| self.protocol(e.to_string()))?;
+            out.write_all(&buf).map_err(|e| ControlError::Refused(format!("cannot write the bundle: {e}")))?;
+        }
+        self.reply()?.export.ok_or_else(|| self.protocol("no summary of the bundle".into()))
+    }
+
+    /// Sends the bundle `input` (of `size` bytes) to the server, which applies it.
+    pub fn bundle_import(
+        mut self,
+        input: &mut dyn std::io::Read,
+        size: u64,
+    ) -> Result<crate::peers::bundle::ImportReport, ControlError> {
+        use std::io::Read;
+        self.send_request(&Request::BundleImport { bytes: size })?;
+        let sent = std::io::copy(&mut input.take(size), self.stream.get_mut());
+        // The server may refuse the bundle before it has read it all, and close: its answer
+        // says why, so it is read even when sending failed.
+        let reply = self.reply();
+        match (sent, reply) {
+            (_, Ok(reply)) => reply.import.ok_or_else(|| self.protocol("no report of the import".into())),
+            (Err(e), Err(ControlError::Protocol { .. })) => {
+                Err(ControlError::Refused(format!("cannot send the bundle to folio: {e}")))
+            }
+            (_, Err(e)) => Err(e),
+        }
     }
 }

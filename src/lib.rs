@@ -25,10 +25,12 @@
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
-//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.` (the peer port).
+//! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.` (the peer port), and the
+//!   list of boxes nearby that browsing finds.
 //! - [`peers`]: other boxes: the box's identity (key pair and certificate; its id is the
 //!   certificate's SHA-256), the peer port (mutual TLS), pairing, sync rounds and when they
-//!   run, and the files copied between boxes after the operations (`peers::files`).
+//!   run, the files copied between boxes after the operations (`peers::files`), and USB
+//!   bundles (`peers::bundle`) for sites with no network between them.
 //! - [`sync`]: op-log replication between boxes: positions, grants, pages of missing
 //!   operations, and applying them (carried by `peers` over the network, or by USB bundles).
 //! - [`backup`]: backup folders (a consistent database snapshot plus the files it names),
@@ -144,9 +146,11 @@ pub async fn run(
     let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let net = std::sync::Arc::new(peers::Net::new(identity.clone(), peer_address, config.sync_every));
 
-    // Other boxes find the peer port; with it off there is nothing for them to find.
-    let advert = if let (true, Some(peer_address)) = (config.mdns, peer_address) {
-        match discovery::advertise(identity.id(), peer_address.port()) {
+    // Other boxes find the peer port; with it off there is nothing for them to find. The
+    // browse (the nearby list) leaves this box's own announcement out.
+    let nearby = discovery::Nearby::default();
+    let mut advert = if let (true, Some(peer_address)) = (config.mdns, peer_address) {
+        match discovery::advertise(&identity.id().short(), peer_address.port()) {
             Ok(a) => Some(a),
             Err(e) => {
                 tracing::warn!("mDNS advertisement is off: {e:#}. Devices can still reach this box by its address.");
@@ -156,6 +160,9 @@ pub async fn run(
     } else {
         None
     };
+    if let Some(advert) = &mut advert {
+        advert.browse(store.clone(), nearby.clone(), identity.id().short());
+    }
 
     let blobs_dir = config.data_dir.clone();
     let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
@@ -189,6 +196,7 @@ pub async fn run(
     let ca_file = tls::ca_path(&config.data_dir);
     let mut state = http::AppState::new(store.clone(), blobs, partials, index, net, config);
     state.https = https.clone();
+    state.nearby = nearby;
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),
         _ => None,
@@ -197,6 +205,9 @@ pub async fn run(
     let sweeper = spawn_session_sweeper(state.clone());
     let control = control::listen(state.clone());
     let jobs = state.backups.clone();
+    // A paired box seen on the network (again, or at a new address) is synced with at once.
+    let nudged = state.net.clone();
+    state.nearby.set_hook(move |id| peers::schedule::nudge(&nudged, id));
     let scheduler = peers::schedule::spawn(state.clone());
     let peer_app = peers::server::router(state.clone());
     let peer_acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(peers::tls::server_config(&identity)?));

@@ -49,6 +49,8 @@ pub struct AppState {
     pub https: crate::tls::Https,
     /// This box among boxes: its identity, its peer port, sync rounds in progress.
     pub net: Arc<crate::peers::Net>,
+    /// Boxes seen on the network lately (mDNS), and the hook told when a paired one turns up.
+    pub nearby: crate::discovery::Nearby,
 
     pub config: Arc<Config>,
     pub hasher: Hasher,
@@ -75,6 +77,7 @@ impl AppState {
             backups: Default::default(),
             https: Default::default(),
             net,
+            nearby: Default::default(),
 
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),

@@ -43,6 +43,7 @@
 //! - [`files`]: the files part of a round.
 //! - [`schedule`]: when rounds run (every few minutes, shortly after changes, on a nudge).
 
+pub mod bundle;
 pub mod client;
 pub mod files;
 pub mod identity;

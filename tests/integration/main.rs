@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod api_contract;
 mod backup;
+mod bundle;
 mod classes;
 mod cli;
 mod crash;

@@ -3,7 +3,9 @@
 
 pub(crate) mod activities;
 pub(crate) mod artifacts;
+pub(crate) mod bundles;
 mod classes;
+pub(crate) mod nearby;
 pub(crate) mod peers;
 pub(crate) mod search;
 mod session;
@@ -27,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .merge(search::router())
         .merge(tus::router())
         .merge(peers::router())
+        .merge(bundles::router())
+        .merge(nearby::router())
 }
 
 pub(super) use super::parse_id;

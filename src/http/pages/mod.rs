@@ -7,6 +7,7 @@ mod classes;
 mod device;
 mod home;
 mod peers;
+pub(crate) mod peers_nearby;
 mod people;
 mod restore;
 mod search;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers::router())
         .merge(restore::router())
         .merge(device::router())
+        .merge(peers_nearby::router())
 }
 
 /// What every page's frame shows.

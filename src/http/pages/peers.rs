@@ -87,6 +87,8 @@ struct PeersPage {
     addresses: String,
     peers: Vec<PeerRow>,
     invitation: Option<InvitationView>,
+    nearby: super::peers_nearby::NearbySection,
+    bundles: super::peers_nearby::BundlesSection,
 }
 
 fn admin_only(me: &PageUser) -> Result<(), Error> {
@@ -101,6 +103,7 @@ async fn peers_page(
     invitation: Option<InvitationView>,
 ) -> PageResult {
     let peers = state.db(|store| Ok(store.peers()?)).await?;
+    let (nearby, bundles) = super::peers_nearby::sections(state, me).await?;
     let (chrome, status) = Chrome::for_user("Other boxes", &me.0).in_section("peers").with_outcome(error.as_ref(), 0);
     let net = &state.net;
     let page = PeersPage {
@@ -111,6 +114,8 @@ async fn peers_page(
         addresses: net.addresses().join(", "),
         peers: peers.into_iter().map(PeerRow::from).collect(),
         invitation,
+        nearby,
+        bundles,
     };
     Ok(render(status, page))
 }
