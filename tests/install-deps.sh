@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain, on a fresh Debian machine:
 # Debian's Chromium (browser tests), Node.js and npm (to drive it with Playwright), iproute2
-# (network namespaces for the mDNS test), curl (the HTTPS test), then the pinned npm
-# packages. Safe to run again.
+# (network namespaces for the mDNS and multi-box tests), curl (the HTTPS test), rsync (the
+# baseline of the sync benchmark), then the pinned npm packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v curl >/dev/null || missing+=(curl ca-certificates)
+command -v rsync >/dev/null || missing+=(rsync)
 if ((${#missing[@]})); then
   echo "==> installing Debian packages: ${missing[*]}"
   sudo=""

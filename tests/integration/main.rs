@@ -1,6 +1,7 @@
 //! folio's integration tests: one binary, each test against a real server on port 0 with its
 //! own data directory (see `support::TestServer`).
 
+mod netlab;
 mod support;
 
 mod access;
@@ -11,6 +12,7 @@ mod bundle;
 mod classes;
 mod cli;
 mod crash;
+mod multibox;
 mod discovery;
 mod offline;
 mod peer_files;
