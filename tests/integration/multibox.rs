@@ -162,9 +162,11 @@ async fn two_boxes_discover_each_other_pair_and_sync_work_with_files_both_ways()
     assert_eq!((b_on_a.as_str(), a_on_b.as_str()), (b_id.as_str(), a_id.as_str()));
     wait_nearby(&a, &sa.admin, &b_id, &b, true).await;
 
+    // Pairing starts a round by itself; the one asked for here ends after everything saved
+    // before it was asked for has gone both ways.
     let counts = a.sync_ok(&sa.admin, &b_on_a).await;
     for key in ["ops_sent", "ops_received", "files_sent", "files_received"] {
-        assert!(counts[key].as_u64().unwrap() >= 1, "{key} in {counts}");
+        assert!(counts[key].is_u64(), "{key} in {counts}");
     }
 
     // Each student signs in on the other box and reads their own file there.
@@ -173,14 +175,15 @@ async fn two_boxes_discover_each_other_pair_and_sync_work_with_files_both_ways()
     let bea_on_a = a.try_login("bea", &password("bea")).await.expect("bea signs in on box A");
     assert_eq!(a.file_of(&bea_on_a, &bea_work).await.unwrap(), bea_bytes, "bea's file arrived whole on A");
 
-    // Both boxes list each other with a last sync and no error.
+    // Both boxes list each other; A, which ran the sync, with its time and no error.
     for (node, admin, other) in [(&a, &sa.admin, &b_id), (&b, &sb.admin, &a_id)] {
         let peers = node.peers(admin).await;
         let p = peers.iter().find(|p| p["peer_id"] == other.as_str()).unwrap_or_else(|| panic!("{peers:?}"));
+        assert!(p["last_error"].is_null(), "{p}");
         if node.name == "a" {
-            assert!(!p["last_sync"].is_null(), "{p}");
+            assert_eq!(p["status"], "ok", "{p}");
+            assert!(p["last_sync"].is_u64(), "{p}");
         }
-        assert!(p["status"]["last_error"].is_null() || p["last_error"].is_null(), "{p}");
     }
 
     // A repeat moves nothing: positions say both sides are even.
@@ -210,8 +213,9 @@ async fn class_work_made_on_a_reaches_c_through_b_which_shares_only_that_class()
     let (a_on_b, _) = pair(&b, &sb.admin, &a, &sa.admin, Some(classes_scope(&sa.school_id, &[&class_x]))).await;
     let (b_on_c, _) = pair(&c, &sc.admin, &b, &sb.admin, None).await;
     b.sync_ok(&sb.admin, &a_on_b).await;
-    let counts = c.sync_ok(&sc.admin, &b_on_c).await;
-    assert!(counts["files_received"].as_u64().unwrap() >= 1, "{counts}");
+    // (Pairing itself starts a round, so what the asked-for sync counts depends on timing;
+    // what arrived is checked instead.)
+    c.sync_ok(&sc.admin, &b_on_c).await;
 
     // On C, xavi signs in (his account came with class X) and reads his work, A's bytes.
     let xavi_on_c = c.try_login("xavi", &password("xavi")).await.expect("xavi signs in on box C");
@@ -405,9 +409,10 @@ async fn a_rogue_box_at_a_paired_address_with_another_key_gets_nothing() {
     let (b_on_a, _) = pair(&a, &sa.admin, &b, &sb.admin, None).await;
     a.sync_ok(&sa.admin, &b_on_a).await;
 
-    // B is switched off; a rogue (a box with another key) takes its address and announces.
+    // B is switched off; a rogue (a box with another key) takes its address, even its
+    // network card's address, and announces itself.
     b.kill();
-    let mut rogue = lab.add_box_with_ip("rogue", &b.ip.clone());
+    let mut rogue = lab.add_impostor("rogue", &b);
     lab.cut(&b);
     rogue.start().await;
     let (rogue_admin, _) = rogue.setup("Rogue school").await;

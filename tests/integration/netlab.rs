@@ -597,13 +597,21 @@ impl Lab {
         self.add_box_at(name, ns, ip)
     }
 
-    /// A box that takes an address another box of the lab had (a rogue, or a replacement).
-    pub fn add_box_with_ip(&mut self, name: &str, ip: &str) -> Node {
+    /// A box that takes over another box's IP and MAC addresses (a rogue, or a replacement
+    /// with new hardware would differ only in its MAC): the others' ARP caches need not learn
+    /// anything new. Cut the other box's link first, or the two fight over the address.
+    pub fn add_impostor(&mut self, name: &str, of: &Node) -> Node {
         let ns = format!("{}-{name}", self.tag);
         must(&["netns", "add", &ns]);
         self.namespaces.push(ns.clone());
         must(&["-n", &ns, "link", "set", "lo", "up"]);
-        self.add_box_at(name, ns, ip.to_string())
+        let shown = Command::new("ip").args(["-n", &of.ns, "-o", "link", "show", "eth0"]).output().unwrap();
+        let shown = String::from_utf8_lossy(&shown.stdout).to_string();
+        let mac = shown.split("link/ether ").nth(1).and_then(|r| r.split_whitespace().next()).expect("a MAC").to_string();
+        let port_dev = format!("v-{name}");
+        must(&["-n", &self.bridge_ns, "link", "add", &port_dev, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
+        must(&["-n", &ns, "link", "set", "eth0", "address", &mac]);
+        self.node(name, ns, of.ip.clone(), port_dev, Link::Veth)
     }
 
     fn add_box_at(&mut self, name: &str, ns: String, ip: String) -> Node {
