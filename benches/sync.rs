@@ -207,9 +207,11 @@ async fn main() {
     let start = Instant::now();
     let block = std::sync::Arc::new(block());
     let sizes: Vec<usize> = std::iter::repeat_n(3 * MB, photos).chain(std::iter::repeat_n(200 * MB, videos)).collect();
-    let total_bytes: u64 = sizes.iter().map(|s| *s as u64).sum();
+    // (One more 3 MB file, the first artifact, carries a known share of the records.)
+    let total_bytes: u64 = sizes.iter().map(|s| *s as u64).sum::<u64>() + 3 * MB as u64;
     let a = std::sync::Arc::new(a);
     let mut next = 0;
+    let first = upload(&a, &student, "work first".into(), file_bytes(&block, u64::MAX, 3 * MB)).await;
     while next < sizes.len() {
         let mut batch = Vec::new();
         for (i, size) in sizes.iter().enumerate().skip(next).take(4) {
@@ -227,7 +229,7 @@ async fn main() {
     let mut a = std::sync::Arc::try_unwrap(a).ok().unwrap();
     println!(
         "made on A: {} files, {:.0} MiB through the API in {:.1} s",
-        sizes.len(),
+        sizes.len() + 1,
         total_bytes as f64 / MIB,
         start.elapsed().as_secs_f64()
     );
@@ -253,7 +255,18 @@ async fn main() {
     let counts = b.sync_ok(&b_admin, &a_id).await;
     let full = start.elapsed();
     let (n, bytes) = files_under(&b.data_dir.join("blobs"));
-    assert!(n >= sizes.len() as u64 && bytes >= total_bytes, "B holds {n} files, {bytes} bytes: {counts}");
+    assert!(n > sizes.len() as u64 && bytes >= total_bytes, "B holds {n} files, {bytes} bytes: {counts}");
+
+    // The records came too: the first artifact's comments, as its owner reads them on each box.
+    let sam_on_a = a.try_login("sam", "sam-password").await.expect("sam signs in on A");
+    let comments = |node: &Node, client: &reqwest::Client| {
+        let url = node.url(&format!("/api/v1/artifacts/{}/comments", first["id"].as_str().unwrap()));
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().json::<Value>().await.unwrap().as_array().map_or(0, Vec::len) }
+    };
+    let sam_on_b = b.try_login("sam", "sam-password").await.expect("sam signs in on B");
+    let (on_a, on_b) = (comments(&a, &sam_on_a).await, comments(&b, &sam_on_b).await);
+    assert!(on_a > 0 && on_a == on_b, "the first artifact has {on_a} comments on A, {on_b} on B");
 
     // 3. Nothing new.
     let start = Instant::now();
@@ -262,7 +275,6 @@ async fn main() {
     assert_eq!(nothing["ops_received"].as_u64(), Some(0), "{nothing}");
 
     // 4. Ten new artifacts: by themselves, then on demand.
-    let sam_on_b = b.try_login("sam", "sam-password").await.expect("sam signs in on B");
     let mut fresh = Vec::new();
     for i in 0..10 {
         fresh.push(upload(&a, &student, format!("new {i}"), file_bytes(&block, 1_000_000 + i, 100_000)).await);
@@ -296,7 +308,7 @@ async fn main() {
         assert!(b.file_of(&sam_on_b, w).await.is_ok(), "arrived with the sync");
     }
 
-    println!("---- results (scale {scale}; {} files, {:.0} MiB, {records} records) ----", sizes.len(), total_bytes as f64 / MIB);
+    println!("---- results (scale {scale}; {} files, {:.0} MiB, {records} records) ----", sizes.len() + 1, total_bytes as f64 / MIB);
     let folio_rate = mib_s(total_bytes, full);
     let (r1, r2) = (mib_s(total_bytes, rsync_took), mib_s(total_bytes, rsync_flushed));
     println!(
