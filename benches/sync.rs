@@ -49,7 +49,7 @@ const RSYNC_PORT: u16 = 8730;
 /// Incompressible bytes: one 8 MiB block, each file a different window of it with its own
 /// number in front, so every file has its own hash.
 fn block() -> Vec<u8> {
-    netlab::noise(0xF011_0, 8 << 20)
+    netlab::noise(0xF0110, 8 << 20)
 }
 
 fn file_bytes(block: &[u8], n: u64, size: usize) -> Vec<u8> {
@@ -308,7 +308,11 @@ async fn main() {
         assert!(b.file_of(&sam_on_b, w).await.is_ok(), "arrived with the sync");
     }
 
-    println!("---- results (scale {scale}; {} files, {:.0} MiB, {records} records) ----", sizes.len() + 1, total_bytes as f64 / MIB);
+    println!(
+        "---- results (scale {scale}; {} files, {:.0} MiB, {records} records) ----",
+        sizes.len() + 1,
+        total_bytes as f64 / MIB
+    );
     let folio_rate = mib_s(total_bytes, full);
     let (r1, r2) = (mib_s(total_bytes, rsync_took), mib_s(total_bytes, rsync_flushed));
     println!(
@@ -324,7 +328,10 @@ async fn main() {
     );
     println!("nothing-new sync over {records} records: {:.3} s (target < 1 s)", nothing_took.as_secs_f64());
     match arrived_alone {
-        Some(t) => println!("10 new artifacts readable on B without asking: {:.2} s after the last was made (target < 2 s)", t.as_secs_f64()),
+        Some(t) => println!(
+            "10 new artifacts readable on B without asking: {:.2} s after the last was made (target < 2 s)",
+            t.as_secs_f64()
+        ),
         None => println!("10 new artifacts did not reach B by themselves within 60 s"),
     }
     println!(

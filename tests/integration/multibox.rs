@@ -74,8 +74,11 @@ fn the_lab_links_carry_tcp_are_cut_and_restored_and_lose_frames() {
     lab.cut(&b);
     let ip = a.ip.clone();
     let refused = in_namespace(&b.ns, move || {
-        std::net::TcpStream::connect_timeout(&(ip.parse::<std::net::IpAddr>().unwrap(), 9000).into(), Duration::from_millis(700))
-            .is_err()
+        std::net::TcpStream::connect_timeout(
+            &(ip.parse::<std::net::IpAddr>().unwrap(), 9000).into(),
+            Duration::from_millis(700),
+        )
+        .is_err()
     });
     assert!(refused, "a cut link carries nothing");
     lab.restore(&b);
@@ -253,16 +256,17 @@ async fn a_box_paired_for_class_x_receives_nothing_of_class_y() {
     let class_y = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     for id in [&yara_id, &xavi_id] {
         let res = a
-            .post(&sa.teacher, &format!("/api/v1/classes/{class_y}/members"), serde_json::json!({"user_id": id, "role": "student"}))
+            .post(
+                &sa.teacher,
+                &format!("/api/v1/classes/{class_y}/members"),
+                serde_json::json!({"user_id": id, "role": "student"}),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
     let x_title = marker("robins");
     let x_work = a.upload(&xavi, &x_title, Some(&class_x), "x.bin", noise(21, 50_000)).await;
-    let y_items = [
-        (marker("owls-yara"), noise(22, 60_000), &yara),
-        (marker("owls-xavi"), noise(23, 70_000), &xavi),
-    ];
+    let y_items = [(marker("owls-yara"), noise(22, 60_000), &yara), (marker("owls-xavi"), noise(23, 70_000), &xavi)];
     for (title, bytes, who) in &y_items {
         a.upload(who, title, Some(&class_y), "y.bin", bytes.clone()).await;
     }

@@ -315,7 +315,12 @@ impl Node {
             if http.get(self.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
                 return;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "folio in {} did not answer:\n{}", self.name, self.log());
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "folio in {} did not answer:\n{}",
+                self.name,
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -398,7 +403,13 @@ impl Node {
     /// password is `<username>-password`.
     pub async fn person(&self, admin: &Client, username: &str, role: &str) -> (String, Client) {
         let password = format!("{username}-password");
-        let res = self.post(admin, "/api/v1/users", json!({"username": username, "display_name": username, "role": role, "password": password})).await;
+        let res = self
+            .post(
+                admin,
+                "/api/v1/users",
+                json!({"username": username, "display_name": username, "role": role, "password": password}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
         let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         let client = self.client();
@@ -413,7 +424,11 @@ impl Node {
         let class_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         for id in students {
             let res = self
-                .post(teacher, &format!("/api/v1/classes/{class_id}/members"), json!({"user_id": id, "role": "student"}))
+                .post(
+                    teacher,
+                    &format!("/api/v1/classes/{class_id}/members"),
+                    json!({"user_id": id, "role": "student"}),
+                )
                 .await;
             assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
         }
@@ -421,7 +436,14 @@ impl Node {
     }
 
     /// A student's artifact with one file (in `class`, if given); returns the artifact JSON.
-    pub async fn upload(&self, student: &Client, title: &str, class: Option<&str>, name: &str, bytes: Vec<u8>) -> Value {
+    pub async fn upload(
+        &self,
+        student: &Client,
+        title: &str,
+        class: Option<&str>,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Value {
         let mut form = reqwest::multipart::Form::new().text("title", title.to_string());
         if let Some(class) = class {
             form = form.text("class_id", class.to_string());
@@ -563,8 +585,14 @@ impl Lab {
         let bridge_ns = format!("{tag}-br");
         // Another test binary run at the same time gets other subnets too.
         let subnet = ((pid as u64 * 7 + n as u64) % 250) as u8 + 1;
-        let lab =
-            Lab { tag, bridge_ns: bridge_ns.clone(), subnet, namespaces: vec![bridge_ns.clone()], relays: Vec::new(), next_host: 10 };
+        let lab = Lab {
+            tag,
+            bridge_ns: bridge_ns.clone(),
+            subnet,
+            namespaces: vec![bridge_ns.clone()],
+            relays: Vec::new(),
+            next_host: 10,
+        };
         must(&["netns", "add", &bridge_ns]);
         must(&["-n", &bridge_ns, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"]);
         must(&["-n", &bridge_ns, "link", "set", "br0", "up"]);
@@ -588,7 +616,18 @@ impl Lab {
         must(&["-n", &self.bridge_ns, "link", "set", &port_dev, "up"]);
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
-        Node { name: name.into(), ns, ip, port_dev, link, dir, data_dir, child: None, forwarder: None, url: String::new() }
+        Node {
+            name: name.into(),
+            ns,
+            ip,
+            port_dev,
+            link,
+            dir,
+            data_dir,
+            child: None,
+            forwarder: None,
+            url: String::new(),
+        }
     }
 
     /// A box joined to the bridge by a veth pair; not started yet.
@@ -607,7 +646,8 @@ impl Lab {
         must(&["-n", &ns, "link", "set", "lo", "up"]);
         let shown = Command::new("ip").args(["-n", &of.ns, "-o", "link", "show", "eth0"]).output().unwrap();
         let shown = String::from_utf8_lossy(&shown.stdout).to_string();
-        let mac = shown.split("link/ether ").nth(1).and_then(|r| r.split_whitespace().next()).expect("a MAC").to_string();
+        let mac =
+            shown.split("link/ether ").nth(1).and_then(|r| r.split_whitespace().next()).expect("a MAC").to_string();
         let port_dev = format!("v-{name}");
         must(&["-n", &self.bridge_ns, "link", "add", &port_dev, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
         must(&["-n", &ns, "link", "set", "eth0", "address", &mac]);
