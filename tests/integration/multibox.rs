@@ -420,6 +420,9 @@ async fn a_rogue_box_at_a_paired_address_with_another_key_gets_nothing() {
     lab.cut(&b);
     rogue.start().await;
     let (rogue_admin, _) = rogue.setup("Rogue school").await;
+    // A sees the rogue announce itself at B's address, under its own id, not as paired.
+    let rogue_id = rogue.box_id(&rogue_admin).await;
+    wait_nearby(&a, &sa.admin, &rogue_id, &rogue, false).await;
     let secret_title = marker("after-the-swap");
     let secret = noise(51, 40_000);
     a.upload(&ana, &secret_title, None, "s.bin", secret.clone()).await;
