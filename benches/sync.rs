@@ -20,8 +20,8 @@
 //!    answers once files are in too); timed from the join, so a sync the pairing itself
 //!    starts is counted. Throughput is the files' bytes over that time.
 //! 3. *nothing new*: the same sync again, with nothing to send either way.
-//! 4. *10 new artifacts*: made on A, then the time until all are readable on B without
-//!    asking (B's scheduler); then 10 more, synced on demand.
+//! 4. *10 new artifacts*: made on A after 8 quiet seconds, then the time until all are
+//!    readable on B without asking (the boxes' schedulers); then 10 more, synced on demand.
 //!
 //! `FOLIO_BENCH_SCALE` (default 1) scales the numbers of files and records (at least one of
 //! each kind; the sizes stay 3 MB and 200 MB): `FOLIO_BENCH_SCALE=0.01` is a quick run of 20
@@ -275,11 +275,15 @@ async fn main() {
     assert_eq!(nothing["ops_received"].as_u64(), Some(0), "{nothing}");
 
     // 4. Ten new artifacts: by themselves, then on demand.
+    // From a quiet box: no round already due from the sign-ins and syncs just before.
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let mut fresh = Vec::new();
+    let first_made = Instant::now();
     for i in 0..10 {
         fresh.push(upload(&a, &student, format!("new {i}"), file_bytes(&block, 1_000_000 + i, 100_000)).await);
     }
     let made = Instant::now();
+    let making = made - first_made;
     let mut arrived_alone = None;
     while made.elapsed() < Duration::from_secs(60) {
         let mut all = true;
@@ -329,8 +333,10 @@ async fn main() {
     println!("nothing-new sync over {records} records: {:.3} s (target < 1 s)", nothing_took.as_secs_f64());
     match arrived_alone {
         Some(t) => println!(
-            "10 new artifacts readable on B without asking: {:.2} s after the last was made (target < 2 s)",
-            t.as_secs_f64()
+            "10 new artifacts (made in {:.2} s) readable on B without asking: {:.2} s after the last was made, {:.2} s after the first (target < 2 s)",
+            making.as_secs_f64(),
+            t.as_secs_f64(),
+            (t + making).as_secs_f64()
         ),
         None => println!("10 new artifacts did not reach B by themselves within 60 s"),
     }
