@@ -1,9 +1,10 @@
 //! Calling another box's peer port: HTTPS with our identity as client certificate, accepting
 //! only the server whose certificate hashes to the id we pinned (`peers::tls`).
 //!
-//! Each call has a deadline (5 s to connect, 60 s for a request), and every failure becomes
-//! a [`PeerError`] in words an admin can act on: the box is out of reach, it presented a
-//! different key, it refused us (not paired there, or unpaired), or it refused what we sent.
+//! Each call has a deadline (5 s to connect, 60 s for an exchange of operations, 20 s
+//! without a byte for a file transfer), and every failure becomes a [`PeerError`] in words
+//! an admin can act on: the box is out of reach, it presented a different key, it refused
+//! us (not paired there, or unpaired), or it refused what we sent.
 
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,12 @@ use crate::domain::SchoolId;
 use crate::sync::{Page, Positions};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A whole exchange of operations (one page each way) must finish in this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// A connection that carries nothing for this long is given up (and the next round resumes
+/// where it stopped). File transfers have no whole-request limit: a 200 MB video over slow
+/// Wi-Fi may take many minutes, and is fine as long as bytes keep moving.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// One peer at one address.
 pub struct PeerClient {
@@ -45,7 +51,7 @@ impl PeerClient {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .read_timeout(IDLE_TIMEOUT)
             // Only ever the pinned box: never follow it elsewhere, never through a proxy.
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -126,7 +132,7 @@ impl PeerClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, PeerError> {
-        let mut request = self.http.request(method, self.url(path));
+        let mut request = self.http.request(method, self.url(path)).timeout(REQUEST_TIMEOUT);
         if let Some(body) = body {
             self.count(body.len() as u64, 0);
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);

@@ -13,8 +13,9 @@ use super::{BoxId, Net};
 use crate::http::AppState;
 
 /// How long after a change the round starts: work saved in a burst (a class uploading)
-/// goes in one round rather than one round per upload.
-pub const AFTER_CHANGES: Duration = Duration::from_secs(3);
+/// goes in one round rather than one round per upload, and new work still reaches the
+/// other boxes within about a second and a half.
+pub const AFTER_CHANGES: Duration = Duration::from_secs(1);
 
 /// Asks for a round with `peer` soon (discovery saw it, or its address changed).
 pub fn nudge(net: &Net, peer: BoxId) {
