@@ -19,31 +19,41 @@ fn ip(args: &[&str]) -> bool {
     Command::new("ip").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
-#[test]
-fn a_box_is_discoverable_by_mdns_and_its_announcement_carries_no_names() {
+/// Two namespaces `folio-<name>a-<pid>` and `folio-<name>b-<pid>` joined by a veth pair, with
+/// addresses `<subnet>.1` and `<subnet>.2` (/24). `None` (the test skips) where namespaces
+/// cannot be made outside CI; under CI that is a failure.
+fn two_namespaces(name: &str, subnet: &str) -> Option<(String, String, Namespaces)> {
     let tag = std::process::id();
-    let (a, b) = (format!("folio-a-{tag}"), format!("folio-b-{tag}"));
+    let (a, b) = (format!("folio-{name}a-{tag}"), format!("folio-{name}b-{tag}"));
     let made_a = ip(&["netns", "add", &a]);
-    let _guard = Namespaces(vec![a.clone(), b.clone()]);
+    let guard = Namespaces(vec![a.clone(), b.clone()]);
     if !made_a {
         assert!(std::env::var_os("CI").is_none(), "CI must be able to create network namespaces (root, iproute2)");
         eprintln!("SKIPPED: creating a network namespace needs root and iproute2");
-        return;
+        return None;
     }
-    let (va, vb) = (format!("fva{tag}"), format!("fvb{tag}"));
+    let (va, vb) = (format!("f{name}va{tag}"), format!("f{name}vb{tag}"));
+    let (addr_a, addr_b) = (format!("{subnet}.1/24"), format!("{subnet}.2/24"));
     for args in [
         vec!["netns", "add", b.as_str()],
         vec!["link", "add", va.as_str(), "type", "veth", "peer", "name", vb.as_str()],
         vec!["link", "set", va.as_str(), "netns", a.as_str()],
         vec!["link", "set", vb.as_str(), "netns", b.as_str()],
-        vec!["-n", a.as_str(), "addr", "add", "10.231.7.1/24", "dev", va.as_str()],
-        vec!["-n", b.as_str(), "addr", "add", "10.231.7.2/24", "dev", vb.as_str()],
+        vec!["-n", a.as_str(), "addr", "add", addr_a.as_str(), "dev", va.as_str()],
+        vec!["-n", b.as_str(), "addr", "add", addr_b.as_str(), "dev", vb.as_str()],
         vec!["-n", a.as_str(), "link", "set", va.as_str(), "up"],
         vec!["-n", b.as_str(), "link", "set", vb.as_str(), "up"],
         vec!["-n", a.as_str(), "link", "set", "lo", "up"],
+        vec!["-n", b.as_str(), "link", "set", "lo", "up"],
     ] {
         assert!(ip(&args), "ip {}", args.join(" "));
     }
+    Some((a, b, guard))
+}
+
+#[test]
+fn a_box_is_discoverable_by_mdns_and_its_announcement_carries_no_names() {
+    let Some((a, b, _guard)) = two_namespaces("", "10.231.7") else { return };
 
     let data = tempfile::tempdir().unwrap();
     let folio = env!("CARGO_BIN_EXE_folio");
@@ -83,30 +93,7 @@ fn curl_in(ns: &str, jar: &std::path::Path, args: &[&str]) -> String {
 
 #[test]
 fn a_serving_box_lists_the_boxes_it_finds_and_learns_a_paired_boxs_address() {
-    let tag = std::process::id();
-    let (a, b) = (format!("folio-na-{tag}"), format!("folio-nb-{tag}"));
-    let made_a = ip(&["netns", "add", &a]);
-    let _guard = Namespaces(vec![a.clone(), b.clone()]);
-    if !made_a {
-        assert!(std::env::var_os("CI").is_none(), "CI must be able to create network namespaces (root, iproute2)");
-        eprintln!("SKIPPED: creating a network namespace needs root and iproute2");
-        return;
-    }
-    let (va, vb) = (format!("fna{tag}"), format!("fnb{tag}"));
-    for args in [
-        vec!["netns", "add", b.as_str()],
-        vec!["link", "add", va.as_str(), "type", "veth", "peer", "name", vb.as_str()],
-        vec!["link", "set", va.as_str(), "netns", a.as_str()],
-        vec!["link", "set", vb.as_str(), "netns", b.as_str()],
-        vec!["-n", a.as_str(), "addr", "add", "10.231.9.1/24", "dev", va.as_str()],
-        vec!["-n", b.as_str(), "addr", "add", "10.231.9.2/24", "dev", vb.as_str()],
-        vec!["-n", a.as_str(), "link", "set", va.as_str(), "up"],
-        vec!["-n", b.as_str(), "link", "set", vb.as_str(), "up"],
-        vec!["-n", a.as_str(), "link", "set", "lo", "up"],
-        vec!["-n", b.as_str(), "link", "set", "lo", "up"],
-    ] {
-        assert!(ip(&args), "ip {}", args.join(" "));
-    }
+    let Some((a, b, _guard)) = two_namespaces("n", "10.231.9") else { return };
     let (data_a, data_b, scratch) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (_, id_b) = crate::bundle::pair_dirs(data_a.path(), data_b.path());
