@@ -312,6 +312,9 @@ async fn main() {
         assert!(b.file_of(&sam_on_b, w).await.is_ok(), "arrived with the sync");
     }
 
+    for line in b.log().lines().chain(a.log().lines()).filter(|l| l.contains("sync round:")) {
+        println!("box log: {line}");
+    }
     println!(
         "---- results (scale {scale}; {} files, {:.0} MiB, {records} records) ----",
         sizes.len() + 1,

@@ -33,8 +33,10 @@
 //! while the async side fills the next, so the async workers never wait on the disk or the
 //! hash. Hashing and writing in one pass reads each buffer while it is still in the CPU's
 //! cache and uses one thread per upload instead of two; measured with `cargo bench --bench
-//! upload`, it was as fast as two parallel loops for one upload and faster for a burst. A
-//! small file is written and hashed in one blocking step at `finish`.
+//! upload`, it was as fast as two parallel loops for one upload and faster for a burst. The
+//! loop also starts the disk on each megabyte as it goes ([`Writeback`]), so the `fsync` at
+//! `finish` waits for the last piece, not the whole file. A small file is written and
+//! hashed in one blocking step at `finish`.
 //!
 //! The other methods of [`BlobStore`] are synchronous and small (a `stat`, an `unlink`, a
 //! directory listing); call them from `spawn_blocking` when many are done at once.
@@ -415,7 +417,7 @@ enum IoState {
 /// down instead of filling memory: an upload holds at most about three buffers.
 struct Streams {
     to_disk: mpsc::Sender<Arc<Vec<u8>>>,
-    disk: JoinHandle<(File, blake3::Hasher, io::Result<()>)>,
+    disk: JoinHandle<(Writeback, blake3::Hasher, io::Result<()>)>,
     /// Buffers handed off, oldest first, to reuse once the loop is done with them.
     sent: VecDeque<Arc<Vec<u8>>>,
 }
@@ -424,7 +426,7 @@ impl Streams {
     fn start(file: File, hasher: blake3::Hasher) -> Streams {
         let (to_disk, mut disk_queue) = mpsc::channel::<Arc<Vec<u8>>>(1);
         let disk = tokio::task::spawn_blocking(move || {
-            let mut file = file;
+            let mut file = Writeback::new(file, 0);
             let mut hasher = hasher;
             while let Some(data) = disk_queue.blocking_recv() {
                 hasher.update(&data);
@@ -443,7 +445,7 @@ impl Streams {
         drop(to_disk);
         let (file, hasher, written) = disk.await.map_err(|e| BlobError::Io(io::Error::other(e)))?;
         written.map_err(map_io)?;
-        Ok((file, hasher))
+        Ok((file.into_file(), hasher))
     }
 
     /// An empty buffer: one the loop is done with if there is one (the oldest are done
@@ -635,6 +637,77 @@ impl Drop for BlobWriter {
         }
     }
 }
+
+/// How far a [`Writeback`] lets written bytes pile up before it asks the disk to start on them.
+const WRITEBACK_STEP: u64 = 1 << 20;
+
+/// A file that asks the kernel to start writing every [`WRITEBACK_STEP`] bytes to the disk
+/// at once, without waiting for it (`sync_file_range(SYNC_FILE_RANGE_WRITE)` on Linux).
+///
+/// Why: a plain write only fills the page cache, so the `fsync` that every stored file
+/// ends with would write the whole file while the client waits. Started as the bytes
+/// arrive, the disk works while the network delivers the next ones, and the final sync
+/// only waits for the last piece. Measured with `cargo bench --bench tus`, that sync went
+/// from about 4 ms to under 1 ms per 8 MiB PATCH; for a 1 GiB multipart upload (`cargo
+/// bench --bench upload`) the final `fsync` no longer writes a gigabyte. Durability still
+/// comes from the `fsync`/`fdatasync` alone. Used by every path that streams a file onto
+/// the disk: uploads ([`BlobWriter`]), resumable uploads and files from other boxes.
+/// Write-through: wrap it in a `BufWriter` when the pieces written are small.
+pub(crate) struct Writeback {
+    file: File,
+    /// Where the next byte goes, and where write-out was last started.
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    /// `file` positioned at `offset` (the bytes before it are not this writer's business).
+    pub(crate) fn new(file: File, offset: u64) -> Self {
+        Writeback { file, written: offset, started: offset }
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    pub(crate) fn into_file(self) -> File {
+        self.file
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(data)?;
+        self.written += n as u64;
+        if self.written >= self.started + WRITEBACK_STEP {
+            start_writeback(&self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, from: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor and a byte range; the call only schedules write-out.
+    // A failure here only loses the head start: the fsync that follows does the work.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            from as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _from: u64, _len: u64) {}
 
 pub(crate) fn remove_quietly(path: &Path) {
     if let Err(e) = fs::remove_file(path)

@@ -29,16 +29,19 @@
 //! and fsyncing, so a transfer cut off (Wi-Fi, a restart) continues from the bytes that
 //! reached the disk: a pull with `Range: bytes=N-`, a push by asking
 //! `HEAD /peer/v1/blobs/{hash}/partial` for the offset and sending a `PATCH` from there (like
-//! tus). When the partial file has the length the operation gave the file, it is hashed;
-//! only bytes whose BLAKE3 equals the name enter the blob store (by rename, see
-//! `BlobStore::adopt`). Anything else is deleted, and the peer that sent it reported.
+//! tus). The bytes are hashed as they are written (a resumed transfer hashes what it already
+//! has first); when the partial file has the length the operation gave the file, only bytes
+//! whose BLAKE3 equals the name enter the blob store (by rename, see `BlobStore::adopt`). Anything else is deleted, and the peer that sent it reported.
 //! A box accepts only hashes that a file within the sender's grant names, and never more
 //! bytes than that file's size: a peer cannot fill our disk with junk. Partial files left
 //! for 24 hours are removed by housekeeping ([`sweep_stale_partials`]).
 //!
-//! When a blob arrives, one transaction takes it off the list, queues its thumbnail if it
-//! is an image and queues the search documents of the work using it, so its text is found
-//! (`store::Tx::blob_arrived`). Until then the API marks the file `"available": false` and
+//! Up to [`PARALLEL_TRANSFERS`] files move at once each way, each on its own connection, so
+//! the link does not stand idle during each file's round trip, sync and rename.
+//!
+//! When blobs arrive, one transaction (for up to 64 files) takes them off the list, queues
+//! thumbnails for images and queues the search documents of the work using them, so their
+//! text is found (`store::Tx::blob_arrived`). Until then the API marks the file `"available": false` and
 //! the artifact page says it is on its way.
 
 use std::collections::{BTreeSet, HashSet};
@@ -55,10 +58,11 @@ use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::task::AbortOnDropHandle;
 
 use super::{Peer, PeerCaller};
-use crate::blobs::{BlobHash, BlobStore};
+use crate::blobs::{BlobHash, BlobStore, Writeback};
 use crate::http::AppState;
 use crate::store::{FileReads, PeerReads, Queries, ReadTables, StoreError};
 use crate::sync::{Limits, Positions};
@@ -69,6 +73,13 @@ pub const MAX_HASHES_PER_ASK: usize = 1000;
 pub const PARTIAL_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// How many missing blobs one round asks a peer for (the rest wait for the next round).
 const MAX_PULLS_PER_ROUND: usize = 10_000;
+/// How many files go each way at once, each on its own connection.
+const PARALLEL_TRANSFERS: usize = 4;
+/// Arrivals are recorded in one transaction per this many files, or this often, whichever
+/// comes first (and at the end of the transfers), so the API stops saying "on its way"
+/// soon after a file is in.
+const ARRIVALS_PER_COMMIT: usize = 64;
+const ARRIVALS_EVERY: Duration = Duration::from_millis(500);
 
 /// What a file exchange with a peer moved, for the sync report and `PeerStatus`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -88,6 +99,16 @@ pub struct FileCounts {
 }
 
 impl FileCounts {
+    /// Adds another part of the same round (the files pulled while operations arrived).
+    pub fn add(&mut self, other: &FileCounts) {
+        self.files_received += other.files_received;
+        self.bytes_received += other.bytes_received;
+        self.files_sent += other.files_sent;
+        self.bytes_sent += other.bytes_sent;
+        self.wrong_bytes += other.wrong_bytes;
+        self.refused_by_peer += other.refused_by_peer;
+    }
+
     /// A problem worth showing on the admin page, in plain words.
     pub fn problem(&self, peer: &str) -> Option<String> {
         if self.wrong_bytes > 0 {
@@ -172,46 +193,74 @@ async fn partial_len(path: &Path) -> u64 {
 /// How appending a stream to a partial file ended.
 #[derive(Debug, PartialEq, Eq)]
 enum Appended {
-    /// The stream ended; the file now holds this many bytes (synced).
-    Ended(u64),
+    /// The stream ended; the file now holds this many bytes (synced), which hash to this.
+    Ended(u64, BlobHash),
     /// The stream broke off; what arrived is kept (synced), this many bytes.
     Broken(u64, String),
     /// The stream went past the file's size: nothing of it was kept.
     TooMuch,
 }
 
+/// Network reads queued for the writing loop: a slow disk slows the sender down rather
+/// than filling memory (TLS hands over at most 16 KiB a read).
+const APPEND_QUEUE: usize = 64;
+
 /// Appends `stream` to the partial file at `path`, which holds `start` bytes, never letting
 /// it grow past `size`. Syncs what arrived before returning, also when the stream broke,
 /// so the next attempt resumes from it.
+///
+/// The bytes are hashed as they are written, on one loop of the blocking pool (the bytes
+/// already there first, when a transfer resumes), so a complete file is checked against its
+/// name without reading it again; the loop starts the disk on each megabyte as it goes
+/// ([`Writeback`]), so the final sync waits for the last piece only.
 async fn append<E: std::fmt::Display>(
     path: &Path,
     start: u64,
     size: u64,
     stream: impl Stream<Item = Result<Bytes, E>>,
 ) -> io::Result<Appended> {
-    tokio::fs::create_dir_all(path.parent().expect("incoming/ has a parent")).await?;
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let file = options.open(path).await?;
-    // Whatever lies past `start` was never acknowledged: cut it off.
-    file.set_len(start).await?;
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    file.seek(io::SeekFrom::Start(start)).await?;
+    let (to_disk, mut queue) = tokio::sync::mpsc::channel::<Bytes>(APPEND_QUEUE);
+    let file_path = path.to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || -> io::Result<blake3::Hasher> {
+        use std::io::{Seek, Write};
+        std::fs::create_dir_all(file_path.parent().expect("incoming/ has a parent"))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&file_path)?;
+        // Whatever lies past `start` was never acknowledged: cut it off.
+        file.set_len(start)?;
+        let mut hasher = blake3::Hasher::new();
+        if start > 0 {
+            hasher.update_reader(io::Read::take(&mut file, start))?;
+        }
+        file.seek(io::SeekFrom::Start(start))?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, Writeback::new(file, start));
+        while let Some(data) = queue.blocking_recv() {
+            hasher.update(&data);
+            out.write_all(&data)?;
+        }
+        out.flush()?;
+        out.get_ref().file().sync_data()?;
+        Ok(hasher)
+    });
     let mut len = start;
     let mut stream = std::pin::pin!(stream);
     let mut broken = None;
+    let mut too_much = false;
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(chunk) => {
                 if len + chunk.len() as u64 > size {
-                    drop(file);
-                    tokio::fs::OpenOptions::new().write(true).open(path).await?.set_len(start).await?;
-                    return Ok(Appended::TooMuch);
+                    too_much = true;
+                    break;
                 }
-                file.write_all(&chunk).await?;
                 len += chunk.len() as u64;
+                if to_disk.send(chunk).await.is_err() {
+                    // The loop stopped on a write error, which it reports below.
+                    break;
+                }
             }
             Err(e) => {
                 broken = Some(e.to_string());
@@ -219,24 +268,43 @@ async fn append<E: std::fmt::Display>(
             }
         }
     }
-    file.flush().await?;
-    file.into_inner().sync_data().await?;
+    drop(to_disk);
+    let hasher = writer.await.map_err(io::Error::other)??;
+    if too_much {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || std::fs::OpenOptions::new().write(true).open(path)?.set_len(start))
+            .await
+            .map_err(io::Error::other)??;
+        return Ok(Appended::TooMuch);
+    }
     Ok(match broken {
         Some(why) => Appended::Broken(len, why),
-        None => Appended::Ended(len),
+        None => Appended::Ended(len, BlobHash(*hasher.finalize().as_bytes())),
     })
 }
 
-/// Checks a complete partial file against its name and moves it into the blob store, then
-/// records its arrival. A file whose bytes do not match is deleted; returns whether it
-/// matched.
-async fn take_in(state: &AppState, path: &Path, hash: &BlobHash, size: u64) -> Result<bool, FilesError> {
+/// Checks a complete partial file against its name and moves it into the blob store. The
+/// hash of its bytes is `computed` when they were hashed on their way in, else the file is
+/// read to hash it. A file whose bytes do not match is deleted; returns whether it matched.
+/// The caller records the arrival ([`record_arrivals`]).
+async fn take_in(
+    state: &AppState,
+    path: &Path,
+    hash: &BlobHash,
+    size: u64,
+    computed: Option<BlobHash>,
+) -> Result<bool, FilesError> {
     let (path, blobs, hash) = (path.to_path_buf(), state.blobs.clone(), *hash);
     let matched = tokio::task::spawn_blocking(move || -> io::Result<bool> {
-        let mut hasher = blake3::Hasher::new();
-        let mut file = std::fs::File::open(&path)?;
-        hasher.update_reader(&mut file)?;
-        if BlobHash(*hasher.finalize().as_bytes()) != hash {
+        let actual = match computed {
+            Some(actual) => actual,
+            None => {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update_reader(std::fs::File::open(&path)?)?;
+                BlobHash(*hasher.finalize().as_bytes())
+            }
+        };
+        if actual != hash {
             std::fs::remove_file(&path)?;
             return Ok(false);
         }
@@ -245,17 +313,33 @@ async fn take_in(state: &AppState, path: &Path, hash: &BlobHash, size: u64) -> R
     })
     .await
     .map_err(io::Error::other)??;
-    if matched {
-        let hex = hash.to_hex();
-        let store = state.store.clone();
-        let queued_thumbnail = tokio::task::spawn_blocking(move || store.write(|tx| tx.blob_arrived(&hex)))
-            .await
-            .map_err(io::Error::other)??;
-        if queued_thumbnail {
-            state.media_work.notify_one();
-        }
-    }
     Ok(matched)
+}
+
+/// Records in one transaction that these blobs are in the store: off the list of files on
+/// their way, thumbnails and search documents queued. One transaction for many files keeps
+/// a sync of thousands of photos from paying a commit for each; a crash before it is harmless,
+/// since [`settle_missing`] finds blobs that are here but still listed.
+async fn record_arrivals(state: &AppState, hashes: Vec<BlobHash>) -> Result<(), FilesError> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let store = state.store.clone();
+    let queued_thumbnail = tokio::task::spawn_blocking(move || {
+        store.write(|tx| {
+            let mut any = false;
+            for hash in &hashes {
+                any |= tx.blob_arrived(&hash.to_hex())?;
+            }
+            Ok::<_, StoreError>(any)
+        })
+    })
+    .await
+    .map_err(io::Error::other)??;
+    if queued_thumbnail {
+        state.media_work.notify_one();
+    }
+    Ok(())
 }
 
 /// Removes partial files nobody continued for [`PARTIAL_MAX_AGE`]. Blocking.
@@ -499,8 +583,8 @@ async fn patch_blob(
         res.headers_mut().extend(offset_headers(held, Some(size)));
         return res;
     }
-    let now = match append(&path, held, size, body.into_data_stream()).await {
-        Ok(Appended::Ended(n)) => n,
+    let (now, computed) = match append(&path, held, size, body.into_data_stream()).await {
+        Ok(Appended::Ended(n, computed)) => (n, computed),
         // The sender went away: what arrived is kept for its next PATCH.
         Ok(Appended::Broken(n, _)) => return (StatusCode::NO_CONTENT, offset_headers(n, None)).into_response(),
         Ok(Appended::TooMuch) => {
@@ -511,7 +595,11 @@ async fn patch_blob(
     if now < size {
         return (StatusCode::NO_CONTENT, offset_headers(now, None)).into_response();
     }
-    match take_in(&state, &path, &hash, size).await {
+    let taken = match take_in(&state, &path, &hash, size, Some(computed)).await {
+        Ok(true) => record_arrivals(&state, vec![hash]).await.map(|()| true),
+        other => other,
+    };
+    match taken {
         Ok(true) => (StatusCode::NO_CONTENT, offset_headers(size, None)).into_response(),
         Ok(false) => {
             tracing::warn!(peer = %who, %hash, "a peer sent a file whose bytes do not match its name; it was deleted");
@@ -538,7 +626,7 @@ pub async fn exchange(
 ) -> Result<FileCounts, FilesError> {
     let mut counts = FileCounts::default();
     settle_missing(state).await?;
-    pull(http, base, state, peer, &mut counts).await?;
+    pull(http, base, state, peer, &mut counts, &mut HashSet::new()).await?;
     push(http, base, state, peer, &mut counts).await?;
     let store = state.store.clone();
     counts.files_pending =
@@ -549,24 +637,68 @@ pub async fn exchange(
     Ok(counts)
 }
 
+/// Pulls the files that operations name while the round's operations are still arriving,
+/// until `operations_done` says they are all in; [`exchange`] then does the rest. A big
+/// first sync brings thousands of artifacts' operations in its first pages and then many
+/// pages of comments and reflections: their files need not wait for the last of them.
+/// A failure here only ends the early start (the exchange after the operations reports it).
+pub async fn pull_during_operations(
+    http: &reqwest::Client,
+    base: &str,
+    state: &AppState,
+    peer: &Peer,
+    mut operations_done: tokio::sync::watch::Receiver<bool>,
+) -> FileCounts {
+    let mut counts = FileCounts::default();
+    // Files the peer does not have (or someone else is bringing) are not asked for again
+    // at every pass; the exchange after the operations asks once more.
+    let mut passed_over = HashSet::new();
+    while !*operations_done.borrow_and_update() {
+        let before = (counts.files_received, counts.wrong_bytes);
+        if let Err(e) = pull(http, base, state, peer, &mut counts, &mut passed_over).await {
+            tracing::debug!(peer = %peer.id.short(), "files during the operations stopped: {e}");
+            break;
+        }
+        if (counts.files_received, counts.wrong_bytes) == before {
+            // Nothing new named yet: wait for more pages, or the end of them.
+            let _ = tokio::time::timeout(Duration::from_millis(200), operations_done.changed()).await;
+        }
+    }
+    counts
+}
+
 /// Drops rows of the files-on-their-way list that are settled: the blob is here after all
 /// (recorded as arrived, with its thumbnail and search work), or no file names it any more.
 pub async fn settle_missing(state: &AppState) -> Result<usize, FilesError> {
     let (store, blobs) = (state.store.clone(), state.blobs.clone());
     let (settled, thumbnails) = tokio::task::spawn_blocking(move || -> Result<(usize, bool), StoreError> {
-        let rows = store.read(|r| r.missing_blobs(usize::MAX))?;
-        let (mut settled, mut thumbnails) = (0, false);
-        for (hex, _) in rows {
-            let Some(hash) = BlobHash::from_hex(&hex) else { continue };
-            if blobs.contains(&hash) {
-                thumbnails |= store.write(|tx| tx.blob_arrived(&hex))?;
-                settled += 1;
-            } else if !store.read(|r| r.blob_in_use(&hex))? {
-                store.write(|tx| tx.forget_missing(&hex))?;
-                settled += 1;
+        let (arrived, unused) = store.read(|r| {
+            let (mut arrived, mut unused) = (Vec::new(), Vec::new());
+            for (hex, _) in r.missing_blobs(usize::MAX)? {
+                let Some(hash) = BlobHash::from_hex(&hex) else { continue };
+                if blobs.contains(&hash) {
+                    arrived.push(hex);
+                } else if !r.blob_in_use(&hex)? {
+                    unused.push(hex);
+                }
             }
+            Ok::<_, StoreError>((arrived, unused))
+        })?;
+        if arrived.is_empty() && unused.is_empty() {
+            return Ok((0, false));
         }
-        Ok((settled, thumbnails))
+        // One transaction for all: after a crash mid-sync there may be many.
+        let thumbnails = store.write(|tx| {
+            let mut thumbnails = false;
+            for hex in &arrived {
+                thumbnails |= tx.blob_arrived(hex)?;
+            }
+            for hex in &unused {
+                tx.forget_missing(hex)?;
+            }
+            Ok::<_, StoreError>(thumbnails)
+        })?;
+        Ok((arrived.len() + unused.len(), thumbnails))
     })
     .await
     .map_err(io::Error::other)??;
@@ -584,12 +716,15 @@ enum Pulled {
     Busy,
 }
 
+/// Pulls the missing files within the peer's scope, except those `passed_over`, to which
+/// it adds those the peer does not have or that another transfer is bringing.
 async fn pull(
     http: &reqwest::Client,
     base: &str,
     state: &AppState,
     peer: &Peer,
     counts: &mut FileCounts,
+    passed_over: &mut HashSet<BlobHash>,
 ) -> Result<(), FilesError> {
     let p = peer.clone();
     let store = state.store.clone();
@@ -610,21 +745,57 @@ async fn pull(
     })
     .await
     .map_err(io::Error::other)??;
-    for (hex, size) in wanted {
-        let Some(hash) = BlobHash::from_hex(&hex) else { continue };
-        match pull_one(http, base, state, &hash, size).await? {
-            Pulled::Got(bytes) => {
+    // A few files at a time, each on its own connection: one transfer at a time leaves the
+    // link idle during every request's round trip and every file's sync and rename, which
+    // for thousands of photos is most of the time. Each pull is its own task, so transfers
+    // keep going while this loop records arrivals.
+    let base: std::sync::Arc<str> = base.into();
+    let wanted: Vec<(BlobHash, u64)> = wanted
+        .into_iter()
+        .filter_map(|(hex, size)| Some((BlobHash::from_hex(&hex)?, size)))
+        .filter(|(hash, _)| !passed_over.contains(hash))
+        .collect();
+    let mut pulls = futures_util::stream::iter(wanted.into_iter().map(|(hash, size)| {
+        let (http, base, state) = (http.clone(), base.clone(), state.clone());
+        AbortOnDropHandle::new(tokio::spawn(async move { (hash, pull_one(&http, &base, &state, &hash, size).await) }))
+    }))
+    .buffer_unordered(PARALLEL_TRANSFERS);
+    let mut arrived = Vec::new();
+    let mut last_recorded = std::time::Instant::now();
+    let mut failed = None;
+    while let Some(done) = pulls.next().await {
+        let (hash, pulled) = done.map_err(io::Error::other)?;
+        match pulled {
+            Ok(Pulled::Got(bytes)) => {
                 counts.files_received += 1;
                 counts.bytes_received += bytes;
+                arrived.push(hash);
             }
-            Pulled::Wrong => {
+            Ok(Pulled::Wrong) => {
                 counts.wrong_bytes += 1;
                 tracing::warn!(peer = %peer.id.short(), %hash, "the peer sent a file whose bytes do not match its name; deleted");
             }
-            Pulled::NotThere | Pulled::Busy => {}
+            Ok(Pulled::NotThere | Pulled::Busy) => {
+                passed_over.insert(hash);
+            }
+            Err(e) => {
+                // Stop starting new transfers; those under way are stopped when the stream
+                // is dropped (what reached the disk is kept for the next round).
+                failed = Some(e);
+                break;
+            }
+        }
+        if arrived.len() >= ARRIVALS_PER_COMMIT || last_recorded.elapsed() >= ARRIVALS_EVERY {
+            record_arrivals(state, std::mem::take(&mut arrived)).await?;
+            last_recorded = std::time::Instant::now();
         }
     }
-    Ok(())
+    drop(pulls);
+    record_arrivals(state, arrived).await?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 async fn pull_one(
@@ -645,6 +816,8 @@ async fn pull_one(
         start = 0;
     }
     let mut received = 0;
+    // The hash of what is in the partial file, when this call wrote it.
+    let mut computed = None;
     if start < size {
         let mut request = http.get(format!("{base}/peer/v1/blobs/{hash}"));
         if start > 0 {
@@ -676,7 +849,10 @@ async fn pull_one(
             }
         }
         match append(&path, start, size, response.bytes_stream()).await? {
-            Appended::Ended(n) => received = n - start,
+            Appended::Ended(n, hash) => {
+                received = n - start;
+                computed = Some(hash);
+            }
             Appended::Broken(_, why) => return Err(FilesError::Unreachable(why)),
             Appended::TooMuch => {
                 tokio::fs::remove_file(&path).await?;
@@ -687,7 +863,7 @@ async fn pull_one(
             return Err(FilesError::Unreachable("a file arrived shorter than its size".into()));
         }
     }
-    Ok(if take_in(state, &path, hash, size).await? { Pulled::Got(received) } else { Pulled::Wrong })
+    Ok(if take_in(state, &path, hash, size, computed).await? { Pulled::Got(received) } else { Pulled::Wrong })
 }
 
 /// The first byte of a `Content-Range: bytes a-b/n`.
@@ -775,8 +951,14 @@ async fn push_school(
                 return Err(FilesError::Refused { what: "a question about missing files", status, message });
             }
             let lacking: HashSet<String> = response.json::<Missing>().await?.missing.into_iter().collect();
-            for (hash, size) in chunk.iter().filter(|(h, _)| lacking.contains(&h.to_hex())) {
-                match push_one(http, base, &state.blobs, hash, *size).await? {
+            let lacked: Vec<(BlobHash, u64)> =
+                chunk.iter().filter(|(h, _)| lacking.contains(&h.to_hex())).copied().collect();
+            let blobs = &state.blobs;
+            let mut pushes = futures_util::stream::iter(lacked)
+                .map(|(hash, size)| async move { push_one(http, base, blobs, &hash, size).await })
+                .buffer_unordered(PARALLEL_TRANSFERS);
+            while let Some(pushed) = pushes.next().await {
+                match pushed? {
                     Pushed::Sent(bytes) => {
                         counts.files_sent += 1;
                         counts.bytes_sent += bytes;

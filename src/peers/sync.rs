@@ -3,7 +3,9 @@
 //! For each school the two share: *pull* (send our positions, apply the page it answers
 //! with, while it says there is more), then *push* (ask its positions, send the page it
 //! lacks, while there is more), then remember its positions (USB bundles for it carry only
-//! what it lacks). Then files ([`super::files::exchange`]). Every page is checked against the
+//! what it lacks). Files named by the pages already applied start to come meanwhile
+//! ([`super::files::pull_during_operations`]); the rest of the files, both ways, follow
+//! ([`super::files::exchange`]). Every page is checked against the
 //! pairing's scope on the receiving side (`sync::apply_page`), in one transaction with its
 //! positions, so a round cut off anywhere resumes where it stopped.
 //!
@@ -104,18 +106,48 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
     let scope = peer.scope.clone();
     let ours = blocking(&store, move |s| super::server::shared_schools(s, &scope).map_err(PeerError::local)).await?;
     let mut counts = SyncCounts::default();
-    for school in schools_to_sync(ours, theirs, &peer.scope) {
-        let Some(grant) = peer.scope.grant(school) else { continue };
-        counts.ops_received += pull(&store, &client, &grant).await?;
-        counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
-    }
-    let files = super::files::exchange(client.http(), &client.url(""), state, &peer).await.map_err(|e| match e {
+    let started = std::time::Instant::now();
+    // Files start to come while the operations still arrive (see `pull_during_operations`).
+    let (operations_done, done) = tokio::sync::watch::channel(false);
+    let operations = async {
+        let mut counts = SyncCounts::default();
+        let result = async {
+            for school in schools_to_sync(ours, theirs, &peer.scope) {
+                let Some(grant) = peer.scope.grant(school) else { continue };
+                counts.ops_received += pull(&store, &client, &grant).await?;
+                counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
+            }
+            Ok::<_, PeerError>(())
+        }
+        .await;
+        let _ = operations_done.send(true);
+        result.map(|()| counts)
+    };
+    let base = client.url("");
+    let early = super::files::pull_during_operations(client.http(), &base, state, &peer, done);
+    let (operations, early) = tokio::join!(operations, early);
+    let ops = operations?;
+    counts.ops_received = ops.ops_received;
+    counts.ops_sent = ops.ops_sent;
+    let operations_took = started.elapsed();
+    let mut files = super::files::exchange(client.http(), &base, state, &peer).await.map_err(|e| match e {
         super::files::FilesError::Unreachable(why) => {
             PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
         }
         super::files::FilesError::Refused { .. } => PeerError::Rejected { peer: peer_id.short(), why: e.to_string() },
         other => PeerError::Local(other.to_string()),
     })?;
+    files.add(&early);
+    tracing::info!(
+        peer = %peer_id.short(),
+        ops_received = counts.ops_received,
+        ops_sent = counts.ops_sent,
+        files_received = files.files_received,
+        files_sent = files.files_sent,
+        "sync round: operations (and files meanwhile) in {:.2} s, files after them in {:.2} s",
+        operations_took.as_secs_f64(),
+        (started.elapsed() - operations_took).as_secs_f64()
+    );
     client.count(files.bytes_sent, files.bytes_received);
     counts.files_sent = files.files_sent;
     counts.files_received = files.files_received;

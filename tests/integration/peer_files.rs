@@ -358,6 +358,60 @@ async fn a_pull_cut_halfway_continues_from_the_partial_file() {
 }
 
 #[tokio::test]
+async fn files_named_by_applied_pages_come_while_operations_still_arrive() {
+    let (a, b, _, photo_hash, absent) = a_and_b(&png(60), &noise(200_000, 5)).await;
+    // A file the work names that A no longer holds: asked for once, not at every pass.
+    a.state.blobs.remove(&absent).unwrap();
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = asked.clone();
+    let a_url = a.peer_url.clone();
+    let counting = axum::Router::new().fallback(move |req: Request| {
+        let (a_url, seen) = (a_url.clone(), seen.clone());
+        async move {
+            seen.lock().unwrap().push(req.uri().path().to_string());
+            let res = reqwest::Client::new()
+                .request(req.method().clone(), format!("{a_url}{}", req.uri()))
+                .headers(req.headers().clone())
+                .send()
+                .await
+                .unwrap();
+            let mut out = axum::response::Response::builder().status(res.status().as_u16());
+            for (k, v) in res.headers() {
+                out = out.header(k, v);
+            }
+            out.body(axum::body::Body::from(res.bytes().await.unwrap())).unwrap()
+        }
+    });
+    let proxy = serve(counting).await;
+
+    // The operations have not finished (nobody has said so): the files come anyway.
+    let (done, operations_done) = tokio::sync::watch::channel(false);
+    let me = peer(0xaa, PeerScope::WholeSchools);
+    let state = b.state.clone();
+    let early = tokio::spawn(async move {
+        files::pull_during_operations(&reqwest::Client::new(), &proxy, &state, &me, operations_done).await
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !b.has_blob(&photo_hash) {
+        assert!(std::time::Instant::now() < deadline, "the files did not come while operations arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Let several passes go by, then end the operations.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(!early.is_finished(), "it waits for the operations to end");
+    done.send(true).unwrap();
+    let counts = tokio::time::timeout(std::time::Duration::from_secs(5), early).await.unwrap().unwrap();
+    assert_eq!(counts.files_received, 1, "{counts:?}");
+    assert_eq!(counts.bytes_received, png(60).len() as u64);
+    assert!(!b.has_blob(&absent));
+    // The arrival was recorded: only the file A lacks is still on its way.
+    assert_eq!(b.state.store.read(|r| r.files_pending()).unwrap(), 1);
+    let asked = asked.lock().unwrap();
+    let for_absent = asked.iter().filter(|p| p.contains(&absent.to_hex())).count();
+    assert_eq!(for_absent, 1, "the file A lacks was asked for once: {asked:?}");
+}
+
+#[tokio::test]
 async fn a_peer_sending_bytes_that_do_not_match_the_name_is_refused() {
     let (_a, b, _, photo_hash, other_hash) = a_and_b(&png(40), &noise(5000, 9)).await;
     b.state.store.write(|tx| tx.forget_missing(&photo_hash.to_hex())).unwrap();
