@@ -30,6 +30,7 @@
 
 #[path = "../tests/integration/netlab.rs"]
 mod netlab;
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -248,12 +249,14 @@ async fn main() {
     let res = a.post(&a_admin, "/api/v1/peers/invite", json!({})).await;
     assert_eq!(res.status(), 201);
     let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let cpu_before = (support::cpu_seconds(a.pid().unwrap_or(0)), support::cpu_seconds(b.pid().unwrap_or(0)));
     let start = Instant::now();
     let res = b.post(&b_admin, "/api/v1/peers/join", json!({"token": token})).await;
     assert_eq!(res.status(), 201, "join");
     let a_id = res.json::<Value>().await.unwrap()["peer_id"].as_str().unwrap().to_string();
     let counts = b.sync_ok(&b_admin, &a_id).await;
     let full = start.elapsed();
+    let cpu = (support::cpu_seconds(a.pid().unwrap_or(0)) - cpu_before.0, support::cpu_seconds(b.pid().unwrap_or(0)) - cpu_before.1);
     let (n, bytes) = files_under(&b.data_dir.join("blobs"));
     assert!(n > sizes.len() as u64 && bytes >= total_bytes, "B holds {n} files, {bytes} bytes: {counts}");
 
@@ -332,6 +335,12 @@ async fn main() {
         full.as_secs_f64(),
         folio_rate / r1,
         folio_rate / r2
+    );
+    println!(
+        "CPU used during the full sync: box A {:.1} s, box B {:.1} s, over {:.1} s (2 cores)",
+        cpu.0,
+        cpu.1,
+        full.as_secs_f64()
     );
     println!("nothing-new sync over {records} records: {:.3} s (target < 1 s)", nothing_took.as_secs_f64());
     match arrived_alone {

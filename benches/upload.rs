@@ -148,15 +148,6 @@ fn proc_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds a process has used (user + system), from /proc/PID/stat.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    ticks as f64 / 100.0
-}
-
 fn part(file: Vec<Bytes>, name: &str) -> Part {
     let len: usize = file.iter().map(Bytes::len).sum();
     let stream = futures_util::stream::iter(file.into_iter().map(Ok::<_, std::io::Error>));
@@ -207,7 +198,7 @@ async fn main() {
     let idle_single = proc_kib(pid, "VmRSS:");
     let sink = stream_sink(dir.path().to_path_buf()).await;
     let (mut folio_runs, mut base_runs, mut stream_runs) = (Vec::new(), Vec::new(), Vec::new());
-    let cpu_before = (cpu_seconds(pid), cpu_seconds(std::process::id()));
+    let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
     for run in 0..3 {
         base_runs.push(baseline(dir.path(), std::slice::from_ref(&file)));
         stream_runs.push(stream_baseline(&sink, std::slice::from_ref(&file)).await);
@@ -226,8 +217,8 @@ async fn main() {
         let id = body["id"].as_str().unwrap();
         student.delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
     }
-    let server_cpu = cpu_seconds(pid) - cpu_before.0;
-    let client_cpu = cpu_seconds(std::process::id()) - cpu_before.1;
+    let server_cpu = support::cpu_seconds(pid) - cpu_before.0;
+    let client_cpu = support::cpu_seconds(std::process::id()) - cpu_before.1;
     let folio_wall: f64 = folio_runs.iter().map(Duration::as_secs_f64).sum();
     folio_runs.sort();
     base_runs.sort();

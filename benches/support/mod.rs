@@ -1,4 +1,4 @@
-//! What both benchmarks need: the release `folio` binary serving on loopback with its data in
+//! What the benchmarks need: the release `folio` binary serving on loopback with its data in
 //! a temporary directory, a school set up through the API, and signed-in clients.
 
 #![allow(dead_code)]
@@ -74,4 +74,13 @@ pub async fn signed_in(url: &str, username: &str) -> reqwest::Client {
 /// GET `path` (with `query`) as JSON.
 pub async fn get_json(client: &reqwest::Client, url: &str, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
     client.get(format!("{url}{path}")).query(query).send().await.unwrap().json().await.unwrap()
+}
+
+/// CPU seconds a process has used (user + system), from /proc/PID/stat.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
 }

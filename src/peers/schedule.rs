@@ -1,5 +1,5 @@
 //! When sync rounds run, besides on demand: every [`Net::sync_every`] with every paired box,
-//! a few seconds after this box's data changes (so new work reaches the other boxes soon,
+//! half a second after this box's data changes (so new work reaches the other boxes soon,
 //! and what arrived from one box goes on to the next), and when discovery sees a paired box
 //! at an address ([`nudge`]). Rounds with one peer never overlap (`sync::with_peer`); their
 //! failures go into the peer's status, never out of this task.
@@ -13,9 +13,10 @@ use super::{BoxId, Net};
 use crate::http::AppState;
 
 /// How long after a change the round starts: work saved in a burst (a class uploading)
-/// goes in one round rather than one round per upload, and new work still reaches the
-/// other boxes within about a second and a half.
-pub const AFTER_CHANGES: Duration = Duration::from_secs(1);
+/// goes in a few rounds rather than one round per upload, and new work still reaches the
+/// other boxes within about a second. A round with nothing to send costs a few
+/// milliseconds, so two a second during a busy lesson are cheap.
+pub const AFTER_CHANGES: Duration = Duration::from_millis(500);
 
 /// Asks for a round with `peer` soon (discovery saw it, or its address changed).
 pub fn nudge(net: &Net, peer: BoxId) {

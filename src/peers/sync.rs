@@ -121,15 +121,15 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         }
         .await;
         let _ = operations_done.send(true);
-        result.map(|()| counts)
+        result.map(|()| (counts, started.elapsed()))
     };
     let base = client.url("");
     let early = super::files::pull_during_operations(client.http(), &base, state, &peer, done);
     let (operations, early) = tokio::join!(operations, early);
-    let ops = operations?;
+    let (ops, operations_took) = operations?;
     counts.ops_received = ops.ops_received;
     counts.ops_sent = ops.ops_sent;
-    let operations_took = started.elapsed();
+    let files_from = started.elapsed();
     let mut files = super::files::exchange(client.http(), &base, state, &peer).await.map_err(|e| match e {
         super::files::FilesError::Unreachable(why) => {
             PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
@@ -144,9 +144,11 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         ops_sent = counts.ops_sent,
         files_received = files.files_received,
         files_sent = files.files_sent,
-        "sync round: operations (and files meanwhile) in {:.2} s, files after them in {:.2} s",
+        "sync round: operations in {:.2} s ({} files came meanwhile, until {:.2} s), the rest of the files in {:.2} s",
         operations_took.as_secs_f64(),
-        (started.elapsed() - operations_took).as_secs_f64()
+        early.files_received,
+        files_from.as_secs_f64(),
+        (started.elapsed() - files_from).as_secs_f64()
     );
     client.count(files.bytes_sent, files.bytes_received);
     counts.files_sent = files.files_sent;
