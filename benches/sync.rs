@@ -256,7 +256,10 @@ async fn main() {
     let a_id = res.json::<Value>().await.unwrap()["peer_id"].as_str().unwrap().to_string();
     let counts = b.sync_ok(&b_admin, &a_id).await;
     let full = start.elapsed();
-    let cpu = (support::cpu_seconds(a.pid().unwrap_or(0)) - cpu_before.0, support::cpu_seconds(b.pid().unwrap_or(0)) - cpu_before.1);
+    let cpu = (
+        support::cpu_seconds(a.pid().unwrap_or(0)) - cpu_before.0,
+        support::cpu_seconds(b.pid().unwrap_or(0)) - cpu_before.1,
+    );
     let (n, bytes) = files_under(&b.data_dir.join("blobs"));
     assert!(n > sizes.len() as u64 && bytes >= total_bytes, "B holds {n} files, {bytes} bytes: {counts}");
 
