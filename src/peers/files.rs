@@ -973,12 +973,7 @@ async fn push_school(
         }
         // Later pages are offered from where this one ended, but positions are kept only
         // while every page so far was handled whole.
-        for reached in page.positions_after() {
-            match positions.have.iter_mut().find(|p| p.partition == reached.partition && p.origin == reached.origin) {
-                Some(p) => p.seq = p.seq.max(reached.seq),
-                None => positions.have.push(reached),
-            }
-        }
+        positions.advance(&page);
         advancing &= whole;
         if advancing {
             let (store, keep) = (state.store.clone(), positions.clone());

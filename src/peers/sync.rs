@@ -170,30 +170,41 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
 }
 
 /// Pulls pages of one school until the peer has nothing more for us.
+///
+/// The next page is asked for while this one is applied, with the positions this one brings
+/// us to ([`Positions::advance`](crate::sync::Positions::advance)): the peer reads and sends
+/// it while this box writes, instead of each waiting for the other. Should applying fail,
+/// the page asked for meanwhile is dropped, and nothing of it was written.
 async fn pull(store: &Store, client: &PeerClient, grant: &Grant) -> Result<u64, PeerError> {
     let mut received = 0;
+    let school = grant.school;
+    let mut ours = blocking(store, move |s| core::positions(s, school).map_err(PeerError::local)).await?;
+    let mut page = client.pull(&ours).await?;
     for _ in 0..MAX_PAGES {
-        let school = grant.school;
-        let ours = blocking(store, move |s| core::positions(s, school).map_err(PeerError::local)).await?;
-        let page = client.pull(&ours).await?;
-        let more = page.more;
-        let progress = !page.spans.is_empty();
-        if progress {
-            let grant = grant.clone();
-            let peer = client.peer();
-            let report =
-                blocking(store, move |s| core::apply_page(s, &page, &grant).map_err(|e| refused_page(peer, e))).await?;
-            received += report.ops_received as u64;
-            for ahead in report.clocks_ahead {
-                tracing::warn!(
-                    peer = %peer.short(),
-                    "a box's clock is {} s ahead of this one's: its edits were kept, but this box did not jump forward to its time",
-                    ahead.ahead_ms / 1000
-                );
-            }
-        }
-        if !more || !progress {
+        if page.spans.is_empty() {
             return Ok(received);
+        }
+        let more = page.more;
+        ours.advance(&page);
+        let (g, peer) = (grant.clone(), client.peer());
+        let apply = blocking(store, move |s| core::apply_page(s, &page, &g).map_err(|e| refused_page(peer, e)));
+        let (report, next) = if more {
+            let (report, next) = tokio::join!(apply, client.pull(&ours));
+            (report?, Some(next?))
+        } else {
+            (apply.await?, None)
+        };
+        received += report.ops_received as u64;
+        for ahead in report.clocks_ahead {
+            tracing::warn!(
+                peer = %peer.short(),
+                "a box's clock is {} s ahead of this one's: its edits were kept, but this box did not jump forward to its time",
+                ahead.ahead_ms / 1000
+            );
+        }
+        match next {
+            Some(next) => page = next,
+            None => return Ok(received),
         }
     }
     Err(PeerError::Protocol { peer: client.peer().short(), why: "it never stopped sending pages".into() })

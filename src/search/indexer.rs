@@ -252,27 +252,34 @@ pub fn spawn(indexer: Indexer, stop: CancellationToken) -> tokio::task::JoinHand
     tokio::spawn(async move {
         let mut indexer = Some(indexer);
         while let Some(mut working) = indexer.take() {
+            let started = Instant::now();
             let round = tokio::task::spawn_blocking(move || {
                 let result = working.pass();
                 (working, result)
             })
             .await;
+            let took = started.elapsed();
             let Ok((working, result)) = round else {
                 tracing::error!("the search indexer stopped unexpectedly");
                 return;
             };
             indexer = Some(working);
-            let wait = match result {
-                Ok(0) => Duration::from_secs(30),
-                Ok(_) => Duration::ZERO,
+            // After a round that found work, rest as long as it took before the next: a
+            // backlog (a big sync arriving, thousands of comments) is then indexed in bigger
+            // batches (an artifact commented on ten times is rebuilt once, not ten times)
+            // with at most half the CPU, which the work arriving needs. A lone edit on a
+            // quiet box still finds the indexer waiting, and is searchable at once.
+            let (wait, rest) = match result {
+                Ok(0) => (Duration::from_secs(30), false),
+                Ok(_) => (took.min(COMMIT_EVERY), true),
                 Err(e) => {
                     tracing::warn!("search indexing failed, trying again shortly: {e}");
-                    Duration::from_secs(5)
+                    (Duration::from_secs(5), false)
                 }
             };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = changed.notified(), if !wait.is_zero() => {}
+                _ = changed.notified(), if !rest => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -55,6 +55,20 @@ impl Page {
     }
 }
 
+impl Positions {
+    /// Moves these positions past what `page` brings, as applying it moves the receiver's
+    /// (`apply_page` advances each span's run to its end): so the page after it can be
+    /// asked for before it is applied, and a sender can say how far a page took the peer.
+    pub fn advance(&mut self, page: &Page) {
+        for reached in page.positions_after() {
+            match self.have.iter_mut().find(|p| p.partition == reached.partition && p.origin == reached.origin) {
+                Some(p) => p.seq = p.seq.max(reached.seq),
+                None => self.have.push(reached),
+            }
+        }
+    }
+}
+
 /// How big a page may be: whichever limit comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

@@ -62,7 +62,20 @@ fn the_lab_links_carry_tcp_are_cut_and_restored_and_lose_frames() {
     for node in [&b, &c] {
         let (ip, payload) = (a.ip.clone(), payload.clone());
         in_namespace(&node.ns, move || {
-            let mut s = std::net::TcpStream::connect((ip.as_str(), 9000)).unwrap();
+            // The first try over the lossy link can fail before TCP does anything (its ARP
+            // requests are lost too, three times over on a busy machine): try again.
+            let mut tries = 0;
+            let mut s = loop {
+                match std::net::TcpStream::connect((ip.as_str(), 9000)) {
+                    Ok(s) => break s,
+                    Err(e) if tries < 5 => {
+                        tries += 1;
+                        eprintln!("connecting over the lab link failed ({e}); trying again");
+                        std::thread::sleep(Duration::from_millis(300));
+                    }
+                    Err(e) => panic!("connecting over the lab link failed {tries} times: {e}"),
+                }
+            };
             std::io::Write::write_all(&mut s, &payload).unwrap();
         });
     }
