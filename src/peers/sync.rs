@@ -138,18 +138,24 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         other => PeerError::Local(other.to_string()),
     })?;
     files.add(&early);
-    tracing::info!(
-        peer = %peer_id.short(),
-        ops_received = counts.ops_received,
-        ops_sent = counts.ops_sent,
-        files_received = files.files_received,
-        files_sent = files.files_sent,
-        "sync round: operations in {:.2} s ({} files came meanwhile, until {:.2} s), the rest of the files in {:.2} s",
+    // Rounds that moved something are worth a line in the box's log; idle ones (every few
+    // minutes, and after each local change) only when debugging.
+    let summary = format!(
+        "sync round: {} operations received, {} sent; {} files received, {} sent; operations in {:.2} s ({} files came meanwhile, until {:.2} s), the rest of the files in {:.2} s",
+        counts.ops_received,
+        counts.ops_sent,
+        files.files_received,
+        files.files_sent,
         operations_took.as_secs_f64(),
         early.files_received,
         files_from.as_secs_f64(),
         (started.elapsed() - files_from).as_secs_f64()
     );
+    if counts.ops_received + counts.ops_sent + files.files_received + files.files_sent > 0 {
+        tracing::info!(peer = %peer_id.short(), "{summary}");
+    } else {
+        tracing::debug!(peer = %peer_id.short(), "{summary}");
+    }
     client.count(files.bytes_sent, files.bytes_received);
     counts.files_sent = files.files_sent;
     counts.files_received = files.files_received;
