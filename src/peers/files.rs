@@ -56,6 +56,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
 use axum::{Json, Router};
+use bytes::BytesMut;
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -201,9 +202,14 @@ enum Appended {
     TooMuch,
 }
 
-/// Network reads queued for the writing loop: a slow disk slows the sender down rather
-/// than filling memory (TLS hands over at most 16 KiB a read).
-const APPEND_QUEUE: usize = 64;
+/// Network reads (at most 16 KiB each, one TLS record) are gathered into pieces of this
+/// size before they go to the writing loop: a wake-up per piece instead of per read, and
+/// writes the size the disk likes.
+const APPEND_PIECE: usize = 256 * 1024;
+
+/// Pieces queued for the writing loop: a slow disk slows the sender down rather than
+/// filling memory.
+const APPEND_QUEUE: usize = 2;
 
 /// Appends `stream` to the partial file at `path`, which holds `start` bytes, never letting
 /// it grow past `size`. Syncs what arrived before returning, also when the stream broke,
@@ -236,36 +242,44 @@ async fn append<E: std::fmt::Display>(
             hasher.update_reader(io::Read::take(&mut file, start))?;
         }
         file.seek(io::SeekFrom::Start(start))?;
-        let mut out = io::BufWriter::with_capacity(1 << 20, Writeback::new(file, start));
+        let mut out = Writeback::new(file, start);
         while let Some(data) = queue.blocking_recv() {
             hasher.update(&data);
             out.write_all(&data)?;
         }
-        out.flush()?;
-        out.get_ref().file().sync_data()?;
+        out.file().sync_data()?;
         Ok(hasher)
     });
     let mut len = start;
     let mut stream = std::pin::pin!(stream);
     let mut broken = None;
     let mut too_much = false;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(chunk) => {
+    let mut piece = BytesMut::new();
+    loop {
+        let next = stream.next().await;
+        // A full piece goes now; what is gathered goes when the stream ends or breaks.
+        let due = piece.len() >= APPEND_PIECE || (!piece.is_empty() && !matches!(next, Some(Ok(_))));
+        if due && to_disk.send(piece.split().freeze()).await.is_err() {
+            // The loop stopped on a write error, which it reports below.
+            break;
+        }
+        match next {
+            Some(Ok(chunk)) => {
                 if len + chunk.len() as u64 > size {
                     too_much = true;
                     break;
                 }
                 len += chunk.len() as u64;
-                if to_disk.send(chunk).await.is_err() {
-                    // The loop stopped on a write error, which it reports below.
-                    break;
+                if piece.capacity() - piece.len() < chunk.len() {
+                    piece.reserve(APPEND_PIECE.max(chunk.len()));
                 }
+                piece.extend_from_slice(&chunk);
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 broken = Some(e.to_string());
                 break;
             }
+            None => break,
         }
     }
     drop(to_disk);

@@ -212,7 +212,7 @@ fn missing_target(txn: &WriteTransaction, op: &Op) -> Result<Option<IdKey>, Stor
         },
         change => match change.artifact() {
             Some(artifact) if !matches!(change, Change::ArtifactCreated { .. }) => {
-                missing(txn.artifact(artifact)?.is_some(), artifact.bytes())
+                missing(txn.has_artifact(artifact)?, artifact.bytes())
             }
             _ => None,
         },
@@ -372,7 +372,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             })?;
         }
         Change::ArtifactCreated { artifact } => {
-            if txn.artifact(artifact.id)?.is_some() {
+            if txn.has_artifact(artifact.id)? {
                 return Ok(());
             }
             // Owners erased before this arrived are left out, as the erasure left them out
