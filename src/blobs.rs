@@ -41,6 +41,7 @@
 //! The other methods of [`BlobStore`] are synchronous and small (a `stat`, an `unlink`, a
 //! directory listing); call them from `spawn_blocking` when many are done at once.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -51,12 +52,9 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// The size of the write buffer. A full buffer goes to the loop that hashes and writes it
-/// while the other fills; see [`Streams`]. Small enough that a buffer is still in the CPU's
-/// cache when it is hashed and written, and that a class uploading at once (30 uploads, two
-/// buffers each) holds under 8 MiB; 1 MiB buffers made that burst slower as well as bigger,
-/// and 64 KiB ones made a single upload slower (a hand-off per 64 KiB).
-const BUF_SIZE: usize = 1 << 17;
+/// The size of the write buffer. Full buffers are queued (one deep) for the loop that hashes
+/// and writes them while the next fills; see [`Streams`].
+const BUF_SIZE: usize = 1 << 18;
 /// A filter may emit a few held-back header bytes on top of the input it is given.
 const BUF_SLACK: usize = 64;
 
@@ -414,23 +412,19 @@ enum IoState {
     Gone,
 }
 
-/// The blocking loop of a large upload, double-buffered: the loop hashes and writes one
-/// buffer while the async side fills the other, and hands each buffer back when it is done
-/// with it. A slow disk slows the upload down instead of filling memory: an upload holds two
-/// buffers, which matters when a whole class uploads at once.
+/// The blocking loop of a large upload. It has a queue of one buffer, so it always has the
+/// next buffer ready while the async side fills another, and a slow disk slows the upload
+/// down instead of filling memory: an upload holds at most about three buffers.
 struct Streams {
-    to_disk: mpsc::Sender<Vec<u8>>,
-    /// Buffers the loop is done with, to fill again.
-    done: mpsc::Receiver<Vec<u8>>,
+    to_disk: mpsc::Sender<Arc<Vec<u8>>>,
     disk: JoinHandle<(Writeback, blake3::Hasher, io::Result<()>)>,
-    /// Whether the loop holds a buffer it has not handed back yet.
-    busy: bool,
+    /// Buffers handed off, oldest first, to reuse once the loop is done with them.
+    sent: VecDeque<Arc<Vec<u8>>>,
 }
 
 impl Streams {
     fn start(file: File, hasher: blake3::Hasher) -> Streams {
-        let (to_disk, mut disk_queue) = mpsc::channel::<Vec<u8>>(1);
-        let (give_back, done) = mpsc::channel::<Vec<u8>>(1);
+        let (to_disk, mut disk_queue) = mpsc::channel::<Arc<Vec<u8>>>(1);
         let disk = tokio::task::spawn_blocking(move || {
             let mut file = Writeback::new(file, 0);
             let mut hasher = hasher;
@@ -439,33 +433,37 @@ impl Streams {
                 if let Err(e) = file.write_all(&data) {
                     return (file, hasher, Err(e));
                 }
-                // Never blocks: the async side takes each buffer back before it sends another.
-                let _ = give_back.blocking_send(data);
             }
             (file, hasher, Ok(()))
         });
-        Streams { to_disk, done, disk, busy: false }
+        Streams { to_disk, disk, sent: VecDeque::new() }
     }
 
     /// Closes the queue and waits for the loop to finish what it was given.
     async fn close(self) -> Result<(File, blake3::Hasher), BlobError> {
-        let Streams { to_disk, done, disk, busy: _ } = self;
+        let Streams { to_disk, disk, sent: _ } = self;
         drop(to_disk);
-        drop(done);
         let (file, hasher, written) = disk.await.map_err(|e| BlobError::Io(io::Error::other(e)))?;
         written.map_err(map_io)?;
         Ok((file.into_file(), hasher))
     }
 
-    /// Hands `full` to the loop once it is done with the buffer before, and returns that
-    /// buffer, empty, to fill next (a new one the first time). `None` when the loop has
-    /// stopped on a write error, which [`close`](Self::close) reports.
-    async fn swap(&mut self, full: Vec<u8>) -> Option<Vec<u8>> {
-        let mut spare = if self.busy { self.done.recv().await? } else { Vec::with_capacity(BUF_SIZE + BUF_SLACK) };
-        self.to_disk.send(full).await.ok()?;
-        self.busy = true;
-        spare.clear();
-        Some(spare)
+    /// An empty buffer: one the loop is done with if there is one (the oldest are done
+    /// first; any others done are freed), else a new one.
+    fn spare(&mut self) -> Vec<u8> {
+        let mut spare = None;
+        while self.sent.front().is_some_and(|oldest| Arc::strong_count(oldest) == 1) {
+            if let Some(Ok(buf)) = self.sent.pop_front().map(Arc::try_unwrap) {
+                spare.get_or_insert(buf);
+            }
+        }
+        match spare {
+            Some(mut buf) => {
+                buf.clear();
+                buf
+            }
+            None => Vec::with_capacity(BUF_SIZE + BUF_SLACK),
+        }
     }
 }
 
@@ -614,17 +612,19 @@ impl BlobWriter {
         let IoState::Streaming(streams) = &mut self.io else {
             return Err(self.fail(BlobError::Io(io::Error::other("the upload was already closed"))));
         };
-        let full = std::mem::take(&mut self.buf);
+        let full = std::mem::replace(&mut self.buf, streams.spare());
         let len = full.len() as u64;
-        let Some(spare) = streams.swap(full).await else {
+        let data = Arc::new(full);
+        let sent = streams.to_disk.send(Arc::clone(&data)).await.is_ok();
+        if !sent {
             // The loop has stopped on a write error, which closing reports.
             let error = match self.settle().await {
                 Err(e) => return Err(e),
                 Ok(_) => BlobError::Io(io::Error::other("the upload stopped unexpectedly")),
             };
             return Err(self.fail(error));
-        };
-        self.buf = spare;
+        }
+        streams.sent.push_back(data);
         self.stored += len;
         Ok(())
     }
