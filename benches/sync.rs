@@ -16,8 +16,9 @@
 //! 1. *rsync*: the same files (A's blob store) from an rsync daemon in A's namespace to a
 //!    directory in B's, `rsync -a` over the same link, then `sync` (folio fsyncs every file
 //!    it stores, so rsync's time is also given with its data flushed to disk). It runs once
-//!    before the full sync and once after (into a second directory), and its time is the
-//!    mean: the machine drifts over minutes. Each timed step starts once both boxes are idle.
+//!    before the full sync and once after (into a second directory), and folio is compared
+//!    with the faster run: the disk's speed here can change several times over within
+//!    minutes. Each timed step starts once both boxes are idle.
 //! 2. *full sync*: B pairs with A and syncs everything (`POST /api/v1/peers/{a}/sync`, which
 //!    answers once files are in too); timed from the join, so a sync the pairing itself
 //!    starts is counted. Throughput is the files' bytes over that time.
@@ -294,9 +295,10 @@ async fn main() {
     for copy in ["rsync-before", "rsync-after"] {
         std::fs::remove_dir_all(work.path().join(copy)).unwrap();
     }
-    // The machine's disk and CPU drift over minutes: rsync's time is the mean of its two runs.
-    let rsync_took = (rsync_before.0 + rsync_after.0) / 2;
-    let rsync_flushed = (rsync_before.1 + rsync_after.1) / 2;
+    // The machine's disk drifts by several times over within minutes: folio is compared with
+    // the faster of rsync's two runs, the stricter yardstick.
+    let rsync_runs = [rsync_before, rsync_after];
+    let (rsync_took, rsync_flushed) = rsync_runs.iter().copied().min().unwrap();
 
     // The records came too: the first artifact's comments, as its owner reads them on each box.
     let sam_on_a = a.try_login("sam", "sam-password").await.expect("sam signs in on A");
@@ -364,7 +366,9 @@ async fn main() {
     let folio_rate = mib_s(total_bytes, full);
     let (r1, r2) = (mib_s(total_bytes, rsync_took), mib_s(total_bytes, rsync_flushed));
     println!(
-        "rsync -a over the link (mean of before and after): {:.1} s, {r1:.1} MiB/s; with its copy flushed to disk (sync): {:.1} s, {r2:.1} MiB/s",
+        "rsync -a over the link, the faster of its runs before and after ({:.1} s and {:.1} s): {:.1} s, {r1:.1} MiB/s; with its copy flushed to disk (sync): {:.1} s, {r2:.1} MiB/s",
+        rsync_runs[0].0.as_secs_f64(),
+        rsync_runs[1].0.as_secs_f64(),
         rsync_took.as_secs_f64(),
         rsync_flushed.as_secs_f64()
     );
