@@ -18,7 +18,8 @@
 //!    it stores, so rsync's time is also given with its data flushed to disk). It runs once
 //!    before the full sync and once after (into a second directory), and folio is compared
 //!    with the faster run: the disk's speed here can change several times over within
-//!    minutes. Each timed step starts once both boxes are idle.
+//!    minutes. Each timed step starts once both boxes are idle, after the same pause
+//!    (`support::settle`: the disk takes a burst of writes fast, then slows).
 //! 2. *full sync*: B pairs with A and syncs everything (`POST /api/v1/peers/{a}/sync`, which
 //!    answers once files are in too); timed from the join, so a sync the pairing itself
 //!    starts is counted. Throughput is the files' bytes over that time.
@@ -270,8 +271,10 @@ async fn main() {
     // step's writes (ext4 discards, freshly freed inodes to skip), and only folio would pay.
     let pids = [a.pid().unwrap_or(0), b.pid().unwrap_or(0)];
     until_quiet(&pids).await;
+    support::settle().await;
     let rsync_before = rsync(work.path(), &a, &b, &work.path().join("rsync-before"));
     until_quiet(&pids).await;
+    support::settle().await;
 
     // 2. Full sync, from the join.
     let res = a.post(&a_admin, "/api/v1/peers/invite", json!({})).await;
@@ -291,6 +294,7 @@ async fn main() {
     let (n, bytes) = files_under(&b.data_dir.join("blobs"));
     assert!(n > sizes.len() as u64 && bytes >= total_bytes, "B holds {n} files, {bytes} bytes: {counts}");
     until_quiet(&pids).await;
+    support::settle().await;
     let rsync_after = rsync(work.path(), &a, &b, &work.path().join("rsync-after"));
     for copy in ["rsync-before", "rsync-after"] {
         std::fs::remove_dir_all(work.path().join(copy)).unwrap();

@@ -6,8 +6,11 @@
 //! of 30 clients (3 × 3 MB photos and 1 × 200 MB video each), folio's peak memory growth over
 //! its idle size (VmHWM − idle VmRSS from /proc), and two baselines in the same run. The
 //! single upload alternates with its baselines three times (medians compared); the burst
-//! runs in three rounds of baselines-then-folio, each round's ratio from neighbours in
-//! time, and the median round is reported. The baselines:
+//! runs in three rounds of the three, each round's ratio from neighbours in time, and the
+//! median round is reported. Each round starts one step later than the one before, and
+//! every timed step starts after the same pause (`support::settle`: this machine's disk
+//! takes a burst of writes fast and then slows, so without the pause the first step of a
+//! round would get the fast part). The baselines:
 //!
 //! - *disk*: the same bytes written straight to a plain file (1 MiB buffer, fsync);
 //! - *stream*: the same bytes streamed over loopback by the same HTTP client to a minimal
@@ -157,6 +160,21 @@ fn part(file: Vec<Bytes>, name: &str) -> Part {
     Part::stream_with_length(reqwest::Body::wrap_stream(stream), len as u64).file_name(name.to_string())
 }
 
+/// The three things timed, in the order of a round's first step. Each round starts one step
+/// later, so no step always follows the same one (whatever one step leaves behind, such as
+/// dirty pages or a big delete, is shared out).
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Disk,
+    Stream,
+    Folio,
+}
+
+fn rotated(round: usize) -> impl Iterator<Item = Step> {
+    const STEPS: [Step; 3] = [Step::Disk, Step::Stream, Step::Folio];
+    (0..3).map(move |i| STEPS[(i + round) % 3])
+}
+
 fn mb_s(bytes: usize, took: Duration) -> f64 {
     bytes as f64 / MIB as f64 / took.as_secs_f64()
 }
@@ -203,22 +221,31 @@ async fn main() {
     let (mut folio_runs, mut base_runs, mut stream_runs) = (Vec::new(), Vec::new(), Vec::new());
     let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
     for run in 0..3 {
-        base_runs.push(baseline(dir.path(), std::slice::from_ref(&file)));
-        stream_runs.push(stream_baseline(&sink, std::slice::from_ref(&file)).await);
-        let start = Instant::now();
-        let res = student
-            .post(format!("{url}/api/v1/artifacts"))
-            .multipart(Form::new().text("title", format!("big {run}")).part("file", part(file.clone(), "big.mp4")))
-            .send()
-            .await
-            .unwrap();
-        folio_runs.push(start.elapsed());
-        assert_eq!(res.status(), 201);
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["files"][0]["hash"], expected.as_str(), "stored bytes hash to what was sent");
-        // The same bytes again would be stored once (dedupe); delete so each run writes them.
-        let id = body["id"].as_str().unwrap();
-        student.delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
+        for step in rotated(run) {
+            support::settle().await;
+            match step {
+                Step::Disk => base_runs.push(baseline(dir.path(), std::slice::from_ref(&file))),
+                Step::Stream => stream_runs.push(stream_baseline(&sink, std::slice::from_ref(&file)).await),
+                Step::Folio => {
+                    let start = Instant::now();
+                    let res = student
+                        .post(format!("{url}/api/v1/artifacts"))
+                        .multipart(
+                            Form::new().text("title", format!("big {run}")).part("file", part(file.clone(), "big.mp4")),
+                        )
+                        .send()
+                        .await
+                        .unwrap();
+                    folio_runs.push(start.elapsed());
+                    assert_eq!(res.status(), 201);
+                    let body: Value = res.json().await.unwrap();
+                    assert_eq!(body["files"][0]["hash"], expected.as_str(), "stored bytes hash to what was sent");
+                    // The same bytes again would be stored once (dedupe); delete so each run writes them.
+                    let id = body["id"].as_str().unwrap();
+                    student.delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
+                }
+            }
+        }
     }
     let server_cpu = support::cpu_seconds(pid) - cpu_before.0;
     let client_cpu = support::cpu_seconds(std::process::id()) - cpu_before.1;
@@ -249,74 +276,81 @@ async fn main() {
     for c in 0..clients {
         clients_ready.push(support::signed_in(&url, &format!("s{c}")).await);
     }
-    // Rounds of (disk baseline, stream baseline, folio), each folio burst compared with the
-    // baselines run just before it: the disk's speed drifts by several times over minutes
-    // here, so only neighbours are comparable. The median round is reported.
+    // Rounds of (disk baseline, stream baseline, folio), rotated, each after a pause, each
+    // folio burst compared with the baselines of its own round: the disk's speed drifts by
+    // several times over minutes here, so only neighbours are comparable. The median round
+    // is reported.
     let rounds = if quick { 1 } else { 3 };
     let mut results = Vec::new();
     let mut peak_growth = 0u64;
     let (mut burst_cpu, mut burst_client_cpu, mut burst_wall) = (0.0, 0.0, 0.0);
     let mut verified = 0;
     for round in 0..rounds {
-        let base = baseline(dir.path(), &files);
-        let stream = stream_baseline(&sink, &files).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        reset_peak(pid);
-        let idle_burst = proc_kib(pid, "VmRSS:");
-        let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for (c, parts) in uploads.iter().cloned().enumerate() {
-            let http = clients_ready[c].clone();
-            let url = url.clone();
-            tasks.push(tokio::spawn(async move {
-                let hashes: Vec<String> = parts.iter().map(|(h, _, _)| h.clone()).collect();
-                let mut form = Form::new().text("title", format!("burst {round}.{c}"));
-                for (_, p, name) in parts {
-                    form = form.part("file", part(p, name));
+        let (mut base, mut stream, mut folio) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for step in rotated(round) {
+            support::settle().await;
+            match step {
+                Step::Disk => base = baseline(dir.path(), &files),
+                Step::Stream => stream = stream_baseline(&sink, &files).await,
+                Step::Folio => {
+                    reset_peak(pid);
+                    let idle_burst = proc_kib(pid, "VmRSS:");
+                    let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
+                    let start = Instant::now();
+                    let mut tasks = Vec::new();
+                    for (c, parts) in uploads.iter().cloned().enumerate() {
+                        let http = clients_ready[c].clone();
+                        let url = url.clone();
+                        tasks.push(tokio::spawn(async move {
+                            let hashes: Vec<String> = parts.iter().map(|(h, _, _)| h.clone()).collect();
+                            let mut form = Form::new().text("title", format!("burst {round}.{c}"));
+                            for (_, p, name) in parts {
+                                form = form.part("file", part(p, name));
+                            }
+                            let res =
+                                http.post(format!("{url}/api/v1/artifacts")).multipart(form).send().await.unwrap();
+                            assert_eq!(res.status(), 201);
+                            let body: Value = res.json().await.unwrap();
+                            let stored: Vec<String> = body["files"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|f| f["hash"].as_str().unwrap().to_string())
+                                .collect();
+                            assert_eq!(stored, hashes, "every file's hash verified");
+                            (body["id"].as_str().unwrap().to_string(), stored.len())
+                        }));
+                    }
+                    let mut made = Vec::new();
+                    for t in tasks {
+                        let (id, n) = t.await.unwrap();
+                        verified += n;
+                        made.push(id);
+                    }
+                    folio = start.elapsed();
+                    burst_cpu += support::cpu_seconds(pid) - cpu_before.0;
+                    burst_client_cpu += support::cpu_seconds(std::process::id()) - cpu_before.1;
+                    burst_wall += folio.as_secs_f64();
+                    let peak = proc_kib(pid, "VmHWM:");
+                    peak_growth = peak_growth.max(peak.saturating_sub(idle_burst));
+                    // Deleted, so the next round stores every byte again (identical content is
+                    // stored once).
+                    for (c, id) in made.iter().enumerate() {
+                        let res = clients_ready[c].delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
+                        assert_eq!(res.status(), 204);
+                    }
                 }
-                let res = http.post(format!("{url}/api/v1/artifacts")).multipart(form).send().await.unwrap();
-                assert_eq!(res.status(), 201);
-                let body: Value = res.json().await.unwrap();
-                let stored: Vec<String> =
-                    body["files"].as_array().unwrap().iter().map(|f| f["hash"].as_str().unwrap().to_string()).collect();
-                assert_eq!(stored, hashes, "every file's hash verified");
-                (body["id"].as_str().unwrap().to_string(), stored.len())
-            }));
-        }
-        let mut made = Vec::new();
-        for t in tasks {
-            let (id, n) = t.await.unwrap();
-            verified += n;
-            made.push(id);
-        }
-        let took = start.elapsed();
-        burst_cpu += support::cpu_seconds(pid) - cpu_before.0;
-        burst_client_cpu += support::cpu_seconds(std::process::id()) - cpu_before.1;
-        burst_wall += took.as_secs_f64();
-        let peak = proc_kib(pid, "VmHWM:");
-        peak_growth = peak_growth.max(peak.saturating_sub(idle_burst));
-        if std::env::var_os("FOLIO_BENCH_DEBUG").is_some() {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            for l in
-                status.lines().filter(|l| l.starts_with("Rss") || l.starts_with("Threads") || l.starts_with("VmRSS"))
-            {
-                println!("after burst: {l}");
             }
         }
-        let (folio, base, stream) = (mb_s(total, took), mb_s(total, base), mb_s(total, stream));
+        let (folio, base, stream) = (mb_s(total, folio), mb_s(total, base), mb_s(total, stream));
         println!(
-            "burst round {}: folio {folio:>7.1} MiB/s | disk baseline {base:>7.1} MiB/s, ratio {:.2} | stream baseline {stream:>7.1} MiB/s, ratio {:.2}",
+            "burst round {} ({}): folio {folio:>7.1} MiB/s | disk baseline {base:>7.1} MiB/s, ratio {:.2} | stream baseline {stream:>7.1} MiB/s, ratio {:.2}",
             round + 1,
+            rotated(round).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
             folio / base,
             folio / stream
         );
         results.push((folio, base, stream));
-        // Deleted, so the next round stores every byte again (identical content is stored once).
-        for (c, id) in made.iter().enumerate() {
-            let res = clients_ready[c].delete(format!("{url}/api/v1/artifacts/{id}")).send().await.unwrap();
-            assert_eq!(res.status(), 204);
-        }
     }
     results.sort_by(|x, y| (x.0 / x.1).total_cmp(&(y.0 / y.1)));
     let burst = results[results.len() / 2];

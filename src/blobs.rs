@@ -542,6 +542,7 @@ impl BlobWriter {
                 file.write_all(&data)?;
                 file.flush()?;
                 file.sync_all()?;
+                drop_cached(&file, 0, 0);
                 drop(file);
                 let hash = BlobHash(*hasher.finalize().as_bytes());
                 let held = hold(&hash);
@@ -653,17 +654,31 @@ const WRITEBACK_STEP: u64 = 1 << 20;
 /// comes from the `fsync`/`fdatasync` alone. Used by every path that streams a file onto
 /// the disk: uploads ([`BlobWriter`]), resumable uploads and files from other boxes.
 /// Write-through: wrap it in a `BufWriter` when the pieces written are small.
+///
+/// It also drops what is on the disk from the page cache as it goes ([`drop_cached`]), two
+/// steps behind the write-out, and the callers drop the rest after their `fsync`. A stored
+/// file is not read again soon (a thumbnail reads a photo once), and a box that kept every
+/// upload in memory would push out what is read all the time: the database, the search
+/// index, the thumbnails. It was also much faster when many files are written at once, on
+/// the 2-core virtual machine this project is measured on: there, a page cache that grows
+/// by gigabytes makes the kernel's copy into it (`copy_folio_from_iter_atomic`) about ten
+/// times as costly, while pages handed back are reused cheaply. 30 writers of 200 MB each
+/// with `fsync`, in one run: 315 MiB/s and 4.4 s of kernel CPU per GiB written without
+/// the drop, 1,770 MiB/s and 0.43 s/GiB with it.
 pub(crate) struct Writeback {
     file: File,
     /// Where the next byte goes, and where write-out was last started.
     written: u64,
     started: u64,
+    /// Where write-out was started the time before, and how far pages were dropped.
+    previous: u64,
+    dropped: u64,
 }
 
 impl Writeback {
     /// `file` positioned at `offset` (the bytes before it are not this writer's business).
     pub(crate) fn new(file: File, offset: u64) -> Self {
-        Writeback { file, written: offset, started: offset }
+        Writeback { file, written: offset, started: offset, previous: offset, dropped: offset }
     }
 
     pub(crate) fn file(&self) -> &File {
@@ -681,6 +696,12 @@ impl Write for Writeback {
         self.written += n as u64;
         if self.written >= self.started + WRITEBACK_STEP {
             start_writeback(&self.file, self.started, self.written - self.started);
+            // Write-out of what lies before the previous step started at least a step ago.
+            if self.previous > self.dropped {
+                drop_cached(&self.file, self.dropped, self.previous - self.dropped);
+                self.dropped = self.previous;
+            }
+            self.previous = self.started;
             self.started = self.written;
         }
         Ok(n)
@@ -708,6 +729,24 @@ fn start_writeback(file: &File, from: u64, len: u64) {
 
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File, _from: u64, _len: u64) {}
+
+/// Drops the file's pages in `len` bytes from `from` (to the end if `len` is 0) from the page
+/// cache, if they are on the disk: dirty pages and pages being written are kept, so this
+/// never loses data and never waits for the disk. Called after a stored file's `fsync`,
+/// and by [`Writeback`] as it goes (why: see there).
+pub(crate) fn drop_cached(file: &File, from: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor and a byte range; the call only advises the kernel.
+        // A failure only leaves the pages cached.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), from as libc::off_t, len as libc::off_t, libc::POSIX_FADV_DONTNEED);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, from, len);
+}
 
 pub(crate) fn remove_quietly(path: &Path) {
     if let Err(e) = fs::remove_file(path)
@@ -1182,6 +1221,50 @@ mod tests {
 
     fn test_image() -> image::RgbImage {
         image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([(x * 8) as u8, (y * 10) as u8, ((x + y) * 3) as u8]))
+    }
+
+    /// How many of a file's pages are in the page cache (`mincore` over a mapping of it).
+    #[cfg(target_os = "linux")]
+    fn cached_pages(path: &Path) -> usize {
+        use std::os::fd::AsRawFd;
+        let file = File::open(path).unwrap();
+        let len = file.metadata().unwrap().len() as usize;
+        let page = 4096;
+        let mut resident = vec![0u8; len.div_ceil(page)];
+        // SAFETY: a read-only shared mapping of a whole open file, unmapped before return;
+        // `resident` has one byte per page of it, as mincore needs.
+        unsafe {
+            let map = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0);
+            assert_ne!(map, libc::MAP_FAILED);
+            assert_eq!(libc::mincore(map, len, resident.as_mut_ptr()), 0);
+            libc::munmap(map, len);
+        }
+        resident.iter().filter(|r| **r & 1 == 1).count()
+    }
+
+    /// A stored file leaves the page cache once it is on the disk (see [`Writeback`]), both
+    /// a large one written by the loop and a small one written at `finish`; its bytes read
+    /// back the same.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn stored_files_leave_the_page_cache() {
+        let (dir, store) = store();
+        // tmpfs keeps its pages (they are the file): nothing to check there.
+        // SAFETY: statfs fills the struct it is given for a NUL-terminated path.
+        let on_tmpfs = unsafe {
+            let mut fs: libc::statfs = std::mem::zeroed();
+            let path = std::ffi::CString::new(dir.path().as_os_str().as_encoded_bytes()).unwrap();
+            libc::statfs(path.as_ptr(), &mut fs) == 0 && fs.f_type == libc::TMPFS_MAGIC
+        };
+        for size in [8 * BUF_SIZE + 5, 1000] {
+            let data = noise(size);
+            let blob = put_chunked(&store, &data, 65_536).await;
+            let path = store.path(&blob.hash);
+            if !on_tmpfs {
+                assert_eq!(cached_pages(&path), 0, "a {size}-byte file's pages are dropped after its fsync");
+            }
+            assert_eq!(stored_bytes(&store, &blob), data);
+        }
     }
 
     #[tokio::test]

@@ -84,3 +84,14 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     ticks as f64 / 100.0
 }
+
+/// Pauses before a timed step so that every step, folio's and its baselines', starts with the
+/// disk in the same state. This machine's virtual disk takes about a gigabyte of writes at
+/// once into a buffer on its host, then slows to the host's sustained rate (seen here: 1 GiB
+/// with fsync in 1.1 s, the next in 13.5 s, and 1.2 s again after 30 s idle). Without a pause,
+/// whichever step runs first gets the buffer and the next pays for it.
+/// `FOLIO_BENCH_SETTLE_SECS` (default 30) sets the pause; 0 turns it off.
+pub async fn settle() {
+    let secs: u64 = std::env::var("FOLIO_BENCH_SETTLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+}

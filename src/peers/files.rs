@@ -63,7 +63,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{Peer, PeerCaller};
-use crate::blobs::{BlobHash, BlobStore, Writeback};
+use crate::blobs::{self, BlobHash, BlobStore, Writeback};
 use crate::http::AppState;
 use crate::store::{FileReads, PeerReads, Queries, ReadTables, StoreError};
 use crate::sync::{Limits, Positions};
@@ -248,6 +248,7 @@ async fn append<E: std::fmt::Display>(
             out.write_all(&data)?;
         }
         out.file().sync_data()?;
+        blobs::drop_cached(out.file(), 0, 0);
         Ok(hasher)
     });
     let mut len = start;
