@@ -656,7 +656,7 @@ const WRITEBACK_STEP: u64 = 1 << 20;
 /// Write-through: wrap it in a `BufWriter` when the pieces written are small.
 ///
 /// It also drops what is on the disk from the page cache as it goes ([`drop_cached`]), two
-/// steps behind the write-out, and the callers drop the rest after their `fsync`. A stored
+/// steps behind the write-out, and the rest at [`Writeback::sync_data`]. A stored
 /// file is not read again soon (a thumbnail reads a photo once), and a box that kept every
 /// upload in memory would push out what is read all the time: the database, the search
 /// index, the thumbnails. It was also much faster when many files are written at once, on
@@ -681,12 +681,15 @@ impl Writeback {
         Writeback { file, written: offset, started: offset, previous: offset, dropped: offset }
     }
 
-    pub(crate) fn file(&self) -> &File {
-        &self.file
-    }
-
     pub(crate) fn into_file(self) -> File {
         self.file
+    }
+
+    /// Makes what was written durable (`fdatasync`), then drops the file from the page cache.
+    pub(crate) fn sync_data(&self) -> io::Result<()> {
+        self.file.sync_data()?;
+        drop_cached(&self.file, 0, 0);
+        Ok(())
     }
 }
 
@@ -733,8 +736,8 @@ fn start_writeback(_file: &File, _from: u64, _len: u64) {}
 /// Drops the file's pages in `len` bytes from `from` (to the end if `len` is 0) from the page
 /// cache, if they are on the disk: dirty pages and pages being written are kept, so this
 /// never loses data and never waits for the disk. Called after a stored file's `fsync`,
-/// and by [`Writeback`] as it goes (why: see there).
-pub(crate) fn drop_cached(file: &File, from: u64, len: u64) {
+/// and by [`Writeback`] as it goes and in its `sync_data` (why: see there).
+fn drop_cached(file: &File, from: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;

@@ -284,10 +284,7 @@ impl Partials {
                 }
             }
             // What was received is made durable before anyone is told about it.
-            let result = result.and_then(|()| out.flush()).and_then(|()| out.get_ref().file().sync_data());
-            if result.is_ok() {
-                blobs::drop_cached(out.get_ref().file(), 0, 0);
-            }
+            let result = result.and_then(|()| out.flush()).and_then(|()| out.get_ref().sync_data());
             (hashes, result)
         });
 

@@ -63,7 +63,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{Peer, PeerCaller};
-use crate::blobs::{self, BlobHash, BlobStore, Writeback};
+use crate::blobs::{BlobHash, BlobStore, Writeback};
 use crate::http::AppState;
 use crate::store::{FileReads, PeerReads, Queries, ReadTables, StoreError};
 use crate::sync::{Limits, Positions};
@@ -247,8 +247,7 @@ async fn append<E: std::fmt::Display>(
             hasher.update(&data);
             out.write_all(&data)?;
         }
-        out.file().sync_data()?;
-        blobs::drop_cached(out.file(), 0, 0);
+        out.sync_data()?;
         Ok(hasher)
     });
     let mut len = start;
