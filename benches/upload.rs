@@ -184,7 +184,8 @@ async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (single_size, mut clients, mut video_size) =
         if quick { (256 * MIB, 8, 50 * MIB) } else { (1024 * MIB, 30, 200 * MIB) };
-    // For exploring: FOLIO_BENCH_CLIENTS and FOLIO_BENCH_VIDEO_MB change the burst's shape.
+    // For exploring: FOLIO_BENCH_CLIENTS and FOLIO_BENCH_VIDEO_MB change the burst's shape
+    // (FOLIO_BENCH_CLIENTS=0 measures the single upload alone).
     if let Some(n) = std::env::var("FOLIO_BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()) {
         clients = n;
     }
@@ -201,7 +202,7 @@ async fn main() {
 
     // A school and one student per client.
     let admin = support::setup_school(&url, &data).await;
-    for i in 0..clients {
+    for i in 0..clients.max(1) {
         support::add_person(&admin, &url, &format!("s{i}"), "student").await;
     }
     let block = block();
@@ -250,6 +251,16 @@ async fn main() {
     let server_cpu = support::cpu_seconds(pid) - cpu_before.0;
     let client_cpu = support::cpu_seconds(std::process::id()) - cpu_before.1;
     let folio_wall: f64 = folio_runs.iter().map(Duration::as_secs_f64).sum();
+    for (run, ((folio, base), stream)) in folio_runs.iter().zip(&base_runs).zip(&stream_runs).enumerate() {
+        println!(
+            "single run {} ({}): folio {:>7.1} MiB/s | disk baseline {:>7.1} MiB/s | stream baseline {:>7.1} MiB/s",
+            run + 1,
+            rotated(run).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
+            mb_s(single_size, *folio),
+            mb_s(single_size, *base),
+            mb_s(single_size, *stream)
+        );
+    }
     folio_runs.sort();
     base_runs.sort();
     stream_runs.sort();
@@ -280,7 +291,13 @@ async fn main() {
     // folio burst compared with the baselines of its own round: the disk's speed drifts by
     // several times over minutes here, so only neighbours are comparable. The median round
     // is reported.
-    let rounds = if quick { 1 } else { 3 };
+    let rounds = if clients == 0 {
+        0
+    } else if quick {
+        1
+    } else {
+        3
+    };
     let mut results = Vec::new();
     let mut peak_growth = 0u64;
     let (mut burst_cpu, mut burst_client_cpu, mut burst_wall) = (0.0, 0.0, 0.0);
@@ -353,7 +370,7 @@ async fn main() {
         results.push((folio, base, stream));
     }
     results.sort_by(|x, y| (x.0 / x.1).total_cmp(&(y.0 / y.1)));
-    let burst = results[results.len() / 2];
+    let burst = results.get(results.len() / 2).copied();
 
     child.kill().unwrap();
     child.wait().unwrap();
@@ -367,15 +384,15 @@ async fn main() {
         single.2,
         single.0 / single.2
     );
-    println!(
-        "burst  {:>5} MiB ({clients} clients, {verified} files over {rounds} rounds, all hashes verified), median round: folio {:>7.1} MiB/s | disk baseline {:>7.1} MiB/s, ratio {:.2} | stream baseline {:>7.1} MiB/s, ratio {:.2}",
-        total / MIB,
-        burst.0,
-        burst.1,
-        burst.0 / burst.1,
-        burst.2,
-        burst.0 / burst.2
-    );
+    match burst {
+        None => println!("burst  skipped (FOLIO_BENCH_CLIENTS=0)"),
+        Some((folio, base, stream)) => println!(
+            "burst  {:>5} MiB ({clients} clients, {verified} files over {rounds} rounds, all hashes verified), median round: folio {folio:>7.1} MiB/s | disk baseline {base:>7.1} MiB/s, ratio {:.2} | stream baseline {stream:>7.1} MiB/s, ratio {:.2}",
+            total / MIB,
+            folio / base,
+            folio / stream
+        ),
+    }
     println!(
         "single uploads used {:.1} s of folio CPU and {:.1} s of client+baseline CPU over {:.1} s of upload time (2 cores)",
         server_cpu, client_cpu, folio_wall

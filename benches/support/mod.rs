@@ -86,10 +86,12 @@ pub fn cpu_seconds(pid: u32) -> f64 {
 }
 
 /// Pauses before a timed step so that every step, folio's and its baselines', starts with the
-/// disk in the same state. This machine's virtual disk takes about a gigabyte of writes at
-/// once into a buffer on its host, then slows to the host's sustained rate (seen here: 1 GiB
-/// with fsync in 1.1 s, the next in 13.5 s, and 1.2 s again after 30 s idle). Without a pause,
-/// whichever step runs first gets the buffer and the next pays for it.
+/// machine in the same state. Writes on this virtual machine swing in speed: at times its disk
+/// took about a gigabyte at once and then slowed to its host's rate (1 GiB with fsync in
+/// 1.1 s, the next in 13.5 s, and 1.2 s again after 30 s idle), and at others a plain write
+/// through the page cache was several times slower than the same with `O_DIRECT` (1 GiB in
+/// 4.9 s against 1.1 s). Without a pause, whichever step runs first gets the fast part and the
+/// next pays for it.
 /// `FOLIO_BENCH_SETTLE_SECS` (default 30) sets the pause; 0 turns it off.
 pub async fn settle() {
     let secs: u64 = std::env::var("FOLIO_BENCH_SETTLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
