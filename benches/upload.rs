@@ -175,6 +175,11 @@ fn rotated(round: usize) -> impl Iterator<Item = Step> {
     (0..3).map(move |i| STEPS[(i + round) % 3])
 }
 
+/// A round's steps in the order they ran, for the report: "Disk, Stream, Folio".
+fn order(round: usize) -> String {
+    rotated(round).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+}
+
 fn mb_s(bytes: usize, took: Duration) -> f64 {
     bytes as f64 / MIB as f64 / took.as_secs_f64()
 }
@@ -255,7 +260,7 @@ async fn main() {
         println!(
             "single run {} ({}): folio {:>7.1} MiB/s | disk baseline {:>7.1} MiB/s | stream baseline {:>7.1} MiB/s",
             run + 1,
-            rotated(run).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
+            order(run),
             mb_s(single_size, *folio),
             mb_s(single_size, *base),
             mb_s(single_size, *stream)
@@ -363,7 +368,7 @@ async fn main() {
         println!(
             "burst round {} ({}): folio {folio:>7.1} MiB/s | disk baseline {base:>7.1} MiB/s, ratio {:.2} | stream baseline {stream:>7.1} MiB/s, ratio {:.2}",
             round + 1,
-            rotated(round).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "),
+            order(round),
             folio / base,
             folio / stream
         );
