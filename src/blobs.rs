@@ -669,6 +669,10 @@ const WRITEBACK_STEP: u64 = 1 << 20;
 /// Writing uploads with `O_DIRECT` instead (no page cache at all, from page-aligned buffers)
 /// was tried and measured: with one 256 KiB write waiting on the disk at a time, a 1 GiB
 /// upload went at about 565 MiB/s, against 770–880 MiB/s with this writer in runs that day.
+/// Handing the `sync_file_range` and the drop to one shared thread, so the loop that hashes
+/// and writes never does the block layer's work itself, was tried too: in alternating quick
+/// runs against this writer (3 × 256 MiB each) it was no faster (672–903 MiB/s against
+/// 879–888), so the calls stay here, where they need no second handle on the file.
 pub(crate) struct Writeback {
     file: File,
     /// Where the next byte goes, and where write-out was last started.

@@ -12,8 +12,13 @@ use serde_json::json;
 pub const PASSWORD: &str = "bench-password";
 
 /// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
+///
+/// `FOLIO_BENCH_BIN` runs another build of folio instead of the one cargo built for the
+/// benchmark: on a machine whose disk swings from minute to minute, two builds are only
+/// comparable in runs that alternate between them.
 pub fn start_folio(data: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+    let binary = std::env::var_os("FOLIO_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_folio").into());
+    let mut child = Command::new(binary)
         .args(["serve", "--no-mdns", "--listen", "127.0.0.1:0"])
         .args(extra)
         .arg("--data")
