@@ -18,10 +18,10 @@
 //!   into 1 MiB buffers on one thread and written to a plain file on another, fsync): only
 //!   what any upload must do (client, TCP, disk), without folio's work (HTTP framework,
 //!   multipart, hashing, EXIF, rename, the op log). The client and the server share this
-//!   box's 2 cores, so this is about the ceiling for an upload here and the fair yardstick
-//!   for folio's own cost; the disk baseline is the disk's ceiling. (A sink that received
-//!   and wrote on one thread, leaving the write-out to the final fsync, was slower than
-//!   folio: 1.2–1.3 GiB/s in runs where folio did 1.3–1.4 and this one 1.5–1.8.)
+//!   box's 2 cores, as they do for folio, so this is the fair yardstick for folio's own
+//!   cost; the disk baseline is the disk's. (A sink that received and wrote on one thread,
+//!   leaving the write-out to the final fsync, was slower than folio in quick runs:
+//!   1.2–1.3 GiB/s where folio did 1.3–1.4 and this one 1.5–1.8.)
 
 mod support;
 
@@ -165,8 +165,8 @@ fn sink_requests(mut conn: std::net::TcpStream, dir: &std::path::Path, counter: 
 
 /// The stream baseline's writer: writes each buffer to a plain file and hands it back, and
 /// fsyncs at the end. Like folio (and for the same reasons: see `blobs::Writeback`), it asks
-/// the disk to start on each written megabyte and drops from the page cache what was
-/// started a megabyte before.
+/// the disk to start on each written megabyte and drops from the page cache what it asked
+/// for two megabytes before (by then on the disk; pages still being written are kept).
 fn write_body(
     path: &std::path::Path,
     buffers: std::sync::mpsc::Receiver<(Vec<u8>, usize)>,
@@ -175,7 +175,8 @@ fn write_body(
     use std::os::fd::AsRawFd;
     let mut file = std::fs::File::create(path).unwrap();
     let fd = file.as_raw_fd();
-    let (mut written, mut started, mut dropped) = (0i64, 0i64, 0i64);
+    // Where write-out was started last time and the time before, and how far pages were dropped.
+    let (mut written, mut started, mut previous, mut dropped) = (0i64, 0i64, 0i64, 0i64);
     for (buf, len) in buffers {
         file.write_all(&buf[..len]).unwrap();
         written += len as i64;
@@ -183,11 +184,11 @@ fn write_body(
         // the end of the file"); both calls only advise the kernel.
         unsafe {
             libc::sync_file_range(fd, started, written - started, libc::SYNC_FILE_RANGE_WRITE);
-            if started > dropped {
-                libc::posix_fadvise(fd, dropped, started - dropped, libc::POSIX_FADV_DONTNEED);
+            if previous > dropped {
+                libc::posix_fadvise(fd, dropped, previous - dropped, libc::POSIX_FADV_DONTNEED);
             }
         }
-        (dropped, started) = (started, written);
+        (dropped, previous, started) = (previous, started, written);
         let _ = spare.send(buf);
     }
     file.sync_all().unwrap();
