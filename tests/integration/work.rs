@@ -420,7 +420,7 @@ async fn activities_show_who_has_answered() {
         .post(server.url(&format!("/api/v1/classes/{}/activities", room.class_id)))
         .multipart(form(
             &[("title", "Build a bridge"), ("prompt", "Use only paper."), ("due", "2026-12-01")],
-            vec![("example.txt", b"like this".to_vec())],
+            vec![("example.txt", b"like this".to_vec()), ("bridge.png", super::access::png())],
         ))
         .send()
         .await
@@ -434,6 +434,13 @@ async fn activities_show_who_has_answered() {
     assert_eq!(list[0]["title"], "Build a bridge");
     let example = activity["files"][0]["url"].as_str().unwrap();
     assert_eq!(room.ana.get(server.url(example)).send().await.unwrap().status(), StatusCode::OK);
+    // The activity page shows the examples as work is shown: the picture itself, the text
+    // in the page (escaped), each with its name linking to the file.
+    let picture = activity["files"][1]["url"].as_str().unwrap();
+    let page = room.ana.get(server.url(&format!("/activities/{aid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!(r#"<img src="{picture}" alt="bridge.png""#)), "{page}");
+    assert!(page.contains(r#"<pre class="text-preview">like this</pre>"#), "{page}");
+    assert!(page.contains(&format!(r#"<a href="{example}">example.txt</a>"#)), "{page}");
 
     let res = upload(
         &server,

@@ -131,7 +131,9 @@ struct ArtifactPage {
     back_label: &'static str,
 }
 
-fn file_show(a: &Artifact, f: &crate::domain::FileRef, blobs: &crate::blobs::BlobStore) -> FileShow {
+/// How the page shows one file of the work or activity whose API address is `owner_url`
+/// (the file itself is at `{owner_url}/files/{id}`).
+fn file_show(owner_url: &str, f: &crate::domain::FileRef, blobs: &crate::blobs::BlobStore) -> FileShow {
     let show = match (media::presentation(&f.content_type), media::kind_of(&f.content_type)) {
         (media::Presentation::InlineMedia, media::Kind::Image) => "image",
         (media::Presentation::InlineMedia, media::Kind::Video) => "video",
@@ -140,13 +142,38 @@ fn file_show(a: &Artifact, f: &crate::domain::FileRef, blobs: &crate::blobs::Blo
         _ => "download",
     };
     FileShow {
-        url: format!("/api/v1/artifacts/{}/files/{}", a.id, f.id),
+        url: format!("{owner_url}/files/{}", f.id),
         name: f.name.clone(),
         size: uploads::human_bytes(f.size),
         show,
         text: None,
         available: crate::blobs::BlobHash::from_hex(&f.hash).is_some_and(|h| blobs.contains(&h)),
     }
+}
+
+/// The files of a piece of work or an activity as the page shows them: pictures, players,
+/// and the beginning of text files (read off the async threads).
+async fn shown_files(
+    state: &AppState,
+    owner_url: String,
+    files: Vec<crate::domain::FileRef>,
+) -> Result<Vec<FileShow>, super::PageError> {
+    let reader = state.clone();
+    let shown = tokio::task::spawn_blocking(move || {
+        files
+            .iter()
+            .map(|f| {
+                let mut file = file_show(&owner_url, f, &reader.blobs);
+                if file.show == "text" && file.available {
+                    file.text = preview(&reader, f);
+                }
+                file
+            })
+            .collect()
+    })
+    .await
+    .map_err(crate::error::Error::internal)?;
+    Ok(shown)
 }
 
 /// The first bytes of a stored text file, as text (lossy: a cut character becomes `�`).
@@ -192,23 +219,9 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         state.db(move |store| work::mark_seen(store, user, id)).await?;
     }
     let viewer = &me.0.user;
-    // The latest version's files, with the beginning of text files read off the async threads.
+    let owner_url = format!("/api/v1/artifacts/{}", artifact.id);
     let latest = artifact.latest().map(|v| v.files.clone()).unwrap_or_default();
-    let (reader, shown) = (state.clone(), artifact.clone());
-    let files: Vec<FileShow> = tokio::task::spawn_blocking(move || {
-        latest
-            .iter()
-            .map(|f| {
-                let mut file = file_show(&shown, f, &reader.blobs);
-                if file.show == "text" && file.available {
-                    file.text = preview(&reader, f);
-                }
-                file
-            })
-            .collect()
-    })
-    .await
-    .map_err(crate::error::Error::internal)?;
+    let files = shown_files(state, owner_url.clone(), latest).await?;
     let page_data = ArtifactPage {
         chrome: Chrome::for_user(&artifact.title, &me.0),
         kind_label: media::kind_of(
@@ -249,7 +262,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .map(|v| VersionShow {
                 when: crate::domain::calendar::day_of(v.created_ms),
                 note: v.note.clone(),
-                files: v.files.iter().map(|f| file_show(&artifact, f, &state.blobs)).collect(),
+                files: v.files.iter().map(|f| file_show(&owner_url, f, &state.blobs)).collect(),
             })
             .collect(),
         tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
@@ -564,6 +577,8 @@ struct ActivityPage {
     chrome: Chrome,
     activity: crate::domain::Activity,
     prompt: Vec<String>,
+    /// The example files, shown as a piece of work's files are.
+    files: Vec<FileShow>,
     is_teacher: bool,
     is_student: bool,
     answered: Vec<(String, Vec<(ArtifactId, String)>)>,
@@ -583,7 +598,9 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
         state.db(move |store| work::activity_status(store, &viewer, aid)).await.ok()
     };
     let is_student = me.0.user.role == Role::Student;
+    let files = shown_files(&state, format!("/api/v1/activities/{aid}"), activity.files.clone()).await?;
     Ok(page(ActivityPage {
+        files,
         chrome: Chrome::for_user(&activity.title, &me.0),
         prompt: activity.prompt.split("\n\n").map(str::to_string).filter(|p| !p.trim().is_empty()).collect(),
         is_teacher: status.is_some(),
