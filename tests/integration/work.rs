@@ -420,7 +420,7 @@ async fn activities_show_who_has_answered() {
         .post(server.url(&format!("/api/v1/classes/{}/activities", room.class_id)))
         .multipart(form(
             &[("title", "Build a bridge"), ("prompt", "Use only paper."), ("due", "2026-12-01")],
-            vec![("example.txt", b"like this".to_vec()), ("bridge.png", super::access::png())],
+            vec![("example.txt", b"a bridge holds 3 < 4 books & more".to_vec()), ("bridge.png", super::access::png())],
         ))
         .send()
         .await
@@ -439,7 +439,7 @@ async fn activities_show_who_has_answered() {
     let picture = activity["files"][1]["url"].as_str().unwrap();
     let page = room.ana.get(server.url(&format!("/activities/{aid}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!(r#"<img src="{picture}" alt="bridge.png""#)), "{page}");
-    assert!(page.contains(r#"<pre class="text-preview">like this</pre>"#), "{page}");
+    assert!(page.contains(r#"<pre class="text-preview">a bridge holds 3 &#60; 4 books &#38; more</pre>"#), "{page}");
     assert!(page.contains(&format!(r#"<a href="{example}">example.txt</a>"#)), "{page}");
 
     let res = upload(
