@@ -13,7 +13,7 @@ use super::{
 use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
-use crate::domain::{Class, ClassId, Role, User, UserId, policy};
+use crate::domain::{Class, ClassId, Role, User, UserId, calendar, policy};
 use crate::error::Error;
 use crate::http::{AppState, parse_id};
 use crate::store::Queries;
@@ -110,7 +110,11 @@ async fn class_page(
             store.read(|r| {
                 let class = classes::managed(r, &actor, id)?;
                 let members = r.members(class.id)?;
-                let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
+                let activities = r
+                    .activities_of_class(class.id)?
+                    .into_iter()
+                    .map(|a| (a.id, a.title, a.due.as_deref().map(calendar::spoken)))
+                    .collect();
                 Ok((class, members, activities))
             })
         })

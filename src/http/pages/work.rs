@@ -579,6 +579,8 @@ struct ActivityPage {
     prompt: Vec<String>,
     /// The example files, shown as a piece of work's files are.
     files: Vec<FileShow>,
+    /// The due date as people say it.
+    due: Option<String>,
     is_teacher: bool,
     is_student: bool,
     answered: Vec<(String, Vec<(ArtifactId, String)>)>,
@@ -601,6 +603,7 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
     let files = shown_files(&state, format!("/api/v1/activities/{aid}"), activity.files.clone()).await?;
     Ok(page(ActivityPage {
         files,
+        due: activity.due.as_deref().map(crate::domain::calendar::spoken),
         chrome: Chrome::for_user(&activity.title, &me.0),
         prompt: activity.prompt.split("\n\n").map(str::to_string).filter(|p| !p.trim().is_empty()).collect(),
         is_teacher: status.is_some(),
