@@ -21,7 +21,7 @@
 //!   box's 2 cores, as they do for folio, so this is the fair yardstick for folio's own
 //!   cost; the disk baseline is the disk's. (A sink that received and wrote on one thread,
 //!   leaving the write-out to the final fsync, was slower than folio in quick runs:
-//!   1.2–1.3 GiB/s where folio did 1.3–1.4.)
+//!   1,199–1,309 MiB/s where folio did 1,309–1,396.)
 
 mod support;
 
