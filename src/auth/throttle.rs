@@ -278,9 +278,8 @@ mod tests {
 
     #[test]
     fn the_schedules_are_as_documented() {
-        let secs = |kind: Kind| -> Vec<u64> {
-            (1..=12).map(|n| kind.schedule().unwrap().wait_after(n).as_secs()).collect()
-        };
+        let secs =
+            |kind: Kind| -> Vec<u64> { (1..=12).map(|n| kind.schedule().unwrap().wait_after(n).as_secs()).collect() };
         assert_eq!(secs(Kind::Pictures), [0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
         assert_eq!(secs(Kind::Password), [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128]);
         assert_eq!(Kind::Password.schedule().unwrap().wait_after(40), Duration::from_secs(15 * 60));

@@ -138,11 +138,17 @@ pub async fn read(
                 String::from_utf8(text).map_err(|_| Error::Invalid(format!("The field \"{name}\" is not text.")))?;
             if name == "upload" {
                 upload.resumable.push((upload.files.len(), text));
-            } else if upload.text.contains_key(&name) {
-                // Keeping one of two values would lose the other without a word.
-                return Err(Error::Invalid(format!("The field \"{name}\" was sent twice. Send it once.")));
             } else {
-                upload.text.insert(name, text);
+                match upload.text.entry(name) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(text);
+                    }
+                    // Keeping one of two values would lose the other without a word.
+                    std::collections::hash_map::Entry::Occupied(taken) => {
+                        let name = taken.key();
+                        return Err(Error::Invalid(format!("The field \"{name}\" was sent twice. Send it once.")));
+                    }
+                }
             }
         }
     }

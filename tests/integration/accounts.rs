@@ -250,7 +250,8 @@ async fn a_new_card_or_new_pictures_for_yourself_need_your_current_password() {
 
     // The page is held to the same rule.
     let csrf = csrf_of(&server, &sam, &format!("/people/{sam_id}")).await;
-    let page = sam.post(server.url(&format!("/people/{sam_id}/card"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let page =
+        sam.post(server.url(&format!("/people/{sam_id}/card"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     let page = sam
         .post(server.url(&format!("/people/{sam_id}/pictures")))
@@ -261,8 +262,7 @@ async fn a_new_card_or_new_pictures_for_yourself_need_your_current_password() {
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
 
     // With the current password both work.
-    let issued =
-        sam.post(server.url(&card)).json(&json!({"current_password": "sam-password"})).send().await.unwrap();
+    let issued = sam.post(server.url(&card)).json(&json!({"current_password": "sam-password"})).send().await.unwrap();
     assert_eq!(issued.status(), StatusCode::CREATED);
     let set = sam
         .put(server.url(&pictures))

@@ -320,7 +320,8 @@ async fn young_students_change_their_own_sign_in_only_with_their_current_picture
         .await;
     assert_eq!(signed.status(), StatusCode::OK);
     let pictures = format!("/api/v1/users/{ana}/pictures");
-    let bare = tablet.put(server.url(&pictures)).json(&json!({"pictures": ["moon", "moon", "moon"]})).send().await.unwrap();
+    let bare =
+        tablet.put(server.url(&pictures)).json(&json!({"pictures": ["moon", "moon", "moon"]})).send().await.unwrap();
     assert_eq!(bare.status(), StatusCode::FORBIDDEN, "no current pictures");
     assert!(json_of(bare).await["message"].as_str().unwrap().contains("pictures"));
     let wrong = tablet
@@ -452,17 +453,24 @@ async fn one_childs_mistakes_never_lock_a_class_out_of_a_shared_tablet() {
         }
     }
     let refused = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
-    eprintln!("12 children x (class code + 3 wrong tries): {refused} of {} answers were 'too many tries'", answers.len());
+    eprintln!(
+        "12 children x (class code + 3 wrong tries): {refused} of {} answers were 'too many tries'",
+        answers.len()
+    );
     assert_eq!(refused, 0, "every wrong try is checked and refused, none throttled: {answers:?}");
 
     // The twelfth child, who just erred three times, tries again with the right pictures.
     let (told, took) = sign_in_waiting(&server, &server.client(), code, &kids[11], [0, 1, 2]).await;
-    eprintln!("12th child, right pictures right after their 3rd wrong try: told to wait {told:?}, signed in after {took:?}");
+    eprintln!(
+        "12th child, right pictures right after their 3rd wrong try: told to wait {told:?}, signed in after {took:?}"
+    );
     assert!(took < Duration::from_secs(10), "a child who erred waits seconds: {took:?}");
 
     // The thirteenth child, with the right pictures, on the same tablet.
     let (told, took) = sign_in_waiting(&server, &tablet, code, &kids[12], [0, 1, 2]).await;
-    eprintln!("13th child, right pictures after 36 wrong tries on the tablet: told to wait {told:?}, signed in after {took:?}");
+    eprintln!(
+        "13th child, right pictures after 36 wrong tries on the tablet: told to wait {told:?}, signed in after {took:?}"
+    );
     assert_eq!(told, Duration::ZERO, "the 13th child waits for nobody");
     let me = tablet.get(server.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(json_of(me).await["id"], kids[12].as_str());

@@ -7,14 +7,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{
-    Chrome, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other,
-};
+use super::{Chrome, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
-use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::policy::SecretChange;
+use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Language, Role, User, UserId, policy};
 use crate::error::Error;
 use crate::http::{AppState, credentials, parse_id};
@@ -248,7 +246,9 @@ async fn new_pictures(
     let sequence = PictureSequence::random();
     match credentials::set_pictures(&state, &me.0, id, &sequence, form.current()).await {
         Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
-        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => person_page(&state, &me, id, None, Some(e), Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+            person_page(&state, &me, id, None, Some(e), Vec::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
