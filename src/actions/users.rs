@@ -1,6 +1,13 @@
 //! People: creating accounts, and resetting or revoking the ways they sign in.
+//!
+//! Every change of a sign-in secret (password, pictures, QR card) passes [`authorised_in`]
+//! inside the transaction that records it: `domain::policy::secret_change` says whether the
+//! actor resets it (a teacher, an administrator) or must show the current secret (people
+//! changing their own), and a [`Proof`] from `auth` is the only way to show it.
 
+use crate::auth::password::Proof;
 use crate::auth::{random_token, token_hash};
+use crate::domain::policy::SecretChange;
 use crate::domain::school::{clean_name, normalize_username};
 use crate::domain::{Change, Class, ClassId, Role, Scope, User, UserId, policy};
 use crate::error::{Error, Result};
@@ -82,38 +89,102 @@ pub fn visible_people(store: &Store, actor: &User) -> Result<Vec<User>> {
     })
 }
 
-/// Replaces one of the ways a person signs in, and signs them out everywhere (but for the
-/// session `keep`, when people change their own): whoever held the old secret must not
-/// stay in. Permission, change and sign-out are one transaction.
+/// The person whose sign-in secrets `actor` means to change, and what the rule asks of the
+/// actor for it ([`policy::secret_change`]); NotFound when the actor may not at all.
+pub fn secret_rule_in(r: &impl ReadTables, actor: &User, target: UserId) -> Result<(User, SecretChange)> {
+    let Some(person) = r.user(target)? else { return Err(Error::NotFound) };
+    let teaches = actor.role == Role::Teacher && r.teaches(actor.id, person.id)?;
+    let rule = policy::secret_change(actor, &person, teaches).ok_or(Error::NotFound)?;
+    Ok((person, rule))
+}
+
+pub fn secret_rule(store: &Store, actor: &User, target: UserId) -> Result<(User, SecretChange)> {
+    store.read(|r| secret_rule_in(r, actor, target))
+}
+
+/// What to tell people who did not show what `rule` asks for.
+pub fn proof_needed(rule: SecretChange) -> Error {
+    Error::forbidden(match rule {
+        SecretChange::CurrentPassword => "Type your current password to change how you sign in.",
+        SecretChange::CurrentPictures => "Tap your current pictures to change how you sign in.",
+        SecretChange::AskATeacher | SecretChange::Reset => "Ask your teacher to change how you sign in.",
+    })
+}
+
+/// The person, when `actor` may change their sign-in secrets with `proof` now. Called inside
+/// the write transaction, so a proof of a secret replaced meanwhile proves nothing.
+fn authorised_in(r: &impl ReadTables, actor: &User, target: UserId, proof: Option<&Proof>) -> Result<User> {
+    let (person, rule) = secret_rule_in(r, actor, target)?;
+    let shown = |held: &Option<String>| proof.is_some_and(|p| held.as_deref() == Some(p.hash()));
+    match rule {
+        SecretChange::Reset => Ok(person),
+        SecretChange::CurrentPassword if shown(&person.password_hash) => Ok(person),
+        SecretChange::CurrentPictures if shown(&person.pictures_hash) => Ok(person),
+        rule => Err(proof_needed(rule)),
+    }
+}
+
+/// Replaces the password or pictures a person signs in with. Whoever held the old secret
+/// must not stay in: they are signed out everywhere (but for the session `keep`, when people
+/// change their own) and their QR card stops working, since a card printed with the old
+/// secret is a way in of its own (the teacher prints a new one). Permission, change, card and
+/// sign-out are one transaction.
 fn replace_credential(
     store: &Store,
     actor: &User,
     target: UserId,
+    proof: Option<&Proof>,
     keep: Option<[u8; 32]>,
     change: impl FnOnce(UserId) -> Change,
 ) -> Result<()> {
     store.write(|tx| {
-        let person = manageable_in(tx.txn(), actor, target)?;
-        tx.record(person.school, scope_of(person.id, person.role), Some(actor.id), change(person.id))?;
+        let person = authorised_in(tx.txn(), actor, target, proof)?;
+        let scope = scope_of(person.id, person.role);
+        tx.record(person.school, scope, Some(actor.id), change(person.id))?;
+        // Recorded even when this box knows no card: one issued elsewhere before this change
+        // may still be on its way, and the later clock wins.
+        let revoke = Change::QrCardIssued { user: person.id, token_hash: String::new() };
+        tx.record(person.school, scope, Some(actor.id), revoke)?;
         sessions::remove_for_user(tx.txn(), person.id, keep)?;
         Ok(())
     })
 }
 
-pub fn set_password(store: &Store, actor: &User, target: UserId, hash: String, keep: Option<[u8; 32]>) -> Result<()> {
-    replace_credential(store, actor, target, keep, |user| Change::PasswordSet { user, hash })
+pub fn set_password(
+    store: &Store,
+    actor: &User,
+    target: UserId,
+    proof: Option<&Proof>,
+    hash: String,
+    keep: Option<[u8; 32]>,
+) -> Result<()> {
+    replace_credential(store, actor, target, proof, keep, |user| Change::PasswordSet { user, hash })
 }
 
-pub fn set_pictures(store: &Store, actor: &User, target: UserId, hash: String, keep: Option<[u8; 32]>) -> Result<()> {
-    replace_credential(store, actor, target, keep, |user| Change::PicturesSet { user, hash })
+pub fn set_pictures(
+    store: &Store,
+    actor: &User,
+    target: UserId,
+    proof: Option<&Proof>,
+    hash: String,
+    keep: Option<[u8; 32]>,
+) -> Result<()> {
+    replace_credential(store, actor, target, proof, keep, |user| Change::PicturesSet { user, hash })
 }
 
 /// Issues new QR sign-in card secrets inside an open transaction, revoking the old cards and
-/// signing the people out. Returns (person, secret) pairs; secrets are shown once and never
-/// stored.
-fn issue_cards_in(tx: &mut Tx, actor: &User, people: Vec<User>) -> Result<Vec<(User, String)>> {
+/// signing the people out (but for the session `keep`). Each person passes
+/// [`authorised_in`]. Returns (person, secret) pairs; secrets are shown once, never stored.
+fn issue_cards_in(
+    tx: &mut Tx,
+    actor: &User,
+    people: Vec<UserId>,
+    proof: Option<&Proof>,
+    keep: Option<[u8; 32]>,
+) -> Result<Vec<(User, String)>> {
     let mut cards = Vec::with_capacity(people.len());
     for person in people {
+        let person = authorised_in(tx.txn(), actor, person, proof)?;
         let secret = random_token(24);
         let token_hash = blake3::Hash::from_bytes(token_hash(&secret)).to_hex().to_string();
         tx.record(
@@ -122,17 +193,23 @@ fn issue_cards_in(tx: &mut Tx, actor: &User, people: Vec<User>) -> Result<Vec<(U
             Some(actor.id),
             Change::QrCardIssued { user: person.id, token_hash },
         )?;
-        sessions::remove_for_user(tx.txn(), person.id, None)?;
+        sessions::remove_for_user(tx.txn(), person.id, keep)?;
         cards.push((person, secret));
     }
     Ok(cards)
 }
 
-/// A new card for one person.
-pub fn issue_card(store: &Store, actor: &User, target: UserId) -> Result<(User, String)> {
+/// A new card for one person (`proof`: see [`authorised_in`]; `keep`: the session of people
+/// printing their own).
+pub fn issue_card(
+    store: &Store,
+    actor: &User,
+    target: UserId,
+    proof: Option<&Proof>,
+    keep: Option<[u8; 32]>,
+) -> Result<(User, String)> {
     store.write(|tx| {
-        let person = manageable_in(tx.txn(), actor, target)?;
-        let mut cards = issue_cards_in(tx, actor, vec![person])?;
+        let mut cards = issue_cards_in(tx, actor, vec![target], proof, keep)?;
         Ok(cards.pop().expect("one card for one person"))
     })
 }
@@ -141,14 +218,14 @@ pub fn issue_card(store: &Store, actor: &User, target: UserId) -> Result<(User, 
 pub fn issue_class_cards(store: &Store, actor: &User, class: ClassId) -> Result<(Class, Vec<(User, String)>)> {
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
-        let students: Vec<User> = tx
+        let students: Vec<UserId> = tx
             .txn()
             .members(class.id)?
             .into_iter()
             .filter(|(_, role)| *role == Role::Student)
-            .map(|(u, _)| u)
+            .map(|(u, _)| u.id)
             .collect();
-        let cards = issue_cards_in(tx, actor, students)?;
+        let cards = issue_cards_in(tx, actor, students, None, None)?;
         Ok((class, cards))
     })
 }

@@ -50,6 +50,21 @@ const MAX_WAITING: usize = 64;
 #[error("the box is busy checking other sign-ins")]
 pub struct Busy;
 
+/// That someone has just given the secret this hash was made from. Only [`Hasher::prove`]
+/// makes one, so a change that asks for the current secret (`domain::policy::SecretChange`)
+/// cannot be let through by anything but a check of it.
+#[derive(Debug)]
+pub struct Proof {
+    hash: String,
+}
+
+impl Proof {
+    /// The hash the secret matched; a change holds only while this is still the current one.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
@@ -87,6 +102,13 @@ impl Hasher {
     /// against a dummy hash so it costs the same and answers false.
     pub async fn verify(&self, secret: String, hash: Option<String>) -> Result<bool, Busy> {
         self.run(move || verify_now(&secret, hash.as_deref())).await
+    }
+
+    /// A [`Proof`] that `secret` matches `hash`, or `None` when it does not (or there is no hash).
+    pub async fn prove(&self, secret: String, hash: Option<String>) -> Result<Option<Proof>, Busy> {
+        let checked = hash.clone();
+        let matched = self.run(move || verify_now(&secret, checked.as_deref())).await?;
+        Ok(hash.filter(|_| matched).map(|hash| Proof { hash }))
     }
 }
 

@@ -76,6 +76,8 @@ pub enum Change {
         user: UserId,
         hash: String,
     },
+    /// A new QR card; an empty `token_hash` revokes the card without a new one (a new
+    /// password or new pictures do, so a card planted before them stops working).
     QrCardIssued {
         user: UserId,
         token_hash: String,

@@ -49,6 +49,43 @@ pub fn can_reset_credentials(actor: &User, target: &User, teaches_target: bool) 
             || (actor.role == Role::Teacher && target.role == Role::Student && teaches_target))
 }
 
+/// What someone must show to replace a person's sign-in secret: their password, their
+/// pictures, or a new QR card (which is a secret too: whoever holds the printout is in).
+/// Every change of a secret, by API or page, for one person or a class's cards, is decided
+/// here and checked again inside the transaction that records it (`actions::users`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretChange {
+    /// An administrator of the person's school, or a teacher of the student: a reset needs
+    /// no old secret, which is what a forgotten password or lost pictures need.
+    Reset,
+    /// People changing their own: the current password. A device left signed in is then not
+    /// enough to plant a lasting way in (a card, pictures or a password of one's choosing).
+    CurrentPassword,
+    /// A young student with pictures and no password: the current pictures.
+    CurrentPictures,
+    /// Someone with neither (a card only) cannot show it is them: a teacher does it.
+    AskATeacher,
+}
+
+/// What `actor` must show to change `target`'s sign-in secrets; `None` when they may not at
+/// all (answered as "not found"). Changing one's own always needs the current secret, for
+/// administrators too; resetting someone else's follows [`can_reset_credentials`].
+pub fn secret_change(actor: &User, target: &User, teaches_target: bool) -> Option<SecretChange> {
+    if !active(actor) {
+        return None;
+    }
+    if actor.id == target.id {
+        return Some(if target.password_hash.is_some() {
+            SecretChange::CurrentPassword
+        } else if target.pictures_hash.is_some() {
+            SecretChange::CurrentPictures
+        } else {
+            SecretChange::AskATeacher
+        });
+    }
+    can_reset_credentials(actor, target, teaches_target).then_some(SecretChange::Reset)
+}
+
 pub fn can_disable_users(actor: &User, target: &User) -> bool {
     active(actor) && actor.role == Role::Admin && actor.school == target.school && actor.id != target.id
 }
@@ -247,5 +284,27 @@ mod tests {
         assert!(!can_reset_credentials(&t, &pupil, false));
         assert!(!can_reset_credentials(&t, &user(Role::Teacher, s), true));
         assert!(can_reset_credentials(&user(Role::Admin, s), &pupil, false));
+    }
+
+    #[test]
+    fn ones_own_secret_needs_the_current_one_and_others_need_a_teacher_or_an_admin() {
+        use SecretChange::*;
+        let s = SchoolId::new();
+        let mut pupil = user(Role::Student, s);
+        assert_eq!(secret_change(&pupil, &pupil, false), Some(AskATeacher), "a card proves nothing");
+        pupil.pictures_hash = Some("p".into());
+        assert_eq!(secret_change(&pupil, &pupil, false), Some(CurrentPictures));
+        pupil.password_hash = Some("h".into());
+        assert_eq!(secret_change(&pupil, &pupil, false), Some(CurrentPassword), "the stronger secret");
+        let mut admin = user(Role::Admin, s);
+        admin.password_hash = Some("h".into());
+        assert_eq!(secret_change(&admin, &admin, false), Some(CurrentPassword), "admins too");
+        assert_eq!(secret_change(&admin, &pupil, false), Some(Reset));
+        let t = user(Role::Teacher, s);
+        assert_eq!(secret_change(&t, &pupil, true), Some(Reset));
+        assert_eq!(secret_change(&t, &pupil, false), None);
+        assert_eq!(secret_change(&user(Role::Student, s), &pupil, false), None, "classmates never");
+        admin.disabled = true;
+        assert_eq!(secret_change(&admin, &pupil, false), None);
     }
 }

@@ -1,15 +1,35 @@
 //! Setting the secrets people sign in with, shared by the API and the pages: check the rule,
 //! hash outside the store (argon2 is slow and bounded), then record the change.
+//!
+//! Who may change whose secret, and what they must show, is `domain::policy::secret_change`:
+//! people changing their own password, pictures or card give the current password (young
+//! students without one: their current pictures), so a device left signed in is not enough
+//! to plant a lasting way in; a teacher of the student or an administrator resets without.
+//! The current secret is checked here, throttled on the same counts as signing in (so this
+//! is no side door for guessing), and the [`Proof`] is checked again by `actions::users` in
+//! the transaction that records the change.
 
 use crate::actions::users;
-use crate::auth::throttle::Kind;
-use crate::auth::token_hash;
-use crate::domain::UserId;
+use crate::auth::password::Proof;
+use crate::auth::{throttle, token_hash};
 use crate::domain::pictures::PictureSequence;
+use crate::domain::policy::SecretChange;
 use crate::domain::school::check_password;
+use crate::domain::{User, UserId};
 use crate::error::{Error, Result};
 
 use super::{AppState, SignedIn};
+
+/// What people give to show it is them when they change their own sign-in.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Current {
+    /// The current password.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// The current pictures (names or indexes), for students who have no password.
+    #[serde(default)]
+    pub current_pictures: Option<Vec<String>>,
+}
 
 /// A password's hash, after checking it is acceptable; `None` stays `None`.
 pub async fn password_hash(state: &AppState, password: Option<String>) -> Result<Option<String>> {
@@ -27,34 +47,71 @@ fn own_session(me: &SignedIn, target: UserId) -> Option<[u8; 32]> {
     (me.user.id == target).then(|| token_hash(&me.session_id))
 }
 
-/// Sets a password. People changing their own must give the current one (if they have one),
-/// so an unlocked laptop left behind is not enough to take an account over.
+/// Checks what the rule asks of `me` for changing `target`'s secrets, and returns the proof
+/// to record the change with (`None` for a reset, which needs none).
+async fn prove(state: &AppState, me: &SignedIn, target: UserId, current: Current) -> Result<Option<Proof>> {
+    let actor = me.user.clone();
+    let (person, rule): (User, SecretChange) = state.db(move |store| users::secret_rule(store, &actor, target)).await?;
+    let (key, secret, hash, wrong) = match rule {
+        SecretChange::Reset => return Ok(None),
+        SecretChange::AskATeacher => return Err(users::proof_needed(rule)),
+        SecretChange::CurrentPassword => {
+            let Some(given) = current.current_password.filter(|p| !p.is_empty()) else {
+                return Err(users::proof_needed(rule));
+            };
+            let wrong = "Your current password is not right. Type it again to change it.";
+            (throttle::password(&person.username), given, person.password_hash, wrong)
+        }
+        SecretChange::CurrentPictures => {
+            let Some(given) = current.current_pictures else { return Err(users::proof_needed(rule)) };
+            let given = PictureSequence::parse(&given)?;
+            let wrong = "Those are not your pictures. Tap your current pictures again to change them.";
+            (throttle::pictures(person.id), given.secret(), person.pictures_hash, wrong)
+        }
+    };
+    let attempt = state.throttle.begin(vec![key]).map_err(Error::Throttled)?;
+    match state.hasher.prove(secret, hash).await? {
+        Some(proof) => {
+            attempt.succeeded();
+            Ok(Some(proof))
+        }
+        None => Err(Error::forbidden(wrong)),
+    }
+}
+
+/// Sets a password (see the module doc for who may, showing what).
 pub async fn set_password(
     state: &AppState,
     me: &SignedIn,
     target: UserId,
     password: String,
-    current: Option<String>,
+    current: Current,
 ) -> Result<()> {
     check_password(&password)?;
-    let actor = me.user.clone();
-    let person = state.db(move |store| users::manageable(store, &actor, target)).await?;
-    if person.id == me.user.id && person.password_hash.is_some() {
-        let attempt = state.throttle.begin(vec![(Kind::Account, person.username.clone())]).map_err(Error::Throttled)?;
-        if !state.hasher.verify(current.unwrap_or_default(), person.password_hash.clone()).await? {
-            return Err(Error::forbidden("Your current password is not right. Type it again to change it."));
-        }
-        attempt.succeeded();
-    }
+    let proof = prove(state, me, target, current).await?;
     let hash = state.hasher.hash(password).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    state.db(move |store| users::set_password(store, &actor, target, hash, keep)).await
+    state.db(move |store| users::set_password(store, &actor, target, proof.as_ref(), hash, keep)).await
 }
 
-pub async fn set_pictures(state: &AppState, me: &SignedIn, target: UserId, sequence: &PictureSequence) -> Result<()> {
-    let actor = me.user.clone();
-    state.db(move |store| users::manageable(store, &actor, target).map(|_| ())).await?;
+/// Sets a picture sequence (see the module doc for who may, showing what).
+pub async fn set_pictures(
+    state: &AppState,
+    me: &SignedIn,
+    target: UserId,
+    sequence: &PictureSequence,
+    current: Current,
+) -> Result<()> {
+    let proof = prove(state, me, target, current).await?;
     let hash = state.hasher.hash(sequence.secret()).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    state.db(move |store| users::set_pictures(store, &actor, target, hash, keep)).await
+    state.db(move |store| users::set_pictures(store, &actor, target, proof.as_ref(), hash, keep)).await
+}
+
+/// Issues a new QR card, revoking the old one (see the module doc for who may, showing
+/// what). Returns the person and the card's secret, shown once.
+pub async fn issue_card(state: &AppState, me: &SignedIn, target: UserId, current: Current) -> Result<(User, String)> {
+    let proof = prove(state, me, target, current).await?;
+    let (actor, keep) = (me.user.clone(), own_session(me, target));
+    state.db(move |store| users::issue_card(store, &actor, target, proof.as_ref(), keep)).await
 }

@@ -1,10 +1,14 @@
 //! Signing in, however it is done: a password, a class join code + name + three pictures, or a
 //! QR card. All three share the throttle, the "same answer for unknown and wrong" rule and
 //! session creation, here; `api` and `pages` only adapt the input and the answer.
+//!
+//! Each attempt is charged to what it guesses (one account's password, one student's
+//! pictures) and to the caller's address bucket; lookups (a class code, a card) only to the
+//! bucket, and only when they miss. See `auth::throttle` for the schedules.
 
 use std::net::IpAddr;
 
-use crate::auth::throttle::Kind;
+use crate::auth::throttle::{self, Kind};
 use crate::auth::{session, token_hash};
 use crate::domain::pictures::PictureSequence;
 use crate::domain::school::{normalize_join_code, normalize_username};
@@ -20,24 +24,19 @@ pub struct SignedInNow {
     pub session_id: String,
 }
 
-fn address_key(addr: IpAddr) -> (Kind, String) {
-    (Kind::Address, addr.to_string())
-}
-
 /// Checks `secret` against each candidate's hash (chosen by `pick`) under one throttled
-/// attempt on `account_key` and the caller's address, and starts a session for the one it
+/// attempt on `secret_key` and the caller's address, and starts a session for the one it
 /// matches. With no candidate a dummy hash is checked, so an unknown name costs the same
 /// time and gets the same answer as a wrong secret.
 async fn verify_and_start(
     state: &AppState,
     addr: IpAddr,
-    account_key: String,
+    secret_key: (Kind, String),
     candidates: Vec<User>,
     secret: String,
     pick: fn(&User) -> Option<String>,
 ) -> Result<SignedInNow> {
-    let attempt =
-        state.throttle.begin(vec![(Kind::Account, account_key), address_key(addr)]).map_err(Error::Throttled)?;
+    let attempt = state.throttle.begin(vec![secret_key, throttle::address(addr)]).map_err(Error::Throttled)?;
     let mut matched = None;
     if candidates.is_empty() {
         state.hasher.verify(secret.clone(), None).await?;
@@ -64,18 +63,20 @@ pub async fn with_password(state: &AppState, addr: IpAddr, username: &str, passw
     // On a district box two schools may both have "ana"; the password is tried against each
     // and can match only one of them.
     let candidates = state.db(move |store| Ok(store.read(|r| r.users_by_username(&lookup))?)).await?;
-    verify_and_start(state, addr, username, candidates, password, |u| u.password_hash.clone()).await
+    let key = throttle::password(&username);
+    verify_and_start(state, addr, key, candidates, password, |u| u.password_hash.clone()).await
 }
 
 /// Runs a quick lookup that someone could use to guess (a join code, a card secret) as an
-/// attempt on the caller's address: misses are counted, even when sent in parallel.
+/// attempt on the caller's address: misses are counted, even when sent in parallel, and a
+/// hit costs nothing (a tablet looks its class up at every tap).
 async fn guarded_lookup<T: Send + 'static>(
     state: &AppState,
     addr: IpAddr,
     lookup: impl FnOnce(&crate::store::Store) -> Result<Option<T>> + Send + 'static,
     miss: &str,
 ) -> Result<T> {
-    let attempt = state.throttle.begin(vec![address_key(addr)]).map_err(Error::Throttled)?;
+    let attempt = state.throttle.begin(vec![throttle::address(addr)]).map_err(Error::Throttled)?;
     match state.db(lookup).await? {
         Some(found) => {
             attempt.succeeded();
@@ -113,7 +114,8 @@ pub async fn with_pictures(
     let sequence = PictureSequence::parse(pictures)?;
     let (_, students) = class_students(state, addr, join_code).await?;
     let candidates: Vec<User> = students.into_iter().filter(|u| u.id == user).collect();
-    verify_and_start(state, addr, user.to_string(), candidates, sequence.secret(), |u| u.pictures_hash.clone()).await
+    let key = throttle::pictures(user);
+    verify_and_start(state, addr, key, candidates, sequence.secret(), |u| u.pictures_hash.clone()).await
 }
 
 /// The person a QR card belongs to, if the card is current (regenerating revokes old cards).

@@ -22,7 +22,9 @@ use super::AppState;
 const HEAD_BYTES: usize = 4096;
 /// Text parts are short (titles, reflections); anything longer is refused.
 const MAX_TEXT_PART: usize = 256 * 1024;
-/// A form has a handful of fields, and a piece of work a few dozen files at most.
+/// A form has a handful of fields, and a piece of work a few dozen files at most. Parts are
+/// counted as they come, whatever their names: 10,000 parts under one name cost as much to
+/// read as 10,000 names, so counting distinct names (the map's size) bounded nothing.
 const MAX_TEXT_PARTS: usize = 32;
 const MAX_FILES: usize = 100;
 
@@ -83,12 +85,23 @@ pub async fn read(
     mut budget: u64,
 ) -> Result<Upload> {
     let mut upload = Upload::default();
+    // Every part is one of these two, counted before its body is read.
+    let (mut file_parts, mut text_parts) = (0usize, 0usize);
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
-        if upload.files.len() + upload.resumable.len() >= MAX_FILES || upload.text.len() >= MAX_TEXT_PARTS {
-            return Err(Error::Invalid(format!("Too many files or fields: at most {MAX_FILES} files at once.")));
+        let is_file = file_fields.contains(&name.as_str()) && field.file_name().is_some();
+        // `upload` parts name files (finished resumable uploads): they count as files.
+        if is_file || name == "upload" {
+            file_parts += 1;
+        } else {
+            text_parts += 1;
         }
-        if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
+        if file_parts > MAX_FILES || text_parts > MAX_TEXT_PARTS {
+            return Err(Error::Invalid(format!(
+                "Too many files or fields: at most {MAX_FILES} files and {MAX_TEXT_PARTS} fields at once."
+            )));
+        }
+        if is_file {
             let display = media::display_name(field.file_name().unwrap_or(""));
             let limit = max_file.min(budget);
             let mut writer = state.blobs.writer(limit).map_err(Error::internal)?;
@@ -126,7 +139,16 @@ pub async fn read(
             if name == "upload" {
                 upload.resumable.push((upload.files.len(), text));
             } else {
-                upload.text.insert(name, text);
+                match upload.text.entry(name) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(text);
+                    }
+                    // Keeping one of two values would lose the other without a word.
+                    std::collections::hash_map::Entry::Occupied(taken) => {
+                        let name = taken.key();
+                        return Err(Error::Invalid(format!("The field \"{name}\" was sent twice. Send it once.")));
+                    }
+                }
             }
         }
     }

@@ -273,7 +273,9 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         Change::QrCardIssued { user, token_hash } => {
             let mut previous = None;
             let changed = update_user(txn, *user, "qr", op.hlc, |u| {
-                previous = u.qr_token_hash.replace(token_hash.clone());
+                // Empty: revoked, no card (see `Change::QrCardIssued`).
+                let card = Some(token_hash.clone()).filter(|h| !h.is_empty());
+                previous = std::mem::replace(&mut u.qr_token_hash, card);
             })?;
             if changed {
                 if let Some(old) = previous.and_then(|h| hash_key(&h)) {

@@ -221,3 +221,105 @@ async fn a_teacher_cannot_take_over_another_teachers_student() {
         .await;
     assert_eq!(add.status(), StatusCode::CREATED);
 }
+
+/// The csrf token of a page the client can open.
+async fn csrf_of(server: &TestServer, client: &reqwest::Client, path: &str) -> String {
+    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+/// An unlocked laptop is not enough: a signed-in session alone cannot issue its account a QR
+/// card or new pictures; the current password (or current pictures) must be given.
+#[tokio::test]
+async fn a_new_card_or_new_pictures_for_yourself_need_your_current_password() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (sam_id, sam) = server.person(&admin, "sam", "student").await;
+    let card = format!("/api/v1/users/{sam_id}/card");
+    let pictures = format!("/api/v1/users/{sam_id}/pictures");
+
+    let bare = sam.post(server.url(&card)).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "a card without the current password");
+    assert!(json_of(bare).await["message"].as_str().unwrap().contains("current password"));
+    let wrong = sam.post(server.url(&card)).json(&json!({"current_password": "not-it"})).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let bare = sam.put(server.url(&pictures)).json(&json!({"pictures": ["cat", "sun", "ball"]})).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "new pictures without the current password");
+    let me = json_of(server.get(&sam, "/api/v1/me").await).await;
+    assert_eq!(me["has_pictures"], json!(false), "nothing was changed: {me}");
+
+    // The page is held to the same rule.
+    let csrf = csrf_of(&server, &sam, &format!("/people/{sam_id}")).await;
+    let page =
+        sam.post(server.url(&format!("/people/{sam_id}/card"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let page = sam
+        .post(server.url(&format!("/people/{sam_id}/pictures")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+
+    // With the current password both work.
+    let issued = sam.post(server.url(&card)).json(&json!({"current_password": "sam-password"})).send().await.unwrap();
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let set = sam
+        .put(server.url(&pictures))
+        .json(&json!({"pictures": ["cat", "sun", "ball"], "current_password": "sam-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let csrf = csrf_of(&server, &sam, &format!("/people/{sam_id}")).await;
+    let page = sam
+        .post(server.url(&format!("/people/{sam_id}/card")))
+        .form(&[("csrf", csrf.as_str()), ("current_password", "sam-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the printable card");
+    assert!(page.text().await.unwrap().contains("<svg"));
+}
+
+/// A card planted before the owner changes their password stops working with the change.
+#[tokio::test]
+async fn a_password_change_revokes_the_cards_issued_before_it() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (sam_id, sam) = server.person(&admin, "sam", "student").await;
+    // However it was printed (here by an administrator), a card is a way in of its own.
+    let issued = admin.post(server.url(&format!("/api/v1/users/{sam_id}/card"))).send().await.unwrap();
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    server.login(&sam, "sam", "sam-password").await;
+    let token = json_of(issued).await["token"].as_str().unwrap().to_string();
+    let before = server.post(&server.client(), "/api/v1/login/card", json!({"token": token})).await;
+    assert_eq!(before.status(), StatusCode::OK, "the card works until the password changes");
+
+    let changed = sam
+        .put(server.url(&format!("/api/v1/users/{sam_id}/password")))
+        .json(&json!({"password": "a-whole-new-one", "current_password": "sam-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    let after = server.post(&server.client(), "/api/v1/login/card", json!({"token": token})).await;
+    assert_eq!(after.status(), StatusCode::UNPROCESSABLE_ENTITY, "the card issued before the change is revoked");
+    let me = json_of(server.get(&sam, "/api/v1/me").await).await;
+    assert_eq!(me["id"], sam_id.as_str(), "the session that changed it stays");
+
+    // A reset by an administrator revokes it too; a card printed after the change works.
+    let fresh = json_of(admin.post(server.url(&format!("/api/v1/users/{sam_id}/card"))).send().await.unwrap()).await;
+    let reset = admin
+        .put(server.url(&format!("/api/v1/users/{sam_id}/password")))
+        .json(&json!({"password": "reset-by-admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    let old = server.post(&server.client(), "/api/v1/login/card", json!({"token": fresh["token"]})).await;
+    assert_eq!(old.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let newer = json_of(admin.post(server.url(&format!("/api/v1/users/{sam_id}/card"))).send().await.unwrap()).await;
+    let works = server.post(&server.client(), "/api/v1/login/card", json!({"token": newer["token"]})).await;
+    assert_eq!(works.status(), StatusCode::OK);
+}

@@ -1,5 +1,7 @@
 //! Sign-in for the youngest: class code, tap your name, three pictures; and QR cards.
 
+use std::time::{Duration, Instant};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -277,4 +279,199 @@ async fn new_pictures_or_a_new_card_sign_the_student_out_everywhere() {
     let tablet = sign_in().await;
     tina.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
     assert_eq!(server.get(&tablet, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A young student with pictures and no password proves it is them with the current pictures;
+/// one who signs in with a card only cannot change anything and is sent to the teacher.
+#[tokio::test]
+async fn young_students_change_their_own_sign_in_only_with_their_current_pictures() {
+    let server = TestServer::start().await;
+    let (tina, class, ana) = class_with_student(&server).await;
+
+    // Ana has only a card: nothing to prove herself with.
+    let card = json_of(tina.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap()).await;
+    let tablet = server.client();
+    let signed = server.post(&tablet, "/api/v1/login/card", json!({"token": card["token"]})).await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    let own = tablet.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    assert!(json_of(own).await["message"].as_str().unwrap().contains("teacher"));
+    let own = tablet
+        .put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["moon", "moon", "moon"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+
+    // With pictures (set by her teacher) she gives them to change them.
+    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    let tablet = server.client();
+    let signed = server
+        .post(
+            &tablet,
+            "/api/v1/login/pictures",
+            json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
+        )
+        .await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    let pictures = format!("/api/v1/users/{ana}/pictures");
+    let bare =
+        tablet.put(server.url(&pictures)).json(&json!({"pictures": ["moon", "moon", "moon"]})).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "no current pictures");
+    assert!(json_of(bare).await["message"].as_str().unwrap().contains("pictures"));
+    let wrong = tablet
+        .put(server.url(&pictures))
+        .json(&json!({"pictures": ["moon", "moon", "moon"], "current_pictures": ["sun", "cat", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN, "wrong current pictures");
+    let card = tablet.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap();
+    assert_eq!(card.status(), StatusCode::FORBIDDEN, "no card without the current pictures");
+    let right = tablet
+        .put(server.url(&pictures))
+        .json(&json!({"pictures": ["moon", "moon", "moon"], "current_pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    let again = server
+        .post(
+            &server.client(),
+            "/api/v1/login/pictures",
+            json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["moon", "moon", "moon"]}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+}
+
+/// Taps three pictures on the sign-in pad of one tablet, as a child does (one post a tap).
+/// Returns the answer's status and its Retry-After, if any.
+async fn tap_pictures(
+    server: &TestServer,
+    tablet: &reqwest::Client,
+    code: &str,
+    student: &str,
+    picks: [usize; 3],
+) -> (StatusCode, Option<u64>) {
+    let pad = format!("/signin/class/{code}/{student}");
+    let mut chosen: Vec<String> = Vec::new();
+    for pick in picks {
+        let res = tablet
+            .post(server.url(&pad))
+            .form(&[("picks", chosen.join(",")), ("pick", pick.to_string())])
+            .send()
+            .await
+            .unwrap();
+        let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap());
+        if res.status() != StatusCode::OK {
+            return (res.status(), retry);
+        }
+        chosen.push(pick.to_string());
+    }
+    panic!("three taps always end in an answer")
+}
+
+/// Signs a child in on `tablet` (class code, then pictures), waiting whenever the box says to.
+/// Returns how long the child was told to wait in all, and the time it took.
+async fn sign_in_waiting(
+    server: &TestServer,
+    tablet: &reqwest::Client,
+    code: &str,
+    student: &str,
+    picks: [usize; 3],
+) -> (Duration, Duration) {
+    let started = Instant::now();
+    let mut told = Duration::ZERO;
+    loop {
+        let class = tablet.post(server.url("/signin/class")).form(&[("join_code", code)]).send().await.unwrap();
+        let (status, retry) = if class.status() == StatusCode::SEE_OTHER {
+            tap_pictures(server, tablet, code, student, picks).await
+        } else {
+            (class.status(), class.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap()))
+        };
+        match status {
+            StatusCode::SEE_OTHER => return (told, started.elapsed()),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = Duration::from_secs(retry.expect("a refusal says how long to wait"));
+                eprintln!("told to wait {wait:?}");
+                assert!(wait <= Duration::from_secs(60), "a child is told to wait {wait:?}");
+                told += wait;
+                tokio::time::sleep(wait).await;
+            }
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+}
+
+/// A class on one shared tablet: twelve children each tap wrong pictures three times, then
+/// the thirteenth, with the right pictures, signs in at once, and those who erred wait
+/// seconds. Run with --nocapture for the figures.
+#[tokio::test]
+async fn one_childs_mistakes_never_lock_a_class_out_of_a_shared_tablet() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, tina) = server.person(&admin, "tina", "teacher").await;
+    let class = server.create_class(&tina, "Robins").await;
+    let roster: String = (1..=13).map(|i| format!("kid{i},Kid {i}\n")).collect();
+    let report: Value = tina
+        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
+        .header("content-type", "text/csv")
+        .body(roster)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<String> =
+        report["created"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kids.len(), 13);
+    // Everyone's pictures are sun, moon, star (indexes 0, 1, 2); a wrong try is 3, 3, 3.
+    for kid in &kids {
+        let set = tina
+            .put(server.url(&format!("/api/v1/users/{kid}/pictures")))
+            .json(&json!({"pictures": ["0", "1", "2"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), StatusCode::OK);
+    }
+    let code = class["join_code"].as_str().unwrap();
+    let tablet = server.client();
+    let mut answers = Vec::new();
+    for kid in &kids[..12] {
+        let class_code = tablet.post(server.url("/signin/class")).form(&[("join_code", code)]).send().await.unwrap();
+        answers.push(class_code.status());
+        for _ in 0..3 {
+            answers.push(tap_pictures(&server, &tablet, code, kid, [3, 3, 3]).await.0);
+        }
+    }
+    let refused = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    eprintln!(
+        "12 children x (class code + 3 wrong tries): {refused} of {} answers were 'too many tries'",
+        answers.len()
+    );
+    assert_eq!(refused, 0, "every wrong try is checked and refused, none throttled: {answers:?}");
+
+    // The twelfth child, who just erred three times, tries again with the right pictures.
+    let (told, took) = sign_in_waiting(&server, &server.client(), code, &kids[11], [0, 1, 2]).await;
+    eprintln!(
+        "12th child, right pictures right after their 3rd wrong try: told to wait {told:?}, signed in after {took:?}"
+    );
+    assert!(took < Duration::from_secs(10), "a child who erred waits seconds: {took:?}");
+
+    // The thirteenth child, with the right pictures, on the same tablet.
+    let (told, took) = sign_in_waiting(&server, &tablet, code, &kids[12], [0, 1, 2]).await;
+    eprintln!(
+        "13th child, right pictures after 36 wrong tries on the tablet: told to wait {told:?}, signed in after {took:?}"
+    );
+    assert_eq!(told, Duration::ZERO, "the 13th child waits for nobody");
+    let me = tablet.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(json_of(me).await["id"], kids[12].as_str());
 }

@@ -636,3 +636,36 @@ async fn changed_work_goes_back_to_the_teacher_before_classmates_see_it() {
     edit(json!({"reflection": "new words"})).await.unwrap();
     assert_eq!(server.get(&room.ben, &format!("/api/v1/artifacts/{id}")).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// The limit on a form's text fields counts parts, not names: ten thousand parts under one
+/// name are refused as surely as ten thousand names, and a name sent twice is refused rather
+/// than one value silently dropped.
+#[tokio::test]
+async fn many_parts_with_one_name_count_against_the_limit() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let before = op_count(&server);
+    let mut many = Form::new();
+    for i in 0..10_000 {
+        many = many.text("title", format!("t{i}"));
+    }
+    let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(many).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(res).await["message"].as_str().unwrap().contains("\"title\" was sent twice"));
+    // Names that differ count one a part too, up to the limit.
+    let mut wide = Form::new();
+    for i in 0..33 {
+        wide = wide.text(format!("field{i}"), "x");
+    }
+    let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(wide).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(res).await["message"].as_str().unwrap().contains("Too many"));
+
+    let twice = form(&[("title", "First"), ("title", "Second")], vec![("a.txt", b"a".to_vec())]);
+    let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(twice).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json_of(res).await["message"].as_str().unwrap().contains("\"title\" was sent twice"));
+    assert_eq!(op_count(&server), before, "nothing was recorded");
+    assert_eq!(tmp_files(&server), 0);
+    upload_ok(&server, &room.ana, "Still fine", vec![("a.txt", b"a".to_vec())]).await;
+}

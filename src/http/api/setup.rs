@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::actions::setup::{self, SetupInput};
-use crate::auth::throttle::Kind;
+use crate::auth::throttle;
 use crate::domain::school::check_password;
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -37,7 +37,7 @@ pub async fn run_setup(
     password: String,
 ) -> Result<crate::domain::User> {
     check_password(&password)?;
-    let attempt = state.throttle.begin(vec![(Kind::Address, format!("setup:{addr}"))]).map_err(Error::Throttled)?;
+    let attempt = state.throttle.begin(vec![throttle::setup_code(addr)]).map_err(Error::Throttled)?;
     let (input, checked) = state
         .db(move |store| {
             let checked = setup::check(store, &input);

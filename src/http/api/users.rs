@@ -111,9 +111,9 @@ async fn update_user(
 #[derive(Deserialize)]
 struct PasswordRequest {
     password: String,
-    /// Required when people change their own password (if they have one).
-    #[serde(default)]
-    current_password: Option<String>,
+    /// `current_password` (or `current_pictures`): required when people change their own.
+    #[serde(flatten)]
+    current: credentials::Current,
 }
 
 async fn set_password(
@@ -123,7 +123,7 @@ async fn set_password(
     Json(req): Json<PasswordRequest>,
 ) -> Result<StatusCode> {
     let id: UserId = super::parse_id(&id)?;
-    credentials::set_password(&state, &me, id, req.password, req.current_password).await?;
+    credentials::set_password(&state, &me, id, req.password, req.current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,6 +132,9 @@ struct PicturesRequest {
     /// Three picture names or indexes; leave out to have folio choose at random.
     #[serde(default)]
     pictures: Option<Vec<String>>,
+    /// `current_password` (or `current_pictures`): required when people change their own.
+    #[serde(flatten)]
+    current: credentials::Current,
 }
 
 #[derive(Serialize)]
@@ -150,7 +153,7 @@ async fn set_pictures(
         Some(p) => PictureSequence::parse(&p)?,
         None => PictureSequence::random(),
     };
-    credentials::set_pictures(&state, &me, id, &sequence).await?;
+    credentials::set_pictures(&state, &me, id, &sequence, req.current).await?;
     Ok(Json(PicturesView { pictures: sequence.stems() }))
 }
 
@@ -172,9 +175,13 @@ async fn issue_card(
     me: SignedIn,
     host: crate::http::pages::HostHeader,
     Path(id): Path<String>,
+    current: Option<Json<credentials::Current>>,
 ) -> Result<(StatusCode, Json<CardView>)> {
     let id: UserId = super::parse_id(&id)?;
-    let (user, token) = state.db(move |store| users::issue_card(store, &me.user, id)).await?;
+    // A teacher's or an administrator's reset has no body; people printing their own send
+    // `{"current_password": ...}` (or `current_pictures`).
+    let current = current.map(|Json(c)| c).unwrap_or_default();
+    let (user, token) = credentials::issue_card(&state, &me, id, current).await?;
     Ok((
         StatusCode::CREATED,
         Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token }),

@@ -7,12 +7,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{
-    Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other,
-};
+use super::{Chrome, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
+use crate::domain::policy::SecretChange;
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Language, Role, User, UserId, policy};
 use crate::error::Error;
@@ -164,6 +163,10 @@ async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form:
 struct PersonPage {
     chrome: Chrome,
     is_self: bool,
+    /// What changing this person's sign-in asks of the viewer (`policy::secret_change`):
+    /// "reset", "password" (the forms ask for it), or "teacher" (no forms: pages cannot
+    /// take pictures as proof, and a card proves nothing).
+    secret_change: &'static str,
     person: User,
     can_disable: bool,
     new_pictures: Vec<(&'static str, &'static str)>,
@@ -178,7 +181,18 @@ async fn person_page(
     new_pictures: Vec<(&'static str, &'static str)>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let person = state.db(move |store| users::manageable(store, &actor, id)).await?;
+    let (person, rule) = state
+        .db(move |store| {
+            let person = users::manageable(store, &actor, id)?;
+            let rule = users::secret_rule(store, &actor, id).ok().map(|(_, rule)| rule);
+            Ok((person, rule))
+        })
+        .await?;
+    let secret_change = match rule {
+        Some(SecretChange::Reset) => "reset",
+        Some(SecretChange::CurrentPassword) => "password",
+        _ => "teacher",
+    };
     let (chrome, status) = Chrome::for_user(&person.display_name, &me.0)
         .in_section("people")
         .with_notice(notice)
@@ -188,6 +202,7 @@ async fn person_page(
         PersonPage {
             chrome,
             is_self: person.id == me.0.user.id,
+            secret_change,
             can_disable: policy::can_disable_users(&me.0.user, &person),
             person,
             new_pictures,
@@ -204,18 +219,38 @@ async fn show(
     person_page(&state, &me, parse_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
 }
 
+/// A form that changes a sign-in secret: people changing their own give their current
+/// password (see `http::credentials`).
+#[derive(Deserialize)]
+struct SecretForm {
+    csrf: String,
+    #[serde(default)]
+    current_password: Option<String>,
+}
+
+impl SecretForm {
+    fn current(&self) -> credentials::Current {
+        credentials::Current { current_password: self.current_password.clone(), current_pictures: None }
+    }
+}
+
 /// New random pictures, shown once on the page that answers the post.
 async fn new_pictures(
     State(state): State<AppState>,
     me: PageUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<SecretForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
     let sequence = PictureSequence::random();
-    credentials::set_pictures(&state, &me.0, id, &sequence).await?;
-    person_page(&state, &me, id, None, None, sequence.pictures()).await
+    match credentials::set_pictures(&state, &me.0, id, &sequence, form.current()).await {
+        Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
+        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+            person_page(&state, &me, id, None, Some(e), Vec::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn new_card(
@@ -223,12 +258,17 @@ async fn new_card(
     me: PageUser,
     host: HostHeader,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<SecretForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
-    let actor = me.0.user.clone();
-    let card = state.db(move |store| users::issue_card(store, &actor, id)).await?;
+    let card = match credentials::issue_card(&state, &me.0, id, form.current()).await {
+        Ok(card) => card,
+        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let title = card.0.display_name.clone();
     let cards = vec![card];
     cards_page(title, format!("/people/{id}"), &host.0, cards)
@@ -250,7 +290,8 @@ async fn set_password(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
-    match credentials::set_password(&state, &me.0, id, form.password, form.current_password).await {
+    let current = credentials::Current { current_password: form.current_password, current_pictures: None };
+    match credentials::set_password(&state, &me.0, id, form.password, current).await {
         Ok(()) => {}
         Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
             return person_page(&state, &me, id, None, Some(e), Vec::new()).await;

@@ -230,7 +230,7 @@ async fn class_submit(
             Ok(([(header::SET_COOKIE, cookie)], see_other(&format!("/signin/class/{}", class.join_code)))
                 .into_response())
         }
-        Err(e) => class_page(&state, &headers, Some(&e), form.join_code).await,
+        Err(e) => Ok(e.finish(class_page(&state, &headers, Some(&e), form.join_code).await?)),
     }
 }
 
