@@ -17,8 +17,8 @@
 //! collection, done by the caller that knows the rows).
 //!
 //! Privacy: children's photos and videos carry GPS coordinates and other metadata. The
-//! writer sniffs the first bytes and passes everything through a [`Filter`] from
-//! [`crate::metadata`], which takes location and camera metadata out of JPEG, PNG, WebP,
+//! writer sniffs the first bytes and passes everything through a `Filter` from
+//! `crate::metadata`, which takes location and camera metadata out of JPEG, PNG, WebP,
 //! TIFF, HEIC/AVIF and MP4/MOV/3GP as the bytes stream in (and, for what can only be found
 //! once the whole file is there, in the written file before it is synced and named: then
 //! the file is hashed again). The one thing kept is the photo's orientation. The hash and
@@ -92,7 +92,7 @@ pub struct StoredBlob {
     pub hash: BlobHash,
     /// Bytes stored (after metadata removal), not bytes received.
     pub size: u64,
-    /// True when metadata (EXIF, XMP, IPTC, comments, PNG text) was taken out of an image.
+    /// True when location or camera metadata was taken out (see the `metadata` module).
     pub metadata_removed: bool,
 }
 

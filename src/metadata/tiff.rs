@@ -71,6 +71,9 @@ impl Tiff {
 
     pub(crate) fn fixup(&mut self, disk: &mut Disk) -> io::Result<()> {
         let head = disk.read(0, 8)?;
+        if head.len() < 8 {
+            return Ok(());
+        }
         let big = match head.get(..4) {
             Some(b"MM\0\x2A") => true,
             Some(b"II\x2A\0") => false,
