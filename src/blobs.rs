@@ -16,16 +16,13 @@
 //! are found with [`BlobStore::all`] and removed with [`BlobStore::remove`] (garbage
 //! collection, done by the caller that knows the rows).
 //!
-//! Privacy: children's photos carry GPS coordinates and other metadata. The writer sniffs
-//! the first bytes; a JPEG loses its APP1 (EXIF, XMP), APP13 (IPTC/Photoshop) and comment
-//! segments before the image data, a PNG its `eXIf`, `tEXt`, `zTXt`, `iTXt` and `tIME`
-//! chunks. Everything else is kept byte for byte, and the hash and size are those of the
-//! stored (stripped) bytes. The filters are small streaming state machines: a marker, a
-//! length or a chunk header may be split across any number of writes, and a dropped segment
-//! is counted through, never buffered. A file that stops looking like a well-formed image
-//! before its image data is passed through unchanged from that point rather than refused.
-//! Note that the EXIF orientation tag goes with the rest of EXIF: a phone photo taken
-//! sideways may show sideways. That is the accepted price of never leaking a location.
+//! Privacy: children's photos and videos carry GPS coordinates and other metadata. The
+//! writer sniffs the first bytes and passes everything through a `Filter` from
+//! `crate::metadata`, which takes location and camera metadata out of JPEG, PNG, WebP,
+//! TIFF, HEIC/AVIF and MP4/MOV/3GP as the bytes stream in (and, for what can only be found
+//! once the whole file is there, in the written file before it is synced and named: then
+//! the file is hashed again). The one thing kept is the photo's orientation. The hash and
+//! size are those of the stored bytes.
 //!
 //! Writes go through a 256 KiB buffer (small, so thirty uploads at once stay within tens of
 //! megabytes of memory). A file larger than that gets one loop on the blocking pool for the
@@ -59,11 +56,14 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::metadata::Filter;
+pub use crate::metadata::may_strip;
+
 /// The size of the write buffer. Full buffers are queued (one deep) for the loop that hashes
 /// and writes them while the next fills; see [`Streams`].
 const BUF_SIZE: usize = 1 << 18;
-/// A filter may emit a few held-back header bytes on top of the input it is given.
-const BUF_SLACK: usize = 64;
+/// A filter may emit a held-back segment (at most 64 KiB) on top of the input it is given.
+const BUF_SLACK: usize = crate::metadata::MAX_HELD;
 
 const ENOSPC: i32 = 28;
 const EXDEV: i32 = 18;
@@ -92,7 +92,7 @@ pub struct StoredBlob {
     pub hash: BlobHash,
     /// Bytes stored (after metadata removal), not bytes received.
     pub size: u64,
-    /// True when metadata (EXIF, XMP, IPTC, comments, PNG text) was taken out of an image.
+    /// True when location or camera metadata was taken out (see the `metadata` module).
     pub metadata_removed: bool,
 }
 
@@ -303,7 +303,8 @@ impl BlobStore {
         let name = format!("{:032x}", rand::rng().random::<u128>());
         let path = self.inner.tmp.join(name);
         let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        // Read too: a fix-up at the end reads what was written (see `metadata`).
+        options.read(true).write(true).create_new(true);
         #[cfg(unix)]
         {
             // Students' work: readable by folio only.
@@ -318,7 +319,7 @@ impl BlobStore {
             max_bytes,
             received: 0,
             stored: 0,
-            filter: Filter::Sniff { head: [0; 8], len: 0 },
+            filter: Filter::default(),
             buf: Vec::with_capacity(BUF_SIZE + BUF_SLACK),
             io: IoState::Idle { file, hasher: Box::default() },
             failed: None,
@@ -375,13 +376,6 @@ impl BlobStore {
         // not synced yet.
         sync_dir(dir)
     }
-}
-
-/// Whether a file that begins with `head` (its first 8 bytes or more) is an image whose
-/// metadata the store removes on the way in (JPEG, PNG). Such a file must be written through
-/// a [`BlobWriter`]; anything else is stored byte for byte and may be [`BlobStore::adopt`]ed.
-pub fn may_strip(head: &[u8]) -> bool {
-    matches!(Filter::decide(&head[..head.len().min(8)]), Some(Filter::Jpeg(_) | Filter::Png(_)))
 }
 
 /// Makes a directory's entries (a rename, a new file) survive power loss.
@@ -537,7 +531,7 @@ impl BlobWriter {
         let (mut file, mut hasher) = self.settle().await?;
         let data = std::mem::take(&mut self.buf);
         let size = self.stored + data.len() as u64;
-        let metadata_removed = self.filter.removed();
+        let mut filter = std::mem::take(&mut self.filter);
         let store = self.store.clone();
         let tmp = self.tmp_path.clone();
         // From here the blocking task owns the temp file: it completes (or cleans up) even if
@@ -548,20 +542,26 @@ impl BlobWriter {
                 hasher.update(&data);
                 file.write_all(&data)?;
                 file.flush()?;
+                // What could only be found in the whole file (a TIFF directory written
+                // last, a HEIF item before its index) is overwritten in place; the bytes
+                // hashed on the way are then not the stored ones, so they are hashed again.
+                if filter.fixup(&mut file)? {
+                    hasher = rehash(&mut file)?;
+                }
                 file.sync_all()?;
                 drop_cached(&file, 0, 0);
                 drop(file);
                 let hash = BlobHash(*hasher.finalize().as_bytes());
                 let held = hold(&hash);
                 store.place(&tmp, &hash, size)?;
-                Ok((hash, held))
+                Ok((hash, held, filter.removed()))
             })();
             stored.map_err(|e| {
                 remove_quietly(&tmp);
                 map_io(e)
             })
         });
-        let (hash, held) = match job.await {
+        let (hash, held, metadata_removed) = match job.await {
             Ok(result) => result?,
             Err(e) => {
                 remove_quietly(&self.tmp_path);
@@ -771,6 +771,22 @@ fn drop_cached(file: &File, from: u64, len: u64) {
     let _ = (file, from, len);
 }
 
+/// The BLAKE3 hash of a whole written file, read back in pieces.
+fn rehash(file: &mut File) -> io::Result<blake3::Hasher> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(0))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; BUF_SIZE];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher)
+}
+
 pub(crate) fn remove_quietly(path: &Path) {
     if let Err(e) = fs::remove_file(path)
         && e.kind() != io::ErrorKind::NotFound
@@ -779,310 +795,11 @@ pub(crate) fn remove_quietly(path: &Path) {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Metadata filters
-
-const JPEG_MAGIC: [u8; 3] = [0xFF, 0xD8, 0xFF];
-const PNG_MAGIC: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-
-/// What happens to the bytes on their way to the disk.
-enum Filter {
-    /// Holding the first (up to 8) bytes until they tell what the file is.
-    Sniff {
-        head: [u8; 8],
-        len: usize,
-    },
-    Plain,
-    Jpeg(JpegFilter),
-    Png(PngFilter),
-}
-
-impl Filter {
-    fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
-        if let Filter::Sniff { head, len } = self {
-            let mut decided = None;
-            while decided.is_none() && !input.is_empty() {
-                head[*len] = input[0];
-                *len += 1;
-                input = &input[1..];
-                decided = Filter::decide(&head[..*len]);
-            }
-            let Some(next) = decided else { return };
-            let (head, len) = (*head, *len);
-            *self = next;
-            self.feed(&head[..len], out);
-        }
-        match self {
-            Filter::Sniff { .. } => unreachable!("decided above"),
-            Filter::Plain => out.extend_from_slice(input),
-            Filter::Jpeg(jpeg) => jpeg.feed(input, out),
-            Filter::Png(png) => png.feed(input, out),
-        }
-    }
-
-    /// The filter for a file that begins with `head`, or `None` while it could still be
-    /// either image type.
-    fn decide(head: &[u8]) -> Option<Filter> {
-        if head.len() >= JPEG_MAGIC.len() && head[..JPEG_MAGIC.len()] == JPEG_MAGIC {
-            return Some(Filter::Jpeg(JpegFilter::new()));
-        }
-        if head.len() < JPEG_MAGIC.len() && JPEG_MAGIC.starts_with(head) {
-            return None;
-        }
-        if PNG_MAGIC.starts_with(head) {
-            return (head.len() == PNG_MAGIC.len()).then(|| Filter::Png(PngFilter::new()));
-        }
-        Some(Filter::Plain)
-    }
-
-    /// Emits whatever is held back at the end of the input (a file too short to sniff, a
-    /// header cut off by the end of the file): unchanged.
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        match self {
-            Filter::Sniff { head, len } => {
-                out.extend_from_slice(&head[..*len]);
-                *self = Filter::Plain;
-            }
-            Filter::Plain => {}
-            Filter::Jpeg(jpeg) => {
-                out.extend_from_slice(&jpeg.header[..jpeg.header_len]);
-                jpeg.header_len = 0;
-                jpeg.state = JpegState::Pass;
-            }
-            Filter::Png(png) => {
-                out.extend_from_slice(&png.header[..png.header_len]);
-                png.header_len = 0;
-                png.state = PngState::Pass;
-            }
-        }
-    }
-
-    fn removed(&self) -> bool {
-        match self {
-            Filter::Jpeg(jpeg) => jpeg.removed,
-            Filter::Png(png) => png.removed,
-            _ => false,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum JpegState {
-    /// Expecting `FF` (header empty) or a marker code (header holds `FF`).
-    Marker,
-    /// Header holds `FF code`; collecting the two length bytes.
-    Length,
-    /// Copying this many more bytes of a kept segment.
-    Copy(u64),
-    /// Dropping this many more bytes of a metadata segment.
-    Skip(u64),
-    /// From SOS (or anything unexpected) on: everything passes.
-    Pass,
-}
-
-/// Drops APP1 (`FF E1`: EXIF, XMP), APP13 (`FF ED`: IPTC, Photoshop) and COM (`FF FE`)
-/// segments before the first SOS (`FF DA`); everything else passes byte for byte.
-struct JpegFilter {
-    state: JpegState,
-    /// A marker and its length, held until we know whether the segment is kept.
-    header: [u8; 4],
-    header_len: usize,
-    removed: bool,
-}
-
-impl JpegFilter {
-    fn new() -> Self {
-        // SOI (FF D8) first; the sniffer has checked it is there.
-        JpegFilter { state: JpegState::Copy(2), header: [0; 4], header_len: 0, removed: false }
-    }
-
-    fn dropped(code: u8) -> bool {
-        matches!(code, 0xE1 | 0xED | 0xFE)
-    }
-
-    /// Something that is not a JPEG segment structure: keep what is held and pass the rest.
-    fn give_up(&mut self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.header[..self.header_len]);
-        self.header_len = 0;
-        self.state = JpegState::Pass;
-    }
-
-    fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
-        while !input.is_empty() {
-            match self.state {
-                JpegState::Pass => {
-                    out.extend_from_slice(input);
-                    return;
-                }
-                JpegState::Copy(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    out.extend_from_slice(&input[..k]);
-                    input = &input[k..];
-                    self.state = if n == k as u64 { JpegState::Marker } else { JpegState::Copy(n - k as u64) };
-                }
-                JpegState::Skip(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    input = &input[k..];
-                    self.state = if n == k as u64 { JpegState::Marker } else { JpegState::Skip(n - k as u64) };
-                }
-                JpegState::Marker => {
-                    let byte = input[0];
-                    if self.header_len == 0 {
-                        if byte != 0xFF {
-                            self.give_up(out);
-                            continue;
-                        }
-                        self.header = [0xFF, 0, 0, 0];
-                        self.header_len = 1;
-                        input = &input[1..];
-                        continue;
-                    }
-                    match byte {
-                        // A fill byte: the held FF was padding; keep it, hold the new one.
-                        0xFF => out.push(0xFF),
-                        // Not a marker outside entropy-coded data, or a second SOI.
-                        0x00 | 0xD8 => {
-                            self.give_up(out);
-                            continue;
-                        }
-                        // Markers without a length.
-                        0x01 | 0xD0..=0xD7 => {
-                            out.extend_from_slice(&[0xFF, byte]);
-                            self.header_len = 0;
-                        }
-                        // Start of scan (or an early end of image): the rest is image data.
-                        0xDA | 0xD9 => {
-                            out.extend_from_slice(&[0xFF, byte]);
-                            self.header_len = 0;
-                            self.state = JpegState::Pass;
-                        }
-                        code => {
-                            self.header[1] = code;
-                            self.header_len = 2;
-                            self.state = JpegState::Length;
-                        }
-                    }
-                    input = &input[1..];
-                }
-                JpegState::Length => {
-                    self.header[self.header_len] = input[0];
-                    self.header_len += 1;
-                    input = &input[1..];
-                    if self.header_len < 4 {
-                        continue;
-                    }
-                    let length = u16::from_be_bytes([self.header[2], self.header[3]]) as u64;
-                    if length < 2 {
-                        self.give_up(out);
-                        continue;
-                    }
-                    let body = length - 2;
-                    if Self::dropped(self.header[1]) {
-                        self.removed = true;
-                        self.state = if body == 0 { JpegState::Marker } else { JpegState::Skip(body) };
-                    } else {
-                        out.extend_from_slice(&self.header);
-                        self.state = if body == 0 { JpegState::Marker } else { JpegState::Copy(body) };
-                    }
-                    self.header_len = 0;
-                }
-            }
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PngState {
-    /// Collecting a chunk's length and type (8 bytes).
-    Header,
-    /// Copying this many more bytes of a kept chunk (data and CRC).
-    Copy(u64),
-    /// Dropping this many more bytes of a metadata chunk.
-    Skip(u64),
-    /// After IEND (or anything unexpected): everything passes.
-    Pass,
-}
-
-/// Drops `eXIf`, `tEXt`, `zTXt`, `iTXt` and `tIME` chunks; everything else passes byte for
-/// byte.
-struct PngFilter {
-    state: PngState,
-    header: [u8; 8],
-    header_len: usize,
-    /// Set at IEND: once its CRC is copied, the rest passes.
-    ended: bool,
-    removed: bool,
-}
-
-impl PngFilter {
-    fn new() -> Self {
-        // The 8-byte signature first; the sniffer has checked it.
-        PngFilter { state: PngState::Copy(8), header: [0; 8], header_len: 0, ended: false, removed: false }
-    }
-
-    fn dropped(kind: &[u8]) -> bool {
-        matches!(kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME")
-    }
-
-    fn next_chunk(&self) -> PngState {
-        if self.ended { PngState::Pass } else { PngState::Header }
-    }
-
-    fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
-        while !input.is_empty() {
-            match self.state {
-                PngState::Pass => {
-                    out.extend_from_slice(input);
-                    return;
-                }
-                PngState::Copy(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    out.extend_from_slice(&input[..k]);
-                    input = &input[k..];
-                    self.state = if n == k as u64 { self.next_chunk() } else { PngState::Copy(n - k as u64) };
-                }
-                PngState::Skip(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    input = &input[k..];
-                    self.state = if n == k as u64 { self.next_chunk() } else { PngState::Skip(n - k as u64) };
-                }
-                PngState::Header => {
-                    let k = (8 - self.header_len).min(input.len());
-                    self.header[self.header_len..self.header_len + k].copy_from_slice(&input[..k]);
-                    self.header_len += k;
-                    input = &input[k..];
-                    if self.header_len < 8 {
-                        continue;
-                    }
-                    let length = u32::from_be_bytes([self.header[0], self.header[1], self.header[2], self.header[3]]);
-                    let kind = [self.header[4], self.header[5], self.header[6], self.header[7]];
-                    if length > 0x7FFF_FFFF || !kind.iter().all(u8::is_ascii_alphabetic) {
-                        // Not a chunk: keep the bytes and stop filtering.
-                        out.extend_from_slice(&self.header);
-                        self.header_len = 0;
-                        self.state = PngState::Pass;
-                        continue;
-                    }
-                    // Data and the 4-byte CRC.
-                    let rest = length as u64 + 4;
-                    if Self::dropped(&kind) {
-                        self.removed = true;
-                        self.state = PngState::Skip(rest);
-                    } else {
-                        out.extend_from_slice(&self.header);
-                        self.ended = &kind == b"IEND";
-                        self.state = PngState::Copy(rest);
-                    }
-                    self.header_len = 0;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PNG_MAGIC: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     fn store() -> (tempfile::TempDir, BlobStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -1144,7 +861,7 @@ mod tests {
 
     /// Runs `data` through the filters alone in pieces of the given sizes (cycled).
     fn filter_in_pieces(data: &[u8], sizes: &[usize]) -> (Vec<u8>, bool) {
-        let mut filter = Filter::Sniff { head: [0; 8], len: 0 };
+        let mut filter = Filter::default();
         let mut out = Vec::new();
         let mut rest = data;
         for size in sizes.iter().cycle() {
@@ -1181,11 +898,14 @@ mod tests {
         let dht = segment(0xC4, &[0u8; 29]);
         let empty_app1 = segment(0xE1, b"");
         let sos = segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]);
-        // Scan data holding things that look like markers: after SOS they must all stay.
-        let mut scan = noise(500);
-        scan.extend_from_slice(&[0xFF, 0x00, 0x12, 0xFF, 0xD0, 0x34, 0xFF, 0xE1, 0x00, 0x10, 0xFF, 0xFE, 0x00, 0x04]);
-        scan.extend(noise(200));
-        scan.extend_from_slice(&[0xFF, 0xD9]);
+        // Scan data with stuffed zeros and restart markers: they stay. Random bytes would
+        // hold FF followed by a marker code, which real entropy-coded data never does.
+        let mut scan: Vec<u8> = noise(500).into_iter().map(|b| b & 0x7F).collect();
+        scan.extend_from_slice(&[0xFF, 0x00, 0x12, 0xFF, 0xD0, 0x34, 0xFF, 0xFF, 0xD7, 0x56]);
+        scan.extend(noise(200).into_iter().map(|b| b & 0x7F));
+        // A comment and an APP1 between scans go as well; the next scan stays.
+        let between = [segment(0xFE, b"at home"), segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0GPS")].concat();
+        let next_scan = [segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]), vec![1, 2, 3, 0xFF, 0xD9]].concat();
 
         let mut original = vec![0xFF, 0xD8];
         let mut expected = vec![0xFF, 0xD8];
@@ -1202,6 +922,8 @@ mod tests {
             (&dht, true),
             (&sos, true),
             (&scan, true),
+            (&between, false),
+            (&next_scan, true),
         ] {
             original.extend_from_slice(part);
             if kept {
@@ -1540,7 +1262,7 @@ mod tests {
             assert_eq!(filter_in_pieces(&original, sizes), (expected.clone(), true), "{sizes:?}");
         }
         for split in 0..original.len() {
-            let mut filter = Filter::Sniff { head: [0; 8], len: 0 };
+            let mut filter = Filter::default();
             let mut out = Vec::new();
             filter.feed(&original[..split], &mut out);
             filter.feed(&original[split..], &mut out);
@@ -1583,25 +1305,23 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_jpeg_passes_through_from_the_bad_marker() {
-        // Garbage where a marker should be, after a dropped segment.
+    fn a_malformed_jpeg_is_filtered_past_the_bad_bytes() {
+        // Garbage where a marker should be, after a dropped segment: skipped, as decoders
+        // skip it, and the APP1 after it still goes (here cut off by the end of the file).
         let mut bad = vec![0xFF, 0xD8];
         bad.extend(segment(0xE1, b"Exif GPS"));
-        let tail = b"\x12\x34 not a marker \xFF\xE1\x00\x08GPS!!".to_vec();
-        bad.extend_from_slice(&tail);
-        let mut expected = vec![0xFF, 0xD8];
-        expected.extend_from_slice(&tail);
+        bad.extend_from_slice(b"\x12\x34 not a marker \xFF\xE1\x00\x08GPS!!");
         for sizes in [&[1][..], &[1000]] {
-            assert_eq!(filter_in_pieces(&bad, sizes), (expected.clone(), true));
+            assert_eq!(filter_in_pieces(&bad, sizes), (vec![0xFF, 0xD8], true));
         }
 
-        // A length below 2.
+        // A length below 2, then a comment.
         let bad = b"\xFF\xD8\xFF\xE0\x00\x01rest\xFF\xFE\x00\x04ab".to_vec();
-        assert_eq!(filter_in_pieces(&bad, &[1]), (bad.clone(), false));
+        assert_eq!(filter_in_pieces(&bad, &[1]), (vec![0xFF, 0xD8], true));
 
-        // FF 00 before SOS.
-        let bad = b"\xFF\xD8\xFF\x00\xFF\xE1\x00\x04ab".to_vec();
-        assert_eq!(filter_in_pieces(&bad, &[3]), (bad.clone(), false));
+        // FF 00 before an APP1 that follows.
+        let bad = b"\xFF\xD8\xFF\x00\xFF\xE1\x00\x04ab\xFF\xDA\x00\x02scan".to_vec();
+        assert_eq!(filter_in_pieces(&bad, &[3]), (b"\xFF\xD8\xFF\xDA\x00\x02scan".to_vec(), true));
 
         // Fill bytes before a marker are kept; the dropped segment still goes.
         let mut filled = b"\xFF\xD8\xFF\xFF\xFF".to_vec();
@@ -1614,9 +1334,18 @@ mod tests {
         assert_eq!(filter_in_pieces(&filled, &[1]), (expected.clone(), true));
         assert_eq!(filter_in_pieces(&filled, &[100]), (expected, true));
 
-        // Cut off in the middle of a segment header: the held bytes are kept.
+        // Cut off in the middle of an application segment's header: dropped.
         let cut = b"\xFF\xD8\xFF\xE0\x00".to_vec();
+        assert_eq!(filter_in_pieces(&cut, &[1]), (vec![0xFF, 0xD8], true));
+        // ... and of another segment's: kept.
+        let cut = b"\xFF\xD8\xFF\xDB\x00".to_vec();
         assert_eq!(filter_in_pieces(&cut, &[1]), (cut.clone(), false));
+
+        // Bytes after the end of the image that do not begin another JPEG are dropped.
+        let mut trailer = b"\xFF\xD8\xFF\xDA\x00\x02scan\xFF\xD9".to_vec();
+        let expected = trailer.clone();
+        trailer.extend_from_slice(b"Exif GPS 59.91 N");
+        assert_eq!(filter_in_pieces(&trailer, &[1]), (expected, true));
     }
 
     #[tokio::test]
@@ -1655,7 +1384,7 @@ mod tests {
             assert!(stored.windows(4).any(|w| w == kind));
         }
         for split in 0..original.len() {
-            let mut filter = Filter::Sniff { head: [0; 8], len: 0 };
+            let mut filter = Filter::default();
             let mut out = Vec::new();
             filter.feed(&original[..split], &mut out);
             filter.feed(&original[split..], &mut out);
@@ -1669,27 +1398,33 @@ mod tests {
     }
 
     #[test]
-    fn png_oddities_pass_through() {
-        // Bytes after IEND are kept as they are, even ones that look like a text chunk.
+    fn png_oddities_are_dropped() {
+        // Bytes after IEND are dropped, even ones that look like a text chunk.
         let mut png = PNG_MAGIC.to_vec();
         png.extend(png_chunk(b"IHDR", &[0; 13]));
         png.extend(png_chunk(b"IEND", b""));
-        let trailer = png_chunk(b"tEXt", b"k\0v");
         let mut with_trailer = png.clone();
-        with_trailer.extend_from_slice(&trailer);
-        assert_eq!(filter_in_pieces(&with_trailer, &[1]), (with_trailer.clone(), false));
+        with_trailer.extend_from_slice(&png_chunk(b"tEXt", b"k\0v"));
+        assert_eq!(filter_in_pieces(&with_trailer, &[1]), (png.clone(), true));
+        assert_eq!(filter_in_pieces(&png, &[1]), (png.clone(), false));
 
-        // A chunk type that is not letters stops the filtering.
+        // A chunk type that is not letters ends what a decoder reads: the rest is dropped.
         let mut bad = PNG_MAGIC.to_vec();
         bad.extend(png_chunk(b"tEXt", b"k\0v"));
-        let tail = b"\0\0\0\x04\x01\x02\x03\x04datacrc!".to_vec();
-        bad.extend_from_slice(&tail);
+        bad.extend_from_slice(b"\0\0\0\x04\x01\x02\x03\x04datacrc!");
         bad.extend(png_chunk(b"tEXt", b"k\0v"));
-        let mut expected = PNG_MAGIC.to_vec();
-        expected.extend_from_slice(&tail);
-        expected.extend(png_chunk(b"tEXt", b"k\0v"));
-        assert_eq!(filter_in_pieces(&bad, &[1]), (expected.clone(), true));
-        assert_eq!(filter_in_pieces(&bad, &[64]), (expected, true));
+        assert_eq!(filter_in_pieces(&bad, &[1]), (PNG_MAGIC.to_vec(), true));
+        assert_eq!(filter_in_pieces(&bad, &[64]), (PNG_MAGIC.to_vec(), true));
+
+        // Ancillary chunks nobody listed go; critical ones stay.
+        let mut odd = png[..33].to_vec();
+        odd.extend(png_chunk(b"prVt", b"a tool's own data"));
+        odd.extend(png_chunk(b"IDAT", b"x"));
+        odd.extend(png_chunk(b"IEND", b""));
+        let mut expected = png[..33].to_vec();
+        expected.extend(png_chunk(b"IDAT", b"x"));
+        expected.extend(png_chunk(b"IEND", b""));
+        assert_eq!(filter_in_pieces(&odd, &[5]), (expected, true));
     }
 
     #[tokio::test]

@@ -58,6 +58,7 @@ pub mod extract;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
+pub(crate) mod metadata;
 pub mod peers;
 pub mod resumable;
 pub mod search;

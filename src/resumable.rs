@@ -357,8 +357,8 @@ impl Partials {
     }
 
     /// Moves a finished upload's file into the blob store (by rename, or through the
-    /// metadata filters for images) and returns what was stored and the file's first bytes.
-    /// The upload's file is gone afterwards.
+    /// metadata filters for pictures and videos: `blobs::may_strip`) and returns what was
+    /// stored and the file's first bytes. The upload's file is gone afterwards.
     pub async fn store(
         &self,
         blobs: &BlobStore,

@@ -17,6 +17,7 @@ mod multibox;
 mod offline;
 mod peer_files;
 mod peers;
+mod privacy;
 mod search;
 mod sessions;
 mod setup;
