@@ -60,7 +60,7 @@ mod produce;
 mod receive;
 mod wire;
 
-pub use grant::{Grant, Reach};
+pub use grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may};
 pub use produce::{ops_missing, positions};
 pub use receive::{ApplyReport, ClockAhead, apply_page};
 pub use wire::{Limits, Page, Position, Positions, Span};
@@ -73,14 +73,19 @@ use crate::store::StoreError;
 pub enum SyncError {
     #[error("the page is for another school than the one this box shares with that peer")]
     WrongSchool,
-    #[error("the peer sent data it was not granted ({partition:?}); nothing of the page was kept")]
-    OutsideGrant { partition: Scope },
+    #[error("the peer sent data it was not granted ({partition:?}{}); nothing of the page was kept",
+        op.map(|(op, kind)| format!(": operation {} of {} ({kind})", op.seq, op.replica)).unwrap_or_default())]
+    OutsideGrant { partition: Scope, op: Option<(OpId, &'static str)> },
     #[error("the peer sent operations claiming to come from this box itself; nothing of the page was kept")]
     ForgedOrigin,
     #[error(
         "operation {op:?} claims partition {claimed:?} but what it changes is in {belongs:?}; nothing of the page was kept"
     )]
     Misfiled { op: OpId, claimed: Scope, belongs: Scope },
+    #[error(
+        "operation {} of {} ({kind}) is not the peer's to send: {why}; nothing of the page was kept", op.seq, op.replica
+    )]
+    NotAllowed { op: OpId, kind: &'static str, why: &'static str },
     #[error(
         "the page starts after operation {after} of {origin} in {partition:?}, but this box has only up to {have}: ask again"
     )]
