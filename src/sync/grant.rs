@@ -43,6 +43,11 @@
 //! The receiver gathers this judgement for the whole page in a read pass before it applies
 //! any of it (`receive`), and refuses the page whole, naming the operation, if one fails.
 //! Whole-school grants have no such limits: both boxes hold the school.
+//!
+//! An operation this rule refuses stays in the class box's log, so its later pushes to the
+//! offering box keep being refused (naming it) until that changes: the class box's own
+//! pages must not make such changes (account administration belongs on the box that holds
+//! the school).
 
 use std::collections::BTreeSet;
 
@@ -231,7 +236,9 @@ pub fn class_peer_may(
         Change::FamilyLinked { .. } | Change::FamilyUnlinked { .. } => {
             Some("it changes a family link, which only a box holding the whole school may do")
         }
-        Change::ClassCreated { .. } => Some("it creates or renames a class, which only a box holding the whole school may do"),
+        Change::ClassCreated { .. } => {
+            Some("it creates or renames a class, which only a box holding the whole school may do")
+        }
         Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
             (!student_wholly_inside(*user)?)
                 .then_some("it sets a sign-in secret of someone who is not a student of the granted classes alone")
@@ -251,7 +258,9 @@ pub fn class_peer_may(
         Change::ArtifactCreated { artifact } => {
             if artifact.scope.is_some_and(|scope| scope != op.scope) {
                 Some("it makes work that claims another partition than the one it is filed in")
-            } else if !all_inside(&mut artifact.owners.iter().copied().chain(artifact.versions.iter().map(|v| v.author)))? {
+            } else if !all_inside(
+                &mut artifact.owners.iter().copied().chain(artifact.versions.iter().map(|v| v.author)),
+            )? {
                 Some(OUTSIDER)
             } else {
                 None

@@ -28,12 +28,23 @@
 //! `grant` for exactly what a class grant holds) and refuses it whole, changing nothing, if:
 //! an operation lies in a partition outside the grant or in another school; an operation's
 //! partition is not the one its target is in (an edit of class Y's work dressed up as class
-//! X's); an operation or span claims the receiver itself as origin (only it writes as
-//! itself); a span starts past the receiver's position (a gap: the page was made for
-//! positions the receiver does not have, so applying it would leave a hole; the receiver
-//! asks again with its real positions); or two different operations claim one origin and
-//! sequence (two boxes writing as one replica).
+//! X's); a peer that was offered only some classes sends a kind of change that is not its to
+//! make (an account, a role, someone else's secret, a family link, an erasure, the school's
+//! settings, or a place for someone who was not in its classes: `grant::class_peer_may`,
+//! one exhaustive match over every kind of change); an operation or span claims the
+//! receiver itself as origin (only it writes as itself); a span starts past the receiver's
+//! position (a gap: the page was made for positions the receiver does not have, so applying
+//! it would leave a hole; the receiver asks again with its real positions); or two
+//! different operations claim one origin and sequence (two boxes writing as one replica).
+//! The refusal names the operation (origin, sequence, kind) and why.
 //!
+//! All of it is judged on the receiver's rows as they stood *before* the page, for the whole
+//! page, before any operation is applied (`receive`): a page cannot enrol a person and then
+//! act on them as if they had been inside the grant. A class grant has a direction: the box
+//! that offered the classes (the inviter) holds the school, and its pages may bring new
+//! people into them; the box that was offered them acts only inside them. USB bundles are
+//! applied through [`apply_page`] under the pairing's grant, so they pass the same checks.
+
 //! # Merging
 //!
 //! Operations are applied through `store::apply`, the same path local ones take, whose laws

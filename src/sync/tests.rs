@@ -720,7 +720,11 @@ fn a_class_box_cannot_enrol_an_admin_and_set_their_password() {
     let (m, s, b) = school_and_class_box();
     let grant_x = Grant::classes(s.id, [s.x]);
     b.record(s.id, Scope::Class(s.x), Change::MemberAdded { class: s.x, user: s.admin, role: Role::Teacher });
-    b.record(s.id, Scope::Person(s.admin), Change::PasswordSet { user: s.admin, hash: "chosen-by-the-class-box".into() });
+    b.record(
+        s.id,
+        Scope::Person(s.admin),
+        Change::PasswordSet { user: s.admin, hash: "chosen-by-the-class-box".into() },
+    );
     let page = push_page(&b, &m, &grant_x);
     assert!(page.ops.iter().any(|op| matches!(op.change, Change::PasswordSet { user, .. } if user == s.admin)));
     refused_whole(&m, &page, &grant_x, "member_added");

@@ -400,7 +400,8 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     // M holds the school and offered class X to B (B joined M's invitation).
     let (school, x, y) = (SchoolId::new(), ClassId::new(), ClassId::new());
     let scope = PeerScope::Classes([(school, x)].into_iter().collect());
-    for (store, other, offered_by) in [(&m.store, &b.identity, OfferedBy::Us), (&b.store, &m.identity, OfferedBy::Peer)] {
+    for (store, other, offered_by) in [(&m.store, &b.identity, OfferedBy::Us), (&b.store, &m.identity, OfferedBy::Peer)]
+    {
         let peer = Peer {
             id: other.id(),
             cert_der: other.cert_der().to_vec(),
@@ -442,7 +443,8 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     // B's own class work comes back by bundle...
     b.store
         .write(|tx| {
-            let change = Change::ClassSettingsChanged { class: x, require_approval: Some(true), comments_allowed: None };
+            let change =
+                Change::ClassSettingsChanged { class: x, require_approval: Some(true), comments_allowed: None };
             tx.record(school, Scope::Class(x), None, change)
         })
         .unwrap();
@@ -451,11 +453,12 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     // ...but an erasure of a student of another class, on the same stick, is refused whole.
     b.store
         .write(|tx| {
-            tx.record(school, Scope::Class(x), None, Change::ClassSettingsChanged {
-                class: x,
-                require_approval: Some(false),
-                comments_allowed: None,
-            })?;
+            tx.record(
+                school,
+                Scope::Class(x),
+                None,
+                Change::ClassSettingsChanged { class: x, require_approval: Some(false), comments_allowed: None },
+            )?;
             tx.record(school, Scope::School, None, Change::UserErased { user: ben })
         })
         .unwrap();
