@@ -410,6 +410,7 @@ mod tests {
             id: BoxId([1; 32]),
             cert_der: Vec::new(),
             scope: crate::peers::PeerScope::WholeSchools,
+            offered_by: Default::default(),
             addresses: (1..=5).map(|i| format!("10.0.0.{i}:7443")).collect(),
             paired_ms: 0,
             status: Default::default(),

@@ -186,6 +186,37 @@ impl Change {
     /// An emptied operation that carries nothing.
     pub const REDACTED: Change = Change::Redacted { erased_artifact: None };
 
+    /// The kind of change, as it is named on the wire (`type`), for messages and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::SchoolCreated { .. } => "school_created",
+            Change::UserCreated { .. } => "user_created",
+            Change::UserRenamed { .. } => "user_renamed",
+            Change::UserDisabled { .. } => "user_disabled",
+            Change::PasswordSet { .. } => "password_set",
+            Change::PicturesSet { .. } => "pictures_set",
+            Change::QrCardIssued { .. } => "qr_card_issued",
+            Change::ClassCreated { .. } => "class_created",
+            Change::MemberAdded { .. } => "member_added",
+            Change::MemberRemoved { .. } => "member_removed",
+            Change::ClassSettingsChanged { .. } => "class_settings_changed",
+            Change::SearchLanguageSet { .. } => "search_language_set",
+            Change::SkillsSet { .. } => "skills_set",
+            Change::FamilyLinked { .. } => "family_linked",
+            Change::FamilyUnlinked { .. } => "family_unlinked",
+            Change::ArtifactCreated { .. } => "artifact_created",
+            Change::ArtifactEdited { .. } => "artifact_edited",
+            Change::VersionAdded { .. } => "version_added",
+            Change::ArtifactReviewed { .. } => "artifact_reviewed",
+            Change::ArtifactDeleted { .. } => "artifact_deleted",
+            Change::CommentAdded { .. } => "comment_added",
+            Change::CommentApproved { .. } => "comment_approved",
+            Change::ActivityCreated { .. } => "activity_created",
+            Change::UserErased { .. } => "user_erased",
+            Change::Redacted { .. } => "redacted",
+        }
+    }
+
     /// The artifact an operation is about, if any.
     pub fn artifact(&self) -> Option<ArtifactId> {
         match self {

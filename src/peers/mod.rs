@@ -20,7 +20,10 @@
 //! # Scope
 //!
 //! A pairing shares the same scope both ways: every school each box holds, whole, or chosen
-//! classes. Two boxes set up separately hold different schools; pairing them shares each
+//! classes. A class scope has a direction: the inviting box offered the classes and holds the
+//! school; the joining box acts only inside them (what it may send is `sync::grant`'s rule),
+//! while what the inviter sends within them is taken as the school's word. So a class box
+//! joins the invitation of the box that holds the school, never the other way round. Two boxes set up separately hold different schools; pairing them shares each
 //! school's data both ways and never merges the schools.
 //!
 //! # Transport
@@ -63,7 +66,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClassId, SchoolId};
-use crate::sync::Grant;
+use crate::sync::{Grant, OfferedBy};
 
 /// A box this box is paired with (local to this box; stored in `PEER_ID_TO_PEER`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +76,12 @@ pub struct Peer {
     pub cert_der: Vec<u8>,
     /// What the two boxes share, both ways.
     pub scope: PeerScope,
+    /// Which box offered the scope (made the invitation): for a class scope, whether the
+    /// peer acts only inside it (`Us`: we offered it; the default, also for records made
+    /// before this was kept) or holds the school (`Peer`: we joined its invitation). See
+    /// `sync::grant`.
+    #[serde(default)]
+    pub offered_by: OfferedBy,
     /// Where its peer port was last reached or announced ("host:port"), newest first.
     pub addresses: Vec<String>,
     pub paired_ms: u64,
@@ -87,6 +96,14 @@ pub enum PeerScope {
     WholeSchools,
     /// Only these classes (with their people; see `sync::grant`).
     Classes(BTreeSet<(SchoolId, ClassId)>),
+}
+
+impl Peer {
+    /// The grant a page from this peer for `school` is judged by (and what we may send it):
+    /// its scope, from the side that offered it.
+    pub fn grant(&self, school: SchoolId) -> Option<Grant> {
+        self.scope.grant(school).map(|g| g.offered_by(self.offered_by))
+    }
 }
 
 /// How syncing with a peer has gone, for the admin page.

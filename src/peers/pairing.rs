@@ -137,6 +137,8 @@ pub async fn accept(state: &AppState, caller: ClientCert, request: PairRequest) 
                     id: caller.id,
                     cert_der: caller.der.to_vec(),
                     scope: scope.clone(),
+                    // We offered the scope: the joining box acts only inside it.
+                    offered_by: crate::sync::OfferedBy::Us,
                     addresses,
                     paired_ms: now,
                     status: PeerStatus::default(),
@@ -206,6 +208,8 @@ pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Re
                     id: token.id,
                     cert_der,
                     scope: agreed,
+                    // It offered the scope: within it, its pages are the school's word.
+                    offered_by: crate::sync::OfferedBy::Peer,
                     addresses,
                     paired_ms: wall_clock_ms(),
                     status: PeerStatus::default(),

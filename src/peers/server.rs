@@ -124,7 +124,7 @@ async fn hello(State(state): State<AppState>, Extension(caller): Extension<PeerC
 }
 
 fn grant_for(caller: &PeerCaller, school: SchoolId) -> Result<Grant> {
-    caller.peer.scope.grant(school).ok_or_else(|| Error::forbidden("this box shares nothing of that school with yours"))
+    caller.peer.grant(school).ok_or_else(|| Error::forbidden("this box shares nothing of that school with yours"))
 }
 
 async fn pull(

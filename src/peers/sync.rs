@@ -113,7 +113,7 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         let mut counts = SyncCounts::default();
         let result = async {
             for school in schools_to_sync(ours, theirs, &peer.scope) {
-                let Some(grant) = peer.scope.grant(school) else { continue };
+                let Some(grant) = peer.grant(school) else { continue };
                 counts.ops_received += pull(&store, &client, &grant).await?;
                 counts.ops_sent += push(&store, &client, &grant, peer_id).await?;
             }

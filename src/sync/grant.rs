@@ -17,21 +17,66 @@
 //! partition in the grant, so changes to their account (and their erasure) still reach the
 //! boxes that hold their work in X.
 //!
-//! The receiver checks every operation against the grant on its own rows, as they stand when
-//! the operation is applied; a page brings class partitions before people's, so the roster
-//! that admits a person's partition arrives first.
+//! # Who may send what
+//!
+//! A class grant has a direction. The box that *offered* the classes (it made the invitation
+//! the other joined) holds the school: what it sends within the granted partitions is the
+//! school's word, account changes and erasures included. The box that *was offered* them
+//! (`OfferedBy::Us`, seen from the offering box, and the default) acts only inside them:
+//! [`class_peer_may`] decides, for every kind of change in one exhaustive match (a new kind
+//! does not compile without a decision), what such a peer may originate or forward:
+//!
+//! - its classes' work, versions, edits, reviews, comments, comment approvals, deletions,
+//!   activities and class settings, and the own work (no class) of people in its classes,
+//!   naming as owners, authors and commenters only people inside the grant;
+//! - places in its classes, only for people already inside the grant, in a role their
+//!   account allows;
+//! - new sign-in secrets (password, pictures, QR card) only for *students* whose every place
+//!   is in its classes: a teacher resets a child's pictures on the class box the tablets use,
+//!   and that child's account reaches nothing beyond the grant;
+//! - never: a school's name or settings, accounts (creating, renaming, disabling), roles,
+//!   anyone else's secrets, family links, class creation or renaming, erasures.
+//!
+//! "Inside the grant" is judged on the receiver's rows as they stood *before* the page: a
+//! page cannot admit a person by enrolling them and then act on them. Only the offering side
+//! brings new people in: a page from it admits the people its own roster changes name.
+//! The receiver gathers this judgement for the whole page in a read pass before it applies
+//! any of it (`receive`), and refuses the page whole, naming the operation, if one fails.
+//! Whole-school grants have no such limits: both boxes hold the school.
+//!
+//! An operation this rule refuses stays in the class box's log, so its later pushes to the
+//! offering box keep being refused (naming it) until that changes: the class box's own
+//! pages must not make such changes (account administration belongs on the box that holds
+//! the school).
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ClassId, SchoolId, Scope};
+use crate::domain::policy::valid_class_role;
+use crate::domain::{Change, ClassId, Op, Role, SchoolId, Scope, UserId};
 use crate::store::{Queries, ReadTables, StoreError, SyncReads};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub school: SchoolId,
     pub reach: Reach,
+    /// Which side offered a class grant: whether the peer acts only inside it.
+    #[serde(default)]
+    pub offered_by: OfferedBy,
+}
+
+/// Which box of a pairing offered its classes (made the invitation the other joined).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferedBy {
+    /// This box offered them: the peer acts only inside them ([`class_peer_may`]). The
+    /// default, so a record that does not say is held to its grant.
+    #[default]
+    Us,
+    /// The peer offered them (this box joined its invitation): it holds the school, and what
+    /// it sends within the granted partitions is the school's word.
+    Peer,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,11 +88,22 @@ pub enum Reach {
 
 impl Grant {
     pub fn whole_school(school: SchoolId) -> Grant {
-        Grant { school, reach: Reach::WholeSchool }
+        Grant { school, reach: Reach::WholeSchool, offered_by: OfferedBy::Us }
     }
 
+    /// Classes this box offers a peer: the peer acts only inside them.
     pub fn classes(school: SchoolId, classes: impl IntoIterator<Item = ClassId>) -> Grant {
-        Grant { school, reach: Reach::Classes(classes.into_iter().collect()) }
+        Grant { school, reach: Reach::Classes(classes.into_iter().collect()), offered_by: OfferedBy::Us }
+    }
+
+    /// The same grant, offered by `by`.
+    pub fn offered_by(self, by: OfferedBy) -> Grant {
+        Grant { offered_by: by, ..self }
+    }
+
+    /// Whether the peer is held to [`class_peer_may`]: it was offered some classes by us.
+    pub fn limits_sender(&self) -> bool {
+        matches!(self.reach, Reach::Classes(_)) && self.offered_by == OfferedBy::Us
     }
 
     /// The partitions a sender offers under this grant, in the order a page carries them:
@@ -74,6 +130,37 @@ impl Grant {
 
     /// Whether a partition lies within this grant, judged on the rows `r` holds.
     pub fn allows(&self, r: &impl ReadTables, partition: Scope) -> Result<bool, StoreError> {
+        let admitted = self.admitted(r, &[])?;
+        self.allows_in(r, partition, &admitted)
+    }
+
+    /// Who this grant admits, on the rows `r` holds before `page_ops` are applied. From the
+    /// side that offered the classes, the people the page's own roster changes of those
+    /// classes name are admitted too (it brings new people in); from the side that was
+    /// offered them, nobody is admitted by the page that would act on them.
+    pub fn admitted(&self, r: &impl ReadTables, page_ops: &[Op]) -> Result<Admitted, StoreError> {
+        let Reach::Classes(classes) = &self.reach else {
+            return Ok(Admitted { people: None });
+        };
+        let mut people = BTreeSet::new();
+        for class in classes {
+            people.extend(r.people_of_class(*class)?);
+        }
+        if self.offered_by == OfferedBy::Peer {
+            for op in page_ops {
+                if let Change::MemberAdded { class, user, .. } | Change::MemberRemoved { class, user } = &op.change
+                    && classes.contains(class)
+                    && op.scope == Scope::Class(*class)
+                {
+                    people.insert(*user);
+                }
+            }
+        }
+        Ok(Admitted { people: Some(people) })
+    }
+
+    /// Whether a partition lies within this grant, for the people `admitted` holds.
+    pub fn allows_in(&self, r: &impl ReadTables, partition: Scope, admitted: &Admitted) -> Result<bool, StoreError> {
         Ok(match partition {
             Scope::School => true,
             Scope::Class(class) => {
@@ -85,18 +172,112 @@ impl Grant {
             }
             Scope::Person(person) => {
                 let ours = r.user(person)?.is_none_or(|u| u.school == self.school);
-                ours && match &self.reach {
-                    Reach::WholeSchool => true,
-                    // An erased person's operations are refused and stored emptied anyway;
-                    // their places are gone, so they could not be judged by them.
-                    Reach::Classes(classes) => {
-                        r.is_erased(person)?
-                            || classes.iter().try_fold(false, |found, class| {
-                                Ok::<_, StoreError>(found || r.people_of_class(*class)?.contains(&person))
-                            })?
-                    }
-                }
+                // An erased person's operations are refused and stored emptied anyway;
+                // their places are gone, so they could not be judged by them.
+                ours && (admitted.admits(person) || r.is_erased(person)?)
             }
         })
     }
+}
+
+/// The people a grant admits for one page (`None`: everyone, a whole school).
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    people: Option<BTreeSet<UserId>>,
+}
+
+impl Admitted {
+    pub fn admits(&self, person: UserId) -> bool {
+        self.people.as_ref().is_none_or(|people| people.contains(&person))
+    }
+}
+
+/// Why a peer offered only some classes may not send `op`, if it may not (`None`: it may).
+///
+/// `op`'s partition has already been found inside the grant and to be the one its target is
+/// in; `admitted` is who was inside the grant before the page. The one place that decides,
+/// per kind of change, what such a peer may originate or forward: every kind is named, so a
+/// new one is a compile error here until someone decides.
+pub fn class_peer_may(
+    r: &impl ReadTables,
+    grant: &Grant,
+    admitted: &Admitted,
+    op: &Op,
+) -> Result<Option<&'static str>, StoreError> {
+    let Reach::Classes(classes) = &grant.reach else {
+        return Ok(None);
+    };
+    // Inside the grant before the page (an erased person's operations are emptied anyway).
+    let inside = |person: UserId| -> Result<bool, StoreError> { Ok(admitted.admits(person) || r.is_erased(person)?) };
+    let all_inside = |people: &mut dyn Iterator<Item = UserId>| -> Result<bool, StoreError> {
+        for person in people {
+            if !inside(person)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    // A student whose every place is in the granted classes: their account reaches nothing
+    // outside the grant, so the class box may give them a new secret.
+    let student_wholly_inside = |person: UserId| -> Result<bool, StoreError> {
+        let Some(user) = r.user(person)? else { return Ok(false) };
+        Ok(user.role == Role::Student
+            && user.school == grant.school
+            && inside(person)?
+            && r.classes_of(person)?.iter().all(|(class, _)| classes.contains(&class.id)))
+    };
+    const SCHOOL: &str = "it changes the whole school, which only a box holding the whole school may do";
+    const ACCOUNT: &str = "it creates or changes an account, which only a box holding the whole school may do";
+    const OUTSIDER: &str = "it names a person who was not in the granted classes before this page";
+    Ok(match &op.change {
+        Change::SchoolCreated { .. } | Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } => Some(SCHOOL),
+        Change::UserCreated { .. } | Change::UserRenamed { .. } | Change::UserDisabled { .. } => Some(ACCOUNT),
+        Change::UserErased { .. } => Some("it erases a person, which only a box holding the whole school may do"),
+        Change::FamilyLinked { .. } | Change::FamilyUnlinked { .. } => {
+            Some("it changes a family link, which only a box holding the whole school may do")
+        }
+        Change::ClassCreated { .. } => {
+            Some("it creates or renames a class, which only a box holding the whole school may do")
+        }
+        Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
+            (!student_wholly_inside(*user)?)
+                .then_some("it sets a sign-in secret of someone who is not a student of the granted classes alone")
+        }
+        Change::MemberAdded { user, role, .. } => {
+            if !inside(*user)? {
+                Some(OUTSIDER)
+            } else if !r.user(*user)?.is_none_or(|u| valid_class_role(u.role, *role)) {
+                Some("it gives a person a place their account's role does not allow")
+            } else {
+                None
+            }
+        }
+        Change::MemberRemoved { user, .. } => (!inside(*user)?).then_some(OUTSIDER),
+        Change::ClassSettingsChanged { .. } => None,
+        Change::ActivityCreated { activity } => (!inside(activity.author)?).then_some(OUTSIDER),
+        Change::ArtifactCreated { artifact } => {
+            if artifact.scope.is_some_and(|scope| scope != op.scope) {
+                Some("it makes work that claims another partition than the one it is filed in")
+            } else if !all_inside(
+                &mut artifact.owners.iter().copied().chain(artifact.versions.iter().map(|v| v.author)),
+            )? {
+                Some(OUTSIDER)
+            } else {
+                None
+            }
+        }
+        Change::VersionAdded { version, .. } => (!inside(version.author)?).then_some(OUTSIDER),
+        Change::CommentAdded { comment } => (!inside(comment.author)?).then_some(OUTSIDER),
+        Change::ArtifactEdited { .. }
+        | Change::ArtifactReviewed { .. }
+        | Change::ArtifactDeleted { .. }
+        | Change::CommentApproved { .. } => None,
+        Change::Redacted { erased_artifact } => match erased_artifact {
+            Some(id) => r
+                .artifact(*id)?
+                .is_some_and(|a| a.partition() != op.scope)
+                .then_some("it empties work of another partition than the one it is filed in"),
+            None => None,
+        },
+    })
 }

@@ -28,12 +28,23 @@
 //! `grant` for exactly what a class grant holds) and refuses it whole, changing nothing, if:
 //! an operation lies in a partition outside the grant or in another school; an operation's
 //! partition is not the one its target is in (an edit of class Y's work dressed up as class
-//! X's); an operation or span claims the receiver itself as origin (only it writes as
-//! itself); a span starts past the receiver's position (a gap: the page was made for
-//! positions the receiver does not have, so applying it would leave a hole; the receiver
-//! asks again with its real positions); or two different operations claim one origin and
-//! sequence (two boxes writing as one replica).
+//! X's); a peer that was offered only some classes sends a kind of change that is not its to
+//! make (an account, a role, someone else's secret, a family link, an erasure, the school's
+//! settings, or a place for someone who was not in its classes: `grant::class_peer_may`,
+//! one exhaustive match over every kind of change); an operation or span claims the
+//! receiver itself as origin (only it writes as itself); a span starts past the receiver's
+//! position (a gap: the page was made for positions the receiver does not have, so applying
+//! it would leave a hole; the receiver asks again with its real positions); or two
+//! different operations claim one origin and sequence (two boxes writing as one replica).
+//! The refusal names the operation (origin, sequence, kind) and why.
 //!
+//! All of it is judged on the receiver's rows as they stood *before* the page, for the whole
+//! page, before any operation is applied (`receive`): a page cannot enrol a person and then
+//! act on them as if they had been inside the grant. A class grant has a direction: the box
+//! that offered the classes (the inviter) holds the school, and its pages may bring new
+//! people into them; the box that was offered them acts only inside them. USB bundles are
+//! applied through [`apply_page`] under the pairing's grant, so they pass the same checks.
+
 //! # Merging
 //!
 //! Operations are applied through `store::apply`, the same path local ones take, whose laws
@@ -60,7 +71,7 @@ mod produce;
 mod receive;
 mod wire;
 
-pub use grant::{Grant, Reach};
+pub use grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may};
 pub use produce::{ops_missing, positions};
 pub use receive::{ApplyReport, ClockAhead, apply_page};
 pub use wire::{Limits, Page, Position, Positions, Span};
@@ -73,14 +84,19 @@ use crate::store::StoreError;
 pub enum SyncError {
     #[error("the page is for another school than the one this box shares with that peer")]
     WrongSchool,
-    #[error("the peer sent data it was not granted ({partition:?}); nothing of the page was kept")]
-    OutsideGrant { partition: Scope },
+    #[error("the peer sent data it was not granted ({partition:?}{}); nothing of the page was kept",
+        op.map(|(op, kind)| format!(": operation {} of {} ({kind})", op.seq, op.replica)).unwrap_or_default())]
+    OutsideGrant { partition: Scope, op: Option<(OpId, &'static str)> },
     #[error("the peer sent operations claiming to come from this box itself; nothing of the page was kept")]
     ForgedOrigin,
     #[error(
         "operation {op:?} claims partition {claimed:?} but what it changes is in {belongs:?}; nothing of the page was kept"
     )]
     Misfiled { op: OpId, claimed: Scope, belongs: Scope },
+    #[error(
+        "operation {} of {} ({kind}) is not the peer's to send: {why}; nothing of the page was kept", op.seq, op.replica
+    )]
+    NotAllowed { op: OpId, kind: &'static str, why: &'static str },
     #[error(
         "the page starts after operation {after} of {origin} in {partition:?}, but this box has only up to {have}: ask again"
     )]

@@ -1,13 +1,19 @@
 //! Applying a page: every operation and the positions it brings, in one write transaction,
 //! after checking that the sender kept to its grant. A page that breaks a rule is refused
 //! whole and changes nothing; a page applied twice changes nothing the second time.
+//!
+//! The check is a read pass over the *whole* page against this box's rows as they stand
+//! before the page ([`judge`]), and only then are operations applied. Checking each operation
+//! after the earlier ones were applied let a page judge itself: enrol a person of another
+//! class, then act on them as if they had always been inside the grant. Keep every rule in
+//! `judge` (or in `grant`, which it calls), never in the applying loop.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::SyncError;
-use super::grant::Grant;
+use super::grant::{Admitted, Grant, class_peer_may};
 use super::wire::{Page, Span};
 use crate::domain::partition::{self, Rule};
 use crate::domain::{Op, ReplicaId, Scope};
@@ -42,10 +48,44 @@ pub fn apply_page(store: &Store, page: &Page, grant: &Grant) -> Result<ApplyRepo
 }
 
 fn apply_in(tx: &mut Tx, page: &Page, grant: &Grant) -> Result<ApplyReport, SyncError> {
+    judge(tx, page, grant)?;
+    let mut report = ApplyReport::default();
+    let mut ahead: BTreeMap<ReplicaId, u64> = BTreeMap::new();
+    for op in &page.ops {
+        match tx.receive(op)? {
+            Received::AlreadyHere => {
+                report.ops_already_here += 1;
+                continue;
+            }
+            Received::Applied => {}
+            Received::Waiting => report.ops_waiting += 1,
+            Received::RefusedErased => report.ops_refused_erased += 1,
+            // Checked before for targets this box has; one that arrived later and turned
+            // out to be in another partition is logged but never applied.
+            Received::Misfiled => {}
+        }
+        report.ops_received += 1;
+        if let Err(too_far) = tx.observe_clock(op.hlc)? {
+            let worst = ahead.entry(op.id.replica).or_default();
+            *worst = (*worst).max(too_far.ahead_ms);
+        }
+    }
+    for span in &page.spans {
+        tx.advance_position(page.school, span.partition, span.origin, span.through)?;
+    }
+    report.clocks_ahead = ahead.into_iter().map(|(origin, ahead_ms)| ClockAhead { origin, ahead_ms }).collect();
+    Ok(report)
+}
+
+/// Every rule of the page, judged on this box's rows before any of it is applied: nothing
+/// here writes, so what an earlier operation of the page would change cannot vouch for a
+/// later one.
+fn judge(tx: &Tx, page: &Page, grant: &Grant) -> Result<(), SyncError> {
     if page.school != grant.school {
         return Err(SyncError::WrongSchool);
     }
     let me = tx.replica();
+    let admitted = grant.admitted(tx.txn(), &page.ops)?;
     let mut spans: HashMap<(Scope, ReplicaId), &Span> = HashMap::new();
     for span in &page.spans {
         if span.origin == me {
@@ -60,36 +100,16 @@ fn apply_in(tx: &mut Tx, page: &Page, grant: &Grant) -> Result<ApplyReport, Sync
             return Err(SyncError::Gap { partition: span.partition, origin: span.origin, have, after: span.after });
         }
     }
-    let mut report = ApplyReport::default();
-    let mut ahead: BTreeMap<ReplicaId, u64> = BTreeMap::new();
+    // Operations first, so a refusal names the operation; then runs that bring none.
     for op in &page.ops {
-        check(tx, page, grant, &spans, op)?;
-        match tx.receive(op)? {
-            Received::AlreadyHere => {
-                report.ops_already_here += 1;
-                continue;
-            }
-            Received::Applied => {}
-            Received::Waiting => report.ops_waiting += 1,
-            Received::RefusedErased => report.ops_refused_erased += 1,
-            // Checked above for targets this box has; one that arrived later and turned out
-            // to be in another partition is logged but never applied.
-            Received::Misfiled => {}
-        }
-        report.ops_received += 1;
-        if let Err(too_far) = tx.observe_clock(op.hlc)? {
-            let worst = ahead.entry(op.id.replica).or_default();
-            *worst = (*worst).max(too_far.ahead_ms);
-        }
+        check(tx, page, grant, &admitted, &spans, op)?;
     }
     for span in &page.spans {
-        if !grant.allows(tx.txn(), span.partition)? {
-            return Err(SyncError::OutsideGrant { partition: span.partition });
+        if !grant.allows_in(tx.txn(), span.partition, &admitted)? {
+            return Err(SyncError::OutsideGrant { partition: span.partition, op: None });
         }
-        tx.advance_position(page.school, span.partition, span.origin, span.through)?;
     }
-    report.clocks_ahead = ahead.into_iter().map(|(origin, ahead_ms)| ClockAhead { origin, ahead_ms }).collect();
-    Ok(report)
+    Ok(())
 }
 
 /// The rules a received operation must keep before it touches anything.
@@ -97,6 +117,7 @@ fn check(
     tx: &Tx,
     page: &Page,
     grant: &Grant,
+    admitted: &Admitted,
     spans: &HashMap<(Scope, ReplicaId), &Span>,
     op: &Op,
 ) -> Result<(), SyncError> {
@@ -112,8 +133,8 @@ fn check(
         Some(span) if span.after < op.id.seq && op.id.seq <= span.through => {}
         _ => return Err(SyncError::Malformed("an operation lies outside the runs its page declares")),
     }
-    if !grant.allows(tx.txn(), op.scope)? {
-        return Err(SyncError::OutsideGrant { partition: op.scope });
+    if !grant.allows_in(tx.txn(), op.scope, admitted)? {
+        return Err(SyncError::OutsideGrant { partition: op.scope, op: Some((op.id, op.change.kind())) });
     }
     let belongs = match partition::rule(&op.change) {
         Rule::Is(scope) => Some(scope),
@@ -135,6 +156,15 @@ fn check(
     };
     if !own_school {
         return Err(SyncError::WrongSchool);
+    }
+    // A peer offered only some classes acts only inside them (`grant::class_peer_may`). An
+    // operation this box already holds changes nothing (`Tx::receive` checks it is the
+    // same), so a page repeated after the rows moved on is not refused for it.
+    if grant.limits_sender()
+        && tx.txn().logged(op.id)?.is_none()
+        && let Some(why) = class_peer_may(tx.txn(), grant, admitted, op)?
+    {
+        return Err(SyncError::NotAllowed { op: op.id, kind: op.change.kind(), why });
     }
     Ok(())
 }

@@ -77,6 +77,16 @@ fn pull(from: &Store, to: &Store, grant: &Grant, limits: Limits) -> Vec<ApplyRep
     panic!("sync did not finish");
 }
 
+/// Classes offered to this box by the box that holds the school (the receiver joined its
+/// invitation): what it sends within them is the school's word.
+fn offered(school: SchoolId, classes: impl IntoIterator<Item = ClassId>) -> Grant {
+    from_the_school(Grant::classes(school, classes))
+}
+
+fn from_the_school(grant: Grant) -> Grant {
+    grant.offered_by(OfferedBy::Peer)
+}
+
 fn small() -> Limits {
     Limits { max_ops: 3, max_bytes: 4 * 1024 * 1024 }
 }
@@ -266,7 +276,7 @@ fn a_box_granted_class_x_receives_x_and_its_people_and_nothing_of_y() {
     let a = Node::new();
     let s = school(&a);
     let b = Node::new();
-    pull(&a.store, &b.store, &Grant::classes(s.id, [s.x]), small());
+    pull(&a.store, &b.store, &offered(s.id, [s.x]), small());
 
     b.store
         .read(|r| {
@@ -299,7 +309,7 @@ fn a_box_granted_class_x_receives_x_and_its_people_and_nothing_of_y() {
 
     // The same data, sent in one page: the roster arrives before the people it admits.
     let c = Node::new();
-    let reports = pull(&a.store, &c.store, &Grant::classes(s.id, [s.x]), Limits::default());
+    let reports = pull(&a.store, &c.store, &offered(s.id, [s.x]), Limits::default());
     assert_eq!(reports.len(), 1);
     assert_eq!(c.dump(), b.dump());
 }
@@ -309,7 +319,7 @@ fn a_page_that_lies_is_refused_and_changes_nothing() {
     let a = Node::new();
     let s = school(&a);
     let b = Node::new();
-    let grant_x = Grant::classes(s.id, [s.x]);
+    let grant_x = offered(s.id, [s.x]);
     pull(&a.store, &b.store, &grant_x, small());
     let before = (b.dump(), b.store.read(|r| r.positions(s.id)).unwrap());
 
@@ -318,7 +328,7 @@ fn a_page_that_lies_is_refused_and_changes_nothing() {
     let everything = Grant::whole_school(s.id);
     let page = ops_missing(&a.store, &positions(&b.store, s.id).unwrap(), &everything, Limits::default()).unwrap();
     let err = apply_page(&b.store, &page, &grant_x).unwrap_err();
-    assert!(matches!(err, SyncError::OutsideGrant { partition: Scope::Class(c) } if c == s.y), "{err}");
+    assert!(matches!(err, SyncError::OutsideGrant { partition: Scope::Class(c), .. } if c == s.y), "{err}");
 
     // Work of class Y dressed up as class X's: the operation in A's page is swapped for it.
     let new_x = ArtifactId::new();
@@ -435,7 +445,7 @@ fn operations_are_forwarded_with_their_origin_also_through_a_narrower_grant() {
     let b = Node::new();
     let c = Node::new();
     // B holds class X only; C pairs with B for the whole school and gets X through B.
-    pull(&a.store, &b.store, &Grant::classes(s.id, [s.x]), small());
+    pull(&a.store, &b.store, &offered(s.id, [s.x]), small());
     pull(&b.store, &c.store, &Grant::whole_school(s.id), small());
     let cleo_in_x = c.store.read(|r| r.artifact(s.cleo_in_x)).unwrap();
     assert!(cleo_in_x.is_some());
@@ -452,7 +462,7 @@ fn an_erasure_reaches_a_box_granted_one_class_and_empties_it_there() {
     let a = Node::new();
     let s = school(&a);
     let b = Node::new();
-    let grant_x = Grant::classes(s.id, [s.x]);
+    let grant_x = offered(s.id, [s.x]);
     let c = Node::new();
     pull(&a.store, &b.store, &grant_x, small());
     pull(&a.store, &c.store, &Grant::whole_school(s.id), small());
@@ -663,4 +673,150 @@ fn a_username_taken_on_two_boxes_at_once_goes_to_the_same_account_everywhere() {
     assert_eq!(holder(&a), on_a.max(on_b));
     assert_eq!(holder(&b), on_a.max(on_b));
     assert_eq!(a.dump(), b.dump());
+}
+
+// A box offered one class acts only inside it. The three attacks a class box made on the box
+// holding the school, each refused whole; then what a class box legitimately sends.
+
+/// Box M holds the whole school; box B was offered class X by it and holds X.
+fn school_and_class_box() -> (Node, School, Node) {
+    let m = Node::new();
+    let s = school(&m);
+    let b = Node::new();
+    pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+    (m, s, b)
+}
+
+/// What B pushes to M: every operation of B's that M lacks, under the grant M gave B.
+fn push_page(b: &Node, m: &Node, grant: &Grant) -> Page {
+    ops_missing(&b.store, &positions(&m.store, grant.school).unwrap(), grant, Limits::default()).unwrap()
+}
+
+fn refused_whole(m: &Node, page: &Page, grant: &Grant, kind: &str) -> String {
+    let before = (m.dump(), m.store.read(|r| r.positions(grant.school)).unwrap());
+    let err = apply_page(&m.store, page, grant).expect_err("the page was refused");
+    let text = err.to_string();
+    assert!(text.contains(kind), "the refusal names the operation's kind {kind}: {text}");
+    assert_eq!((m.dump(), m.store.read(|r| r.positions(grant.school)).unwrap()), before, "nothing was kept");
+    text
+}
+
+#[test]
+fn a_class_box_cannot_erase_a_student_of_another_class() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    // Work of its own class first, so the forbidden operation is not the page's first.
+    edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+    b.record(s.id, Scope::School, Change::UserErased { user: s.ben });
+    let page = push_page(&b, &m, &grant_x);
+    let text = refused_whole(&m, &page, &grant_x, "user_erased");
+    assert!(text.contains("erases a person"), "{text}");
+    assert!(m.store.read(|r| r.user(s.ben)).unwrap().is_some(), "Ben is still there");
+    assert_eq!(m.store.read(|r| r.artifact(s.ana_in_x)).unwrap().unwrap().title, "Ana's bridge in X");
+}
+
+#[test]
+fn a_class_box_cannot_enrol_an_admin_and_set_their_password() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    b.record(s.id, Scope::Class(s.x), Change::MemberAdded { class: s.x, user: s.admin, role: Role::Teacher });
+    b.record(
+        s.id,
+        Scope::Person(s.admin),
+        Change::PasswordSet { user: s.admin, hash: "chosen-by-the-class-box".into() },
+    );
+    let page = push_page(&b, &m, &grant_x);
+    assert!(page.ops.iter().any(|op| matches!(op.change, Change::PasswordSet { user, .. } if user == s.admin)));
+    refused_whole(&m, &page, &grant_x, "member_added");
+    // Without the enrolment, the password alone: the admin is outside the grant.
+    let only_password = Page {
+        spans: page.spans.iter().filter(|sp| sp.partition == Scope::Person(s.admin)).copied().collect(),
+        ops: page.ops.iter().filter(|op| op.scope == Scope::Person(s.admin)).cloned().collect(),
+        ..page.clone()
+    };
+    refused_whole(&m, &only_password, &grant_x, "");
+    let admin = m.store.read(|r| r.user(s.admin)).unwrap().unwrap();
+    assert_eq!(admin.password_hash.as_deref(), Some("hash-of-Admin"), "the admin's password is the school's");
+    assert!(m.store.read(|r| r.classes_of(s.admin)).unwrap().is_empty());
+}
+
+#[test]
+fn a_class_box_cannot_pull_another_class_student_into_its_class() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    b.record(s.id, Scope::Class(s.x), Change::MemberAdded { class: s.x, user: s.ben, role: Role::Student });
+    // ...and, in the same page, acts on him as if he had always been in X.
+    b.record(s.id, Scope::Person(s.ben), Change::PicturesSet { user: s.ben, hash: "pictures-chosen-there".into() });
+    let page = push_page(&b, &m, &grant_x);
+    refused_whole(&m, &page, &grant_x, "member_added");
+    m.store
+        .read(|r| {
+            assert!(r.people_of_class(s.x)?.iter().all(|p| *p != s.ben), "Ben is not in X");
+            assert_eq!(r.user(s.ben)?.unwrap().pictures_hash, None);
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_class_box_sends_its_class_work_and_its_own_students_secrets() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+    comment(&b, s.id, s.ana_in_x, s.teacher_x, "Lovely arches");
+    edit_title(&b, s.id, s.cleo_alone, "Cleo's sketch, edited on the class box");
+    artifact(&b, s.id, s.ana, Some(s.x), "Ana's new work on the class box");
+    b.record(
+        s.id,
+        Scope::Class(s.x),
+        Change::ClassSettingsChanged { class: s.x, require_approval: Some(true), comments_allowed: None },
+    );
+    // A teacher resets Ana's pictures on the box the class tablets use: Ana is in X alone.
+    b.record(s.id, Scope::Person(s.ana), Change::PicturesSet { user: s.ana, hash: "new-pictures".into() });
+    let page = push_page(&b, &m, &grant_x);
+    apply_page(&m.store, &page, &grant_x).unwrap();
+    m.store
+        .read(|r| {
+            assert_eq!(r.artifact(s.ana_in_x)?.unwrap().title, "Ana's bridge, finished");
+            assert_eq!(r.artifact(s.cleo_alone)?.unwrap().title, "Cleo's sketch, edited on the class box");
+            assert_eq!(r.comments(s.ana_in_x)?.len(), 2);
+            assert_eq!(r.user(s.ana)?.unwrap().pictures_hash.as_deref(), Some("new-pictures"));
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .unwrap();
+
+    // Cleo is in Y too: her account reaches Y, so her secrets are not the class box's to set.
+    b.record(s.id, Scope::Person(s.cleo), Change::PasswordSet { user: s.cleo, hash: "set-on-the-class-box".into() });
+    let page = push_page(&b, &m, &grant_x);
+    let text = refused_whole(&m, &page, &grant_x, "password_set");
+    assert!(text.contains("not a student of the granted classes alone"), "{text}");
+    // Nor is a teacher's, nor an account's name.
+    for change in [
+        Change::PasswordSet { user: s.teacher_x, hash: "x".into() },
+        Change::UserRenamed { user: s.ana, display_name: "Someone else".into() },
+        Change::UserDisabled { user: s.ana, disabled: true },
+    ] {
+        let c = Node::new();
+        pull(&m.store, &c.store, &offered(s.id, [s.x]), small());
+        let user = match &change {
+            Change::PasswordSet { user, .. } | Change::UserRenamed { user, .. } | Change::UserDisabled { user, .. } => {
+                *user
+            }
+            _ => unreachable!(),
+        };
+        let kind = change.kind();
+        c.record(s.id, Scope::Person(user), change);
+        refused_whole(&m, &push_page(&c, &m, &grant_x), &grant_x, kind);
+    }
+}
+
+#[test]
+fn the_box_holding_the_school_brings_a_new_student_to_the_class_box_in_one_page() {
+    let (m, s, b) = school_and_class_box();
+    let dana = person(&m, s.id, "Dana", Role::Student);
+    join(&m, s.id, s.x, dana, Role::Student);
+    let reports = pull(&m.store, &b.store, &offered(s.id, [s.x]), Limits::default());
+    assert_eq!(reports.len(), 1);
+    assert!(b.store.read(|r| r.user(dana)).unwrap().unwrap().password_hash.is_some());
+    assert!(b.store.read(|r| r.people_of_class(s.x)).unwrap().contains(&dana));
 }

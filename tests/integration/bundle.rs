@@ -82,6 +82,7 @@ fn pair_stores(a: (&Store, &Identity), b: (&Store, &Identity), scope: PeerScope)
             id: other.id(),
             cert_der: other.cert_der().to_vec(),
             scope: scope.clone(),
+            offered_by: Default::default(),
             addresses: Vec::new(),
             paired_ms: 1,
             status: Default::default(),
@@ -376,6 +377,7 @@ fn a_bundle_can_carry_nothing_the_pairing_does_not_grant() {
         id: a.id(),
         cert_der: a.identity.cert_der().to_vec(),
         scope,
+        offered_by: Default::default(),
         addresses: Vec::new(),
         paired_ms: 1,
         status: Default::default(),
@@ -387,6 +389,85 @@ fn a_bundle_can_carry_nothing_the_pairing_does_not_grant() {
     assert!(matches!(err, BundleError::Refused { .. }), "{err}");
     assert!(err.to_string().contains("Nothing of it was applied"), "{err}");
     assert_eq!(b.state(), before, "nothing outside the grant was applied, no file stored");
+}
+
+#[test]
+fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
+    use folio::domain::ClassId;
+    use folio::store::Queries;
+    use folio::sync::OfferedBy;
+    let (m, b) = (Box_::new(), Box_::new());
+    // M holds the school and offered class X to B (B joined M's invitation).
+    let (school, x, y) = (SchoolId::new(), ClassId::new(), ClassId::new());
+    let scope = PeerScope::Classes([(school, x)].into_iter().collect());
+    for (store, other, offered_by) in [(&m.store, &b.identity, OfferedBy::Us), (&b.store, &m.identity, OfferedBy::Peer)]
+    {
+        let peer = Peer {
+            id: other.id(),
+            cert_der: other.cert_der().to_vec(),
+            scope: scope.clone(),
+            offered_by,
+            addresses: Vec::new(),
+            paired_ms: 1,
+            status: Default::default(),
+        };
+        store.write(|tx| store_peers::put_peer(tx.txn(), &peer)).unwrap();
+    }
+    let (ana, ben) = (UserId::new(), UserId::new());
+    m.store
+        .write(|tx| {
+            tx.record(school, Scope::School, None, Change::SchoolCreated { name: "Escuela Río".into() })?;
+            for (class, name) in [(x, "X"), (y, "Y")] {
+                let change =
+                    Change::ClassCreated { class, name: name.into(), join_code: format!("J{name}"), external_id: None };
+                tx.record(school, Scope::Class(class), None, change)?;
+            }
+            for (user, name, class) in [(ana, "ana", x), (ben, "ben", y)] {
+                let change = Change::UserCreated {
+                    user,
+                    username: name.into(),
+                    display_name: name.into(),
+                    role: Role::Student,
+                    external_id: None,
+                };
+                tx.record(school, Scope::Person(user), None, change)?;
+                let change = Change::MemberAdded { class, user, role: Role::Student };
+                tx.record(school, Scope::Class(class), None, change)?;
+            }
+            Ok::<_, folio::store::StoreError>(())
+        })
+        .unwrap();
+    b.import(&m.export_for(b.id())).expect("the box that offered X brings X and Ana");
+    assert!(b.store.read(|r| r.user(ana)).unwrap().is_some());
+
+    // B's own class work comes back by bundle...
+    b.store
+        .write(|tx| {
+            let change =
+                Change::ClassSettingsChanged { class: x, require_approval: Some(true), comments_allowed: None };
+            tx.record(school, Scope::Class(x), None, change)
+        })
+        .unwrap();
+    let report = m.import(&b.export_for(m.id())).expect("class work is B's to send");
+    assert_eq!(report.ops_received, 1, "{report:?}");
+    // ...but an erasure of a student of another class, on the same stick, is refused whole.
+    b.store
+        .write(|tx| {
+            tx.record(
+                school,
+                Scope::Class(x),
+                None,
+                Change::ClassSettingsChanged { class: x, require_approval: Some(false), comments_allowed: None },
+            )?;
+            tx.record(school, Scope::School, None, Change::UserErased { user: ben })
+        })
+        .unwrap();
+    let before = m.state();
+    let err = m.import(&b.export_for(m.id())).unwrap_err();
+    assert!(matches!(err, BundleError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("user_erased"), "the refusal names the operation: {err}");
+    assert_eq!(m.state(), before, "nothing of the bundle was kept");
+    assert!(m.store.read(|r| r.user(ben)).unwrap().is_some(), "Ben is still there");
 }
 
 fn folio(args: &[&str], data: &Path) -> (bool, String, String) {

@@ -24,6 +24,7 @@ mod setup;
 mod signin_young;
 mod store;
 mod sync_core;
+mod sync_grant;
 mod tls;
 mod tus;
 mod work;

@@ -37,6 +37,7 @@ fn peer(n: u8, scope: PeerScope) -> Peer {
         id: BoxId([n; 32]),
         cert_der: Vec::new(),
         scope,
+        offered_by: Default::default(),
         addresses: Vec::new(),
         paired_ms: 0,
         status: Default::default(),

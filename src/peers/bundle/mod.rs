@@ -367,17 +367,6 @@ pub fn grants(store: &Store, scope: &PeerScope) -> Result<Vec<Grant>, StoreError
     }
 }
 
-/// The grant a pairing gives the source of a page for `school`, if it shares that school.
-fn grant_for(scope: &PeerScope, school: SchoolId) -> Option<Grant> {
-    match scope {
-        PeerScope::WholeSchools => Some(Grant::whole_school(school)),
-        PeerScope::Classes(pairs) => {
-            let classes: Vec<_> = pairs.iter().filter(|(s, _)| *s == school).map(|(_, c)| *c).collect();
-            (!classes.is_empty()).then(|| Grant::classes(school, classes))
-        }
-    }
-}
-
 /// The files an operation names (hex hashes).
 pub fn files_named(change: &Change) -> Vec<&str> {
     match change {
@@ -659,7 +648,7 @@ impl Importer<'_> {
                     input.exact(&mut raw)?;
                     let page: Page = serde_json::from_slice(&raw)
                         .map_err(|e| BundleError::Damaged(format!("a page cannot be read ({e})")))?;
-                    if grant_for(&peer.scope, page.school).is_none() {
+                    if peer.grant(page.school).is_none() {
                         return Err(BundleError::Refused {
                             source_box: peer.id.short(),
                             error: Box::new(SyncError::WrongSchool),
@@ -785,7 +774,7 @@ impl Importer<'_> {
                     format!("The {} before it were applied.", count(report.pages, "page"))
                 },
             };
-            let Some(grant) = grant_for(&peer.scope, page.school) else {
+            let Some(grant) = peer.grant(page.school) else {
                 return Err(refused(SyncError::WrongSchool, &report));
             };
             if page.spans.is_empty() && page.ops.is_empty() {
@@ -813,7 +802,7 @@ impl Importer<'_> {
         // What the source holds, so the next bundle back carries only what it lacks.
         self.store.write(|tx| {
             for positions in &header.positions {
-                if grant_for(&peer.scope, positions.school).is_some() && positions.replica != me_replica {
+                if peer.grant(positions.school).is_some() && positions.replica != me_replica {
                     store_peers::put_peer_positions(tx.txn(), peer.id, positions)?;
                 }
             }
