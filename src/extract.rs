@@ -6,7 +6,8 @@
 //! audio, video and other binaries give `None`.
 //!
 //! Uploads come from students, so every reader here treats its input as hostile: sizes are
-//! capped before anything is parsed, decompressed XML is read through `Read::take`, and the
+//! capped before anything is parsed, everything decompressed is capped by what it produces
+//! (XML through `Read::take`, PDF streams through [`inflate_capped`]), and the
 //! format parsers run under `catch_unwind` because a crate panicking on an odd file must cost
 //! us one file's text, never a worker thread. The display name only supplies an extension;
 //! it is never used as a path.
@@ -31,10 +32,16 @@
 //!
 //! # Known limits
 //!
-//! - lopdf inflates a PDF's compressed object streams while loading, and its page content
-//!   streams when asked for them, without a cap of its own. The 64 MiB file cap bounds the
-//!   input, not what a crafted file inflates to, so callers should extract one file at a
-//!   time rather than many in parallel.
+//! - Output, not input, bounds every decoder here: one file's extraction stays under
+//!   `heavy::MEMORY_PER_FILE` (a unit test measures a 1 KB PDF that inflates to 256 MiB).
+//!   lopdf inflates object streams and cross-reference streams while loading, without a cap
+//!   of its own, so [`load_time_streams_fit`] measures them with our capped inflater first
+//!   and refuses the file if they do not fit; page contents are never inflated by lopdf but
+//!   by [`decode_stream`]. The streams lopdf would decode with filters we do not bound (LZW,
+//!   ASCII85) make the file unreadable here, and so do encrypted files with object streams.
+//!   lopdf still builds an object tree several times larger than a crafted file's objects;
+//!   [`MAX_PDF_BYTES`] bounds that. Callers run extraction through the `heavy` gate (a few
+//!   at once, crashes remembered).
 //! - Text drawn inside Form XObjects (`Do`) is not followed, and neither is text in PDF
 //!   annotations or form fields. Scanned PDFs have no text at all and give an empty string.
 //! - Encrypted PDFs are read only when they open with the empty user password.
@@ -699,8 +706,9 @@ fn load_time_streams_fit(pdf: &[u8]) -> bool {
         let window = &pdf[keyword.saturating_sub(64 * 1024)..keyword];
         let Some(dict_start) = window.windows(2).rposition(|w| w == b"<<") else { continue };
         let dict_text = &window[dict_start..];
-        let load_time =
-            [b"ObjStm".as_slice(), b"XRef", b"#"].iter().any(|needle| dict_text.windows(needle.len()).any(|w| w == *needle));
+        let load_time = [b"ObjStm".as_slice(), b"XRef", b"#"]
+            .iter()
+            .any(|needle| dict_text.windows(needle.len()).any(|w| w == *needle));
         if !load_time {
             continue;
         }
@@ -822,10 +830,8 @@ impl TextWalker<'_> {
             let operands = &operation.operands;
             match operation.operator.as_str() {
                 "Tf" => {
-                    self.encoding = operands
-                        .first()
-                        .and_then(|name| name.as_name().ok())
-                        .and_then(|name| self.encodings.get(name));
+                    self.encoding =
+                        operands.first().and_then(|name| name.as_name().ok()).and_then(|name| self.encodings.get(name));
                 }
                 "Tj" => show_strings(out, self.encoding, operands),
                 // `'` and `"` move to the next line before showing their string.
@@ -848,8 +854,7 @@ impl TextWalker<'_> {
                     }
                 }
                 "Td" | "TD" => {
-                    let moves_down =
-                        operands.get(1).and_then(|dy| dy.as_float().ok()).is_some_and(|dy| dy != 0.0);
+                    let moves_down = operands.get(1).and_then(|dy| dy.as_float().ok()).is_some_and(|dy| dy != 0.0);
                     out.gap(if moves_down { Gap::Line } else { Gap::Space });
                 }
                 "Tm" => {
@@ -1456,5 +1461,116 @@ mod tests {
                 (state >> 56) as u8
             })
             .collect()
+    }
+
+    /// A PDF whose one page's content stream is deflated twice: `zeros` zero bytes after both
+    /// inflations, from a file of a few kilobytes.
+    fn double_deflated_pdf(zeros: usize) -> Vec<u8> {
+        use flate2::{Compression, write::ZlibEncoder};
+        let deflate = |data: &[u8]| {
+            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+            encoder.write_all(data).unwrap();
+            encoder.finish().unwrap()
+        };
+        let mut once = ZlibEncoder::new(Vec::new(), Compression::best());
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..zeros / block.len() {
+            once.write_all(&block).unwrap();
+        }
+        let twice = deflate(&once.finish().unwrap());
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        let mut object = |pdf: &mut Vec<u8>, body: &[u8]| {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        };
+        object(&mut pdf, b"<< /Type /Catalog /Pages 2 0 R >>");
+        object(&mut pdf, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+        object(&mut pdf, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>");
+        let mut stream =
+            format!("<< /Length {} /Filter [/FlateDecode /FlateDecode] >>\nstream\n", twice.len()).into_bytes();
+        stream.extend_from_slice(&twice);
+        stream.extend_from_slice(b"\nendstream");
+        object(&mut pdf, &stream);
+        let xref = pdf.len();
+        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+        for offset in &offsets {
+            pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", offsets.len() + 1).as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn a_double_deflated_pdf_stays_within_the_memory_of_one_file() {
+        // 256 MiB after two inflations, from a file of about a kilobyte.
+        let pdf = double_deflated_pdf(256 << 20);
+        assert!(pdf.len() < 4096, "{}", pdf.len());
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_blob(&dir, &pdf);
+        let (text, peak) = crate::heavy::meter::peak_during(|| extract_text(&path, "bomb.pdf", 200_000));
+        assert!(peak < crate::heavy::MEMORY_PER_FILE, "extracting took {} MiB", peak >> 20);
+        // Zeros are no text; what matters is that it returned, small.
+        assert!(text.is_none_or(|t| t.len() <= 800_000));
+    }
+
+    #[test]
+    fn extraction_output_never_exceeds_its_cap() {
+        // Every reader, fed far more text than the cap: the result never passes it.
+        let words = "photosynthesis ".repeat(50_000);
+        let html = format!("<p>{words}</p>");
+        let docx_xml = DOCUMENT_XML.replace("Chlorophyll absorbs", &words);
+        let docx = {
+            use zip::CompressionMethod::Deflated;
+            zip_bytes(&[
+                ("[Content_Types].xml", CONTENT_TYPES, Deflated),
+                ("_rels/.rels", RELS, Deflated),
+                ("word/document.xml", &docx_xml, Deflated),
+            ])
+        };
+        let lines: Vec<String> = (0..2_000).map(|i| format!("line {i} of the report on bridges")).collect();
+        let line_refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let pdf = minimal_pdf(&line_refs);
+        let dir = tempfile::tempdir().unwrap();
+        for (bytes, name) in [
+            (words.as_bytes(), "notes.txt"),
+            (html.as_bytes(), "page.html"),
+            (&docx[..], "essay.docx"),
+            (&pdf[..], "report.pdf"),
+        ] {
+            let path = write_blob(&dir, bytes);
+            for cap in [0, 1, 10, 1000, 20_000] {
+                let text = extract_text(&path, name, cap).unwrap_or_else(|| panic!("{name} gives text"));
+                assert!(text.chars().count() <= cap, "{name} at {cap}: {}", text.chars().count());
+            }
+        }
+        // The bounded inflater itself: never more than asked for, and says so.
+        let big = {
+            use flate2::{Compression, write::ZlibEncoder};
+            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::fast());
+            encoder.write_all(&vec![7u8; 1 << 20]).unwrap();
+            encoder.finish().unwrap()
+        };
+        assert_eq!(inflate_capped(&big, 1 << 20).map(|v| v.len()), Ok(1 << 20));
+        assert_eq!(inflate_capped(&big, (1 << 20) - 1), Err(Undecoded::TooLarge));
+    }
+
+    #[test]
+    fn a_zip_listing_too_many_entries_is_not_opened() {
+        let entries: Vec<(String, zip::CompressionMethod)> =
+            (0..(MAX_ZIP_ENTRIES + 1)).map(|i| (format!("{i}"), zip::CompressionMethod::Stored)).collect();
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, method) in &entries {
+            writer.start_file(name.as_str(), SimpleFileOptions::default().compression_method(*method)).unwrap();
+        }
+        writer.start_file("word/document.xml", SimpleFileOptions::default()).unwrap();
+        writer.write_all(DOCUMENT_XML.as_bytes()).unwrap();
+        let bytes = writer.finish().unwrap().into_inner();
+        assert_eq!(extract(&bytes, "many.docx"), None);
+        assert!(extract(&docx_bytes(), "few.docx").is_some());
     }
 }

@@ -128,7 +128,8 @@ impl Heavy {
         if let Some(inner) = gates.iter().find(|(path, _)| *path == key).and_then(|(_, gate)| gate.upgrade()) {
             return Heavy(inner);
         }
-        let inner = Arc::new(Inner { dir, state: Mutex::default(), changed: Condvar::new(), attempts: AtomicU64::new(0) });
+        let inner =
+            Arc::new(Inner { dir, state: Mutex::default(), changed: Condvar::new(), attempts: AtomicU64::new(0) });
         gates.push((key, Arc::downgrade(&inner)));
         Heavy(inner)
     }

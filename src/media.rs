@@ -843,8 +843,7 @@ fn decode_jpeg_scaled(source: &Path) -> Result<(DynamicImage, Orientation), Medi
         return Err(MediaError::TooLarge);
     }
     decoder.set_max_decoding_buffer_size(MAX_DECODE_BYTES as usize);
-    let orientation =
-        decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     let pixels = decoder.decode().map_err(jpeg_error)?;
     let (width, height) = (u32::from(width), u32::from(height));
     let picture = match info.pixel_format {
@@ -1507,5 +1506,66 @@ mod tests {
         }
         assert_eq!(parse_range("bytes=0x10-", 1000), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=1-2-3", 1000), Err(Unsatisfiable));
+    }
+
+    /// A PNG header claiming `width` × `height` RGB pixels, then one small IDAT of zeros and
+    /// no end: a truncated upload, or a bomb.
+    fn truncated_png(width: u32, height: u32) -> Vec<u8> {
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            let crc = crc32(&out[start..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+        }
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = width.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(&mut png, b"IHDR", &ihdr);
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut zlib, &vec![0u8; 64 * 1024]).unwrap();
+        chunk(&mut png, b"IDAT", &zlib.finish().unwrap());
+        png
+    }
+
+    #[test]
+    fn a_truncated_huge_png_is_refused_within_the_memory_of_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, dest) = (dir.path().join("huge"), dir.path().join("thumb"));
+        let png = truncated_png(11_800, 11_800);
+        assert!(png.len() < 1024);
+        fs::write(&source, &png).unwrap();
+        let (result, peak) = crate::heavy::meter::peak_during(|| make_thumbnail(&source, &dest));
+        assert!(peak < crate::heavy::MEMORY_PER_FILE, "decoding took {} MiB", peak >> 20);
+        assert!(result.is_err());
+        assert!(!dest.exists());
+    }
+
+    #[test]
+    fn a_large_photo_is_decoded_scaled_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, dest) = (dir.path().join("photo"), dir.path().join("thumb"));
+        // 6000 × 4500 (27 megapixels, 81 MB as RGB): over the budget at full size.
+        let picture = image::RgbImage::from_fn(6000, 4500, |x, _| image::Rgb([(x % 256) as u8, 120, 40]));
+        picture.save_with_format(&source, ImageFormat::Jpeg).unwrap();
+        drop(picture);
+        // Not measured with the meter: the decoder hands each row's coefficients to worker
+        // threads that free them, which a per-thread count takes for a leak. What bounds it is
+        // that the scaled size is checked before decoding (750 × 563 here, at 1/8).
+        make_thumbnail(&source, &dest).unwrap();
+        let thumb = decode(&dest);
+        assert_eq!((thumb.width(), thumb.height()), (320, 240));
     }
 }

@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::schema::Fields;
 use super::{SearchError, SearchIndex};
 use crate::blobs::{BlobHash, BlobStore};
-use crate::heavy::{Heavy, Job};
 use crate::domain::{Activity, Artifact, ArtifactId, Class, Comment, Language};
+use crate::heavy::{Heavy, Job};
 use crate::store::{Queries, Store};
 
 /// Artifacts taken from the to-do list at a time.
