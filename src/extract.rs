@@ -950,7 +950,8 @@ fn zip_directory_fits(file: &mut File) -> Option<bool> {
         Some(bytes.iter().rev().fold(0u64, |n, &b| n << 8 | u64::from(b)))
     };
     let (entries, directory) = (field(10, 2)?, field(12, 4)?);
-    Some(entries < 0xFFFF && entries <= MAX_ZIP_ENTRIES && directory <= MAX_ZIP_DIRECTORY_BYTES)
+    // MAX_ZIP_ENTRIES is below 0xFFFF, the value that sends readers to the Zip64 record.
+    Some(entries <= MAX_ZIP_ENTRIES && directory <= MAX_ZIP_DIRECTORY_BYTES)
 }
 
 /// Walks the document XML and collects the text a reader sees.
