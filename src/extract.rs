@@ -6,7 +6,8 @@
 //! audio, video and other binaries give `None`.
 //!
 //! Uploads come from students, so every reader here treats its input as hostile: sizes are
-//! capped before anything is parsed, decompressed XML is read through `Read::take`, and the
+//! capped before anything is parsed, everything decompressed is capped by what it produces
+//! (XML through `Read::take`, PDF streams through [`inflate_capped`]), and the
 //! format parsers run under `catch_unwind` because a crate panicking on an odd file must cost
 //! us one file's text, never a worker thread. The display name only supplies an extension;
 //! it is never used as a path.
@@ -31,10 +32,16 @@
 //!
 //! # Known limits
 //!
-//! - lopdf inflates a PDF's compressed object streams while loading, and its page content
-//!   streams when asked for them, without a cap of its own. The 64 MiB file cap bounds the
-//!   input, not what a crafted file inflates to, so callers should extract one file at a
-//!   time rather than many in parallel.
+//! - Output, not input, bounds every decoder here: one file's extraction stays under
+//!   `heavy::MEMORY_PER_FILE` (a unit test measures a 1 KB PDF that inflates to 256 MiB).
+//!   lopdf inflates object streams and cross-reference streams while loading, without a cap
+//!   of its own, so [`load_time_streams_fit`] measures them with our capped inflater first
+//!   and refuses the file if they do not fit; page contents are never inflated by lopdf but
+//!   by [`decode_stream`]. The streams lopdf would decode with filters we do not bound (LZW,
+//!   ASCII85) make the file unreadable here, and so do encrypted files with object streams.
+//!   lopdf still builds an object tree several times larger than a crafted file's objects;
+//!   [`MAX_PDF_BYTES`] bounds that. Callers run extraction through the `heavy` gate (a few
+//!   at once, crashes remembered).
 //! - Text drawn inside Form XObjects (`Do`) is not followed, and neither is text in PDF
 //!   annotations or form fields. Scanned PDFs have no text at all and give an empty string.
 //! - Encrypted PDFs are read only when they open with the empty user password.
@@ -53,12 +60,32 @@ use quick_xml::events::Event;
 const SNIFF_LEN: usize = 8 * 1024;
 /// Text, source and HTML files are read up to this many bytes; the index needs no more.
 const MAX_TEXT_BYTES: u64 = 4 * 1024 * 1024;
-/// PDFs larger than this are skipped: lopdf loads the whole file and its object graph.
-const MAX_PDF_BYTES: u64 = 64 * 1024 * 1024;
+/// PDFs larger than this are skipped: lopdf holds the whole file and its object graph, and
+/// one file's processing must stay under `heavy::MEMORY_PER_FILE` (64 MiB).
+const MAX_PDF_BYTES: u64 = 32 * 1024 * 1024;
+/// The most one PDF stream may decode to while the file is checked before loading: object
+/// streams and cross-reference streams, which lopdf inflates itself while loading, must fit.
+const MAX_LOAD_STREAM_BYTES: usize = 4 * 1024 * 1024;
+/// What all of those streams of one PDF may decode to together.
+const MAX_LOAD_STREAMS_TOTAL: usize = 8 * 1024 * 1024;
+/// The most one page's content streams are decoded to (longer pages are read this far).
+const MAX_PAGE_CONTENT_BYTES: usize = 8 * 1024 * 1024;
+/// What all pages' content of one PDF may decode to together (a time bound: a thousand pages
+/// of drawings are not walked for their few words).
+const MAX_CONTENT_TOTAL_BYTES: usize = 64 * 1024 * 1024;
+/// Page content is parsed into operations this much at a time: lopdf's operations take many
+/// times the bytes they come from, so a whole 8 MiB page would not fit the budget at once.
+const CONTENT_CHUNK_BYTES: usize = 256 * 1024;
 /// Zip archives larger than this are not opened at all.
 const MAX_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
-/// At most this much decompressed XML is read from a DOCX or ODT entry (zip-bomb guard).
-const MAX_XML_BYTES: u64 = 32 * 1024 * 1024;
+/// At most this much decompressed XML is read from a DOCX or ODT entry (zip-bomb guard). The
+/// XML reader's buffer may grow to one event's size, so this also bounds its memory.
+const MAX_XML_BYTES: u64 = 16 * 1024 * 1024;
+/// Zip archives listing more entries than this, or a central directory larger than
+/// [`MAX_ZIP_DIRECTORY_BYTES`], are not opened: the zip crate reads the whole directory into
+/// memory first. A document has a few dozen entries.
+const MAX_ZIP_ENTRIES: u64 = 10_000;
+const MAX_ZIP_DIRECTORY_BYTES: u64 = 4 * 1024 * 1024;
 /// The `mimetype` entry of an OpenDocument text file.
 const ODT_MIME: &str = "application/vnd.oasis.opendocument.text";
 
@@ -507,13 +534,27 @@ fn find_ignore_case(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize
 // ---------------------------------------------------------------------------------------
 
 /// The text of every page, in page order. Pages that fail to decode are skipped; a file
-/// lopdf cannot load at all gives `None`.
+/// lopdf cannot load at all, or one whose streams would decode past the limits, gives `None`.
+///
+/// Everything lopdf would inflate without a limit is kept from it: the file is checked first
+/// ([`load_time_streams_fit`]), and page contents are decoded here ([`decode_stream`]) with
+/// a cap on what they produce, never by lopdf's `get_page_content`.
 fn pdf_text(path: &Path, max_bytes: usize) -> Option<String> {
-    let document = lopdf::Document::load(path).ok()?;
+    let bytes = std::fs::read(path).ok()?;
+    if !load_time_streams_fit(&bytes) {
+        return None;
+    }
+    let options = lopdf::LoadOptions { filter: Some(drop_unread_streams), ..Default::default() };
+    let document = lopdf::Document::load_mem_with_options(&bytes, options).ok()?;
+    drop(bytes);
     let mut out = Collapser::new();
+    let mut content_left = MAX_CONTENT_TOTAL_BYTES;
     for page_id in document.get_pages().into_values() {
+        if content_left == 0 {
+            break;
+        }
         // One bad page (an unknown font, a broken content stream) should not lose the rest.
-        let _ = page_text(&document, page_id, &mut out);
+        let _ = page_text(&document, page_id, &mut out, &mut content_left, max_bytes);
         out.gap(Gap::Line);
         if out.len() >= max_bytes {
             break;
@@ -522,62 +563,311 @@ fn pdf_text(path: &Path, max_bytes: usize) -> Option<String> {
     Some(out.finish())
 }
 
-/// Walks one page's content stream and feeds the strings it shows to `out`, with spaces
-/// and line breaks where the text position jumps. Form XObjects are not followed.
-fn page_text(document: &lopdf::Document, page_id: lopdf::ObjectId, out: &mut Collapser) -> lopdf::Result<()> {
-    use lopdf::Object;
+/// lopdf's load filter: the pixels of pictures and the programs of embedded fonts are never
+/// read for text, so their bytes are not kept in memory.
+fn drop_unread_streams(id: lopdf::ObjectId, object: &mut lopdf::Object) -> Option<(lopdf::ObjectId, lopdf::Object)> {
+    if let lopdf::Object::Stream(stream) = object {
+        let dict = &stream.dict;
+        let subtype = dict.get(b"Subtype").and_then(lopdf::Object::as_name).ok();
+        let picture = subtype == Some(b"Image".as_slice());
+        let font_program = [b"Length1".as_slice(), b"Length2", b"Length3"].iter().any(|key| dict.has(key))
+            || matches!(subtype, Some(b"Type1C" | b"CIDFontType0C" | b"OpenType"));
+        if picture || font_program {
+            stream.set_content(Vec::new());
+        }
+    }
+    // lopdf only looks at whether this is `Some`; the object itself was changed in place.
+    Some((id, lopdf::Object::Null))
+}
 
+/// Why a stream was not decoded.
+#[derive(Debug, PartialEq, Eq)]
+enum Undecoded {
+    /// It would produce more than it may.
+    TooLarge,
+    /// A filter or parameter we do not decode (LZW, JBIG2, predictors in page content).
+    Unsupported,
+}
+
+/// Decodes a stream's `/Filter` chain, producing at most `cap` bytes at every stage.
+/// FlateDecode (with lopdf's fallback to raw deflate for a bad zlib header) and
+/// ASCIIHexDecode are read; anything else is [`Undecoded::Unsupported`]. With
+/// `predictors_allowed` false, a stream with a `/Predictor` is refused (page content never
+/// has one); when only the size matters, predictors (which shrink) are ignored.
+fn decode_stream(
+    dict: &lopdf::Dictionary,
+    raw: &[u8],
+    cap: usize,
+    predictors_allowed: bool,
+) -> Result<Vec<u8>, Undecoded> {
+    let filters: Vec<&[u8]> = match dict.get(b"Filter") {
+        Err(_) => Vec::new(),
+        Ok(lopdf::Object::Name(name)) => vec![name.as_slice()],
+        Ok(lopdf::Object::Array(names)) => {
+            names.iter().map(|name| name.as_name().map_err(|_| Undecoded::Unsupported)).collect::<Result<_, _>>()?
+        }
+        Ok(_) => return Err(Undecoded::Unsupported),
+    };
+    let predictor = dict
+        .get(b"DecodeParms")
+        .ok()
+        .and_then(|parms| match parms {
+            lopdf::Object::Dictionary(d) => Some(d),
+            lopdf::Object::Array(list) => list.iter().find_map(|p| p.as_dict().ok()),
+            _ => None,
+        })
+        .and_then(|parms| parms.get(b"Predictor").and_then(lopdf::Object::as_i64).ok())
+        .unwrap_or(1);
+    if predictor > 1 && !predictors_allowed {
+        return Err(Undecoded::Unsupported);
+    }
+    decode_filter_chain(&filters, raw, cap)
+}
+
+fn decode_filter_chain(filters: &[&[u8]], raw: &[u8], cap: usize) -> Result<Vec<u8>, Undecoded> {
+    let Some((first, rest)) = filters.split_first() else {
+        return if raw.len() > cap { Err(Undecoded::TooLarge) } else { Ok(raw.to_vec()) };
+    };
+    let decoded = match *first {
+        b"FlateDecode" | b"Fl" => inflate_capped(raw, cap)?,
+        b"ASCIIHexDecode" | b"AHx" => ascii_hex(raw, cap)?,
+        _ => return Err(Undecoded::Unsupported),
+    };
+    if rest.is_empty() { Ok(decoded) } else { decode_filter_chain(rest, &decoded, cap) }
+}
+
+/// Inflates zlib data (or raw deflate, when the zlib header is bad, as lopdf does), stopping
+/// with [`Undecoded::TooLarge`] as soon as more than `cap` bytes come out. A stream cut short
+/// gives what it held. This is the one inflater of the PDF path: a stream deflated twice (or
+/// ten times) is capped at every stage, so 2 KB can never become 1 GiB.
+fn inflate_capped(raw: &[u8], cap: usize) -> Result<Vec<u8>, Undecoded> {
+    let mut out = read_capped(flate2::read::ZlibDecoder::new(raw), cap)?;
+    if out.is_empty() && raw.len() > 2 {
+        out = read_capped(flate2::read::DeflateDecoder::new(&raw[2..]), cap)?;
+    }
+    Ok(out)
+}
+
+/// Reads `reader` to its end or its first error, keeping at most `cap` bytes; more is
+/// [`Undecoded::TooLarge`].
+fn read_capped(reader: impl Read, cap: usize) -> Result<Vec<u8>, Undecoded> {
+    let mut out = Vec::new();
+    let mut limited = reader.take(cap as u64 + 1);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match limited.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+    if out.len() > cap { Err(Undecoded::TooLarge) } else { Ok(out) }
+}
+
+fn ascii_hex(raw: &[u8], cap: usize) -> Result<Vec<u8>, Undecoded> {
+    let digits = raw.iter().take_while(|&&b| b != b'>').filter_map(|&b| (b as char).to_digit(16));
+    let mut out = Vec::new();
+    let mut high = None;
+    for digit in digits {
+        match high.take() {
+            None => high = Some(digit as u8),
+            Some(h) => out.push(h << 4 | digit as u8),
+        }
+        if out.len() > cap {
+            return Err(Undecoded::TooLarge);
+        }
+    }
+    if let Some(h) = high {
+        out.push(h << 4);
+    }
+    Ok(out)
+}
+
+/// Checks, before lopdf sees the file, that every stream it would inflate while loading
+/// (object streams, cross-reference streams) decodes within [`MAX_LOAD_STREAM_BYTES`], and
+/// all of them within [`MAX_LOAD_STREAMS_TOTAL`]: lopdf has no limit of its own there.
+///
+/// The file is scanned for `stream` keywords, not parsed, so nothing here trusts a length
+/// or an offset: each stream's dictionary is parsed with lopdf's own parser, and its data is
+/// taken from the keyword to the end of the file (inflating stops at the end of the
+/// compressed data, so this measures at least what lopdf would produce). A stream that may be
+/// one of those kinds (a name written with `#` escapes could spell `/ObjStm`) counts as one.
+/// Encrypted files with object streams are refused: their streams can only be measured
+/// after decryption, which lopdf does together with inflating them.
+fn load_time_streams_fit(pdf: &[u8]) -> bool {
+    let encrypted = find(pdf, 0, b"/Encrypt").is_some();
+    let mut total = 0usize;
+    let mut at = 0;
+    while let Some(keyword) = find(pdf, at, b"stream") {
+        at = keyword + 6;
+        if pdf[..keyword].ends_with(b"end") {
+            continue;
+        }
+        // The dictionary sits between the object's `obj` keyword and `stream`.
+        let window = &pdf[keyword.saturating_sub(64 * 1024)..keyword];
+        let Some(dict_start) = window.windows(2).rposition(|w| w == b"<<") else { continue };
+        let dict_text = &window[dict_start..];
+        let load_time = [b"ObjStm".as_slice(), b"XRef", b"#"]
+            .iter()
+            .any(|needle| dict_text.windows(needle.len()).any(|w| w == *needle));
+        if !load_time {
+            continue;
+        }
+        if encrypted {
+            return false;
+        }
+        // A dictionary we cannot read is one lopdf cannot either; skip it like lopdf would
+        // skip the object. Otherwise measure its data.
+        let Some(dict) = parse_dictionary(dict_text) else { continue };
+        let data_start = match &pdf[at..] {
+            [b'\r', b'\n', ..] => at + 2,
+            [b'\n' | b'\r', ..] => at + 1,
+            _ => at,
+        };
+        match decode_stream(&dict, &pdf[data_start..], MAX_LOAD_STREAM_BYTES, true) {
+            Ok(decoded) => total += decoded.len(),
+            // lopdf reads LZW and ASCII85 too, without a limit: not a risk to take.
+            Err(_) => return false,
+        }
+        if total > MAX_LOAD_STREAMS_TOTAL {
+            return false;
+        }
+    }
+    true
+}
+
+/// Parses `<< ... >>` (possibly with text after it) with lopdf's content parser, which reads
+/// dictionaries as operands.
+fn parse_dictionary(text: &[u8]) -> Option<lopdf::Dictionary> {
+    let end = text.windows(2).rposition(|w| w == b">>")? + 2;
+    let mut wrapped = text[..end].to_vec();
+    wrapped.extend_from_slice(b" q");
+    let content = lopdf::content::Content::decode(&wrapped).ok()?;
+    let operand = content.operations.into_iter().next()?.operands.into_iter().next()?;
+    match operand {
+        lopdf::Object::Dictionary(dict) => Some(dict),
+        _ => None,
+    }
+}
+
+/// Walks one page's content streams and feeds the strings they show to `out`, with spaces
+/// and line breaks where the text position jumps. Form XObjects are not followed.
+///
+/// The streams are decoded by [`decode_stream`] within [`MAX_PAGE_CONTENT_BYTES`] (and what
+/// is left of the document's `content_left`), then parsed a chunk at a time.
+fn page_text(
+    document: &lopdf::Document,
+    page_id: lopdf::ObjectId,
+    out: &mut Collapser,
+    content_left: &mut usize,
+    max_bytes: usize,
+) -> lopdf::Result<()> {
     let encodings: BTreeMap<Vec<u8>, lopdf::Encoding> = document
         .get_page_fonts(page_id)?
         .into_iter()
         .filter_map(|(name, font)| font.get_font_encoding(document).ok().map(|encoding| (name, encoding)))
         .collect();
-    let content = lopdf::content::Content::decode(&document.get_page_content(page_id)?)?;
+    let mut content = Vec::new();
+    for id in document.get_page_contents(page_id) {
+        let Ok(stream) = document.get_object(id).and_then(lopdf::Object::as_stream) else { continue };
+        let cap = MAX_PAGE_CONTENT_BYTES.saturating_sub(content.len()).min(*content_left);
+        match decode_stream(&stream.dict, &stream.content, cap, false) {
+            Ok(decoded) => {
+                *content_left -= decoded.len();
+                content.extend_from_slice(&decoded);
+                content.push(b'\n');
+            }
+            // Too much: the page is read as far as the limit allowed before it.
+            Err(Undecoded::TooLarge) => {
+                *content_left = content_left.saturating_sub(cap);
+                break;
+            }
+            Err(Undecoded::Unsupported) => {}
+        }
+    }
+    let mut walker = TextWalker { encodings: &encodings, encoding: None, line_y: None };
+    let mut rest = content.as_slice();
+    while !rest.is_empty() && out.len() < max_bytes {
+        let cut = chunk_end(rest, CONTENT_CHUNK_BYTES);
+        // A chunk that does not parse (cut inside a string, or simply broken) loses only
+        // its own text.
+        if let Ok(operations) = lopdf::content::Content::decode(&rest[..cut]) {
+            walker.walk(&operations.operations, out);
+        }
+        rest = &rest[cut..];
+    }
+    Ok(())
+}
 
-    let mut encoding = None;
-    // The vertical position of the last text matrix, to tell a new line from a new word.
-    let mut line_y: Option<f32> = None;
-    for operation in &content.operations {
-        let operands = &operation.operands;
-        match operation.operator.as_str() {
-            "Tf" => {
-                encoding = operands.first().and_then(|name| name.as_name().ok()).and_then(|name| encodings.get(name));
-            }
-            "Tj" => show_strings(out, encoding, operands),
-            // `'` and `"` move to the next line before showing their string.
-            "'" | "\"" => {
-                out.gap(Gap::Line);
-                show_strings(out, encoding, operands.last().map(std::slice::from_ref).unwrap_or_default());
-            }
-            "TJ" => {
-                for item in operands.iter().filter_map(|operand| operand.as_array().ok()).flatten() {
-                    match item {
-                        Object::String(..) => show_strings(out, encoding, std::slice::from_ref(item)),
-                        // Adjustments are in thousandths of an em; a large negative one is
-                        // how many generators write the space between words.
-                        other => {
-                            if other.as_float().is_ok_and(|adjust| adjust < -200.0) {
-                                out.gap(Gap::Space);
+/// Where to cut the content for the next chunk of at most about `max` bytes: just after an
+/// `ET` (end of a text object) or failing that after whitespace, so operators are not split.
+fn chunk_end(content: &[u8], max: usize) -> usize {
+    if content.len() <= max {
+        return content.len();
+    }
+    let window = &content[..max];
+    let after_et = window
+        .windows(4)
+        .rposition(|w| w[0].is_ascii_whitespace() && &w[1..3] == b"ET" && w[3].is_ascii_whitespace())
+        .map(|at| at + 3);
+    after_et
+        .or_else(|| window.iter().rposition(u8::is_ascii_whitespace).map(|at| at + 1))
+        .filter(|&at| at > 0)
+        .unwrap_or(max)
+}
+
+/// The text state carried from one chunk of a page's operations to the next.
+struct TextWalker<'a> {
+    encodings: &'a BTreeMap<Vec<u8>, lopdf::Encoding<'a>>,
+    encoding: Option<&'a lopdf::Encoding<'a>>,
+    /// The vertical position of the last text matrix, to tell a new line from a new word.
+    line_y: Option<f32>,
+}
+
+impl TextWalker<'_> {
+    fn walk(&mut self, operations: &[lopdf::content::Operation], out: &mut Collapser) {
+        use lopdf::Object;
+        for operation in operations {
+            let operands = &operation.operands;
+            match operation.operator.as_str() {
+                "Tf" => {
+                    self.encoding =
+                        operands.first().and_then(|name| name.as_name().ok()).and_then(|name| self.encodings.get(name));
+                }
+                "Tj" => show_strings(out, self.encoding, operands),
+                // `'` and `"` move to the next line before showing their string.
+                "'" | "\"" => {
+                    out.gap(Gap::Line);
+                    show_strings(out, self.encoding, operands.last().map(std::slice::from_ref).unwrap_or_default());
+                }
+                "TJ" => {
+                    for item in operands.iter().filter_map(|operand| operand.as_array().ok()).flatten() {
+                        match item {
+                            Object::String(..) => show_strings(out, self.encoding, std::slice::from_ref(item)),
+                            // Adjustments are in thousandths of an em; a large negative one is
+                            // how many generators write the space between words.
+                            other => {
+                                if other.as_float().is_ok_and(|adjust| adjust < -200.0) {
+                                    out.gap(Gap::Space);
+                                }
                             }
                         }
                     }
                 }
+                "Td" | "TD" => {
+                    let moves_down = operands.get(1).and_then(|dy| dy.as_float().ok()).is_some_and(|dy| dy != 0.0);
+                    out.gap(if moves_down { Gap::Line } else { Gap::Space });
+                }
+                "Tm" => {
+                    let y = operands.get(5).and_then(|y| y.as_float().ok());
+                    let same_line = matches!((self.line_y, y), (Some(a), Some(b)) if (a - b).abs() < 0.5);
+                    out.gap(if same_line { Gap::Space } else { Gap::Line });
+                    self.line_y = y;
+                }
+                "T*" | "ET" => out.gap(Gap::Line),
+                _ => {}
             }
-            "Td" | "TD" => {
-                let moves_down = operands.get(1).and_then(|dy| dy.as_float().ok()).is_some_and(|dy| dy != 0.0);
-                out.gap(if moves_down { Gap::Line } else { Gap::Space });
-            }
-            "Tm" => {
-                let y = operands.get(5).and_then(|y| y.as_float().ok());
-                let same_line = matches!((line_y, y), (Some(a), Some(b)) if (a - b).abs() < 0.5);
-                out.gap(if same_line { Gap::Space } else { Gap::Line });
-                line_y = y;
-            }
-            "T*" | "ET" => out.gap(Gap::Line),
-            _ => {}
         }
     }
-    Ok(())
 }
 
 /// Decodes the string operands with the current font's encoding. Without a usable font the
@@ -616,7 +906,10 @@ enum Dialect {
 
 /// Opens a zip archive and reads the document text of a DOCX or ODT inside it. Other zip
 /// formats (spreadsheets, presentations, EPUB, plain archives) give `None`.
-fn office_text(file: File, max_bytes: usize) -> Option<String> {
+fn office_text(mut file: File, max_bytes: usize) -> Option<String> {
+    if zip_directory_fits(&mut file) != Some(true) {
+        return None;
+    }
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).ok()?;
     // An OpenDocument file names its type in a `mimetype` entry; an ODS or ODP has one too,
     // so any other type is refused rather than read as a Word file.
@@ -637,6 +930,28 @@ fn office_text(file: File, max_bytes: usize) -> Option<String> {
     };
     let entry = archive.by_name(part).ok()?;
     xml_text(BufReader::new(entry.take(MAX_XML_BYTES)), dialect, max_bytes)
+}
+
+/// Reads the end-of-central-directory record and checks the archive lists at most
+/// [`MAX_ZIP_ENTRIES`] in at most [`MAX_ZIP_DIRECTORY_BYTES`], before the zip crate reads
+/// that directory into memory. Zip64 archives (over 65,535 entries or 4 GiB), which no word
+/// processor writes for a document, are refused.
+fn zip_directory_fits(file: &mut File) -> Option<bool> {
+    let len = file.seek(SeekFrom::End(0)).ok()?;
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let tail_len = len.min(22 + 65_535);
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    file.by_ref().take(tail_len).read_to_end(&mut tail).ok()?;
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let record = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let field = |at: usize, size: usize| -> Option<u64> {
+        let bytes = tail.get(record + at..record + at + size)?;
+        Some(bytes.iter().rev().fold(0u64, |n, &b| n << 8 | u64::from(b)))
+    };
+    let (entries, directory) = (field(10, 2)?, field(12, 4)?);
+    // MAX_ZIP_ENTRIES is below 0xFFFF, the value that sends readers to the Zip64 record.
+    Some(entries <= MAX_ZIP_ENTRIES && directory <= MAX_ZIP_DIRECTORY_BYTES)
 }
 
 /// Walks the document XML and collects the text a reader sees.
@@ -707,14 +1022,15 @@ fn xml_text<R: BufRead>(input: R, dialect: Dialect, max_bytes: usize) -> Option<
                 }
                 _ => {}
             },
+            // One event can hold a whole (capped) entry's text: push only what fits.
             Event::Text(text) if in_text > 0 && skipping == 0 => {
                 if let Ok(text) = text.xml10_content() {
-                    out.push_str(&text);
+                    push_capped(&mut out, &text, max_bytes);
                 }
             }
             Event::CData(data) if in_text > 0 && skipping == 0 => {
                 if let Ok(text) = data.decode() {
-                    out.push_str(&text);
+                    push_capped(&mut out, &text, max_bytes);
                 }
             }
             Event::GeneralRef(reference) if in_text > 0 && skipping == 0 => {
@@ -735,6 +1051,15 @@ fn xml_text<R: BufRead>(input: R, dialect: Dialect, max_bytes: usize) -> Option<
     let trimmed_len = out.trim_end().len();
     out.truncate(trimmed_len);
     Some(out)
+}
+
+/// Appends as much of `text` as keeps `out` within `max_bytes`, cut at a character boundary.
+fn push_capped(out: &mut String, text: &str, max_bytes: usize) {
+    let mut end = text.len().min(max_bytes.saturating_sub(out.len()));
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&text[..end]);
 }
 
 /// Subtrees whose text would only repeat or contradict the document: Word's fallback copy
@@ -1137,5 +1462,116 @@ mod tests {
                 (state >> 56) as u8
             })
             .collect()
+    }
+
+    /// A PDF whose one page's content stream is deflated twice: `zeros` zero bytes after both
+    /// inflations, from a file of a few kilobytes.
+    fn double_deflated_pdf(zeros: usize) -> Vec<u8> {
+        use flate2::{Compression, write::ZlibEncoder};
+        let deflate = |data: &[u8]| {
+            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+            encoder.write_all(data).unwrap();
+            encoder.finish().unwrap()
+        };
+        let mut once = ZlibEncoder::new(Vec::new(), Compression::best());
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..zeros / block.len() {
+            once.write_all(&block).unwrap();
+        }
+        let twice = deflate(&once.finish().unwrap());
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        let mut object = |pdf: &mut Vec<u8>, body: &[u8]| {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        };
+        object(&mut pdf, b"<< /Type /Catalog /Pages 2 0 R >>");
+        object(&mut pdf, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+        object(&mut pdf, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>");
+        let mut stream =
+            format!("<< /Length {} /Filter [/FlateDecode /FlateDecode] >>\nstream\n", twice.len()).into_bytes();
+        stream.extend_from_slice(&twice);
+        stream.extend_from_slice(b"\nendstream");
+        object(&mut pdf, &stream);
+        let xref = pdf.len();
+        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+        for offset in &offsets {
+            pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", offsets.len() + 1).as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn a_double_deflated_pdf_stays_within_the_memory_of_one_file() {
+        // 256 MiB after two inflations, from a file of about a kilobyte.
+        let pdf = double_deflated_pdf(256 << 20);
+        assert!(pdf.len() < 4096, "{}", pdf.len());
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_blob(&dir, &pdf);
+        let (text, peak) = crate::heavy::meter::peak_during(|| extract_text(&path, "bomb.pdf", 200_000));
+        assert!(peak < crate::heavy::MEMORY_PER_FILE, "extracting took {} MiB", peak >> 20);
+        // Zeros are no text; what matters is that it returned, small.
+        assert!(text.is_none_or(|t| t.len() <= 800_000));
+    }
+
+    #[test]
+    fn extraction_output_never_exceeds_its_cap() {
+        // Every reader, fed far more text than the cap: the result never passes it.
+        let words = "photosynthesis ".repeat(50_000);
+        let html = format!("<p>{words}</p>");
+        let docx_xml = DOCUMENT_XML.replace("Chlorophyll absorbs", &words);
+        let docx = {
+            use zip::CompressionMethod::Deflated;
+            zip_bytes(&[
+                ("[Content_Types].xml", CONTENT_TYPES, Deflated),
+                ("_rels/.rels", RELS, Deflated),
+                ("word/document.xml", &docx_xml, Deflated),
+            ])
+        };
+        let lines: Vec<String> = (0..2_000).map(|i| format!("line {i} of the report on bridges")).collect();
+        let line_refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let pdf = minimal_pdf(&line_refs);
+        let dir = tempfile::tempdir().unwrap();
+        for (bytes, name) in [
+            (words.as_bytes(), "notes.txt"),
+            (html.as_bytes(), "page.html"),
+            (&docx[..], "essay.docx"),
+            (&pdf[..], "report.pdf"),
+        ] {
+            let path = write_blob(&dir, bytes);
+            for cap in [0, 1, 10, 1000, 20_000] {
+                let text = extract_text(&path, name, cap).unwrap_or_else(|| panic!("{name} gives text"));
+                assert!(text.chars().count() <= cap, "{name} at {cap}: {}", text.chars().count());
+            }
+        }
+        // The bounded inflater itself: never more than asked for, and says so.
+        let big = {
+            use flate2::{Compression, write::ZlibEncoder};
+            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::fast());
+            encoder.write_all(&vec![7u8; 1 << 20]).unwrap();
+            encoder.finish().unwrap()
+        };
+        assert_eq!(inflate_capped(&big, 1 << 20).map(|v| v.len()), Ok(1 << 20));
+        assert_eq!(inflate_capped(&big, (1 << 20) - 1), Err(Undecoded::TooLarge));
+    }
+
+    #[test]
+    fn a_zip_listing_too_many_entries_is_not_opened() {
+        let entries: Vec<(String, zip::CompressionMethod)> =
+            (0..(MAX_ZIP_ENTRIES + 1)).map(|i| (format!("{i}"), zip::CompressionMethod::Stored)).collect();
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, method) in &entries {
+            writer.start_file(name.as_str(), SimpleFileOptions::default().compression_method(*method)).unwrap();
+        }
+        writer.start_file("word/document.xml", SimpleFileOptions::default()).unwrap();
+        writer.write_all(DOCUMENT_XML.as_bytes()).unwrap();
+        let bytes = writer.finish().unwrap().into_inner();
+        assert_eq!(extract(&bytes, "many.docx"), None);
+        assert!(extract(&docx_bytes(), "few.docx").is_some());
     }
 }

@@ -1,5 +1,5 @@
 //! Work folio does in the background: thumbnails for new images (from the durable to-do list
-//! the upload's transaction wrote), removing expired resumable uploads and files other boxes
+//! the upload's transaction wrote, each decode through the `heavy` gate), removing expired resumable uploads and files other boxes
 //! stopped sending a day ago (`<data>/incoming/`), and collecting blobs
 //! no file uses any more. Thumbnails are derived state: delete `thumbs/` and they come back
 //! on request.
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::blobs::{BlobHash, BlobStore};
+use crate::heavy::{Heavy, Job, Refused};
 use crate::http::AppState;
 use crate::media;
 use crate::store::{Queries, StoreError, tables, uploads};
@@ -86,19 +87,52 @@ pub fn thumbnail_path(data_dir: &Path, hash_hex: &str) -> PathBuf {
 }
 
 /// Makes the thumbnail for one stored image, if it is missing. Returns its path.
-pub fn ensure_thumbnail(data_dir: &Path, blobs: &BlobStore, hash_hex: &str) -> Result<PathBuf, media::MediaError> {
+///
+/// The decode goes through the [`Heavy`] gate: a few at once, one per file, and a picture that
+/// failed (or was being decoded when folio died) is not decoded again: it has no preview
+/// and is still served as itself.
+pub fn ensure_thumbnail(
+    data_dir: &Path,
+    blobs: &BlobStore,
+    heavy: &Heavy,
+    hash_hex: &str,
+) -> Result<PathBuf, Refused<media::MediaError>> {
     let dest = thumbnail_path(data_dir, hash_hex);
     if dest.exists() {
         return Ok(dest);
     }
-    let hash = BlobHash::from_hex(hash_hex).ok_or(media::MediaError::Unsupported)?;
-    std::fs::create_dir_all(dest.parent().expect("thumbs/ has a parent")).map_err(media::MediaError::Io)?;
-    media::make_thumbnail(&blobs.path(&hash), &dest)?;
-    Ok(dest)
+    let hash = BlobHash::from_hex(hash_hex).ok_or(Refused::Failed(media::MediaError::Unsupported))?;
+    let source = blobs.path(&hash);
+    heavy.run(
+        Job::Thumbnail,
+        &hash,
+        || {
+            // Made meanwhile by the request this one waited for.
+            if dest.exists() {
+                return Ok(dest.clone());
+            }
+            std::fs::create_dir_all(dest.parent().expect("thumbs/ has a parent"))?;
+            media::make_thumbnail(&source, &dest)?;
+            Ok(dest.clone())
+        },
+        |e| lies_in_the_file(e, &source),
+    )
+}
+
+/// Whether a thumbnail failure is the picture's own (remembered, never tried again) rather
+/// than the box's (a full disk, a file still on its way from another box).
+fn lies_in_the_file(e: &media::MediaError, source: &Path) -> bool {
+    match e {
+        media::MediaError::Io(io) => {
+            source.is_file() && matches!(io.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData)
+        }
+        media::MediaError::Unsupported | media::MediaError::TooLarge | media::MediaError::Image(_) => true,
+    }
 }
 
 /// Works through the thumbnail to-do list; an image that cannot be read is dropped from the
-/// list (it is still served as itself).
+/// list (it is still served as itself), and so is one that folio died decoding (the gate
+/// finds its started mark), so a restart never loops on it.
 fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
     let mut done = 0;
     loop {
@@ -111,7 +145,7 @@ fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
             if BlobHash::from_hex(hash).is_some_and(|h| !state.blobs.contains(&h)) {
                 continue;
             }
-            if let Err(e) = ensure_thumbnail(&state.config.data_dir, &state.blobs, hash) {
+            if let Err(e) = ensure_thumbnail(&state.config.data_dir, &state.blobs, &state.heavy, hash) {
                 tracing::info!(%hash, "no thumbnail: {e}");
             }
             done += 1;
@@ -230,6 +264,7 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
             // What was derived from the file goes with it: erasure must leave nothing behind.
             let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
             state.search.forget_file_text(&hash);
+            state.heavy.forget(&hash);
             removed += 1;
         }
     }

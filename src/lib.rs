@@ -23,6 +23,8 @@
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
 //! - [`media`]: what an upload is (sniffed type, kind), how it may be served, thumbnails.
 //! - [`extract`]: plain text of uploads (text, source, HTML, PDF, DOCX, ODT) for the search index.
+//! - [`heavy`]: the gate every decode of an upload goes through (thumbnails, text): a few at
+//!   once, failures and crashes remembered per file so no file takes the box down twice.
 //! - [`search`]: the tantivy index: permission-filtered queries, the one indexer task that
 //!   follows the store, rebuilds.
 //! - [`discovery`]: the mDNS advertisement of `_folio._tcp.local.` (the peer port), and the
@@ -55,7 +57,13 @@ pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod heavy;
 pub mod housekeeping;
+
+/// Unit tests measure what a decoder allocates (`heavy::meter`).
+#[cfg(test)]
+#[global_allocator]
+static METER: heavy::meter::Meter = heavy::meter::Meter;
 pub mod http;
 pub mod media;
 pub(crate) mod metadata;
@@ -190,13 +198,15 @@ pub async fn run(
         }
     }
     let index = std::sync::Arc::new(index);
-    let indexer = search::indexer::Indexer::new(index.clone(), store.clone(), blobs.clone())?;
+    let heavy = heavy::Heavy::open(&config.data_dir);
+    let indexer = search::indexer::Indexer::new(index.clone(), store.clone(), blobs.clone(), heavy.clone())?;
     let stop_indexing = tokio_util::sync::CancellationToken::new();
     let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
     let (https, tls_listener) = start_tls(&config.data_dir, tls_listener).await?;
     let ca_file = tls::ca_path(&config.data_dir);
     let mut state = http::AppState::new(store.clone(), blobs, partials, index, net, config);
     state.https = https.clone();
+    state.heavy = heavy;
     state.nearby = nearby;
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),

@@ -714,12 +714,24 @@ fn percent_encode_attr(value: &str) -> String {
 pub const THUMB_MAX: u32 = 320;
 
 /// Pictures larger than this on either side are refused before decoding: no camera makes them,
-/// and a tiny file claiming such a size is a decompression bomb.
+/// and a tiny file claiming such a size is a decompression bomb. JPEGs, which are decoded
+/// scaled down, may be larger (up to the format's 65,535).
 const MAX_DIMENSION: u32 = 12_000;
-/// The most memory one decode may take. The box may have 1 GiB in all.
-const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// The most memory the decoded pixels of one picture may take, at the size they are decoded.
+/// A thumbnail is 320 pixels, so nothing needs more: a JPEG larger than this is decoded at
+/// 1/2, 1/4 or 1/8 of its size (its DCT blocks scaled as they are decoded), and other pictures
+/// that large (a PNG scan of more than ~8 megapixels, a decompression bomb) are refused
+/// before a byte of them is decoded. With the file's buffers and the thumbnail this keeps one
+/// picture under `heavy::MEMORY_PER_FILE` (64 MiB); the tests measure it.
+const MAX_DECODE_BYTES: u64 = 32 * 1024 * 1024;
+/// A progressive JPEG keeps every DCT coefficient of the whole picture (2 bytes per pixel and
+/// colour channel at full size) until its last scan, whatever size it is decoded at; larger
+/// ones (over ~8 megapixels in colour) are refused.
+const MAX_PROGRESSIVE_COEFFICIENT_BYTES: u64 = 48 * 1024 * 1024;
+/// What a JPEG is scaled down towards while decoding: twice the thumbnail, so the final box
+/// filter still has pixels to average.
+const JPEG_DECODE_TOWARDS: u16 = 2 * THUMB_MAX as u16;
 const THUMB_QUALITY: u8 = 80;
-
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("this kind of file cannot be made into a preview")]
@@ -758,35 +770,96 @@ pub fn thumbnailable(content_type: &str) -> bool {
 /// the GPS position a photo may hold. `dest` appears whole or not at all: the JPEG goes to a
 /// temporary file beside it (`.<name>.<pid>-<n>.tmp`) that is renamed into place.
 ///
-/// This blocks and may use a few hundred MiB for a large photo: run it on the blocking pool,
-/// a few at a time.
+/// This blocks and uses at most a few tens of MiB, whatever the file: run it on the blocking
+/// pool through the `heavy` gate (a few at a time, failures remembered).
 pub fn make_thumbnail(source: &Path, dest: &Path) -> Result<(), MediaError> {
-    let mut reader = image::ImageReader::open(source)?.with_guessed_format()?;
-    if !matches!(reader.format(), Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP)) {
-        return Err(MediaError::Unsupported);
-    }
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits.clone());
-    let mut decoder = reader.into_decoder()?;
-    // What `ImageReader::decode` does too: refuse before allocating the output buffer.
-    limits.reserve(decoder.total_bytes())?;
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut picture = DynamicImage::from_decoder(decoder)?;
-    picture.apply_orientation(orientation);
-
-    let small = if picture.width() > THUMB_MAX || picture.height() > THUMB_MAX {
+    let (picture, orientation) = decode_bounded(source)?;
+    // Scaled first, turned after: turning the full picture would need a second copy of it.
+    // Fitting into a square box commutes with quarter turns, so the result is the same.
+    let mut small = if picture.width() > THUMB_MAX || picture.height() > THUMB_MAX {
         picture.thumbnail(THUMB_MAX, THUMB_MAX)
     } else {
         picture
     };
+    small.apply_orientation(orientation);
     let rgb = flatten_onto_white(small);
     write_atomically(dest, |out| {
         image::codecs::jpeg::JpegEncoder::new_with_quality(out, THUMB_QUALITY).encode_image(&rgb)?;
         Ok(())
     })
+}
+
+/// Decodes the picture at `source` within [`MAX_DECODE_BYTES`] of pixels, with its camera
+/// orientation. The size is read from the header and checked before anything is decoded,
+/// so a file claiming 11,800 × 11,800 pixels costs a few bytes of header, not 418 MB.
+fn decode_bounded(source: &Path) -> Result<(DynamicImage, Orientation), MediaError> {
+    let reader = image::ImageReader::open(source)?.with_guessed_format()?;
+    let format = reader.format();
+    if format == Some(ImageFormat::Jpeg) {
+        return decode_jpeg_scaled(source);
+    }
+    // GIF and WebP decoders keep a frame of their own beside the picture they hand over.
+    let budget = match format {
+        Some(ImageFormat::Png) => MAX_DECODE_BYTES,
+        Some(ImageFormat::Gif | ImageFormat::WebP) => MAX_DECODE_BYTES / 2,
+        _ => return Err(MediaError::Unsupported),
+    };
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(budget);
+    let mut reader = reader;
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder()?;
+    // What `ImageReader::decode` does too: refuse before allocating the output buffer.
+    limits.reserve(decoder.total_bytes())?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    Ok((DynamicImage::from_decoder(decoder)?, orientation))
+}
+
+/// A JPEG decoded straight at 1/1, 1/2, 1/4 or 1/8 of its size (the smallest that is still
+/// at least [`JPEG_DECODE_TOWARDS`] on one side), read from the file as it goes rather than
+/// loaded whole, so a 48-megapixel photo costs what a 3-megapixel one does.
+fn decode_jpeg_scaled(source: &Path) -> Result<(DynamicImage, Orientation), MediaError> {
+    use jpeg_decoder::{CodingProcess, PixelFormat};
+    let file = io::BufReader::new(File::open(source)?);
+    let mut decoder = jpeg_decoder::Decoder::new(file);
+    decoder.read_info().map_err(jpeg_error)?;
+    let info = decoder.info().ok_or_else(|| MediaError::Image("the picture has no frame".into()))?;
+    let channels: u64 = match info.pixel_format {
+        PixelFormat::L8 => 1,
+        PixelFormat::RGB24 => 3,
+        // CMYK (print files) and 16-bit grey (medical, scientific) have no preview.
+        PixelFormat::CMYK32 | PixelFormat::L16 => return Err(MediaError::Unsupported),
+    };
+    if info.coding_process == CodingProcess::DctProgressive
+        && u64::from(info.width) * u64::from(info.height) * channels * 2 > MAX_PROGRESSIVE_COEFFICIENT_BYTES
+    {
+        return Err(MediaError::TooLarge);
+    }
+    let (width, height) = decoder.scale(JPEG_DECODE_TOWARDS, JPEG_DECODE_TOWARDS).map_err(jpeg_error)?;
+    let decoded = u64::from(width) * u64::from(height) * channels;
+    if width == 0 || height == 0 || decoded > MAX_DECODE_BYTES {
+        return Err(MediaError::TooLarge);
+    }
+    decoder.set_max_decoding_buffer_size(MAX_DECODE_BYTES as usize);
+    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let pixels = decoder.decode().map_err(jpeg_error)?;
+    let (width, height) = (u32::from(width), u32::from(height));
+    let picture = match info.pixel_format {
+        PixelFormat::L8 => image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8),
+        _ => RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8),
+    };
+    let picture = picture.ok_or_else(|| MediaError::Image("the picture ended early".into()))?;
+    Ok((picture, orientation))
+}
+
+fn jpeg_error(e: jpeg_decoder::Error) -> MediaError {
+    match e {
+        jpeg_decoder::Error::Io(e) => MediaError::Io(e),
+        jpeg_decoder::Error::Unsupported(_) => MediaError::Unsupported,
+        other => MediaError::Image(other.to_string()),
+    }
 }
 
 /// RGB for JPEG. Dropping alpha would show whatever colour transparent pixels happen to hold
@@ -1433,5 +1506,66 @@ mod tests {
         }
         assert_eq!(parse_range("bytes=0x10-", 1000), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=1-2-3", 1000), Err(Unsatisfiable));
+    }
+
+    /// A PNG header claiming `width` × `height` RGB pixels, then one small IDAT of zeros and
+    /// no end: a truncated upload, or a bomb.
+    fn truncated_png(width: u32, height: u32) -> Vec<u8> {
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            let crc = crc32(&out[start..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+        }
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = width.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(&mut png, b"IHDR", &ihdr);
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut zlib, &vec![0u8; 64 * 1024]).unwrap();
+        chunk(&mut png, b"IDAT", &zlib.finish().unwrap());
+        png
+    }
+
+    #[test]
+    fn a_truncated_huge_png_is_refused_within_the_memory_of_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, dest) = (dir.path().join("huge"), dir.path().join("thumb"));
+        let png = truncated_png(11_800, 11_800);
+        assert!(png.len() < 1024);
+        fs::write(&source, &png).unwrap();
+        let (result, peak) = crate::heavy::meter::peak_during(|| make_thumbnail(&source, &dest));
+        assert!(peak < crate::heavy::MEMORY_PER_FILE, "decoding took {} MiB", peak >> 20);
+        assert!(result.is_err());
+        assert!(!dest.exists());
+    }
+
+    #[test]
+    fn a_large_photo_is_decoded_scaled_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, dest) = (dir.path().join("photo"), dir.path().join("thumb"));
+        // 6000 × 4500 (27 megapixels, 81 MB as RGB): over the budget at full size.
+        let picture = image::RgbImage::from_fn(6000, 4500, |x, _| image::Rgb([(x % 256) as u8, 120, 40]));
+        picture.save_with_format(&source, ImageFormat::Jpeg).unwrap();
+        drop(picture);
+        // Not measured with the meter: the decoder hands each row's coefficients to worker
+        // threads that free them, which a per-thread count takes for a leak. What bounds it is
+        // that the scaled size is checked before decoding (750 × 563 here, at 1/8).
+        make_thumbnail(&source, &dest).unwrap();
+        let thumb = decode(&dest);
+        assert_eq!((thumb.width(), thumb.height()), (320, 240));
     }
 }

@@ -84,7 +84,10 @@ pub async fn serve_thumbnail(state: &AppState, file: &FileRef) -> Result<Respons
         return Err(Error::NotFound);
     }
     let (dir, blobs, hash) = (state.config.data_dir.clone(), state.blobs.clone(), file.hash.clone());
-    let path = tokio::task::spawn_blocking(move || crate::housekeeping::ensure_thumbnail(&dir, &blobs, &hash))
+    let heavy = state.heavy.clone();
+    // A picture that cannot be previewed (broken, too large, given up on) is "not found":
+    // the page shows no preview and the file itself still downloads.
+    let path = tokio::task::spawn_blocking(move || crate::housekeeping::ensure_thumbnail(&dir, &blobs, &heavy, &hash))
         .await
         .map_err(Error::internal)?
         .map_err(|_| Error::NotFound)?;

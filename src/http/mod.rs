@@ -56,6 +56,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub throttle: Arc<Throttle>,
     pub search: Arc<crate::search::SearchIndex>,
+    /// The gate for decoding uploads (thumbnails, text): few at once, failures remembered.
+    pub heavy: crate::heavy::Heavy,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             net,
             nearby: Default::default(),
 
+            heavy: crate::heavy::Heavy::open(&config.data_dir),
             hasher: Hasher::new(config.max_concurrent_hashes),
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),

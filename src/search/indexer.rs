@@ -15,6 +15,7 @@ use super::schema::Fields;
 use super::{SearchError, SearchIndex};
 use crate::blobs::{BlobHash, BlobStore};
 use crate::domain::{Activity, Artifact, ArtifactId, Class, Comment, Language};
+use crate::heavy::{Heavy, Job};
 use crate::store::{Queries, Store};
 
 /// Artifacts taken from the to-do list at a time.
@@ -34,6 +35,7 @@ pub struct Indexer {
     writer: IndexWriter,
     store: Store,
     blobs: BlobStore,
+    heavy: Heavy,
 }
 
 /// What one artifact's documents are made of, read in one transaction.
@@ -48,9 +50,9 @@ struct Gathered {
 }
 
 impl Indexer {
-    pub fn new(index: Arc<SearchIndex>, store: Store, blobs: BlobStore) -> Result<Indexer, SearchError> {
+    pub fn new(index: Arc<SearchIndex>, store: Store, blobs: BlobStore, heavy: Heavy) -> Result<Indexer, SearchError> {
         let writer = index.index.writer_with_num_threads(1, WRITER_MEMORY)?;
-        Ok(Indexer { index, writer, store, blobs })
+        Ok(Indexer { index, writer, store, blobs, heavy })
     }
 
     /// Artifacts waiting to be indexed.
@@ -214,7 +216,22 @@ impl Indexer {
         if !path.is_file() {
             return None;
         }
-        let text = crate::extract::extract_text(&path, name, MAX_FILE_TEXT);
+        // Through the gate: a few decodes at once, and a file that folio died extracting (out
+        // of memory, an abort) is skipped after the restart instead of killing it again while
+        // its artifact stays on the to-do list. It is then indexed without its text.
+        let extracted = self.heavy.run(
+            Job::Text,
+            &hash,
+            || Ok::<_, std::convert::Infallible>(crate::extract::extract_text(&path, name, MAX_FILE_TEXT)),
+            |_| false,
+        );
+        let text = match extracted {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::info!(hash = %hash.to_hex(), "no text from a file: {e}");
+                None
+            }
+        };
         // An empty cache file remembers "no text here" so the file is not read again.
         if let Err(e) = write_atomically(&cached, text.as_deref().unwrap_or_default()) {
             tracing::debug!("could not cache the text of a file: {e}");

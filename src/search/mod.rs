@@ -112,7 +112,8 @@ pub async fn rebuild(data_dir: &Path) -> anyhow::Result<()> {
     let (index, _) = SearchIndex::open(data_dir)?;
     let blobs = crate::blobs::BlobStore::open(data_dir)?;
     let total = store.queue_all_for_search()?;
-    let mut indexer = indexer::Indexer::new(std::sync::Arc::new(index), store, blobs)?;
+    let heavy = crate::heavy::Heavy::open(data_dir);
+    let mut indexer = indexer::Indexer::new(std::sync::Arc::new(index), store, blobs, heavy)?;
     let started = std::time::Instant::now();
     let mut done = 0u64;
     let mut err = std::io::stderr();

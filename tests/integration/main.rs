@@ -13,6 +13,7 @@ mod classes;
 mod cli;
 mod crash;
 mod discovery;
+mod hostile_files;
 mod multibox;
 mod offline;
 mod peer_files;
