@@ -3,6 +3,8 @@
 //! Every change to shared data goes through [`Tx::record`], which appends an [`Op`] to the op
 //! log and applies it to the tables in the same write transaction, so the log and the tables
 //! can never disagree and sync (`sync`, through `Tx::receive`) replays exactly what happened here.
+//! On a box that joined a grant of some classes of a school, `record` first refuses what the
+//! box holding the school would refuse from it (`sync::grant`), so its log never wedges sync.
 //!
 //! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
