@@ -29,6 +29,10 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A change a box holding only some classes of a school may not make (it joined them):
+    /// it belongs on the box that holds the whole school.
+    #[error("{0}")]
+    WholeSchoolOnly(String),
     /// A request folio cannot read at all (a malformed protocol header).
     #[error("{0}")]
     BadRequest(String),
@@ -82,6 +86,7 @@ impl Error {
             Error::CrossOrigin => "cross_origin",
             Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",
+            Error::WholeSchoolOnly(_) => "whole_school_only",
             Error::BadRequest(_) => "bad_request",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Gone(_) => "gone",
@@ -114,6 +119,7 @@ impl From<StoreError> for Error {
             StoreError::Erased => {
                 Error::Invalid("That person's account was erased; nothing more can be added for them.".into())
             }
+            e @ StoreError::WholeSchoolOnly { .. } => Error::WholeSchoolOnly(e.to_string()),
             e => Error::Internal(e.into()),
         }
     }

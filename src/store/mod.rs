@@ -3,6 +3,8 @@
 //! Every change to shared data goes through [`Tx::record`], which appends an [`Op`] to the op
 //! log and applies it to the tables in the same write transaction, so the log and the tables
 //! can never disagree and sync (`sync`, through `Tx::receive`) replays exactly what happened here.
+//! On a box that joined a grant of some classes of a school, `record` first refuses what the
+//! box holding the school would refuse from it (`sync::grant`), so its log never wedges sync.
 //!
 //! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
@@ -62,6 +64,14 @@ pub enum StoreError {
     WrongPartition { change: String, given: Scope, expected: Scope },
     /// Two different operations with the same origin and sequence: two boxes wrote as one
     /// replica (a copied data directory that was not noticed).
+    /// A change this box may not make: it joined a grant of only some classes of the school,
+    /// and the box holding the school would refuse the change (`sync::grant`).
+    #[error(
+        "This box holds only some classes of the school; add new people, and change accounts, classes \
+         and the school's settings, on the school's main box (the change reaches this box at its next \
+         sync). Not done here: {kind}, because {why}."
+    )]
+    WholeSchoolOnly { kind: &'static str, why: &'static str },
     #[error(
         "two different operations claim to be number {} of box replica {}: a copy of that box's data is writing as that box too",
         .0.seq, .0.replica
@@ -311,6 +321,23 @@ impl Tx {
             let change = format!("{change:?}").chars().take(60).collect();
             return Err(StoreError::WrongPartition { change, given: scope, expected });
         }
+        // One door for every locally made operation: on a box that joined a class grant of
+        // this school, an operation the box holding the school would refuse is refused here,
+        // before it is numbered or written. Were it logged, every later push would be refused
+        // for it and sync between the two boxes would stay wedged (`sync::grant`). Received
+        // operations come through `receive`, not here: they are the school's word.
+        let probe = Op {
+            id: OpId { replica: self.replica, seq: 0 },
+            hlc: Hlc::zero(self.replica),
+            school,
+            scope,
+            author,
+            change,
+        };
+        if let Some(why) = crate::sync::joined_class_limit(&self.txn, &probe)? {
+            return Err(StoreError::WholeSchoolOnly { kind: probe.change.kind(), why });
+        }
+        let change = probe.change;
         let op = {
             let mut meta = self.txn.open_table(META)?;
             let seq = meta.get(META_SEQ)?.map(|v| read_u64(v.value())).transpose()?.unwrap_or(0) + 1;

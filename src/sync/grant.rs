@@ -44,10 +44,23 @@
 //! any of it (`receive`), and refuses the page whole, naming the operation, if one fails.
 //! Whole-school grants have no such limits: both boxes hold the school.
 //!
-//! An operation this rule refuses stays in the class box's log, so its later pushes to the
-//! offering box keep being refused (naming it) until that changes: the class box's own
-//! pages must not make such changes (account administration belongs on the box that holds
-//! the school).
+//! # The class box keeps the rule itself
+//!
+//! An operation the offering box refuses would stay in the class box's log, and every later
+//! push would be refused for it: sync between the two boxes wedged for good. So the box that
+//! *joined* a class grant holds itself to the same rule before it records anything:
+//! `store::Tx::record`, the one door every locally made operation goes through, asks
+//! [`joined_class_limit`], which judges the operation with [`class_peer_may`] (and the
+//! grant's partitions) against this box's rows as they stand before it, for every class
+//! grant this box joined for that school. A refusal is `StoreError::WholeSchoolOnly`, shown
+//! to the person as "This box holds only some classes of the school; add new people on the
+//! school's main box" (code `whole_school_only`, 409). Received operations (`Tx::receive`)
+//! are the school's word and are not judged here; a box that joined no class grant of the
+//! school (it holds it whole, or is paired with no one) is not limited at all.
+//!
+//! Left open: the class box judges on the rows it holds, and it does not hold the places of
+//! its students in classes it was not offered. A new secret for a student of X who is also in
+//! Y looks allowed there (she seems to be X's alone) and the school's box still refuses it.
 
 use std::collections::BTreeSet;
 
@@ -55,7 +68,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::policy::valid_class_role;
 use crate::domain::{Change, ClassId, Op, Role, SchoolId, Scope, UserId};
-use crate::store::{Queries, ReadTables, StoreError, SyncReads};
+use crate::store::{Queries, ReadTables, StoreError, SyncReads, peers};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
@@ -280,4 +293,29 @@ pub fn class_peer_may(
             None => None,
         },
     })
+}
+
+/// Why this box may not originate `op` itself, if it may not (`None`: it may).
+///
+/// For every class grant of `op`'s school that this box *joined* (a peer offered it the
+/// classes, so that peer judges our pages by [`class_peer_may`]), `op` must lie inside the
+/// grant and pass [`class_peer_may`], judged on `r` as it stands before `op`. Called by
+/// `store::Tx::record` for every locally made operation, before anything is written, so an
+/// operation the offering box would refuse never enters this box's log (where it would wedge
+/// every later push). A box that joined no class grant of the school is not limited.
+pub fn joined_class_limit(r: &impl ReadTables, op: &Op) -> Result<Option<&'static str>, StoreError> {
+    for peer in peers::peers(r)? {
+        let Some(grant) = peer.grant(op.school) else { continue };
+        if grant.offered_by != OfferedBy::Peer || !matches!(grant.reach, Reach::Classes(_)) {
+            continue;
+        }
+        let admitted = grant.admitted(r, &[])?;
+        if !grant.allows_in(r, op.scope, &admitted)? {
+            return Ok(Some("it is about someone or something outside the classes this box holds"));
+        }
+        if let Some(why) = class_peer_may(r, &grant, &admitted, op)? {
+            return Ok(Some(why));
+        }
+    }
+    Ok(None)
 }

@@ -12,7 +12,7 @@ use crate::domain::{
     Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, Op, Role, SchoolId, UserId, Version,
     VersionId, Visibility,
 };
-use crate::store::{Queries, Store, SyncReads};
+use crate::store::{Queries, Store, StoreError, SyncReads};
 
 /// One box (a node in these tests): a store in its own directory, with a clock the test can move.
 struct Node {
@@ -819,4 +819,121 @@ fn the_box_holding_the_school_brings_a_new_student_to_the_class_box_in_one_page(
     assert_eq!(reports.len(), 1);
     assert!(b.store.read(|r| r.user(dana)).unwrap().unwrap().password_hash.is_some());
     assert!(b.store.read(|r| r.people_of_class(s.x)).unwrap().contains(&dana));
+}
+
+// The class box keeps the rule itself: what the box holding the school would refuse is never
+// recorded on the class box, so it cannot wedge the pushes that follow.
+
+/// `b`'s half of a pairing in which it joined an invitation offering `scope` (the peer holds
+/// the school).
+fn remember_joined(b: &Node, scope: crate::peers::PeerScope) {
+    let peer = crate::peers::Peer {
+        id: crate::peers::BoxId([7; 32]),
+        cert_der: Vec::new(),
+        scope,
+        offered_by: OfferedBy::Peer,
+        addresses: Vec::new(),
+        paired_ms: 1,
+        status: Default::default(),
+    };
+    b.store.write(|tx| crate::store::peers::put_peer(tx.txn(), &peer)).unwrap();
+}
+
+fn try_record(b: &Node, school: SchoolId, scope: Scope, author: UserId, change: Change) -> Result<Op, StoreError> {
+    b.store.write(|tx| tx.record(school, scope, Some(author), change))
+}
+
+#[test]
+fn a_class_box_refuses_to_record_what_the_school_box_would_refuse_and_sync_goes_on() {
+    let (m, s, b) = school_and_class_box();
+    remember_joined(&b, crate::peers::PeerScope::Classes([(s.id, s.x)].into()));
+    let grant_x = Grant::classes(s.id, [s.x]);
+    let before = (b.dump(), b.store.read(|r| r.positions(s.id)).unwrap());
+
+    // X's teacher adds a new student on the class box: refused, in plain words.
+    let dana = UserId::new();
+    let new_student = Change::UserCreated {
+        user: dana,
+        username: "dana".into(),
+        display_name: "Dana".into(),
+        role: Role::Student,
+        external_id: None,
+    };
+    let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
+    assert!(matches!(err, StoreError::WholeSchoolOnly { kind: "user_created", .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("This box holds only some classes of the school; add new people"), "{text}");
+    assert!(text.contains("main box"), "{text}");
+    let shown = crate::error::Error::from(err);
+    assert_eq!((shown.code(), shown.status_code().as_u16()), ("whole_school_only", 409));
+
+    // So is everything else the school box would refuse from it.
+    let new_class = ClassId::new();
+    for (scope, change) in [
+        (Scope::Class(s.x), Change::MemberAdded { class: s.x, user: s.ben, role: Role::Student }),
+        (Scope::Class(s.x), Change::MemberAdded { class: s.x, user: s.admin, role: Role::Teacher }),
+        (Scope::Person(s.admin), Change::PasswordSet { user: s.admin, hash: "x".into() }),
+        (Scope::Person(s.teacher_x), Change::PasswordSet { user: s.teacher_x, hash: "x".into() }),
+        (Scope::Person(s.ana), Change::UserRenamed { user: s.ana, display_name: "Someone else".into() }),
+        (Scope::Person(s.ana), Change::UserDisabled { user: s.ana, disabled: true }),
+        (Scope::Person(s.ana), Change::FamilyLinked { family: s.family, student: s.ana }),
+        (Scope::School, Change::UserErased { user: s.ben }),
+        (Scope::School, Change::SchoolCreated { name: "Renamed".into() }),
+        (
+            Scope::Class(new_class),
+            Change::ClassCreated { class: new_class, name: "Z".into(), join_code: "JZ".into(), external_id: None },
+        ),
+    ] {
+        let kind = change.kind();
+        let err = try_record(&b, s.id, scope, s.teacher_x, change).expect_err(kind);
+        assert!(matches!(err, StoreError::WholeSchoolOnly { kind: k, .. } if k == kind), "{kind}: {err:?}");
+    }
+    assert_eq!((b.dump(), b.store.read(|r| r.positions(s.id)).unwrap()), before, "nothing was recorded");
+
+    // Class work still records on the class box, and its page applies on the school's box.
+    edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+    comment(&b, s.id, s.ana_in_x, s.teacher_x, "Lovely arches");
+    artifact(&b, s.id, s.ana, Some(s.x), "Ana's new work on the class box");
+    b.record(s.id, Scope::Person(s.ana), Change::PicturesSet { user: s.ana, hash: "new-pictures".into() });
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).unwrap();
+    assert_eq!(m.store.read(|r| r.artifact(s.ana_in_x)).unwrap().unwrap().title, "Ana's bridge, finished");
+
+    // The new student is added where the school is held; the class box receives her (what
+    // it receives is not judged by its own limit) and may then give her new pictures.
+    let dana = person(&m, s.id, "Dana", Role::Student);
+    join(&m, s.id, s.x, dana, Role::Student);
+    pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+    assert!(b.store.read(|r| r.people_of_class(s.x)).unwrap().contains(&dana));
+    b.record(s.id, Scope::Person(dana), Change::PicturesSet { user: dana, hash: "dana-pictures".into() });
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).unwrap();
+    assert_eq!(m.store.read(|r| r.user(dana)).unwrap().unwrap().pictures_hash.as_deref(), Some("dana-pictures"));
+}
+
+#[test]
+fn a_box_holding_the_whole_school_or_offering_classes_is_not_limited() {
+    for (scope, offered_by) in [
+        (crate::peers::PeerScope::WholeSchools, OfferedBy::Peer),
+        (crate::peers::PeerScope::WholeSchools, OfferedBy::Us),
+        (crate::peers::PeerScope::Classes(BTreeSet::new()), OfferedBy::Us),
+    ] {
+        let m = Node::new();
+        let s = school(&m);
+        let scope = match scope {
+            crate::peers::PeerScope::Classes(_) => crate::peers::PeerScope::Classes([(s.id, s.x)].into()),
+            whole => whole,
+        };
+        let peer = crate::peers::Peer {
+            id: crate::peers::BoxId([9; 32]),
+            cert_der: Vec::new(),
+            scope,
+            offered_by,
+            addresses: Vec::new(),
+            paired_ms: 1,
+            status: Default::default(),
+        };
+        m.store.write(|tx| crate::store::peers::put_peer(tx.txn(), &peer)).unwrap();
+        let dana = person(&m, s.id, "Dana", Role::Student);
+        join(&m, s.id, s.x, dana, Role::Student);
+        m.record(s.id, Scope::School, Change::UserErased { user: s.ben });
+    }
 }

@@ -157,7 +157,9 @@ async fn or_show_error(
 ) -> PageResult {
     match result {
         Ok(()) => Ok(see_other(&format!("/classes/{id}?done={done}"))),
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => class_page(state, me, id, Some(e), None, Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
+            class_page(state, me, id, Some(e), None, Vec::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -121,7 +121,9 @@ async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<Cr
     let new = NewUser { username: form.username, display_name: form.display_name, role: form.role, external_id: None };
     match state.db(move |store| users::create(store, &actor, new, hash)).await {
         Ok(_) => Ok(see_other("/people?done=person-added")),
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
+            people_page(&state, &me, Some(e), None, Vec::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
