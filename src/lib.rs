@@ -55,6 +55,9 @@ pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod extract;
+/// Entry points of the fuzz targets in `fuzz/`; not part of folio's interface.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod housekeeping;
 pub mod http;
 pub mod media;
