@@ -57,6 +57,9 @@ pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod extract;
+/// Entry points of the fuzz targets in `fuzz/`; not part of folio's interface.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod heavy;
 pub mod housekeeping;
 

@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond the Rust toolchain, on a fresh Debian machine:
 # Debian's Chromium (browser tests), Node.js and npm (to drive it with Playwright), iproute2
 # (network namespaces for the mDNS and multi-box tests), curl (the HTTPS test), rsync (the
-# baseline of the sync benchmark), then the pinned npm packages. Safe to run again.
+# baseline of the sync benchmark), then the pinned npm packages, and cargo-fuzz (fuzz/run.sh).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,9 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   echo "==> installing the browser-test driver (playwright-core, pinned in package-lock.json)"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "==> installing cargo-fuzz (fuzz/run.sh)"
+  cargo install --locked cargo-fuzz
 fi

@@ -14,7 +14,7 @@ mod offline;
 mod openapi;
 mod pages;
 mod signin;
-mod uploads;
+pub(crate) mod uploads;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

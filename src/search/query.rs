@@ -125,7 +125,9 @@ fn parse(q: &str, language: Language) -> Parsed {
         let tokens = schema::words(&mut folded, &piece);
         match tokens.len() {
             0 => {}
-            1 if !quoted || tokens[0].len() > 1 => {
+            // One word, quoted or not, is a word: tantivy panics on a phrase of one term
+            // (a quoted letter, `"a"`, once answered 500), so only 2 or more make a phrase.
+            1 => {
                 let token = tokens.into_iter().next().expect("one token");
                 let stem = schema::words(&mut stemmed, &token).into_iter().next().unwrap_or_default();
                 parsed.words.push(Word {
@@ -177,6 +179,13 @@ fn word_query(f: &Fields, language: Language, word: &Word) -> Box<dyn Query> {
 }
 
 fn phrase_query(f: &Fields, words: &[String]) -> Box<dyn Query> {
+    if let [word] = words {
+        // `parse` never makes such a phrase; kept so one can never reach PhraseQuery::new.
+        return Box::new(BooleanQuery::new(vec![
+            (Occur::Should, boosted(term_query(f.title, word), 3.0)),
+            (Occur::Should, term_query(f.body, word)),
+        ]));
+    }
     let terms = |field| words.iter().map(|w| term(field, w)).collect::<Vec<_>>();
     Box::new(BooleanQuery::new(vec![
         (Occur::Should, boosted(Box::new(PhraseQuery::new(terms(f.title))), 3.0)),
@@ -320,26 +329,29 @@ fn snippet(text: &str, parsed: &Parsed, stemmer: &mut tantivy::tokenizer::TextAn
             best = (*start, count);
         }
     }
-    let mut from = best.0.saturating_sub(30);
-    while !text.is_char_boundary(from) {
-        from -= 1;
-    }
+    // Every cut below goes through `boundary_before`/`boundary_after` or `char_indices`,
+    // never through byte arithmetic alone: a space can be 2 or 3 bytes long (U+00A0 from word
+    // processors, U+3000 in Japanese text), and "one past the space" once landed inside one
+    // and panicked, so a search answered 500 (issue 20).
+    let mut from = boundary_before(text, best.0.saturating_sub(30));
     if from > 0 {
-        // Start at a word, not in the middle of one.
-        if let Some(space) = text[from..best.0].find(char::is_whitespace) {
-            from += space + 1;
+        // Start at a word, not in the middle of one: just after the first space of any width.
+        if let Some((i, space)) = text[from..best.0].char_indices().find(|(_, c)| c.is_whitespace()) {
+            from += i + space.len_utf8();
         }
     }
-    let mut to = (from + SNIPPET_CHARS).min(text.len());
-    while !text.is_char_boundary(to) {
-        to += 1;
-    }
+    let to = boundary_after(text, from + SNIPPET_CHARS);
     let mut html = String::new();
     if from > 0 {
         html.push('…');
     }
     let mut at = from;
+    // Matches come in text order and never overlap; `*s >= at` keeps that true even if an
+    // analyser ever gave overlapping tokens, so no slice below can run backwards.
     for (start, end) in matches.iter().filter(|(s, e)| *s >= from && *e <= to) {
+        if *start < at || !text.is_char_boundary(*start) || !text.is_char_boundary(*end) {
+            continue;
+        }
         html.push_str(&escape(&text[at..*start]));
         html.push_str("<mark>");
         html.push_str(&escape(&text[*start..*end]));
@@ -351,6 +363,24 @@ fn snippet(text: &str, parsed: &Parsed, stemmer: &mut tantivy::tokenizer::TextAn
         html.push('…');
     }
     html
+}
+
+/// The last character boundary of `text` at or before `at` (0 at the least).
+fn boundary_before(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The first character boundary of `text` at or after `at` (the end at the most).
+fn boundary_after(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 fn escape(text: &str) -> String {
@@ -437,5 +467,89 @@ mod tests {
         assert_eq!(edit_distance("bridge", "bride"), 1);
         assert_eq!(edit_distance("kilograms", "kilgorams"), 1);
         assert_eq!(edit_distance("kilograms", "kelogram"), 2);
+    }
+}
+
+/// Every text path of search under arbitrary Unicode: queries and texts are built from real
+/// words, spaces of every width (U+00A0, U+3000, U+2003, U+0085...), accents, combining marks,
+/// emoji, markup characters and any character at all. Nothing may panic; a snippet is a piece
+/// of the text (escaped, with `<mark>` around whole matches, cut at character boundaries).
+#[cfg(test)]
+mod unicode_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const WORDS: &[&str] =
+        &["volcano", "Volcán", "bridge", "bridges", "brid", "kilograms", "canción", "火山", "Straße"];
+    const SPACES: &[&str] =
+        &[" ", "\u{a0}", "\u{3000}", "\u{2003}", "\u{85}", "\u{200b}", "\u{feff}", "\n", "\t", "\r\n"];
+    const ODD: &[&str] = &["e\u{301}", "👩‍🔬", "&amp;", "<mark>", "\"", "'", "…", "ﬁ", "İ", "ß", "\u{10ffff}"];
+
+    /// A piece of text: a word, a space, something odd, or any character.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(WORDS).prop_map(str::to_string),
+            3 => prop::sample::select(SPACES).prop_map(str::to_string),
+            1 => prop::sample::select(ODD).prop_map(str::to_string),
+            2 => any::<char>().prop_map(String::from),
+            1 => "[a-zà-ÿ]{1,12}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(piece(), 0..120).prop_map(|p| p.concat())
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop_oneof![4 => piece(), 1 => Just("\"".to_string())], 0..8).prop_map(|p| p.concat())
+    }
+
+    /// The text a snippet shows, as `escape` would show all of `text`: for comparing.
+    fn unescape(html: &str) -> String {
+        html.replace("<mark>", "")
+            .replace("</mark>", "")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn queries_parse_into_nonempty_words(q in query()) {
+            for language in [Language::English, Language::Spanish] {
+                let parsed = parse(&q, language);
+                prop_assert!(parsed.words.iter().all(|w| !w.folded.is_empty()), "{parsed:?}");
+                prop_assert!(parsed.phrases.iter().all(|p| p.len() > 1 && p.iter().all(|w| !w.is_empty())));
+            }
+        }
+
+        #[test]
+        fn snippets_are_pieces_of_the_text_with_whole_matches_marked(t in text(), q in query()) {
+            let parsed = parse(&q, Language::English);
+            let html = snippet(&t, &parsed, &mut schema::stemmed(Language::English));
+            let shown = unescape(&html);
+            let shown = shown.strip_prefix('…').unwrap_or(&shown);
+            let shown = shown.strip_suffix('…').unwrap_or(shown);
+            prop_assert!(escape(&t).contains(&escape(shown)), "{html:?} is not a piece of {t:?}");
+            prop_assert!(shown.len() <= SNIPPET_CHARS + 4, "{} bytes shown", shown.len());
+            // Marks come in pairs, each around a whole word of the text.
+            prop_assert_eq!(html.matches("<mark>").count(), html.matches("</mark>").count());
+            for marked in html.split("<mark>").skip(1) {
+                let word = unescape(marked.split("</mark>").next().unwrap_or_default());
+                prop_assert!(!word.is_empty() && t.contains(&word), "{word:?} marked in {html:?}");
+            }
+        }
+
+        #[test]
+        fn a_match_after_any_space_is_marked(before in text(), space in prop::sample::select(SPACES), after in text()) {
+            let t = format!("{before}{space}volcano{space}{after}");
+            let html = snippet(&t, &parse("volcano", Language::English), &mut schema::stemmed(Language::English));
+            prop_assert!(html.contains("<mark>"), "{html:?} from {t:?}");
+        }
     }
 }
