@@ -282,7 +282,15 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                     release_card(txn, old, *user)?;
                 }
                 if let Some(new) = hash_key(token_hash) {
-                    txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?.insert(new, user.bytes())?;
+                    let mut cards = txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?;
+                    // A card's hash is random: one already held by someone else can only be
+                    // copied from their record (a peer naming a teacher's card for a student).
+                    // The card stays with its holder; `user_by_qr_hash` also checks the
+                    // record, so the copy signs nobody in.
+                    let held_by_another = cards.get(new)?.is_some_and(|v| UserId::from_bytes(v.value()) != *user);
+                    if !held_by_another {
+                        cards.insert(new, user.bytes())?;
+                    }
                 }
             }
         }

@@ -116,8 +116,13 @@ pub trait Queries: ReadTables {
 
     fn user_by_qr_hash(&self, hash: [u8; 32]) -> Result<Option<User>, StoreError> {
         let id = self.table(QR_TOKEN_HASH_TO_USER_ID)?.get(hash)?.map(|v| UserId::from_bytes(v.value()));
+        // The index only finds the account; the card is theirs only while their own record
+        // still holds this hash (an operation naming someone else's card hash for another
+        // person moves the index entry, never the card).
         match id {
-            Some(id) => self.user(id),
+            Some(id) => {
+                Ok(self.user(id)?.filter(|u| u.qr_token_hash.as_deref().and_then(super::apply::hash_key) == Some(hash)))
+            }
             None => Ok(None),
         }
     }

@@ -271,6 +271,10 @@ pub fn class_peer_may(
         Change::ArtifactCreated { artifact } => {
             if artifact.scope.is_some_and(|scope| scope != op.scope) {
                 Some("it makes work that claims another partition than the one it is filed in")
+            } else if op.scope == Scope::School || artifact.owners.is_empty() {
+                // Work filed school-wide (no class, no owner) would reach every box of the
+                // school, far outside the classes this peer was offered.
+                Some("it makes work for the whole school")
             } else if !all_inside(
                 &mut artifact.owners.iter().copied().chain(artifact.versions.iter().map(|v| v.author)),
             )? {

@@ -109,6 +109,26 @@ fn judge(tx: &Tx, page: &Page, grant: &Grant) -> Result<(), SyncError> {
             return Err(SyncError::OutsideGrant { partition: span.partition, op: None });
         }
     }
+    // A run moves this box's position for its origin. From a peer held to its grant, a run
+    // must end at an operation the page carries: otherwise a class box could declare, with
+    // no operations, that we already hold another box's later operations (its erasures, the
+    // school's settings) and we would never ask for them. An honest sender's run always ends
+    // at its last operation in that partition (`produce::ops_missing`).
+    if grant.limits_sender() {
+        for span in &page.spans {
+            let carried = page
+                .ops
+                .iter()
+                .filter(|op| op.scope == span.partition && op.id.replica == span.origin)
+                .map(|op| op.id.seq)
+                .max();
+            if span.through > span.after && carried != Some(span.through) {
+                return Err(SyncError::Malformed(
+                    "a run from a box offered some classes ends past the operations its page carries",
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -937,3 +937,53 @@ fn a_box_holding_the_whole_school_or_offering_classes_is_not_limited() {
         m.record(s.id, Scope::School, Change::UserErased { user: s.ben });
     }
 }
+
+#[test]
+fn a_class_box_cannot_declare_that_we_hold_another_box_s_later_operations() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    let third = ReplicaId::random();
+    // No operations, only a run claiming a third box's school operations up to a far number:
+    // accepted, we would never ask anyone for that box's erasures or settings again.
+    let page = Page {
+        school: s.id,
+        spans: vec![Span { partition: Scope::School, origin: third, after: 0, through: 1_000_000 }],
+        ops: Vec::new(),
+        more: false,
+    };
+    refused_whole(&m, &page, &grant_x, "");
+    // Honest pages of the class box still apply.
+    edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).expect("class work applies");
+    assert_eq!(m.store.read(|r| r.position(s.id, Scope::School, third)).unwrap(), 0);
+}
+
+#[test]
+fn a_class_box_cannot_make_work_for_the_whole_school() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    let id = artifact(&b, s.id, s.ana, None, "Notice for everyone");
+    let made = b.store.read(|r| r.artifact(id)).unwrap().unwrap();
+    let everyone = Artifact { owners: Vec::new(), id: ArtifactId::new(), scope: None, ..made };
+    assert_eq!(everyone.partition(), Scope::School);
+    b.record(s.id, Scope::School, Change::ArtifactCreated { artifact: Box::new(everyone) });
+    let page = push_page(&b, &m, &grant_x);
+    let text = refused_whole(&m, &page, &grant_x, "artifact_created");
+    assert!(text.contains("whole school"), "{text}");
+}
+
+#[test]
+fn a_card_hash_copied_onto_a_student_signs_nobody_in_as_that_student() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    // The teacher of X has a card, made on the school's box; the class box receives it.
+    let card = blake3::hash(b"the teacher's card").to_hex().to_string();
+    m.record(s.id, Scope::Person(s.teacher_x), Change::QrCardIssued { user: s.teacher_x, token_hash: card.clone() });
+    pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+    // The class box names that hash as Ana's card (Ana is a student of X alone: allowed).
+    b.record(s.id, Scope::Person(s.ana), Change::QrCardIssued { user: s.ana, token_hash: card.clone() });
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).expect("a card for Ana is X's to give");
+    let key = *blake3::Hash::from_hex(&card).unwrap().as_bytes();
+    let signed_in = m.store.read(|r| r.user_by_qr_hash(key)).unwrap().map(|u| u.id);
+    assert_eq!(signed_in, Some(s.teacher_x), "the teacher's card still signs in the teacher, never Ana");
+}

@@ -451,6 +451,9 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     let report = m.import(&b.export_for(m.id())).expect("class work is B's to send");
     assert_eq!(report.ops_received, 1, "{report:?}");
     // ...but an erasure of a student of another class, on the same stick, is refused whole.
+    // B's own folio refuses to record it (`joined_class_limit`), so B plays a box running
+    // altered software: its record of M forgets that M offered the classes, just for this.
+    b.store.update_peer(m.id(), |p| p.offered_by = OfferedBy::Us).unwrap();
     b.store
         .write(|tx| {
             tx.record(
@@ -462,6 +465,7 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
             tx.record(school, Scope::School, None, Change::UserErased { user: ben })
         })
         .unwrap();
+    b.store.update_peer(m.id(), |p| p.offered_by = OfferedBy::Peer).unwrap();
     let before = m.state();
     let err = m.import(&b.export_for(m.id())).unwrap_err();
     assert!(matches!(err, BundleError::Refused { .. }), "{err}");
