@@ -19,8 +19,8 @@
 
 use std::io;
 
-use super::Disk;
 use super::exif;
+use super::{Disk, Pass, pass};
 
 /// The largest top-level `meta` box read into memory at the end. HEIF indexes are
 /// kilobytes; a larger one is not a picture's index and is zeroed whole.
@@ -88,21 +88,14 @@ impl Bmff {
         while !input.is_empty() {
             match self.state {
                 State::Copy(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    out.extend_from_slice(&input[..k]);
-                    input = &input[k..];
-                    self.pos += k as u64;
-                    self.state = if n == k as u64 { State::Header } else { State::Copy(n - k as u64) };
+                    let left = pass(&mut input, n, Pass::Keep, out, &mut self.removed);
+                    self.pos += n - left;
+                    self.state = if left == 0 { State::Header } else { State::Copy(left) };
                 }
                 State::Zero(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    if input[..k].iter().any(|&b| b != 0) {
-                        self.removed = true;
-                    }
-                    out.resize(out.len() + k, 0);
-                    input = &input[k..];
-                    self.pos += k as u64;
-                    self.state = if n == k as u64 { State::Header } else { State::Zero(n - k as u64) };
+                    let left = pass(&mut input, n, Pass::Zero, out, &mut self.removed);
+                    self.pos += n - left;
+                    self.state = if left == 0 { State::Header } else { State::Zero(left) };
                 }
                 State::Header => {
                     let (room, ctx) = self.room();

@@ -59,6 +59,49 @@ pub(crate) const MAX_HELD: usize = 64 * 1024 + 64;
 /// How many first bytes decide the filter.
 const SNIFF: usize = 12;
 
+/// What a streaming filter does with the next `n` bytes of a piece it has judged.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// Passed on as they are.
+    Keep,
+    /// Overwritten with zeros, keeping the file's size and offsets.
+    Zero,
+    /// Left out.
+    Drop,
+}
+
+/// Moves up to `n` bytes from the front of `input` to `out` as `how` says, and returns how
+/// many of the `n` are still to come (the piece may go on in the next call). Sets `removed`
+/// when a zeroed or dropped byte was not already zero. Every filter's copy, zero and skip
+/// states go through here, so a piece is never passed on past its end.
+pub(crate) fn pass(input: &mut &[u8], n: u64, how: Pass, out: &mut Vec<u8>, removed: &mut bool) -> u64 {
+    let k = n.min(input.len() as u64) as usize;
+    let (piece, rest) = input.split_at(k);
+    match how {
+        Pass::Keep => out.extend_from_slice(piece),
+        Pass::Zero | Pass::Drop => {
+            if piece.iter().any(|&b| b != 0) {
+                *removed = true;
+            }
+            if how == Pass::Zero {
+                out.resize(out.len() + k, 0);
+            }
+        }
+    }
+    *input = rest;
+    n - k as u64
+}
+
+/// Gathers a header of `need` bytes that may arrive split across calls into `header`, with
+/// `len` bytes of it already there; true once it is whole.
+pub(crate) fn gather(header: &mut [u8], len: &mut usize, need: usize, input: &mut &[u8]) -> bool {
+    let k = (need - *len).min(input.len());
+    header[*len..*len + k].copy_from_slice(&input[..k]);
+    *len += k;
+    *input = &input[k..];
+    *len >= need
+}
+
 /// What happens to a file's bytes on their way to the disk.
 pub(crate) enum Filter {
     /// Holding the first bytes until they tell what the file is.

@@ -7,7 +7,7 @@
 //! A chunk header that does not parse, and anything after `IEND`, is dropped: a decoder
 //! stops there too, and what it would not read may still hold a location.
 
-use super::exif;
+use super::{Pass, exif, gather, pass};
 
 /// Ancillary chunks that are about the pixels, not about the photo's circumstances.
 const KEPT: [&[u8; 4]; 16] = [
@@ -64,15 +64,14 @@ impl Png {
                     return;
                 }
                 State::Copy(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    out.extend_from_slice(&input[..k]);
-                    input = &input[k..];
-                    self.state = if n == k as u64 { self.next_chunk() } else { State::Copy(n - k as u64) };
+                    let left = pass(&mut input, n, Pass::Keep, out, &mut self.removed);
+                    self.state = if left == 0 { self.next_chunk() } else { State::Copy(left) };
                 }
                 State::Skip(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    input = &input[k..];
-                    self.state = if n == k as u64 { self.next_chunk() } else { State::Skip(n - k as u64) };
+                    // A skipped chunk was judged (and `removed` set) when its header came.
+                    let mut judged_already = false;
+                    let left = pass(&mut input, n, Pass::Drop, out, &mut judged_already);
+                    self.state = if left == 0 { self.next_chunk() } else { State::Skip(left) };
                 }
                 State::Hold { left, rest } => {
                     let k = left.min(input.len());
@@ -86,11 +85,7 @@ impl Png {
                     self.state = State::Skip(rest);
                 }
                 State::Header => {
-                    let k = (8 - self.header_len).min(input.len());
-                    self.header[self.header_len..self.header_len + k].copy_from_slice(&input[..k]);
-                    self.header_len += k;
-                    input = &input[k..];
-                    if self.header_len < 8 {
+                    if !gather(&mut self.header, &mut self.header_len, 8, &mut input) {
                         continue;
                     }
                     self.header_len = 0;

@@ -5,7 +5,7 @@
 //! chunk (`XMP `, and any a tool added) becomes a `JUNK` chunk (RIFF's padding, which
 //! readers skip) full of zeros, and the XMP flag in `VP8X` is cleared.
 
-use super::exif;
+use super::{Pass, exif, gather, pass};
 
 const EXIF_HELD: u64 = 64 * 1024;
 const XMP_FLAG: u8 = 0x04;
@@ -47,19 +47,12 @@ impl Webp {
         while !input.is_empty() {
             match self.state {
                 State::Copy(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    out.extend_from_slice(&input[..k]);
-                    input = &input[k..];
-                    self.state = if n == k as u64 { State::Header } else { State::Copy(n - k as u64) };
+                    let left = pass(&mut input, n, Pass::Keep, out, &mut self.removed);
+                    self.state = if left == 0 { State::Header } else { State::Copy(left) };
                 }
                 State::Zero(n) => {
-                    let k = n.min(input.len() as u64) as usize;
-                    if input[..k].iter().any(|&b| b != 0) {
-                        self.removed = true;
-                    }
-                    out.resize(out.len() + k, 0);
-                    input = &input[k..];
-                    self.state = if n == k as u64 { State::Header } else { State::Zero(n - k as u64) };
+                    let left = pass(&mut input, n, Pass::Zero, out, &mut self.removed);
+                    self.state = if left == 0 { State::Header } else { State::Zero(left) };
                 }
                 State::Hold { kind, left, rest } => {
                     let k = left.min(input.len());
@@ -90,11 +83,7 @@ impl Webp {
                     };
                 }
                 State::Header => {
-                    let k = (8 - self.header_len).min(input.len());
-                    self.header[self.header_len..self.header_len + k].copy_from_slice(&input[..k]);
-                    self.header_len += k;
-                    input = &input[k..];
-                    if self.header_len < 8 {
+                    if !gather(&mut self.header, &mut self.header_len, 8, &mut input) {
                         continue;
                     }
                     self.header_len = 0;
