@@ -8,6 +8,7 @@ pub mod hlc;
 pub mod ids;
 pub mod ops;
 pub mod partition;
+pub mod peer;
 pub mod pictures;
 pub mod policy;
 pub mod roster;

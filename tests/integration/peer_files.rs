@@ -57,14 +57,8 @@ impl TestBox {
     async fn start() -> TestBox {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_path_buf();
-        let store = folio::store::Store::open(&data).unwrap();
-        let blobs = folio::blobs::BlobStore::open(&data).unwrap();
-        let partials = folio::resumable::Partials::open(&data).unwrap();
-        let (index, _) = folio::search::SearchIndex::open(&data).unwrap();
         let config = folio::Config { data_dir: data, mdns: false, ..folio::Config::default() };
-        let identity = Arc::new(folio::peers::Identity::load_or_create(&config.data_dir).unwrap());
-        let net = Arc::new(folio::peers::Net::new(identity, None, config.sync_every));
-        let state = AppState::new(store, blobs, partials, Arc::new(index), net, config);
+        let state = AppState::new(folio::Folio::open(config, None).unwrap(), Default::default());
         let caller = Arc::new(Mutex::new(peer(0xbb, PeerScope::WholeSchools)));
         let who = caller.clone();
         let peer_app = files::peer_routes()
@@ -75,7 +69,7 @@ impl TestBox {
                     next.run(req).await
                 }
             }))
-            .with_state(state.clone());
+            .with_state(state.folio.clone());
         let peer_url = serve(peer_app).await;
         let api_url = serve(folio::http::router(state.clone())).await;
         TestBox { _dir: dir, state, peer_url, api_url, caller }
