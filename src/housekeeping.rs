@@ -160,11 +160,20 @@ fn make_pending_thumbnails(folio: &Folio) -> Result<usize, StoreError> {
     }
 }
 
-/// Removes resumable uploads that expired: the row, the unfinished file, and a finished
-/// upload's blob if nothing else uses it. An upload a request is working on right now is
-/// left for the next round. Blocking.
+/// How often expired uploads are looked for: every minute, or sooner when uploads expire
+/// sooner (tests).
+fn sweep_every(config: &crate::config::Config) -> Duration {
+    (config.upload_expiry / 2).clamp(Duration::from_millis(50), Duration::from_secs(60))
+}
+
+/// Removes resumable uploads that expired at least one sweep ago: the row, the unfinished
+/// file, and a finished upload's blob if nothing else uses it. (The sweep's wait means a
+/// client coming back just after its upload expired is told 410 Gone, as tus asks, rather
+/// than 404, whenever the sweep happens to run.) An upload a request is working on right
+/// now is left for the next round. Blocking.
 pub fn sweep_expired_uploads(folio: &Folio) -> Result<usize, StoreError> {
-    let now = crate::domain::hlc::wall_clock_ms();
+    let grace = sweep_every(&folio.config).as_millis() as u64;
+    let now = crate::domain::hlc::wall_clock_ms().saturating_sub(grace);
     let expired: Vec<_> =
         folio.store.read(uploads::all)?.into_iter().filter(|(_, u)| u.expired(now)).map(|(id, _)| id).collect();
     let mut removed = 0;
@@ -188,7 +197,7 @@ pub fn sweep_expired_uploads(folio: &Folio) -> Result<usize, StoreError> {
 /// Runs until the process ends: thumbnails when woken (and every minute), expired uploads
 /// every minute (sooner when uploads expire sooner), garbage hourly.
 pub fn spawn(folio: Folio) -> tokio::task::JoinHandle<()> {
-    let tick = (folio.config.upload_expiry / 2).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let tick = sweep_every(&folio.config);
     tokio::spawn(async move {
         let mut last_gc = None::<std::time::Instant>;
         loop {

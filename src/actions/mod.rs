@@ -7,5 +7,6 @@ pub mod classes;
 pub mod roster;
 pub mod search;
 pub mod setup;
+pub mod uploads;
 pub mod users;
 pub mod work;

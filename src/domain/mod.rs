@@ -14,6 +14,7 @@ pub mod policy;
 pub mod roster;
 pub mod school;
 pub mod upload;
+pub mod words;
 pub mod work;
 
 pub use hlc::Hlc;
