@@ -10,3 +10,4 @@ pub mod setup;
 pub mod uploads;
 pub mod users;
 pub mod work;
+pub mod work_files;
