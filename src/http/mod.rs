@@ -6,14 +6,12 @@
 
 pub(crate) mod api;
 mod assets;
-mod credentials;
 pub mod error;
 pub(crate) mod extract;
 mod files;
 mod offline;
 mod openapi;
 mod pages;
-mod signin;
 pub(crate) mod uploads;
 
 use axum::Router;
@@ -21,38 +19,30 @@ use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
 use crate::app::Folio;
-use crate::auth::password::Hasher;
-use crate::auth::throttle::Throttle;
+use crate::auth::Guard;
 use crate::error::{Error, Result};
 
 pub use extract::SignedIn;
 pub(crate) use pages::qr_svg;
 
-/// What a handler has: the application core ([`Folio`]) and what only HTTP needs. Cheap to
+/// What a handler has: the application core ([`Folio`]) and what only HTTP needs (the
+/// sign-in guard, the HTTPS status). Cheap to
 /// clone. It dereferences to the core, so a handler reads `state.store` as before; a handler
 /// that needs only the core may take `State<Folio>` (through [`FromRef`]).
 #[derive(Clone)]
 pub struct AppState {
     pub folio: Folio,
-    /// Password hashing, a few at once.
-    pub hasher: Hasher,
-    /// Sign-in tries, per guessed secret and per address.
-    pub throttle: Arc<Throttle>,
+    /// Password hashing, a few at once, and the sign-in throttle.
+    pub guard: Guard,
     /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
     pub https: crate::tls::Https,
 }
 
 impl AppState {
     pub fn new(folio: Folio, https: crate::tls::Https) -> Self {
-        AppState {
-            hasher: Hasher::new(folio.config.max_concurrent_hashes),
-            throttle: Arc::new(Throttle::default()),
-            https,
-            folio,
-        }
+        AppState { guard: Guard::new(folio.config.max_concurrent_hashes), https, folio }
     }
 }
 
