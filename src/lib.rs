@@ -16,8 +16,11 @@
 //!   appended to and synced a request at a time, then moved into the blob store.
 //! - [`auth`]: argon2id hashing, sessions, sign-in throttling, cross-origin refusal, the
 //!   setup code.
-//! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
-//!   blocking functions over the store that both the API and the pages call.
+//! - [`app`]: the application core, [`Folio`]: what the box keeps (store, files, uploads,
+//!   search index, peers, backup jobs) and the wake-ups of its background work, opened by
+//!   [`Folio::open`] for [`run`] and for tests alike.
+//! - [`actions`]: what people do (sign in, create a class, import a roster, add work with
+//!   files), as functions over the store or the core that both the API and the pages call.
 //! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
 //!   assets, and the offline app's manifest, service worker and `X-Folio-Offline` mark.
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
@@ -42,6 +45,10 @@
 //! - [`tls`]: HTTPS from the box's own certificate authority: the authority and server
 //!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
 //! - [`error`]: the one error type handlers and actions share.
+//!
+//! The layers run one way: entry points (`cli`, [`run`]) over the adapters (`http`, the peer
+//! port in `peers::server`) over `actions` over the core and its components, down to `sync`,
+//! `store` and `domain` (ARCHITECTURE.md, "Layers"; `tests/integration/layers.rs`).
 //!
 //! [`run`] serves on the listeners you bind ([`Listeners`]: HTTP, and HTTPS and the peer
 //! port if you like; tests bind port 0) until `shutdown` resolves.
