@@ -87,7 +87,8 @@ impl Folio {
 
     /// Starts the background work: the search indexer, housekeeping (thumbnails, collection,
     /// expired uploads), the hourly sweep of expired sessions, the sync scheduler (which a
-    /// paired box seen on the network nudges), and the control socket.
+    /// paired box seen on the network nudges), the flush of the
+    /// bookkeeping kept in memory (`store::lazy`), and the control socket.
     pub fn start_workers(&self) -> anyhow::Result<Workers> {
         let indexer = crate::search::indexer::Indexer::new(
             self.search.clone(),
@@ -103,9 +104,11 @@ impl Folio {
             tasks: vec![
                 crate::housekeeping::spawn(self.clone()),
                 spawn_session_sweeper(self.clone()),
+                spawn_bookkeeping_flusher(self.clone()),
                 crate::peers::schedule::spawn(self.clone()),
             ],
             control: crate::control::listen(self.clone()),
+            store: self.store.clone(),
             indexing,
             stop_indexing,
         })
@@ -116,6 +119,8 @@ impl Folio {
 pub struct Workers {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     control: Option<crate::control::Control>,
+    /// For the last flush of the bookkeeping kept in memory.
+    store: Store,
     indexing: tokio::task::JoinHandle<()>,
     stop_indexing: tokio_util::sync::CancellationToken,
 }
@@ -136,7 +141,30 @@ impl Workers {
         }
         self.stop_indexing.cancel();
         let _ = self.indexing.await;
+        let store = self.store;
+        match tokio::task::spawn_blocking(move || store.flush_pending()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("could not write the last bookkeeping kept in memory: {e}"),
+            Err(e) => tracing::warn!("could not write the last bookkeeping kept in memory: {e}"),
+        }
     }
+}
+
+/// How often the bookkeeping kept in memory ("seen" marks, session use) is written when no
+/// other write takes it along (`store::lazy`): what a power cut may lose of it.
+const SEEN_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Writes the bookkeeping kept in memory every few seconds (one commit, only when some waits).
+fn spawn_bookkeeping_flusher(folio: Folio) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SEEN_FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = folio.db(|store| Ok(store.flush_pending()?)).await {
+                tracing::warn!("could not write the bookkeeping kept in memory: {e}");
+            }
+        }
+    })
 }
 
 /// Expired sessions are dropped hourly so the session table stays small.

@@ -137,10 +137,24 @@ pub async fn run(
     listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let Listeners { http: listener, https: tls_listener, peer: peer_listener } = listeners.into();
+    let listeners = listeners.into();
+    let peer_address = listeners.peer.as_ref().map(|l| l.local_addr()).transpose()?;
+    let folio = tokio::task::spawn_blocking(move || Folio::open(config, peer_address)).await??;
+    run_folio(folio, listeners, shutdown).await
+}
+
+/// [`run`] on a folio already open ([`Folio::open`], with the peer listener's address): for
+/// tests that keep a handle on what they need to look at (the store's commit count, say).
+/// Keep no `Folio` clone itself: `run_folio` returns once the database has closed, which it
+/// waits for.
+pub async fn run_folio(
+    folio: Folio,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Listeners { http: listener, https: tls_listener, peer: peer_listener } = listeners;
     let address = listener.local_addr()?;
     let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
-    let folio = tokio::task::spawn_blocking(move || Folio::open(config, peer_address)).await??;
 
     let setup_store = folio.store.clone();
     let setup_dir = folio.config.data_dir.clone();

@@ -621,24 +621,12 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> 
     })
 }
 
-/// Remembers that a person opened an artifact (local to this box: "new feedback" counts).
-pub fn mark_seen(store: &Store, user: UserId, artifact: ArtifactId) -> Result<()> {
-    store.write(|tx| {
-        tx.txn()
-            .open_table(crate::store::tables::USER_ARTIFACT_SEEN_MS)
-            .map_err(crate::store::StoreError::from)?
-            .insert((user.bytes(), artifact.bytes()), wall_clock_ms())
-            .map_err(crate::store::StoreError::from)?;
-        Ok(())
-    })
-}
-
 /// Feedback on a student's own work that arrived since they last opened it.
 pub fn new_feedback(store: &Store, student: &User) -> Result<usize> {
     store.read(|r| {
         let mut count = 0;
         for artifact in r.artifacts_of_owner(student.id)? {
-            let seen = r.seen_ms(student.id, artifact.id)?;
+            let seen = store.seen_ms(r, student.id, artifact.id)?;
             count += r
                 .comments(artifact.id)?
                 .iter()

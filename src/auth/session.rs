@@ -26,8 +26,8 @@ pub struct Timeouts {
     pub absolute: Duration,
 }
 
-/// How often (at most) a session's last-seen time is written back. Writing on every request
-/// would turn every page view into a write transaction.
+/// How often (at most) a session's last-seen time is noted. It is kept in memory and written
+/// with the next write (`store::lazy`), so a page view never waits for a write.
 const TOUCH_EVERY_MS: u64 = 60_000;
 
 /// Starts a session for `user` and returns the secret id for the cookie.
@@ -59,6 +59,9 @@ pub fn resolve(store: &Store, id: &str, limits: Timeouts) -> Result<Option<(Sess
     let Some((session, user)) = found else {
         return Ok(None);
     };
+    let mut session = session;
+    // Use not yet written counts too (`store::lazy`).
+    session.last_seen_ms = session.last_seen_ms.max(store.session_used_ms(hash));
     let expired = now.saturating_sub(session.last_seen_ms) >= limits.idle.as_millis() as u64
         || now.saturating_sub(session.created_ms) >= limits.absolute.as_millis() as u64;
     let usable = user.filter(|u| !u.disabled && !expired);
@@ -66,10 +69,10 @@ pub fn resolve(store: &Store, id: &str, limits: Timeouts) -> Result<Option<(Sess
         store.write(|tx| store::sessions::remove(tx.txn(), hash))?;
         return Ok(None);
     };
-    let mut session = session;
     if now.saturating_sub(session.last_seen_ms) > TOUCH_EVERY_MS {
+        // In memory: a page view makes no durable write.
         session.last_seen_ms = now;
-        store.write(|tx| store::sessions::put(tx.txn(), hash, &session))?;
+        store.mark_session_used(hash, now);
     }
     Ok(Some((session, user)))
 }

@@ -14,6 +14,7 @@ pub mod codec;
 pub mod dump;
 mod erasure;
 pub mod file_index;
+mod lazy;
 mod migrate;
 pub mod peers;
 mod queries;
@@ -112,6 +113,11 @@ pub struct Store {
     /// Counts those commits, for any number of followers (the sync scheduler): unlike
     /// `changed`, watching it takes a wake-up from no one.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
+    /// "Seen" marks and session use not yet written: they go with the next write
+    /// transaction ([`lazy`]).
+    pending: lazy::Pending,
+    /// Write transactions committed (each one durable, so one fsync), for tests and benchmarks.
+    durable_commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -204,6 +210,8 @@ impl Store {
             clock,
             changed: Arc::default(),
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
+            pending: Default::default(),
+            durable_commits: Arc::default(),
         })
     }
 
@@ -229,12 +237,51 @@ impl Store {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
         let mut tx = Tx { txn, replica: self.replica, clock: Arc::clone(&self.clock), recorded: false };
         let value = f(&mut tx)?;
+        let written = self.pending.write_into(&tx.txn)?;
         tx.txn.commit().map_err(StoreError::from)?;
+        self.pending.forget(written);
+        self.durable_commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if tx.recorded {
             self.changed.notify_one();
             self.commits.send_modify(|n| *n += 1);
         }
         Ok(value)
+    }
+
+    /// Remembers that `user` opened `artifact` now, in memory: written with the next write
+    /// transaction or [`Store::flush_pending`] ([`lazy`]). No I/O.
+    pub fn mark_seen(&self, user: UserId, artifact: ArtifactId) {
+        self.pending.seen(user, artifact, wall_clock_ms());
+    }
+
+    /// When `user` last opened `artifact` (0: never), marks not yet written included.
+    pub fn seen_ms(&self, r: &impl ReadTables, user: UserId, artifact: ArtifactId) -> Result<u64, StoreError> {
+        lazy::seen_ms(&self.pending, r, user, artifact)
+    }
+
+    /// Remembers that the session with this id hash was used at `at_ms`, in memory, as
+    /// [`Store::mark_seen`] does.
+    pub fn mark_session_used(&self, session: [u8; 32], at_ms: u64) {
+        self.pending.used(session, at_ms);
+    }
+
+    /// When the session was last used as far as memory knows (0: nothing pending).
+    pub fn session_used_ms(&self, session: [u8; 32]) -> u64 {
+        self.pending.used_at(session)
+    }
+
+    /// Writes the bookkeeping kept in memory, if there is any (one commit).
+    pub fn flush_pending(&self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.write(|_| Ok::<_, StoreError>(()))
+    }
+
+    /// Counts the write transactions this store commits from now on, each durable (an
+    /// fsync): what a page view must leave unchanged. Holds no handle on the database.
+    pub fn commit_counter(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        Arc::clone(&self.durable_commits)
     }
 
     /// Resolves after the next commit that records an operation (or at once if one happened

@@ -18,6 +18,8 @@ pub struct TestServer {
     /// The peer port (other boxes, mutual TLS), on 127.0.0.1.
     pub peer_addr: std::net::SocketAddr,
     pub data_dir: PathBuf,
+    /// The store's durable commits so far (each an fsync): see [`TestServer::durable_commits`].
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
@@ -65,7 +67,9 @@ impl TestServer {
         let peer_addr = peer_listener.local_addr()?;
         let listeners = folio::Listeners::new(listener, tls_listener).with_peer(Some(peer_listener));
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(folio::run(config, listeners, async move {
+        let opened = tokio::task::spawn_blocking(move || folio::Folio::open(config, Some(peer_addr))).await??;
+        let commits = opened.store.commit_counter();
+        let handle = tokio::spawn(folio::run_folio(opened, listeners, async move {
             let _ = rx.await;
         }));
         // Wait until it answers (or has failed to start).
@@ -83,6 +87,7 @@ impl TestServer {
                     https_url,
                     peer_addr,
                     data_dir,
+                    commits,
                     _temp: None,
                     shutdown: Some(tx),
                     handle: Some(handle),
@@ -91,6 +96,11 @@ impl TestServer {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Err(anyhow::anyhow!("folio did not answer within 5 s"))
+    }
+
+    /// How many write transactions the store has committed (each durable: one fsync).
+    pub fn durable_commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Stops the server and waits until it has closed its database.

@@ -669,3 +669,54 @@ async fn many_parts_with_one_name_count_against_the_limit() {
     assert_eq!(tmp_files(&server), 0);
     upload_ok(&server, &room.ana, "Still fine", vec![("a.txt", b"a".to_vec())]).await;
 }
+
+/// Opening pages, files and search makes no durable write (#22): the owner's "seen" mark is
+/// kept in memory (`store::lazy`), shown at once, and written with a later write or at
+/// shutdown, so it is still there after a restart.
+#[tokio::test]
+async fn page_views_make_no_durable_write_and_seen_marks_survive_a_restart() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(temp.path().to_path_buf(), |_| {}).await.unwrap();
+    let room = classroom(&server).await;
+    let artifact = upload_ok(&server, &room.ana, "Poem", vec![("poem.txt", b"roses in the rain".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap().to_string();
+    let fb = server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/comments"), json!({"body": "Lovely!"})).await;
+    assert_eq!(fb.status(), StatusCode::CREATED);
+    let file = artifact["files"][0]["url"].as_str().unwrap().to_string();
+    let ana_id = room.ana_id.clone();
+    let class = room.class_id.clone();
+
+    let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("1 new feedback"), "{home}");
+    let before = server.durable_commits();
+    let ana_pages = [
+        format!("/work/{id}"),
+        "/home".to_string(),
+        format!("/students/{ana_id}"),
+        format!("/api/v1/artifacts/{id}"),
+        format!("/api/v1/artifacts/{id}/comments"),
+        file.clone(),
+        "/api/v1/search?q=roses".to_string(),
+        "/search?q=roses".to_string(),
+    ];
+    for path in &ana_pages {
+        let res = room.ana.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    for path in [format!("/classes/{class}"), "/review".to_string(), format!("/work/{id}")] {
+        let res = room.teacher.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(server.durable_commits(), before, "a page view committed a write (an fsync)");
+    let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("new feedback"), "Ana opened her work: nothing is new");
+
+    // Stopped and started again, the mark is on disk (written at shutdown).
+    let temp_dir = temp.path().to_path_buf();
+    server.stop().await;
+    let server = TestServer::start_with(temp_dir, |_| {}).await.unwrap();
+    let ana = server.client();
+    server.login(&ana, "ana", "ana-password").await;
+    let home = ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Poem") && !home.contains("new feedback"), "{home}");
+}

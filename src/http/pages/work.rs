@@ -215,7 +215,8 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
     let comments = comment_views(state, &me.0.user, id).await?;
     if artifact.is_owner(me.0.user.id) {
         let user = me.0.user.id;
-        state.db(move |store| work::mark_seen(store, user, id)).await?;
+        // In memory: a page view makes no durable write (`store::lazy`).
+        state.store.mark_seen(user, id);
     }
     let viewer = &me.0.user;
     let owner_url = format!("/api/v1/artifacts/{}", artifact.id);
@@ -631,7 +632,7 @@ pub fn student_tiles(store: &crate::store::Store, student: &User) -> crate::erro
     store.read(|r| {
         let mut tiles = Vec::new();
         for a in r.artifacts_of_owner(student.id)? {
-            let seen = r.seen_ms(student.id, a.id)?;
+            let seen = store.seen_ms(r, student.id, a.id)?;
             let fresh =
                 r.comments(a.id)?.iter().filter(|c| c.kind == CommentKind::Feedback && c.created_ms > seen).count();
             let note = if fresh > 0 { format!("{fresh} new feedback") } else { String::new() };
