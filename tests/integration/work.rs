@@ -518,6 +518,10 @@ async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
     let c = server.post(&room.ana, &format!("/api/v1/artifacts/{bid}/comments"), json!({"body": "from ana"})).await;
     assert_eq!(c.status(), StatusCode::CREATED);
 
+    // She opened her work just before: that "seen" mark waits in memory (`store::lazy`) and
+    // must not be written after her erasure.
+    assert_eq!(room.ana.get(server.url(&format!("/work/{id}"))).send().await.unwrap().status(), StatusCode::OK);
+
     let teacher_erase =
         room.teacher.post(server.url(&format!("/api/v1/users/{}/erase", room.ana_id))).send().await.unwrap();
     assert_eq!(teacher_erase.status(), StatusCode::FORBIDDEN);
@@ -555,6 +559,11 @@ async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
             redacted += usize::from(text.contains("\"redacted\""));
         }
         assert!(redacted >= 4, "her account, password, class place, work and comment were emptied");
+        let seen = txn.open_table(folio::store::tables::USER_ARTIFACT_SEEN_MS).unwrap();
+        let ana = uuid::Uuid::parse_str(&room.ana_id).unwrap().into_bytes();
+        for row in seen.range::<([u8; 16], [u8; 16])>(..).unwrap() {
+            assert_ne!(row.unwrap().0.value().0, ana, "a 'seen' mark of hers was written after her erasure");
+        }
     }
     // Nothing more can be recorded about her.
     let readd = server
