@@ -6,9 +6,11 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
-use super::tables::{INVITE_SECRET_HASH_TO_INVITE, PEER_ID_TO_PEER, PEER_SCHOOL_TO_POSITIONS};
+use super::tables::{INVITE_SECRET_HASH_TO_INVITE, PEER_ID_TO_PEER, PEER_SCHOOL_TO_POSITIONS, SCHOOL_TO_WHOLLY_INSIDE};
 use super::{ReadTables, Store, StoreError};
-use crate::domain::SchoolId;
+use std::collections::BTreeSet;
+
+use crate::domain::{SchoolId, UserId};
 use crate::peers::{BoxId, Peer, PeerScope};
 use crate::sync::Positions;
 
@@ -81,6 +83,25 @@ pub fn peer_positions(r: &impl ReadTables, peer: BoxId, school: SchoolId) -> Res
 pub fn put_peer_positions(txn: &WriteTransaction, peer: BoxId, positions: &Positions) -> Result<(), StoreError> {
     txn.open_table(PEER_SCHOOL_TO_POSITIONS)?
         .insert((peer.0, positions.school.bytes()), encode(positions).as_slice())?;
+    Ok(())
+}
+
+/// The students the box holding `school` last said are in this box's classes alone (empty
+/// until it has said: then this box gives nobody a new secret).
+pub fn wholly_inside(r: &impl ReadTables, school: SchoolId) -> Result<BTreeSet<UserId>, StoreError> {
+    Ok(r.table(SCHOOL_TO_WHOLLY_INSIDE)?
+        .get(school.bytes())?
+        .map(|v| decode(v.value()))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+pub fn put_wholly_inside(
+    txn: &WriteTransaction,
+    school: SchoolId,
+    students: &BTreeSet<UserId>,
+) -> Result<(), StoreError> {
+    txn.open_table(SCHOOL_TO_WHOLLY_INSIDE)?.insert(school.bytes(), encode(students).as_slice())?;
     Ok(())
 }
 

@@ -31,9 +31,11 @@
 //!   naming as owners, authors and commenters only people inside the grant;
 //! - places in its classes, only for people already inside the grant, in a role their
 //!   account allows;
-//! - new sign-in secrets (password, pictures, QR card) only for *students* whose every place
-//!   is in its classes: a teacher resets a child's pictures on the class box the tablets use,
-//!   and that child's account reaches nothing beyond the grant;
+//! - new sign-in secrets (password, pictures, QR card) only for *students of its classes
+//!   alone* ([`student_wholly_inside`]): a present place in its classes, every place they
+//!   have or had (removed ones included) in its classes, and no work of theirs filed in
+//!   another class. A teacher resets a child's pictures on the class box the tablets use, and
+//!   that child's account reaches nothing beyond the grant;
 //! - never: a school's name or settings, accounts (creating, renaming, disabling), roles,
 //!   anyone else's secrets, family links, class creation or renaming, erasures.
 //!
@@ -58,9 +60,25 @@
 //! are the school's word and are not judged here; a box that joined no class grant of the
 //! school (it holds it whole, or is paired with no one) is not limited at all.
 //!
-//! Left open: the class box judges on the rows it holds, and it does not hold the places of
-//! its students in classes it was not offered. A new secret for a student of X who is also in
-//! Y looks allowed there (she seems to be X's alone) and the school's box still refuses it.
+//! # Whom the class box may give secrets
+//!
+//! The class box does not hold its students' places (or work) in classes it was not
+//! offered, so on its own rows a student of X who is also in Y looks like X's alone: a new
+//! secret for her would be recorded there and refused by the school's box, wedging sync. So
+//! the box that holds the school says: every page it sends a box it offered classes carries
+//! the ids of the grant's students who are in those classes alone ([`wholly_inside_students`],
+//! on the same snapshot as the page; `Page::wholly_inside`), also a page with no operations.
+//! The class box keeps the last word it received (`store::peers::wholly_inside`, local to
+//! the box) and [`joined_class_limit`] refuses a secret for anyone else, in words that send
+//! the teacher to the school's main box. Only ids of people the class box holds anyway
+//! travel: nothing of another class. A box that has not been told yet (pages from an older
+//! folio) gives nobody a secret; what a box we offered classes says about it is ignored.
+//!
+//! Left open: the word is as fresh as the last pull. If the school's box gives a student of
+//! X a place in Y and, before the class box's next sync round (a few minutes, or at once
+//! after a change), a teacher there gives her a new secret, the school's box refuses that push
+//! and sync with that class box stays wedged until someone removes the pairing. Closing it
+//! needs the secret's operation to say what the class box had been told when it made it.
 
 use std::collections::BTreeSet;
 
@@ -217,7 +235,7 @@ pub fn class_peer_may(
     admitted: &Admitted,
     op: &Op,
 ) -> Result<Option<&'static str>, StoreError> {
-    let Reach::Classes(classes) = &grant.reach else {
+    let Reach::Classes(_) = &grant.reach else {
         return Ok(None);
     };
     // Inside the grant before the page (an erased person's operations are emptied anyway).
@@ -229,15 +247,6 @@ pub fn class_peer_may(
             }
         }
         Ok(true)
-    };
-    // A student whose every place is in the granted classes: their account reaches nothing
-    // outside the grant, so the class box may give them a new secret.
-    let student_wholly_inside = |person: UserId| -> Result<bool, StoreError> {
-        let Some(user) = r.user(person)? else { return Ok(false) };
-        Ok(user.role == Role::Student
-            && user.school == grant.school
-            && inside(person)?
-            && r.classes_of(person)?.iter().all(|(class, _)| classes.contains(&class.id)))
     };
     const SCHOOL: &str = "it changes the whole school, which only a box holding the whole school may do";
     const ACCOUNT: &str = "it creates or changes an account, which only a box holding the whole school may do";
@@ -253,7 +262,7 @@ pub fn class_peer_may(
             Some("it creates or renames a class, which only a box holding the whole school may do")
         }
         Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
-            (!student_wholly_inside(*user)?)
+            (!student_wholly_inside(r, grant, admitted, *user)?)
                 .then_some("it sets a sign-in secret of someone who is not a student of the granted classes alone")
         }
         Change::MemberAdded { user, role, .. } => {
@@ -299,6 +308,73 @@ pub fn class_peer_may(
     })
 }
 
+/// Whether `person` is a student of the granted classes alone, on the rows `r` holds: their
+/// account reaches nothing outside the grant, so a box offered those classes may give them a
+/// new sign-in secret.
+///
+/// Judged on every place the person has or *had* (a removed place in another class still
+/// sends their account to that class's boxes, and lets them sign in to their old work
+/// there), on where their work lies (work filed in another class is theirs to open with
+/// that secret), and on a present place in the grant (someone who left the granted classes
+/// is not theirs to look after any more; nor is a student with no place at all).
+pub fn student_wholly_inside(
+    r: &impl ReadTables,
+    grant: &Grant,
+    admitted: &Admitted,
+    person: UserId,
+) -> Result<bool, StoreError> {
+    let Reach::Classes(classes) = &grant.reach else {
+        return Ok(true);
+    };
+    let Some(user) = r.user(person)? else { return Ok(false) };
+    if user.role != Role::Student || user.school != grant.school || !admitted.admits(person) {
+        return Ok(false);
+    }
+    let present = r.classes_of(person)?;
+    if present.is_empty() || !present.iter().all(|(class, _)| classes.contains(&class.id)) {
+        return Ok(false);
+    }
+    if !r.classes_ever_of(person)?.iter().all(|class| classes.contains(class)) {
+        return Ok(false);
+    }
+    Ok(r.partitions_of_work_of(person)?.iter().all(|partition| match partition {
+        Scope::Class(class) => classes.contains(class),
+        Scope::Person(owner) => *owner == person,
+        Scope::School => false,
+    }))
+}
+
+/// The students of a class grant who are in its classes alone ([`student_wholly_inside`]),
+/// on the rows `r` holds: what the box that offered the classes tells the other with every
+/// page (`Page::wholly_inside`), since that box cannot see places in other classes.
+pub fn wholly_inside_students(r: &impl ReadTables, grant: &Grant) -> Result<BTreeSet<UserId>, StoreError> {
+    let Reach::Classes(classes) = &grant.reach else {
+        return Ok(BTreeSet::new());
+    };
+    let admitted = grant.admitted(r, &[])?;
+    let mut people = BTreeSet::new();
+    for class in classes {
+        people.extend(r.people_of_class(*class)?);
+    }
+    let mut inside = BTreeSet::new();
+    for person in people {
+        if student_wholly_inside(r, grant, &admitted, person)? {
+            inside.insert(person);
+        }
+    }
+    Ok(inside)
+}
+
+/// Whose sign-in secret `change` sets, if it sets one.
+fn secret_of(change: &Change) -> Option<UserId> {
+    match change {
+        Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
+            Some(*user)
+        }
+        _ => None,
+    }
+}
+
 /// Why this box may not originate `op` itself, if it may not (`None`: it may).
 ///
 /// For every class grant of `op`'s school that this box *joined* (a peer offered it the
@@ -319,6 +395,16 @@ pub fn joined_class_limit(r: &impl ReadTables, op: &Op) -> Result<Option<&'stati
         }
         if let Some(why) = class_peer_may(r, &grant, &admitted, op)? {
             return Ok(Some(why));
+        }
+        // This box cannot see its students' places in classes it was not offered: only the
+        // box holding the school can say who is in these classes alone.
+        if let Some(person) = secret_of(&op.change)
+            && !peers::wholly_inside(r, op.school)?.contains(&person)
+        {
+            return Ok(Some(
+                "the school's main box has not told this box that the student is in its classes alone \
+                 (they may have a place in another class); change it on the school's main box",
+            ));
         }
     }
     Ok(None)

@@ -428,6 +428,11 @@ pub fn export(
         loop {
             let page = sync::ops_missing(store, &theirs, grant, Limits::default()).map_err(sync_store)?;
             if page.spans.is_empty() {
+                // Whom the peer may give new secrets travels even when no operation does.
+                if page.wholly_inside.is_some() {
+                    out.record(PAGE, &serde_json::to_vec(&page).expect("a page serialises"))?;
+                    end.pages += 1;
+                }
                 break;
             }
             for op in &page.ops {
@@ -777,7 +782,7 @@ impl Importer<'_> {
             let Some(grant) = peer.grant(page.school) else {
                 return Err(refused(SyncError::WrongSchool, &report));
             };
-            if page.spans.is_empty() && page.ops.is_empty() {
+            if page.spans.is_empty() && page.ops.is_empty() && page.wholly_inside.is_none() {
                 continue;
             }
             // The page's files first, so no row ever names a missing file; files of pages
