@@ -409,3 +409,59 @@ pub fn joined_class_limit(r: &impl ReadTables, op: &Op) -> Result<Option<&'stati
     }
     Ok(None)
 }
+
+/// Whether this box holds `school` whole: it has the school and joined no grant of only some
+/// of its classes (it was never offered them by another box). The box that set the school up
+/// holds it whole, and so does a box paired with it for whole schools.
+pub fn holds_whole_school(r: &impl ReadTables, school: SchoolId) -> Result<bool, StoreError> {
+    if r.school(school)?.is_none() {
+        return Ok(false);
+    }
+    for peer in peers::peers(r)? {
+        if peer.grant(school).is_some_and(|g| g.offered_by == OfferedBy::Peer && matches!(g.reach, Reach::Classes(_))) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A box's part in a pairing: it made the invitation, or entered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairingSide {
+    Inviter,
+    Joiner,
+}
+
+/// Why this box may not take `side` in a pairing sharing some classes of the schools
+/// `schools` names (`None`: it may), judged on its rows `r`.
+///
+/// A class grant has a direction (the inviter's pages are the school's word; the joiner acts
+/// only inside the classes), so the inviter must hold each such school whole and the joiner
+/// must not: a school's box that joined a class box's invitation would take that class box's
+/// pages as the school's word. The one rule, asked by both ends of a pairing (`peers::pairing`:
+/// when an invitation is made, when it is entered, and when the inviter accepts it).
+pub fn class_pairing_refusal(
+    r: &impl ReadTables,
+    schools: &BTreeSet<SchoolId>,
+    side: PairingSide,
+) -> Result<Option<&'static str>, StoreError> {
+    for school in schools {
+        let whole = holds_whole_school(r, *school)?;
+        match side {
+            PairingSide::Inviter if !whole => {
+                return Ok(Some(
+                    "This box does not hold the whole school, so it cannot offer some of its classes to another box. \
+                     Make the invitation on the box that holds the school and join it from the class box.",
+                ));
+            }
+            PairingSide::Joiner if whole => {
+                return Ok(Some(
+                    "This box holds the whole school, so it cannot join an invitation for some of its classes. \
+                     Make the invitation on the box that holds the school and join it from the class box.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}

@@ -1081,3 +1081,26 @@ fn a_class_box_gives_secrets_only_to_students_the_school_box_says_are_its_alone(
     apply_page(&m.store, &page, &grant_x).unwrap();
     assert!(m.store.read(|r| crate::store::peers::wholly_inside(r, s.id)).unwrap().is_empty());
 }
+
+#[test]
+fn only_the_box_holding_the_school_offers_classes_and_only_another_box_joins_them() {
+    let (m, s, b) = school_and_class_box();
+    let fresh = Node::new();
+    let schools: BTreeSet<SchoolId> = [s.id].into();
+    let refusal = |n: &Node, side| n.store.read(|r| class_pairing_refusal(r, &schools, side)).unwrap();
+    // The school's box offers; it never joins a class box's invitation.
+    assert_eq!(refusal(&m, PairingSide::Inviter), None);
+    let text = refusal(&m, PairingSide::Joiner).expect("the school's box may not join");
+    assert!(text.contains("Make the invitation on the box that holds the school and join it from the class box"));
+    // A box that does not hold the school joins; it never offers.
+    assert_eq!(refusal(&fresh, PairingSide::Joiner), None);
+    assert!(refusal(&fresh, PairingSide::Inviter).is_some());
+    // Nor does a box that holds the school's rows only because it joined a class grant.
+    remember_joined(&b, crate::peers::PeerScope::Classes([(s.id, s.x)].into()));
+    assert!(!b.store.read(|r| holds_whole_school(r, s.id)).unwrap());
+    assert!(refusal(&b, PairingSide::Inviter).is_some());
+    assert_eq!(refusal(&b, PairingSide::Joiner), None);
+    // A box paired with another for whole schools still holds the school whole.
+    remember_joined(&m, crate::peers::PeerScope::WholeSchools);
+    assert!(m.store.read(|r| holds_whole_school(r, s.id)).unwrap());
+}
