@@ -1104,3 +1104,61 @@ fn only_the_box_holding_the_school_offers_classes_and_only_another_box_joins_the
     remember_joined(&m, crate::peers::PeerScope::WholeSchools);
     assert!(m.store.read(|r| holds_whole_school(r, s.id)).unwrap());
 }
+
+/// Writes `peer` as a folio that did not keep `offered_by` wrote it.
+fn put_old_peer_record(b: &Node, peer: &crate::peers::Peer) {
+    let mut raw = serde_json::to_value(peer).unwrap();
+    raw.as_object_mut().unwrap().remove("offered_by");
+    b.store
+        .write(|tx| {
+            let mut table = tx.txn().open_table(crate::store::tables::PEER_ID_TO_PEER)?;
+            table.insert(peer.id.0, crate::store::codec::encode(&raw).as_slice())?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn an_old_class_pairing_learns_at_open_which_box_offered_it() {
+    let (m, s, b) = school_and_class_box();
+    // A third box holds the school whole (paired with M for whole schools) under another
+    // replica: it did not create the school, but it holds more than class X.
+    let w = Node::new();
+    pull(&m.store, &w.store, &from_the_school(Grant::whole_school(s.id)), small());
+    let scope = crate::peers::PeerScope::Classes([(s.id, s.x)].into());
+    let old = |id: u8| crate::peers::Peer {
+        id: crate::peers::BoxId([id; 32]),
+        cert_der: Vec::new(),
+        scope: scope.clone(),
+        offered_by: OfferedBy::Us,
+        addresses: Vec::new(),
+        paired_ms: 1,
+        status: Default::default(),
+    };
+    for node in [&m, &b, &w] {
+        put_old_peer_record(node, &old(1));
+    }
+    let (m, b, w) = (m.restart(), b.restart(), w.restart());
+    let direction = |n: &Node| n.store.peer(crate::peers::BoxId([1; 32])).unwrap().unwrap().offered_by;
+    assert_eq!(direction(&m), OfferedBy::Us, "the box that created the school offered the class");
+    assert_eq!(direction(&w), OfferedBy::Us, "a box holding the whole school offered it");
+    assert_eq!(direction(&b), OfferedBy::Peer, "the class box joined");
+
+    // Settled once: a record that says keeps what it says.
+    b.store.update_peer(crate::peers::BoxId([1; 32]), |p| p.offered_by = OfferedBy::Us).unwrap();
+    let b = b.restart();
+    assert_eq!(direction(&b), OfferedBy::Us);
+    // And the class box now holds itself to the grant it joined (before, no change was limited).
+    put_old_peer_record(&b, &old(1));
+    let b = b.restart();
+    let dana = UserId::new();
+    let new_student = Change::UserCreated {
+        user: dana,
+        username: "dana".into(),
+        display_name: "Dana".into(),
+        role: Role::Student,
+        external_id: None,
+    };
+    let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
+    assert!(matches!(err, StoreError::WholeSchoolOnly { .. }), "{err:?}");
+}
