@@ -78,6 +78,7 @@ fn apply_in(tx: &mut Tx, page: &Page, grant: &Grant) -> Result<ApplyReport, Sync
     if let Some(students) = &page.wholly_inside
         && grant.offered_by == OfferedBy::Peer
         && matches!(grant.reach, Reach::Classes(_))
+        && crate::store::peers::wholly_inside(tx.txn(), page.school)? != *students
     {
         crate::store::peers::put_wholly_inside(tx.txn(), page.school, students)?;
     }
