@@ -31,7 +31,9 @@
 //! ```
 //!
 //! Lengths make the file self-describing and let a reader skip nothing blindly: a record
-//! larger than its kind allows (a header or page over 64 MiB) is refused before it is read.
+//! larger than its kind allows (a header or page over 64 MiB) is refused before it is read,
+//! and one within it is read a piece at a time, so memory grows with the bytes that arrive,
+//! not with the length a record declares.
 //!
 //! # Importing
 //!
@@ -649,8 +651,7 @@ impl Importer<'_> {
                     if len > MAX_JSON_RECORD {
                         return Err(BundleError::Damaged(format!("a page of {len} bytes")));
                     }
-                    let mut raw = vec![0u8; len as usize];
-                    input.exact(&mut raw)?;
+                    let raw = input.body(len)?;
                     let page: Page = serde_json::from_slice(&raw)
                         .map_err(|e| BundleError::Damaged(format!("a page cannot be read ({e})")))?;
                     if peer.grant(page.school).is_none() {
@@ -891,6 +892,21 @@ impl Input<'_> {
         Ok(())
     }
 
+    /// A record's body of `len` bytes, read a piece at a time: the buffer grows with what
+    /// actually arrives, so a head that declares 64 MiB in front of a few bytes (a damaged or
+    /// hostile bundle) costs a piece, not 64 MiB.
+    fn body(&mut self, len: u64) -> Result<Vec<u8>, BundleError> {
+        const PIECE: u64 = 256 * 1024;
+        let mut raw = Vec::new();
+        while (raw.len() as u64) < len {
+            let start = raw.len();
+            let piece = (len - start as u64).min(PIECE) as usize;
+            raw.resize(start + piece, 0);
+            self.exact(&mut raw[start..])?;
+        }
+        Ok(raw)
+    }
+
     fn array<const N: usize>(&mut self) -> Result<[u8; N], BundleError> {
         let mut a = [0u8; N];
         self.exact(&mut a)?;
@@ -911,8 +927,7 @@ impl Input<'_> {
         if len > max {
             return Err(BundleError::Damaged(format!("its {what} is {len} bytes long")));
         }
-        let mut raw = vec![0u8; len as usize];
-        self.exact(&mut raw)?;
+        let raw = self.body(len)?;
         serde_json::from_slice(&raw).map_err(|e| BundleError::Damaged(format!("its {what} cannot be read ({e})")))
     }
 }
