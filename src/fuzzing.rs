@@ -405,7 +405,7 @@ mod tests {
             .iter()
             .map(|op| Span { partition: op.scope, origin: replica, after: op.id.seq - 1, through: op.id.seq })
             .collect();
-        let page = Page { school, spans, ops, more: false };
+        let page = Page { school, spans, ops, more: false, wholly_inside: None };
         let positions =
             Positions { school, replica, have: vec![Position { partition: Scope::School, origin: replica, seq: 1 }] };
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -418,7 +418,7 @@ mod tests {
         put(
             "sync_page",
             "empty-page",
-            &serde_json::to_vec(&Page { school, spans: vec![], ops: vec![], more: true }).unwrap(),
+            &serde_json::to_vec(&Page { school, spans: vec![], ops: vec![], more: true, wholly_inside: None }).unwrap(),
         );
         put("sync_page", "positions", &serde_json::to_vec(&positions).unwrap());
 

@@ -82,9 +82,9 @@ pub struct Peer {
     /// What the two boxes share, both ways.
     pub scope: PeerScope,
     /// Which box offered the scope (made the invitation): for a class scope, whether the
-    /// peer acts only inside it (`Us`: we offered it; the default, also for records made
-    /// before this was kept) or holds the school (`Peer`: we joined its invitation). See
-    /// `sync::grant`.
+    /// peer acts only inside it (`Us`: we offered it; the default) or holds the school
+    /// (`Peer`: we joined its invitation). See `sync::grant`. Records made before this was
+    /// kept are settled once when the store opens (`store::peers::settle_old_directions`).
     #[serde(default)]
     pub offered_by: OfferedBy,
     /// Where its peer port was last reached or announced ("host:port"), newest first.

@@ -23,8 +23,12 @@
 //! classes. A class scope has a direction: the inviting box offered the classes and holds the
 //! school; the joining box acts only inside them (what it may send is `sync::grant`'s rule),
 //! while what the inviter sends within them is taken as the school's word. So a class box
-//! joins the invitation of the box that holds the school, never the other way round. Two boxes set up separately hold different schools; pairing them shares each
-//! school's data both ways and never merges the schools.
+//! joins the invitation of the box that holds the school, never the other way round, and
+//! both ends hold to it (`sync::class_pairing_refusal`, one rule): a box that does not hold
+//! a school whole does not offer its classes, and a box that holds it whole does not join an
+//! invitation for some of them (409, "make the invitation on the box that holds the school
+//! and join it from the class box"). Two boxes set up separately hold different schools;
+//! pairing them shares each school's data both ways and never merges the schools.
 //!
 //! # Transport
 //!

@@ -9,6 +9,10 @@
 //! secret and its own addresses. The inviter takes the invitation out in the same transaction
 //! that pins the caller (by its client certificate), so a token works once; both boxes then
 //! hold each other as a [`Peer`] with the same scope.
+//!
+//! A scope of some classes has a direction (the inviter holds the school; see `sync::grant`):
+//! making such an invitation, entering it, and accepting it each ask
+//! `sync::class_pairing_refusal` whether this box may take its side.
 
 use std::collections::BTreeSet;
 
@@ -23,6 +27,7 @@ use crate::app::Folio;
 use crate::domain::hlc::wall_clock_ms;
 use crate::error::{Error, Result};
 use crate::store::peers::{self as table, Invite, InviteUse};
+use crate::sync::PairingSide;
 
 const TOKEN_PREFIX: &str = "folio1:";
 
@@ -71,6 +76,18 @@ fn secret_hash(secret: &str) -> Result<[u8; 32]> {
     Ok(*blake3::hash(&bytes).as_bytes())
 }
 
+/// Refuses, in words for the admin, a class pairing in which this box would take `side`
+/// against `sync::class_pairing_refusal` (the one rule of who offers classes to whom).
+fn check_class_side(r: &impl crate::store::ReadTables, scope: Option<&PeerScope>, side: PairingSide) -> Result<()> {
+    let Some(schools) = scope.and_then(PeerScope::schools) else {
+        return Ok(());
+    };
+    match crate::sync::class_pairing_refusal(r, &schools, side)? {
+        Some(why) => Err(Error::conflict(why)),
+        None => Ok(()),
+    }
+}
+
 /// Makes an invitation offering `scope` (`None`: the joining admin chooses; whole schools
 /// unless they narrow it).
 pub async fn invite(folio: &Folio, scope: Option<PeerScope>) -> Result<Invitation> {
@@ -80,6 +97,8 @@ pub async fn invite(folio: &Folio, scope: Option<PeerScope>) -> Result<Invitatio
             "This box's port for other boxes is off (--peer-listen off), so no box could reach it to pair. Turn it on and try again.",
         ));
     }
+    let offered = scope.clone();
+    folio.db(move |store| store.read(|r| check_class_side(r, offered.as_ref(), PairingSide::Inviter))).await?;
     let secret: [u8; 32] = rand::random();
     let secret = URL_SAFE_NO_PAD.encode(secret);
     let hash = secret_hash(&secret)?;
@@ -130,6 +149,8 @@ pub async fn accept(folio: &Folio, caller: ClientCert, request: PairRequest) -> 
                     }
                     None => offered,
                 };
+                // Checked again now: the box may have joined a class grant since it invited.
+                check_class_side(tx.txn(), Some(&scope), PairingSide::Inviter)?;
                 let peer = Peer {
                     id: caller.id,
                     cert_der: caller.der.to_vec(),
@@ -171,6 +192,8 @@ pub async fn join(folio: &Folio, token: &str, scope: Option<PeerScope>) -> Resul
                 .into(),
         ));
     }
+    let asked = scope.clone().or_else(|| token.scope.clone());
+    folio.db(move |store| store.read(|r| check_class_side(r, asked.as_ref(), PairingSide::Joiner))).await?;
     let mine = folio.net.addresses();
     if mine.is_empty() {
         return Err(Error::conflict(

@@ -203,6 +203,7 @@ impl Store {
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");
         }
         file_index::backfill(&txn)?;
+        peers::settle_old_directions(&txn, replica)?;
         txn.commit()?;
         Ok(Store {
             db: Arc::new(db),

@@ -6,10 +6,13 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
-use super::tables::{INVITE_SECRET_HASH_TO_INVITE, PEER_ID_TO_PEER, PEER_SCHOOL_TO_POSITIONS};
+use super::tables::{INVITE_SECRET_HASH_TO_INVITE, PEER_ID_TO_PEER, PEER_SCHOOL_TO_POSITIONS, SCHOOL_TO_WHOLLY_INSIDE};
 use super::{ReadTables, Store, StoreError};
-use crate::domain::SchoolId;
-use crate::domain::peer::{BoxId, Peer, PeerScope, Positions};
+use std::collections::BTreeSet;
+
+use crate::domain::peer::{BoxId, OfferedBy, Peer, PeerScope, Positions};
+use crate::domain::{Change, ClassId, ReplicaId, SchoolId, Scope, UserId};
+use crate::store::{Queries, SyncReads};
 
 /// An invitation this box made and has not seen used (stored under the hash of its secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,74 @@ pub fn remove_peer(txn: &WriteTransaction, id: BoxId) -> Result<bool, StoreError
     Ok(was)
 }
 
+/// Works out, once, which side offered each class pairing made before a pairing kept it.
+///
+/// Such a record reads as `OfferedBy::Us` on *both* boxes (the default), so each holds the
+/// other to the class grant: the class box refuses the school's pages that bring new people,
+/// and sync is wedged both ways. Run at every open, in the opening transaction, it rewrites
+/// only records that do not say (a record written since always does, so it runs once per
+/// record): the box that holds the school offered the classes ([`held_school_before_pairing`]),
+/// the other joined. At open rather than lazily when a record is read, because most readers
+/// of the peers table are read transactions that could not write the fix, and because the
+/// class box's own limit (`sync::joined_class_limit`) must see the right direction from the
+/// first change made after the upgrade.
+pub(super) fn settle_old_directions(txn: &WriteTransaction, me: ReplicaId) -> Result<(), StoreError> {
+    let mut settled = Vec::new();
+    for row in txn.open_table(PEER_ID_TO_PEER)?.iter()? {
+        let (_, value) = row?;
+        let raw: serde_json::Value = decode(value.value())?;
+        if raw.get("offered_by").is_some() {
+            continue;
+        }
+        let mut peer: Peer = decode(value.value())?;
+        if let PeerScope::Classes(classes) = &peer.scope {
+            let schools: BTreeSet<SchoolId> = classes.iter().map(|(school, _)| *school).collect();
+            let mut held = true;
+            for school in schools {
+                held &= held_school_before_pairing(txn, school, classes, me)?;
+            }
+            peer.offered_by = if held { OfferedBy::Us } else { OfferedBy::Peer };
+            tracing::info!(peer = %peer.id.short(), offered_by = ?peer.offered_by, "worked out which box offered an old class pairing");
+        }
+        settled.push(peer);
+    }
+    for peer in &settled {
+        put_peer(txn, peer)?;
+    }
+    Ok(())
+}
+
+/// Whether this box holds `school` as the box that offers its classes `granted` would: it
+/// logged the school's creation with its own replica id, or it holds more of the school than
+/// those classes and their people (another class, or a person with no place in them, as
+/// the admin who set the school up always is), which a box offered only them never receives.
+fn held_school_before_pairing(
+    r: &impl ReadTables,
+    school: SchoolId,
+    granted: &BTreeSet<(SchoolId, ClassId)>,
+    me: ReplicaId,
+) -> Result<bool, StoreError> {
+    if r.school(school)?.is_none() {
+        return Ok(false);
+    }
+    let mine = r.position(school, Scope::School, me)?;
+    if r.logged_in(school, Scope::School, me, 0, mine, usize::MAX)?
+        .iter()
+        .any(|(op, _)| matches!(op.change, Change::SchoolCreated { .. }))
+    {
+        return Ok(true);
+    }
+    let classes: BTreeSet<ClassId> = granted.iter().filter(|(s, _)| *s == school).map(|(_, c)| *c).collect();
+    if r.classes_in_school(school)?.iter().any(|class| !classes.contains(&class.id)) {
+        return Ok(true);
+    }
+    let mut people = BTreeSet::new();
+    for class in &classes {
+        people.extend(r.people_of_class(*class)?);
+    }
+    Ok(r.users_in_school(school)?.iter().any(|user| !people.contains(&user.id)))
+}
+
 pub fn put_invite(txn: &WriteTransaction, secret_hash: [u8; 32], invite: &Invite) -> Result<(), StoreError> {
     txn.open_table(INVITE_SECRET_HASH_TO_INVITE)?.insert(secret_hash, encode(invite).as_slice())?;
     Ok(())
@@ -80,6 +151,25 @@ pub fn peer_positions(r: &impl ReadTables, peer: BoxId, school: SchoolId) -> Res
 pub fn put_peer_positions(txn: &WriteTransaction, peer: BoxId, positions: &Positions) -> Result<(), StoreError> {
     txn.open_table(PEER_SCHOOL_TO_POSITIONS)?
         .insert((peer.0, positions.school.bytes()), encode(positions).as_slice())?;
+    Ok(())
+}
+
+/// The students the box holding `school` last said are in this box's classes alone (empty
+/// until it has said: then this box gives nobody a new secret).
+pub fn wholly_inside(r: &impl ReadTables, school: SchoolId) -> Result<BTreeSet<UserId>, StoreError> {
+    Ok(r.table(SCHOOL_TO_WHOLLY_INSIDE)?
+        .get(school.bytes())?
+        .map(|v| decode(v.value()))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+pub fn put_wholly_inside(
+    txn: &WriteTransaction,
+    school: SchoolId,
+    students: &BTreeSet<UserId>,
+) -> Result<(), StoreError> {
+    txn.open_table(SCHOOL_TO_WHOLLY_INSIDE)?.insert(school.bytes(), encode(students).as_slice())?;
     Ok(())
 }
 

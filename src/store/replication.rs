@@ -9,12 +9,14 @@
 //! that partition up to sequence n. Positions move only forward, and only in the
 //! transaction that brings the operations they count.
 
+use std::collections::BTreeSet;
+
 use redb::ReadableTable;
 
 use super::apply::{self, Outcome};
 use super::codec::{decode, encode};
 use super::tables::*;
-use super::{ReadTables, StoreError, Tx};
+use super::{Queries, ReadTables, StoreError, Tx};
 use crate::domain::hlc::ClockTooFarAhead;
 use crate::domain::{ClassId, Hlc, Op, OpId, ReplicaId, SchoolId, Scope, UserId};
 
@@ -154,6 +156,36 @@ pub trait SyncReads: ReadTables {
             .range((class.bytes(), [0u8; 16])..=(class.bytes(), [0xffu8; 16]))?
             .map(|row| Ok(UserId::from_bytes(row?.0.value().1)))
             .collect()
+    }
+
+    /// Every class a person has a place in or had one (a removed place is kept as a
+    /// tombstone), whatever this box holds of the class itself. A scan of the places table:
+    /// it is keyed by class first, and this is asked only for the few sign-in secrets a page
+    /// or a class box sets.
+    fn classes_ever_of(&self, user: UserId) -> Result<Vec<ClassId>, StoreError> {
+        let mut classes = Vec::new();
+        for row in self.table(CLASS_USER_TO_MEMBERSHIP)?.iter()? {
+            let (class, person) = row?.0.value();
+            if person == user.bytes() {
+                classes.push(ClassId::from_bytes(class));
+            }
+        }
+        Ok(classes)
+    }
+
+    /// The partitions of every piece of work a person owns or owned here, deleted work
+    /// included (its rows stay as tombstones).
+    fn partitions_of_work_of(&self, owner: UserId) -> Result<BTreeSet<Scope>, StoreError>
+    where
+        Self: Sized,
+    {
+        let mut partitions = BTreeSet::new();
+        for id in self.ids_under(OWNER_ARTIFACT, owner.bytes())? {
+            if let Some(artifact) = self.artifact(crate::domain::ArtifactId::from_bytes(id))? {
+                partitions.insert(artifact.partition());
+            }
+        }
+        Ok(partitions)
     }
 
     /// How many received operations wait for a record that has not arrived.

@@ -175,6 +175,7 @@ fn copy_tables(
         PEER_ID_TO_PEER,
         INVITE_SECRET_HASH_TO_INVITE,
         PEER_SCHOOL_TO_POSITIONS,
+        SCHOOL_TO_WHOLLY_INSIDE,
         FILE_ID_TO_HOLDER,
         // Files still on their way: a restored box goes on fetching them from its peers.
         BLOB_HASH_MISSING,

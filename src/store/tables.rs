@@ -138,6 +138,10 @@ pub const INVITE_SECRET_HASH_TO_INVITE: TableDefinition<[u8; 32], &[u8]> =
 /// the school, so a USB bundle for it carries only what it lacks.
 pub const PEER_SCHOOL_TO_POSITIONS: TableDefinition<([u8; 32], IdKey), &[u8]> =
     TableDefinition::new("peer_school_to_positions");
+/// *Local.* School -> encoded set of user ids: on a box that joined a grant of some classes
+/// of the school, the students the box holding the school last said are in those classes
+/// alone (`sync::Page::wholly_inside`): the only ones this box may give new sign-in secrets.
+pub const SCHOOL_TO_WHOLLY_INSIDE: TableDefinition<IdKey, &[u8]> = TableDefinition::new("school_to_wholly_inside");
 
 /// *Local, derived.* File id -> encoded `file_index::Holder`: where each file that
 /// `BLOB_HASH_FILE` lists belongs (school, partition, artifact, type, size), so a peer's
@@ -210,6 +214,7 @@ pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> 
     txn.open_table(PEER_ID_TO_PEER)?;
     txn.open_table(INVITE_SECRET_HASH_TO_INVITE)?;
     txn.open_table(PEER_SCHOOL_TO_POSITIONS)?;
+    txn.open_table(SCHOOL_TO_WHOLLY_INSIDE)?;
     txn.open_table(FILE_ID_TO_HOLDER)?;
     txn.open_table(BLOB_HASH_MISSING)?;
     txn.open_table(PEER_SCHOOL_TO_FILE_POSITIONS)?;

@@ -31,9 +31,11 @@
 //!   naming as owners, authors and commenters only people inside the grant;
 //! - places in its classes, only for people already inside the grant, in a role their
 //!   account allows;
-//! - new sign-in secrets (password, pictures, QR card) only for *students* whose every place
-//!   is in its classes: a teacher resets a child's pictures on the class box the tablets use,
-//!   and that child's account reaches nothing beyond the grant;
+//! - new sign-in secrets (password, pictures, QR card) only for *students of its classes
+//!   alone* ([`student_wholly_inside`]): a present place in its classes, every place they
+//!   have or had (removed ones included) in its classes, and no work of theirs filed in
+//!   another class. A teacher resets a child's pictures on the class box the tablets use, and
+//!   that child's account reaches nothing beyond the grant;
 //! - never: a school's name or settings, accounts (creating, renaming, disabling), roles,
 //!   anyone else's secrets, family links, class creation or renaming, erasures.
 //!
@@ -58,9 +60,25 @@
 //! are the school's word and are not judged here; a box that joined no class grant of the
 //! school (it holds it whole, or is paired with no one) is not limited at all.
 //!
-//! Left open: the class box judges on the rows it holds, and it does not hold the places of
-//! its students in classes it was not offered. A new secret for a student of X who is also in
-//! Y looks allowed there (she seems to be X's alone) and the school's box still refuses it.
+//! # Whom the class box may give secrets
+//!
+//! The class box does not hold its students' places (or work) in classes it was not
+//! offered, so on its own rows a student of X who is also in Y looks like X's alone: a new
+//! secret for her would be recorded there and refused by the school's box, wedging sync. So
+//! the box that holds the school says: every page it sends a box it offered classes carries
+//! the ids of the grant's students who are in those classes alone ([`wholly_inside_students`],
+//! on the same snapshot as the page; `Page::wholly_inside`), also a page with no operations.
+//! The class box keeps the last word it received (`store::peers::wholly_inside`, local to
+//! the box) and [`joined_class_limit`] refuses a secret for anyone else, in words that send
+//! the teacher to the school's main box. Only ids of people the class box holds anyway
+//! travel: nothing of another class. A box that has not been told yet (pages from an older
+//! folio) gives nobody a secret; what a box we offered classes says about it is ignored.
+//!
+//! Left open: the word is as fresh as the last pull. If the school's box gives a student of
+//! X a place in Y and, before the class box's next sync round (a few minutes, or at once
+//! after a change), a teacher there gives her a new secret, the school's box refuses that push
+//! and sync with that class box stays wedged until someone removes the pairing. Closing it
+//! needs the secret's operation to say what the class box had been told when it made it.
 
 use std::collections::BTreeSet;
 
@@ -205,7 +223,7 @@ pub fn class_peer_may(
     admitted: &Admitted,
     op: &Op,
 ) -> Result<Option<&'static str>, StoreError> {
-    let Reach::Classes(classes) = &grant.reach else {
+    let Reach::Classes(_) = &grant.reach else {
         return Ok(None);
     };
     // Inside the grant before the page (an erased person's operations are emptied anyway).
@@ -217,15 +235,6 @@ pub fn class_peer_may(
             }
         }
         Ok(true)
-    };
-    // A student whose every place is in the granted classes: their account reaches nothing
-    // outside the grant, so the class box may give them a new secret.
-    let student_wholly_inside = |person: UserId| -> Result<bool, StoreError> {
-        let Some(user) = r.user(person)? else { return Ok(false) };
-        Ok(user.role == Role::Student
-            && user.school == grant.school
-            && inside(person)?
-            && r.classes_of(person)?.iter().all(|(class, _)| classes.contains(&class.id)))
     };
     const SCHOOL: &str = "it changes the whole school, which only a box holding the whole school may do";
     const ACCOUNT: &str = "it creates or changes an account, which only a box holding the whole school may do";
@@ -241,7 +250,7 @@ pub fn class_peer_may(
             Some("it creates or renames a class, which only a box holding the whole school may do")
         }
         Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
-            (!student_wholly_inside(*user)?)
+            (!student_wholly_inside(r, grant, admitted, *user)?)
                 .then_some("it sets a sign-in secret of someone who is not a student of the granted classes alone")
         }
         Change::MemberAdded { user, role, .. } => {
@@ -287,6 +296,73 @@ pub fn class_peer_may(
     })
 }
 
+/// Whether `person` is a student of the granted classes alone, on the rows `r` holds: their
+/// account reaches nothing outside the grant, so a box offered those classes may give them a
+/// new sign-in secret.
+///
+/// Judged on every place the person has or *had* (a removed place in another class still
+/// sends their account to that class's boxes, and lets them sign in to their old work
+/// there), on where their work lies (work filed in another class is theirs to open with
+/// that secret), and on a present place in the grant (someone who left the granted classes
+/// is not theirs to look after any more; nor is a student with no place at all).
+pub fn student_wholly_inside(
+    r: &impl ReadTables,
+    grant: &Grant,
+    admitted: &Admitted,
+    person: UserId,
+) -> Result<bool, StoreError> {
+    let Reach::Classes(classes) = &grant.reach else {
+        return Ok(true);
+    };
+    let Some(user) = r.user(person)? else { return Ok(false) };
+    if user.role != Role::Student || user.school != grant.school || !admitted.admits(person) {
+        return Ok(false);
+    }
+    let present = r.classes_of(person)?;
+    if present.is_empty() || !present.iter().all(|(class, _)| classes.contains(&class.id)) {
+        return Ok(false);
+    }
+    if !r.classes_ever_of(person)?.iter().all(|class| classes.contains(class)) {
+        return Ok(false);
+    }
+    Ok(r.partitions_of_work_of(person)?.iter().all(|partition| match partition {
+        Scope::Class(class) => classes.contains(class),
+        Scope::Person(owner) => *owner == person,
+        Scope::School => false,
+    }))
+}
+
+/// The students of a class grant who are in its classes alone ([`student_wholly_inside`]),
+/// on the rows `r` holds: what the box that offered the classes tells the other with every
+/// page (`Page::wholly_inside`), since that box cannot see places in other classes.
+pub fn wholly_inside_students(r: &impl ReadTables, grant: &Grant) -> Result<BTreeSet<UserId>, StoreError> {
+    let Reach::Classes(classes) = &grant.reach else {
+        return Ok(BTreeSet::new());
+    };
+    let admitted = grant.admitted(r, &[])?;
+    let mut people = BTreeSet::new();
+    for class in classes {
+        people.extend(r.people_of_class(*class)?);
+    }
+    let mut inside = BTreeSet::new();
+    for person in people {
+        if student_wholly_inside(r, grant, &admitted, person)? {
+            inside.insert(person);
+        }
+    }
+    Ok(inside)
+}
+
+/// Whose sign-in secret `change` sets, if it sets one.
+fn secret_of(change: &Change) -> Option<UserId> {
+    match change {
+        Change::PasswordSet { user, .. } | Change::PicturesSet { user, .. } | Change::QrCardIssued { user, .. } => {
+            Some(*user)
+        }
+        _ => None,
+    }
+}
+
 /// Why this box may not originate `op` itself, if it may not (`None`: it may).
 ///
 /// For every class grant of `op`'s school that this box *joined* (a peer offered it the
@@ -307,6 +383,72 @@ pub fn joined_class_limit(r: &impl ReadTables, op: &Op) -> Result<Option<&'stati
         }
         if let Some(why) = class_peer_may(r, &grant, &admitted, op)? {
             return Ok(Some(why));
+        }
+        // This box cannot see its students' places in classes it was not offered: only the
+        // box holding the school can say who is in these classes alone.
+        if let Some(person) = secret_of(&op.change)
+            && !peers::wholly_inside(r, op.school)?.contains(&person)
+        {
+            return Ok(Some(
+                "the school's main box has not told this box that the student is in its classes alone \
+                 (they may have a place in another class); change it on the school's main box",
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether this box holds `school` whole: it has the school and joined no grant of only some
+/// of its classes (it was never offered them by another box). The box that set the school up
+/// holds it whole, and so does a box paired with it for whole schools.
+pub fn holds_whole_school(r: &impl ReadTables, school: SchoolId) -> Result<bool, StoreError> {
+    if r.school(school)?.is_none() {
+        return Ok(false);
+    }
+    for peer in peers::peers(r)? {
+        if peer.grant(school).is_some_and(|g| g.offered_by == OfferedBy::Peer && matches!(g.reach, Reach::Classes(_))) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A box's part in a pairing: it made the invitation, or entered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairingSide {
+    Inviter,
+    Joiner,
+}
+
+/// Why this box may not take `side` in a pairing sharing some classes of the schools
+/// `schools` names (`None`: it may), judged on its rows `r`.
+///
+/// A class grant has a direction (the inviter's pages are the school's word; the joiner acts
+/// only inside the classes), so the inviter must hold each such school whole and the joiner
+/// must not: a school's box that joined a class box's invitation would take that class box's
+/// pages as the school's word. The one rule, asked by both ends of a pairing (`peers::pairing`:
+/// when an invitation is made, when it is entered, and when the inviter accepts it).
+pub fn class_pairing_refusal(
+    r: &impl ReadTables,
+    schools: &BTreeSet<SchoolId>,
+    side: PairingSide,
+) -> Result<Option<&'static str>, StoreError> {
+    for school in schools {
+        let whole = holds_whole_school(r, *school)?;
+        match side {
+            PairingSide::Inviter if !whole => {
+                return Ok(Some(
+                    "This box does not hold the whole school, so it cannot offer some of its classes to another box. \
+                     Make the invitation on the box that holds the school and join it from the class box.",
+                ));
+            }
+            PairingSide::Joiner if whole => {
+                return Ok(Some(
+                    "This box holds the whole school, so it cannot join an invitation for some of its classes. \
+                     Make the invitation on the box that holds the school and join it from the class box.",
+                ));
+            }
+            _ => {}
         }
     }
     Ok(None)

@@ -71,7 +71,10 @@ mod produce;
 mod receive;
 mod wire;
 
-pub use grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may, joined_class_limit};
+pub use grant::{
+    Admitted, Grant, OfferedBy, PairingSide, Reach, class_pairing_refusal, class_peer_may, holds_whole_school,
+    joined_class_limit,
+};
 pub use produce::{ops_missing, positions};
 pub use receive::{ApplyReport, ClockAhead, apply_page};
 pub use wire::{Limits, Page, Position, Positions, Span};

@@ -43,7 +43,7 @@ pub fn ops_missing(store: &Store, peer: &Positions, grant: &Grant, limits: Limit
     let theirs: HashMap<(Scope, ReplicaId), u64> = peer.have.iter().map(|p| ((p.partition, p.origin), p.seq)).collect();
     let max_ops = limits.max_ops.max(1);
     store.read(|r| {
-        let mut page = Page { school, spans: Vec::new(), ops: Vec::new(), more: false };
+        let mut page = Page { school, spans: Vec::new(), ops: Vec::new(), more: false, wholly_inside: None };
         let mut bytes = 0usize;
         for partition in grant.partitions(r)? {
             let mut runs = Vec::new();
@@ -103,6 +103,10 @@ pub fn ops_missing(store: &Store, peer: &Positions, grant: &Grant, limits: Limit
                 page.more = true;
                 break;
             }
+        }
+        // Whom the peer may give new secrets, on the same snapshot as the operations.
+        if grant.limits_sender() {
+            page.wholly_inside = Some(super::grant::wholly_inside_students(r, grant)?);
         }
         Ok(page)
     })

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::SyncError;
-use super::grant::{Admitted, Grant, class_peer_may};
+use super::grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may};
 use super::wire::{Page, Span};
 use crate::domain::partition::{self, Rule};
 use crate::domain::{Op, ReplicaId, Scope};
@@ -72,6 +72,15 @@ fn apply_in(tx: &mut Tx, page: &Page, grant: &Grant) -> Result<ApplyReport, Sync
     }
     for span in &page.spans {
         tx.advance_position(page.school, span.partition, span.origin, span.through)?;
+    }
+    // Who this box may give new secrets, from the box holding the school (and only from it:
+    // a peer we offered classes has no say in it).
+    if let Some(students) = &page.wholly_inside
+        && grant.offered_by == OfferedBy::Peer
+        && matches!(grant.reach, Reach::Classes(_))
+        && crate::store::peers::wholly_inside(tx.txn(), page.school)? != *students
+    {
+        crate::store::peers::put_wholly_inside(tx.txn(), page.school, students)?;
     }
     report.clocks_ahead = ahead.into_iter().map(|(origin, ahead_ms)| ClockAhead { origin, ahead_ms }).collect();
     Ok(report)

@@ -64,12 +64,22 @@ fn open(dir: &std::path::Path, clock: &Arc<AtomicU64>, offset: i64) -> Store {
     .unwrap()
 }
 
-/// Pulls everything `grant` allows from `from` into `to`, page by page.
+/// Pulls everything `grant` allows from `from` into `to`, page by page. `grant` is the one
+/// `to` holds (its side of the pairing); `from` makes the pages with its own side of it.
 fn pull(from: &Store, to: &Store, grant: &Grant, limits: Limits) -> Vec<ApplyReport> {
+    let senders = match grant.offered_by {
+        OfferedBy::Peer => grant.clone().offered_by(OfferedBy::Us),
+        OfferedBy::Us => grant.clone().offered_by(OfferedBy::Peer),
+    };
     let mut reports = Vec::new();
     for _ in 0..10_000 {
-        let page = ops_missing(from, &positions(to, grant.school).unwrap(), grant, limits).unwrap();
+        let page = ops_missing(from, &positions(to, grant.school).unwrap(), &senders, limits).unwrap();
         if page.spans.is_empty() {
+            // As `peers::sync::pull` does: a page with no operations may still say whom the
+            // receiver may give new secrets.
+            if page.wholly_inside.is_some() {
+                apply_page(to, &page, grant).unwrap();
+            }
             return reports;
         }
         reports.push(apply_page(to, &page, grant).unwrap());
@@ -950,6 +960,7 @@ fn a_class_box_cannot_declare_that_we_hold_another_box_s_later_operations() {
         spans: vec![Span { partition: Scope::School, origin: third, after: 0, through: 1_000_000 }],
         ops: Vec::new(),
         more: false,
+        wholly_inside: None,
     };
     refused_whole(&m, &page, &grant_x, "");
     // Honest pages of the class box still apply.
@@ -986,4 +997,168 @@ fn a_card_hash_copied_onto_a_student_signs_nobody_in_as_that_student() {
     let key = *blake3::Hash::from_hex(&card).unwrap().as_bytes();
     let signed_in = m.store.read(|r| r.user_by_qr_hash(key)).unwrap().map(|u| u.id);
     assert_eq!(signed_in, Some(s.teacher_x), "the teacher's card still signs in the teacher, never Ana");
+}
+
+#[test]
+fn a_student_is_wholly_inside_only_by_every_place_they_had_and_where_their_work_lies() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    // Dan was in Y, left it, and is in X now: his account still reaches his old work in Y.
+    let dan = person(&m, s.id, "Dan", Role::Student);
+    join(&m, s.id, s.y, dan, Role::Student);
+    artifact(&m, s.id, dan, Some(s.y), "Dan's old poem in Y");
+    m.record(s.id, Scope::Class(s.y), Change::MemberRemoved { class: s.y, user: dan });
+    join(&m, s.id, s.x, dan, Role::Student);
+    // Eve is in X only, but a teacher of Y filed work of hers in Y.
+    let eve = person(&m, s.id, "Eve", Role::Student);
+    join(&m, s.id, s.x, eve, Role::Student);
+    artifact(&m, s.id, eve, Some(s.y), "Eve's work filed in Y");
+    // Ana left X and has no place anywhere now: not X's to look after.
+    m.record(s.id, Scope::Class(s.x), Change::MemberRemoved { class: s.x, user: s.ana });
+    pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+
+    for (who, name) in [(dan, "Dan"), (eve, "Eve"), (s.ana, "Ana")] {
+        let c = Node::new();
+        pull(&m.store, &c.store, &offered(s.id, [s.x]), small());
+        c.record(s.id, Scope::Person(who), Change::PicturesSet { user: who, hash: "set-on-the-class-box".into() });
+        let text = refused_whole(&m, &push_page(&c, &m, &grant_x), &grant_x, "pictures_set");
+        assert!(text.contains("not a student of the granted classes alone"), "{name}: {text}");
+    }
+    m.store
+        .read(|r| {
+            let admitted = grant_x.admitted(r, &[])?;
+            for (who, inside) in [(dan, false), (eve, false), (s.ana, false), (s.cleo, false), (s.teacher_x, false)] {
+                assert_eq!(grant::student_wholly_inside(r, &grant_x, &admitted, who)?, inside);
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    // A student of X alone, with work only in X and of her own, still is.
+    let fay = person(&m, s.id, "Fay", Role::Student);
+    join(&m, s.id, s.x, fay, Role::Student);
+    artifact(&m, s.id, fay, Some(s.x), "Fay's work in X");
+    artifact(&m, s.id, fay, None, "Fay's own sketch");
+    let inside = m.store.read(|r| grant::student_wholly_inside(r, &grant_x, &grant_x.admitted(r, &[])?, fay)).unwrap();
+    assert!(inside);
+}
+
+#[test]
+fn a_class_box_gives_secrets_only_to_students_the_school_box_says_are_its_alone() {
+    let (m, s, b) = school_and_class_box();
+    remember_joined(&b, crate::peers::PeerScope::Classes([(s.id, s.x)].into()));
+    let grant_x = Grant::classes(s.id, [s.x]);
+    let from_m = offered(s.id, [s.x]);
+    pull(&m.store, &b.store, &from_m, small());
+    let told = b.store.read(|r| crate::store::peers::wholly_inside(r, s.id)).unwrap();
+    assert_eq!(told, [s.ana].into(), "Ana is X's alone; Cleo is in Y too; teachers are not students");
+
+    // Cleo's place in Y is not among the class box's rows, so she looks like X's alone there;
+    // a new password for her would be refused by the school's box and wedge every push.
+    let cleo_password = Change::PasswordSet { user: s.cleo, hash: "set-on-the-class-box".into() };
+    let err = try_record(&b, s.id, Scope::Person(s.cleo), s.teacher_x, cleo_password).expect_err("refused here");
+    assert!(matches!(err, StoreError::WholeSchoolOnly { kind: "password_set", .. }), "{err:?}");
+    assert!(err.to_string().contains("in its classes alone"), "{err}");
+    b.record(s.id, Scope::Person(s.ana), Change::PicturesSet { user: s.ana, hash: "new-pictures".into() });
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).expect("the push is not wedged");
+    assert_eq!(m.store.read(|r| r.user(s.ana)).unwrap().unwrap().pictures_hash.as_deref(), Some("new-pictures"));
+
+    // The school gives Ana a place in Y: nothing of Y reaches the class box, but the word does.
+    join(&m, s.id, s.y, s.ana, Role::Student);
+    pull(&m.store, &b.store, &from_m, small());
+    assert!(b.store.read(|r| crate::store::peers::wholly_inside(r, s.id)).unwrap().is_empty());
+    assert!(b.store.read(|r| r.classes_of(s.ana)).unwrap().iter().all(|(c, _)| c.id == s.x), "Y stays unseen");
+    let ana_card = Change::QrCardIssued { user: s.ana, token_hash: "card".into() };
+    let err = try_record(&b, s.id, Scope::Person(s.ana), s.teacher_x, ana_card).expect_err("refused here");
+    assert!(matches!(err, StoreError::WholeSchoolOnly { kind: "qr_card_issued", .. }), "{err:?}");
+    edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+    apply_page(&m.store, &push_page(&b, &m, &grant_x), &grant_x).expect("the push is not wedged");
+
+    // A page from a box we offered classes has no say in whom we may give secrets.
+    let c = Node::new();
+    pull(&m.store, &c.store, &from_m, small());
+    let mut page = push_page(&c, &m, &grant_x);
+    page.wholly_inside = Some([s.cleo].into());
+    apply_page(&m.store, &page, &grant_x).unwrap();
+    assert!(m.store.read(|r| crate::store::peers::wholly_inside(r, s.id)).unwrap().is_empty());
+}
+
+#[test]
+fn only_the_box_holding_the_school_offers_classes_and_only_another_box_joins_them() {
+    let (m, s, b) = school_and_class_box();
+    let fresh = Node::new();
+    let schools: BTreeSet<SchoolId> = [s.id].into();
+    let refusal = |n: &Node, side| n.store.read(|r| class_pairing_refusal(r, &schools, side)).unwrap();
+    // The school's box offers; it never joins a class box's invitation.
+    assert_eq!(refusal(&m, PairingSide::Inviter), None);
+    let text = refusal(&m, PairingSide::Joiner).expect("the school's box may not join");
+    assert!(text.contains("Make the invitation on the box that holds the school and join it from the class box"));
+    // A box that does not hold the school joins; it never offers.
+    assert_eq!(refusal(&fresh, PairingSide::Joiner), None);
+    assert!(refusal(&fresh, PairingSide::Inviter).is_some());
+    // Nor does a box that holds the school's rows only because it joined a class grant.
+    remember_joined(&b, crate::peers::PeerScope::Classes([(s.id, s.x)].into()));
+    assert!(!b.store.read(|r| holds_whole_school(r, s.id)).unwrap());
+    assert!(refusal(&b, PairingSide::Inviter).is_some());
+    assert_eq!(refusal(&b, PairingSide::Joiner), None);
+    // A box paired with another for whole schools still holds the school whole.
+    remember_joined(&m, crate::peers::PeerScope::WholeSchools);
+    assert!(m.store.read(|r| holds_whole_school(r, s.id)).unwrap());
+}
+
+/// Writes `peer` as a folio that did not keep `offered_by` wrote it.
+fn put_old_peer_record(b: &Node, peer: &crate::peers::Peer) {
+    let mut raw = serde_json::to_value(peer).unwrap();
+    raw.as_object_mut().unwrap().remove("offered_by");
+    b.store
+        .write(|tx| {
+            let mut table = tx.txn().open_table(crate::store::tables::PEER_ID_TO_PEER)?;
+            table.insert(peer.id.0, crate::store::codec::encode(&raw).as_slice())?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn an_old_class_pairing_learns_at_open_which_box_offered_it() {
+    let (m, s, b) = school_and_class_box();
+    // A third box holds the school whole (paired with M for whole schools) under another
+    // replica: it did not create the school, but it holds more than class X.
+    let w = Node::new();
+    pull(&m.store, &w.store, &from_the_school(Grant::whole_school(s.id)), small());
+    let scope = crate::peers::PeerScope::Classes([(s.id, s.x)].into());
+    let old = |id: u8| crate::peers::Peer {
+        id: crate::peers::BoxId([id; 32]),
+        cert_der: Vec::new(),
+        scope: scope.clone(),
+        offered_by: OfferedBy::Us,
+        addresses: Vec::new(),
+        paired_ms: 1,
+        status: Default::default(),
+    };
+    for node in [&m, &b, &w] {
+        put_old_peer_record(node, &old(1));
+    }
+    let (m, b, w) = (m.restart(), b.restart(), w.restart());
+    let direction = |n: &Node| n.store.peer(crate::peers::BoxId([1; 32])).unwrap().unwrap().offered_by;
+    assert_eq!(direction(&m), OfferedBy::Us, "the box that created the school offered the class");
+    assert_eq!(direction(&w), OfferedBy::Us, "a box holding the whole school offered it");
+    assert_eq!(direction(&b), OfferedBy::Peer, "the class box joined");
+
+    // Settled once: a record that says keeps what it says.
+    b.store.update_peer(crate::peers::BoxId([1; 32]), |p| p.offered_by = OfferedBy::Us).unwrap();
+    let b = b.restart();
+    assert_eq!(direction(&b), OfferedBy::Us);
+    // And the class box now holds itself to the grant it joined (before, no change was limited).
+    put_old_peer_record(&b, &old(1));
+    let b = b.restart();
+    let dana = UserId::new();
+    let new_student = Change::UserCreated {
+        user: dana,
+        username: "dana".into(),
+        display_name: "Dana".into(),
+        role: Role::Student,
+        external_id: None,
+    };
+    let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
+    assert!(matches!(err, StoreError::WholeSchoolOnly { .. }), "{err:?}");
 }

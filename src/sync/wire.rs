@@ -1,10 +1,12 @@
 //! What boxes say to each other, as serde types. The transport (HTTPS between paired boxes, or
 //! a USB bundle) decides the encoding; these are the contents.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::peer::{Position, Positions};
-use crate::domain::{Op, ReplicaId, SchoolId, Scope};
+use crate::domain::{Op, ReplicaId, SchoolId, Scope, UserId};
 
 /// A run of one origin's operations in one partition that a page brings: every operation
 /// with sequence in (`after`, `through`] that the origin made in that partition. `after` is
@@ -29,6 +31,14 @@ pub struct Page {
     pub ops: Vec<Op>,
     /// The sender had more to send than fitted: ask again with the new positions.
     pub more: bool,
+    /// From the box that holds the school to a box it offered some classes: the students of
+    /// those classes who are in them alone, judged on the sender's rows when it made the page
+    /// (`grant::student_wholly_inside`). The receiver may give new sign-in secrets to these
+    /// and no others: it cannot see places in classes it was not offered. Only ids of people
+    /// the receiver holds anyway, so nothing of another class leaks. `None` from any other
+    /// sender, and from a folio that did not send it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wholly_inside: Option<BTreeSet<UserId>>,
 }
 
 impl Page {

@@ -568,3 +568,39 @@ async fn two_running_boxes_exchange_a_bundle_through_the_command_line_and_the_ad
     a.stop().await;
     b.stop().await;
 }
+
+/// Reads from a slice and remembers the largest buffer it was asked to fill: what the reader
+/// allocated for one read.
+struct WidestRead<'a> {
+    bytes: &'a [u8],
+    widest: usize,
+}
+
+impl std::io::Read for WidestRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.widest = self.widest.max(buf.len());
+        self.bytes.read(buf)
+    }
+}
+
+#[test]
+fn a_page_that_declares_a_large_length_costs_only_what_arrives() {
+    let (a, b) = (Box_::new(), Box_::new());
+    pair(&a, &b);
+    school_with_work(&a);
+    let made = a.export_for(b.id());
+    // Magic, format, the header's head and body; then a page that says 60 MiB and stops.
+    let header_len = u64::from_be_bytes(made[13..21].try_into().unwrap()) as usize;
+    let page_at = 8 + 4 + 9 + header_len;
+    assert_eq!(made[page_at], b'P', "a page follows the header");
+    let mut cut = made[..page_at].to_vec();
+    cut.push(b'P');
+    cut.extend_from_slice(&(60u64 << 20).to_be_bytes());
+    cut.extend_from_slice(b"{\"school\":");
+    let importer =
+        Importer { store: &b.store, blobs: &b.blobs, data_dir: b.dir.path(), me: b.id(), max_bytes: u64::MAX };
+    let mut input = WidestRead { bytes: &cut, widest: 0 };
+    let err = importer.import(&mut input, None).unwrap_err();
+    assert!(matches!(err, BundleError::Truncated), "{err}");
+    assert!(input.widest <= 1 << 20, "one read asked for {} bytes before they arrived", input.widest);
+}

@@ -358,3 +358,37 @@ async fn the_peer_port_refuses_callers_without_a_certificate_or_a_pairing() {
     assert!(err.contains("presented a different key"), "{err}");
     assert_eq!(client.bytes_sent(), 0);
 }
+
+#[tokio::test]
+async fn only_the_box_holding_the_school_offers_classes_and_it_never_joins_a_class_box() {
+    let a = TestServer::start().await;
+    let b = TestServer::start().await;
+    let room = classroom(&a).await;
+    let b_admin = b.setup_admin().await;
+    let school =
+        json_of(a.get(&room.admin, &format!("/api/v1/users/{}", room.ana_id)).await).await["school_id"].clone();
+    let scope = json!({"kind": "classes", "classes": [[school, room.class_id]]});
+    // A holds the school and offers the class; B joins and becomes its class box.
+    let (a_id, _) = pair(&a, &room.admin, &b, &b_admin, Some(scope.clone())).await;
+    sync_ok(&b, &b_admin, &a_id).await;
+
+    // The class box cannot offer the class on (it holds it: the class check passes, the
+    // direction does not): it does not hold the school.
+    let res = b.post(&b_admin, "/api/v1/peers/invite", json!({"scope": scope})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("Make the invitation on the box that holds the school and join it from the class box"),
+        "{text}"
+    );
+
+    // Nor does the school's box join a class box's invitation choosing the school's class (B
+    // may invite for whole schools, its own; B would then take A's pages as its to judge).
+    let token = invite(&b, &b_admin, None).await;
+    let res = a.post(&room.admin, "/api/v1/peers/join", json!({"token": token, "scope": scope})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("This box holds the whole school"), "{text}");
+    assert!(text.contains("join it from the class box"), "{text}");
+    assert_eq!(peers_of(&a, &room.admin).await.len(), 1, "nothing new was paired on A");
+}

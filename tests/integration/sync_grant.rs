@@ -315,7 +315,7 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
         through.insert(op.scope, op.id.seq);
     }
     let spans = through.into_iter().map(|(partition, through)| Span { partition, origin, after: 0, through }).collect();
-    Page { school: s.id, spans, ops, more: false }
+    Page { school: s.id, spans, ops, more: false, wholly_inside: None }
 }
 
 fn work_for(school: SchoolId, owner: UserId, class: Option<ClassId>, title: &str) -> Artifact {

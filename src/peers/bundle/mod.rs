@@ -31,7 +31,9 @@
 //! ```
 //!
 //! Lengths make the file self-describing and let a reader skip nothing blindly: a record
-//! larger than its kind allows (a header or page over 64 MiB) is refused before it is read.
+//! larger than its kind allows (a header or page over 64 MiB) is refused before it is read,
+//! and one within it is read a piece at a time, so memory grows with the bytes that arrive,
+//! not with the length a record declares.
 //!
 //! # Importing
 //!
@@ -428,6 +430,11 @@ pub fn export(
         loop {
             let page = sync::ops_missing(store, &theirs, grant, Limits::default()).map_err(sync_store)?;
             if page.spans.is_empty() {
+                // Whom the peer may give new secrets travels even when no operation does.
+                if page.wholly_inside.is_some() {
+                    out.record(PAGE, &serde_json::to_vec(&page).expect("a page serialises"))?;
+                    end.pages += 1;
+                }
                 break;
             }
             for op in &page.ops {
@@ -644,8 +651,7 @@ impl Importer<'_> {
                     if len > MAX_JSON_RECORD {
                         return Err(BundleError::Damaged(format!("a page of {len} bytes")));
                     }
-                    let mut raw = vec![0u8; len as usize];
-                    input.exact(&mut raw)?;
+                    let raw = input.body(len)?;
                     let page: Page = serde_json::from_slice(&raw)
                         .map_err(|e| BundleError::Damaged(format!("a page cannot be read ({e})")))?;
                     if peer.grant(page.school).is_none() {
@@ -777,7 +783,7 @@ impl Importer<'_> {
             let Some(grant) = peer.grant(page.school) else {
                 return Err(refused(SyncError::WrongSchool, &report));
             };
-            if page.spans.is_empty() && page.ops.is_empty() {
+            if page.spans.is_empty() && page.ops.is_empty() && page.wholly_inside.is_none() {
                 continue;
             }
             // The page's files first, so no row ever names a missing file; files of pages
@@ -886,6 +892,21 @@ impl Input<'_> {
         Ok(())
     }
 
+    /// A record's body of `len` bytes, read a piece at a time: the buffer grows with what
+    /// actually arrives, so a head that declares 64 MiB in front of a few bytes (a damaged or
+    /// hostile bundle) costs a piece, not 64 MiB.
+    fn body(&mut self, len: u64) -> Result<Vec<u8>, BundleError> {
+        const PIECE: u64 = 256 * 1024;
+        let mut raw = Vec::new();
+        while (raw.len() as u64) < len {
+            let start = raw.len();
+            let piece = (len - start as u64).min(PIECE) as usize;
+            raw.resize(start + piece, 0);
+            self.exact(&mut raw[start..])?;
+        }
+        Ok(raw)
+    }
+
     fn array<const N: usize>(&mut self) -> Result<[u8; N], BundleError> {
         let mut a = [0u8; N];
         self.exact(&mut a)?;
@@ -906,8 +927,7 @@ impl Input<'_> {
         if len > max {
             return Err(BundleError::Damaged(format!("its {what} is {len} bytes long")));
         }
-        let mut raw = vec![0u8; len as usize];
-        self.exact(&mut raw)?;
+        let raw = self.body(len)?;
         serde_json::from_slice(&raw).map_err(|e| BundleError::Damaged(format!("its {what} cannot be read ({e})")))
     }
 }
