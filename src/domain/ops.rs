@@ -20,7 +20,7 @@ pub struct OpId {
 
 /// Which partition of a school an operation belongs to, so a peer can be granted part of a
 /// school and receive nothing outside it. `domain::partition` says which partition each kind
-/// of change belongs in; `sync::grant` which partitions a peer may receive.
+/// of change belongs in; `store::grant` which partitions a peer may receive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
 pub enum Scope {

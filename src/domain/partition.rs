@@ -1,6 +1,6 @@
 //! Which partition of a school each operation belongs in.
 //!
-//! Sync grants a peer a school, or some classes of it (`sync::grant`), and counts what each
+//! Sync grants a peer a school, or some classes of it (`store::grant`), and counts what each
 //! box has per partition and origin. That only holds together if every operation's
 //! partition follows from what it changes, the same on every box: a box that knows the
 //! target can then refuse an operation that claims a partition its target is not in (a peer

@@ -83,7 +83,7 @@ pub struct Peer {
     pub scope: PeerScope,
     /// Which box offered the scope (made the invitation): for a class scope, whether the
     /// peer acts only inside it (`Us`: we offered it; the default) or holds the school
-    /// (`Peer`: we joined its invitation). See `sync::grant`. Records made before this was
+    /// (`Peer`: we joined its invitation). See `store::grant`. Records made before this was
     /// kept are settled once when the store opens (`store::peers::settle_old_directions`).
     #[serde(default)]
     pub offered_by: OfferedBy,
@@ -99,7 +99,7 @@ pub struct Peer {
 pub enum PeerScope {
     /// Every school either box holds, whole.
     WholeSchools,
-    /// Only these classes (with their people; see `sync::grant`).
+    /// Only these classes (with their people; see `store::grant`).
     Classes(BTreeSet<(SchoolId, ClassId)>),
 }
 
@@ -123,7 +123,7 @@ pub struct PeerStatus {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OfferedBy {
-    /// This box offered them: the peer acts only inside them (`sync::grant::class_peer_may`). The
+    /// This box offered them: the peer acts only inside them (`store::grant::class_peer_may`). The
     /// default, so a record that does not say is held to its grant.
     #[default]
     Us,

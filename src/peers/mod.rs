@@ -21,7 +21,7 @@
 //!
 //! A pairing shares the same scope both ways: every school each box holds, whole, or chosen
 //! classes. A class scope has a direction: the inviting box offered the classes and holds the
-//! school; the joining box acts only inside them (what it may send is `sync::grant`'s rule),
+//! school; the joining box acts only inside them (what it may send is `store::grant`'s rule),
 //! while what the inviter sends within them is taken as the school's word. So a class box
 //! joins the invitation of the box that holds the school, never the other way round, and
 //! both ends hold to it (`sync::class_pairing_refusal`, one rule): a box that does not hold

@@ -10,7 +10,7 @@
 //! that pins the caller (by its client certificate), so a token works once; both boxes then
 //! hold each other as a [`Peer`] with the same scope.
 //!
-//! A scope of some classes has a direction (the inviter holds the school; see `sync::grant`):
+//! A scope of some classes has a direction (the inviter holds the school; see `store::grant`):
 //! making such an invitation, entering it, and accepting it each ask
 //! `sync::class_pairing_refusal` whether this box may take its side.
 

@@ -4,7 +4,7 @@
 //! log and applies it to the tables in the same write transaction, so the log and the tables
 //! can never disagree and sync (`sync`, through `Tx::receive`) replays exactly what happened here.
 //! On a box that joined a grant of some classes of a school, `record` first refuses what the
-//! box holding the school would refuse from it (`sync::grant`), so its log never wedges sync.
+//! box holding the school would refuse from it (`store::grant`), so its log never wedges sync.
 //!
 //! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
@@ -14,6 +14,7 @@ pub mod codec;
 pub mod dump;
 mod erasure;
 pub mod file_index;
+pub mod grant;
 mod lazy;
 mod migrate;
 pub mod peers;
@@ -66,7 +67,7 @@ pub enum StoreError {
     /// Two different operations with the same origin and sequence: two boxes wrote as one
     /// replica (a copied data directory that was not noticed).
     /// A change this box may not make: it joined a grant of only some classes of the school,
-    /// and the box holding the school would refuse the change (`sync::grant`).
+    /// and the box holding the school would refuse the change (`store::grant`).
     #[error(
         "This box holds only some classes of the school; add new people, and change accounts, classes \
          and the school's settings, on the school's main box (the change reaches this box at its next \
@@ -372,7 +373,7 @@ impl Tx {
         // One door for every locally made operation: on a box that joined a class grant of
         // this school, an operation the box holding the school would refuse is refused here,
         // before it is numbered or written. Were it logged, every later push would be refused
-        // for it and sync between the two boxes would stay wedged (`sync::grant`). Received
+        // for it and sync between the two boxes would stay wedged (`store::grant`). Received
         // operations come through `receive`, not here: they are the school's word.
         let probe = Op {
             id: OpId { replica: self.replica, seq: 0 },
@@ -382,7 +383,7 @@ impl Tx {
             author,
             change,
         };
-        if let Some(why) = crate::sync::joined_class_limit(&self.txn, &probe)? {
+        if let Some(why) = grant::joined_class_limit(&self.txn, &probe)? {
             return Err(StoreError::WholeSchoolOnly { kind: probe.change.kind(), why });
         }
         let change = probe.change;

@@ -66,12 +66,11 @@
 //! either; if it never learned the time (a new box with no clock), its edits lose to every
 //! edit made elsewhere, and the report shows every peer "ahead" by decades.
 
-mod grant;
 mod produce;
 mod receive;
 mod wire;
 
-pub use grant::{
+pub use crate::store::grant::{
     Admitted, Grant, OfferedBy, PairingSide, Reach, class_pairing_refusal, class_peer_may, holds_whole_school,
     joined_class_limit,
 };

@@ -5,9 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use super::SyncError;
-use super::grant::Grant;
 use super::wire::{Limits, Page, Positions, Span};
 use crate::domain::{Op, ReplicaId, Scope};
+use crate::store::grant::Grant;
 use crate::store::{Store, SyncReads};
 
 /// What this box has of a school, to send to a peer that will answer with a page.
@@ -106,7 +106,7 @@ pub fn ops_missing(store: &Store, peer: &Positions, grant: &Grant, limits: Limit
         }
         // Whom the peer may give new secrets, on the same snapshot as the operations.
         if grant.limits_sender() {
-            page.wholly_inside = Some(super::grant::wholly_inside_students(r, grant)?);
+            page.wholly_inside = Some(crate::store::grant::wholly_inside_students(r, grant)?);
         }
         Ok(page)
     })

@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::SyncError;
-use super::grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may};
 use super::wire::{Page, Span};
 use crate::domain::partition::{self, Rule};
 use crate::domain::{Op, ReplicaId, Scope};
+use crate::store::grant::{Admitted, Grant, OfferedBy, Reach, class_peer_may};
 use crate::store::{Queries, Received, Store, SyncReads, Tx};
 
 /// What applying a page did, for the admin page and the sync log.

@@ -1028,7 +1028,7 @@ fn a_student_is_wholly_inside_only_by_every_place_they_had_and_where_their_work_
         .read(|r| {
             let admitted = grant_x.admitted(r, &[])?;
             for (who, inside) in [(dan, false), (eve, false), (s.ana, false), (s.cleo, false), (s.teacher_x, false)] {
-                assert_eq!(grant::student_wholly_inside(r, &grant_x, &admitted, who)?, inside);
+                assert_eq!(crate::store::grant::student_wholly_inside(r, &grant_x, &admitted, who)?, inside);
             }
             Ok::<_, StoreError>(())
         })
@@ -1038,7 +1038,10 @@ fn a_student_is_wholly_inside_only_by_every_place_they_had_and_where_their_work_
     join(&m, s.id, s.x, fay, Role::Student);
     artifact(&m, s.id, fay, Some(s.x), "Fay's work in X");
     artifact(&m, s.id, fay, None, "Fay's own sketch");
-    let inside = m.store.read(|r| grant::student_wholly_inside(r, &grant_x, &grant_x.admitted(r, &[])?, fay)).unwrap();
+    let inside = m
+        .store
+        .read(|r| crate::store::grant::student_wholly_inside(r, &grant_x, &grant_x.admitted(r, &[])?, fay))
+        .unwrap();
     assert!(inside);
 }
 

@@ -14,6 +14,7 @@ mod cli;
 mod crash;
 mod discovery;
 mod hostile_files;
+mod layers;
 mod multibox;
 mod offline;
 mod peer_files;

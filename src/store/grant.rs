@@ -84,10 +84,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::{Queries, ReadTables, StoreError, SyncReads, peers};
 pub use crate::domain::peer::OfferedBy;
 use crate::domain::policy::valid_class_role;
 use crate::domain::{Change, ClassId, Op, Role, SchoolId, Scope, UserId};
-use crate::store::{Queries, ReadTables, StoreError, SyncReads, peers};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
