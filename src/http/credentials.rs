@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use super::{AppState, SignedIn};
 
 /// What people give to show it is them when they change their own sign-in.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct Current {
     /// The current password.
     #[serde(default)]

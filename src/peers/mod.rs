@@ -107,7 +107,7 @@ impl Peer {
 }
 
 /// How syncing with a peer has gone, for the admin page.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeerStatus {
     pub last_sync_ms: Option<u64>,
     /// The last attempt's failure in plain words; `None` once a sync succeeds.
@@ -200,7 +200,7 @@ impl PeerError {
 }
 
 /// What one sync round moved, each way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncCounts {
     pub ops_sent: u64,
     pub ops_received: u64,

@@ -56,7 +56,7 @@ impl Token {
 }
 
 /// A new invitation, for the admin to carry to the other box.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub token: String,
     pub qr_svg: Option<String>,
