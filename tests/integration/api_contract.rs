@@ -126,6 +126,36 @@ async fn every_operation_documents_its_refusals_with_the_error_schema() {
     }
 }
 
+/// The check every request helper makes fails an answer that drifted from its description:
+/// a field added, one missing, a value of another type, a status not listed.
+#[tokio::test]
+async fn an_answer_that_drifts_from_its_description_fails_the_check() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let contract = server.contract().await;
+    let me = json_of(server.get(&admin, "/api/v1/me").await).await;
+    let (get, ok) = (Method::GET, StatusCode::OK);
+    assert_eq!(contract.verdict(&get, "/api/v1/me", ok, &me), Ok(()));
+
+    let mut added = me.clone();
+    added["nickname"] = "Ada".into();
+    let mut missing = me.clone();
+    missing.as_object_mut().unwrap().remove("role");
+    let mut retyped = me.clone();
+    retyped["disabled"] = "no".into();
+    for drifted in [added, missing, retyped] {
+        assert!(contract.verdict(&get, "/api/v1/me", ok, &drifted).is_err(), "{drifted}");
+    }
+    assert!(contract.verdict(&get, "/api/v1/me", StatusCode::CONFLICT, &me).is_err());
+    // A nested answer: a class's member with a field of another type.
+    let class = server.create_class(&admin, "7B").await;
+    let path = format!("/api/v1/classes/{}", class["id"].as_str().unwrap());
+    let mut detail = json_of(server.get(&admin, &path).await).await;
+    assert_eq!(contract.verdict(&get, &path, ok, &detail), Ok(()));
+    detail["members"] = serde_json::json!([{"user_id": 7}]);
+    assert!(contract.verdict(&get, &path, ok, &detail).is_err());
+}
+
 /// Asserts that `res` is folio's JSON error with this status and code.
 async fn assert_refusal(res: reqwest::Response, status: StatusCode, code: &str) {
     assert_eq!(res.status(), status, "{code}");
