@@ -176,6 +176,9 @@ async fn refused_requests_answer_the_json_error() {
     let admin = server.setup_admin().await;
     let classes = server.url("/api/v1/classes");
     let json = |body: &'static str| admin.post(&classes).header("content-type", "application/json").body(body);
+    let json_to = |path: &str, body: &'static str| {
+        admin.post(server.url(path)).header("content-type", "application/json").body(body)
+    };
 
     let not_json = json("{\"name\": ").send().await.unwrap();
     assert_refusal(not_json, StatusCode::BAD_REQUEST, "bad_request").await;
@@ -192,6 +195,9 @@ async fn refused_requests_answer_the_json_error() {
     assert_refusal(unreadable_path, StatusCode::BAD_REQUEST, "bad_request").await;
     let no_such_id = admin.get(server.url("/api/v1/users/not-an-id")).send().await.unwrap();
     assert_refusal(no_such_id, StatusCode::NOT_FOUND, "not_found").await;
+
+    let not_a_form = json_to("/api/v1/artifacts", "{}").send().await.unwrap();
+    assert_refusal(not_a_form, StatusCode::BAD_REQUEST, "bad_request").await;
 
     let bad_query = admin.get(server.url("/api/v1/search?q=x&limit=many")).send().await.unwrap();
     assert_refusal(bad_query, StatusCode::BAD_REQUEST, "bad_request").await;

@@ -15,12 +15,14 @@ use crate::domain::work::parse_due;
 use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, User, UserId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
-use crate::http::openapi::{Binary, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated};
+use crate::http::openapi::{
+    BadRequest, Binary, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+};
 use crate::http::{AppState, files, uploads};
 use crate::store::Queries;
 
 use super::artifacts::{ArtifactView, FileView};
-use super::input::{Json, Path};
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::parse_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -102,6 +104,7 @@ pub async fn store_new_activity(state: &AppState, me: &User, class: ClassId, for
     request_body(content = NewActivityForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The activity made", body = ActivityView),
+        BadRequest,
         Unauthenticated,
         Forbidden,
         NotFound,
@@ -114,7 +117,7 @@ async fn create_activity(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
     let activity = store_new_activity(&state, &me.user, parse_id(&id)?, form).await?;
     Ok((StatusCode::CREATED, Json(ActivityView::new(&activity, &state.blobs))).into_response())

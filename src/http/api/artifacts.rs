@@ -15,13 +15,13 @@ use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, Use
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    Binary, Conflict, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, Conflict, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::media;
 use crate::store::Queries;
 
-use super::input::{Json, Path};
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::parse_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -238,6 +238,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
     request_body(content = NewArtifactForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The work made", body = ArtifactView),
+        BadRequest,
         Unauthenticated,
         Forbidden,
         Conflict,
@@ -246,7 +247,11 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
         DiskFull,
     )
 )]
-async fn create_artifact(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Response> {
+async fn create_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    MultipartBody(form): MultipartBody,
+) -> Result<Response> {
     let artifact = store_new_artifact(&state, &me.user, form).await?;
     Ok((StatusCode::CREATED, Json(ArtifactView::new(&artifact, &me.user, &state.blobs))).into_response())
 }
@@ -424,6 +429,7 @@ async fn get_thumbnail(
     request_body(content = NewVersionForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The version made", body = VersionView),
+        BadRequest,
         Unauthenticated,
         Forbidden,
         NotFound,
@@ -437,7 +443,7 @@ async fn add_version(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
     let id: ArtifactId = parse_id(&id)?;
     check_before_upload(

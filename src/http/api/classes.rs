@@ -15,10 +15,10 @@ use crate::domain::{Class, ClassId, Role, UserId, roster as parse};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
-use crate::http::openapi::{Forbidden, Invalid, JsonBody, NotFound, Unauthenticated};
+use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, NotFound, Unauthenticated};
 use crate::store::Queries;
 
-use super::input::{Json, Path};
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::users::{CardView, card_url};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -298,6 +298,7 @@ pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String,
     request_body(content = OneRosterForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "What was made and changed, or the lines in error", body = OneRosterReport),
+        BadRequest,
         Unauthenticated,
         Forbidden,
         Invalid,
@@ -306,7 +307,7 @@ pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String,
 async fn import_oneroster(
     State(state): State<AppState>,
     me: SignedIn,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Json<OneRosterReport>> {
     let (u, c, e) = read_oneroster_form(form).await?;
     let report =

@@ -1,10 +1,11 @@
-//! The API's extractors: axum's `Json`, `Path` and `Query`, whose refusals (a body that is not
+//! The API's extractors: axum's `Json`, `Path`, `Query` and `Multipart`, whose refusals (a body that is not
 //! JSON, a wrong content type, a path that cannot be read, a bad query) answer folio's JSON
 //! error like every other refusal, instead of axum's `text/plain` ones. Pages keep axum's own
 //! extractors and their HTML error page.
 //!
 //! `Json` is also the API's answer type, so a handler names one `Json` for both directions.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::StatusCode;
@@ -70,6 +71,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A `multipart/form-data` body, read part by part.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        Ok(Multipart(<axum::extract::Multipart as FromRequest<S>>::from_request(req, state).await?))
+    }
+}
+
 /// axum's refusal of a request, as folio's error with the same status. axum's own texts say
 /// what was wrong precisely enough for the person writing a client, who reads them.
 fn refusal(status: StatusCode, text: String) -> Error {
@@ -102,6 +114,12 @@ impl From<PathRejection> for Error {
 
 impl From<QueryRejection> for Error {
     fn from(r: QueryRejection) -> Self {
+        refusal(r.status(), r.body_text())
+    }
+}
+
+impl From<MultipartRejection> for Error {
+    fn from(r: MultipartRejection) -> Self {
         refusal(r.status(), r.body_text())
     }
 }
