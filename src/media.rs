@@ -484,7 +484,7 @@ fn essence(content_type: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// What a piece of work is, for people: the label on a card and the filter in a portfolio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Image,

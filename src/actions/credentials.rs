@@ -23,7 +23,7 @@ use crate::auth::Guard;
 use crate::auth::session::SignedIn;
 
 /// What people give to show it is them when they change their own sign-in.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct Current {
     /// The current password.
     #[serde(default)]

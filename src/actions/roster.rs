@@ -11,7 +11,8 @@ use crate::error::Result;
 use crate::store::tables::ExternalKind;
 use crate::store::{Queries, Store};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Person)]
 pub struct CreatedPerson {
     pub id: UserId,
     pub username: String,
@@ -25,7 +26,7 @@ impl From<&User> for CreatedPerson {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// People made by this import.
     pub created: Vec<CreatedPerson>,
@@ -92,7 +93,7 @@ pub fn import_simple(
     })
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct OneRosterReport {
     pub created: Vec<CreatedPerson>,
     pub updated: usize,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 macro_rules! entity_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -106,7 +106,7 @@ pub fn client_made(raw: &str, field: &str) -> Result<Uuid, super::Invalid> {
 /// The identity of one copy of the database: the origin of the operations it writes.
 /// Made at random on first start, and made anew when the data directory turns up on another
 /// machine, so two boxes never write the same (replica, sequence) pair.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ReplicaId(pub Uuid);
 

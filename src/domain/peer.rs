@@ -104,7 +104,7 @@ pub enum PeerScope {
 }
 
 /// How syncing with a peer has gone, for the admin page.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeerStatus {
     pub last_sync_ms: Option<u64>,
     /// The last attempt's failure in plain words; `None` once a sync succeeds.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use super::Role;
 use super::school::{clean_name, normalize_username};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
     pub line: u64,
     pub message: String,
@@ -116,7 +116,7 @@ pub struct OneRoster {
 }
 
 /// A file error names the file, so a school's IT person knows where to look.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FileLineError {
     pub file: &'static str,
     pub line: u64,

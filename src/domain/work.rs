@@ -10,7 +10,7 @@ use super::{ActivityId, ArtifactId, ClassId, CommentId, FileId, Hlc, Invalid, Sc
 
 /// Who may see an artifact, in widening circles. The student and the teachers of the
 /// student's classes always can.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// The student and their teachers.
@@ -159,7 +159,7 @@ impl Artifact {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CommentKind {
     /// A teacher's feedback: for the student, their teachers and their family.

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::openapi::ErrorBody;
 use crate::error::Error;
 
 impl Error {
@@ -47,7 +48,7 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let body = Json(serde_json::json!({"error": self.code(), "message": self.to_string()}));
+        let body = Json(ErrorBody { error: self.code(), message: self.to_string() });
         let res = (self.status_code(), body).into_response();
         self.finish(res)
     }

@@ -71,7 +71,6 @@ pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T> {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", axum::routing::get(health))
         .merge(api::router())
         .merge(pages::router())
         .merge(assets::router())
@@ -81,10 +80,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-}
-
-async fn health() -> impl IntoResponse {
-    axum::Json(serde_json::json!({"status": "ok", "version": crate::VERSION}))
 }
 
 /// No route: JSON under /api, a friendly page elsewhere.

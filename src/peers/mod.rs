@@ -159,7 +159,7 @@ impl PeerError {
 }
 
 /// What one sync round moved, each way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncCounts {
     pub ops_sent: u64,
     pub ops_received: u64,

@@ -61,7 +61,7 @@ impl Token {
 }
 
 /// A new invitation, for the admin to carry to the other box.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Invitation {
     pub token: String,
     pub expires_ms: u64,

@@ -51,7 +51,7 @@ pub struct SearchRequest {
     pub offset: usize,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub artifact_id: String,
     pub title: String,
@@ -66,7 +66,7 @@ pub struct Hit {
 }
 
 /// Counts by facet value, over every hit the caller may open (not just this page).
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Facets {
     pub kind: BTreeMap<String, u64>,
     pub class: BTreeMap<String, u64>,
@@ -74,7 +74,7 @@ pub struct Facets {
     pub skill: BTreeMap<String, u64>,
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,

@@ -1,6 +1,7 @@
 //! folio's integration tests: one binary, each test against a real server on port 0 with its
 //! own data directory (see `support::TestServer`).
 
+mod contract;
 mod netlab;
 mod support;
 

@@ -1,13 +1,20 @@
 //! `TestServer`: a real folio on 127.0.0.1:0 with a temporary data directory, stopped cleanly
 //! by `stop()` (or when dropped), and helpers that sign people in.
+//!
+//! The request helpers (`get`, `post`) check every JSON answer against the schema the API
+//! description (`/api/v1/openapi.json`, fetched once per server) gives for its route and
+//! status: an answer that drifts from its description fails the test that received it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
+
+use crate::contract::Contract;
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
@@ -23,6 +30,7 @@ pub struct TestServer {
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
+    contract: OnceCell<Arc<Contract>>,
 }
 
 impl TestServer {
@@ -91,6 +99,7 @@ impl TestServer {
                     _temp: None,
                     shutdown: Some(tx),
                     handle: Some(handle),
+                    contract: OnceCell::new(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -130,11 +139,45 @@ impl TestServer {
     }
 
     pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
-        client.post(self.url(path)).json(&body).send().await.unwrap()
+        let res = client.post(self.url(path)).json(&body).send().await.unwrap();
+        self.checked(Method::POST, path, res).await
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
-        client.get(self.url(path)).send().await.unwrap()
+        let res = client.get(self.url(path)).send().await.unwrap();
+        self.checked(Method::GET, path, res).await
+    }
+
+    /// The API description this server serves, fetched the first time it is needed.
+    pub async fn contract(&self) -> Arc<Contract> {
+        let fetch = async {
+            let res = Client::new().get(self.url("/api/v1/openapi.json")).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            Arc::new(Contract::new(res.json().await.unwrap()))
+        };
+        self.contract.get_or_init(|| fetch).await.clone()
+    }
+
+    /// Checks a JSON answer to `method path` against the description, and gives it back to
+    /// be read as usual. Other answers (files, pages, empty ones) pass unchecked.
+    pub async fn checked(&self, method: Method, path: &str, res: Response) -> Response {
+        let is_json = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return res;
+        }
+        let (status, headers) = (res.status(), res.headers().clone());
+        let bytes = res.bytes().await.unwrap();
+        if let Ok(body) = serde_json::from_slice::<Value>(&bytes) {
+            self.contract().await.check(&method, path, status, &body);
+        }
+        let mut again = axum::http::Response::new(bytes);
+        *again.status_mut() = status;
+        *again.headers_mut() = headers;
+        reqwest::Response::from(again)
     }
 
     /// Completes setup and returns a client signed in as the admin.

@@ -2,12 +2,13 @@
 //! `/api/v1/activities/{id}`, `/api/v1/classes/{id}/settings`, `/api/v1/users/{id}/family`,
 //! `/api/v1/users/{id}/erase`, `/api/v1/skills`.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::actions::work::{self, NewActivity};
 use crate::actions::work_files;
@@ -15,27 +16,30 @@ use crate::domain::work::parse_due;
 use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, User, UserId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{
+    BadRequest, Binary, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+};
 use crate::http::{AppState, files, uploads};
 use crate::store::Queries;
 
 use super::artifacts::{ArtifactView, FileView};
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::parse_id;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/classes/{id}/activities",
-            post(create_activity).layer(DefaultBodyLimit::disable()).get(list_activities),
-        )
-        .route("/api/v1/classes/{id}/settings", put(update_class_settings))
-        .route("/api/v1/activities/{id}", get(get_activity))
-        .route("/api/v1/activities/{id}/files/{file_id}", get(get_activity_file))
-        .route("/api/v1/users/{id}/family", post(link_family))
-        .route("/api/v1/users/{id}/erase", post(erase_user))
-        .route("/api/v1/skills", get(get_skills).put(set_skills))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // No limit for the example files (`store_new_activity` has its own); a GET has no body.
+        .routes(routes!(create_activity, list_activities).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(update_class_settings))
+        .routes(routes!(get_activity))
+        .routes(routes!(get_activity_file))
+        .routes(routes!(link_family))
+        .routes(routes!(erase_user))
+        .routes(routes!(get_skills, set_skills))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Activity)]
 pub struct ActivityView {
     id: ActivityId,
     class_id: ClassId,
@@ -61,6 +65,18 @@ impl ActivityView {
     }
 }
 
+/// The parts of a new activity (for the description; `store_new_activity` reads them).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewActivityForm {
+    title: String,
+    prompt: Option<String>,
+    /// `YYYY-MM-DD`.
+    due: Option<String>,
+    #[schema(value_type = Option<Vec<Binary>>)]
+    file: (),
+}
+
 /// Example files for an activity are small; a teacher's video goes in as work elsewhere.
 const MAX_EXAMPLE_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -79,16 +95,42 @@ pub async fn store_new_activity(state: &AppState, me: &User, class: ClassId, for
     Ok(activity)
 }
 
+/// Posts an activity to a class (its teachers), with example files.
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes/{id}/activities",
+    tag = "activities",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    request_body(content = NewActivityForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The activity made", body = ActivityView),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        TooLarge,
+        Invalid,
+        DiskFull,
+    )
+)]
 async fn create_activity(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
     let activity = store_new_activity(&state, &me.user, parse_id(&id)?, form).await?;
     Ok((StatusCode::CREATED, Json(ActivityView::new(&activity, &state.blobs))).into_response())
 }
 
+/// A class's activities (its members and the school's administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/classes/{id}/activities",
+    tag = "activities",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    responses((status = 200, description = "The class's activities", body = Vec<ActivityView>), Unauthenticated, NotFound)
+)]
 async fn list_activities(
     State(state): State<AppState>,
     me: SignedIn,
@@ -111,14 +153,14 @@ async fn list_activities(
     Ok(Json(list.iter().map(|a| ActivityView::new(a, &state.blobs)).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Answer {
     user_id: UserId,
     display_name: String,
     artifacts: Vec<ArtifactView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ActivityDetail {
     #[serde(flatten)]
     activity: ActivityView,
@@ -129,6 +171,14 @@ struct ActivityDetail {
     waiting: Option<Vec<crate::http::api::users::UserView>>,
 }
 
+/// An activity; for the class's teachers, also who has answered and who has not.
+#[utoipa::path(
+    get,
+    path = "/api/v1/activities/{id}",
+    tag = "activities",
+    params(("id" = ActivityId, Path, description = "The activity's id")),
+    responses((status = 200, description = "The activity", body = ActivityDetail), Unauthenticated, NotFound)
+)]
 async fn get_activity(
     State(state): State<AppState>,
     me: SignedIn,
@@ -155,6 +205,24 @@ async fn get_activity(
     }))
 }
 
+/// An example file of an activity, served like the files of work.
+#[utoipa::path(
+    get,
+    path = "/api/v1/activities/{id}/files/{file_id}",
+    tag = "activities",
+    params(
+        ("id" = ActivityId, Path, description = "The activity's id"),
+        ("file_id" = FileId, Path, description = "The file's id"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = Binary),
+        (status = 206, description = "The part asked for with Range", content_type = "*/*", body = Binary),
+        (status = 304, description = "Not changed since the ETag given in If-None-Match"),
+        (status = 416, description = "The Range is outside the file"),
+        Unauthenticated,
+        NotFound,
+    )
+)]
 async fn get_activity_file(
     State(state): State<AppState>,
     me: SignedIn,
@@ -168,12 +236,22 @@ async fn get_activity_file(
     files::serve(&state, file, &headers).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SettingsRequest {
     require_approval: Option<bool>,
     comments_allowed: Option<bool>,
 }
 
+/// Changes a class's settings (its teachers): whether new work and comments wait for
+/// approval, whether classmates may comment.
+#[utoipa::path(
+    put,
+    path = "/api/v1/classes/{id}/settings",
+    tag = "classes",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    request_body = SettingsRequest,
+    responses((status = 204, description = "Changed"), JsonBody, Unauthenticated, Forbidden, NotFound)
+)]
 async fn update_class_settings(
     State(state): State<AppState>,
     me: SignedIn,
@@ -187,11 +265,20 @@ async fn update_class_settings(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct FamilyRequest {
     student_id: UserId,
 }
 
+/// Links a family account to a student (administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/family",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The family account's id")),
+    request_body = FamilyRequest,
+    responses((status = 204, description = "Linked"), JsonBody, Unauthenticated, Forbidden, NotFound)
+)]
 async fn link_family(
     State(state): State<AppState>,
     me: SignedIn,
@@ -214,21 +301,37 @@ pub async fn erase_and_collect(state: &AppState, me: &User, user: UserId) -> Res
     crate::housekeeping::collect_now(state, erased.hashes).await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Erased {
     files_removed: usize,
 }
 
+/// Erases a person everywhere (privacy law): their account, work and files; a marker
+/// refuses anything later sent for them (administrators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/erase",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    responses((status = 200, description = "Erased", body = Erased), Unauthenticated, Forbidden, NotFound, Invalid)
+)]
 async fn erase_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<Erased>> {
     let files_removed = erase_and_collect(&state, &me.user, parse_id(&id)?).await?;
     Ok(Json(Erased { files_removed }))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 struct Skills {
     skills: Vec<String>,
 }
 
+/// The school's list of skills.
+#[utoipa::path(
+    get,
+    path = "/api/v1/skills",
+    tag = "work",
+    responses((status = 200, description = "The skills", body = Skills), Unauthenticated)
+)]
 async fn get_skills(State(state): State<AppState>, me: SignedIn) -> Result<Json<Skills>> {
     let school = me.user.school;
     let skills =
@@ -236,6 +339,14 @@ async fn get_skills(State(state): State<AppState>, me: SignedIn) -> Result<Json<
     Ok(Json(Skills { skills }))
 }
 
+/// Sets the school's list of skills (administrators).
+#[utoipa::path(
+    put,
+    path = "/api/v1/skills",
+    tag = "work",
+    request_body = Skills,
+    responses((status = 200, description = "The skills as kept", body = Skills), JsonBody, Unauthenticated, Forbidden)
+)]
 async fn set_skills(State(state): State<AppState>, me: SignedIn, Json(req): Json<Skills>) -> Result<Json<Skills>> {
     let skills = state.db(move |store| work::set_skills(store, &me.user, &req.skills)).await?;
     Ok(Json(Skills { skills }))

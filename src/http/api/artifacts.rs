@@ -1,11 +1,12 @@
 //! Student work: `/api/v1/artifacts...`, a student's portfolio, the review queue.
 
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::actions::work::{self, ArtifactEdit, NewArtifact};
 use crate::actions::work_files;
@@ -14,30 +15,35 @@ use crate::domain::work::parse_labels;
 use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, User, UserId, Version, VersionId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{
+    BadRequest, Binary, Conflict, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+};
 use crate::http::{AppState, files, uploads};
 use crate::media;
 use crate::store::Queries;
 
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::parse_id;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/artifacts", post(create_artifact).layer(DefaultBodyLimit::disable()))
-        .route("/api/v1/artifacts/{id}", get(get_artifact).patch(edit_artifact).delete(delete_artifact))
-        .route("/api/v1/artifacts/{id}/files/{file_id}", get(get_file))
-        .route("/api/v1/artifacts/{id}/files/{file_id}/thumbnail", get(get_thumbnail))
-        .route("/api/v1/artifacts/{id}/versions", post(add_version).layer(DefaultBodyLimit::disable()))
-        .route(
-            "/api/v1/artifacts/{id}/comments",
-            post(add_comment).layer(DefaultBodyLimit::max(MAX_AUDIO_BYTES as usize + 1024 * 1024)).get(list_comments),
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_artifact).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(get_artifact, edit_artifact, delete_artifact))
+        .routes(routes!(get_file))
+        .routes(routes!(get_thumbnail))
+        .routes(routes!(add_version).layer(DefaultBodyLimit::disable()))
+        // The limit is for `add_comment`'s voice recordings; a GET has no body to limit.
+        .routes(
+            routes!(add_comment, list_comments).layer(DefaultBodyLimit::max(MAX_AUDIO_BYTES as usize + 1024 * 1024)),
         )
-        .route("/api/v1/artifacts/{id}/comments/{comment_id}/approve", post(approve_comment))
-        .route("/api/v1/artifacts/{id}/review", post(review_artifact))
-        .route("/api/v1/users/{id}/artifacts", get(list_portfolio))
-        .route("/api/v1/review-queue", get(review_queue))
+        .routes(routes!(approve_comment))
+        .routes(routes!(review_artifact))
+        .routes(routes!(list_portfolio))
+        .routes(routes!(review_queue))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = File)]
 pub struct FileView {
     pub id: FileId,
     pub name: String,
@@ -69,7 +75,8 @@ impl FileView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Version)]
 struct VersionView {
     id: VersionId,
     note: String,
@@ -78,7 +85,8 @@ struct VersionView {
     files: Vec<FileView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Artifact)]
 pub struct ArtifactView {
     id: ArtifactId,
     title: String,
@@ -191,11 +199,42 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
     Ok(artifact)
 }
 
-async fn create_artifact(State(state): State<AppState>, me: SignedIn, form: Multipart) -> Result<Response> {
+/// A student posts a new piece of work: text parts and files (`file`), or finished
+/// resumable uploads named in `upload` parts. A repeated request with the same `id` gets
+/// the work it made.
+#[utoipa::path(
+    post,
+    path = "/api/v1/artifacts",
+    tag = "work",
+    request_body(content = NewArtifactForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The work made", body = ArtifactView),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        Conflict,
+        TooLarge,
+        Invalid,
+        DiskFull,
+    )
+)]
+async fn create_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    MultipartBody(form): MultipartBody,
+) -> Result<Response> {
     let artifact = store_new_artifact(&state, &me.user, form).await?;
     Ok((StatusCode::CREATED, Json(ArtifactView::new(&artifact, &me.user, &state.blobs))).into_response())
 }
 
+/// A piece of work the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    responses((status = 200, description = "The work", body = ArtifactView), Unauthenticated, NotFound)
+)]
 async fn get_artifact(
     State(state): State<AppState>,
     me: SignedIn,
@@ -207,7 +246,7 @@ async fn get_artifact(
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EditRequest {
     title: Option<String>,
     reflection: Option<String>,
@@ -216,6 +255,15 @@ struct EditRequest {
     visibility: Option<String>,
 }
 
+/// Changes the fields given (the students whose work it is).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/artifacts/{id}",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    request_body = EditRequest,
+    responses((status = 200, description = "The work as it is now", body = ArtifactView), JsonBody, Unauthenticated, Forbidden, NotFound)
+)]
 async fn edit_artifact(
     State(state): State<AppState>,
     me: SignedIn,
@@ -235,6 +283,14 @@ async fn edit_artifact(
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
+/// Deletes a piece of work, and the files nothing else uses.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/artifacts/{id}",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    responses((status = 204, description = "Deleted"), Unauthenticated, Forbidden, NotFound)
+)]
 async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
     work_files::delete_artifact(&state, &me.user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -250,6 +306,26 @@ async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &st
     work_files::visible_file(state, me, parse_id(id)?, parse_id(file)?).await
 }
 
+/// A file of the work (or a voice comment's recording), with Range and safe headers: active
+/// content (HTML, SVG, scripts, PDF, unknown types) comes as an `application/octet-stream`
+/// attachment.
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}/files/{file_id}",
+    tag = "work",
+    params(
+        ("id" = ArtifactId, Path, description = "The work's id"),
+        ("file_id" = FileId, Path, description = "The file's id (of a version, or of a voice comment)"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "*/*", body = Binary),
+        (status = 206, description = "The part asked for with Range", content_type = "*/*", body = Binary),
+        (status = 304, description = "Not changed since the ETag given in If-None-Match"),
+        (status = 416, description = "The Range is outside the file"),
+        Unauthenticated,
+        NotFound,
+    )
+)]
 async fn get_file(
     State(state): State<AppState>,
     me: SignedIn,
@@ -260,6 +336,21 @@ async fn get_file(
     files::serve(&state, &file, &headers).await
 }
 
+/// A small JPEG of an image file.
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}/files/{file_id}/thumbnail",
+    tag = "work",
+    params(
+        ("id" = ArtifactId, Path, description = "The work's id"),
+        ("file_id" = FileId, Path, description = "The file's id (of a version, or of a voice comment)"),
+    ),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/jpeg", body = Binary),
+        Unauthenticated,
+        NotFound,
+    )
+)]
 async fn get_thumbnail(
     State(state): State<AppState>,
     me: SignedIn,
@@ -271,11 +362,30 @@ async fn get_thumbnail(
     Ok(if own { crate::http::offline::keep(res, me.user.id) } else { res })
 }
 
+/// Adds a version (new files and a note) to a piece of work (its students).
+#[utoipa::path(
+    post,
+    path = "/api/v1/artifacts/{id}/versions",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    request_body(content = NewVersionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The version made", body = VersionView),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        TooLarge,
+        Invalid,
+        DiskFull,
+    )
+)]
 async fn add_version(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
     let id: ArtifactId = parse_id(&id)?;
     work_files::check_may_add(
@@ -305,7 +415,8 @@ async fn add_version(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Comment)]
 pub struct CommentView {
     pub id: crate::domain::CommentId,
     pub artifact_id: ArtifactId,
@@ -337,7 +448,7 @@ impl CommentView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CommentRequest {
     /// Made by the device (the offline outbox): sending the same comment twice adds it once.
     #[serde(default)]
@@ -346,10 +457,79 @@ struct CommentRequest {
     version_id: Option<VersionId>,
 }
 
+/// The parts of a new piece of work (for the description; `new_artifact` reads them).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewArtifactForm {
+    /// Made by the device, so sending the same work twice makes it once.
+    id: Option<ArtifactId>,
+    title: String,
+    reflection: Option<String>,
+    /// Comma-separated.
+    tags: Option<String>,
+    /// Comma-separated, from the school's list.
+    skills: Option<String>,
+    /// `private` (the default), `class` or `family`.
+    visibility: Option<crate::domain::Visibility>,
+    class_id: Option<ClassId>,
+    activity_id: Option<crate::domain::ActivityId>,
+    /// Comma-separated ids of classmates who made it too.
+    co_owners: Option<String>,
+    /// The files, as many parts as there are files.
+    #[schema(value_type = Option<Vec<Binary>>)]
+    file: (),
+    /// Finished resumable uploads (`/api/v1/uploads/...` or their ids), one a part.
+    upload: Option<Vec<String>>,
+}
+
+/// The parts of a new version (for the description; `add_version` reads them).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewVersionForm {
+    id: Option<VersionId>,
+    note: Option<String>,
+    #[schema(value_type = Option<Vec<Binary>>)]
+    file: (),
+    upload: Option<Vec<String>>,
+}
+
+/// A teacher's voice feedback (for the description; `add_comment` reads it).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct VoiceCommentForm {
+    id: Option<crate::domain::CommentId>,
+    body: Option<String>,
+    version_id: Option<VersionId>,
+    /// A sound recording.
+    #[schema(value_type = Binary)]
+    audio: (),
+}
+
 /// Voice feedback is at most this long (about 20 minutes of Opus).
 const MAX_AUDIO_BYTES: u64 = 50 * 1024 * 1024;
 
 /// A comment as JSON `{"body"}`, or as multipart with `body` and an `audio` recording.
+/// Comments on a piece of work, or gives feedback (teachers), as JSON; or, for a teacher's
+/// voice feedback, as multipart with `body` and an `audio` recording.
+#[utoipa::path(
+    post,
+    path = "/api/v1/artifacts/{id}/comments",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    request_body(content(
+        (CommentRequest = "application/json"),
+        (VoiceCommentForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "The comment made", body = CommentView),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        TooLarge,
+    )
+)]
 async fn add_comment(
     State(state): State<AppState>,
     me: SignedIn,
@@ -380,8 +560,7 @@ async fn add_comment(
         }
         (client_id(upload.text("id"))?, upload.text("body").to_string(), version, audio)
     } else {
-        let Json(req) =
-            Json::<CommentRequest>::from_request(req, &state).await.map_err(|e| Error::Invalid(e.body_text()))?;
+        let Json(req) = Json::<CommentRequest>::from_request(req, &state).await?;
         (client_id(req.id.as_deref().unwrap_or(""))?, req.body, req.version_id, None)
     };
     let actor = me.user.clone();
@@ -410,6 +589,14 @@ pub async fn comment_views(state: &AppState, me: &User, id: ArtifactId) -> Resul
         .await
 }
 
+/// The comments and feedback on a piece of work that the caller may read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{id}/comments",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    responses((status = 200, description = "Oldest first", body = Vec<CommentView>), Unauthenticated, NotFound)
+)]
 async fn list_comments(
     State(state): State<AppState>,
     me: SignedIn,
@@ -418,6 +605,17 @@ async fn list_comments(
     Ok(Json(comment_views(&state, &me.user, parse_id(&id)?).await?))
 }
 
+/// Approves a classmate's comment (the class's teachers).
+#[utoipa::path(
+    post,
+    path = "/api/v1/artifacts/{id}/comments/{comment_id}/approve",
+    tag = "work",
+    params(
+        ("id" = ArtifactId, Path, description = "The work's id"),
+        ("comment_id" = crate::domain::CommentId, Path, description = "The comment's id"),
+    ),
+    responses((status = 204, description = "Approved"), Unauthenticated, Forbidden, NotFound)
+)]
 async fn approve_comment(
     State(state): State<AppState>,
     me: SignedIn,
@@ -428,11 +626,20 @@ async fn approve_comment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ReviewRequest {
     approved: Option<bool>,
 }
 
+/// Marks a piece of work reviewed, and approves it (or takes the approval back).
+#[utoipa::path(
+    post,
+    path = "/api/v1/artifacts/{id}/review",
+    tag = "work",
+    params(("id" = ArtifactId, Path, description = "The work's id")),
+    request_body = ReviewRequest,
+    responses((status = 200, description = "The work as it is now", body = ArtifactView), JsonBody, Unauthenticated, Forbidden, NotFound)
+)]
 async fn review_artifact(
     State(state): State<AppState>,
     me: SignedIn,
@@ -445,6 +652,14 @@ async fn review_artifact(
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
+/// A student's portfolio: the work of theirs the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/artifacts",
+    tag = "work",
+    params(("id" = UserId, Path, description = "The student's id")),
+    responses((status = 200, description = "Newest first", body = Vec<ArtifactView>), Unauthenticated, NotFound)
+)]
 async fn list_portfolio(
     State(state): State<AppState>,
     me: SignedIn,
@@ -456,6 +671,13 @@ async fn list_portfolio(
     Ok(Json(artifacts.iter().map(|a| ArtifactView::new(a, &me.user, &state.blobs)).collect()))
 }
 
+/// New work waiting for the caller's review (teachers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/review-queue",
+    tag = "work",
+    responses((status = 200, description = "Oldest first", body = Vec<ArtifactView>), Unauthenticated)
+)]
 async fn review_queue(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<ArtifactView>>> {
     let viewer = me.user.clone();
     let queue = state.db(move |store| work::review_queue(store, &viewer)).await?;

@@ -3,24 +3,28 @@
 //! `peers::bundle` for the format and the checks.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{Binary, Conflict, DiskFull, Forbidden, Invalid, NotFound, TooLarge, Unauthenticated};
 use crate::peers::bundle::{ImportReport, serve};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/peers/{id}/bundle", get(download_bundle))
+use super::input::{Json, Path};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(download_bundle))
         // The bundle streams into the importer, which enforces `Config::max_bundle_bytes`.
-        .route("/api/v1/bundles", post(import_bundle).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(import_bundle).layer(DefaultBodyLimit::disable()))
 }
 
 /// Peers are the box's, not one school's: any active administrator manages them.
@@ -28,6 +32,21 @@ pub(crate) fn admin_only(me: &SignedIn) -> Result<()> {
     if me.user.role == Role::Admin && !me.user.disabled { Ok(()) } else { Err(Error::NotFound) }
 }
 
+/// A USB bundle for a paired box: what it lacks, operations and files, signed by this box
+/// (administrators; others are told it does not exist).
+#[utoipa::path(
+    get,
+    path = "/api/v1/peers/{id}/bundle",
+    tag = "peers",
+    params(("id" = String, Path, description = "The paired box's id, or its short id")),
+    responses(
+        (status = 200, description = "The bundle, streamed", content_type = "application/octet-stream", body = Binary,
+            headers(("content-disposition" = String, description = "attachment; filename=\"folio-bundle-….folio\""))),
+        Unauthenticated,
+        NotFound,
+        Conflict,
+    )
+)]
 async fn download_bundle(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Response> {
     admin_only(&me)?;
     let peer = serve::find_peer(&state, &id).await?;
@@ -68,7 +87,8 @@ pub(crate) fn export_stream(
 }
 
 /// What an import did, with the same in words.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = BundleReport)]
 pub(crate) struct ImportView {
     #[serde(flatten)]
     report: ImportReport,
@@ -86,6 +106,25 @@ impl From<ImportReport> for ImportView {
     }
 }
 
+/// Imports a bundle made by a paired box for this one. Its signature is checked against the
+/// pinned key first; anything changed, too large or meant for another box is refused, and
+/// importing it again is harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bundles",
+    tag = "peers",
+    request_body(content = Binary, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "What the import did", body = ImportView),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        TooLarge,
+        Invalid,
+        DiskFull,
+    )
+)]
 async fn import_bundle(
     State(state): State<AppState>,
     me: SignedIn,

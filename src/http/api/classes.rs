@@ -1,12 +1,13 @@
 //! Classes and rosters: `/api/v1/classes...` and `/api/v1/roster/oneroster`.
 
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::actions::roster::{ImportReport, OneRosterReport};
 use crate::actions::{classes, roster, users};
@@ -14,22 +15,25 @@ use crate::domain::{Class, ClassId, Role, UserId, roster as parse};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, NotFound, Unauthenticated};
 use crate::store::Queries;
 
+use super::input::{Json, Multipart as MultipartBody, Path};
 use super::users::{CardView, card_url};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/classes", post(create_class).get(list_classes))
-        .route("/api/v1/classes/{id}", get(get_class))
-        .route("/api/v1/classes/{id}/members", post(add_member))
-        .route("/api/v1/classes/{id}/members/{user_id}", delete(remove_member))
-        .route("/api/v1/classes/{id}/roster", post(import_roster))
-        .route("/api/v1/classes/{id}/cards", post(issue_cards))
-        .route("/api/v1/roster/oneroster", post(import_oneroster))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_class, list_classes))
+        .routes(routes!(get_class))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(import_roster))
+        .routes(routes!(issue_cards))
+        .routes(routes!(import_oneroster))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Class)]
 pub struct ClassView {
     pub id: ClassId,
     pub name: String,
@@ -42,11 +46,19 @@ impl From<&Class> for ClassView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateClassRequest {
     name: String,
 }
 
+/// Makes a class (teachers and administrators); its teacher is the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes",
+    tag = "classes",
+    request_body = CreateClassRequest,
+    responses((status = 201, description = "The class made", body = ClassView), JsonBody, Unauthenticated, Forbidden)
+)]
 async fn create_class(
     State(state): State<AppState>,
     me: SignedIn,
@@ -56,12 +68,20 @@ async fn create_class(
     Ok((StatusCode::CREATED, Json(ClassView::from(&class))).into_response())
 }
 
+/// The classes the caller belongs to or manages.
+#[utoipa::path(
+    get,
+    path = "/api/v1/classes",
+    tag = "classes",
+    responses((status = 200, description = "The caller's classes", body = Vec<ClassView>), Unauthenticated)
+)]
 async fn list_classes(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<ClassView>>> {
     let list = state.db(move |store| classes::visible(store, &me.user)).await?;
     Ok(Json(list.iter().map(|(c, _)| ClassView::from(c)).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Member)]
 struct MemberView {
     user_id: UserId,
     username: String,
@@ -69,7 +89,7 @@ struct MemberView {
     role: Role,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ClassDetail {
     id: ClassId,
     name: String,
@@ -77,6 +97,14 @@ struct ClassDetail {
     members: Vec<MemberView>,
 }
 
+/// A class the caller manages, with its members.
+#[utoipa::path(
+    get,
+    path = "/api/v1/classes/{id}",
+    tag = "classes",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    responses((status = 200, description = "The class and its members", body = ClassDetail), Unauthenticated, NotFound)
+)]
 async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<ClassDetail>> {
     let id: ClassId = super::parse_id(&id)?;
     let (class, members) = state
@@ -99,12 +127,28 @@ async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<S
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AddMemberRequest {
     user_id: UserId,
     role: Role,
 }
 
+/// Adds a person to a class as a student or a teacher.
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes/{id}/members",
+    tag = "classes",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    request_body = AddMemberRequest,
+    responses(
+        (status = 201, description = "Added"),
+        (status = 204, description = "Already a member with that role"),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+    )
+)]
 async fn add_member(
     State(state): State<AppState>,
     me: SignedIn,
@@ -116,6 +160,17 @@ async fn add_member(
     Ok(if added { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
 
+/// Takes a person out of a class.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/classes/{id}/members/{user_id}",
+    tag = "classes",
+    params(
+        ("id" = ClassId, Path, description = "The class's id"),
+        ("user_id" = UserId, Path, description = "The member's id"),
+    ),
+    responses((status = 204, description = "Removed"), Unauthenticated, Forbidden, NotFound)
+)]
 async fn remove_member(
     State(state): State<AppState>,
     me: SignedIn,
@@ -138,6 +193,22 @@ fn csv_text(headers: &HeaderMap, body: &[u8]) -> Result<String> {
     })
 }
 
+/// Adds students to a class from `username,display_name` lines; existing students with the
+/// same username are enrolled, so importing twice is harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes/{id}/roster",
+    tag = "classes",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    request_body(content = String, content_type = "text/csv", description = "`username,display_name`, one a line"),
+    responses(
+        (status = 200, description = "Who was made and enrolled, or the lines in error (then nothing changed)", body = ImportReport),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Invalid,
+    )
+)]
 async fn import_roster(
     State(state): State<AppState>,
     me: SignedIn,
@@ -152,6 +223,14 @@ async fn import_roster(
 }
 
 /// Issues new QR sign-in cards for every student of a class (old cards stop working).
+/// Issues new QR sign-in cards for every student of a class (old cards stop working).
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes/{id}/cards",
+    tag = "classes",
+    params(("id" = ClassId, Path, description = "The class's id")),
+    responses((status = 201, description = "A card for each student", body = Vec<CardView>), Unauthenticated, Forbidden, NotFound)
+)]
 async fn issue_cards(
     State(state): State<AppState>,
     me: SignedIn,
@@ -170,6 +249,19 @@ async fn issue_cards(
         })
         .collect();
     Ok((StatusCode::CREATED, Json(views)))
+}
+
+/// The parts of a OneRoster import (for the description; `read_oneroster_form` reads them).
+/// A part may also be named by its file name (`users.csv`, ...).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct OneRosterForm {
+    #[schema(value_type = crate::http::openapi::Binary)]
+    users: String,
+    #[schema(value_type = crate::http::openapi::Binary)]
+    classes: String,
+    #[schema(value_type = crate::http::openapi::Binary)]
+    enrollments: String,
 }
 
 /// Reads the three OneRoster files from a multipart form (fields `users`, `classes`,
@@ -197,10 +289,25 @@ pub async fn read_oneroster_form(mut form: Multipart) -> Result<(String, String,
     }
 }
 
+/// Imports the school's OneRoster 1.1 export (administrators). People and classes are
+/// matched by their sourcedId, so a later export updates rather than duplicates.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster/oneroster",
+    tag = "classes",
+    request_body(content = OneRosterForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "What was made and changed, or the lines in error", body = OneRosterReport),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        Invalid,
+    )
+)]
 async fn import_oneroster(
     State(state): State<AppState>,
     me: SignedIn,
-    form: Multipart,
+    MultipartBody(form): MultipartBody,
 ) -> Result<Json<OneRosterReport>> {
     let (u, c, e) = read_oneroster_form(form).await?;
     let report =

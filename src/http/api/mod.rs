@@ -1,10 +1,14 @@
 //! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`. Clients depend on these
 //! paths and fields: add fields freely, never rename or remove one.
+//!
+//! Routes are registered with `routes!` only (see `http::openapi`): a handler's
+//! `#[utoipa::path]` names its path, and the same annotation describes it.
 
 pub(crate) mod activities;
 pub(crate) mod artifacts;
 pub(crate) mod bundles;
 mod classes;
+pub(crate) mod input;
 pub(crate) mod nearby;
 pub(crate) mod peers;
 pub(crate) mod search;
@@ -14,12 +18,20 @@ pub(crate) mod tus;
 mod users;
 
 use axum::Router;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::AppState;
+use super::{AppState, openapi};
+use input::Json;
 
+/// The API's routes (and `/healthz`), and the description made from them, kept for
+/// `/api/v1/openapi.json`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/openapi.json", axum::routing::get(super::openapi::document))
+    let (router, api) = OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi::serve))
         .merge(setup::router())
         .merge(session::router())
         .merge(users::router())
@@ -31,6 +43,23 @@ pub fn router() -> Router<AppState> {
         .merge(peers::router())
         .merge(bundles::router())
         .merge(nearby::router())
+        .split_for_parts();
+    openapi::keep(&openapi::document(api));
+    router
+}
+
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`: the box answers.
+    status: &'static str,
+    /// folio's version.
+    version: &'static str,
+}
+
+/// Whether the box is up, and which folio it runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok", version: crate::VERSION })
 }
 
 pub(super) use super::parse_id;

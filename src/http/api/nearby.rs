@@ -3,24 +3,27 @@
 //! multicast is blocked).
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::bundles::admin_only;
+use super::input::Json;
 use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{Forbidden, JsonBody, NotFound, Unauthenticated};
 use crate::peers::BoxId;
 use crate::store::peers as store_peers;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/peers/nearby", get(list_nearby)).route("/api/v1/peers/address", post(add_address))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_nearby)).routes(routes!(add_address))
 }
 
 /// A box seen on the network.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NearbyView {
     pub box_id_short: String,
     /// IP addresses (the port is `port`).
@@ -54,18 +57,25 @@ pub async fn nearby(state: &AppState) -> Result<Vec<NearbyView>> {
         .collect())
 }
 
+/// Boxes seen on the network lately (mDNS), and which of them are paired (administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/peers/nearby",
+    tag = "peers",
+    responses((status = 200, description = "The boxes seen", body = Vec<NearbyView>), Unauthenticated, NotFound)
+)]
 async fn list_nearby(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<NearbyView>>> {
     admin_only(&me)?;
     Ok(Json(nearby(&state).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct AddAddress {
     pub peer_id: String,
     pub address: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PeerAddresses {
     pub peer_id: BoxId,
     pub addresses: Vec<String>,
@@ -93,6 +103,21 @@ pub async fn record_address(state: &AppState, req: AddAddress) -> Result<PeerAdd
     Ok(PeerAddresses { peer_id: id, addresses })
 }
 
+/// Puts an address typed by an administrator first among a paired box's addresses, where
+/// multicast is blocked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/address",
+    tag = "peers",
+    request_body = AddAddress,
+    responses(
+        (status = 200, description = "The box's addresses now", body = PeerAddresses),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+    )
+)]
 async fn add_address(
     State(state): State<AppState>,
     me: SignedIn,

@@ -1,28 +1,32 @@
 //! Other boxes: `/api/v1/peers` (admins only): invitations, joining, the list of paired
 //! boxes, unpairing, and syncing now. The work is in `peers`; this is its JSON face.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::domain::policy;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{Conflict, Forbidden, Gone, JsonBody, NotFound, OtherBox, Unauthenticated};
 use crate::peers::{self, BoxId, Peer, PeerScope, PeerStatus, SyncCounts};
 use crate::store::Queries;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/peers", get(list_peers))
-        .route("/api/v1/peers/self", get(this_box))
-        .route("/api/v1/peers/invite", post(create_invite))
-        .route("/api/v1/peers/join", post(join))
-        .route("/api/v1/peers/{id}", delete(unpair))
-        .route("/api/v1/peers/{id}/sync", post(sync_now))
+use super::input::{Json, Path};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_peers))
+        .routes(routes!(this_box))
+        .routes(routes!(create_invite))
+        .routes(routes!(join))
+        .routes(routes!(unpair))
+        .routes(routes!(sync_now))
 }
 
 pub(crate) fn check_admin(me: &SignedIn) -> Result<()> {
@@ -34,7 +38,8 @@ pub(crate) fn check_admin(me: &SignedIn) -> Result<()> {
 }
 
 /// A paired box as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Peer)]
 pub struct PeerView {
     pub peer_id: BoxId,
     pub short_id: String,
@@ -71,13 +76,20 @@ impl From<Peer> for PeerView {
     }
 }
 
+/// The paired boxes, with how syncing with each has gone (administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/peers",
+    tag = "peers",
+    responses((status = 200, description = "The paired boxes", body = Vec<PeerView>), Unauthenticated, Forbidden)
+)]
 async fn list_peers(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<PeerView>>> {
     check_admin(&me)?;
     let peers = state.db(|store| Ok(store.peers()?)).await?;
     Ok(Json(peers.into_iter().map(PeerView::from).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ThisBox {
     box_id: BoxId,
     short_id: String,
@@ -85,6 +97,13 @@ struct ThisBox {
     addresses: Vec<String>,
 }
 
+/// This box among boxes: its id, peer port and addresses (administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/peers/self",
+    tag = "peers",
+    responses((status = 200, description = "This box", body = ThisBox), Unauthenticated, Forbidden)
+)]
 async fn this_box(State(state): State<AppState>, me: SignedIn) -> Result<Json<ThisBox>> {
     check_admin(&me)?;
     let net = &state.net;
@@ -96,7 +115,7 @@ async fn this_box(State(state): State<AppState>, me: SignedIn) -> Result<Json<Th
     }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct InviteRequest {
     #[serde(default)]
     scope: Option<PeerScope>,
@@ -126,6 +145,21 @@ pub(crate) async fn check_scope_here(state: &AppState, scope: &Option<PeerScope>
         .await
 }
 
+/// Makes an invitation to pair, for an administrator to carry to the other box; `scope`
+/// offers whole schools (the default) or some classes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/invite",
+    tag = "peers",
+    request_body(content = Option<InviteRequest>, description = "May be left out: the joining admin chooses"),
+    responses(
+        (status = 201, description = "The invitation", body = InvitationAnswer),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        Conflict,
+    )
+)]
 async fn create_invite(
     State(state): State<AppState>,
     me: SignedIn,
@@ -140,7 +174,7 @@ async fn create_invite(
 }
 
 /// A new invitation, with its token drawn as a QR code for the other box's camera.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct InvitationAnswer {
     token: String,
     /// `None` when the token is too long for a QR code (many addresses); it is still good as text.
@@ -154,30 +188,68 @@ impl From<peers::pairing::Invitation> for InvitationAnswer {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct JoinRequest {
     token: String,
     #[serde(default)]
     scope: Option<PeerScope>,
 }
 
+/// Pairs with the box that made an invitation.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/join",
+    tag = "peers",
+    request_body = JoinRequest,
+    responses(
+        (status = 201, description = "Paired", body = Joined),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        Conflict,
+        Gone,
+        OtherBox,
+    )
+)]
 async fn join(State(state): State<AppState>, me: SignedIn, Json(req): Json<JoinRequest>) -> Result<Response> {
     check_admin(&me)?;
     let peer = peers::pairing::join(&state, &req.token, req.scope).await?;
     peers::schedule::nudge(&state.net, peer.id);
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"peer_id": peer.id}))).into_response())
+    Ok((StatusCode::CREATED, Json(Joined { peer_id: peer.id })).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+struct Joined {
+    /// The box now paired.
+    peer_id: BoxId,
 }
 
 fn parse_box_id(raw: &str) -> Result<BoxId> {
     raw.parse().map_err(|_| Error::NotFound)
 }
 
+/// Forgets a paired box: its next request is refused.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/peers/{id}",
+    tag = "peers",
+    params(("id" = String, Path, description = "The paired box's id (64 hex digits)")),
+    responses((status = 204, description = "Unpaired"), Unauthenticated, Forbidden, NotFound)
+)]
 async fn unpair(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
     check_admin(&me)?;
     let id = parse_box_id(&id)?;
     if peers::pairing::unpair(&state, id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Error::NotFound) }
 }
 
+/// Syncs with a paired box now, and says what moved.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/{id}/sync",
+    tag = "peers",
+    params(("id" = String, Path, description = "The paired box's id (64 hex digits)")),
+    responses((status = 200, description = "What the round moved", body = SyncCounts), Unauthenticated, Forbidden, NotFound, OtherBox)
+)]
 async fn sync_now(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<SyncCounts>> {
     check_admin(&me)?;
     let id = parse_box_id(&id)?;

@@ -1,28 +1,30 @@
 //! `GET /api/v1/search`: everything the caller may open, found by words and filters.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::input::{Json, Query};
 use super::parse_id;
 use crate::actions;
 use crate::domain::{ActivityId, ClassId, UserId};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, Unauthenticated};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/search", get(search))
-        .route("/api/v1/search/language", axum::routing::put(set_language))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(set_language))
 }
 
 pub const DEFAULT_LIMIT: usize = 20;
 
 /// The query string, as typed in a URL. Shared with the search page.
-#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// The words; `"quoted words"` are a phrase, the last word matches as a prefix.
     #[serde(default)]
     pub q: String,
     pub class_id: Option<String>,
@@ -35,8 +37,11 @@ pub struct SearchParams {
     pub from: Option<String>,
     /// `YYYY-MM-DD`: made on or before this day.
     pub to: Option<String>,
+    /// `relevance` (the default) or `date`.
     pub sort: Option<String>,
+    /// How many hits (1 to 100; 20 when not given).
     pub limit: Option<usize>,
+    /// How many hits to skip.
     pub offset: Option<usize>,
 }
 
@@ -86,6 +91,15 @@ impl SearchParams {
     }
 }
 
+/// Everything the caller may open that matches the words and filters, with counts by
+/// facet. Empty parameters mean "not given".
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    params(SearchParams),
+    responses((status = 200, description = "The hits and facets", body = SearchResults), BadRequest, Unauthenticated, Invalid)
+)]
 async fn search(
     State(state): State<AppState>,
     me: SignedIn,
@@ -98,13 +112,20 @@ async fn search(
     Ok(Json(results))
 }
 
-#[derive(serde::Deserialize, serde::Serialize)]
+#[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 struct LanguageBody {
     /// `en` or `es`.
     language: String,
 }
 
 /// Sets the school's search language (admins); its work is re-indexed in the background.
+#[utoipa::path(
+    put,
+    path = "/api/v1/search/language",
+    tag = "search",
+    request_body = LanguageBody,
+    responses((status = 200, description = "The language set", body = LanguageBody), JsonBody, Unauthenticated, Forbidden)
+)]
 async fn set_language(
     State(state): State<AppState>,
     me: SignedIn,

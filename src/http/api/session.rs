@@ -1,12 +1,13 @@
 //! Signing in and out, and who am I: `/api/v1/login`, `/api/v1/login/pictures`,
 //! `/api/v1/login/card`, `/api/v1/logout`, `/api/v1/me`, `/api/v1/join/{code}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::actions::signin::{self, SignedInNow};
 use crate::auth::session;
@@ -14,17 +15,19 @@ use crate::domain::UserId;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, SignedIn, ViaHttps};
+use crate::http::openapi::{BadCredentials, Forbidden, Invalid, JsonBody, Throttled, Unauthenticated};
 
+use super::input::{Json, Path};
 use super::users::UserView;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/login/pictures", post(login_with_pictures))
-        .route("/api/v1/login/card", post(login_with_card))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/join/{code}", get(join_class))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(login_with_pictures))
+        .routes(routes!(login_with_card))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(join_class))
 }
 
 /// The answer to a successful sign-in: the person, and the cookie.
@@ -33,12 +36,28 @@ fn signed_in(state: &AppState, https: bool, done: SignedInNow) -> Response {
     ([(header::SET_COOKIE, cookie)], Json(UserView::from(&done.user))).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
     username: String,
     password: String,
 }
 
+/// Signs in with a username and password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "session",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
+            headers(("set-cookie" = String, description = "The session cookie"))),
+        JsonBody,
+        BadCredentials,
+        Forbidden,
+        Throttled,
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -49,7 +68,7 @@ async fn login(
     Ok(signed_in(&state, https, done))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PicturesLoginRequest {
     join_code: String,
     user_id: UserId,
@@ -57,6 +76,22 @@ struct PicturesLoginRequest {
     pictures: Vec<String>,
 }
 
+/// Signs a young student in with their class code, their name and three pictures.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login/pictures",
+    tag = "session",
+    security(()),
+    request_body = PicturesLoginRequest,
+    responses(
+        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
+            headers(("set-cookie" = String, description = "The session cookie"))),
+        JsonBody,
+        BadCredentials,
+        Forbidden,
+        Throttled,
+    )
+)]
 async fn login_with_pictures(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -67,11 +102,26 @@ async fn login_with_pictures(
     Ok(signed_in(&state, https, done))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CardLoginRequest {
     token: String,
 }
 
+/// Signs in with the secret of a printed QR card.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login/card",
+    tag = "session",
+    security(()),
+    request_body = CardLoginRequest,
+    responses(
+        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
+            headers(("set-cookie" = String, description = "The session cookie"))),
+        JsonBody,
+        Forbidden,
+        Throttled,
+    )
+)]
 async fn login_with_card(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -82,29 +132,60 @@ async fn login_with_card(
     Ok(signed_in(&state, https, done))
 }
 
+/// Ends this session and clears its cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "session",
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared",
+            headers(("set-cookie" = String, description = "The cleared session cookie"))),
+        Unauthenticated,
+        Forbidden,
+    )
+)]
 async fn logout(State(state): State<AppState>, ViaHttps(https): ViaHttps, me: SignedIn) -> Result<Response> {
     signin::sign_out(&state, me.session_id).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clearing_cookie(https))]).into_response())
 }
 
+/// The person signed in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "session",
+    responses((status = 200, description = "The person signed in", body = UserView), Unauthenticated)
+)]
 async fn me(me: SignedIn) -> Json<UserView> {
     Json(UserView::from(&me.user))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct JoinView {
     class_id: crate::domain::ClassId,
     name: String,
     students: Vec<StudentTile>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct StudentTile {
     user_id: UserId,
     display_name: String,
 }
 
 /// The "tap your name" list behind a class join code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/join/{code}",
+    tag = "session",
+    security(()),
+    params(("code" = String, Path, description = "The class's join code")),
+    responses(
+        (status = 200, description = "The class and its students' names", body = JoinView),
+        Invalid,
+        Throttled,
+    )
+)]
 async fn join_class(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,

@@ -3,9 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::actions::setup::{self, SetupInput};
 use crate::auth::throttle;
@@ -13,14 +14,17 @@ use crate::domain::school::check_password;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::ClientAddr;
+use crate::http::openapi::{Conflict, Forbidden, JsonBody, Throttled};
+
+use super::input::Json;
 
 use super::users::UserView;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/setup", post(complete_setup))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(complete_setup))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SetupRequest {
     setup_code: String,
     school_name: String,
@@ -58,6 +62,22 @@ pub async fn run_setup(
     state.db(move |store| setup::complete(store, &data_dir, input, hash)).await
 }
 
+/// Finishes first-run setup: names the school and makes its first administrator. The setup
+/// code works once; wrong codes are throttled by address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/setup",
+    tag = "setup",
+    security(()),
+    request_body = SetupRequest,
+    responses(
+        (status = 201, description = "The administrator made", body = UserView),
+        JsonBody,
+        Forbidden,
+        Conflict,
+        Throttled,
+    )
+)]
 async fn complete_setup(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,

@@ -17,12 +17,12 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{head, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::domain::hlc::wall_clock_ms;
 use crate::domain::upload::{self, Checksum, UploadId};
@@ -30,20 +30,23 @@ use crate::domain::{FileId, FileRef, User};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{
+    BadRequest, Binary, ChecksumMismatch, Conflict, DiskFull, Forbidden, Gone, NotFound, TooLarge, TusVersion,
+    Unauthenticated, UnsupportedMediaType,
+};
 use crate::http::uploads::human_bytes;
 use crate::media;
 use crate::resumable::{End, Held};
 use crate::store::uploads::{self, Finished, Upload};
 
+use super::input::Path;
+
 const TUS_VERSION: &str = "1.0.0";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/uploads", post(create_upload).options(describe))
-        .route(
-            "/api/v1/uploads/{id}",
-            head(upload_offset).patch(append_to_upload).delete(delete_upload).options(describe),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_upload, describe_uploads))
+        .routes(routes!(upload_offset, append_to_upload, delete_upload, describe_upload))
         .layer(axum::middleware::map_response(tus_headers))
 }
 
@@ -55,7 +58,40 @@ async fn tus_headers(mut res: Response) -> Response {
     res
 }
 
-/// `OPTIONS`: what this server supports. Says nothing about anyone, so no sign-in needed.
+/// What this box supports of tus. Says nothing about anyone, so no sign-in needed.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    security(()),
+    responses((status = 204, description = "What this box supports", headers(
+        ("tus-version" = String, description = "1.0.0"),
+        ("tus-extension" = String, description = "creation,termination,expiration"),
+        ("tus-max-size" = u64, description = "The largest file, in bytes"),
+    )))
+)]
+async fn describe_uploads(state: State<AppState>) -> Response {
+    describe(state).await
+}
+
+/// The same as `OPTIONS /api/v1/uploads`, which tus clients may also ask of an upload.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    security(()),
+    params(("id" = String, Path, description = "The upload's id")),
+    responses((status = 204, description = "What this box supports", headers(
+        ("tus-version" = String, description = "1.0.0"),
+        ("tus-extension" = String, description = "creation,termination,expiration"),
+        ("tus-max-size" = u64, description = "The largest file, in bytes"),
+    )))
+)]
+async fn describe_upload(state: State<AppState>) -> Response {
+    describe(state).await
+}
+
+/// `OPTIONS`: what this server supports.
 async fn describe(State(state): State<AppState>) -> Response {
     (
         StatusCode::NO_CONTENT,
@@ -101,6 +137,30 @@ fn parse_upload_id(raw: &str) -> Result<UploadId> {
 }
 
 /// `POST /api/v1/uploads`: a new upload of `Upload-Length` bytes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    params(
+        ("tus-resumable" = String, Header, description = "1.0.0"),
+        ("upload-length" = u64, Header, description = "The file's size in bytes"),
+        ("upload-metadata" = Option<String>, Header, description = "tus metadata: `filename` and `checksum` (`sha256 <base64>` or `blake3 <base64>`), values in base64"),
+    ),
+    responses(
+        (status = 201, description = "Made; send the bytes to Location", headers(
+            ("location" = String, description = "The upload's address"),
+            ("upload-offset" = u64, description = "0"),
+            ("upload-expires" = String, description = "When an upload not continued is removed"),
+        )),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        Conflict,
+        TusVersion,
+        TooLarge,
+        DiskFull,
+    )
+)]
 async fn create_upload(State(state): State<AppState>, me: SignedIn, headers: HeaderMap) -> Result<Response> {
     check_version(&headers)?;
     let length = match text(&headers, "upload-length")? {
@@ -165,7 +225,26 @@ async fn discard(state: &AppState, held: &mut Held) -> Result<()> {
     Ok(())
 }
 
-/// `HEAD /api/v1/uploads/{id}`: how many bytes the box has.
+/// `HEAD /api/v1/uploads/{id}`: how many bytes the box has. Waits for a PATCH still running
+/// for this upload, so the offset is final.
+#[utoipa::path(
+    head,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("tus-resumable" = String, Header, description = "1.0.0")),
+    responses(
+        (status = 200, description = "Where the upload stands (no body)", headers(
+            ("upload-offset" = u64, description = "The bytes the box has"),
+            ("upload-length" = u64, description = "The file's size"),
+            ("upload-expires" = String, description = "When it is removed unless continued"),
+            ("upload-metadata" = String, description = "The metadata it was made with"),
+        )),
+        Unauthenticated,
+        NotFound,
+        Gone,
+        TusVersion,
+    )
+)]
 async fn upload_offset(
     State(state): State<AppState>,
     me: SignedIn,
@@ -197,7 +276,36 @@ fn no_content(offset: u64, expires_ms: u64) -> Response {
     res
 }
 
-/// `PATCH /api/v1/uploads/{id}`: the next bytes, at `Upload-Offset`.
+/// `PATCH /api/v1/uploads/{id}`: the next bytes, at `Upload-Offset`. When the last byte is
+/// in, the file is checked against the announced checksum and kept for use.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id"),
+        ("tus-resumable" = String, Header, description = "1.0.0"),
+        ("upload-offset" = u64, Header, description = "Where these bytes start in the file"),
+    ),
+    request_body(content = Binary, content_type = "application/offset+octet-stream"),
+    responses(
+        (status = 204, description = "The bytes are on disk", headers(
+            ("upload-offset" = u64, description = "The bytes the box has now"),
+            ("upload-expires" = String, description = "When it is removed unless continued"),
+        )),
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        Gone,
+        TusVersion,
+        TooLarge,
+        UnsupportedMediaType,
+        ChecksumMismatch,
+        DiskFull,
+    )
+)]
 async fn append_to_upload(
     State(state): State<AppState>,
     me: SignedIn,
@@ -328,6 +436,13 @@ async fn finish(state: &AppState, held: &mut Held, upload: &Upload) -> Result<Fi
 }
 
 /// `DELETE /api/v1/uploads/{id}`: the upload and its bytes go.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(("id" = String, Path, description = "The upload's id"), ("tus-resumable" = String, Header, description = "1.0.0")),
+    responses((status = 204, description = "Removed"), Unauthenticated, Forbidden, NotFound, Gone, TusVersion)
+)]
 async fn delete_upload(
     State(state): State<AppState>,
     me: SignedIn,

@@ -1,11 +1,12 @@
 //! People: `/api/v1/users` and the credential resets under `/api/v1/users/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::actions::credentials;
 use crate::actions::users::{self, NewUser};
@@ -14,18 +15,22 @@ use crate::domain::{Role, User, UserId};
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
+use crate::http::openapi::{Conflict, Forbidden, JsonBody, NotFound, Throttled, Unauthenticated};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", post(create_user).get(list_users))
-        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
-        .route("/api/v1/users/{id}/password", put(set_password))
-        .route("/api/v1/users/{id}/pictures", put(set_pictures))
-        .route("/api/v1/users/{id}/card", post(issue_card))
+use super::input::{Json, Path};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(set_password))
+        .routes(routes!(set_pictures))
+        .routes(routes!(issue_card))
 }
 
 /// A person as the API shows them: never a credential.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     pub id: UserId,
     pub username: String,
@@ -52,7 +57,7 @@ impl From<&User> for UserView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateUserRequest {
     username: String,
     display_name: String,
@@ -62,6 +67,20 @@ struct CreateUserRequest {
     password: Option<String>,
 }
 
+/// Adds a person to the school (administrators; teachers add students).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "The person made", body = UserView),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        Conflict,
+    )
+)]
 async fn create_user(
     State(state): State<AppState>,
     me: SignedIn,
@@ -74,22 +93,52 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
 }
 
+/// The people the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    responses((status = 200, description = "The people the caller may see", body = Vec<UserView>), Unauthenticated)
+)]
 async fn list_users(State(state): State<AppState>, me: SignedIn) -> Result<Json<Vec<UserView>>> {
     let people = state.db(move |store| users::visible_people(store, &me.user)).await?;
     Ok(Json(people.iter().map(UserView::from).collect()))
 }
 
+/// A person the caller manages.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    responses((status = 200, description = "The person", body = UserView), Unauthenticated, NotFound)
+)]
 async fn get_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<UserView>> {
     let id: UserId = super::parse_id(&id)?;
     let user = state.db(move |store| users::manageable(store, &me.user, id)).await?;
     Ok(Json(UserView::from(&user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UpdateUserRequest {
     disabled: Option<bool>,
 }
 
+/// Disables or enables a person's account.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The person as they are now", body = UserView),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+    )
+)]
 async fn update_user(
     State(state): State<AppState>,
     me: SignedIn,
@@ -109,7 +158,7 @@ async fn update_user(
     Ok(Json(UserView::from(&user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordRequest {
     password: String,
     /// `current_password` (or `current_pictures`): required when people change their own.
@@ -117,6 +166,23 @@ struct PasswordRequest {
     current: credentials::Current,
 }
 
+/// Sets a person's password. People changing their own give their current password (or
+/// pictures).
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/password",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    request_body = PasswordRequest,
+    responses(
+        (status = 204, description = "The password is set; other sessions of the person end"),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Throttled,
+    )
+)]
 async fn set_password(
     State(state): State<AppState>,
     me: SignedIn,
@@ -128,7 +194,7 @@ async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PicturesRequest {
     /// Three picture names or indexes; leave out to have folio choose at random.
     #[serde(default)]
@@ -138,11 +204,27 @@ struct PicturesRequest {
     current: credentials::Current,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PicturesView {
     pictures: Vec<&'static str>,
 }
 
+/// Sets a young student's three sign-in pictures (chosen at random when none are given).
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/pictures",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    request_body = PicturesRequest,
+    responses(
+        (status = 200, description = "The pictures, in order", body = PicturesView),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Throttled,
+    )
+)]
 async fn set_pictures(
     State(state): State<AppState>,
     me: SignedIn,
@@ -158,7 +240,7 @@ async fn set_pictures(
     Ok(Json(PicturesView { pictures: sequence.stems() }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CardView {
     pub user_id: UserId,
     pub display_name: String,
@@ -171,6 +253,24 @@ pub fn card_url(host: &str, token: &str) -> String {
     format!("http://{host}/q/{token}")
 }
 
+/// Issues a new QR sign-in card (the old one stops working). A teacher's or an
+/// administrator's reset has no body; people printing their own send their current password
+/// or pictures.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/card",
+    tag = "users",
+    params(("id" = UserId, Path, description = "The person's id")),
+    request_body(content = Option<credentials::Current>, description = "Only for one's own card"),
+    responses(
+        (status = 201, description = "The new card", body = CardView),
+        JsonBody,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Throttled,
+    )
+)]
 async fn issue_card(
     State(state): State<AppState>,
     me: SignedIn,

@@ -246,7 +246,8 @@ impl ExportSummary {
 }
 
 /// What an import did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = BundleImport)]
 pub struct ImportReport {
     pub source: Option<BoxId>,
     pub pages: u64,
@@ -266,7 +267,7 @@ pub struct ImportReport {
     pub clocks_ahead: Vec<ClockAheadView>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClockAheadView {
     pub origin: ReplicaId,
     pub ahead_ms: u64,
