@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-use crate::http::AppState;
+use crate::app::Folio;
 
 pub const SOCKET_NAME: &str = "control.sock";
 
@@ -94,11 +94,11 @@ impl Control {
 /// no other folio serves this directory, so an old socket file is stale). Returns `None`,
 /// with a warning, where the socket cannot be made: folio still serves, and `folio backup`
 /// then says it cannot reach it.
-pub fn listen(state: AppState) -> Option<Control> {
-    let path = socket_path(&state.config.data_dir);
+pub fn listen(folio: Folio) -> Option<Control> {
+    let path = socket_path(&folio.config.data_dir);
     match bind(&path) {
         Ok(listener) => {
-            let task = tokio::spawn(accept_loop(listener, state));
+            let task = tokio::spawn(accept_loop(listener, folio));
             Some(Control { path, task })
         }
         Err(e) => {
@@ -124,13 +124,13 @@ fn bind(path: &Path) -> std::io::Result<tokio::net::UnixListener> {
     Ok(listener)
 }
 
-async fn accept_loop(listener: tokio::net::UnixListener, state: AppState) {
+async fn accept_loop(listener: tokio::net::UnixListener, folio: Folio) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let state = state.clone();
+                let folio = folio.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, state).await {
+                    if let Err(e) = handle(stream, folio).await {
                         tracing::info!("control connection ended: {e}");
                     }
                 });
@@ -143,7 +143,7 @@ async fn accept_loop(listener: tokio::net::UnixListener, state: AppState) {
     }
 }
 
-async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Result<()> {
+async fn handle(stream: tokio::net::UnixStream, folio: Folio) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = tokio::io::BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
@@ -151,10 +151,10 @@ async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Resu
             Ok(Request::Ping) => Reply { ok: true, version: Some(crate::VERSION.into()), ..Reply::default() },
             Ok(Request::Release) => Reply { ok: true, ..Reply::default() },
             Ok(Request::Snapshot) => {
-                let hold = state.in_flight.hold_all();
+                let hold = folio.in_flight.hold_all();
                 let name = format!(".snapshot-{:08x}.redb", rand::random::<u32>());
-                let path = state.config.data_dir.join(&name);
-                let store = state.store.clone();
+                let path = folio.config.data_dir.join(&name);
+                let store = folio.store.clone();
                 let target = path.clone();
                 let made = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                     use std::os::unix::fs::PermissionsExt;
@@ -181,9 +181,9 @@ async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Resu
                     }
                 }
             }
-            Ok(Request::BundleExport { peer }) => return bundle_export(&state, &peer, &mut write).await,
+            Ok(Request::BundleExport { peer }) => return bundle_export(&folio, &peer, &mut write).await,
             Ok(Request::BundleImport { bytes }) => {
-                return bundle_import(&state, bytes, lines.into_inner(), &mut write).await;
+                return bundle_import(&folio, bytes, lines.into_inner(), &mut write).await;
             }
             Err(e) => Reply { ok: false, error: Some(format!("unknown request: {e}")), ..Reply::default() },
         };
@@ -193,16 +193,12 @@ async fn handle(stream: tokio::net::UnixStream, state: AppState) -> anyhow::Resu
 }
 
 /// Streams a bundle for `peer` in frames, then says how it went.
-async fn bundle_export(
-    state: &AppState,
-    peer: &str,
-    write: &mut tokio::net::unix::OwnedWriteHalf,
-) -> anyhow::Result<()> {
+async fn bundle_export(folio: &Folio, peer: &str, write: &mut tokio::net::unix::OwnedWriteHalf) -> anyhow::Result<()> {
     use crate::peers::bundle::serve;
     let refused =
         |e: crate::peers::bundle::BundleError| Reply { ok: false, error: Some(e.to_string()), ..Reply::default() };
-    let export = match serve::find_peer(state, peer).await {
-        Ok(peer) => serve::start_export(state, peer).await,
+    let export = match serve::find_peer(folio, peer).await {
+        Ok(peer) => serve::start_export(folio, peer).await,
         Err(e) => Err(e),
     };
     let mut export = match export {
@@ -224,14 +220,14 @@ async fn bundle_export(
 
 /// Reads `bytes` bytes of bundle from the socket and applies them.
 async fn bundle_import(
-    state: &AppState,
+    folio: &Folio,
     bytes: u64,
     read: tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
     write: &mut tokio::net::unix::OwnedWriteHalf,
 ) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt;
     let chunks = tokio_util::io::ReaderStream::with_capacity(read.take(bytes), 256 * 1024);
-    let reply = match crate::peers::bundle::serve::import(state, Some(bytes), chunks).await {
+    let reply = match crate::peers::bundle::serve::import(folio, Some(bytes), chunks).await {
         Ok(report) => Reply { ok: true, import: Some(report), ..Reply::default() },
         Err(e) => Reply { ok: false, error: Some(e.to_string()), ..Reply::default() },
     };

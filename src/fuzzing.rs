@@ -114,21 +114,9 @@ pub fn multipart(data: &[u8]) {
     let state = STATE.get_or_init(|| {
         runtime().block_on(async {
             let dir = scratch("multipart");
-            let store = crate::store::Store::open(&dir).expect("a store");
-            let blobs = BlobStore::open(&dir).expect("a blob store");
-            let partials = crate::resumable::Partials::open(&dir).expect("the uploads folder");
-            let (index, _) = crate::search::SearchIndex::open(&dir).expect("a search index");
-            let identity = crate::peers::Identity::load_or_create(&dir).expect("an identity");
-            let net = crate::peers::Net::new(std::sync::Arc::new(identity), None, std::time::Duration::from_secs(3600));
             let config = crate::config::Config { data_dir: dir, ..Default::default() };
-            crate::http::AppState::new(
-                store,
-                blobs,
-                partials,
-                std::sync::Arc::new(index),
-                std::sync::Arc::new(net),
-                config,
-            )
+            let folio = crate::app::Folio::open(config, None).expect("an open folio");
+            crate::http::AppState::new(folio, crate::tls::Https::Off)
         })
     });
     const MAX_FILE: u64 = 64 * 1024;

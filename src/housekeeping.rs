@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::app::Folio;
 use crate::blobs::{BlobHash, BlobStore};
 use crate::heavy::{Heavy, Job, Refused};
-use crate::http::AppState;
 use crate::media;
 use crate::store::{Queries, StoreError, tables, uploads};
 
@@ -133,24 +133,24 @@ fn lies_in_the_file(e: &media::MediaError, source: &Path) -> bool {
 /// Works through the thumbnail to-do list; an image that cannot be read is dropped from the
 /// list (it is still served as itself), and so is one that folio died decoding (the gate
 /// finds its started mark), so a restart never loops on it.
-fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
+fn make_pending_thumbnails(folio: &Folio) -> Result<usize, StoreError> {
     let mut done = 0;
     loop {
-        let batch = state.store.read(|r| r.thumbnail_todo(16))?;
+        let batch = folio.store.read(|r| r.thumbnail_todo(16))?;
         if batch.is_empty() {
             return Ok(done);
         }
         for (hash, _) in &batch {
             // A file still on its way from another box: its arrival queues the thumbnail again.
-            if BlobHash::from_hex(hash).is_some_and(|h| !state.blobs.contains(&h)) {
+            if BlobHash::from_hex(hash).is_some_and(|h| !folio.blobs.contains(&h)) {
                 continue;
             }
-            if let Err(e) = ensure_thumbnail(&state.config.data_dir, &state.blobs, &state.heavy, hash) {
+            if let Err(e) = ensure_thumbnail(&folio.config.data_dir, &folio.blobs, &folio.heavy, hash) {
                 tracing::info!(%hash, "no thumbnail: {e}");
             }
             done += 1;
         }
-        state.store.write(|tx| {
+        folio.store.write(|tx| {
             let mut todo = tx.txn().open_table(tables::THUMBNAIL_TODO)?;
             for (hash, _) in &batch {
                 todo.remove(hash.as_str())?;
@@ -160,25 +160,34 @@ fn make_pending_thumbnails(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-/// Removes resumable uploads that expired: the row, the unfinished file, and a finished
-/// upload's blob if nothing else uses it. An upload a request is working on right now is
-/// left for the next round. Blocking.
-pub fn sweep_expired_uploads(state: &AppState) -> Result<usize, StoreError> {
-    let now = crate::domain::hlc::wall_clock_ms();
+/// How often expired uploads are looked for: every minute, or sooner when uploads expire
+/// sooner (tests).
+fn sweep_every(config: &crate::config::Config) -> Duration {
+    (config.upload_expiry / 2).clamp(Duration::from_millis(50), Duration::from_secs(60))
+}
+
+/// Removes resumable uploads that expired at least one sweep ago: the row, the unfinished
+/// file, and a finished upload's blob if nothing else uses it. (The sweep's wait means a
+/// client coming back just after its upload expired is told 410 Gone, as tus asks, rather
+/// than 404, whenever the sweep happens to run.) An upload a request is working on right
+/// now is left for the next round. Blocking.
+pub fn sweep_expired_uploads(folio: &Folio) -> Result<usize, StoreError> {
+    let grace = sweep_every(&folio.config).as_millis() as u64;
+    let now = crate::domain::hlc::wall_clock_ms().saturating_sub(grace);
     let expired: Vec<_> =
-        state.store.read(uploads::all)?.into_iter().filter(|(_, u)| u.expired(now)).map(|(id, _)| id).collect();
+        folio.store.read(uploads::all)?.into_iter().filter(|(_, u)| u.expired(now)).map(|(id, _)| id).collect();
     let mut removed = 0;
     for id in expired {
-        let Some(mut held) = state.partials.try_hold(id) else { continue };
-        let gone = state.store.write(|tx| match uploads::get(tx.txn(), id)? {
+        let Some(mut held) = folio.partials.try_hold(id) else { continue };
+        let gone = folio.store.write(|tx| match uploads::get(tx.txn(), id)? {
             Some(u) if u.expired(now) => uploads::remove(tx.txn(), id),
             _ => Ok(None),
         })?;
         let Some(upload) = gone else { continue };
-        state.partials.remove(id);
+        folio.partials.remove(id);
         held.forget();
         if let Some(finished) = upload.finished {
-            collect_garbage(state, Some(vec![finished.hash]))?;
+            collect_garbage(folio, Some(vec![finished.hash]))?;
         }
         removed += 1;
     }
@@ -187,18 +196,18 @@ pub fn sweep_expired_uploads(state: &AppState) -> Result<usize, StoreError> {
 
 /// Runs until the process ends: thumbnails when woken (and every minute), expired uploads
 /// every minute (sooner when uploads expire sooner), garbage hourly.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    let tick = (state.config.upload_expiry / 2).clamp(Duration::from_millis(50), Duration::from_secs(60));
+pub fn spawn(folio: Folio) -> tokio::task::JoinHandle<()> {
+    let tick = sweep_every(&folio.config);
     tokio::spawn(async move {
         let mut last_gc = None::<std::time::Instant>;
         loop {
-            let s = state.clone();
+            let s = folio.clone();
             match tokio::task::spawn_blocking(move || make_pending_thumbnails(&s)).await {
                 Ok(Err(e)) => tracing::warn!("thumbnails: {e}"),
                 Err(e) => tracing::warn!("thumbnails: {e}"),
                 Ok(Ok(_)) => {}
             }
-            let s = state.clone();
+            let s = folio.clone();
             match tokio::task::spawn_blocking(move || sweep_expired_uploads(&s)).await {
                 Ok(Ok(n)) if n > 0 => tracing::info!("removed {n} expired uploads"),
                 Ok(Err(e)) => tracing::warn!("expired uploads: {e}"),
@@ -206,7 +215,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());
-                let dir = state.config.data_dir.clone();
+                let dir = folio.config.data_dir.clone();
                 let swept = tokio::task::spawn_blocking(move || {
                     crate::peers::files::sweep_stale_partials(&dir, crate::peers::files::PARTIAL_MAX_AGE)
                 })
@@ -216,7 +225,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                     Ok(Err(e)) => tracing::warn!("unfinished files from other boxes: {e}"),
                     _ => {}
                 }
-                let s = state.clone();
+                let s = folio.clone();
                 let result = tokio::task::spawn_blocking(move || collect_garbage(&s, None)).await;
                 if let Ok(Ok(n)) = result
                     && n > 0
@@ -225,7 +234,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             }
             tokio::select! {
-                _ = state.media_work.notified() => {},
+                _ = folio.media_work.notified() => {},
                 _ = tokio::time::sleep(tick) => {},
             }
         }
@@ -238,8 +247,8 @@ const GRACE: Duration = Duration::from_secs(3600);
 
 /// Removes blobs (and their thumbnails and extracted text) that no file uses. With `only`, just those hashes are
 /// considered, at once (after a delete or an erasure); otherwise every blob older than an hour.
-pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<usize, StoreError> {
-    let (store, blobs, in_flight, data_dir) = (&state.store, &state.blobs, &state.in_flight, &state.config.data_dir);
+pub fn collect_garbage(folio: &Folio, only: Option<Vec<String>>) -> Result<usize, StoreError> {
+    let (store, blobs, in_flight, data_dir) = (&folio.store, &folio.blobs, &folio.in_flight, &folio.config.data_dir);
     let candidates: Vec<BlobHash> = match &only {
         Some(hashes) => hashes.iter().filter_map(|h| BlobHash::from_hex(h)).collect(),
         None => blobs.all()?,
@@ -263,8 +272,8 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
         if gone {
             // What was derived from the file goes with it: erasure must leave nothing behind.
             let _ = std::fs::remove_file(thumbnail_path(data_dir, &hex));
-            state.search.forget_file_text(&hash);
-            state.heavy.forget(&hash);
+            folio.search.forget_file_text(&hash);
+            folio.heavy.forget(&hash);
             removed += 1;
         }
     }
@@ -272,9 +281,9 @@ pub fn collect_garbage(state: &AppState, only: Option<Vec<String>>) -> Result<us
 }
 
 /// Removes at once the blobs a delete or an erasure released, if nothing else uses them.
-pub async fn collect_now(state: &AppState, hashes: Vec<String>) -> crate::error::Result<usize> {
-    let state = state.clone();
-    let removed = tokio::task::spawn_blocking(move || collect_garbage(&state, Some(hashes)))
+pub async fn collect_now(folio: &Folio, hashes: Vec<String>) -> crate::error::Result<usize> {
+    let folio = folio.clone();
+    let removed = tokio::task::spawn_blocking(move || collect_garbage(&folio, Some(hashes)))
         .await
         .map_err(crate::error::Error::internal)??;
     Ok(removed)

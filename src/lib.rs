@@ -16,8 +16,11 @@
 //!   appended to and synced a request at a time, then moved into the blob store.
 //! - [`auth`]: argon2id hashing, sessions, sign-in throttling, cross-origin refusal, the
 //!   setup code.
-//! - [`actions`]: what people do (create a class, import a roster, reset pictures), as
-//!   blocking functions over the store that both the API and the pages call.
+//! - [`app`]: the application core, [`Folio`]: what the box keeps (store, files, uploads,
+//!   search index, peers, backup jobs) and the wake-ups of its background work, opened by
+//!   [`Folio::open`] for [`run`] and for tests alike.
+//! - [`actions`]: what people do (sign in, create a class, import a roster, add work with
+//!   files), as functions over the store or the core that both the API and the pages call.
 //! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
 //!   assets, and the offline app's manifest, service worker and `X-Folio-Offline` mark.
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
@@ -43,10 +46,15 @@
 //!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
 //! - [`error`]: the one error type handlers and actions share.
 //!
+//! The layers run one way: entry points (`cli`, [`run`]) over the adapters (`http`, the peer
+//! port in `peers::server`) over `actions` over the core and its components, down to `sync`,
+//! `store` and `domain` (ARCHITECTURE.md, "Layers"; `tests/integration/layers.rs`).
+//!
 //! [`run`] serves on the listeners you bind ([`Listeners`]: HTTP, and HTTPS and the peer
 //! port if you like; tests bind port 0) until `shutdown` resolves.
 
 pub mod actions;
+pub mod app;
 pub mod auth;
 pub mod backup;
 pub mod blobs;
@@ -77,6 +85,7 @@ pub mod store;
 pub mod sync;
 pub mod tls;
 
+pub use app::Folio;
 pub use config::Config;
 
 use std::future::Future;
@@ -129,17 +138,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let Listeners { http: listener, https: tls_listener, peer: peer_listener } = listeners.into();
-    let data_dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || {
-        // A restore chosen on the setup page is swapped in before the store opens.
-        backup::apply_pending_restore(&data_dir)?;
-        anyhow::Ok(store::Store::open(&data_dir)?)
-    })
-    .await??;
     let address = listener.local_addr()?;
+    let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let folio = tokio::task::spawn_blocking(move || Folio::open(config, peer_address)).await??;
 
-    let setup_store = store.clone();
-    let setup_dir = config.data_dir.clone();
+    let setup_store = folio.store.clone();
+    let setup_dir = folio.config.data_dir.clone();
     let code =
         tokio::task::spawn_blocking(move || actions::setup::ensure_setup_code(&setup_store, &setup_dir)).await??;
     if let Some(code) = &code {
@@ -148,20 +152,14 @@ pub async fn run(
         println!(
             "\n  folio is not set up yet.\n  Open {} in a browser and enter this setup code: {code}\n  (It is also in {})\n",
             urls.join(" or "),
-            auth::setup_code::path(&config.data_dir).display()
+            auth::setup_code::path(&folio.config.data_dir).display()
         );
     }
 
-    let identity_dir = config.data_dir.clone();
-    let identity = tokio::task::spawn_blocking(move || peers::Identity::load_or_create(&identity_dir)).await??;
-    let identity = std::sync::Arc::new(identity);
-    let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
-    let net = std::sync::Arc::new(peers::Net::new(identity.clone(), peer_address, config.sync_every));
-
     // Other boxes find the peer port; with it off there is nothing for them to find. The
     // browse (the nearby list) leaves this box's own announcement out.
-    let nearby = discovery::Nearby::default();
-    let mut advert = if let (true, Some(peer_address)) = (config.mdns, peer_address) {
+    let identity = folio.net.identity.clone();
+    let mut advert = if let (true, Some(peer_address)) = (folio.config.mdns, peer_address) {
         match discovery::advertise(&identity.id().short(), peer_address.port()) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -173,59 +171,20 @@ pub async fn run(
         None
     };
     if let Some(advert) = &mut advert {
-        advert.browse(store.clone(), nearby.clone(), identity.id().short());
+        advert.browse(folio.store.clone(), folio.nearby.clone(), identity.id().short());
     }
 
-    let blobs_dir = config.data_dir.clone();
-    let blobs = tokio::task::spawn_blocking(move || blobs::BlobStore::open(&blobs_dir)).await??;
-    // Uploads that can still be resumed are kept; expired ones and leftovers of a crash go.
-    let (partials_dir, partials_store, partials_blobs) = (config.data_dir.clone(), store.clone(), blobs.clone());
-    let partials = tokio::task::spawn_blocking(move || {
-        let partials = resumable::Partials::open(&partials_dir)?;
-        let now = domain::hlc::wall_clock_ms();
-        let found = resumable::reconcile(&partials_store, &partials, &partials_blobs, now)?;
-        if found != resumable::Reconciled::default() {
-            tracing::info!(?found, "checked the resumable uploads left by an earlier run");
-        }
-        anyhow::Ok(partials)
-    })
-    .await??;
-    let search_dir = config.data_dir.clone();
-    let (index, fresh) = tokio::task::spawn_blocking(move || search::SearchIndex::open(&search_dir)).await??;
-    if fresh {
-        // Filled in the background: folio serves meanwhile, and search finds more each second.
-        let queue = store.clone();
-        let queued = tokio::task::spawn_blocking(move || queue.queue_all_for_search()).await??;
-        if queued > 0 {
-            tracing::info!(artifacts = queued, "rebuilding the search index in the background");
-        }
-    }
-    let index = std::sync::Arc::new(index);
-    let heavy = heavy::Heavy::open(&config.data_dir);
-    let indexer = search::indexer::Indexer::new(index.clone(), store.clone(), blobs.clone(), heavy.clone())?;
-    let stop_indexing = tokio_util::sync::CancellationToken::new();
-    let indexing = search::indexer::spawn(indexer, stop_indexing.clone());
-    let (https, tls_listener) = start_tls(&config.data_dir, tls_listener).await?;
-    let ca_file = tls::ca_path(&config.data_dir);
-    let mut state = http::AppState::new(store.clone(), blobs, partials, index, net, config);
-    state.https = https.clone();
-    state.heavy = heavy;
-    state.nearby = nearby;
+    let (https, tls_listener) = start_tls(&folio.config.data_dir, tls_listener).await?;
+    let ca_file = tls::ca_path(&folio.config.data_dir);
     let renewal = match &https {
         tls::Https::On { tls, .. } => Some(tls::spawn_renewal(tls.clone())),
         _ => None,
     };
-    let housekeeping = housekeeping::spawn(state.clone());
-    let sweeper = spawn_session_sweeper(state.clone());
-    let control = control::listen(state.clone());
-    let jobs = state.backups.clone();
-    // A paired box seen on the network (again, or at a new address) is synced with at once.
-    let nudged = state.net.clone();
-    state.nearby.set_hook(move |id| peers::schedule::nudge(&nudged, id));
-    let scheduler = peers::schedule::spawn(state.clone());
-    let peer_app = peers::server::router(state.clone());
+    let workers = folio.start_workers()?;
+    let jobs = folio.backups.clone();
+    let peer_app = peers::server::router(folio.clone());
     let peer_acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(peers::tls::server_config(&identity)?));
-    let app = http::router(state);
+    let app = http::router(http::AppState::new(folio.clone(), https.clone()));
     tracing::info!(%address, version = VERSION, "folio is serving");
     // The first line stays as it was before HTTPS: scripts and tests read the address there
     // (and may stop reading: hence one write, whose failure is no reason to stop serving).
@@ -277,22 +236,12 @@ pub async fn run(
         }
     };
     tokio::try_join!(trigger, plain, secure, boxes)?;
-    // The sweeper holds a handle to the store; stop it so the database closes with us.
-    sweeper.abort();
-    housekeeping.abort();
-    scheduler.abort();
-    let _ = scheduler.await;
-    let _ = sweeper.await;
-    let _ = housekeeping.await;
+    // The workers hold handles to the store; stop them so the database closes with us.
+    workers.stop().await;
     if let Some(renewal) = renewal {
         renewal.abort();
         let _ = renewal.await;
     }
-    if let Some(control) = control {
-        control.stop().await;
-    }
-    stop_indexing.cancel();
-    let _ = indexing.await;
     if let Some(advert) = advert {
         advert.stop();
     }
@@ -300,6 +249,8 @@ pub async fn run(
     // sessions) cannot be cut short and still holds the database; it ends by itself. Waiting
     // for it means a stopped folio has closed its database, and can be started again at once.
     let closing = std::time::Instant::now();
+    let store = folio.store.clone();
+    drop(folio);
     while store.handles() > 1 && closing.elapsed() < std::time::Duration::from_secs(30) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -477,20 +428,6 @@ fn reachable_addresses(address: SocketAddr) -> Vec<String> {
         .collect();
     found.push(format!("localhost:{}", address.port()));
     found
-}
-
-/// Expired sessions are dropped hourly so the session table stays small.
-fn spawn_session_sweeper(state: http::AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let limits = state.config.sessions;
-            if let Err(e) = state.db(move |store| Ok(auth::session::remove_expired(store, limits)?)).await {
-                tracing::warn!("could not sweep expired sessions: {e}");
-            }
-        }
-    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemctl stop). The handlers are installed when

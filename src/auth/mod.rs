@@ -7,6 +7,24 @@ pub mod session;
 pub mod setup_code;
 pub mod throttle;
 
+use std::sync::Arc;
+
+/// What stands between a guess and an account: password and picture hashing (argon2id, a
+/// few at once) and the sign-in throttle. One per box, shared by every way of signing in or
+/// changing a secret. Cheap to clone.
+#[derive(Clone)]
+pub struct Guard {
+    pub hasher: password::Hasher,
+    pub throttle: Arc<throttle::Throttle>,
+}
+
+impl Guard {
+    /// A guard hashing at most `concurrent_hashes` at once.
+    pub fn new(concurrent_hashes: usize) -> Guard {
+        Guard { hasher: password::Hasher::new(concurrent_hashes), throttle: Arc::default() }
+    }
+}
+
 /// `n` random bytes from the operating system's generator, as URL-safe base64.
 pub fn random_token(n: usize) -> String {
     use base64::Engine;

@@ -10,6 +10,15 @@ use crate::store::{self, Queries, Session, Store, StoreError};
 
 pub const COOKIE_NAME: &str = "folio_session";
 
+/// The person behind a valid session: who they are, the session row, and its secret id (the
+/// cookie's value, kept to tell their own session from their others).
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    pub session_id: String,
+}
+
 /// Idle and absolute limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {

@@ -8,11 +8,13 @@ pub mod hlc;
 pub mod ids;
 pub mod ops;
 pub mod partition;
+pub mod peer;
 pub mod pictures;
 pub mod policy;
 pub mod roster;
 pub mod school;
 pub mod upload;
+pub mod words;
 pub mod work;
 
 pub use hlc::Hlc;

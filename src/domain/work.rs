@@ -70,6 +70,14 @@ pub struct FileRef {
     pub hash: String,
 }
 
+impl FileRef {
+    /// Whether `hash` has the shape of a stored file's name (64 hex digits of BLAKE3): a
+    /// received operation may name anything, and only such a name can ever arrive as a file.
+    pub fn names_a_blob(&self) -> bool {
+        self.hash.len() == 64 && self.hash.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     pub id: VersionId,

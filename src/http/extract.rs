@@ -8,17 +8,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::AppState;
 use crate::auth::session;
-use crate::domain::User;
 use crate::error::Error;
-use crate::store::Session;
 
-/// The person behind a valid session cookie. Rejects with 401 (API) when there is none.
-#[derive(Clone, Debug)]
-pub struct SignedIn {
-    pub user: User,
-    pub session: Session,
-    pub session_id: String,
-}
+/// The person behind a valid session cookie ([`crate::auth::session::SignedIn`]). As an
+/// extractor it rejects with 401 (API) when there is none.
+pub use crate::auth::session::SignedIn;
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Error;

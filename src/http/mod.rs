@@ -6,92 +6,57 @@
 
 pub(crate) mod api;
 mod assets;
-mod credentials;
 pub mod error;
 pub(crate) mod extract;
 mod files;
 mod offline;
 mod openapi;
 mod pages;
-mod signin;
 pub(crate) mod uploads;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
-use crate::auth::password::Hasher;
-use crate::auth::throttle::Throttle;
-use crate::config::Config;
+use crate::app::Folio;
+use crate::auth::Guard;
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 pub use extract::SignedIn;
 pub(crate) use pages::qr_svg;
 
-/// Everything a handler needs, as cheap clones.
+/// What a handler has: the application core ([`Folio`]) and what only HTTP needs (the
+/// sign-in guard, the HTTPS status). Cheap to
+/// clone. It dereferences to the core, so a handler reads `state.store` as before; a handler
+/// that needs only the core may take `State<Folio>` (through [`FromRef`]).
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub blobs: crate::blobs::BlobStore,
-    /// Wakes the media worker (thumbnails) after an upload.
-    pub media_work: std::sync::Arc<tokio::sync::Notify>,
-    /// Blobs of uploads not yet committed, which garbage collection must leave alone.
-    pub in_flight: crate::housekeeping::InFlight,
-    /// Resumable (tus) uploads in progress: their files and who is working on which.
-    pub partials: crate::resumable::Partials,
-    /// The backup (admin page) or restore (setup page) in progress or last finished.
-    pub backups: crate::backup::Jobs,
+    pub folio: Folio,
+    /// Password hashing, a few at once, and the sign-in throttle.
+    pub guard: Guard,
     /// HTTPS on this box: off, failed (why), or on (the authority, the port): for `/device`.
     pub https: crate::tls::Https,
-    /// This box among boxes: its identity, its peer port, sync rounds in progress.
-    pub net: Arc<crate::peers::Net>,
-    /// Boxes seen on the network lately (mDNS), and the hook told when a paired one turns up.
-    pub nearby: crate::discovery::Nearby,
-
-    pub config: Arc<Config>,
-    pub hasher: Hasher,
-    pub throttle: Arc<Throttle>,
-    pub search: Arc<crate::search::SearchIndex>,
-    /// The gate for decoding uploads (thumbnails, text): few at once, failures remembered.
-    pub heavy: crate::heavy::Heavy,
 }
 
 impl AppState {
-    pub fn new(
-        store: Store,
-        blobs: crate::blobs::BlobStore,
-        partials: crate::resumable::Partials,
-        search: Arc<crate::search::SearchIndex>,
-        net: Arc<crate::peers::Net>,
-        config: Config,
-    ) -> Self {
-        AppState {
-            store,
-            blobs,
-            partials,
-            search,
-            media_work: Default::default(),
-            in_flight: Default::default(),
-            backups: Default::default(),
-            https: Default::default(),
-            net,
-            nearby: Default::default(),
-
-            heavy: crate::heavy::Heavy::open(&config.data_dir),
-            hasher: Hasher::new(config.max_concurrent_hashes),
-            config: Arc::new(config),
-            throttle: Arc::new(Throttle::default()),
-        }
+    pub fn new(folio: Folio, https: crate::tls::Https) -> Self {
+        AppState { guard: Guard::new(folio.config.max_concurrent_hashes), https, folio }
     }
+}
 
-    /// Runs blocking store work on tokio's blocking pool.
-    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store)).await.map_err(Error::internal)?
+impl std::ops::Deref for AppState {
+    type Target = Folio;
+
+    fn deref(&self) -> &Folio {
+        &self.folio
+    }
+}
+
+impl FromRef<AppState> for Folio {
+    fn from_ref(state: &AppState) -> Folio {
+        state.folio.clone()
     }
 }
 

@@ -63,8 +63,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{Peer, PeerCaller};
+use crate::app::Folio;
 use crate::blobs::{BlobHash, BlobStore, Writeback};
-use crate::http::AppState;
 use crate::store::{FileReads, PeerReads, Queries, ReadTables, StoreError};
 use crate::sync::{Limits, Positions};
 
@@ -302,13 +302,13 @@ async fn append<E: std::fmt::Display>(
 /// read to hash it. A file whose bytes do not match is deleted; returns whether it matched.
 /// The caller records the arrival ([`record_arrivals`]).
 async fn take_in(
-    state: &AppState,
+    folio: &Folio,
     path: &Path,
     hash: &BlobHash,
     size: u64,
     computed: Option<BlobHash>,
 ) -> Result<bool, FilesError> {
-    let (path, blobs, hash) = (path.to_path_buf(), state.blobs.clone(), *hash);
+    let (path, blobs, hash) = (path.to_path_buf(), folio.blobs.clone(), *hash);
     let matched = tokio::task::spawn_blocking(move || -> io::Result<bool> {
         let actual = match computed {
             Some(actual) => actual,
@@ -334,11 +334,11 @@ async fn take_in(
 /// their way, thumbnails and search documents queued. One transaction for many files keeps
 /// a sync of thousands of photos from paying a commit for each; a crash before it is harmless,
 /// since [`settle_missing`] finds blobs that are here but still listed.
-async fn record_arrivals(state: &AppState, hashes: Vec<BlobHash>) -> Result<(), FilesError> {
+async fn record_arrivals(folio: &Folio, hashes: Vec<BlobHash>) -> Result<(), FilesError> {
     if hashes.is_empty() {
         return Ok(());
     }
-    let store = state.store.clone();
+    let store = folio.store.clone();
     let queued_thumbnail = tokio::task::spawn_blocking(move || {
         store.write(|tx| {
             let mut any = false;
@@ -351,7 +351,7 @@ async fn record_arrivals(state: &AppState, hashes: Vec<BlobHash>) -> Result<(), 
     .await
     .map_err(io::Error::other)??;
     if queued_thumbnail {
-        state.media_work.notify_one();
+        folio.media_work.notify_one();
     }
     Ok(())
 }
@@ -399,7 +399,7 @@ fn allowed(r: &impl ReadTables, peer: &Peer, hash_hex: &str) -> Result<Option<u6
 
 /// The file endpoints of the peer port. The peer listener mounts them behind the layer that
 /// puts a [`PeerCaller`] into every request.
-pub fn peer_routes() -> Router<AppState> {
+pub fn peer_routes() -> Router<Folio> {
     Router::new()
         .route("/peer/v1/blobs/missing", post(blobs_missing))
         .route("/peer/v1/blobs/{hash}", get(get_blob).patch(patch_blob).layer(DefaultBodyLimit::disable()))
@@ -420,10 +420,10 @@ fn internal(e: impl std::fmt::Display) -> Response {
 }
 
 async fn read<T: Send + 'static>(
-    state: &AppState,
+    folio: &Folio,
     f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let store = state.store.clone();
+    let store = folio.store.clone();
     match tokio::task::spawn_blocking(move || store.read(f)).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(internal(e)),
@@ -444,7 +444,7 @@ pub struct Missing {
 /// `POST /peer/v1/blobs/missing`: which of these blobs this box wants and lacks: a file
 /// within the caller's scope names it, and it is not in the blob store.
 async fn blobs_missing(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     Json(ask): Json<Hashes>,
 ) -> Response {
@@ -454,8 +454,8 @@ async fn blobs_missing(
     let Some(hashes) = ask.hashes.iter().map(|h| BlobHash::from_hex(h)).collect::<Option<Vec<_>>>() else {
         return refusal(StatusCode::UNPROCESSABLE_ENTITY, "a file name is not a BLAKE3 hash (64 hex digits)");
     };
-    let blobs = state.blobs.clone();
-    let wanted = read(&state, move |r| {
+    let blobs = folio.blobs.clone();
+    let wanted = read(&folio, move |r| {
         let mut missing = Vec::new();
         for hash in hashes {
             let hex = hash.to_hex();
@@ -475,19 +475,19 @@ async fn blobs_missing(
 /// `GET /peer/v1/blobs/{hash}`, with a single byte `Range` (206). 404 unless a file within
 /// the caller's scope uses the blob and it is here.
 async fn get_blob(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     UrlPath(raw): UrlPath<String>,
     request: HeaderMap,
 ) -> Response {
     let Some(hash) = BlobHash::from_hex(&raw) else { return not_here() };
     let hex = hash.to_hex();
-    match read(&state, move |r| allowed(r, &caller.peer, &hex)).await {
+    match read(&folio, move |r| allowed(r, &caller.peer, &hex)).await {
         Ok(Some(_)) => {}
         Ok(None) => return not_here(),
         Err(res) => return res,
     }
-    let Ok(mut file) = tokio::fs::File::open(state.blobs.path(&hash)).await else { return not_here() };
+    let Ok(mut file) = tokio::fs::File::open(folio.blobs.path(&hash)).await else { return not_here() };
     let size = match file.metadata().await {
         Ok(m) => m.len(),
         Err(e) => return internal(e),
@@ -528,21 +528,21 @@ fn offset_headers(offset: u64, length: Option<u64>) -> HeaderMap {
 /// `HEAD /peer/v1/blobs/{hash}/partial`: how many bytes of a push this box holds
 /// (`Upload-Offset`; the whole length when it has the blob already).
 async fn partial_offset(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     UrlPath(raw): UrlPath<String>,
 ) -> Response {
     let Some(hash) = BlobHash::from_hex(&raw) else { return not_here() };
     let hex = hash.to_hex();
-    let size = match read(&state, move |r| allowed(r, &caller.peer, &hex)).await {
+    let size = match read(&folio, move |r| allowed(r, &caller.peer, &hex)).await {
         Ok(Some(size)) => size,
         Ok(None) => return not_here(),
         Err(res) => return res,
     };
-    if state.blobs.contains(&hash) {
+    if folio.blobs.contains(&hash) {
         return (StatusCode::OK, offset_headers(size, Some(size))).into_response();
     }
-    let held = partial_len(&partial_path(&state.config.data_dir, &hash)).await.min(size);
+    let held = partial_len(&partial_path(&folio.config.data_dir, &hash)).await.min(size);
     (StatusCode::OK, offset_headers(held, Some(size))).into_response()
 }
 
@@ -558,7 +558,7 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 /// to the partial file; when it is complete, checks its BLAKE3 against the name (422 and
 /// deleted on a mismatch) and takes it into the blob store.
 async fn patch_blob(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     UrlPath(raw): UrlPath<String>,
     headers: HeaderMap,
@@ -570,7 +570,7 @@ async fn patch_blob(
         return refusal(StatusCode::BAD_REQUEST, "send Upload-Offset and Upload-Length");
     };
     let (hex, who) = (hash.to_hex(), caller.peer.id.short());
-    let size = match read(&state, move |r| allowed(r, &caller.peer, &hex)).await {
+    let size = match read(&folio, move |r| allowed(r, &caller.peer, &hex)).await {
         Ok(Some(size)) => size,
         // No file we share with the caller names this hash: not ours to store.
         Ok(None) => {
@@ -584,10 +584,10 @@ async fn patch_blob(
     if length != size {
         return refusal(StatusCode::UNPROCESSABLE_ENTITY, "Upload-Length is not the size the work gives that file");
     }
-    if state.blobs.contains(&hash) {
+    if folio.blobs.contains(&hash) {
         return (StatusCode::NO_CONTENT, offset_headers(size, None)).into_response();
     }
-    let path = partial_path(&state.config.data_dir, &hash);
+    let path = partial_path(&folio.config.data_dir, &hash);
     let Some(_busy) = Busy::take(&path) else {
         return refusal(StatusCode::CONFLICT, "this file is being copied already; ask for the offset again later");
     };
@@ -609,8 +609,8 @@ async fn patch_blob(
     if now < size {
         return (StatusCode::NO_CONTENT, offset_headers(now, None)).into_response();
     }
-    let taken = match take_in(&state, &path, &hash, size, Some(computed)).await {
-        Ok(true) => record_arrivals(&state, vec![hash]).await.map(|()| true),
+    let taken = match take_in(&folio, &path, &hash, size, Some(computed)).await {
+        Ok(true) => record_arrivals(&folio, vec![hash]).await.map(|()| true),
         other => other,
     };
     match taken {
@@ -635,14 +635,14 @@ async fn patch_blob(
 pub async fn exchange(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     peer: &Peer,
 ) -> Result<FileCounts, FilesError> {
     let mut counts = FileCounts::default();
-    settle_missing(state).await?;
-    pull(http, base, state, peer, &mut counts, &mut HashSet::new()).await?;
-    push(http, base, state, peer, &mut counts).await?;
-    let store = state.store.clone();
+    settle_missing(folio).await?;
+    pull(http, base, folio, peer, &mut counts, &mut HashSet::new()).await?;
+    push(http, base, folio, peer, &mut counts).await?;
+    let store = folio.store.clone();
     counts.files_pending =
         tokio::task::spawn_blocking(move || store.read(|r| r.files_pending())).await.map_err(io::Error::other)??;
     if let Some(problem) = counts.problem(&peer.id.short()) {
@@ -659,7 +659,7 @@ pub async fn exchange(
 pub async fn pull_during_operations(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     peer: &Peer,
     mut operations_done: tokio::sync::watch::Receiver<bool>,
 ) -> FileCounts {
@@ -669,7 +669,7 @@ pub async fn pull_during_operations(
     let mut passed_over = HashSet::new();
     while !*operations_done.borrow_and_update() {
         let before = (counts.files_received, counts.wrong_bytes);
-        if let Err(e) = pull(http, base, state, peer, &mut counts, &mut passed_over).await {
+        if let Err(e) = pull(http, base, folio, peer, &mut counts, &mut passed_over).await {
             tracing::debug!(peer = %peer.id.short(), "files during the operations stopped: {e}");
             break;
         }
@@ -683,8 +683,8 @@ pub async fn pull_during_operations(
 
 /// Drops rows of the files-on-their-way list that are settled: the blob is here after all
 /// (recorded as arrived, with its thumbnail and search work), or no file names it any more.
-pub async fn settle_missing(state: &AppState) -> Result<usize, FilesError> {
-    let (store, blobs) = (state.store.clone(), state.blobs.clone());
+pub async fn settle_missing(folio: &Folio) -> Result<usize, FilesError> {
+    let (store, blobs) = (folio.store.clone(), folio.blobs.clone());
     let (settled, thumbnails) = tokio::task::spawn_blocking(move || -> Result<(usize, bool), StoreError> {
         let (arrived, unused) = store.read(|r| {
             let (mut arrived, mut unused) = (Vec::new(), Vec::new());
@@ -717,7 +717,7 @@ pub async fn settle_missing(state: &AppState) -> Result<usize, FilesError> {
     .await
     .map_err(io::Error::other)??;
     if thumbnails {
-        state.media_work.notify_one();
+        folio.media_work.notify_one();
     }
     Ok(settled)
 }
@@ -735,13 +735,13 @@ enum Pulled {
 async fn pull(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     peer: &Peer,
     counts: &mut FileCounts,
     passed_over: &mut HashSet<BlobHash>,
 ) -> Result<(), FilesError> {
     let p = peer.clone();
-    let store = state.store.clone();
+    let store = folio.store.clone();
     let wanted: Vec<(String, u64)> = tokio::task::spawn_blocking(move || {
         store.read(|r| {
             let mut wanted = Vec::new();
@@ -770,8 +770,8 @@ async fn pull(
         .filter(|(hash, _)| !passed_over.contains(hash))
         .collect();
     let mut pulls = futures_util::stream::iter(wanted.into_iter().map(|(hash, size)| {
-        let (http, base, state) = (http.clone(), base.clone(), state.clone());
-        AbortOnDropHandle::new(tokio::spawn(async move { (hash, pull_one(&http, &base, &state, &hash, size).await) }))
+        let (http, base, folio) = (http.clone(), base.clone(), folio.clone());
+        AbortOnDropHandle::new(tokio::spawn(async move { (hash, pull_one(&http, &base, &folio, &hash, size).await) }))
     }))
     .buffer_unordered(PARALLEL_TRANSFERS);
     let mut arrived = Vec::new();
@@ -800,12 +800,12 @@ async fn pull(
             }
         }
         if arrived.len() >= ARRIVALS_PER_COMMIT || last_recorded.elapsed() >= ARRIVALS_EVERY {
-            record_arrivals(state, std::mem::take(&mut arrived)).await?;
+            record_arrivals(folio, std::mem::take(&mut arrived)).await?;
             last_recorded = std::time::Instant::now();
         }
     }
     drop(pulls);
-    record_arrivals(state, arrived).await?;
+    record_arrivals(folio, arrived).await?;
     match failed {
         Some(e) => Err(e),
         None => Ok(()),
@@ -815,14 +815,14 @@ async fn pull(
 async fn pull_one(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     hash: &BlobHash,
     size: u64,
 ) -> Result<Pulled, FilesError> {
-    if state.blobs.contains(hash) {
+    if folio.blobs.contains(hash) {
         return Ok(Pulled::NotThere);
     }
-    let path = partial_path(&state.config.data_dir, hash);
+    let path = partial_path(&folio.config.data_dir, hash);
     let Some(_busy) = Busy::take(&path) else { return Ok(Pulled::Busy) };
     let mut start = partial_len(&path).await;
     if start > size {
@@ -877,7 +877,7 @@ async fn pull_one(
             return Err(FilesError::Unreachable("a file arrived shorter than its size".into()));
         }
     }
-    Ok(if take_in(state, &path, hash, size, computed).await? { Pulled::Got(received) } else { Pulled::Wrong })
+    Ok(if take_in(folio, &path, hash, size, computed).await? { Pulled::Got(received) } else { Pulled::Wrong })
 }
 
 /// The first byte of a `Content-Range: bytes a-b/n`.
@@ -888,16 +888,16 @@ fn content_range_start(v: &str) -> Option<u64> {
 async fn push(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     peer: &Peer,
     counts: &mut FileCounts,
 ) -> Result<(), FilesError> {
-    let store = state.store.clone();
+    let store = folio.store.clone();
     let schools =
         tokio::task::spawn_blocking(move || store.read(|r| r.schools())).await.map_err(io::Error::other)??;
     for school in schools {
         let Some(grant) = peer.scope.grant(school.id) else { continue };
-        push_school(http, base, state, peer, &grant, counts).await?;
+        push_school(http, base, folio, peer, &grant, counts).await?;
     }
     Ok(())
 }
@@ -907,12 +907,12 @@ async fn push(
 async fn push_school(
     http: &reqwest::Client,
     base: &str,
-    state: &AppState,
+    folio: &Folio,
     peer: &Peer,
     grant: &crate::sync::Grant,
     counts: &mut FileCounts,
 ) -> Result<(), FilesError> {
-    let (store, school, peer_id) = (state.store.clone(), grant.school, peer.id.0);
+    let (store, school, peer_id) = (folio.store.clone(), grant.school, peer.id.0);
     let mut positions: Positions = tokio::task::spawn_blocking(move || {
         store.read(|r| {
             if let Some(p) = r.peer_file_positions(peer_id, school)? {
@@ -930,7 +930,7 @@ async fn push_school(
     .map_err(io::Error::other)??;
     let mut advancing = true;
     loop {
-        let (store, grant_now, asked) = (state.store.clone(), grant.clone(), positions.clone());
+        let (store, grant_now, asked) = (folio.store.clone(), grant.clone(), positions.clone());
         let page = tokio::task::spawn_blocking(move || {
             crate::sync::ops_missing(&store, &asked, &grant_now, Limits { max_ops: 500, max_bytes: 4 << 20 })
         })
@@ -942,10 +942,10 @@ async fn push_school(
         let mut offer = Vec::new();
         for (hex, size) in named {
             let Some(hash) = BlobHash::from_hex(&hex) else { continue };
-            if state.blobs.contains(&hash) {
+            if folio.blobs.contains(&hash) {
                 offer.push((hash, size));
             } else {
-                let store = state.store.clone();
+                let store = folio.store.clone();
                 let hex2 = hex.clone();
                 let used = tokio::task::spawn_blocking(move || store.read(|r| r.blob_in_use(&hex2)))
                     .await
@@ -967,7 +967,7 @@ async fn push_school(
             let lacking: HashSet<String> = response.json::<Missing>().await?.missing.into_iter().collect();
             let lacked: Vec<(BlobHash, u64)> =
                 chunk.iter().filter(|(h, _)| lacking.contains(&h.to_hex())).copied().collect();
-            let blobs = &state.blobs;
+            let blobs = &folio.blobs;
             let mut pushes = futures_util::stream::iter(lacked)
                 .map(|(hash, size)| async move { push_one(http, base, blobs, &hash, size).await })
                 .buffer_unordered(PARALLEL_TRANSFERS);
@@ -990,7 +990,7 @@ async fn push_school(
         positions.advance(&page);
         advancing &= whole;
         if advancing {
-            let (store, keep) = (state.store.clone(), positions.clone());
+            let (store, keep) = (folio.store.clone(), positions.clone());
             tokio::task::spawn_blocking(move || store.write(|tx| tx.set_peer_file_positions(peer_id, school, &keep)))
                 .await
                 .map_err(io::Error::other)??;

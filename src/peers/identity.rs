@@ -11,7 +11,6 @@
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 use ring::rand::SystemRandom;
@@ -20,76 +19,13 @@ use ring::signature::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde::{Deserialize, Serialize};
 
+pub use crate::domain::peer::BoxId;
 use crate::tls::TlsError;
-use crate::tls::authority::{make_dir, owner_only, sha256, write_file};
+use crate::tls::authority::{make_dir, owner_only, write_file};
 
 const KEY: &str = "box.key";
 const CERT: &str = "box.crt";
-
-/// SHA-256 of a box's certificate: who a box is, to other boxes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct BoxId(pub [u8; 32]);
-
-impl BoxId {
-    pub fn of_certificate(der: &[u8]) -> BoxId {
-        BoxId(sha256(der))
-    }
-
-    /// The first 12 hex digits: what mDNS announces and people read on screens. Only a hint;
-    /// a connection is checked against the whole id.
-    pub fn short(&self) -> String {
-        self.to_string()[..12].to_string()
-    }
-}
-
-impl fmt::Display for BoxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for BoxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BoxId({})", self.short())
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("not a box id: expected 64 hex digits")]
-pub struct NotABoxId;
-
-impl FromStr for BoxId {
-    type Err = NotABoxId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(NotABoxId);
-        }
-        let mut id = [0u8; 32];
-        for (i, byte) in id.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| NotABoxId)?;
-        }
-        Ok(BoxId(id))
-    }
-}
-
-impl From<BoxId> for String {
-    fn from(id: BoxId) -> String {
-        id.to_string()
-    }
-}
-
-impl TryFrom<String> for BoxId {
-    type Error = NotABoxId;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
 
 /// This box's key and certificate.
 pub struct Identity {

@@ -56,7 +56,8 @@ pub mod server;
 pub mod sync;
 pub mod tls;
 
-pub use identity::{BoxId, Identity};
+pub use crate::domain::peer::{BoxId, Peer, PeerScope, PeerStatus};
+pub use identity::Identity;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -66,37 +67,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClassId, SchoolId};
-use crate::sync::{Grant, OfferedBy};
-
-/// A box this box is paired with (local to this box; stored in `PEER_ID_TO_PEER`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Peer {
-    pub id: BoxId,
-    /// The certificate whose SHA-256 is `id`: checks its bundles' signatures.
-    pub cert_der: Vec<u8>,
-    /// What the two boxes share, both ways.
-    pub scope: PeerScope,
-    /// Which box offered the scope (made the invitation): for a class scope, whether the
-    /// peer acts only inside it (`Us`: we offered it; the default, also for records made
-    /// before this was kept) or holds the school (`Peer`: we joined its invitation). See
-    /// `sync::grant`.
-    #[serde(default)]
-    pub offered_by: OfferedBy,
-    /// Where its peer port was last reached or announced ("host:port"), newest first.
-    pub addresses: Vec<String>,
-    pub paired_ms: u64,
-    #[serde(default)]
-    pub status: PeerStatus,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "classes", rename_all = "snake_case")]
-pub enum PeerScope {
-    /// Every school either box holds, whole.
-    WholeSchools,
-    /// Only these classes (with their people; see `sync::grant`).
-    Classes(BTreeSet<(SchoolId, ClassId)>),
-}
+use crate::sync::Grant;
 
 impl Peer {
     /// The grant a page from this peer for `school` is judged by (and what we may send it):
@@ -104,22 +75,6 @@ impl Peer {
     pub fn grant(&self, school: SchoolId) -> Option<Grant> {
         self.scope.grant(school).map(|g| g.offered_by(self.offered_by))
     }
-}
-
-/// How syncing with a peer has gone, for the admin page.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeerStatus {
-    pub last_sync_ms: Option<u64>,
-    /// The last attempt's failure in plain words; `None` once a sync succeeds.
-    pub last_error: Option<String>,
-    pub ops_sent: u64,
-    pub ops_received: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    pub files_sent: u64,
-    pub files_received: u64,
-    /// Files named by operations that have not arrived yet.
-    pub files_pending: u64,
 }
 
 impl PeerScope {

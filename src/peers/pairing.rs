@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::client::PeerClient;
 use super::server::{PairAnswer, PairRequest};
 use super::{BoxId, ClientCert, Peer, PeerError, PeerScope, PeerStatus};
+use crate::app::Folio;
 use crate::domain::hlc::wall_clock_ms;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::store::peers::{self as table, Invite, InviteUse};
 
 const TOKEN_PREFIX: &str = "folio1:";
@@ -59,7 +59,6 @@ impl Token {
 #[derive(Clone, Debug, Serialize)]
 pub struct Invitation {
     pub token: String,
-    pub qr_svg: Option<String>,
     pub expires_ms: u64,
 }
 
@@ -74,8 +73,8 @@ fn secret_hash(secret: &str) -> Result<[u8; 32]> {
 
 /// Makes an invitation offering `scope` (`None`: the joining admin chooses; whole schools
 /// unless they narrow it).
-pub async fn invite(state: &AppState, scope: Option<PeerScope>) -> Result<Invitation> {
-    let addresses = state.net.addresses();
+pub async fn invite(folio: &Folio, scope: Option<PeerScope>) -> Result<Invitation> {
+    let addresses = folio.net.addresses();
     if addresses.is_empty() {
         return Err(Error::conflict(
             "This box's port for other boxes is off (--peer-listen off), so no box could reach it to pair. Turn it on and try again.",
@@ -87,27 +86,25 @@ pub async fn invite(state: &AppState, scope: Option<PeerScope>) -> Result<Invita
     let now = wall_clock_ms();
     let invite = Invite {
         scope: scope.clone(),
-        expires_ms: now + state.config.invite_lifetime.as_millis() as u64,
+        expires_ms: now + folio.config.invite_lifetime.as_millis() as u64,
         made_ms: now,
     };
     let expires_ms = invite.expires_ms;
-    state.db(move |store| Ok(store.write(|tx| table::put_invite(tx.txn(), hash, &invite))?)).await?;
-    let token = Token { id: state.net.id(), addresses, secret, scope }.encode();
-    // A token too long for a QR code (many addresses) is still good as text.
-    let qr_svg = crate::http::qr_svg(&token).ok();
-    Ok(Invitation { token, qr_svg, expires_ms })
+    folio.db(move |store| Ok(store.write(|tx| table::put_invite(tx.txn(), hash, &invite))?)).await?;
+    let token = Token { id: folio.net.id(), addresses, secret, scope }.encode();
+    Ok(Invitation { token, expires_ms })
 }
 
 /// The inviter's side of `/peer/v1/pair`: checks and burns the secret, pins the caller.
-pub async fn accept(state: &AppState, caller: ClientCert, request: PairRequest) -> Result<PairAnswer> {
-    if caller.id == state.net.id() {
+pub async fn accept(folio: &Folio, caller: ClientCert, request: PairRequest) -> Result<PairAnswer> {
+    if caller.id == folio.net.id() {
         return Err(Error::Invalid("A box cannot pair with itself.".into()));
     }
     let hash = secret_hash(&request.secret)?;
     let now = wall_clock_ms();
     let PairRequest { addresses, scope: asked, .. } = request;
     let addresses: Vec<String> = addresses.into_iter().filter(|a| plausible_address(a)).take(16).collect();
-    let scope = state
+    let scope = folio
         .db(move |store| {
             store.write(|tx| {
                 let invite = match table::take_invite(tx.txn(), hash, now)? {
@@ -149,7 +146,7 @@ pub async fn accept(state: &AppState, caller: ClientCert, request: PairRequest) 
         })
         .await?;
     tracing::info!(peer = %caller.id.short(), ?scope, "paired with another box (it joined with an invitation)");
-    Ok(PairAnswer { box_id: state.net.id(), scope })
+    Ok(PairAnswer { box_id: folio.net.id(), scope })
 }
 
 /// "host:port", nothing that could smuggle a path or credentials into a URL.
@@ -161,9 +158,9 @@ fn plausible_address(address: &str) -> bool {
 
 /// The joiner's side: reaches the inviter at the token's addresses (pinned to its id),
 /// presents the secret, and pins the inviter here.
-pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Result<Peer> {
+pub async fn join(folio: &Folio, token: &str, scope: Option<PeerScope>) -> Result<Peer> {
     let token = Token::decode(token)?;
-    if token.id == state.net.id() {
+    if token.id == folio.net.id() {
         return Err(Error::Invalid("That invitation was made by this box. Enter it on the other box.".into()));
     }
     if let (Some(offered), Some(asked)) = (&token.scope, &scope)
@@ -174,7 +171,7 @@ pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Re
                 .into(),
         ));
     }
-    let mine = state.net.addresses();
+    let mine = folio.net.addresses();
     if mine.is_empty() {
         return Err(Error::conflict(
             "This box's port for other boxes is off (--peer-listen off), so the other box could never reach it. Turn it on and try again.",
@@ -183,7 +180,7 @@ pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Re
     let request = PairRequest { secret: token.secret.clone(), addresses: mine, scope: scope.clone() };
     let mut failures: Vec<PeerError> = Vec::new();
     for address in token.addresses.iter().filter(|a| plausible_address(a)) {
-        let client = PeerClient::new(&state.net.identity, token.id, address).map_err(Error::internal)?;
+        let client = PeerClient::new(&folio.net.identity, token.id, address).map_err(Error::internal)?;
         match client.pair(&request).await {
             Ok(answer) => {
                 let cert_der = client.presented_certificate().unwrap_or_default();
@@ -215,7 +212,7 @@ pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Re
                     status: PeerStatus::default(),
                 };
                 let stored = peer.clone();
-                state.db(move |store| Ok(store.write(|tx| table::put_peer(tx.txn(), &stored))?)).await?;
+                folio.db(move |store| Ok(store.write(|tx| table::put_peer(tx.txn(), &stored))?)).await?;
                 tracing::info!(peer = %peer.id.short(), "paired with another box (joined its invitation)");
                 return Ok(peer);
             }
@@ -234,8 +231,8 @@ pub async fn join(state: &AppState, token: &str, scope: Option<PeerScope>) -> Re
 }
 
 /// Forgets a peer: its next connection is refused, and this box stops calling it.
-pub async fn unpair(state: &AppState, id: BoxId) -> Result<bool> {
-    let removed = state.db(move |store| Ok(store.write(|tx| table::remove_peer(tx.txn(), id))?)).await?;
+pub async fn unpair(folio: &Folio, id: BoxId) -> Result<bool> {
+    let removed = folio.db(move |store| Ok(store.write(|tx| table::remove_peer(tx.txn(), id))?)).await?;
     if removed {
         tracing::info!(peer = %id.short(), "unpaired another box");
     }

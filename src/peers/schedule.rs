@@ -10,7 +10,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::{BoxId, Net};
-use crate::http::AppState;
+use crate::app::Folio;
 
 /// How long after a change the round starts: work saved in a burst (a class uploading)
 /// goes in a few rounds rather than one round per upload, and new work still reaches the
@@ -25,14 +25,14 @@ pub fn nudge(net: &Net, peer: BoxId) {
 }
 
 /// Starts the scheduler. Stopping it (abort) stops the rounds it started.
-pub fn spawn(state: AppState) -> JoinHandle<()> {
+pub fn spawn(folio: Folio) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let Some(mut nudged) = state.net.take_nudges() else {
+        let Some(mut nudged) = folio.net.take_nudges() else {
             tracing::warn!("the sync scheduler was started twice; the second does nothing");
             return;
         };
-        let mut commits = state.store.commits();
-        let mut tick = tokio::time::interval(state.net.sync_every.max(Duration::from_secs(1)));
+        let mut commits = folio.store.commits();
+        let mut tick = tokio::time::interval(folio.net.sync_every.max(Duration::from_secs(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut rounds = JoinSet::new();
         let mut due: Option<Instant> = None;
@@ -45,7 +45,7 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 }
             };
             tokio::select! {
-                _ = tick.tick() => all(&state, &mut rounds).await,
+                _ = tick.tick() => all(&folio, &mut rounds).await,
                 changed = commits.changed() => {
                     if changed.is_err() {
                         return;
@@ -55,31 +55,31 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 }
                 () = wait => {
                     due = None;
-                    all(&state, &mut rounds).await;
+                    all(&folio, &mut rounds).await;
                 }
-                Some(peer) = nudged.recv() => one(&state, &mut rounds, peer),
+                Some(peer) = nudged.recv() => one(&folio, &mut rounds, peer),
                 Some(_) = rounds.join_next(), if !rounds.is_empty() => {}
             }
         }
     })
 }
 
-async fn all(state: &AppState, rounds: &mut JoinSet<()>) {
-    let peers = state.db(|store| Ok(store.peers()?)).await;
+async fn all(folio: &Folio, rounds: &mut JoinSet<()>) {
+    let peers = folio.db(|store| Ok(store.peers()?)).await;
     match peers {
         Ok(peers) => {
             for peer in peers {
-                one(state, rounds, peer.id);
+                one(folio, rounds, peer.id);
             }
         }
         Err(e) => tracing::warn!("cannot read the paired boxes to sync with them: {e}"),
     }
 }
 
-fn one(state: &AppState, rounds: &mut JoinSet<()>, peer: BoxId) {
-    let state = state.clone();
+fn one(folio: &Folio, rounds: &mut JoinSet<()>, peer: BoxId) {
+    let folio = folio.clone();
     rounds.spawn(async move {
         // The outcome is in the peer's status; a peer unpaired meanwhile is simply skipped.
-        let _ = super::sync::with_peer(&state, peer).await;
+        let _ = super::sync::with_peer(&folio, peer).await;
     });
 }

@@ -15,9 +15,9 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{BoxId, ClientCert, PeerCaller, PeerScope};
+use crate::app::Folio;
 use crate::domain::SchoolId;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::store::Queries;
 use crate::sync::{self, Grant, Limits, Page, Positions, SyncError};
 
@@ -59,7 +59,7 @@ pub struct PushAnswer {
 }
 
 /// The peer port's router. Other parts of `peers` (files) add their routes here.
-pub fn router(state: AppState) -> Router {
+pub fn router(folio: Folio) -> Router {
     Router::new()
         .route(PAIR_PATH, post(pair))
         .route("/peer/v1/hello", get(hello))
@@ -67,14 +67,14 @@ pub fn router(state: AppState) -> Router {
         .route("/peer/v1/positions/{school}", get(positions))
         .route("/peer/v1/push", post(push))
         .merge(super::files::peer_routes())
-        .layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .layer(middleware::from_fn_with_state(folio.clone(), authorize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(folio)
 }
 
 /// Lets through pinned callers (with [`PeerCaller`] in the request) and, for pairing only,
 /// any caller with a certificate; refuses the rest with 403.
-async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn authorize(State(folio): State<Folio>, mut req: Request, next: Next) -> Response {
     let Some(cert) = req.extensions().get::<ClientCert>().cloned() else {
         return Error::forbidden("This port is for other folio boxes, which present their certificate.")
             .into_response();
@@ -82,7 +82,7 @@ async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) 
     if req.uri().path() == PAIR_PATH {
         return next.run(req).await;
     }
-    let found = state.db(move |store| Ok(store.peer(cert.id)?)).await;
+    let found = folio.db(move |store| Ok(store.peer(cert.id)?)).await;
     match found {
         Ok(Some(peer)) => {
             req.extensions_mut().insert(PeerCaller { peer });
@@ -100,11 +100,11 @@ async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) 
 }
 
 async fn pair(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(cert): Extension<ClientCert>,
     Json(request): Json<PairRequest>,
 ) -> Result<Response> {
-    let answer = super::pairing::accept(&state, cert, request).await?;
+    let answer = super::pairing::accept(&folio, cert, request).await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
@@ -117,9 +117,9 @@ pub fn shared_schools(store: &crate::store::Store, scope: &PeerScope) -> Result<
     })
 }
 
-async fn hello(State(state): State<AppState>, Extension(caller): Extension<PeerCaller>) -> Result<Json<Hello>> {
-    let box_id = state.net.id();
-    let schools = state.db(move |store| shared_schools(store, &caller.peer.scope)).await?;
+async fn hello(State(folio): State<Folio>, Extension(caller): Extension<PeerCaller>) -> Result<Json<Hello>> {
+    let box_id = folio.net.id();
+    let schools = folio.db(move |store| shared_schools(store, &caller.peer.scope)).await?;
     Ok(Json(Hello { box_id, schools }))
 }
 
@@ -128,24 +128,24 @@ fn grant_for(caller: &PeerCaller, school: SchoolId) -> Result<Grant> {
 }
 
 async fn pull(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     Json(theirs): Json<Positions>,
 ) -> Result<Json<Page>> {
     let grant = grant_for(&caller, theirs.school)?;
     let page =
-        state.db(move |store| sync::ops_missing(store, &theirs, &grant, Limits::default()).map_err(refusal)).await?;
+        folio.db(move |store| sync::ops_missing(store, &theirs, &grant, Limits::default()).map_err(refusal)).await?;
     Ok(Json(page))
 }
 
 async fn positions(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     Path(school): Path<String>,
 ) -> Result<Json<Positions>> {
-    let school: SchoolId = crate::http::parse_id(&school)?;
+    let school: SchoolId = school.parse().map_err(|_| Error::NotFound)?;
     let grant = grant_for(&caller, school)?;
-    let positions = state.db(move |store| within_grant(store, school, &grant)).await?;
+    let positions = folio.db(move |store| within_grant(store, school, &grant)).await?;
     Ok(Json(positions))
 }
 
@@ -170,13 +170,13 @@ pub fn within_grant(store: &crate::store::Store, school: SchoolId, grant: &Grant
 }
 
 async fn push(
-    State(state): State<AppState>,
+    State(folio): State<Folio>,
     Extension(caller): Extension<PeerCaller>,
     Json(page): Json<Page>,
 ) -> Result<Json<PushAnswer>> {
     let grant = grant_for(&caller, page.school)?;
     let from = caller.peer.id.short();
-    let report = state.db(move |store| sync::apply_page(store, &page, &grant).map_err(refusal)).await;
+    let report = folio.db(move |store| sync::apply_page(store, &page, &grant).map_err(refusal)).await;
     match report {
         Ok(report) => Ok(Json(PushAnswer { applied: report.ops_received as u64 })),
         Err(e) => {

@@ -21,9 +21,9 @@ use tokio::sync::Mutex;
 
 use super::client::PeerClient;
 use super::{BoxId, Net, Peer, PeerError, PeerScope, SyncCounts};
+use crate::app::Folio;
 use crate::domain::SchoolId;
 use crate::domain::hlc::wall_clock_ms;
-use crate::http::AppState;
 use crate::store::Store;
 use crate::sync::{self as core, Grant, Limits, SyncError};
 
@@ -41,9 +41,9 @@ pub struct Slot {
 
 /// Syncs with `peer_id`: a round that starts after this call, run now or by whoever asked
 /// just before (then its outcome is reported). Records the outcome in the peer's status.
-pub async fn with_peer(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
+pub async fn with_peer(folio: &Folio, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
     use std::sync::atomic::Ordering;
-    let slot = state.net.slot(peer_id);
+    let slot = folio.net.slot(peer_id);
     let seen = slot.started.load(Ordering::SeqCst);
     let mut last = slot.last.lock().await;
     // Rounds start only under the lock, so one that started since we asked has finished.
@@ -53,8 +53,8 @@ pub async fn with_peer(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, P
         return outcome.clone();
     }
     slot.started.fetch_add(1, Ordering::SeqCst);
-    let outcome = round(state, peer_id).await;
-    record(state, peer_id, &outcome).await;
+    let outcome = round(folio, peer_id).await;
+    record(folio, peer_id, &outcome).await;
     *last = Some(outcome.clone());
     outcome
 }
@@ -97,12 +97,12 @@ fn schools_to_sync(ours: Vec<SchoolId>, theirs: Vec<SchoolId>, scope: &PeerScope
     all.into_iter().collect()
 }
 
-async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
-    let store = state.store.clone();
+async fn round(folio: &Folio, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
+    let store = folio.store.clone();
     let peer = blocking(&store, move |s| s.peer(peer_id).map_err(PeerError::local))
         .await?
         .ok_or_else(|| PeerError::NotPaired { peer: peer_id.short() })?;
-    let (client, theirs) = connect(&state.net, &peer).await?;
+    let (client, theirs) = connect(&folio.net, &peer).await?;
     let scope = peer.scope.clone();
     let ours = blocking(&store, move |s| super::server::shared_schools(s, &scope).map_err(PeerError::local)).await?;
     let mut counts = SyncCounts::default();
@@ -124,13 +124,13 @@ async fn round(state: &AppState, peer_id: BoxId) -> Result<SyncCounts, PeerError
         result.map(|()| (counts, started.elapsed()))
     };
     let base = client.url("");
-    let early = super::files::pull_during_operations(client.http(), &base, state, &peer, done);
+    let early = super::files::pull_during_operations(client.http(), &base, folio, &peer, done);
     let (operations, early) = tokio::join!(operations, early);
     let (ops, operations_took) = operations?;
     counts.ops_received = ops.ops_received;
     counts.ops_sent = ops.ops_sent;
     let files_from = started.elapsed();
-    let mut files = super::files::exchange(client.http(), &base, state, &peer).await.map_err(|e| match e {
+    let mut files = super::files::exchange(client.http(), &base, folio, &peer).await.map_err(|e| match e {
         super::files::FilesError::Unreachable(why) => {
             PeerError::Unreachable { peer: peer_id.short(), address: client.address().to_string(), why }
         }
@@ -261,10 +261,10 @@ async fn push(store: &Store, client: &PeerClient, grant: &Grant, peer_id: BoxId)
 }
 
 /// Adds a round's outcome to the peer's status (if it is still paired).
-async fn record(state: &AppState, peer_id: BoxId, outcome: &Result<SyncCounts, PeerError>) {
+async fn record(folio: &Folio, peer_id: BoxId, outcome: &Result<SyncCounts, PeerError>) {
     let now = wall_clock_ms();
     let kept = outcome.clone();
-    let result = blocking(&state.store, move |s| {
+    let result = blocking(&folio.store, move |s| {
         s.update_peer(peer_id, |p| match &kept {
             Ok(c) => {
                 let st = &mut p.status;

@@ -77,7 +77,7 @@ pub(super) fn note_received(txn: &WriteTransaction, op: &Op) -> Result<(), Store
     }
     let mut missing = txn.open_table(BLOB_HASH_MISSING)?;
     for file in files {
-        if crate::blobs::BlobHash::from_hex(&file.hash).is_some() {
+        if file.names_a_blob() {
             missing.insert(file.hash.as_str(), file.size)?;
         }
     }

@@ -9,8 +9,7 @@ use super::codec::{decode, encode};
 use super::tables::{INVITE_SECRET_HASH_TO_INVITE, PEER_ID_TO_PEER, PEER_SCHOOL_TO_POSITIONS};
 use super::{ReadTables, Store, StoreError};
 use crate::domain::SchoolId;
-use crate::peers::{BoxId, Peer, PeerScope};
-use crate::sync::Positions;
+use crate::domain::peer::{BoxId, Peer, PeerScope, Positions};
 
 /// An invitation this box made and has not seen used (stored under the hash of its secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

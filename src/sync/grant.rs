@@ -66,6 +66,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::peer::OfferedBy;
 use crate::domain::policy::valid_class_role;
 use crate::domain::{Change, ClassId, Op, Role, SchoolId, Scope, UserId};
 use crate::store::{Queries, ReadTables, StoreError, SyncReads, peers};
@@ -77,19 +78,6 @@ pub struct Grant {
     /// Which side offered a class grant: whether the peer acts only inside it.
     #[serde(default)]
     pub offered_by: OfferedBy,
-}
-
-/// Which box of a pairing offered its classes (made the invitation the other joined).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OfferedBy {
-    /// This box offered them: the peer acts only inside them ([`class_peer_may`]). The
-    /// default, so a record that does not say is held to its grant.
-    #[default]
-    Us,
-    /// The peer offered them (this box joined its invitation): it holds the school, and what
-    /// it sends within the granted partitions is the school's word.
-    Peer,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,25 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::peer::{Position, Positions};
 use crate::domain::{Op, ReplicaId, SchoolId, Scope};
-
-/// What a box has of one school: per partition and origin, the highest sequence up to which
-/// it holds every operation. Sent by the box that wants operations.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Positions {
-    pub school: SchoolId,
-    /// The box asking, so the sender does not offer it its own operations.
-    pub replica: ReplicaId,
-    pub have: Vec<Position>,
-}
-
-/// "I hold every operation `origin` made in `partition` up to `seq`."
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    pub partition: Scope,
-    pub origin: ReplicaId,
-    pub seq: u64,
-}
 
 /// A run of one origin's operations in one partition that a page brings: every operation
 /// with sequence in (`after`, `through`] that the origin made in that partition. `after` is

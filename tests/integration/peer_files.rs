@@ -57,14 +57,8 @@ impl TestBox {
     async fn start() -> TestBox {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_path_buf();
-        let store = folio::store::Store::open(&data).unwrap();
-        let blobs = folio::blobs::BlobStore::open(&data).unwrap();
-        let partials = folio::resumable::Partials::open(&data).unwrap();
-        let (index, _) = folio::search::SearchIndex::open(&data).unwrap();
         let config = folio::Config { data_dir: data, mdns: false, ..folio::Config::default() };
-        let identity = Arc::new(folio::peers::Identity::load_or_create(&config.data_dir).unwrap());
-        let net = Arc::new(folio::peers::Net::new(identity, None, config.sync_every));
-        let state = AppState::new(store, blobs, partials, Arc::new(index), net, config);
+        let state = AppState::new(folio::Folio::open(config, None).unwrap(), Default::default());
         let caller = Arc::new(Mutex::new(peer(0xbb, PeerScope::WholeSchools)));
         let who = caller.clone();
         let peer_app = files::peer_routes()
@@ -75,7 +69,7 @@ impl TestBox {
                     next.run(req).await
                 }
             }))
-            .with_state(state.clone());
+            .with_state(state.folio.clone());
         let peer_url = serve(peer_app).await;
         let api_url = serve(folio::http::router(state.clone())).await;
         TestBox { _dir: dir, state, peer_url, api_url, caller }
@@ -113,7 +107,7 @@ async fn school_with_work(b: &TestBox, in_x: FileRef, in_y: FileRef) -> School {
     let store = &b.state.store;
     let id = SchoolId::new();
     let (ana, ben, x, y) = (UserId::new(), UserId::new(), ClassId::new(), ClassId::new());
-    let hash = b.state.hasher.hash("ana-secret".into()).await.unwrap();
+    let hash = b.state.guard.hasher.hash("ana-secret".into()).await.unwrap();
     let rec = |scope: Scope, change: Change| store.write(|tx| tx.record(id, scope, None, change)).unwrap();
     rec(Scope::School, Change::SchoolCreated { name: "Hillside".into() });
     for (user, name) in [(ana, "ana"), (ben, "ben")] {

@@ -547,8 +547,13 @@ async fn expired_uploads_answer_410_and_housekeeping_removes_them() {
     assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::GONE, "{status}");
 
     // Housekeeping removes the rest without being asked: files, rows and the unused blob.
+    // (Each upload's row goes, then its file, one upload at a time: so wait for all three.)
     let mut waited = Duration::ZERO;
-    while (partial_files(&server) > 0 || stored_blobs(&server) > blobs_before) && waited < Duration::from_secs(10) {
+    while (partial_files(&server) > 0
+        || stored_blobs(&server) > blobs_before
+        || head(&server, &room.ana, &untouched).await.status() != StatusCode::NOT_FOUND)
+        && waited < Duration::from_secs(10)
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += Duration::from_millis(100);
     }

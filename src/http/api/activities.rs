@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::work::{self, NewActivity};
+use crate::actions::work_files;
 use crate::domain::work::parse_due;
 use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, User, UserId};
 use crate::error::{Error, Result};
@@ -65,17 +66,16 @@ const MAX_EXAMPLE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Stores an activity from a multipart form (`title`, `prompt`, `due`, `file` parts).
 pub async fn store_new_activity(state: &AppState, me: &User, class: ClassId, form: Multipart) -> Result<Activity> {
-    let actor = me.clone();
-    state.db(move |store| store.read(|r| crate::actions::classes::managed(r, &actor, class).map(|_| ()))).await?;
-    let upload = uploads::read(form, state, &["file"], MAX_EXAMPLE_BYTES, MAX_EXAMPLE_BYTES).await?;
+    work_files::check_manages(state, me, class).await?;
+    let mut upload = uploads::read(form, state, &["file"], MAX_EXAMPLE_BYTES, MAX_EXAMPLE_BYTES).await?;
     let new = NewActivity {
         title: upload.text("title").to_string(),
         prompt: upload.text("prompt").to_string(),
         due: parse_due(upload.text("due"))?,
     };
-    let actor = me.clone();
-    let activity = state.db(move |store| work::create_activity(store, &actor, class, new, upload.files)).await?;
-    state.media_work.notify_one();
+    let files = std::mem::take(&mut upload.files);
+    let activity = work_files::create_activity(state, me, class, new, files).await?;
+    drop(upload);
     Ok(activity)
 }
 

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::work::{self, ArtifactEdit, NewArtifact};
+use crate::actions::work_files;
 use crate::blobs::BlobStore;
 use crate::domain::work::parse_labels;
 use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, User, UserId, Version, VersionId};
@@ -137,33 +138,6 @@ impl ArtifactView {
     }
 }
 
-/// Checks a rule before any byte of an upload is stored: someone who may not add to a piece
-/// of work makes the box store nothing.
-pub async fn check_before_upload(
-    state: &AppState,
-    me: &User,
-    id: ArtifactId,
-    rule: fn(&User, &crate::domain::policy::ArtifactFacts) -> bool,
-    refusal: &'static str,
-) -> Result<()> {
-    let viewer = me.clone();
-    state
-        .db(move |store| {
-            store.read(|r| {
-                let (_, facts) = work::visible(r, &viewer, id)?;
-                if rule(&viewer, &facts) { Ok(()) } else { Err(Error::forbidden(refusal)) }
-            })
-        })
-        .await
-}
-
-/// The room a student has left for uploads (their resumable uploads' sizes are taken).
-pub async fn upload_budget(state: &AppState, student: &User) -> Result<u64> {
-    let id = student.id;
-    let used = state.db(move |store| work::used_bytes(store, id)).await?;
-    Ok(state.config.student_quota_bytes.saturating_sub(used))
-}
-
 /// The fields of a new artifact from an upload's text parts.
 pub fn new_artifact(upload: &uploads::Upload) -> Result<NewArtifact> {
     let optional_id = |name: &str| -> Result<Option<String>> {
@@ -205,18 +179,15 @@ pub fn client_id(raw: &str) -> Result<Option<uuid::Uuid>> {
 
 /// Stores an uploaded artifact: files first (streamed), then the operation that uses them.
 pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) -> Result<Artifact> {
-    if me.role != crate::domain::Role::Student {
-        return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
-    }
-    let budget = upload_budget(state, me).await?;
+    work_files::may_keep_work(me)?;
+    let budget = work_files::room_for_uploads(state, me).await?;
     let mut upload = uploads::read(form, state, &["file"], state.config.max_file_bytes, budget).await?;
     let new = new_artifact(&upload)?;
     upload.use_resumable(state, me).await?;
-    let kind = upload.files.first().map_or("text", |f| media::kind_of(&f.content_type).as_str()).to_string();
-    let actor = me.clone();
-    let consumes = std::mem::take(&mut upload.consumes);
-    let artifact = state.db(move |store| work::create(store, &actor, new, kind, upload.files, &consumes)).await?;
-    state.media_work.notify_one();
+    let (files, consumes) = (std::mem::take(&mut upload.files), std::mem::take(&mut upload.consumes));
+    // `upload` holds its files from collection until the operation naming them commits.
+    let artifact = work_files::create_artifact(state, me, new, files, consumes).await?;
+    drop(upload);
     Ok(artifact)
 }
 
@@ -264,16 +235,8 @@ async fn edit_artifact(
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
-/// Deletes, then removes the files nothing else uses.
-pub async fn delete_and_collect(state: &AppState, me: &User, id: ArtifactId) -> Result<()> {
-    let actor = me.clone();
-    let hashes = state.db(move |store| work::delete(store, &actor, id)).await?;
-    crate::housekeeping::collect_now(state, hashes).await?;
-    Ok(())
-}
-
 async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
-    delete_and_collect(&state, &me.user, parse_id(&id)?).await?;
+    work_files::delete_artifact(&state, &me.user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -284,28 +247,7 @@ pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> 
 
 /// Like [`visible_file`], and whether the caller is one of the artifact's owners.
 async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &str) -> Result<(FileRef, bool)> {
-    let id: ArtifactId = parse_id(id)?;
-    let file: FileId = parse_id(file)?;
-    let viewer = me.clone();
-    state
-        .db(move |store| {
-            store.read(|r| {
-                let (artifact, facts) = work::visible(r, &viewer, id)?;
-                let own = artifact.is_owner(viewer.id);
-                if let Some(f) = artifact.file(file) {
-                    return Ok((f.clone(), own));
-                }
-                // Voice feedback hangs off a comment, and follows the comment's visibility.
-                r.comments(id)?
-                    .into_iter()
-                    .filter(|c| crate::domain::policy::can_view_comment(&viewer, &facts, c))
-                    .filter_map(|c| c.audio)
-                    .find(|a| a.id == file)
-                    .map(|a| (a, own))
-                    .ok_or(Error::NotFound)
-            })
-        })
-        .await
+    work_files::visible_file(state, me, parse_id(id)?, parse_id(file)?).await
 }
 
 async fn get_file(
@@ -336,7 +278,7 @@ async fn add_version(
     form: Multipart,
 ) -> Result<Response> {
     let id: ArtifactId = parse_id(&id)?;
-    check_before_upload(
+    work_files::check_may_add(
         &state,
         &me.user,
         id,
@@ -344,16 +286,14 @@ async fn add_version(
         "Only the students whose work this is can add a version.",
     )
     .await?;
-    let budget = upload_budget(&state, &me.user).await?;
+    let budget = work_files::room_for_uploads(&state, &me.user).await?;
     let mut upload = uploads::read(form, &state, &["file"], state.config.max_file_bytes, budget).await?;
     upload.use_resumable(&state, &me.user).await?;
     let note = upload.text("note").to_string();
     let version_id = client_id(upload.text("id"))?.map(VersionId);
-    let actor = me.user.clone();
-    let consumes = std::mem::take(&mut upload.consumes);
-    let version =
-        state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files, &consumes)).await?;
-    state.media_work.notify_one();
+    let (files, consumes) = (std::mem::take(&mut upload.files), std::mem::take(&mut upload.consumes));
+    let version = work_files::add_version(&state, &me.user, id, version_id, note, files, consumes).await?;
+    drop(upload);
     let base = format!("/api/v1/artifacts/{id}");
     let view = VersionView {
         id: version.id,
@@ -423,7 +363,7 @@ async fn add_comment(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (comment_id, body, version, audio) = if multipart {
-        check_before_upload(
+        work_files::check_may_add(
             &state,
             &me.user,
             id,

@@ -136,7 +136,22 @@ async fn create_invite(
     check_scope_here(&state, &scope).await?;
     let invitation = peers::pairing::invite(&state, scope).await?;
     tracing::info!(by = %me.user.username, "invitation to pair made");
-    Ok((StatusCode::CREATED, Json(invitation)).into_response())
+    Ok((StatusCode::CREATED, Json(InvitationAnswer::from(invitation))).into_response())
+}
+
+/// A new invitation, with its token drawn as a QR code for the other box's camera.
+#[derive(Serialize)]
+struct InvitationAnswer {
+    token: String,
+    /// `None` when the token is too long for a QR code (many addresses); it is still good as text.
+    qr_svg: Option<String>,
+    expires_ms: u64,
+}
+
+impl From<peers::pairing::Invitation> for InvitationAnswer {
+    fn from(inv: peers::pairing::Invitation) -> Self {
+        InvitationAnswer { qr_svg: crate::http::qr_svg(&inv.token).ok(), token: inv.token, expires_ms: inv.expires_ms }
+    }
 }
 
 #[derive(Deserialize)]

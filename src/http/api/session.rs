@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::signin::{self, SignedInNow};
 use crate::auth::session;
 use crate::domain::UserId;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, SignedIn, ViaHttps};
-use crate::http::signin::{self, SignedInNow};
 
 use super::users::UserView;
 
@@ -45,7 +45,7 @@ async fn login(
     ViaHttps(https): ViaHttps,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response> {
-    let done = signin::with_password(&state, addr, &req.username, req.password).await?;
+    let done = signin::with_password(&state, &state.guard, addr, &req.username, req.password).await?;
     Ok(signed_in(&state, https, done))
 }
 
@@ -63,7 +63,7 @@ async fn login_with_pictures(
     ViaHttps(https): ViaHttps,
     Json(req): Json<PicturesLoginRequest>,
 ) -> Result<Response> {
-    let done = signin::with_pictures(&state, addr, &req.join_code, req.user_id, &req.pictures).await?;
+    let done = signin::with_pictures(&state, &state.guard, addr, &req.join_code, req.user_id, &req.pictures).await?;
     Ok(signed_in(&state, https, done))
 }
 
@@ -78,7 +78,7 @@ async fn login_with_card(
     ViaHttps(https): ViaHttps,
     Json(req): Json<CardLoginRequest>,
 ) -> Result<Response> {
-    let done = signin::with_card(&state, addr, &req.token).await?;
+    let done = signin::with_card(&state, &state.guard, addr, &req.token).await?;
     Ok(signed_in(&state, https, done))
 }
 
@@ -110,7 +110,7 @@ async fn join_class(
     ClientAddr(addr): ClientAddr,
     Path(code): Path<String>,
 ) -> Result<Json<JoinView>> {
-    let (class, students) = signin::class_students(&state, addr, &code).await?;
+    let (class, students) = signin::class_students(&state, &state.guard, addr, &code).await?;
     Ok(Json(JoinView {
         class_id: class.id,
         name: class.name,

@@ -37,7 +37,7 @@ pub async fn run_setup(
     password: String,
 ) -> Result<crate::domain::User> {
     check_password(&password)?;
-    let attempt = state.throttle.begin(vec![throttle::setup_code(addr)]).map_err(Error::Throttled)?;
+    let attempt = state.guard.throttle.begin(vec![throttle::setup_code(addr)]).map_err(Error::Throttled)?;
     let (input, checked) = state
         .db(move |store| {
             let checked = setup::check(store, &input);
@@ -53,7 +53,7 @@ pub async fn run_setup(
         }
         Ok(()) => attempt.succeeded(),
     }
-    let hash = state.hasher.hash(password).await?;
+    let hash = state.guard.hasher.hash(password).await?;
     let data_dir = state.config.data_dir.clone();
     state.db(move |store| setup::complete(store, &data_dir, input, hash)).await
 }

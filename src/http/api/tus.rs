@@ -36,10 +36,6 @@ use crate::resumable::{End, Held};
 use crate::store::uploads::{self, Finished, Upload};
 
 const TUS_VERSION: &str = "1.0.0";
-/// How many uploads (unfinished, or finished and not yet used) one person may have at once.
-pub const MAX_LIVE_UPLOADS: usize = 100;
-/// Room kept free on the disk beyond what uploads in progress will still need.
-const DISK_MARGIN: u64 = 64 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -118,73 +114,7 @@ async fn create_upload(State(state): State<AppState>, me: SignedIn, headers: Hea
     };
     let metadata = text(&headers, "upload-metadata")?.unwrap_or("").to_string();
     let parsed = upload::parse_metadata(&metadata).map_err(bad)?;
-    let max_file = state.config.max_file_bytes;
-    if length > max_file {
-        return Err(Error::TooLarge(format!("This file is too big: files can be at most {}.", human_bytes(max_file))));
-    }
-
-    let id = UploadId::random();
-    let now = wall_clock_ms();
-    let record = Upload {
-        owner: me.user.id,
-        length,
-        offset: 0,
-        metadata,
-        name: media::display_name(parsed.filename.as_deref().unwrap_or("")),
-        checksum: parsed.checksum,
-        created_ms: now,
-        expires_ms: now.saturating_add(expiry_ms(&state)),
-        finished: None,
-    };
-    let expires = record.expires_ms;
-    let partials = state.partials.clone();
-    let free = tokio::task::spawn_blocking(move || {
-        // The file first, so a row never names a missing file; a crash in between leaves a
-        // stray file that the next start removes.
-        partials.create(id)?;
-        partials.free_bytes()
-    })
-    .await
-    .map_err(Error::internal)?
-    .map_err(Error::internal)?;
-    let quota = state.config.student_quota_bytes;
-    let created = state
-        .db(move |store| {
-            store.write(|tx| {
-                let r = tx.txn();
-                let mine = uploads::of_owner(r, record.owner, now)?;
-                if mine.len() >= MAX_LIVE_UPLOADS {
-                    return Err(Error::conflict(format!(
-                        "You have {MAX_LIVE_UPLOADS} uploads that are unfinished or not yet used. Finish or delete some first."
-                    )));
-                }
-                let used = crate::actions::work::used_bytes_in(r, record.owner, now)?;
-                let room = quota.saturating_sub(used);
-                if length > room {
-                    return Err(Error::TooLarge(format!(
-                        "Your portfolio is full: it has room for {} more. Ask your teacher to make room.",
-                        human_bytes(room)
-                    )));
-                }
-                // What the uploads in progress on the whole box will still write.
-                let pending: u64 = uploads::all(r)?
-                    .iter()
-                    .filter(|(_, u)| u.finished.is_none() && !u.expired(now))
-                    .map(|(_, u)| u.length - u.offset)
-                    .sum();
-                if free < pending.saturating_add(length).saturating_add(DISK_MARGIN) {
-                    return Err(Error::DiskFull);
-                }
-                uploads::put(r, id, &record)?;
-                Ok(())
-            })
-        })
-        .await;
-    if let Err(e) = created {
-        let partials = state.partials.clone();
-        let _ = tokio::task::spawn_blocking(move || partials.remove(id)).await;
-        return Err(e);
-    }
+    let (id, expires) = crate::actions::uploads::start(&state, &me.user, length, metadata, parsed).await?;
     let mut res = StatusCode::CREATED.into_response();
     let h = res.headers_mut();
     h.insert(header::LOCATION, HeaderValue::from_str(&format!("/api/v1/uploads/{id}")).expect("hex is a valid header"));

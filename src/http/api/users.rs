@@ -7,12 +7,13 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::credentials;
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
 use crate::domain::{Role, User, UserId};
 use crate::error::Result;
+use crate::http::AppState;
 use crate::http::extract::SignedIn;
-use crate::http::{AppState, credentials};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,7 +68,7 @@ async fn create_user(
     Json(req): Json<CreateUserRequest>,
 ) -> Result<Response> {
     users::check_may_create(&me.user)?;
-    let hash = credentials::password_hash(&state, req.password).await?;
+    let hash = credentials::password_hash(&state.guard, req.password).await?;
     let new = NewUser { username: req.username, display_name: req.display_name, role: req.role, external_id: None };
     let user = state.db(move |store| users::create(store, &me.user, new, hash)).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))).into_response())
@@ -123,7 +124,7 @@ async fn set_password(
     Json(req): Json<PasswordRequest>,
 ) -> Result<StatusCode> {
     let id: UserId = super::parse_id(&id)?;
-    credentials::set_password(&state, &me, id, req.password, req.current).await?;
+    credentials::set_password(&state, &state.guard, &me, id, req.password, req.current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,7 +154,7 @@ async fn set_pictures(
         Some(p) => PictureSequence::parse(&p)?,
         None => PictureSequence::random(),
     };
-    credentials::set_pictures(&state, &me, id, &sequence, req.current).await?;
+    credentials::set_pictures(&state, &state.guard, &me, id, &sequence, req.current).await?;
     Ok(Json(PicturesView { pictures: sequence.stems() }))
 }
 
@@ -181,7 +182,7 @@ async fn issue_card(
     // A teacher's or an administrator's reset has no body; people printing their own send
     // `{"current_password": ...}` (or `current_pictures`).
     let current = current.map(|Json(c)| c).unwrap_or_default();
-    let (user, token) = credentials::issue_card(&state, &me, id, current).await?;
+    let (user, token) = credentials::issue_card(&state, &state.guard, &me, id, current).await?;
     Ok((
         StatusCode::CREATED,
         Json(CardView { user_id: user.id, display_name: user.display_name, url: card_url(&host.0, &token), token }),

@@ -147,7 +147,9 @@ async fn invite(State(state): State<AppState>, me: PageUser, Form(form): Form<Cs
     me.check_csrf(&form.csrf)?;
     match peers::pairing::invite(&state, None).await {
         Ok(inv) => {
-            let view = InvitationView { token: inv.token, qr_svg: inv.qr_svg, expires: plain_date(inv.expires_ms) };
+            // A token too long for a QR code (many addresses) is still good as text.
+            let qr_svg = crate::http::qr_svg(&inv.token).ok();
+            let view = InvitationView { token: inv.token, qr_svg, expires: plain_date(inv.expires_ms) };
             // Shown once, on this answer: the token is never in a URL or a log.
             peers_page(&state, &me, None, None, Some(view)).await
         }

@@ -8,6 +8,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{Chrome, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
+use crate::actions::credentials;
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
 use crate::domain::pictures::PictureSequence;
@@ -15,7 +16,7 @@ use crate::domain::policy::SecretChange;
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Language, Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::{AppState, credentials, parse_id};
+use crate::http::{AppState, parse_id};
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -113,7 +114,7 @@ async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<Cr
     me.check_csrf(&form.csrf)?;
     users::check_may_create(&me.0.user)?;
     let password = Some(form.password).filter(|p| !p.is_empty());
-    let hash = match credentials::password_hash(&state, password).await {
+    let hash = match credentials::password_hash(&state.guard, password).await {
         Ok(hash) => hash,
         Err(e) => return people_page(&state, &me, Some(e), None, Vec::new()).await,
     };
@@ -246,7 +247,7 @@ async fn new_pictures(
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
     let sequence = PictureSequence::random();
-    match credentials::set_pictures(&state, &me.0, id, &sequence, form.current()).await {
+    match credentials::set_pictures(&state, &state.guard, &me.0, id, &sequence, form.current()).await {
         Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
         Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
             person_page(&state, &me, id, None, Some(e), Vec::new()).await
@@ -264,7 +265,7 @@ async fn new_card(
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
-    let card = match credentials::issue_card(&state, &me.0, id, form.current()).await {
+    let card = match credentials::issue_card(&state, &state.guard, &me.0, id, form.current()).await {
         Ok(card) => card,
         Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
             return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
@@ -293,7 +294,7 @@ async fn set_password(
     me.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
     let current = credentials::Current { current_password: form.current_password, current_pictures: None };
-    match credentials::set_password(&state, &me.0, id, form.password, current).await {
+    match credentials::set_password(&state, &state.guard, &me.0, id, form.password, current).await {
         Ok(()) => {}
         Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
             return person_page(&state, &me, id, None, Some(e), Vec::new()).await;

@@ -135,7 +135,7 @@ async fn start(
         return Ok(see_other("/signin"));
     }
     // The same throttle as setup: the code is the only thing between a stranger and the box.
-    let attempt = state.throttle.begin(vec![throttle::setup_code(addr)]).map_err(Error::Throttled)?;
+    let attempt = state.guard.throttle.begin(vec![throttle::setup_code(addr)]).map_err(Error::Throttled)?;
     let expected = state
         .db(|store| Ok(store.meta(setup_code::META_KEY)?))
         .await?

@@ -11,13 +11,13 @@ use serde::Deserialize;
 
 use super::{Chrome, PageError, PageResult, PageUser, page, render, see_other};
 use crate::actions::setup::SetupInput;
+use crate::actions::signin::{self, SignedInNow};
 use crate::auth::session;
 use crate::domain::pictures::{PICTURES, SEQUENCE_LEN};
 use crate::domain::{ClassId, UserId};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, MaybeSignedIn, ViaHttps};
-use crate::http::signin::{self, SignedInNow};
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -142,7 +142,7 @@ async fn signin_submit(
     ViaHttps(https): ViaHttps,
     Form(form): Form<SigninForm>,
 ) -> PageResult {
-    match signin::with_password(&state, addr, &form.username, form.password).await {
+    match signin::with_password(&state, &state.guard, addr, &form.username, form.password).await {
         Ok(done) => Ok(enter(&state, https, done)),
         Err(e @ (Error::BadCredentials | Error::Throttled(_))) => {
             let res = render(
@@ -216,7 +216,7 @@ async fn class_submit(
     headers: HeaderMap,
     Form(form): Form<ClassCodeForm>,
 ) -> PageResult {
-    match signin::class_students(&state, addr, &form.join_code).await {
+    match signin::class_students(&state, &state.guard, addr, &form.join_code).await {
         Ok((class, _)) => {
             let mut ids = remembered_classes(&headers);
             ids.retain(|id| *id != class.id);
@@ -254,7 +254,7 @@ async fn class_students(
     ClientAddr(addr): ClientAddr,
     Path(code): Path<String>,
 ) -> PageResult {
-    let (class, students) = signin::class_students(&state, addr, &code).await?;
+    let (class, students) = signin::class_students(&state, &state.guard, addr, &code).await?;
     let students = students
         .into_iter()
         .map(|u| StudentTile {
@@ -299,7 +299,7 @@ async fn pictures_page(
     error: Option<Error>,
 ) -> PageResult {
     let user: UserId = crate::http::parse_id(user)?;
-    let (class, students) = signin::class_students(state, addr, code).await?;
+    let (class, students) = signin::class_students(state, &state.guard, addr, code).await?;
     let student = students.into_iter().find(|u| u.id == user).ok_or(Error::NotFound)?;
     let (chrome, status) = Chrome::anonymous("Your pictures").with_outcome(error.as_ref(), 0);
     let res = render(
@@ -363,7 +363,7 @@ async fn pictures_submit(
     }
     let user_id: UserId = user.parse().map_err(|_| PageError(Error::NotFound))?;
     let names: Vec<String> = picks.iter().map(usize::to_string).collect();
-    match signin::with_pictures(&state, addr, &code, user_id, &names).await {
+    match signin::with_pictures(&state, &state.guard, addr, &code, user_id, &names).await {
         Ok(done) => Ok(enter(&state, https, done)),
         Err(Error::BadCredentials) => {
             let e = Error::Invalid("Those pictures are not right. Try again!".into());
@@ -394,7 +394,7 @@ async fn card_confirm(
     ClientAddr(addr): ClientAddr,
     Path(token): Path<String>,
 ) -> PageResult {
-    let user = signin::card_owner(&state, addr, &token).await?;
+    let user = signin::card_owner(&state, &state.guard, addr, &token).await?;
     Ok(page(CardConfirmPage {
         chrome: Chrome::anonymous("Sign in with your card"),
         student_name: user.display_name,
@@ -408,7 +408,7 @@ async fn card_submit(
     ViaHttps(https): ViaHttps,
     Path(token): Path<String>,
 ) -> PageResult {
-    let done = signin::with_card(&state, addr, &token).await?;
+    let done = signin::with_card(&state, &state.guard, addr, &token).await?;
     Ok(enter(&state, https, done))
 }
 

@@ -10,12 +10,11 @@ use serde::Deserialize;
 
 use super::{Chrome, CsrfForm, PageResult, PageUser, page, see_other};
 use crate::actions::work::{self, ArtifactEdit};
+use crate::actions::work_files;
 use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
 use crate::http::api::activities::store_new_activity;
-use crate::http::api::artifacts::{
-    check_before_upload, client_id, comment_views, delete_and_collect, store_new_artifact,
-};
+use crate::http::api::artifacts::{client_id, comment_views, store_new_artifact};
 use crate::http::{AppState, parse_id, uploads};
 use crate::media;
 use crate::store::Queries;
@@ -330,7 +329,7 @@ async fn add_version(
     form: Multipart,
 ) -> PageResult {
     let id: ArtifactId = parse_id(&raw)?;
-    check_before_upload(
+    work_files::check_may_add(
         &state,
         &me.0.user,
         id,
@@ -338,15 +337,14 @@ async fn add_version(
         "Only the students whose work this is can add a version.",
     )
     .await?;
-    let budget = crate::http::api::artifacts::upload_budget(&state, &me.0.user).await?;
+    let budget = work_files::room_for_uploads(&state, &me.0.user).await?;
     let mut upload = checked_upload(&state, &me, form, &["file"], state.config.max_file_bytes, budget).await?;
     upload.use_resumable(&state, &me.0.user).await?;
     let note = upload.text("note").to_string();
     let version_id = client_id(upload.text("id"))?.map(crate::domain::VersionId);
-    let actor = me.0.user.clone();
-    let consumes = std::mem::take(&mut upload.consumes);
-    state.db(move |store| work::add_version(store, &actor, id, version_id, &note, upload.files, &consumes)).await?;
-    state.media_work.notify_one();
+    let (files, consumes) = (std::mem::take(&mut upload.files), std::mem::take(&mut upload.consumes));
+    work_files::add_version(&state, &me.0.user, id, version_id, note, files, consumes).await?;
+    drop(upload);
     Ok(see_other(&format!("/work/{id}")))
 }
 
@@ -357,7 +355,8 @@ async fn add_comment(
     form: Multipart,
 ) -> PageResult {
     let id: ArtifactId = parse_id(&raw)?;
-    check_before_upload(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.").await?;
+    work_files::check_may_add(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.")
+        .await?;
     const MAX_AUDIO: u64 = 50 * 1024 * 1024;
     let upload = checked_upload(&state, &me, form, &["audio"], MAX_AUDIO, MAX_AUDIO).await?;
     let comment_id = client_id(upload.text("id"))?.map(crate::domain::CommentId);
@@ -408,7 +407,7 @@ async fn delete(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     me.check_csrf(&form.csrf)?;
-    delete_and_collect(&state, &me.0.user, parse_id(&raw)?).await?;
+    work_files::delete_artifact(&state, &me.0.user, parse_id(&raw)?).await?;
     Ok(see_other("/home"))
 }
 

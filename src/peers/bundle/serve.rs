@@ -11,12 +11,12 @@ use tokio::task::JoinHandle;
 
 use super::pipe::{ChannelReader, ChannelWriter, DEPTH};
 use super::{BundleError, ExportSummary, ImportReport, Importer};
-use crate::http::AppState;
+use crate::app::Folio;
 use crate::peers::{Identity, Peer};
 
 /// This box's identity (read from `<data>/tls/`; made at first start if missing).
-async fn identity(state: &AppState) -> Result<Identity, BundleError> {
-    let dir = state.config.data_dir.clone();
+async fn identity(folio: &Folio) -> Result<Identity, BundleError> {
+    let dir = folio.config.data_dir.clone();
     tokio::task::spawn_blocking(move || Identity::load_or_create(&dir))
         .await
         .map_err(|e| BundleError::Io { what: "cannot read the box's identity".into(), source: io::Error::other(e) })?
@@ -24,8 +24,8 @@ async fn identity(state: &AppState) -> Result<Identity, BundleError> {
 }
 
 /// The paired box `id` names (the whole id or a unique beginning).
-pub async fn find_peer(state: &AppState, id: &str) -> Result<Peer, BundleError> {
-    let (store, id) = (state.store.clone(), id.to_string());
+pub async fn find_peer(folio: &Folio, id: &str) -> Result<Peer, BundleError> {
+    let (store, id) = (folio.store.clone(), id.to_string());
     tokio::task::spawn_blocking(move || super::find_peer(&store, &id))
         .await
         .map_err(|e| BundleError::Io { what: "cannot look up the peer".into(), source: io::Error::other(e) })?
@@ -41,11 +41,11 @@ pub struct Export {
 
 /// Starts writing a bundle for `peer` on the blocking pool. Garbage collection stays off
 /// until the last file is copied. Dropping the receiver stops it.
-pub async fn start_export(state: &AppState, peer: Peer) -> Result<Export, BundleError> {
-    let identity = identity(state).await?;
+pub async fn start_export(folio: &Folio, peer: Peer) -> Result<Export, BundleError> {
+    let identity = identity(folio).await?;
     let source = identity.id();
     let (tx, rx) = mpsc::channel(DEPTH);
-    let (store, blobs, in_flight) = (state.store.clone(), state.blobs.clone(), state.in_flight.clone());
+    let (store, blobs, in_flight) = (folio.store.clone(), folio.blobs.clone(), folio.in_flight.clone());
     let done = tokio::task::spawn_blocking(move || {
         let _hold = in_flight.hold_all();
         let mut out = ChannelWriter::new(tx);
@@ -64,18 +64,18 @@ pub async fn start_export(state: &AppState, peer: Peer) -> Result<Export, Bundle
 /// Reads a bundle from `chunks` (an upload, or the control socket) and applies it.
 /// `declared` is its announced size, if any.
 pub async fn import(
-    state: &AppState,
+    folio: &Folio,
     declared: Option<u64>,
     chunks: impl Stream<Item = io::Result<Bytes>>,
 ) -> Result<ImportReport, BundleError> {
-    let me = identity(state).await?.id();
-    let max_bytes = state.config.max_bundle_bytes;
+    let me = identity(folio).await?.id();
+    let max_bytes = folio.config.max_bundle_bytes;
     if declared.is_some_and(|size| size > max_bytes) {
         return Err(BundleError::TooLarge { limit: max_bytes });
     }
     let (tx, rx) = mpsc::channel(DEPTH);
     let (store, blobs, in_flight, data_dir) =
-        (state.store.clone(), state.blobs.clone(), state.in_flight.clone(), state.config.data_dir.clone());
+        (folio.store.clone(), folio.blobs.clone(), folio.in_flight.clone(), folio.config.data_dir.clone());
     let job = tokio::task::spawn_blocking(move || {
         // Staged files are stored before the operations naming them are committed.
         let _hold = in_flight.hold_all();
@@ -96,7 +96,7 @@ pub async fn import(
     let report =
         result.map_err(|e| BundleError::Io { what: "the import stopped".into(), source: io::Error::other(e) })??;
     if report.files_received > 0 {
-        state.media_work.notify_one();
+        folio.media_work.notify_one();
     }
     tracing::info!("imported a bundle: {}", report.describe());
     Ok(report)

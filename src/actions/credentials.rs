@@ -18,7 +18,9 @@ use crate::domain::school::check_password;
 use crate::domain::{User, UserId};
 use crate::error::{Error, Result};
 
-use super::{AppState, SignedIn};
+use crate::app::Folio;
+use crate::auth::Guard;
+use crate::auth::session::SignedIn;
 
 /// What people give to show it is them when they change their own sign-in.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -32,11 +34,11 @@ pub struct Current {
 }
 
 /// A password's hash, after checking it is acceptable; `None` stays `None`.
-pub async fn password_hash(state: &AppState, password: Option<String>) -> Result<Option<String>> {
+pub async fn password_hash(guard: &Guard, password: Option<String>) -> Result<Option<String>> {
     match password {
         Some(p) => {
             check_password(&p)?;
-            Ok(Some(state.hasher.hash(p).await?))
+            Ok(Some(guard.hasher.hash(p).await?))
         }
         None => Ok(None),
     }
@@ -49,9 +51,9 @@ fn own_session(me: &SignedIn, target: UserId) -> Option<[u8; 32]> {
 
 /// Checks what the rule asks of `me` for changing `target`'s secrets, and returns the proof
 /// to record the change with (`None` for a reset, which needs none).
-async fn prove(state: &AppState, me: &SignedIn, target: UserId, current: Current) -> Result<Option<Proof>> {
+async fn prove(folio: &Folio, guard: &Guard, me: &SignedIn, target: UserId, current: Current) -> Result<Option<Proof>> {
     let actor = me.user.clone();
-    let (person, rule): (User, SecretChange) = state.db(move |store| users::secret_rule(store, &actor, target)).await?;
+    let (person, rule): (User, SecretChange) = folio.db(move |store| users::secret_rule(store, &actor, target)).await?;
     let (key, secret, hash, wrong) = match rule {
         SecretChange::Reset => return Ok(None),
         SecretChange::AskATeacher => return Err(users::proof_needed(rule)),
@@ -69,8 +71,8 @@ async fn prove(state: &AppState, me: &SignedIn, target: UserId, current: Current
             (throttle::pictures(person.id), given.secret(), person.pictures_hash, wrong)
         }
     };
-    let attempt = state.throttle.begin(vec![key]).map_err(Error::Throttled)?;
-    match state.hasher.prove(secret, hash).await? {
+    let attempt = guard.throttle.begin(vec![key]).map_err(Error::Throttled)?;
+    match guard.hasher.prove(secret, hash).await? {
         Some(proof) => {
             attempt.succeeded();
             Ok(Some(proof))
@@ -81,37 +83,45 @@ async fn prove(state: &AppState, me: &SignedIn, target: UserId, current: Current
 
 /// Sets a password (see the module doc for who may, showing what).
 pub async fn set_password(
-    state: &AppState,
+    folio: &Folio,
+    guard: &Guard,
     me: &SignedIn,
     target: UserId,
     password: String,
     current: Current,
 ) -> Result<()> {
     check_password(&password)?;
-    let proof = prove(state, me, target, current).await?;
-    let hash = state.hasher.hash(password).await?;
+    let proof = prove(folio, guard, me, target, current).await?;
+    let hash = guard.hasher.hash(password).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    state.db(move |store| users::set_password(store, &actor, target, proof.as_ref(), hash, keep)).await
+    folio.db(move |store| users::set_password(store, &actor, target, proof.as_ref(), hash, keep)).await
 }
 
 /// Sets a picture sequence (see the module doc for who may, showing what).
 pub async fn set_pictures(
-    state: &AppState,
+    folio: &Folio,
+    guard: &Guard,
     me: &SignedIn,
     target: UserId,
     sequence: &PictureSequence,
     current: Current,
 ) -> Result<()> {
-    let proof = prove(state, me, target, current).await?;
-    let hash = state.hasher.hash(sequence.secret()).await?;
+    let proof = prove(folio, guard, me, target, current).await?;
+    let hash = guard.hasher.hash(sequence.secret()).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    state.db(move |store| users::set_pictures(store, &actor, target, proof.as_ref(), hash, keep)).await
+    folio.db(move |store| users::set_pictures(store, &actor, target, proof.as_ref(), hash, keep)).await
 }
 
 /// Issues a new QR card, revoking the old one (see the module doc for who may, showing
 /// what). Returns the person and the card's secret, shown once.
-pub async fn issue_card(state: &AppState, me: &SignedIn, target: UserId, current: Current) -> Result<(User, String)> {
-    let proof = prove(state, me, target, current).await?;
+pub async fn issue_card(
+    folio: &Folio,
+    guard: &Guard,
+    me: &SignedIn,
+    target: UserId,
+    current: Current,
+) -> Result<(User, String)> {
+    let proof = prove(folio, guard, me, target, current).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    state.db(move |store| users::issue_card(store, &actor, target, proof.as_ref(), keep)).await
+    folio.db(move |store| users::issue_card(store, &actor, target, proof.as_ref(), keep)).await
 }
