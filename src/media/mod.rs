@@ -24,11 +24,12 @@ mod sniff;
 mod tests;
 mod thumbnails;
 
+pub use crate::domain::work::thumbnailable;
 pub use names::{content_disposition, display_name};
 pub use range::{RangeError, parse_range};
 use sniff::essence;
 pub use sniff::sniff_content_type;
-pub use thumbnails::{MediaError, THUMB_MAX, make_thumbnail, thumbnailable};
+pub use thumbnails::{MediaError, THUMB_MAX, make_thumbnail};
 
 /// How many leading bytes [`sniff_content_type`] wants. SVG files from drawing programs carry
 /// comments and a DOCTYPE before `<svg`, and video containers list their tracks after a header

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::names::{content_disposition, display_name, percent_encode_attr};
 use super::range::{RangeError, parse_range};
 use super::sniff::{extension, sniff_content_type};
-use super::thumbnails::{MAX_DIMENSION, MediaError, make_thumbnail, thumbnailable};
+use super::thumbnails::{MAX_DIMENSION, MediaError, make_thumbnail};
 
 fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
     let len = 16 + 4 * compatible.len();

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageFormat, RgbImage};
 
-use super::sniff::essence;
 
 /// The longest side of a thumbnail, in pixels: sharp on a card in a grid on a tablet, small
 /// enough that a class page of them loads quickly over school Wi-Fi.
@@ -56,11 +55,6 @@ impl From<image::ImageError> for MediaError {
             other => MediaError::Image(other.to_string()),
         }
     }
-}
-
-/// Whether [`make_thumbnail`] can read this type (the formats `image` is built with here).
-pub fn thumbnailable(content_type: &str) -> bool {
-    matches!(essence(content_type).as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp")
 }
 
 /// Writes a JPEG of at most [`THUMB_MAX`]×[`THUMB_MAX`] (aspect kept, never enlarged) of the

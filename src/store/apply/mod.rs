@@ -327,7 +327,7 @@ pub(super) fn claim_name(
 fn reference_file(txn: &WriteTransaction, file: &FileRef, holder: &Holder) -> Result<(), StoreError> {
     txn.open_table(BLOB_HASH_FILE)?.insert((file.hash.as_str(), file.id.bytes()), 1)?;
     file_index::put_holder(txn, file, holder)?;
-    if file.content_type.starts_with("image/") && file.content_type != "image/svg+xml" {
+    if crate::domain::work::thumbnailable(&file.content_type) {
         txn.open_table(THUMBNAIL_TODO)?.insert(file.hash.as_str(), file.content_type.as_str())?;
     }
     Ok(())
