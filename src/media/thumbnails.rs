@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageFormat, RgbImage};
 
-
 /// The longest side of a thumbnail, in pixels: sharp on a card in a grid on a tablet, small
 /// enough that a class page of them loads quickly over school Wi-Fi.
 pub const THUMB_MAX: u32 = 320;

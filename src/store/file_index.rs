@@ -280,6 +280,30 @@ mod tests {
         }
     }
 
+    /// Records a school, a student `ana`, a class and `work` of hers in it.
+    fn record_work(store: &Store, class: ClassId, ana: UserId, work: Artifact) {
+        let school = work.school;
+        let rec = |scope: Scope, change: crate::domain::Change| {
+            store.write(|tx| tx.record(school, scope, None, change)).unwrap()
+        };
+        rec(Scope::School, crate::domain::Change::SchoolCreated { name: "S".into() });
+        rec(
+            Scope::Person(ana),
+            crate::domain::Change::UserCreated {
+                user: ana,
+                username: "ana".into(),
+                display_name: "Ana".into(),
+                role: Role::Student,
+                external_id: None,
+            },
+        );
+        rec(
+            Scope::Class(class),
+            crate::domain::Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
+        );
+        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(work) });
+    }
+
     /// Thumbnails are queued for exactly the types `domain::work::thumbnailable` accepts, both
     /// when work first uses a file and when the file arrives from another box.
     #[test]
@@ -301,25 +325,7 @@ mod tests {
             .collect();
         let mut a = work(school, class, ana, files[0].clone());
         a.versions[0].files = files.clone();
-        let rec = |scope: Scope, change: crate::domain::Change| {
-            store.write(|tx| tx.record(school, scope, None, change)).unwrap()
-        };
-        rec(Scope::School, crate::domain::Change::SchoolCreated { name: "S".into() });
-        rec(
-            Scope::Person(ana),
-            crate::domain::Change::UserCreated {
-                user: ana,
-                username: "ana".into(),
-                display_name: "Ana".into(),
-                role: Role::Student,
-                external_id: None,
-            },
-        );
-        rec(
-            Scope::Class(class),
-            crate::domain::Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
-        );
-        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(a) });
+        record_work(&store, class, ana, a);
         let queued: Vec<String> = store.read(|r| r.thumbnail_todo(100)).unwrap().into_iter().map(|(h, _)| h).collect();
         let mut expected = vec![files[0].hash.clone(), files[1].hash.clone()];
         expected.sort();
@@ -345,25 +351,7 @@ mod tests {
             hash: hash.clone(),
         };
         let a = work(school, class, ana, file);
-        let rec = |scope: Scope, change: crate::domain::Change| {
-            store.write(|tx| tx.record(school, scope, None, change)).unwrap()
-        };
-        rec(Scope::School, crate::domain::Change::SchoolCreated { name: "S".into() });
-        rec(
-            Scope::Person(ana),
-            crate::domain::Change::UserCreated {
-                user: ana,
-                username: "ana".into(),
-                display_name: "Ana".into(),
-                role: Role::Student,
-                external_id: None,
-            },
-        );
-        rec(
-            Scope::Class(class),
-            crate::domain::Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
-        );
-        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(a.clone()) });
+        record_work(&store, class, ana, a.clone());
         let holders = store.read(|r| r.holders_of_blob(&hash)).unwrap();
         assert_eq!(holders.len(), 1);
         assert_eq!((holders[0].partition, holders[0].artifact, holders[0].size), (Scope::Class(class), Some(a.id), 7));
