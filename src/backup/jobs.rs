@@ -81,7 +81,7 @@ impl Jobs {
         &self,
         store: Store,
         data_dir: PathBuf,
-        in_flight: crate::housekeeping::InFlight,
+        in_flight: crate::blobs::InFlight,
         place: PathBuf,
     ) -> Result<(), BackupError> {
         self.claim(JobKind::Backup, &place)?;
@@ -144,7 +144,7 @@ impl Jobs {
 pub fn backup_live(
     store: &Store,
     data_dir: &Path,
-    in_flight: &crate::housekeeping::InFlight,
+    in_flight: &crate::blobs::InFlight,
     place: &Path,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Written, BackupError> {

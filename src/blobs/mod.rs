@@ -45,6 +45,7 @@
 //! The other methods of [`BlobStore`] are synchronous and small (a `stat`, an `unlink`, a
 //! directory listing); call them from `spawn_blocking` when many are done at once.
 
+mod in_flight;
 #[cfg(test)]
 mod tests;
 mod writeback;
@@ -59,6 +60,7 @@ use std::time::SystemTime;
 
 use crate::metadata::Filter;
 pub use crate::metadata::may_strip;
+pub use in_flight::{InFlight, InFlightGuard};
 pub(crate) use writeback::Writeback;
 pub use writer::BlobWriter;
 use writer::IoState;
