@@ -23,7 +23,7 @@ pub struct Folio {
     /// Wakes the media worker (thumbnails) after an upload.
     pub media_work: Arc<tokio::sync::Notify>,
     /// Blobs of uploads not yet committed, which garbage collection must leave alone.
-    pub in_flight: crate::housekeeping::InFlight,
+    pub in_flight: crate::blobs::InFlight,
     /// Resumable (tus) uploads in progress: their files and who is working on which.
     pub partials: crate::resumable::Partials,
     /// The backup (admin page) or restore (setup page) in progress or last finished.

@@ -58,6 +58,15 @@ impl FromStr for Visibility {
     }
 }
 
+/// Whether folio makes a thumbnail for a file of this type: the picture formats its image
+/// decoder is built with (JPEG, PNG, GIF, WebP), whatever the case or parameters of the type.
+/// The one rule for queuing a thumbnail (when work first uses a file, and when a file arrives
+/// from another box), for offering one in pages and the API, and for serving it.
+pub fn thumbnailable(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    matches!(essence.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+}
+
 /// A stored file as a version, activity or comment refers to it. The name is for display
 /// only; the bytes live in the blob store under `hash`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,7 +39,7 @@ pub struct Upload {
     pub consumes: Vec<crate::domain::upload::UploadId>,
     /// Keeps the stored blobs from garbage collection until the upload is dropped, which
     /// handlers do after the operation naming them has committed (or failed).
-    _held: Vec<crate::housekeeping::InFlightGuard>,
+    _held: Vec<crate::blobs::InFlightGuard>,
 }
 
 impl Upload {

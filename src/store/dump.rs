@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use redb::{Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle, Value};
+use redb::ReadableDatabase;
 
-use super::tables::*;
+use super::tables::ALL;
 use super::{Store, StoreError};
 
 /// Table name -> rows ("key => value", values decoded from their JSON where they are records).
@@ -22,57 +22,12 @@ impl Store {
     pub fn canonical_dump(&self) -> Result<Dump, StoreError> {
         let txn = self.db.begin_read()?;
         let mut dump = Dump::new();
-        macro_rules! rows {
-            ($($table:ident),* $(,)?) => {$(
-                dump.insert($table.name().to_string(), rows(&txn, $table)?);
-            )*};
+        for table in ALL.iter().filter(|t| t.kind().converges()) {
+            let rows = table.debug_rows(&txn)?.into_iter().map(|(k, v)| format!("{k} => {}", readable(&v)));
+            dump.insert(table.name().to_string(), rows.collect());
         }
-        rows!(
-            OPLOG,
-            SCHOOL_PARTITION_ORIGIN_SEQ,
-            SCHOOL_ID_TO_SCHOOL,
-            USER_ID_TO_USER,
-            SCHOOL_USERNAME_TO_USER_ID,
-            SCHOOL_EXTERNAL_ID_TO_ID,
-            CLASS_ID_TO_CLASS,
-            JOIN_CODE_TO_CLASS_ID,
-            CLASS_USER_TO_MEMBERSHIP,
-            USER_CLASS_TO_ROLE,
-            QR_TOKEN_HASH_TO_USER_ID,
-            ARTIFACT_ID_TO_ARTIFACT,
-            OWNER_ARTIFACT,
-            CLASS_ARTIFACT,
-            ACTIVITY_ARTIFACT,
-            ARTIFACT_COMMENT_TO_COMMENT,
-            ACTIVITY_ID_TO_ACTIVITY,
-            CLASS_ACTIVITY,
-            BLOB_HASH_FILE,
-            FAMILY_STUDENT_TO_LINK,
-            STUDENT_FAMILY,
-            ERASED_USER_TO_HLC,
-            ARTIFACT_HLC_TO_REFLECTION_EDIT,
-            ERASED_ARTIFACT,
-        );
         Ok(dump)
     }
-}
-
-fn rows<K: Key + 'static, V: Value + 'static>(
-    txn: &ReadTransaction,
-    def: TableDefinition<K, V>,
-) -> Result<Vec<String>, StoreError>
-where
-    for<'a> K::SelfType<'a>: std::fmt::Debug,
-    for<'a> V::SelfType<'a>: std::fmt::Debug,
-{
-    let table = txn.open_table(def)?;
-    let mut out = Vec::new();
-    for row in table.iter()? {
-        let (k, v) = row?;
-        let value = format!("{:?}", v.value());
-        out.push(format!("{:?} => {}", k.value(), readable(&value)));
-    }
-    Ok(out)
 }
 
 /// Encoded records print as byte lists; show their JSON instead, so a failing comparison can

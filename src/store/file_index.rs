@@ -180,9 +180,7 @@ impl Tx {
         txn.open_table(BLOB_HASH_MISSING)?.remove(hash_hex)?;
         let holders = txn.holders_of_blob(hash_hex)?;
         let mut thumbnail = false;
-        // The same rule as a file's first reference (`apply::reference_file`).
-        let image = |t: &str| t.starts_with("image/") && t != "image/svg+xml";
-        if let Some(image) = holders.iter().find(|h| image(&h.content_type)) {
+        if let Some(image) = holders.iter().find(|h| crate::domain::work::thumbnailable(&h.content_type)) {
             txn.open_table(THUMBNAIL_TODO)?.insert(hash_hex, image.content_type.as_str())?;
             thumbnail = true;
         }
@@ -282,20 +280,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn holders_follow_files_and_are_filled_for_older_databases() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let (school, class, ana) = (SchoolId::new(), ClassId::new(), UserId::new());
-        let hash = "ab".repeat(32);
-        let file = FileRef {
-            id: FileId::new(),
-            name: "kite.png".into(),
-            size: 7,
-            content_type: "image/png".into(),
-            hash: hash.clone(),
-        };
-        let a = work(school, class, ana, file);
+    /// Records a school, a student `ana`, a class and `work` of hers in it.
+    fn record_work(store: &Store, class: ClassId, ana: UserId, work: Artifact) {
+        let school = work.school;
         let rec = |scope: Scope, change: crate::domain::Change| {
             store.write(|tx| tx.record(school, scope, None, change)).unwrap()
         };
@@ -314,7 +301,57 @@ mod tests {
             Scope::Class(class),
             crate::domain::Change::ClassCreated { class, name: "X".into(), join_code: "JX".into(), external_id: None },
         );
-        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(a.clone()) });
+        rec(Scope::Class(class), crate::domain::Change::ArtifactCreated { artifact: Box::new(work) });
+    }
+
+    /// Thumbnails are queued for exactly the types `domain::work::thumbnailable` accepts, both
+    /// when work first uses a file and when the file arrives from another box.
+    #[test]
+    fn thumbnails_are_queued_by_the_one_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, class, ana) = (SchoolId::new(), ClassId::new(), UserId::new());
+        let types = ["image/png", "IMAGE/JPEG; q=1", "image/heic", "image/svg+xml", "image/bmp", "video/mp4"];
+        let files: Vec<FileRef> = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| FileRef {
+                id: FileId::new(),
+                name: format!("f{i}"),
+                size: 7,
+                content_type: t.to_string(),
+                hash: format!("{i:x}").repeat(64),
+            })
+            .collect();
+        let mut a = work(school, class, ana, files[0].clone());
+        a.versions[0].files = files.clone();
+        record_work(&store, class, ana, a);
+        let queued: Vec<String> = store.read(|r| r.thumbnail_todo(100)).unwrap().into_iter().map(|(h, _)| h).collect();
+        let mut expected = vec![files[0].hash.clone(), files[1].hash.clone()];
+        expected.sort();
+        assert_eq!(queued, expected, "only the picture types thumbnails are made of");
+
+        for (file, wanted) in files.iter().zip([true, true, false, false, false, false]) {
+            let arrived = store.write(|tx| tx.blob_arrived(&file.hash)).unwrap();
+            assert_eq!(arrived, wanted, "{}", file.content_type);
+        }
+    }
+
+    #[test]
+    fn holders_follow_files_and_are_filled_for_older_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, class, ana) = (SchoolId::new(), ClassId::new(), UserId::new());
+        let hash = "ab".repeat(32);
+        let file = FileRef {
+            id: FileId::new(),
+            name: "kite.png".into(),
+            size: 7,
+            content_type: "image/png".into(),
+            hash: hash.clone(),
+        };
+        let a = work(school, class, ana, file);
+        record_work(&store, class, ana, a.clone());
         let holders = store.read(|r| r.holders_of_blob(&hash)).unwrap();
         assert_eq!(holders.len(), 1);
         assert_eq!((holders[0].partition, holders[0].artifact, holders[0].size), (Scope::Class(class), Some(a.id), 7));

@@ -28,41 +28,9 @@ pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
     }
     // One box's history: clock order is the order things happened in.
     ops.sort_by_key(|op| op.hlc);
-    macro_rules! empty {
-        ($($table:ident),* $(,)?) => {$(
-            txn.delete_table($table)?;
-        )*};
+    for table in ALL.iter().filter(|t| t.kind().rebuilt_from_log()) {
+        table.delete(txn)?;
     }
-    empty!(
-        SCHOOL_ID_TO_SCHOOL,
-        USER_ID_TO_USER,
-        SCHOOL_USERNAME_TO_USER_ID,
-        SCHOOL_EXTERNAL_ID_TO_ID,
-        CLASS_ID_TO_CLASS,
-        JOIN_CODE_TO_CLASS_ID,
-        CLASS_USER_TO_MEMBERSHIP,
-        USER_CLASS_TO_ROLE,
-        QR_TOKEN_HASH_TO_USER_ID,
-        ARTIFACT_ID_TO_ARTIFACT,
-        OWNER_ARTIFACT,
-        CLASS_ARTIFACT,
-        ACTIVITY_ARTIFACT,
-        ARTIFACT_COMMENT_TO_COMMENT,
-        ACTIVITY_ID_TO_ACTIVITY,
-        CLASS_ACTIVITY,
-        BLOB_HASH_FILE,
-        FAMILY_STUDENT_TO_LINK,
-        STUDENT_FAMILY,
-        ERASED_USER_TO_HLC,
-        SCHOOL_PARTITION_ORIGIN_SEQ,
-        SCHOOL_PARTITION_ORIGIN_TO_SEQ,
-        TARGET_ORIGIN_SEQ_WAITING,
-        ARTIFACT_HLC_TO_REFLECTION_EDIT,
-        ERASED_ARTIFACT,
-        VERSION_ID_TO_ARTIFACT_ID,
-        COMMENT_ID_TO_ARTIFACT_ID,
-        FILE_ID_TO_HOLDER,
-    );
     create_all(txn)?;
     for mut op in ops {
         apply::stamp_origin_facts(txn, &mut op.change)?;

@@ -12,7 +12,6 @@
 mod apply;
 pub mod codec;
 pub mod dump;
-mod erasure;
 pub mod file_index;
 pub mod grant;
 mod lazy;

@@ -6,16 +6,14 @@
 //! on while it is open and it never sees their changes, so the copy is what the store held at
 //! one instant.
 //!
-//! Every table is named in [`copy_tables`]. A table added to `tables.rs` but not there would
-//! be silently missing from backups, so two guards exist: the copy refuses to finish when the
-//! source holds a table it did not copy, and a unit test compares the list with the table
-//! declarations in `tables.rs`.
+//! Every table in `tables::ALL` is copied (a unit test there fails when a table is declared
+//! but not listed). The copy also refuses to finish when the source holds a table the list
+//! does not name, such as one a newer folio made.
 
 use std::path::Path;
 
 use redb::{
-    Database, Key, MultimapTableHandle, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition, TableHandle, Value,
+    Database, MultimapTableHandle, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable, TableHandle,
 };
 
 use super::tables::*;
@@ -119,125 +117,40 @@ pub fn schema_version(path: &Path) -> Result<Option<u32>, StoreError> {
 }
 
 /// Copies every table. Returns the names copied and the number of rows.
+///
+/// Everything is copied, local tables too. Uploads in progress: their bytes are not in a
+/// backup, so a restored box drops the rows at its first start (`resumable::reconcile`).
+/// Pairings: a box restored on its own disk keeps its identity (`<data>/tls/`), so its peers
+/// still know it; on other hardware the pinned ids no longer match and peers say so (pair
+/// again). Files still on their way: a restored box goes on fetching them from its peers.
 fn copy_tables(
     source: &ReadTransaction,
     dest: &redb::WriteTransaction,
 ) -> Result<(Vec<&'static str>, u64), StoreError> {
     let mut names = Vec::new();
     let mut rows = 0;
-    macro_rules! copy {
-        ($($table:ident),* $(,)?) => {$(
-            rows += copy_table(source, dest, $table)?;
-            names.push($table.name());
-        )*};
+    for table in ALL {
+        rows += table.copy(source, dest)?;
+        names.push(table.name());
     }
-    copy!(
-        META,
-        OPLOG,
-        SCHOOL_ID_TO_SCHOOL,
-        USER_ID_TO_USER,
-        SCHOOL_USERNAME_TO_USER_ID,
-        SCHOOL_EXTERNAL_ID_TO_ID,
-        CLASS_ID_TO_CLASS,
-        JOIN_CODE_TO_CLASS_ID,
-        CLASS_USER_TO_MEMBERSHIP,
-        USER_CLASS_TO_ROLE,
-        QR_TOKEN_HASH_TO_USER_ID,
-        ARTIFACT_ID_TO_ARTIFACT,
-        OWNER_ARTIFACT,
-        CLASS_ARTIFACT,
-        ACTIVITY_ARTIFACT,
-        ARTIFACT_COMMENT_TO_COMMENT,
-        VERSION_ID_TO_ARTIFACT_ID,
-        COMMENT_ID_TO_ARTIFACT_ID,
-        ACTIVITY_ID_TO_ACTIVITY,
-        CLASS_ACTIVITY,
-        BLOB_HASH_FILE,
-        FAMILY_STUDENT_TO_LINK,
-        STUDENT_FAMILY,
-        ERASED_USER_TO_HLC,
-        THUMBNAIL_TODO,
-        SEARCH_TODO,
-        USER_ARTIFACT_SEEN_MS,
-        SESSION_HASH_TO_SESSION,
-        // Uploads in progress: their bytes are not in a backup, so a restored box drops the
-        // rows at its first start (`resumable::reconcile`); copied for completeness.
-        UPLOAD_ID_TO_UPLOAD,
-        BLOB_HASH_UPLOAD,
-        SCHOOL_PARTITION_ORIGIN_SEQ,
-        SCHOOL_PARTITION_ORIGIN_TO_SEQ,
-        TARGET_ORIGIN_SEQ_WAITING,
-        ARTIFACT_HLC_TO_REFLECTION_EDIT,
-        ERASED_ARTIFACT,
-        // Pairings: a box restored on its own disk keeps its identity (`<data>/tls/`), so its
-        // peers still know it; on other hardware the pinned ids no longer match and peers
-        // say so (pair again).
-        PEER_ID_TO_PEER,
-        INVITE_SECRET_HASH_TO_INVITE,
-        PEER_SCHOOL_TO_POSITIONS,
-        SCHOOL_TO_WHOLLY_INSIDE,
-        FILE_ID_TO_HOLDER,
-        // Files still on their way: a restored box goes on fetching them from its peers.
-        BLOB_HASH_MISSING,
-        PEER_SCHOOL_TO_FILE_POSITIONS,
-    );
     Ok((names, rows))
-}
-
-fn copy_table<K: Key + 'static, V: Value + 'static>(
-    source: &ReadTransaction,
-    dest: &redb::WriteTransaction,
-    def: TableDefinition<K, V>,
-) -> Result<u64, StoreError> {
-    let mut to = dest.open_table(def)?;
-    let from = match source.open_table(def) {
-        Ok(table) => table,
-        // A table the source never created is empty; the copy gets it empty too.
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
-        Err(e) => return Err(e.into()),
-    };
-    let mut rows = 0;
-    for row in from.iter()? {
-        let (k, v) = row?;
-        to.insert(k.value(), v.value())?;
-        rows += 1;
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every `TableDefinition::new("…")` in tables.rs, read from its source, so a table
-    /// declared there but forgotten in `copy_tables` fails this test.
-    fn declared_tables() -> Vec<String> {
-        let source = include_str!("tables.rs");
-        let mut names = Vec::new();
-        for marker in ["TableDefinition::new(\"", "MultimapTableDefinition::new(\""] {
-            for (at, _) in source.match_indices(marker) {
-                let rest = &source[at + marker.len()..];
-                names.push(rest[..rest.find('"').unwrap()].to_string());
-            }
-        }
-        names.sort();
-        names.dedup();
-        names
-    }
+    use redb::TableDefinition;
 
     #[test]
-    fn every_declared_table_is_copied() {
+    fn every_listed_table_is_copied() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let source = store.db.begin_read().unwrap();
         let dest = Database::create(dir.path().join("copy.redb")).unwrap();
         let txn = dest.begin_write().unwrap();
         let (copied, _) = copy_tables(&source, &txn).unwrap();
-        let mut copied: Vec<String> = copied.iter().map(|s| s.to_string()).collect();
-        copied.sort();
-        let declared = declared_tables();
-        assert!(declared.len() > 20, "found the declarations: {declared:?}");
-        assert_eq!(copied, declared, "copy_tables must copy exactly the tables tables.rs declares");
+        let listed: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(copied, listed, "copy_tables must copy every table `tables::ALL` lists");
     }
 
     #[test]
@@ -247,7 +160,7 @@ mod tests {
         store.write(|tx| tx.meta_set("probe", b"yes")).unwrap();
         let snapshot = dir.path().join("snap.redb");
         let summary = store.snapshot_to(&snapshot).unwrap();
-        assert_eq!(summary.tables, declared_tables().len());
+        assert_eq!(summary.tables, ALL.len());
         assert!(summary.blobs.is_empty());
         assert_eq!(schema_version(&snapshot).unwrap(), Some(SCHEMA_VERSION));
 

@@ -5,7 +5,9 @@
 //! Tables marked *local* hold state of this box only (sessions); everything else is derived
 //! from the op log and travels with sync.
 
-use redb::TableDefinition;
+use redb::{Key, ReadTransaction, ReadableTable, TableDefinition, TableError, TableHandle, Value, WriteTransaction};
+
+use super::StoreError;
 
 /// The version of the table layout and encodings. Bump it when either changes, and teach
 /// `Store::open` to migrate from the previous one.
@@ -174,49 +176,189 @@ impl ExternalKind {
     }
 }
 
+/// What a table holds, which decides what each pass over the whole database does with it:
+/// the canonical dump compares `Log` and `Shared` tables between replicas, the migration from
+/// schema 1 empties and rebuilds `Shared` and `Derived` tables by replaying the log, and a
+/// snapshot copies every table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The op log itself: the history every other table is made from.
+    Log,
+    /// Made by applying the log, and the same on every box granted the same data.
+    Shared,
+    /// Made by applying the log, but about how this box came by it (positions, operations
+    /// waiting for their record, indexes of ids and files).
+    Derived,
+    /// This box's own state (settings, sessions, uploads, pairings, to-do lists), never
+    /// made from the log.
+    Local,
+}
+
+impl Kind {
+    /// Whether replicas that hold the same operations must hold the same rows.
+    pub fn converges(self) -> bool {
+        matches!(self, Kind::Log | Kind::Shared)
+    }
+
+    /// Whether the rows are made from the op log, so replaying it rebuilds them.
+    pub fn rebuilt_from_log(self) -> bool {
+        matches!(self, Kind::Shared | Kind::Derived)
+    }
+}
+
+/// A table of whatever key and value types, so that one list can name them all and each
+/// pass can do its work on it without knowing the types.
+pub trait AnyTable: Sync {
+    fn name(&self) -> &str;
+    fn kind(&self) -> Kind;
+    /// Creates the table if it is not there.
+    fn create(&self, txn: &WriteTransaction) -> Result<(), TableError>;
+    /// Deletes the table and its rows.
+    fn delete(&self, txn: &WriteTransaction) -> Result<(), TableError>;
+    /// Copies every row from `source` into the same table in `dest`; returns how many.
+    fn copy(&self, source: &ReadTransaction, dest: &WriteTransaction) -> Result<u64, StoreError>;
+    /// Every row as (key, value) in `Debug` form, in key order.
+    fn debug_rows(&self, txn: &ReadTransaction) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+struct Listed<K: Key + 'static, V: Value + 'static>(TableDefinition<'static, K, V>, Kind);
+
+impl<K: Key + Sync + 'static, V: Value + Sync + 'static> AnyTable for Listed<K, V>
+where
+    for<'a> K::SelfType<'a>: std::fmt::Debug,
+    for<'a> V::SelfType<'a>: std::fmt::Debug,
+{
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn kind(&self) -> Kind {
+        self.1
+    }
+
+    fn create(&self, txn: &WriteTransaction) -> Result<(), TableError> {
+        txn.open_table(self.0)?;
+        Ok(())
+    }
+
+    fn delete(&self, txn: &WriteTransaction) -> Result<(), TableError> {
+        txn.delete_table(self.0)?;
+        Ok(())
+    }
+
+    fn copy(&self, source: &ReadTransaction, dest: &WriteTransaction) -> Result<u64, StoreError> {
+        let mut to = dest.open_table(self.0)?;
+        let from = match source.open_table(self.0) {
+            Ok(table) => table,
+            // A table the source never created is empty; the copy gets it empty too.
+            Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+            Err(e) => return Err(e.into()),
+        };
+        let mut rows = 0;
+        for row in from.iter()? {
+            let (k, v) = row?;
+            to.insert(k.value(), v.value())?;
+            rows += 1;
+        }
+        Ok(rows)
+    }
+
+    fn debug_rows(&self, txn: &ReadTransaction) -> Result<Vec<(String, String)>, StoreError> {
+        let table = txn.open_table(self.0)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.push((format!("{:?}", k.value()), format!("{:?}", v.value())));
+        }
+        Ok(out)
+    }
+}
+
+/// Every table above, once, with what it holds. The dump, the migration, snapshots and
+/// `create_all` go through this list, and a unit test fails when a table is declared above
+/// but not listed here.
+pub const ALL: &[&dyn AnyTable] = &[
+    &Listed(META, Kind::Local),
+    &Listed(OPLOG, Kind::Log),
+    &Listed(SCHOOL_ID_TO_SCHOOL, Kind::Shared),
+    &Listed(USER_ID_TO_USER, Kind::Shared),
+    &Listed(SCHOOL_USERNAME_TO_USER_ID, Kind::Shared),
+    &Listed(SCHOOL_EXTERNAL_ID_TO_ID, Kind::Shared),
+    &Listed(CLASS_ID_TO_CLASS, Kind::Shared),
+    &Listed(JOIN_CODE_TO_CLASS_ID, Kind::Shared),
+    &Listed(CLASS_USER_TO_MEMBERSHIP, Kind::Shared),
+    &Listed(USER_CLASS_TO_ROLE, Kind::Shared),
+    &Listed(QR_TOKEN_HASH_TO_USER_ID, Kind::Shared),
+    &Listed(SESSION_HASH_TO_SESSION, Kind::Local),
+    &Listed(ARTIFACT_ID_TO_ARTIFACT, Kind::Shared),
+    &Listed(OWNER_ARTIFACT, Kind::Shared),
+    &Listed(CLASS_ARTIFACT, Kind::Shared),
+    &Listed(ACTIVITY_ARTIFACT, Kind::Shared),
+    &Listed(ARTIFACT_COMMENT_TO_COMMENT, Kind::Shared),
+    &Listed(VERSION_ID_TO_ARTIFACT_ID, Kind::Derived),
+    &Listed(COMMENT_ID_TO_ARTIFACT_ID, Kind::Derived),
+    &Listed(ACTIVITY_ID_TO_ACTIVITY, Kind::Shared),
+    &Listed(CLASS_ACTIVITY, Kind::Shared),
+    &Listed(BLOB_HASH_FILE, Kind::Shared),
+    &Listed(FAMILY_STUDENT_TO_LINK, Kind::Shared),
+    &Listed(STUDENT_FAMILY, Kind::Shared),
+    &Listed(ERASED_USER_TO_HLC, Kind::Shared),
+    &Listed(THUMBNAIL_TODO, Kind::Local),
+    &Listed(SEARCH_TODO, Kind::Local),
+    &Listed(USER_ARTIFACT_SEEN_MS, Kind::Local),
+    &Listed(UPLOAD_ID_TO_UPLOAD, Kind::Local),
+    &Listed(BLOB_HASH_UPLOAD, Kind::Local),
+    &Listed(SCHOOL_PARTITION_ORIGIN_SEQ, Kind::Shared),
+    &Listed(SCHOOL_PARTITION_ORIGIN_TO_SEQ, Kind::Derived),
+    &Listed(TARGET_ORIGIN_SEQ_WAITING, Kind::Derived),
+    &Listed(ARTIFACT_HLC_TO_REFLECTION_EDIT, Kind::Shared),
+    &Listed(ERASED_ARTIFACT, Kind::Shared),
+    &Listed(PEER_ID_TO_PEER, Kind::Local),
+    &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
+    &Listed(PEER_SCHOOL_TO_POSITIONS, Kind::Local),
+    &Listed(SCHOOL_TO_WHOLLY_INSIDE, Kind::Local),
+    &Listed(FILE_ID_TO_HOLDER, Kind::Derived),
+    &Listed(BLOB_HASH_MISSING, Kind::Local),
+    &Listed(PEER_SCHOOL_TO_FILE_POSITIONS, Kind::Local),
+];
+
 /// Creates every table so read transactions never meet a missing one.
-pub fn create_all(txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
-    txn.open_table(META)?;
-    txn.open_table(OPLOG)?;
-    txn.open_table(SCHOOL_ID_TO_SCHOOL)?;
-    txn.open_table(USER_ID_TO_USER)?;
-    txn.open_table(SCHOOL_USERNAME_TO_USER_ID)?;
-    txn.open_table(SCHOOL_EXTERNAL_ID_TO_ID)?;
-    txn.open_table(CLASS_ID_TO_CLASS)?;
-    txn.open_table(JOIN_CODE_TO_CLASS_ID)?;
-    txn.open_table(CLASS_USER_TO_MEMBERSHIP)?;
-    txn.open_table(USER_CLASS_TO_ROLE)?;
-    txn.open_table(QR_TOKEN_HASH_TO_USER_ID)?;
-    txn.open_table(SESSION_HASH_TO_SESSION)?;
-    txn.open_table(ARTIFACT_ID_TO_ARTIFACT)?;
-    txn.open_table(OWNER_ARTIFACT)?;
-    txn.open_table(CLASS_ARTIFACT)?;
-    txn.open_table(ACTIVITY_ARTIFACT)?;
-    txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?;
-    txn.open_table(VERSION_ID_TO_ARTIFACT_ID)?;
-    txn.open_table(COMMENT_ID_TO_ARTIFACT_ID)?;
-    txn.open_table(ACTIVITY_ID_TO_ACTIVITY)?;
-    txn.open_table(CLASS_ACTIVITY)?;
-    txn.open_table(BLOB_HASH_FILE)?;
-    txn.open_table(FAMILY_STUDENT_TO_LINK)?;
-    txn.open_table(STUDENT_FAMILY)?;
-    txn.open_table(ERASED_USER_TO_HLC)?;
-    txn.open_table(THUMBNAIL_TODO)?;
-    txn.open_table(SEARCH_TODO)?;
-    txn.open_table(USER_ARTIFACT_SEEN_MS)?;
-    txn.open_table(UPLOAD_ID_TO_UPLOAD)?;
-    txn.open_table(BLOB_HASH_UPLOAD)?;
-    txn.open_table(SCHOOL_PARTITION_ORIGIN_SEQ)?;
-    txn.open_table(SCHOOL_PARTITION_ORIGIN_TO_SEQ)?;
-    txn.open_table(TARGET_ORIGIN_SEQ_WAITING)?;
-    txn.open_table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?;
-    txn.open_table(ERASED_ARTIFACT)?;
-    txn.open_table(PEER_ID_TO_PEER)?;
-    txn.open_table(INVITE_SECRET_HASH_TO_INVITE)?;
-    txn.open_table(PEER_SCHOOL_TO_POSITIONS)?;
-    txn.open_table(SCHOOL_TO_WHOLLY_INSIDE)?;
-    txn.open_table(FILE_ID_TO_HOLDER)?;
-    txn.open_table(BLOB_HASH_MISSING)?;
-    txn.open_table(PEER_SCHOOL_TO_FILE_POSITIONS)?;
+pub fn create_all(txn: &WriteTransaction) -> Result<(), TableError> {
+    for table in ALL {
+        table.create(txn)?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name of every table definition in this file, read from its source, so a table
+    /// declared but not listed in `ALL` fails the test below.
+    fn declared_tables() -> Vec<String> {
+        let source = include_str!("tables.rs");
+        let mut names = Vec::new();
+        for marker in ["TableDefinition::new(\"", "MultimapTableDefinition::new(\""] {
+            for (at, _) in source.match_indices(marker) {
+                let rest = &source[at + marker.len()..];
+                names.push(rest[..rest.find('"').unwrap()].to_string());
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn every_declared_table_is_listed_once() {
+        let mut listed: Vec<String> = ALL.iter().map(|t| t.name().to_string()).collect();
+        listed.sort();
+        let count = listed.len();
+        listed.dedup();
+        assert_eq!(count, listed.len(), "a table is listed twice in ALL");
+        let declared = declared_tables();
+        assert!(declared.len() > 20, "found the declarations: {declared:?}");
+        assert_eq!(listed, declared, "ALL must list exactly the tables tables.rs declares");
+    }
 }

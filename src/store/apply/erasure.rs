@@ -8,11 +8,12 @@ use std::collections::HashSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::apply::{claim_name, empty_artifact, hash_key, logged, redacted, release_file, take_waiting};
-use super::codec::{decode, encode};
-use super::tables::*;
-use super::{Queries, StoreError};
+use super::work::empty_artifact;
+use super::{claim_name, hash_key, logged, redacted, release_file, take_waiting};
 use crate::domain::{Artifact, ArtifactId, Change, Comment, Hlc, Op, User, UserId};
+use crate::store::codec::{decode, encode};
+use crate::store::tables::*;
+use crate::store::{Queries, StoreError};
 
 /// The people an operation is *about*: whose account, class place, family link or comment it
 /// is. Their erasure refuses it. The author is not among them: what an erased teacher did to
