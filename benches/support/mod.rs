@@ -19,9 +19,13 @@ mod api;
 mod noise;
 #[path = "../../tests/integration/support/wait.rs"]
 pub mod wait;
-pub use api::{ADMIN_PASSWORD, Api};
-pub use noise::noise;
-pub use wait::eventually;
+// Only `sync.rs` uses them; the other benchmarks share this module.
+#[allow(unused_imports)]
+pub use {
+    api::{ADMIN_PASSWORD, Api},
+    noise::noise,
+    wait::eventually,
+};
 
 /// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
 ///

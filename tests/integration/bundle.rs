@@ -9,9 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use folio::blobs::BlobHash;
-use folio::domain::{
-    Artifact, ArtifactId, Change, FileId, FileRef, Role, SchoolId, Scope, UserId, Version, VersionId, Visibility,
-};
+use folio::domain::{Artifact, Change, FileId, FileRef, Role, SchoolId, Scope, UserId};
 use folio::peers::bundle::{self, BundleError, ImportReport, Importer};
 use folio::peers::{BoxId, Identity, Peer, PeerScope};
 use folio::store::{Store, peers as store_peers};
@@ -132,39 +130,16 @@ fn school_with_work(b: &Box_) -> (Vec<u8>, String) {
                     external_id: None,
                 },
             )?;
+            let file = FileRef {
+                id: FileId::new(),
+                name: "essay.txt".into(),
+                size: content.len() as u64,
+                content_type: "text/plain".into(),
+                hash: hash.clone(),
+            };
             let artifact = Artifact {
-                id: ArtifactId::new(),
-                school,
-                owners: vec![ana],
-                class: None,
-                activity: None,
-                title: "The river".into(),
                 reflection: "I liked drawing the bridge.".into(),
-                tags: Default::default(),
-                skills: Default::default(),
-                visibility: Visibility::Private,
-                kind: "text".into(),
-                approved: false,
-                reviewed: false,
-                versions: vec![Version {
-                    id: VersionId::new(),
-                    note: String::new(),
-                    files: vec![FileRef {
-                        id: FileId::new(),
-                        name: "essay.txt".into(),
-                        size: content.len() as u64,
-                        content_type: "text/plain".into(),
-                        hash: hash.clone(),
-                    }],
-                    author: ana,
-                    created_ms: 1,
-                }],
-                created_ms: 1,
-                updated_ms: 1,
-                deleted: false,
-                reflection_conflicts: Vec::new(),
-                field_clock: Default::default(),
-                scope: None,
+                ..artifact(school, ana, None, "The river", vec![file])
             };
             tx.record(school, Scope::Person(ana), Some(ana), Change::ArtifactCreated { artifact: Box::new(artifact) })
         })

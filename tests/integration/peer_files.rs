@@ -12,17 +12,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use folio::blobs::BlobHash;
-use folio::domain::{
-    Artifact, ArtifactId, Change, ClassId, FileId, FileRef, Role, SchoolId, Scope, UserId, Version, VersionId,
-    Visibility,
-};
+use folio::domain::{Artifact, ArtifactId, Change, ClassId, FileId, FileRef, Role, SchoolId, Scope, UserId};
 use folio::http::AppState;
 use folio::peers::files;
 use folio::peers::{BoxId, Peer, PeerCaller, PeerScope};
 use folio::store::{FileReads, Queries};
 use folio::sync::{self, Grant, Limits};
 
-use crate::support::{TestCore, eventually, noise};
+use crate::support::{TestCore, artifact, eventually, noise};
 
 /// A box: its core and HTTP state, its peer file endpoints (answering as if `caller` had
 /// connected) and its HTTP router. It is not a `TestServer`, which runs the real peer port
@@ -133,34 +130,7 @@ async fn school_with_work(b: &TestBox, in_x: FileRef, in_y: FileRef) -> School {
     }
     let mut ids = Vec::new();
     for (class, owner, file) in [(x, ana, in_x), (y, ben, in_y)] {
-        let work = Artifact {
-            id: ArtifactId::new(),
-            school: id,
-            owners: vec![owner],
-            class: Some(class),
-            activity: None,
-            title: "Bridge".into(),
-            reflection: String::new(),
-            tags: Default::default(),
-            skills: Default::default(),
-            visibility: Visibility::Private,
-            kind: "image".into(),
-            approved: false,
-            reviewed: false,
-            versions: vec![Version {
-                id: VersionId::new(),
-                note: String::new(),
-                files: vec![file],
-                author: owner,
-                created_ms: 1,
-            }],
-            created_ms: 1,
-            updated_ms: 1,
-            deleted: false,
-            reflection_conflicts: Vec::new(),
-            field_clock: Default::default(),
-            scope: None,
-        };
+        let work = Artifact { kind: "image".into(), ..artifact(id, owner, Some(class), "Bridge", vec![file]) };
         ids.push(work.id);
         rec(Scope::Class(class), Change::ArtifactCreated { artifact: Box::new(work) });
     }

@@ -1,18 +1,21 @@
 //! The integration tests' fixtures, one of each: `TestServer` (a real folio on 127.0.0.1:0
 //! with a temporary data directory, stopped cleanly by `stop()` or when dropped), [`Api`]
 //! (setting a box up and signing people in, for every kind of box), [`TestCore`] (a box's
-//! core without a server), [`classroom`], [`eventually`] and [`noise`].
+//! core without a server), [`classroom`], [`eventually`], [`noise`] and [`artifact`] (work
+//! written straight into a store).
 
 mod api;
 mod classroom;
 mod core_box;
 mod noise;
+mod records;
 pub mod wait;
 
 pub use api::{ADMIN_PASSWORD, Api};
 pub use classroom::{Classroom, classroom};
 pub use core_box::{TestCore, test_config};
 pub use noise::noise;
+pub use records::artifact;
 pub use wait::eventually;
 
 use std::path::{Path, PathBuf};
