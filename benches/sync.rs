@@ -47,6 +47,7 @@ use serde_json::{Value, json};
 use folio::domain::{Change, Comment, CommentId, CommentKind};
 use folio::store::{Queries, Store};
 use netlab::{Lab, Node};
+use support::Api;
 
 const MB: usize = 1000 * 1000;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -55,7 +56,7 @@ const RSYNC_PORT: u16 = 8730;
 /// Incompressible bytes: one 8 MiB block, each file a different window of it with its own
 /// number in front, so every file has its own hash.
 fn block() -> Vec<u8> {
-    netlab::noise(0xF0110, 8 << 20)
+    support::noise(8 << 20, 0xF0110)
 }
 
 fn file_bytes(block: &[u8], n: u64, size: usize) -> Vec<u8> {
@@ -264,7 +265,7 @@ async fn main() {
     println!("made on A: {records} records (comments) with the library in {:.1} s", took.as_secs_f64());
     a.start_with(&flags).await;
     let a_admin = a.client();
-    a.login(&a_admin, "admin-a", netlab::PASSWORD).await;
+    a.login(&a_admin, "admin-a", support::ADMIN_PASSWORD).await;
 
     // 1. rsync of the same files over the same link, before (and again after) folio's sync.
     // Its copies stay until the end: deleting gigabytes just before a timed step slows that

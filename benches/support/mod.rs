@@ -11,6 +11,22 @@ use serde_json::json;
 
 pub const PASSWORD: &str = "bench-password";
 
+// The integration tests' `netlab` (which `sync.rs` includes) builds on these fixtures of
+// theirs, and finds them here under the same names as in the test binary.
+#[path = "../../tests/integration/support/api.rs"]
+mod api;
+#[path = "../../tests/integration/support/noise.rs"]
+mod noise;
+#[path = "../../tests/integration/support/wait.rs"]
+pub mod wait;
+// Only `sync.rs` uses them; the other benchmarks share this module.
+#[allow(unused_imports)]
+pub use {
+    api::{ADMIN_PASSWORD, Api},
+    noise::noise,
+    wait::eventually,
+};
+
 /// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
 ///
 /// `FOLIO_BENCH_BIN` runs another build of folio instead of the one cargo built for the

@@ -7,7 +7,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 
 use crate::support::*;
-use crate::work::{classroom, form, upload_ok};
+use crate::work::{form, upload_ok};
 
 #[tokio::test]
 async fn outsiders_get_404_and_strangers_401_on_every_work_route() {
@@ -17,13 +17,7 @@ async fn outsiders_get_404_and_strangers_401_on_every_work_route() {
     let (_, tom) = server.person(&room.admin, "tom", "teacher").await;
     let owls = server.create_class(&tom, "Owls").await;
     let (carl_id, carl) = server.person(&room.admin, "carl", "student").await;
-    server
-        .post(
-            &tom,
-            &format!("/api/v1/classes/{}/members", owls["id"].as_str().unwrap()),
-            json!({"user_id": carl_id, "role": "student"}),
-        )
-        .await;
+    server.add_student(&tom, owls["id"].as_str().unwrap(), &carl_id).await;
     let (fam_id, family) = server.person(&room.admin, "carlsmum", "family").await;
     let link =
         server.post(&room.admin, &format!("/api/v1/users/{fam_id}/family"), json!({"student_id": carl_id})).await;

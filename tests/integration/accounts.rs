@@ -70,14 +70,7 @@ async fn teachers_reset_only_their_own_students_and_others_look_missing() {
     let (_, tom) = server.person(&admin, "tom", "teacher").await;
     let (ana, ana_client) = server.person(&admin, "ana", "student").await;
     let class = server.create_class(&tina, "Robins").await;
-    let add = server
-        .post(
-            &tina,
-            &format!("/api/v1/classes/{}/members", class["id"].as_str().unwrap()),
-            json!({"user_id": ana, "role": "student"}),
-        )
-        .await;
-    assert_eq!(add.status(), StatusCode::CREATED);
+    server.add_student(&tina, class["id"].as_str().unwrap(), &ana).await;
 
     let reset = tina
         .put(server.url(&format!("/api/v1/users/{ana}/password")))
@@ -185,41 +178,23 @@ async fn a_teacher_cannot_take_over_another_teachers_student() {
     let (_, tom) = server.person(&admin, "tom", "teacher").await;
     let robins = server.create_class(&tina, "Robins").await;
     let owls = server.create_class(&tom, "Owls").await;
-    let roster = |client: &reqwest::Client, class: &serde_json::Value, body: &'static str| {
-        client
-            .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
-            .header("content-type", "text/csv")
-            .body(body)
-            .send()
-    };
-    let report: serde_json::Value = roster(&tina, &robins, "ana,Ana\n").await.unwrap().json().await.unwrap();
+    let (robins, owls) = (robins["id"].as_str().unwrap(), owls["id"].as_str().unwrap());
+    let (_, report) = server.import_roster(&tina, robins, "ana,Ana\n").await;
     let ana = report["created"][0]["id"].as_str().unwrap().to_string();
 
     // Tom may not put Tina's student in his class, by API or by roster file...
-    let add = server
-        .post(
-            &tom,
-            &format!("/api/v1/classes/{}/members", owls["id"].as_str().unwrap()),
-            json!({"user_id": ana, "role": "student"}),
-        )
-        .await;
+    let add =
+        server.post(&tom, &format!("/api/v1/classes/{owls}/members"), json!({"user_id": ana, "role": "student"})).await;
     assert_eq!(add.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_of(add).await["message"].as_str().unwrap().contains("Ask an administrator"));
-    let report: serde_json::Value = roster(&tom, &owls, "ana,Ana\n").await.unwrap().json().await.unwrap();
+    let (_, report) = server.import_roster(&tom, owls, "ana,Ana\n").await;
     assert_eq!(report["errors"][0]["line"], 1, "{report}");
     // ...so he cannot reset her pictures.
     let reset = tom.put(server.url(&format!("/api/v1/users/{ana}/pictures"))).json(&json!({})).send().await.unwrap();
     assert_eq!(reset.status(), StatusCode::NOT_FOUND);
 
     // An administrator can place her in both classes.
-    let add = server
-        .post(
-            &admin,
-            &format!("/api/v1/classes/{}/members", owls["id"].as_str().unwrap()),
-            json!({"user_id": ana, "role": "student"}),
-        )
-        .await;
-    assert_eq!(add.status(), StatusCode::CREATED);
+    server.add_student(&admin, owls, &ana).await;
 }
 
 /// The csrf token of a page the client can open.

@@ -12,7 +12,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
 use crate::support::*;
-use crate::work::{classroom, upload_ok};
+use crate::work::upload_ok;
 
 /// Runs the folio binary. Off the test's runtime thread: the server under test runs on it
 /// and must answer the command's control-socket requests meanwhile.
@@ -196,16 +196,11 @@ async fn restoring_into_a_fresh_folder_gives_the_same_work_and_files_and_a_new_r
     restored.stop().await;
     // `stop` returns when `run` does; a connection task may drop its handle to the store a
     // moment later (seen: about a millisecond), so allow the reopen a little time.
-    let started = Instant::now();
-    let restored_replica = loop {
-        match folio::store::Store::open(fresh.path()) {
-            Ok(store) => break store.replica(),
-            Err(e) => {
-                assert!(started.elapsed() < Duration::from_secs(5), "{e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    };
+    let reopened = eventually(Duration::from_secs(5), "the restored store reopens", || async {
+        folio::store::Store::open(fresh.path())
+    })
+    .await;
+    let restored_replica = reopened.replica();
     assert_ne!(restored_replica, original_replica, "a restored box never writes as the original");
     drop(temp);
 }
@@ -357,19 +352,18 @@ async fn the_admin_page_writes_a_backup_to_a_stick_and_lists_it() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let page = loop {
+    let page = eventually(Duration::from_secs(20), "the backup finishes", || async {
         let res = server.get(&room.admin, "/backup").await;
         let refresh = res.headers().get("refresh").is_some();
         let page = res.text().await.unwrap();
         if page.contains("Backup finished") {
             assert!(!refresh, "a finished backup stops reloading the page");
-            break page;
+            return Ok(page);
         }
         assert!(!page.contains("did not work"), "{page}");
-        assert!(Instant::now() < deadline, "the backup finishes: {page}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        Err(page)
+    })
+    .await;
     let backup = only_backup(stick.path());
     let name = backup.file_name().unwrap().to_string_lossy().into_owned();
     assert!(page.contains(&name), "the new backup is listed: {page}");

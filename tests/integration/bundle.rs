@@ -8,10 +8,8 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use folio::blobs::{BlobHash, BlobStore};
-use folio::domain::{
-    Artifact, ArtifactId, Change, FileId, FileRef, Role, SchoolId, Scope, UserId, Version, VersionId, Visibility,
-};
+use folio::blobs::BlobHash;
+use folio::domain::{Artifact, Change, FileId, FileRef, Role, SchoolId, Scope, UserId};
 use folio::peers::bundle::{self, BundleError, ImportReport, Importer};
 use folio::peers::{BoxId, Identity, Peer, PeerScope};
 use folio::store::{Store, peers as store_peers};
@@ -20,31 +18,37 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// A box for the library-level tests: a store, its files and its identity.
+/// A box for the library-level tests (a [`TestCore`]: its store, files and identity), with
+/// the bundle operations these tests make on it.
 struct Box_ {
-    dir: tempfile::TempDir,
-    store: Store,
-    blobs: BlobStore,
-    identity: Identity,
+    core: TestCore,
+}
+
+impl std::ops::Deref for Box_ {
+    type Target = TestCore;
+
+    fn deref(&self) -> &TestCore {
+        &self.core
+    }
 }
 
 impl Box_ {
     fn new() -> Box_ {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let blobs = BlobStore::open(dir.path()).unwrap();
-        let identity = Identity::load_or_create(dir.path()).unwrap();
-        Box_ { dir, store, blobs, identity }
+        Box_ { core: TestCore::open() }
     }
 
     fn id(&self) -> BoxId {
-        self.identity.id()
+        self.identity().id()
+    }
+
+    fn identity(&self) -> &Identity {
+        &self.net.identity
     }
 
     fn export_for(&self, peer: BoxId) -> Vec<u8> {
         let peer = self.store.read(|r| store_peers::peer(r, peer)).unwrap().expect("paired");
         let mut out = Vec::new();
-        bundle::export(&self.store, &self.blobs, &self.identity, &peer, &mut out).unwrap();
+        bundle::export(&self.store, &self.blobs, self.identity(), &peer, &mut out).unwrap();
         out
     }
 
@@ -59,13 +63,13 @@ impl Box_ {
         declared: Option<u64>,
     ) -> Result<ImportReport, BundleError> {
         let importer =
-            Importer { store: &self.store, blobs: &self.blobs, data_dir: self.dir.path(), me: self.id(), max_bytes };
+            Importer { store: &self.store, blobs: &self.blobs, data_dir: self.data_dir(), me: self.id(), max_bytes };
         importer.import(&mut bytes, declared)
     }
 
     /// Everything that must not change when a bundle is refused.
     fn state(&self) -> (folio::store::dump::Dump, Vec<BlobHash>, Vec<String>) {
-        let leftovers = std::fs::read_dir(self.dir.path())
+        let leftovers = std::fs::read_dir(self.data_dir())
             .unwrap()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -92,7 +96,7 @@ fn pair_stores(a: (&Store, &Identity), b: (&Store, &Identity), scope: PeerScope)
 }
 
 fn pair(a: &Box_, b: &Box_) {
-    pair_stores((&a.store, &a.identity), (&b.store, &b.identity), PeerScope::WholeSchools);
+    pair_stores((&a.store, a.identity()), (&b.store, b.identity()), PeerScope::WholeSchools);
 }
 
 /// Pairs two data directories of servers not yet started.
@@ -126,39 +130,16 @@ fn school_with_work(b: &Box_) -> (Vec<u8>, String) {
                     external_id: None,
                 },
             )?;
+            let file = FileRef {
+                id: FileId::new(),
+                name: "essay.txt".into(),
+                size: content.len() as u64,
+                content_type: "text/plain".into(),
+                hash: hash.clone(),
+            };
             let artifact = Artifact {
-                id: ArtifactId::new(),
-                school,
-                owners: vec![ana],
-                class: None,
-                activity: None,
-                title: "The river".into(),
                 reflection: "I liked drawing the bridge.".into(),
-                tags: Default::default(),
-                skills: Default::default(),
-                visibility: Visibility::Private,
-                kind: "text".into(),
-                approved: false,
-                reviewed: false,
-                versions: vec![Version {
-                    id: VersionId::new(),
-                    note: String::new(),
-                    files: vec![FileRef {
-                        id: FileId::new(),
-                        name: "essay.txt".into(),
-                        size: content.len() as u64,
-                        content_type: "text/plain".into(),
-                        hash: hash.clone(),
-                    }],
-                    author: ana,
-                    created_ms: 1,
-                }],
-                created_ms: 1,
-                updated_ms: 1,
-                deleted: false,
-                reflection_conflicts: Vec::new(),
-                field_clock: Default::default(),
-                scope: None,
+                ..artifact(school, ana, None, "The river", vec![file])
             };
             tx.record(school, Scope::Person(ana), Some(ana), Change::ArtifactCreated { artifact: Box::new(artifact) })
         })
@@ -207,7 +188,7 @@ fn work_and_its_file_arrive_by_bundle_and_a_second_import_changes_nothing() {
     // Re-assembling what was read gives the same bytes: the test's reading of the format is
     // the format.
     let signed = made.len() - 9 - records(&made).last().unwrap().1.len();
-    assert_eq!(assemble(&records(&made), &a.identity)[..signed], made[..signed]);
+    assert_eq!(assemble(&records(&made), a.identity())[..signed], made[..signed]);
 
     let report = b.import(&made).unwrap();
     assert_eq!((report.ops_received, report.files_received, report.ops_already_here), (3, 1, 0), "{report:?}");
@@ -290,7 +271,7 @@ fn an_oversized_bundle_is_refused_before_it_is_read() {
     let made = a.export_for(b.id());
     let before = b.state();
     let limit = made.len() as u64 - 1;
-    let importer = Importer { store: &b.store, blobs: &b.blobs, data_dir: b.dir.path(), me: b.id(), max_bytes: limit };
+    let importer = Importer { store: &b.store, blobs: &b.blobs, data_dir: b.data_dir(), me: b.id(), max_bytes: limit };
     let mut input = Counting(&made, 0);
     let err = importer.import(&mut input, Some(made.len() as u64)).unwrap_err();
     assert!(matches!(err, BundleError::TooLarge { .. }), "{err}");
@@ -324,7 +305,7 @@ fn a_file_named_by_a_path_is_refused_even_in_a_signed_bundle() {
                 _ => (*kind, payload.clone()),
             })
             .collect();
-        let err = b.import(&assemble(&forged, &a.identity)).unwrap_err();
+        let err = b.import(&assemble(&forged, a.identity())).unwrap_err();
         assert!(matches!(err, BundleError::BadFileName(_)), "{name}: {err}");
         assert_eq!(b.state(), before, "{name}");
     }
@@ -351,13 +332,13 @@ fn a_bundle_from_an_unpaired_box_or_for_another_box_is_refused() {
     let mut forged = records(&for_b);
     forged[0].1 = serde_json::to_vec(&header).unwrap();
     let before = d.state();
-    let err = d.import(&assemble(&forged, &a.identity)).unwrap_err();
+    let err = d.import(&assemble(&forged, a.identity())).unwrap_err();
     assert!(matches!(err, BundleError::NotPaired(_)), "{err}");
     assert_eq!(d.state(), before);
 
     // A box that pinned A refuses a bundle signed by another key claiming to be A.
     let before = b.state();
-    let err = b.import(&assemble(&records(&for_b), &c.identity)).unwrap_err();
+    let err = b.import(&assemble(&records(&for_b), c.identity())).unwrap_err();
     assert!(matches!(err, BundleError::BadSignature(_)), "{err}");
     assert_eq!(b.state(), before);
 
@@ -375,7 +356,7 @@ fn a_bundle_can_carry_nothing_the_pairing_does_not_grant() {
     let scope = PeerScope::Classes([(SchoolId::new(), folio::domain::ClassId::new())].into_iter().collect());
     let a_as_b_sees_it = Peer {
         id: a.id(),
-        cert_der: a.identity.cert_der().to_vec(),
+        cert_der: a.identity().cert_der().to_vec(),
         scope,
         offered_by: Default::default(),
         addresses: Vec::new(),
@@ -400,7 +381,8 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     // M holds the school and offered class X to B (B joined M's invitation).
     let (school, x, y) = (SchoolId::new(), ClassId::new(), ClassId::new());
     let scope = PeerScope::Classes([(school, x)].into_iter().collect());
-    for (store, other, offered_by) in [(&m.store, &b.identity, OfferedBy::Us), (&b.store, &m.identity, OfferedBy::Peer)]
+    for (store, other, offered_by) in
+        [(&m.store, b.identity(), OfferedBy::Us), (&b.store, m.identity(), OfferedBy::Peer)]
     {
         let peer = Peer {
             id: other.id(),
@@ -598,7 +580,7 @@ fn a_page_that_declares_a_large_length_costs_only_what_arrives() {
     cut.extend_from_slice(&(60u64 << 20).to_be_bytes());
     cut.extend_from_slice(b"{\"school\":");
     let importer =
-        Importer { store: &b.store, blobs: &b.blobs, data_dir: b.dir.path(), me: b.id(), max_bytes: u64::MAX };
+        Importer { store: &b.store, blobs: &b.blobs, data_dir: b.data_dir(), me: b.id(), max_bytes: u64::MAX };
     let mut input = WidestRead { bytes: &cut, widest: 0 };
     let err = importer.import(&mut input, None).unwrap_err();
     assert!(matches!(err, BundleError::Truncated), "{err}");

@@ -72,17 +72,6 @@ async fn members_are_added_with_a_valid_role_and_removed() {
     assert_eq!(detail["members"].as_array().unwrap().len(), 1);
 }
 
-async fn import(server: &TestServer, client: &reqwest::Client, class: &str, csv: &str) -> (StatusCode, Value) {
-    let res = client
-        .post(server.url(&format!("/api/v1/classes/{class}/roster")))
-        .header("content-type", "text/csv")
-        .body(csv.to_string())
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     let server = TestServer::start().await;
@@ -90,13 +79,13 @@ async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     let (_, tina) = server.person(&admin, "tina", "teacher").await;
     let class = id(&server.create_class(&tina, "Robins").await);
 
-    let (status, bad) = import(
-        &server,
-        &tina,
-        &class,
-        "username,display_name\nana,Ana Pérez\nbad name,Bad\nben\ntina,Not A Student\nana,Twice\n",
-    )
-    .await;
+    let (status, bad) = server
+        .import_roster(
+            &tina,
+            &class,
+            "username,display_name\nana,Ana Pérez\nbad name,Bad\nben\ntina,Not A Student\nana,Twice\n",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<u64> = bad["errors"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, vec![3, 4, 6], "{bad}");
@@ -105,11 +94,12 @@ async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     assert_eq!(detail["members"].as_array().unwrap().len(), 1, "nothing was imported");
 
     // A line that clashes with an existing non-student is also refused as a whole file.
-    let (_, clash) = import(&server, &tina, &class, "ana,Ana\ntina,Tina\n").await;
+    let (_, clash) = server.import_roster(&tina, &class, "ana,Ana\ntina,Tina\n").await;
     assert_eq!(clash["errors"][0]["line"], 2, "{clash}");
     assert!(clash["errors"][0]["message"].as_str().unwrap().contains("teacher"));
 
-    let (status, good) = import(&server, &tina, &class, "username,display_name\nana,Ana Pérez\nben,Ben Ruiz\n").await;
+    let (status, good) =
+        server.import_roster(&tina, &class, "username,display_name\nana,Ana Pérez\nben,Ben Ruiz\n").await;
     assert_eq!(status, StatusCode::OK);
     assert!(good["errors"].as_array().unwrap().is_empty(), "{good}");
     assert_eq!(good["created"].as_array().unwrap().len(), 2);
@@ -117,7 +107,7 @@ async fn a_good_roster_imports_and_a_bad_one_imports_nothing() {
     assert_eq!(detail["members"].as_array().unwrap().len(), 3);
 
     // Importing the same file again enrols, never duplicates.
-    let (_, again) = import(&server, &tina, &class, "ana,Ana Pérez\nben,Ben Ruiz\n").await;
+    let (_, again) = server.import_roster(&tina, &class, "ana,Ana Pérez\nben,Ben Ruiz\n").await;
     assert!(again["created"].as_array().unwrap().is_empty());
     assert_eq!(again["enrolled"].as_array().unwrap().len(), 2);
 

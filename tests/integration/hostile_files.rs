@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::*;
-use crate::work::{classroom, upload_ok};
+use crate::work::upload_ok;
 
 /// A PNG header claiming 11,800 × 11,800 RGB pixels (418 MB decoded), a little data and no
 /// end: what a cut-off upload of a huge scan looks like, or a bomb.
@@ -80,11 +80,8 @@ async fn total(server: &TestServer, client: &reqwest::Client, q: &str) -> u64 {
 }
 
 async fn wait_for_total(server: &TestServer, client: &reqwest::Client, q: &str, want: u64) {
-    let started = Instant::now();
-    while total(server, client, q).await != want {
-        assert!(started.elapsed() < Duration::from_secs(20), "search for {q:?} never found {want}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!("search for {q:?} never found {want}");
+    eventually(Duration::from_secs(20), &what, || async { total(server, client, q).await == want }).await;
 }
 
 #[tokio::test]
@@ -166,11 +163,8 @@ async fn a_file_folio_died_processing_is_skipped_after_the_restart() {
     wait_for_total(&server, &ana, "xylophone", 0).await;
     assert_eq!(total(&server, &ana, "bridges").await, 1);
     // The thumbnail worker skipped the picture too, and the to-do row is gone.
-    let started = Instant::now();
-    while started_marks(&data) > 0 {
-        assert!(started.elapsed() < Duration::from_secs(20), "a started mark was never handled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(20), "a started mark was never handled", || async { started_marks(&data) == 0 })
+        .await;
     assert!(quarantine.join(format!("text-{pdf_hash}.failed")).exists());
     assert!(!quarantine.join(format!("text-{pdf_hash}.started")).exists());
     // No preview for the picture (not decoded again), and both files still download.

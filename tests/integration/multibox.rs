@@ -9,9 +9,9 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::netlab::*;
+use crate::support::{Api, eventually, noise};
 
 /// A school on one box: an admin, a teacher, classes and students in them.
 struct School {
@@ -58,7 +58,7 @@ fn the_lab_links_carry_tcp_are_cut_and_restored_and_lose_frames() {
         }
         got
     });
-    let payload = noise(7, 2 << 20);
+    let payload = noise(2 << 20, 7);
     for node in [&b, &c] {
         let (ip, payload) = (a.ip.clone(), payload.clone());
         in_namespace(&node.ns, move || {
@@ -131,8 +131,11 @@ fn in_namespace<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'sta
 /// The nearby list (mDNS) on `node` shows `other` at its address and peer port.
 async fn wait_nearby(node: &Node, admin: &reqwest::Client, other_id: &str, other: &Node, paired: bool) {
     let short = &other_id[..12];
-    let start = Instant::now();
-    loop {
+    let what = format!(
+        "{} does not list {} ({short}) nearby at {}:{PEER_PORT} with paired={paired}",
+        node.name, other.name, other.ip
+    );
+    eventually(Duration::from_secs(20), &what, || async {
         let list = node.get_json(admin, "/api/v1/peers/nearby").await;
         let found = list.as_array().into_iter().flatten().find(|e| e["box_id_short"] == short).cloned();
         if let Some(e) = &found {
@@ -141,18 +144,12 @@ async fn wait_nearby(node: &Node, admin: &reqwest::Client, other_id: &str, other
                 a == other.ip || a.starts_with(&format!("{}:", other.ip))
             });
             if at_address && e["port"] == PEER_PORT && e["paired"] == paired {
-                return;
+                return Ok(());
             }
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{} does not list {} ({short}) nearby at {}:{PEER_PORT} with paired={paired}: {list}",
-            node.name,
-            other.name,
-            other.ip
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        Err(list)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,7 +167,7 @@ async fn two_boxes_discover_each_other_pair_and_sync_work_with_files_both_ways()
     let (ana_id, ana) = a.person(&sa.admin, "ana", "student").await;
     let (bea_id, bea) = b.person(&sb.admin, "bea", "student").await;
     let _ = (ana_id, bea_id);
-    let (ana_bytes, bea_bytes) = (noise(1, 300_000), noise(2, 200_001));
+    let (ana_bytes, bea_bytes) = (noise(300_000, 1), noise(200_001, 2));
     let ana_work = a.upload(&ana, "Ana's river", None, "river.png.bin", ana_bytes.clone()).await;
     let bea_work = b.upload(&bea, "Bea's song", None, "song.bin", bea_bytes.clone()).await;
 
@@ -221,7 +218,7 @@ async fn class_work_made_on_a_reaches_c_through_b_which_shares_only_that_class()
     let class_x = a.class_with(&sa.teacher, "Robins", &[&xavi_id]).await;
     let class_y = a.class_with(&sa.teacher, "Owls", &[&yara_id]).await;
     let (x_title, y_title) = (marker("robins-work"), marker("owls-work"));
-    let (x_bytes, y_bytes) = (noise(11, 150_000), noise(12, 150_000));
+    let (x_bytes, y_bytes) = (noise(150_000, 11), noise(150_000, 12));
     let x_work = a.upload(&xavi, &x_title, Some(&class_x), "x.bin", x_bytes.clone()).await;
     a.upload(&yara, &y_title, Some(&class_y), "y.bin", y_bytes.clone()).await;
 
@@ -246,7 +243,7 @@ async fn class_work_made_on_a_reaches_c_through_b_which_shares_only_that_class()
 
     // Later class X work on A reaches C the same way.
     let later = marker("robins-later");
-    let later_bytes = noise(13, 10_000);
+    let later_bytes = noise(10_000, 13);
     let later_work = a.upload(&xavi, &later, Some(&class_x), "later.bin", later_bytes.clone()).await;
     b.sync_ok(&sb.admin, &a_on_b).await;
     c.sync_ok(&sc.admin, &b_on_c).await;
@@ -265,21 +262,10 @@ async fn a_box_paired_for_class_x_receives_nothing_of_class_y() {
     let class_x = a.class_with(&sa.teacher, "Robins", &[&xavi_id]).await;
     // Xavi is in class Y too: his work posted in Y stays out of a class X grant.
     let class_y_name = marker("Owls");
-    let res = a.post(&sa.teacher, "/api/v1/classes", serde_json::json!({"name": class_y_name})).await;
-    let class_y = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    for id in [&yara_id, &xavi_id] {
-        let res = a
-            .post(
-                &sa.teacher,
-                &format!("/api/v1/classes/{class_y}/members"),
-                serde_json::json!({"user_id": id, "role": "student"}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-    }
+    let class_y = a.class_with(&sa.teacher, &class_y_name, &[&yara_id, &xavi_id]).await;
     let x_title = marker("robins");
-    let x_work = a.upload(&xavi, &x_title, Some(&class_x), "x.bin", noise(21, 50_000)).await;
-    let y_items = [(marker("owls-yara"), noise(22, 60_000), &yara), (marker("owls-xavi"), noise(23, 70_000), &xavi)];
+    let x_work = a.upload(&xavi, &x_title, Some(&class_x), "x.bin", noise(50_000, 21)).await;
+    let y_items = [(marker("owls-yara"), noise(60_000, 22), &yara), (marker("owls-xavi"), noise(70_000, 23), &xavi)];
     for (title, bytes, who) in &y_items {
         a.upload(who, title, Some(&class_y), "y.bin", bytes.clone()).await;
     }
@@ -287,7 +273,7 @@ async fn a_box_paired_for_class_x_receives_nothing_of_class_y() {
     let (a_on_b, _) = pair(&b, &sb.admin, &a, &sa.admin, Some(classes_scope(&sa.school_id, &[&class_x]))).await;
     b.sync_ok(&sb.admin, &a_on_b).await;
     // Work in Y made after pairing does not follow either.
-    let late_y = (marker("owls-late"), noise(24, 30_000));
+    let late_y = (marker("owls-late"), noise(30_000, 24));
     a.upload(&yara, &late_y.0, Some(&class_y), "late.bin", late_y.1.clone()).await;
     b.sync_ok(&sb.admin, &a_on_b).await;
 
@@ -318,7 +304,7 @@ async fn a_link_cut_in_the_middle_of_a_large_file_resumes_without_starting_over(
     tokio::join!(a.start(), b.start());
     let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
     let (_, ana) = a.person(&sa.admin, "ana", "student").await;
-    let big = noise(31, SIZE);
+    let big = noise(SIZE, 31);
     let big_hash = blake3::hash(&big);
     let work = a.upload(&ana, "Ana's film", None, "film.mp4", big).await;
     let (a_on_b, _) = pair(&b, &sb.admin, &a, &sa.admin, None).await;
@@ -381,10 +367,10 @@ async fn sync_converges_over_a_link_that_loses_ten_percent_of_its_frames() {
     let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
     let (_, ana) = a.person(&sa.admin, "ana", "student").await;
     let (_, bea) = b.person(&sb.admin, "bea", "student").await;
-    let (ana_bytes, bea_bytes) = (noise(41, 3 << 20), noise(42, 1 << 20));
+    let (ana_bytes, bea_bytes) = (noise(3 << 20, 41), noise(1 << 20, 42));
     let mut ana_works = Vec::new();
     for i in 0..5 {
-        ana_works.push(a.upload(&ana, &format!("ana {i}"), None, "a.bin", noise(43 + i, 20_000)).await);
+        ana_works.push(a.upload(&ana, &format!("ana {i}"), None, "a.bin", noise(20_000, 43 + i)).await);
     }
     let ana_big = a.upload(&ana, "ana big", None, "big.bin", ana_bytes.clone()).await;
     let bea_work = b.upload(&bea, "bea", None, "b.bin", bea_bytes.clone()).await;
@@ -446,7 +432,7 @@ async fn a_rogue_box_at_a_paired_address_with_another_key_gets_nothing() {
     let rogue_id = rogue.box_id(&rogue_admin).await;
     wait_nearby(&a, &sa.admin, &rogue_id, &rogue, false).await;
     let secret_title = marker("after-the-swap");
-    let secret = noise(51, 40_000);
+    let secret = noise(40_000, 51);
     a.upload(&ana, &secret_title, None, "s.bin", secret.clone()).await;
 
     let (status, body) = a.sync(&sa.admin, &b_on_a).await.expect_err("a sync with the rogue fails");
@@ -478,7 +464,7 @@ async fn a_revoked_peer_is_refused_at_once() {
     assert!(b.peers(&sb.admin).await.iter().all(|p| p["peer_id"] != a_on_b.as_str()), "B no longer lists A");
 
     let title = marker("after-revoking");
-    a.upload(&ana, &title, None, "r.bin", noise(61, 10_000)).await;
+    a.upload(&ana, &title, None, "r.bin", noise(10_000, 61)).await;
     let (status, body) = a.sync(&sa.admin, &b_on_a).await.expect_err("A is refused by B");
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(!b.database_contains(&title), "B took nothing from the revoked box");

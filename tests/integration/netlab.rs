@@ -36,9 +36,11 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::support::Api;
+use crate::support::wait::{NotUp, until_it_answers};
+
 pub const HTTP_PORT: u16 = 8080;
 pub const PEER_PORT: u16 = 7443;
-pub const PASSWORD: &str = "correct horse battery";
 
 static LABS: AtomicU32 = AtomicU32::new(0);
 
@@ -215,6 +217,13 @@ enum Link {
 }
 
 /// One box of a lab: a namespace, an address, a data directory and (once started) a folio.
+///
+/// It is not a [`TestServer`](crate::support::TestServer): a test's server runs in the test's
+/// own process and network namespace, while a box of the lab must sit in a namespace of its
+/// own with its own addresses, which only a separate `folio serve` process (started under
+/// `ip netns exec`, configured by its command line) can do, and which the test reaches through
+/// a forwarder. What does not depend on that is shared: the API helpers ([`Api`]), the
+/// classroom fixture, the wait for `/healthz` ([`until_it_answers`]), `eventually` and `noise`.
 pub struct Node {
     pub name: String,
     pub ns: String,
@@ -306,22 +315,11 @@ impl Node {
             self.url = format!("http://127.0.0.1:{}", f.port);
             self.forwarder = Some(f);
         }
-        let http = Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("folio in {} stopped at once ({status}):\n{}", self.name, self.log());
-            }
-            if http.get(self.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "folio in {} did not answer:\n{}",
-                self.name,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let child = self.child.as_mut().unwrap();
+        match until_it_answers(&self.url, Duration::from_secs(30), || child.try_wait().unwrap().is_none()).await {
+            Ok(()) => {}
+            Err(NotUp::Stopped) => panic!("folio in {} stopped at once:\n{}", self.name, self.log()),
+            Err(NotUp::Silent) => panic!("folio in {} did not answer:\n{}", self.name, self.log()),
         }
     }
 
@@ -350,89 +348,11 @@ impl Node {
         }
     }
 
-    pub fn setup_code(&self) -> String {
-        std::fs::read_to_string(self.data_dir.join("setup-code")).unwrap().trim().to_string()
-    }
-
-    /// A client that keeps cookies and has no overall timeout (a sync may be long).
-    pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-    }
-
-    pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
-        client.post(self.url(path)).json(&body).send().await.unwrap()
-    }
-
-    pub async fn get(&self, client: &Client, path: &str) -> Response {
-        client.get(self.url(path)).send().await.unwrap()
-    }
-
-    pub async fn get_json(&self, client: &Client, path: &str) -> Value {
-        let res = self.get(client, path).await;
-        assert_eq!(res.status(), StatusCode::OK, "GET {path} on {}: {}", self.name, res.text().await.unwrap());
-        res.json().await.unwrap()
-    }
-
     /// Completes setup with a school of its own; returns the admin's client and the school id.
     /// The admin's username is `admin-<box name>`: once schools travel between boxes, one
     /// box holds several admins, and usernames tell them apart.
     pub async fn setup(&self, school: &str) -> (Client, String) {
-        let client = self.client();
-        let username = format!("admin-{}", self.name);
-        let res = self
-            .post(&client, "/api/v1/setup", json!({"setup_code": self.setup_code(), "school_name": school, "username": username, "display_name": "Admin", "password": PASSWORD}))
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "setup of {}: {}", self.name, res.text().await.unwrap());
-        let school_id = res.json::<Value>().await.unwrap()["school_id"].as_str().unwrap().to_string();
-        self.login(&client, &username, PASSWORD).await;
-        (client, school_id)
-    }
-
-    pub async fn try_login(&self, username: &str, password: &str) -> Option<Client> {
-        let client = self.client();
-        let res = self.post(&client, "/api/v1/login", json!({"username": username, "password": password})).await;
-        (res.status() == StatusCode::OK).then_some(client)
-    }
-
-    pub async fn login(&self, client: &Client, username: &str, password: &str) {
-        let res = self.post(client, "/api/v1/login", json!({"username": username, "password": password})).await;
-        assert_eq!(res.status(), StatusCode::OK, "login as {username} on {}: {}", self.name, res.text().await.unwrap());
-    }
-
-    /// Creates a person (as the admin); returns (id, a client signed in as them). Their
-    /// password is `<username>-password`.
-    pub async fn person(&self, admin: &Client, username: &str, role: &str) -> (String, Client) {
-        let password = format!("{username}-password");
-        let res = self
-            .post(
-                admin,
-                "/api/v1/users",
-                json!({"username": username, "display_name": username, "role": role, "password": password}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        let client = self.client();
-        self.login(&client, username, &password).await;
-        (id, client)
-    }
-
-    /// A class (made by `teacher`) with these students in it; returns its id.
-    pub async fn class_with(&self, teacher: &Client, name: &str, students: &[&str]) -> String {
-        let res = self.post(teacher, "/api/v1/classes", json!({"name": name})).await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        let class_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        for id in students {
-            let res = self
-                .post(
-                    teacher,
-                    &format!("/api/v1/classes/{class_id}/members"),
-                    json!({"user_id": id, "role": "student"}),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        }
-        class_id
+        self.setup_school(school, &format!("admin-{}", self.name)).await
     }
 
     /// A student's artifact with one file (in `class`, if given); returns the artifact JSON.
@@ -510,6 +430,24 @@ impl Node {
     }
 }
 
+impl Api for Node {
+    fn url(&self, path: &str) -> String {
+        Node::url(self, path)
+    }
+
+    fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
+        client.post(self.url(path)).json(&body).send().await.unwrap()
+    }
+
+    async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+}
+
 /// Pairs `a` with `b`: `b`'s admin invites (offering `scope`, or the whole schools), `a`'s
 /// admin joins with the token. Returns (b's peer id on a, a's peer id on b).
 pub async fn pair(a: &Node, a_admin: &Client, b: &Node, b_admin: &Client, scope: Option<Value>) -> (String, String) {
@@ -533,33 +471,6 @@ pub async fn pair(a: &Node, a_admin: &Client, b: &Node, b_admin: &Client, scope:
 /// The scope of some classes of one school, as the peers API takes it.
 pub fn classes_scope(school: &str, classes: &[&str]) -> Value {
     json!({"kind": "classes", "classes": classes.iter().map(|c| json!([school, c])).collect::<Vec<_>>()})
-}
-
-/// Incompressible bytes from a seed (xorshift), so no two test files share content.
-pub fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-/// Polls `check` until it holds or `limit` passes.
-pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A private network of boxes; see the module docs.

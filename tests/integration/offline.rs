@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::access::png;
 use crate::support::*;
-use crate::work::{Classroom, classroom, form, upload};
+use crate::work::{form, upload};
 
 fn device_id() -> String {
     uuid::Uuid::now_v7().to_string()

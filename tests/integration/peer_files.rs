@@ -12,20 +12,20 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use folio::blobs::BlobHash;
-use folio::domain::{
-    Artifact, ArtifactId, Change, ClassId, FileId, FileRef, Role, SchoolId, Scope, UserId, Version, VersionId,
-    Visibility,
-};
+use folio::domain::{Artifact, ArtifactId, Change, ClassId, FileId, FileRef, Role, SchoolId, Scope, UserId};
 use folio::http::AppState;
 use folio::peers::files;
 use folio::peers::{BoxId, Peer, PeerCaller, PeerScope};
 use folio::store::{FileReads, Queries};
 use folio::sync::{self, Grant, Limits};
 
-/// A box: its data directory and state, its peer file endpoints (answering as if `caller`
-/// had connected) and its HTTP router.
+use crate::support::{TestCore, artifact, eventually, noise};
+
+/// A box: its core and HTTP state, its peer file endpoints (answering as if `caller` had
+/// connected) and its HTTP router. It is not a `TestServer`, which runs the real peer port
+/// behind mutual TLS: these tests play the connecting box themselves.
 struct TestBox {
-    _dir: tempfile::TempDir,
+    _core: TestCore,
     state: AppState,
     peer_url: String,
     api_url: String,
@@ -55,10 +55,8 @@ async fn serve(app: axum::Router) -> String {
 
 impl TestBox {
     async fn start() -> TestBox {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().to_path_buf();
-        let config = folio::Config { data_dir: data, mdns: false, ..folio::Config::default() };
-        let state = AppState::new(folio::Folio::open(config, None).unwrap(), Default::default());
+        let core = TestCore::open();
+        let state = AppState::new(core.folio().clone(), Default::default());
         let caller = Arc::new(Mutex::new(peer(0xbb, PeerScope::WholeSchools)));
         let who = caller.clone();
         let peer_app = files::peer_routes()
@@ -72,7 +70,7 @@ impl TestBox {
             .with_state(state.folio.clone());
         let peer_url = serve(peer_app).await;
         let api_url = serve(folio::http::router(state.clone())).await;
-        TestBox { _dir: dir, state, peer_url, api_url, caller }
+        TestBox { _core: core, state, peer_url, api_url, caller }
     }
 
     fn data(&self) -> &std::path::Path {
@@ -132,34 +130,7 @@ async fn school_with_work(b: &TestBox, in_x: FileRef, in_y: FileRef) -> School {
     }
     let mut ids = Vec::new();
     for (class, owner, file) in [(x, ana, in_x), (y, ben, in_y)] {
-        let work = Artifact {
-            id: ArtifactId::new(),
-            school: id,
-            owners: vec![owner],
-            class: Some(class),
-            activity: None,
-            title: "Bridge".into(),
-            reflection: String::new(),
-            tags: Default::default(),
-            skills: Default::default(),
-            visibility: Visibility::Private,
-            kind: "image".into(),
-            approved: false,
-            reviewed: false,
-            versions: vec![Version {
-                id: VersionId::new(),
-                note: String::new(),
-                files: vec![file],
-                author: owner,
-                created_ms: 1,
-            }],
-            created_ms: 1,
-            updated_ms: 1,
-            deleted: false,
-            reflection_conflicts: Vec::new(),
-            field_clock: Default::default(),
-            scope: None,
-        };
+        let work = Artifact { kind: "image".into(), ..artifact(id, owner, Some(class), "Bridge", vec![file]) };
         ids.push(work.id);
         rec(Scope::Class(class), Change::ArtifactCreated { artifact: Box::new(work) });
     }
@@ -195,19 +166,6 @@ fn png(side: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
-}
-
-/// Bytes that do not compress or repeat, so a cut in the middle is a real cut.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// Two boxes: A made the work and holds its files; B received the operations only.
@@ -386,11 +344,10 @@ async fn files_named_by_applied_pages_come_while_operations_still_arrive() {
     let early = tokio::spawn(async move {
         files::pull_during_operations(&reqwest::Client::new(), &proxy, &state, &me, operations_done).await
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !b.has_blob(&photo_hash) {
-        assert!(std::time::Instant::now() < deadline, "the files did not come while operations arrived");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(std::time::Duration::from_secs(10), "the files did not come while operations arrived", || async {
+        b.has_blob(&photo_hash)
+    })
+    .await;
     // Let several passes go by, then end the operations.
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     assert!(!early.is_finished(), "it waits for the operations to end");

@@ -5,7 +5,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::*;
-use crate::work::{Classroom, classroom, upload_ok};
+use crate::work::upload_ok;
 
 /// This box's id, from its admin.
 async fn box_id(server: &TestServer, admin: &Client) -> String {
@@ -288,14 +288,7 @@ async fn a_class_scoped_pairing_delivers_that_class_and_nothing_of_another() {
     let owls = a.create_class(&room.teacher, "Owls").await;
     let owls_id = owls["id"].as_str().unwrap();
     let (olga_id, olga) = a.person(&room.admin, "olga", "student").await;
-    let res = a
-        .post(
-            &room.teacher,
-            &format!("/api/v1/classes/{owls_id}/members"),
-            json!({"user_id": olga_id, "role": "student"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    a.add_student(&room.teacher, owls_id, &olga_id).await;
     let res = crate::work::upload(
         &a,
         &olga,

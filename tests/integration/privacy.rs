@@ -5,8 +5,8 @@
 
 use reqwest::StatusCode;
 
-use crate::support::TestServer;
-use crate::work::{bytes_of, classroom, upload_ok};
+use crate::support::{TestServer, classroom};
+use crate::work::{bytes_of, upload_ok};
 
 const SECRET: &[u8] = b"59.9127";
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, json_of};
-use crate::work::{Classroom, classroom, upload, upload_ok};
+use crate::support::{Api, Classroom, TestServer, classroom, eventually, json_of};
+use crate::work::{upload, upload_ok};
 
 async fn search(server: &TestServer, client: &Client, params: &[(&str, &str)]) -> Value {
     let res = client.get(server.url("/api/v1/search")).query(params).send().await.unwrap();
@@ -27,30 +27,27 @@ fn ids(results: &Value) -> Vec<String> {
     results["hits"].as_array().unwrap().iter().map(|h| h["artifact_id"].as_str().unwrap().to_string()).collect()
 }
 
-/// Polls until `done` holds (the indexer commits within about a second), failing after 10 s.
-async fn eventually(
+/// Searches until `done` holds of the results (the indexer commits within about a second),
+/// failing after 10 s with the last results.
+async fn search_until(
     server: &TestServer,
     client: &Client,
     params: &[(&str, &str)],
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let started = Instant::now();
-    loop {
+    eventually(Duration::from_secs(10), "search never reached the expected state", || async {
         let results = search(server, client, params).await;
-        if done(&results) {
-            return results;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "search never reached the expected state: {results}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        if done(&results) { Ok(results) } else { Err(results) }
+    })
+    .await
 }
 
 async fn found_by(server: &TestServer, client: &Client, q: &str, id: &str) -> Value {
-    eventually(server, client, &[("q", q)], |r| ids(r).contains(&id.to_string())).await
+    search_until(server, client, &[("q", q)], |r| ids(r).contains(&id.to_string())).await
 }
 
 async fn gone_for(server: &TestServer, client: &Client, q: &str, id: &str) -> Value {
-    eventually(server, client, &[("q", q)], |r| !ids(r).contains(&id.to_string())).await
+    search_until(server, client, &[("q", q)], |r| !ids(r).contains(&id.to_string())).await
 }
 
 async fn post_work(server: &TestServer, client: &Client, fields: &[(&str, &str)]) -> String {
@@ -77,14 +74,7 @@ async fn everyone_finds_exactly_what_they_may_open() {
     let (_, other_teacher) = server.person(&room.admin, "otto", "teacher").await;
     let other_class = server.create_class(&other_teacher, "Owls").await["id"].as_str().unwrap().to_string();
     let (carl_id, carl) = server.person(&room.admin, "carl", "student").await;
-    let res = server
-        .post(
-            &other_teacher,
-            &format!("/api/v1/classes/{other_class}/members"),
-            json!({"user_id": carl_id, "role": "student"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    server.add_student(&other_teacher, &other_class, &carl_id).await;
     let (fam_id, family) = server.person(&room.admin, "anasmum", "family").await;
     let res =
         server.post(&room.admin, &format!("/api/v1/users/{fam_id}/family"), json!({"student_id": room.ana_id})).await;
@@ -116,7 +106,7 @@ async fn everyone_finds_exactly_what_they_may_open() {
     let carl_work = post_work(&server, &carl, &[("title", "Volcano golfword"), ("class_id", &other_class)]).await;
     artifacts.push(("golfword".into(), carl_work.clone()));
     // Wait until the index holds everything: the owners find all their work.
-    eventually(&server, &room.ana, &[("q", "volcano")], |r| r["total"] == 6).await;
+    search_until(&server, &room.ana, &[("q", "volcano")], |r| r["total"] == 6).await;
     found_by(&server, &carl, "golfword", &carl_work).await;
 
     let people: Vec<(&str, &Client)> = vec![
@@ -259,10 +249,7 @@ async fn class_places_deletion_and_erasure_change_results_at_once() {
     // documents are re-indexed without him.
     let (_, otto) = server.person(&admin, "otto", "teacher").await;
     let owls = server.create_class(&otto, "Owls").await["id"].as_str().unwrap().to_string();
-    let res = server
-        .post(&admin, &format!("/api/v1/classes/{owls}/members"), json!({"user_id": ana_id, "role": "student"}))
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    server.add_student(&admin, &owls, &ana_id).await;
     found_by(&server, &otto, "rainbow", &private).await;
     let removed = otto.delete(server.url(&format!("/api/v1/classes/{owls}/members/{ana_id}"))).send().await.unwrap();
     assert!(removed.status().is_success());
@@ -281,11 +268,10 @@ async fn class_places_deletion_and_erasure_change_results_at_once() {
     assert_eq!(find(&server, &admin, "rainbow").await["total"], 0);
     // Nobody could find her shared work any more, so look in the index itself: it must come
     // to hold no document at all.
-    let started = Instant::now();
-    while count_documents(&server.data_dir) > 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "erased work left documents in the index");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(10), "erased work left documents in the index", || async {
+        count_documents(&server.data_dir) == 0
+    })
+    .await;
     // Nor does the text extracted from her files stay behind.
     let cache = server.data_dir.join("search").join("text");
     let cached: Vec<_> = std::fs::read_dir(&cache).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
@@ -367,16 +353,9 @@ async fn filters_sorting_facets_and_the_page() {
     let b = post_work(&server, &room.ana, &[("title", "Leaf print two"), ("tags", "art"), ("class_id", class)]).await;
     // Work without a class goes to the student's only class, so the third piece gets another.
     let finches = server.create_class(&room.teacher, "Finches").await["id"].as_str().unwrap().to_string();
-    let res = server
-        .post(
-            &room.teacher,
-            &format!("/api/v1/classes/{finches}/members"),
-            json!({"user_id": room.ana_id, "role": "student"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    server.add_student(&room.teacher, &finches, &room.ana_id).await;
     let c = post_work(&server, &room.ana, &[("title", "Leaf count"), ("tags", "maths"), ("class_id", &finches)]).await;
-    eventually(&server, &room.ana, &[("q", "leaf")], |r| r["total"] == 3).await;
+    search_until(&server, &room.ana, &[("q", "leaf")], |r| r["total"] == 3).await;
 
     let r = search(&server, &room.ana, &[("q", "leaf"), ("tag", "art")]).await;
     assert_eq!(r["total"], 2);
@@ -460,7 +439,7 @@ async fn a_rebuilt_index_gives_the_same_results() {
         .await;
         approve(&server, &room.teacher, &id).await;
     }
-    eventually(&server, &room.ana, &[("q", "bird")], |r| r["total"] == 3).await;
+    search_until(&server, &room.ana, &[("q", "bird")], |r| r["total"] == 3).await;
     let queries = ["bird", "clay", "pot", "brd", "song"];
     let mut before = Vec::new();
     for q in queries {
@@ -484,8 +463,8 @@ async fn a_rebuilt_index_gives_the_same_results() {
     let server = TestServer::start_with(path, |_| {}).await.unwrap();
     server.login(&room.ana, "ana", "ana-password").await;
     server.login(&room.ben, "ben", "ben-password").await;
-    eventually(&server, &room.ana, &[("q", "bird")], |r| r["total"] == 3).await;
-    eventually(&server, &room.ana, &[("q", "clay")], |r| r["total"] == 2).await;
+    search_until(&server, &room.ana, &[("q", "bird")], |r| r["total"] == 3).await;
+    search_until(&server, &room.ana, &[("q", "clay")], |r| r["total"] == 2).await;
     for (q, (ana_before, ben_before)) in queries.iter().zip(before) {
         let ana_after = find(&server, &room.ana, q).await;
         let ben_after = find(&server, &room.ben, q).await;

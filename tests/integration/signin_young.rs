@@ -12,14 +12,7 @@ async fn class_with_student(server: &TestServer) -> (reqwest::Client, Value, Str
     let admin = server.setup_admin().await;
     let (_, tina) = server.person(&admin, "tina", "teacher").await;
     let class = server.create_class(&tina, "Robins").await;
-    let res = tina
-        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
-        .header("content-type", "text/csv")
-        .body("ana,Ana Pérez\n")
-        .send()
-        .await
-        .unwrap();
-    let report: Value = res.json().await.unwrap();
+    let (_, report) = server.import_roster(&tina, class["id"].as_str().unwrap(), "ana,Ana Pérez\n").await;
     let student = report["created"][0]["id"].as_str().unwrap().to_string();
     (tina, class, student)
 }
@@ -419,16 +412,7 @@ async fn one_childs_mistakes_never_lock_a_class_out_of_a_shared_tablet() {
     let (_, tina) = server.person(&admin, "tina", "teacher").await;
     let class = server.create_class(&tina, "Robins").await;
     let roster: String = (1..=13).map(|i| format!("kid{i},Kid {i}\n")).collect();
-    let report: Value = tina
-        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
-        .header("content-type", "text/csv")
-        .body(roster)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, report) = server.import_roster(&tina, class["id"].as_str().unwrap(), &roster).await;
     let kids: Vec<String> =
         report["created"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(kids.len(), 13);

@@ -13,17 +13,13 @@ async fn data_survives_a_restart() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let class = server.create_class(&admin, "Robins").await;
-    let dir = server.data_dir.clone();
-    let temp = server.stop().await;
-
-    let server = TestServer::start_with(dir, |_| {}).await.unwrap();
+    let server = server.restart().await;
     // The session survives too: sessions live in the store, not in memory.
     let detail = json_of(server.get(&admin, &format!("/api/v1/classes/{}", class["id"].as_str().unwrap())).await).await;
     assert_eq!(detail["name"], "Robins");
     assert!(!server.data_dir.join("setup-code").exists(), "a set-up box prints no new code");
     server.login(&server.client(), "admin", ADMIN_PASSWORD).await;
     server.stop().await;
-    drop(temp);
 }
 
 #[tokio::test]
@@ -54,14 +50,8 @@ async fn every_change_is_an_operation_in_the_op_log() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let class = server.create_class(&admin, "Robins").await;
-    let res = admin
-        .post(server.url(&format!("/api/v1/classes/{}/roster", class["id"].as_str().unwrap())))
-        .header("content-type", "text/csv")
-        .body("ana,Ana\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let (status, _) = server.import_roster(&admin, class["id"].as_str().unwrap(), "ana,Ana\n").await;
+    assert_eq!(status, StatusCode::OK);
     let dir = server.data_dir.clone();
     let temp = server.stop().await;
 

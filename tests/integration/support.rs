@@ -1,22 +1,37 @@
-//! `TestServer`: a real folio on 127.0.0.1:0 with a temporary data directory, stopped cleanly
-//! by `stop()` (or when dropped), and helpers that sign people in.
+//! The integration tests' fixtures, one of each: `TestServer` (a real folio on 127.0.0.1:0
+//! with a temporary data directory, stopped cleanly by `stop()` or when dropped), [`Api`]
+//! (setting a box up and signing people in, for every kind of box), [`TestCore`] (a box's
+//! core without a server), [`classroom`], [`eventually`], [`noise`] and [`artifact`] (work
+//! written straight into a store).
 //!
 //! The request helpers (`get`, `post`) check every JSON answer against the schema the API
 //! description (`/api/v1/openapi.json`, fetched once per server) gives for its route and
 //! status: an answer that drifts from its description fails the test that received it.
+
+mod api;
+mod classroom;
+mod core_box;
+mod noise;
+mod records;
+pub mod wait;
+
+pub use api::{ADMIN_PASSWORD, Api};
+pub use classroom::{Classroom, classroom};
+pub use core_box::{TestCore, test_config};
+pub use noise::noise;
+pub use records::artifact;
+pub use wait::eventually;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Method, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::contract::Contract;
-
-pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub struct TestServer {
     pub url: String,
@@ -65,7 +80,7 @@ impl TestServer {
         https: bool,
         peer_addr: Option<std::net::SocketAddr>,
     ) -> anyhow::Result<Self> {
-        let mut config = folio::Config { data_dir: data_dir.clone(), mdns: false, ..folio::Config::default() };
+        let mut config = test_config(data_dir.clone());
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -80,31 +95,24 @@ impl TestServer {
         let handle = tokio::spawn(folio::run_folio(opened, listeners, async move {
             let _ = rx.await;
         }));
-        // Wait until it answers (or has failed to start).
-        let client = Client::new();
-        for _ in 0..200 {
-            if handle.is_finished() {
-                return match handle.await? {
-                    Ok(()) => Err(anyhow::anyhow!("folio stopped at once")),
-                    Err(e) => Err(e),
-                };
-            }
-            if client.get(format!("{url}/healthz")).send().await.is_ok() {
-                return Ok(TestServer {
-                    url,
-                    https_url,
-                    peer_addr,
-                    data_dir,
-                    commits,
-                    _temp: None,
-                    shutdown: Some(tx),
-                    handle: Some(handle),
-                    contract: OnceCell::new(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        match wait::until_it_answers(&url, Duration::from_secs(5), || !handle.is_finished()).await {
+            Ok(()) => Ok(TestServer {
+                url,
+                https_url,
+                peer_addr,
+                data_dir,
+                commits,
+                _temp: None,
+                shutdown: Some(tx),
+                handle: Some(handle),
+                contract: OnceCell::new(),
+            }),
+            Err(wait::NotUp::Stopped) => match handle.await? {
+                Ok(()) => Err(anyhow::anyhow!("folio stopped at once")),
+                Err(e) => Err(e),
+            },
+            Err(wait::NotUp::Silent) => Err(anyhow::anyhow!("folio did not answer within 5 s")),
         }
-        Err(anyhow::anyhow!("folio did not answer within 5 s"))
     }
 
     /// How many write transactions the store has committed (each durable: one fsync).
@@ -125,17 +133,18 @@ impl TestServer {
         self._temp.take()
     }
 
-    pub fn setup_code(&self) -> String {
-        std::fs::read_to_string(self.data_dir.join("setup-code")).unwrap().trim().to_string()
+    /// Stops the server and starts it again on the same data directory, as a box that is
+    /// switched off and on again; the temporary directory lives on with the new server.
+    pub async fn restart(self) -> Self {
+        let data_dir = self.data_dir.clone();
+        let temp = self.stop().await;
+        let mut server = Self::start_with(data_dir, |_| {}).await.unwrap();
+        server._temp = temp;
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
-    }
-
-    /// A client that keeps cookies, like a browser, but sends no Origin (like curl).
-    pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
@@ -179,38 +188,23 @@ impl TestServer {
         *again.headers_mut() = headers;
         reqwest::Response::from(again)
     }
+}
 
-    /// Completes setup and returns a client signed in as the admin.
-    pub async fn setup_admin(&self) -> Client {
-        let client = self.client();
-        let res = self
-            .post(&client, "/api/v1/setup", json!({"setup_code": self.setup_code(), "school_name": "Escuela Uno", "username": "admin", "display_name": "Ada Admin", "password": ADMIN_PASSWORD}))
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        self.login(&client, "admin", ADMIN_PASSWORD).await;
-        client
+impl Api for TestServer {
+    fn url(&self, path: &str) -> String {
+        TestServer::url(self, path)
     }
 
-    pub async fn login(&self, client: &Client, username: &str, password: &str) {
-        let res = self.post(client, "/api/v1/login", json!({"username": username, "password": password})).await;
-        assert_eq!(res.status(), StatusCode::OK, "login as {username}: {}", res.text().await.unwrap());
+    fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
-    /// Creates a person (as the admin) and returns (id, a client signed in as them).
-    pub async fn person(&self, admin: &Client, username: &str, role: &str) -> (String, Client) {
-        let password = format!("{username}-password");
-        let res = self.post(admin, "/api/v1/users", json!({"username": username, "display_name": username.to_uppercase(), "role": role, "password": password})).await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        let client = self.client();
-        self.login(&client, username, &password).await;
-        (id, client)
+    async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
+        TestServer::post(self, client, path, body).await
     }
 
-    pub async fn create_class(&self, client: &Client, name: &str) -> Value {
-        let res = self.post(client, "/api/v1/classes", json!({"name": name})).await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-        res.json().await.unwrap()
+    async fn get(&self, client: &Client, path: &str) -> Response {
+        TestServer::get(self, client, path).await
     }
 }
 

@@ -20,6 +20,8 @@ use folio::domain::{
 use folio::store::{Queries, Store, SyncReads};
 use folio::sync::{self, Grant, Page, Span};
 
+use crate::support::artifact;
+
 /// The school on the box that holds it: classes X (granted) and Y, and people and work.
 struct School {
     id: SchoolId,
@@ -45,31 +47,9 @@ fn rec(store: &Store, school: SchoolId, scope: Scope, change: Change) {
 fn work(id: ArtifactId, school: SchoolId, owner: UserId, class: Option<ClassId>, title: &str) -> Artifact {
     Artifact {
         id,
-        school,
-        owners: vec![owner],
-        class,
-        activity: None,
-        title: title.into(),
         reflection: format!("reflection on {title}"),
-        tags: BTreeSet::new(),
-        skills: BTreeSet::new(),
         visibility: Visibility::Class,
-        kind: "text".into(),
-        approved: false,
-        reviewed: false,
-        versions: vec![Version {
-            id: VersionId::new(),
-            note: String::new(),
-            files: Vec::new(),
-            author: owner,
-            created_ms: 1,
-        }],
-        created_ms: 1,
-        updated_ms: 1,
-        deleted: false,
-        reflection_conflicts: Vec::new(),
-        field_clock: Default::default(),
-        scope: None,
+        ..artifact(school, owner, class, title, Vec::new())
     }
 }
 

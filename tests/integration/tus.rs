@@ -12,20 +12,10 @@ use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
 use crate::support::*;
-use crate::work::{Classroom, bytes_of, classroom, jpeg_with_gps, stored_blobs};
+use crate::work::{bytes_of, jpeg_with_gps, stored_blobs};
 
-/// Deterministic bytes that look like no known file type.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x2545_F491;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 7) as u8
-        })
-        .collect()
-}
+/// One seed for every upload here, so a shorter upload's bytes are a prefix of a longer one's.
+const TUS_SEED: u64 = 1;
 
 /// `Upload-Metadata` from plain pairs.
 fn metadata(pairs: &[(&str, &str)]) -> String {
@@ -141,7 +131,7 @@ async fn creation_head_and_patches_round_trip_into_an_artifact() {
     assert_eq!(res.headers()["tus-extension"], "creation,termination,expiration");
     assert_eq!(res.headers()["tus-max-size"], (2u64 << 30).to_string().as_str());
 
-    let data = noise(300_000);
+    let data = noise(300_000, TUS_SEED);
     let meta = metadata(&[("filename", "../Río trip.mp4"), ("filetype", "video/mp4")]);
     let res = create(&server, &ana, data.len() as u64, &meta).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -282,7 +272,7 @@ async fn an_upload_cut_at_40_percent_resumes_where_head_says_and_arrives_whole()
     let server = TestServer::start().await;
     let room = classroom(&server).await;
     let cookie = session_cookie(&server, "ana").await;
-    let data = noise(5 * 1024 * 1024 + 123);
+    let data = noise(5 * 1024 * 1024 + 123, TUS_SEED);
     let meta = metadata(&[("filename", "clip.mov"), ("sha256", &sha256_hex(&data))]);
     let location = create_ok(&server, &room.ana, data.len() as u64, &meta).await;
 
@@ -310,7 +300,7 @@ async fn an_upload_resumes_after_a_restart_without_bytes_the_box_never_confirmed
     let temp = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(temp.path().to_path_buf(), |_| {}).await.unwrap();
     let room = classroom(&server).await;
-    let data = noise(700_000);
+    let data = noise(700_000, TUS_SEED);
     let meta = metadata(&[("filename", "song.ogg"), ("blake3", &blake3::hash(&data).to_hex())]);
     let location = create_ok(&server, &room.ana, data.len() as u64, &meta).await;
     patch_ok(&server, &room.ana, &location, 0, data[..300_000].to_vec()).await;
@@ -339,7 +329,7 @@ async fn an_upload_resumes_after_a_restart_without_bytes_the_box_never_confirmed
 async fn a_wrong_checksum_is_refused_with_460_and_the_upload_cannot_be_used() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let data = noise(200_000);
+    let data = noise(200_000, TUS_SEED);
     let blobs_before = stored_blobs(&server);
     for key in ["sha256", "blake3"] {
         let wrong =
@@ -419,7 +409,7 @@ async fn delete_removes_the_upload_and_its_bytes() {
 
     // A finished, unused upload: its blob goes too.
     let blobs_before = stored_blobs(&server);
-    let location = upload_whole(&server, &room.ana, &noise(5000), "", 5000).await;
+    let location = upload_whole(&server, &room.ana, &noise(5000, TUS_SEED), "", 5000).await;
     assert_eq!(stored_blobs(&server), blobs_before + 1);
     let res = tus(&room.ana, Method::DELETE, server.url(&location)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
@@ -430,7 +420,7 @@ async fn delete_removes_the_upload_and_its_bytes() {
 async fn another_persons_upload_does_not_exist_for_you() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let data = noise(1000);
+    let data = noise(1000, TUS_SEED);
     let unfinished = create_ok(&server, &room.ana, 2000, "").await;
     let finished = upload_whole(&server, &room.ana, &data, "", 1000).await;
     for location in [&unfinished, &finished] {
@@ -504,7 +494,8 @@ async fn files_over_the_limit_and_portfolios_over_quota_get_413() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body["message"].as_str().unwrap().contains("portfolio is full"), "{body}");
     // Multipart uploads see the same room.
-    let res = crate::work::upload(&server, &room.ana, &[("title", "x")], vec![("x.bin", noise(60_000))]).await;
+    let res =
+        crate::work::upload(&server, &room.ana, &[("title", "x")], vec![("x.bin", noise(60_000, TUS_SEED))]).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Deleting one gives its room back.
     tus(&room.ana, Method::DELETE, server.url(&first)).send().await.unwrap();
@@ -528,7 +519,7 @@ async fn expired_uploads_answer_410_and_housekeeping_removes_them() {
     let untouched = create_ok(&server, &room.ana, 1000, "").await;
     patch_ok(&server, &room.ana, &touched, 0, vec![1; 500]).await;
     patch_ok(&server, &room.ana, &untouched, 0, vec![1; 10]).await;
-    let finished = upload_whole(&server, &room.ana, &noise(3000), "", 3000).await;
+    let finished = upload_whole(&server, &room.ana, &noise(3000, TUS_SEED), "", 3000).await;
     assert_eq!(stored_blobs(&server), blobs_before + 1);
     assert_eq!(partial_files(&server), 2);
 
@@ -566,7 +557,7 @@ async fn expired_uploads_answer_410_and_housekeeping_removes_them() {
 async fn finished_uploads_make_artifacts_and_versions_in_form_order() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let (a, b) = (noise(40_000), b"second file, as text\n".repeat(100));
+    let (a, b) = (noise(40_000, TUS_SEED), b"second file, as text\n".repeat(100));
     let first = upload_whole(&server, &room.ana, &a, &metadata(&[("filename", "a.bin")]), 16_000).await;
     let second = upload_whole(&server, &room.ana, &b, &metadata(&[("filename", "notes.txt")]), 1000).await;
 
@@ -614,7 +605,7 @@ async fn finished_uploads_make_artifacts_and_versions_in_form_order() {
 
     // A retry of an artifact request with the same id is answered with the artifact it made,
     // although its upload is used up.
-    let third = upload_whole(&server, &room.ana, &noise(999), "", 999).await;
+    let third = upload_whole(&server, &room.ana, &noise(999, TUS_SEED), "", 999).await;
     let made_on_device = "01900000-0000-7000-8000-0000000000aa";
     let send = || {
         let form = Form::new().text("title", "Once").text("id", made_on_device).text("upload", third.clone());
@@ -656,8 +647,8 @@ async fn erasing_a_student_removes_their_uploads() {
     let blobs_before = stored_blobs(&server);
     let unfinished = create_ok(&server, &room.ana, 1000, "").await;
     patch_ok(&server, &room.ana, &unfinished, 0, vec![1; 100]).await;
-    upload_whole(&server, &room.ana, &noise(2000), "", 2000).await;
-    let bens = upload_whole(&server, &room.ben, &noise(3000), "", 3000).await;
+    upload_whole(&server, &room.ana, &noise(2000, TUS_SEED), "", 2000).await;
+    let bens = upload_whole(&server, &room.ben, &noise(3000, TUS_SEED), "", 3000).await;
     assert_eq!((partial_files(&server), stored_blobs(&server)), (1, blobs_before + 2));
 
     let res = room.admin.post(server.url(&format!("/api/v1/users/{}/erase", room.ana_id))).send().await.unwrap();

@@ -8,32 +8,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// A school with a teacher, a class, and two students in it. Returns clients and ids.
-pub struct Classroom {
-    pub admin: Client,
-    pub teacher: Client,
-    pub class_id: String,
-    pub ana: Client,
-    pub ana_id: String,
-    pub ben: Client,
-}
-
-pub async fn classroom(server: &TestServer) -> Classroom {
-    let admin = server.setup_admin().await;
-    let (_, teacher) = server.person(&admin, "tina", "teacher").await;
-    let class = server.create_class(&teacher, "Robins").await;
-    let class_id = class["id"].as_str().unwrap().to_string();
-    let (ana_id, ana) = server.person(&admin, "ana", "student").await;
-    let (ben_id, ben) = server.person(&admin, "ben", "student").await;
-    for id in [&ana_id, &ben_id] {
-        let res = server
-            .post(&teacher, &format!("/api/v1/classes/{class_id}/members"), json!({"user_id": id, "role": "student"}))
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-    }
-    Classroom { admin, teacher, class_id, ana, ana_id, ben }
-}
-
 pub fn form(fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> Form {
     let mut form = Form::new();
     for (k, v) in fields {
