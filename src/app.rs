@@ -85,6 +85,26 @@ impl Folio {
         tokio::task::spawn_blocking(move || f(&store)).await.map_err(Error::internal)?
     }
 
+    /// Removes the blobs no file uses (`blobs::collect`), and with each its thumbnail, its
+    /// text for search and what the decode gate remembers of it. With `only`, just those
+    /// hashes, at once; otherwise every blob older than an hour. Blocking.
+    pub fn collect_garbage(&self, only: Option<Vec<String>>) -> Result<usize, crate::store::StoreError> {
+        self.blobs.collect(&self.store, &self.in_flight, only, |hash| {
+            let _ = std::fs::remove_file(crate::media::thumbnail_path(&self.config.data_dir, &hash.to_hex()));
+            self.search.forget_file_text(hash);
+            self.heavy.forget(hash);
+        })
+    }
+
+    /// Removes at once the blobs a delete or an erasure released, if nothing else uses them.
+    pub async fn collect_now(&self, hashes: Vec<String>) -> Result<usize> {
+        let folio = self.clone();
+        tokio::task::spawn_blocking(move || folio.collect_garbage(Some(hashes)))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Into::into)
+    }
+
     /// Starts the background work: the search indexer, housekeeping (thumbnails, collection,
     /// expired uploads), the hourly sweep of expired sessions, the sync scheduler (which a
     /// paired box seen on the network nudges), the flush of the

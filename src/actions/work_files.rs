@@ -109,7 +109,7 @@ pub async fn create_activity(
 pub async fn delete_artifact(folio: &Folio, me: &User, id: ArtifactId) -> Result<()> {
     let actor = me.clone();
     let hashes = folio.db(move |store| work::delete(store, &actor, id)).await?;
-    crate::housekeeping::collect_now(folio, hashes).await?;
+    folio.collect_now(hashes).await?;
     Ok(())
 }
 

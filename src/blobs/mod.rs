@@ -45,6 +45,7 @@
 //! The other methods of [`BlobStore`] are synchronous and small (a `stat`, an `unlink`, a
 //! directory listing); call them from `spawn_blocking` when many are done at once.
 
+mod collect;
 mod in_flight;
 #[cfg(test)]
 mod tests;

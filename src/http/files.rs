@@ -87,7 +87,7 @@ pub async fn serve_thumbnail(state: &AppState, file: &FileRef) -> Result<Respons
     let heavy = state.heavy.clone();
     // A picture that cannot be previewed (broken, too large, given up on) is "not found":
     // the page shows no preview and the file itself still downloads.
-    let path = tokio::task::spawn_blocking(move || crate::housekeeping::ensure_thumbnail(&dir, &blobs, &heavy, &hash))
+    let path = tokio::task::spawn_blocking(move || crate::media::ensure_thumbnail(&dir, &blobs, &heavy, &hash))
         .await
         .map_err(Error::internal)?
         .map_err(|_| Error::NotFound)?;

@@ -2,6 +2,9 @@
 
 use image::ImageDecoder;
 
+use crate::blobs::{BlobHash, BlobStore};
+use crate::heavy::{Heavy, Job, Refused};
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -205,5 +208,54 @@ struct TempFile(PathBuf);
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// Where the thumbnail of the stored file `hash_hex` is kept (derived: made again on request).
+pub fn thumbnail_path(data_dir: &Path, hash_hex: &str) -> PathBuf {
+    data_dir.join("thumbs").join(format!("{hash_hex}.jpg"))
+}
+
+/// Makes the thumbnail for one stored image, if it is missing. Returns its path.
+///
+/// The decode goes through the [`Heavy`] gate: a few at once, one per file, and a picture that
+/// failed (or was being decoded when folio died) is not decoded again: it has no preview
+/// and is still served as itself.
+pub fn ensure_thumbnail(
+    data_dir: &Path,
+    blobs: &BlobStore,
+    heavy: &Heavy,
+    hash_hex: &str,
+) -> Result<PathBuf, Refused<MediaError>> {
+    let dest = thumbnail_path(data_dir, hash_hex);
+    if dest.exists() {
+        return Ok(dest);
+    }
+    let hash = BlobHash::from_hex(hash_hex).ok_or(Refused::Failed(MediaError::Unsupported))?;
+    let source = blobs.path(&hash);
+    heavy.run(
+        Job::Thumbnail,
+        &hash,
+        || {
+            // Made meanwhile by the request this one waited for.
+            if dest.exists() {
+                return Ok(dest.clone());
+            }
+            std::fs::create_dir_all(dest.parent().expect("thumbs/ has a parent"))?;
+            make_thumbnail(&source, &dest)?;
+            Ok(dest.clone())
+        },
+        |e| lies_in_the_file(e, &source),
+    )
+}
+
+/// Whether a thumbnail failure is the picture's own (remembered, never tried again) rather
+/// than the box's (a full disk, a file still on its way from another box).
+fn lies_in_the_file(e: &MediaError, source: &Path) -> bool {
+    match e {
+        MediaError::Io(io) => {
+            source.is_file() && matches!(io.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData)
+        }
+        MediaError::Unsupported | MediaError::TooLarge | MediaError::Image(_) => true,
     }
 }

@@ -6,11 +6,17 @@
 //! - `domain` imports nothing else of folio and does no I/O;
 //! - `sync` is transport-free: no HTTP client or server in it.
 //!
-//! Test code (`tests.rs` files and `#[cfg(test)]` modules) and comments are left out: a test
+//! Test code (`tests.rs` files, `tests/` folders and `#[cfg(test)]` modules) and comments are
+//! left out: a test
 //! may reach anywhere, and a doc link is not a dependency.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// Whether `file` is test code by its place: a `tests.rs` file or anything in a `tests/` folder.
+fn is_test_file(file: &Path) -> bool {
+    file.file_name().is_some_and(|n| n == "tests.rs") || file.components().any(|c| c.as_os_str() == "tests")
+}
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -72,7 +78,7 @@ fn module_of(src: &Path, file: &Path) -> String {
 fn imports(src: &Path) -> BTreeMap<PathBuf, BTreeSet<String>> {
     let mut all = BTreeMap::new();
     for file in rust_files(src) {
-        if file.file_name().is_some_and(|n| n == "tests.rs") {
+        if is_test_file(file.strip_prefix(src).unwrap_or(&file)) {
             continue;
         }
         let code = product_code(&std::fs::read_to_string(&file).unwrap());
@@ -161,7 +167,7 @@ fn sync_is_transport_free() {
     let src = src();
     let mut found = Vec::new();
     for file in rust_files(&src.join("sync")) {
-        if file.file_name().is_some_and(|n| n == "tests.rs") {
+        if is_test_file(file.strip_prefix(&src).unwrap_or(&file)) {
             continue;
         }
         let code = product_code(&std::fs::read_to_string(&file).unwrap());

@@ -298,7 +298,7 @@ pub async fn erase_and_collect(state: &AppState, me: &User, user: UserId) -> Res
     tokio::task::spawn_blocking(move || erased.uploads.into_iter().for_each(|id| partials.remove(id)))
         .await
         .map_err(crate::error::Error::internal)?;
-    crate::housekeeping::collect_now(state, erased.hashes).await
+    state.collect_now(erased.hashes).await
 }
 
 #[derive(Serialize, ToSchema)]

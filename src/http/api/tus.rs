@@ -220,7 +220,7 @@ async fn discard(state: &AppState, held: &mut Held) -> Result<()> {
     tokio::task::spawn_blocking(move || partials.remove(id)).await.map_err(Error::internal)?;
     held.forget();
     if let Some(finished) = removed.and_then(|u| u.finished) {
-        crate::housekeeping::collect_now(state, vec![finished.hash]).await?;
+        state.collect_now(vec![finished.hash]).await?;
     }
     Ok(())
 }
