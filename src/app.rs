@@ -170,14 +170,10 @@ impl Workers {
     }
 }
 
-/// How often the bookkeeping kept in memory ("seen" marks, session use) is written when no
-/// other write takes it along (`store::lazy`): what a power cut may lose of it.
-const SEEN_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// Writes the bookkeeping kept in memory every few seconds (one commit, only when some waits).
 fn spawn_bookkeeping_flusher(folio: Folio) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SEEN_FLUSH_EVERY);
+        let mut tick = tokio::time::interval(folio.config.flush_bookkeeping_every);
         loop {
             tick.tick().await;
             if let Err(e) = folio.db(|store| Ok(store.flush_pending()?)).await {

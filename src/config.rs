@@ -27,6 +27,9 @@ pub struct Config {
     /// How often every paired box is synced with, besides shortly after changes and on
     /// demand.
     pub sync_every: Duration,
+    /// How often the bookkeeping of reads kept in memory ("seen" marks, session use) is
+    /// written when no other write takes it along (`store::lazy`): what a power cut may lose.
+    pub flush_bookkeeping_every: Duration,
     /// How long an invitation to pair can be used.
     pub invite_lifetime: Duration,
     /// The largest USB bundle (`peers::bundle`) this box takes in; larger ones are refused
@@ -61,6 +64,7 @@ impl Default for Config {
             backup_dir: None,
             upload_expiry: Duration::from_secs(24 * 60 * 60),
             sync_every: Duration::from_secs(3 * 60),
+            flush_bookkeeping_every: Duration::from_secs(5),
             invite_lifetime: Duration::from_secs(60 * 60),
             max_bundle_bytes: 64 * GIB,
         }

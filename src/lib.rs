@@ -152,6 +152,18 @@ pub async fn run_folio(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_folio_with(folio, listeners, shutdown, |app| app).await
+}
+
+/// [`run_folio`] with the web app (HTTP and HTTPS) wrapped by `wrap` first: for tests that
+/// watch every answer (the integration tests check each JSON answer against the API
+/// description). The peer port is not wrapped.
+pub async fn run_folio_with(
+    folio: Folio,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    wrap: impl FnOnce(axum::Router) -> axum::Router,
+) -> anyhow::Result<()> {
     let Listeners { http: listener, https: tls_listener, peer: peer_listener } = listeners;
     let address = listener.local_addr()?;
     let peer_address = peer_listener.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -198,7 +210,7 @@ pub async fn run_folio(
     let jobs = folio.backups.clone();
     let peer_app = peers::server::router(folio.clone());
     let peer_acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(peers::tls::server_config(&identity)?));
-    let app = http::router(http::AppState::new(folio.clone(), https.clone()));
+    let app = wrap(http::router(http::AppState::new(folio.clone(), https.clone())));
     tracing::info!(%address, version = VERSION, "folio is serving");
     // The first line stays as it was before HTTPS: scripts and tests read the address there
     // (and may stop reading: hence one write, whose failure is no reason to stop serving).

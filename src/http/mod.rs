@@ -10,7 +10,7 @@ pub mod error;
 pub(crate) mod extract;
 mod files;
 mod offline;
-mod openapi;
+pub mod openapi;
 mod pages;
 pub(crate) mod uploads;
 

@@ -97,6 +97,11 @@ pub fn keep(doc: &Document) {
     DOCUMENT.get_or_init(|| doc.to_json().expect("the API description serializes"));
 }
 
+/// The API description as served, once a router has been built in this process.
+pub fn served() -> Option<&'static str> {
+    DOCUMENT.get().map(String::as_str)
+}
+
 /// The API description (this document).
 #[utoipa::path(
     get,

@@ -191,8 +191,9 @@ async fn refused_requests_answer_the_json_error() {
     let optional = admin.post(&invite).header("content-type", "application/json").body("[").send().await.unwrap();
     assert_refusal(optional, StatusCode::BAD_REQUEST, "bad_request").await;
 
+    // A path that cannot be read names nothing, like an id that does not exist.
     let unreadable_path = admin.get(server.url("/api/v1/users/%FF")).send().await.unwrap();
-    assert_refusal(unreadable_path, StatusCode::BAD_REQUEST, "bad_request").await;
+    assert_refusal(unreadable_path, StatusCode::NOT_FOUND, "not_found").await;
     let no_such_id = admin.get(server.url("/api/v1/users/not-an-id")).send().await.unwrap();
     assert_refusal(no_such_id, StatusCode::NOT_FOUND, "not_found").await;
 

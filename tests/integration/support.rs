@@ -4,9 +4,9 @@
 //! core without a server), [`classroom`], [`eventually`], [`noise`] and [`artifact`] (work
 //! written straight into a store).
 //!
-//! The request helpers (`get`, `post`) check every JSON answer against the schema the API
-//! description (`/api/v1/openapi.json`, fetched once per server) gives for its route and
-//! status: an answer that drifts from its description fails the test that received it.
+//! Every JSON answer a `TestServer` gives under `/api/`, whoever asked, is checked as it goes
+//! out against the schema the API description gives for its route and status (`Watch`): an
+//! answer that drifts from its description fails the test whose server gave it.
 
 mod api;
 mod classroom;
@@ -46,6 +46,8 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
     contract: OnceCell<Arc<Contract>>,
+    /// What the server answered against its description (checked as it answers).
+    watch: Arc<Watch>,
 }
 
 impl TestServer {
@@ -92,9 +94,16 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let opened = tokio::task::spawn_blocking(move || folio::Folio::open(config, Some(peer_addr))).await??;
         let commits = opened.store.commit_counter();
-        let handle = tokio::spawn(folio::run_folio(opened, listeners, async move {
-            let _ = rx.await;
-        }));
+        let watch = Arc::new(Watch::default());
+        let watching = watch.clone();
+        let handle = tokio::spawn(folio::run_folio_with(
+            opened,
+            listeners,
+            async move {
+                let _ = rx.await;
+            },
+            move |app| app.layer(axum::middleware::from_fn_with_state(watching, watch_answer)),
+        ));
         match wait::until_it_answers(&url, Duration::from_secs(5), || !handle.is_finished()).await {
             Ok(()) => Ok(TestServer {
                 url,
@@ -102,6 +111,7 @@ impl TestServer {
                 peer_addr,
                 data_dir,
                 commits,
+                watch,
                 _temp: None,
                 shutdown: Some(tx),
                 handle: Some(handle),
@@ -148,13 +158,11 @@ impl TestServer {
     }
 
     pub async fn post(&self, client: &Client, path: &str, body: Value) -> Response {
-        let res = client.post(self.url(path)).json(&body).send().await.unwrap();
-        self.checked(Method::POST, path, res).await
+        client.post(self.url(path)).json(&body).send().await.unwrap()
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
-        let res = client.get(self.url(path)).send().await.unwrap();
-        self.checked(Method::GET, path, res).await
+        client.get(self.url(path)).send().await.unwrap()
     }
 
     /// The API description this server serves, fetched the first time it is needed.
@@ -213,7 +221,49 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        let problems = std::mem::take(&mut *self.watch.problems.lock().unwrap());
+        if !problems.is_empty() && !std::thread::panicking() {
+            panic!("the server answered against its API description:\n{}", problems.join("\n"));
+        }
     }
+}
+
+/// Every JSON answer under `/api/` a test server gives, whoever asked (the helpers or a test's
+/// own client), is checked against the API description as it goes out; what does not match
+/// is kept here and fails the test when its server is dropped.
+#[derive(Default)]
+struct Watch {
+    contract: std::sync::OnceLock<Contract>,
+    problems: std::sync::Mutex<Vec<String>>,
+}
+
+async fn watch_answer(
+    axum::extract::State(watch): axum::extract::State<Arc<Watch>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let res = next.run(req).await;
+    let json = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !path.starts_with("/api/") || !json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        let doc = folio::http::openapi::served().expect("the router made the description");
+        let contract = watch.contract.get_or_init(|| Contract::new(serde_json::from_str(doc).unwrap()));
+        if let Err(problem) = contract.verdict(&method, &path, parts.status, &value) {
+            let mut shown = problem;
+            shown.truncate(600);
+            watch.problems.lock().unwrap().push(shown);
+        }
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 pub async fn json_of(res: Response) -> Value {

@@ -659,7 +659,9 @@ async fn many_parts_with_one_name_count_against_the_limit() {
 #[tokio::test]
 async fn page_views_make_no_durable_write_and_seen_marks_survive_a_restart() {
     let temp = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(temp.path().to_path_buf(), |_| {}).await.unwrap();
+    // The periodic flush of that bookkeeping waits an hour here, so only the views are counted.
+    let hour = std::time::Duration::from_secs(3600);
+    let server = TestServer::start_with(temp.path().to_path_buf(), |c| c.flush_bookkeeping_every = hour).await.unwrap();
     let room = classroom(&server).await;
     let artifact = upload_ok(&server, &room.ana, "Poem", vec![("poem.txt", b"roses in the rain".to_vec())]).await;
     let id = artifact["id"].as_str().unwrap().to_string();
@@ -671,6 +673,14 @@ async fn page_views_make_no_durable_write_and_seen_marks_survive_a_restart() {
 
     let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("1 new feedback"), "{home}");
+    // The upload's and the comment's background work (search indexing) is done first.
+    eventually(std::time::Duration::from_secs(10), "the search indexer to settle", || async {
+        let found = json_of(server.get(&room.ana, "/api/v1/search?q=roses").await).await;
+        let before = server.durable_commits();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        found["hits"].as_array().is_some_and(|h| !h.is_empty()) && server.durable_commits() == before
+    })
+    .await;
     let before = server.durable_commits();
     let ana_pages = [
         format!("/work/{id}"),

@@ -107,8 +107,10 @@ impl From<JsonRejection> for Error {
 }
 
 impl From<PathRejection> for Error {
-    fn from(r: PathRejection) -> Self {
-        refusal(r.status(), r.body_text())
+    /// A path whose parameters cannot be read (not UTF-8, not an id) names nothing: 404, the
+    /// same answer as an id that does not exist (`http::parse_id`).
+    fn from(_: PathRejection) -> Self {
+        Error::NotFound
     }
 }
 

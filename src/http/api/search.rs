@@ -11,7 +11,7 @@ use crate::domain::{ActivityId, ClassId, UserId};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
-use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, Unauthenticated};
+use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, NotFound, Unauthenticated};
 use crate::search::{SearchRequest, SearchResults, Sort};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -98,7 +98,7 @@ impl SearchParams {
     path = "/api/v1/search",
     tag = "search",
     params(SearchParams),
-    responses((status = 200, description = "The hits and facets", body = SearchResults), BadRequest, Unauthenticated, Invalid)
+    responses((status = 200, description = "The hits and facets", body = SearchResults), BadRequest, Unauthenticated, NotFound, Invalid)
 )]
 async fn search(
     State(state): State<AppState>,
