@@ -185,6 +185,30 @@ refusals! {
     OtherBox => "502", "The other box could not be reached or answered wrongly (other_box).";
 }
 
+/// What serving a stored file answers (`http::files::serve`): the file, the part a `Range`
+/// asked for, "not changed" for a matching `If-None-Match`, or a `Range` outside the file.
+pub struct FileBody;
+
+impl IntoResponses for FileBody {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let bytes = |description: &str| -> RefOr<Response> {
+            ResponseBuilder::new()
+                .description(description)
+                .content("*/*", ContentBuilder::new().schema(Some(Binary::schema())).build())
+                .build()
+                .into()
+        };
+        let bare =
+            |description: &str| -> RefOr<Response> { ResponseBuilder::new().description(description).build().into() };
+        BTreeMap::from([
+            ("200".to_string(), bytes("The file")),
+            ("206".to_string(), bytes("The part asked for with Range")),
+            ("304".to_string(), bare("Not changed since the ETag given in If-None-Match")),
+            ("416".to_string(), bare("The Range is outside the file")),
+        ])
+    }
+}
+
 /// What an operation with a JSON body may answer because of the body alone: 400 (not JSON),
 /// 415 (not sent as JSON) and 422 (JSON of the wrong shape, or a value not acceptable).
 pub struct JsonBody;

@@ -17,7 +17,7 @@ use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, User, UserId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, DiskFull, FileBody, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::store::Queries;
@@ -215,10 +215,7 @@ async fn get_activity(
         ("file_id" = FileId, Path, description = "The file's id"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "*/*", body = Binary),
-        (status = 206, description = "The part asked for with Range", content_type = "*/*", body = Binary),
-        (status = 304, description = "Not changed since the ETag given in If-None-Match"),
-        (status = 416, description = "The Range is outside the file"),
+        FileBody,
         Unauthenticated,
         NotFound,
     )

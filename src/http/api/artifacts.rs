@@ -16,7 +16,7 @@ use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, Use
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, Conflict, DiskFull, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, Conflict, DiskFull, FileBody, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::media;
@@ -318,10 +318,7 @@ async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &st
         ("file_id" = FileId, Path, description = "The file's id (of a version, or of a voice comment)"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "*/*", body = Binary),
-        (status = 206, description = "The part asked for with Range", content_type = "*/*", body = Binary),
-        (status = 304, description = "Not changed since the ETag given in If-None-Match"),
-        (status = 416, description = "The Range is outside the file"),
+        FileBody,
         Unauthenticated,
         NotFound,
     )
