@@ -6,7 +6,7 @@
 //! On a box that joined a grant of some classes of a school, `record` first refuses what the
 //! box holding the school would refuse from it (`store::grant`), so its log never wedges sync.
 //!
-//! The store is synchronous. Async code reaches it through `AppState::db`, which runs the
+//! The store is synchronous. Async code reaches it through `Folio::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
 
 mod apply;

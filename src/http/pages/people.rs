@@ -223,7 +223,7 @@ async fn show(
 }
 
 /// A form that changes a sign-in secret: people changing their own give their current
-/// password (see `http::credentials`).
+/// password (see `actions::credentials`).
 #[derive(Deserialize)]
 struct SecretForm {
     csrf: String,
