@@ -34,14 +34,19 @@ step_no=0
 step_name=""
 step() { step_no=$((step_no + 1)); step_name="$*"; echo "[$step_no/$STEPS] $*"; }
 QEMU_PID=""
-fail() { echo "smoke-test: FAILED: $*" >&2; exit 1; }
+# What the box printed, so a failure in CI can be understood from CI's output alone: the
+# console of every boot so far (kernel, systemd, folio) and what QEMU said.
+show_logs() {
+  for log in "$WORK"/serial-*.log "$WORK"/qemu-*.log; do
+    [ -s "$log" ] || continue
+    echo "---- last lines of $log ----" >&2
+    tail -n 80 "$log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' >&2
+  done
+}
+fail() { echo "smoke-test: FAILED in step [$step_no/$STEPS] $step_name: $*" >&2; show_logs; exit 1; }
 on_error() {
   echo "smoke-test: FAILED in step [$step_no/$STEPS] $step_name (line $1: $2)." >&2
-  for log in "$WORK"/serial-*.log; do
-    [ -f "$log" ] || continue
-    echo "---- last lines of $log ----" >&2
-    tail -n 40 "$log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' >&2
-  done
+  show_logs
 }
 trap 'on_error $LINENO "$BASH_COMMAND"' ERR
 cleanup() { [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null || true; }
@@ -154,7 +159,7 @@ boot() {
     -drive if=pflash,format=raw,file="$WORK/firmware-vars.fd" \
     -drive file="$DISK",format=raw,if=virtio \
     -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
-    -device virtio-net-pci,netdev=net0 \
+    -device virtio-net-pci,netdev=net0 -device virtio-rng-pci \
     -device qemu-xhci -drive if=none,id=stick,format=raw,file="$STICK" -device usb-storage,drive=stick,removable=on \
     -serial file:"$SERIAL" -display none -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
     > "$WORK/qemu-$boot_no.log" 2>&1 &
