@@ -45,6 +45,8 @@
 //! - [`tls`]: HTTPS from the box's own certificate authority: the authority and server
 //!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
 //! - [`error`]: the one error type handlers and actions share.
+//! - `fuzzing` and `samples` (hidden): the fuzz targets' entry points, and small valid files
+//!   made in code for the tests.
 //!
 //! The layers run one way: entry points (`cli`, [`run`]) over the adapters (`http`, the peer
 //! port in `peers::server`) over `actions` over the core and its components, down to `sync`,
@@ -80,6 +82,8 @@ pub mod media;
 pub(crate) mod metadata;
 pub mod peers;
 pub mod resumable;
+#[doc(hidden)]
+pub mod samples;
 pub mod search;
 pub mod store;
 pub mod sync;

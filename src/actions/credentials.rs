@@ -9,7 +9,7 @@
 //! is no side door for guessing), and the [`Proof`] is checked again by `actions::users` in
 //! the transaction that records the change.
 
-use crate::actions::users;
+use crate::actions::users::{self, NewSecret};
 use crate::auth::password::Proof;
 use crate::auth::{throttle, token_hash};
 use crate::domain::pictures::PictureSequence;
@@ -91,10 +91,7 @@ pub async fn set_password(
     current: Current,
 ) -> Result<()> {
     check_password(&password)?;
-    let proof = prove(folio, guard, me, target, current).await?;
-    let hash = guard.hasher.hash(password).await?;
-    let (actor, keep) = (me.user.clone(), own_session(me, target));
-    folio.db(move |store| users::set_password(store, &actor, target, proof.as_ref(), hash, keep)).await
+    set_secret(folio, guard, me, target, current, password, NewSecret::Password).await
 }
 
 /// Sets a picture sequence (see the module doc for who may, showing what).
@@ -106,10 +103,23 @@ pub async fn set_pictures(
     sequence: &PictureSequence,
     current: Current,
 ) -> Result<()> {
+    set_secret(folio, guard, me, target, current, sequence.secret(), NewSecret::Pictures).await
+}
+
+/// Proves the current secret where the rules ask for it, hashes the new one and stores it.
+async fn set_secret(
+    folio: &Folio,
+    guard: &Guard,
+    me: &SignedIn,
+    target: UserId,
+    current: Current,
+    secret: String,
+    kind: fn(String) -> NewSecret,
+) -> Result<()> {
     let proof = prove(folio, guard, me, target, current).await?;
-    let hash = guard.hasher.hash(sequence.secret()).await?;
+    let hash = guard.hasher.hash(secret).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
-    folio.db(move |store| users::set_pictures(store, &actor, target, proof.as_ref(), hash, keep)).await
+    folio.db(move |store| users::set_secret(store, &actor, target, proof.as_ref(), kind(hash), keep)).await
 }
 
 /// Issues a new QR card, revoking the old one (see the module doc for who may, showing

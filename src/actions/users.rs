@@ -129,18 +129,18 @@ fn authorised_in(r: &impl ReadTables, actor: &User, target: UserId, proof: Optio
 /// change their own) and their QR card stops working, since a card printed with the old
 /// secret is a way in of its own (the teacher prints a new one). Permission, change, card and
 /// sign-out are one transaction.
-fn replace_credential(
+pub fn set_secret(
     store: &Store,
     actor: &User,
     target: UserId,
     proof: Option<&Proof>,
+    secret: NewSecret,
     keep: Option<[u8; 32]>,
-    change: impl FnOnce(UserId) -> Change,
 ) -> Result<()> {
     store.write(|tx| {
         let person = authorised_in(tx.txn(), actor, target, proof)?;
         let scope = scope_of(person.id, person.role);
-        tx.record(person.school, scope, Some(actor.id), change(person.id))?;
+        tx.record(person.school, scope, Some(actor.id), secret.change(person.id))?;
         // Recorded even when this box knows no card: one issued elsewhere before this change
         // may still be on its way, and the later clock wins.
         let revoke = Change::QrCardIssued { user: person.id, token_hash: String::new() };
@@ -150,26 +150,19 @@ fn replace_credential(
     })
 }
 
-pub fn set_password(
-    store: &Store,
-    actor: &User,
-    target: UserId,
-    proof: Option<&Proof>,
-    hash: String,
-    keep: Option<[u8; 32]>,
-) -> Result<()> {
-    replace_credential(store, actor, target, proof, keep, |user| Change::PasswordSet { user, hash })
+/// A new secret to sign in with, already hashed.
+pub enum NewSecret {
+    Password(String),
+    Pictures(String),
 }
 
-pub fn set_pictures(
-    store: &Store,
-    actor: &User,
-    target: UserId,
-    proof: Option<&Proof>,
-    hash: String,
-    keep: Option<[u8; 32]>,
-) -> Result<()> {
-    replace_credential(store, actor, target, proof, keep, |user| Change::PicturesSet { user, hash })
+impl NewSecret {
+    fn change(self, user: UserId) -> Change {
+        match self {
+            NewSecret::Password(hash) => Change::PasswordSet { user, hash },
+            NewSecret::Pictures(hash) => Change::PicturesSet { user, hash },
+        }
+    }
 }
 
 /// Issues new QR sign-in card secrets inside an open transaction, revoking the old cards and

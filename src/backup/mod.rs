@@ -40,6 +40,7 @@ mod write;
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,6 +146,38 @@ pub enum Progress {
     Database,
     Files { done: u64, total: u64, bytes_done: u64, bytes_total: u64 },
     Finishing,
+}
+
+/// The file-copying part of a backup or a restore, told to the caller as it goes: at the
+/// start, at most twice a second, and at the end.
+struct FileProgress<'a> {
+    now: Progress,
+    last_report: Instant,
+    report: &'a mut dyn FnMut(&Progress),
+}
+
+impl<'a> FileProgress<'a> {
+    fn start(total: u64, bytes_total: u64, report: &'a mut dyn FnMut(&Progress)) -> Self {
+        let now = Progress::Files { done: 0, total, bytes_done: 0, bytes_total };
+        report(&now);
+        FileProgress { now, last_report: Instant::now(), report }
+    }
+
+    fn copied(&mut self, bytes: u64) {
+        if let Progress::Files { done, bytes_done, .. } = &mut self.now {
+            *done += 1;
+            *bytes_done += bytes;
+        }
+        if self.last_report.elapsed().as_millis() >= 500 {
+            (self.report)(&self.now);
+            self.last_report = Instant::now();
+        }
+    }
+
+    fn finish(self) {
+        (self.report)(&self.now);
+        (self.report)(&Progress::Finishing);
+    }
 }
 
 impl std::fmt::Display for Progress {

@@ -6,11 +6,10 @@ use crate::store::Queries;
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::time::Instant;
 
 use super::read::inspect;
 use super::write::{CopyError, RemoveOnDrop, Side, blob_path, copy_verified, sync_dir, sync_dirs, write_synced};
-use super::{BLOBS_DIR, BackupError, DB_FILE, Manifest, Progress, io_err};
+use super::{BLOBS_DIR, BackupError, DB_FILE, FileProgress, Manifest, Progress, io_err};
 use crate::store::{Store, snapshot};
 
 /// What a restore brought back.
@@ -76,9 +75,7 @@ fn stage(
     })?;
     let summary = snapshot::describe(&db)?;
     let bytes_total = manifest.file_bytes;
-    let mut files = Progress::Files { done: 0, total: manifest.files, bytes_done: 0, bytes_total };
-    progress(&files);
-    let mut last_report = Instant::now();
+    let mut files = FileProgress::start(manifest.files, bytes_total, progress);
     for hex in &summary.blobs {
         let from = blob_path(&backup.join(BLOBS_DIR), hex);
         if !from.is_file() && summary.on_their_way.contains(hex) {
@@ -91,17 +88,9 @@ fn stage(
         fs::create_dir_all(to.parent().expect("a blob has a folder")).map_err(io_err("cannot make a folder"))?;
         let copied =
             copy_verified(&from, &to, Some(hex)).map_err(|e| e.into_error(Side::Backup, data_dir, bytes_total))?;
-        if let Progress::Files { done, bytes_done, .. } = &mut files {
-            *done += 1;
-            *bytes_done += copied;
-        }
-        if last_report.elapsed().as_millis() >= 500 {
-            progress(&files);
-            last_report = Instant::now();
-        }
+        files.copied(copied);
     }
-    progress(&files);
-    progress(&Progress::Finishing);
+    files.finish();
     fs::create_dir_all(staging.join(BLOBS_DIR)).map_err(io_err("cannot make a folder"))?;
     give_to_owner_of(data_dir, staging)?;
     sync_dirs(staging)

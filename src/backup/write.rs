@@ -4,9 +4,11 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{BLOBS_DIR, BackupError, DB_FILE, FORMAT, MANIFEST, Manifest, PREFIX, Progress, civil_utc, io_err};
+use super::{
+    BLOBS_DIR, BackupError, DB_FILE, FORMAT, FileProgress, MANIFEST, Manifest, PREFIX, Progress, civil_utc, io_err,
+};
 use crate::store::snapshot;
 use crate::store::tables::SCHEMA_VERSION;
 
@@ -63,27 +65,16 @@ pub fn write(
         .collect::<Result<_, BackupError>>()?;
     let bytes_total: u64 = sources.iter().map(|(_, size)| size).sum();
     let total = sources.len() as u64;
-    let mut files = Progress::Files { done: 0, total, bytes_done: 0, bytes_total };
-    progress(&files);
-    let mut last_report = Instant::now();
+    let mut files = FileProgress::start(total, bytes_total, progress);
     for (hex, _) in &sources {
         let dest = blob_path(&partial.join(BLOBS_DIR), hex);
         fs::create_dir_all(dest.parent().expect("a blob has a folder"))
             .map_err(|e| no_room_or(e, parent, bytes_total, "cannot make a folder in the backup"))?;
         let copied = copy_verified(&blob_path(blobs_dir, hex), &dest, Some(hex))
             .map_err(|e| e.into_error(Side::Box, parent, bytes_total))?;
-        if let Progress::Files { done, bytes_done, .. } = &mut files {
-            *done += 1;
-            *bytes_done += copied;
-        }
-        if last_report.elapsed().as_millis() >= 500 {
-            progress(&files);
-            last_report = Instant::now();
-        }
+        files.copied(copied);
     }
-    progress(&files);
-
-    progress(&Progress::Finishing);
+    files.finish();
     let manifest = Manifest {
         format: FORMAT,
         folio_version: crate::VERSION.to_string(),

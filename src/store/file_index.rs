@@ -246,38 +246,11 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Artifact, ClassId, FileId, Role, UserId, Version, VersionId, Visibility};
+    use crate::domain::{Artifact, ClassId, FileId, Role, UserId};
     use crate::store::Store;
 
     fn work(school: SchoolId, class: ClassId, owner: UserId, file: FileRef) -> Artifact {
-        Artifact {
-            id: ArtifactId::new(),
-            school,
-            owners: vec![owner],
-            class: Some(class),
-            activity: None,
-            title: "Kite".into(),
-            reflection: String::new(),
-            tags: Default::default(),
-            skills: Default::default(),
-            visibility: Visibility::Private,
-            kind: "image".into(),
-            approved: false,
-            reviewed: false,
-            versions: vec![Version {
-                id: VersionId::new(),
-                note: String::new(),
-                files: vec![file],
-                author: owner,
-                created_ms: 1,
-            }],
-            created_ms: 1,
-            updated_ms: 1,
-            deleted: false,
-            reflection_conflicts: Vec::new(),
-            field_clock: Default::default(),
-            scope: None,
-        }
+        Artifact { kind: "image".into(), ..crate::samples::artifact(school, owner, Some(class), "Kite", vec![file]) }
     }
 
     /// Records a school, a student `ana`, a class and `work` of hers in it.

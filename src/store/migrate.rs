@@ -114,25 +114,8 @@ mod tests {
         for (id, owner) in [(artifact, ana), (ArtifactId::new(), ben)] {
             let work = Artifact {
                 id,
-                school,
-                owners: vec![owner],
-                class: Some(class),
-                activity: None,
-                title: "Bridge".into(),
-                reflection: String::new(),
-                tags: Default::default(),
-                skills: Default::default(),
-                visibility: Visibility::Private,
-                kind: "text".into(),
-                approved: false,
-                reviewed: false,
                 versions: Vec::new(),
-                created_ms: 1,
-                updated_ms: 1,
-                deleted: false,
-                reflection_conflicts: Vec::new(),
-                field_clock: Default::default(),
-                scope: None,
+                ..crate::samples::artifact(school, owner, Some(class), "Bridge", Vec::new())
             };
             rec(Scope::Class(class), Change::ArtifactCreated { artifact: Box::new(work) });
             for text in ["first", "second"] {

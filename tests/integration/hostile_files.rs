@@ -45,34 +45,6 @@ fn small_png() -> Vec<u8> {
     bytes.into_inner()
 }
 
-/// A one-page PDF showing `words` (uncompressed content, Helvetica).
-fn pdf_with(words: &str) -> Vec<u8> {
-    let content = format!("BT /F1 12 Tf 72 700 Td ({words}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-            .to_string(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    pdf
-}
-
 async fn total(server: &TestServer, client: &reqwest::Client, q: &str) -> u64 {
     let res = client.get(server.url("/api/v1/search")).query(&[("q", q)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -127,7 +99,7 @@ async fn a_file_folio_died_processing_is_skipped_after_the_restart() {
         &server,
         &room.ana,
         "Bridges",
-        vec![("report.pdf", pdf_with("xylophone cantilever")), ("bridge.png", small_png())],
+        vec![("report.pdf", folio::samples::pdf(&["xylophone cantilever"])), ("bridge.png", small_png())],
     )
     .await;
     wait_for_total(&server, &room.ana, "xylophone", 1).await;

@@ -409,7 +409,7 @@ async fn text_inside_files_is_found() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
     let files: Vec<(&str, Vec<u8>)> = vec![
-        ("report.pdf", minimal_pdf("Photosynthesis needs sunlight")),
+        ("report.pdf", folio::samples::pdf(&["Photosynthesis needs sunlight"])),
         ("essay.docx", docx("Chlorophyll makes leaves green")),
         ("sketch.py", b"def pollinate(flower):\n    return 'bumblebee'\n".to_vec()),
         ("page.html", b"<html><script>var hiddenscriptword=1</script><p>Stomata&amp;roots</p></html>".to_vec()),
@@ -529,33 +529,6 @@ async fn changes_are_searchable_quickly() {
     }
     // Timing is measured by `cargo bench --bench search`; here it is only reported.
     eprintln!("slowest of 10 edits to become searchable: {worst:?}");
-}
-
-fn minimal_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    pdf
 }
 
 fn docx(text: &str) -> Vec<u8> {

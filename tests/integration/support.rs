@@ -12,14 +12,13 @@ mod api;
 mod classroom;
 mod core_box;
 mod noise;
-mod records;
 pub mod wait;
 
 pub use api::{ADMIN_PASSWORD, Api};
 pub use classroom::{Classroom, classroom};
 pub use core_box::{TestCore, test_config};
+pub use folio::samples::artifact;
 pub use noise::noise;
-pub use records::artifact;
 pub use wait::eventually;
 
 use std::path::{Path, PathBuf};

@@ -492,8 +492,12 @@ async fn erasure_removes_rows_and_files_and_refuses_later_changes() {
     let c = server.post(&room.ana, &format!("/api/v1/artifacts/{bid}/comments"), json!({"body": "from ana"})).await;
     assert_eq!(c.status(), StatusCode::CREATED);
 
-    // She opened her work just before: that "seen" mark waits in memory (`store::lazy`) and
-    // must not be written after her erasure.
+    // She opened her work twice before: the first "seen" mark is written by the next write
+    // of any kind (Ben's comment), the second waits in memory (`store::lazy`). Neither may
+    // outlive her erasure, whichever the flush timer reaches first.
+    assert_eq!(room.ana.get(server.url(&format!("/work/{id}"))).send().await.unwrap().status(), StatusCode::OK);
+    let c = server.post(&room.ben, &format!("/api/v1/artifacts/{bid}/comments"), json!({"body": "ben again"})).await;
+    assert_eq!(c.status(), StatusCode::CREATED);
     assert_eq!(room.ana.get(server.url(&format!("/work/{id}"))).send().await.unwrap().status(), StatusCode::OK);
 
     let teacher_erase =

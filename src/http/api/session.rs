@@ -5,7 +5,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,10 +34,43 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(join_class))
 }
 
-/// The answer to a successful sign-in: the person, and the cookie.
-fn signed_in(state: &AppState, https: bool, done: SignedInNow) -> Response {
-    let cookie = session::cookie(&done.session_id, https, state.config.sessions.absolute);
-    ([(header::SET_COOKIE, cookie)], Json(UserView::from(&done.user))).into_response()
+/// The answer to a successful sign-in, whichever way: the person, and the session cookie.
+struct SignedInAnswer {
+    cookie: String,
+    user: UserView,
+}
+
+impl SignedInAnswer {
+    fn new(state: &AppState, https: bool, done: SignedInNow) -> Self {
+        let cookie = session::cookie(&done.session_id, https, state.config.sessions.absolute);
+        SignedInAnswer { cookie, user: UserView::from(&done.user) }
+    }
+}
+
+impl IntoResponse for SignedInAnswer {
+    fn into_response(self) -> Response {
+        ([(header::SET_COOKIE, self.cookie)], Json(self.user)).into_response()
+    }
+}
+
+/// Every sign-in answers the same way; with the refusals any sign-in may give (the body, a
+/// disabled account, too many tries), so each operation lists only what is its own.
+impl IntoResponses for SignedInAnswer {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let signed_in = ResponseBuilder::new()
+            .description("Signed in: the person, and the session cookie")
+            .header("set-cookie", HeaderBuilder::new().description(Some("The session cookie")).build())
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name(UserView::name()))).build(),
+            )
+            .build();
+        let mut all = BTreeMap::from([("200".to_string(), signed_in.into())]);
+        all.extend(JsonBody::responses());
+        all.extend(Forbidden::responses());
+        all.extend(Throttled::responses());
+        all
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -50,12 +87,8 @@ struct LoginRequest {
     security(()),
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
-            headers(("set-cookie" = String, description = "The session cookie"))),
-        JsonBody,
+        SignedInAnswer,
         BadCredentials,
-        Forbidden,
-        Throttled,
     )
 )]
 async fn login(
@@ -63,9 +96,9 @@ async fn login(
     ClientAddr(addr): ClientAddr,
     ViaHttps(https): ViaHttps,
     Json(req): Json<LoginRequest>,
-) -> Result<Response> {
+) -> Result<SignedInAnswer> {
     let done = signin::with_password(&state, &state.guard, addr, &req.username, req.password).await?;
-    Ok(signed_in(&state, https, done))
+    Ok(SignedInAnswer::new(&state, https, done))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,12 +117,8 @@ struct PicturesLoginRequest {
     security(()),
     request_body = PicturesLoginRequest,
     responses(
-        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
-            headers(("set-cookie" = String, description = "The session cookie"))),
-        JsonBody,
+        SignedInAnswer,
         BadCredentials,
-        Forbidden,
-        Throttled,
     )
 )]
 async fn login_with_pictures(
@@ -97,9 +126,9 @@ async fn login_with_pictures(
     ClientAddr(addr): ClientAddr,
     ViaHttps(https): ViaHttps,
     Json(req): Json<PicturesLoginRequest>,
-) -> Result<Response> {
+) -> Result<SignedInAnswer> {
     let done = signin::with_pictures(&state, &state.guard, addr, &req.join_code, req.user_id, &req.pictures).await?;
-    Ok(signed_in(&state, https, done))
+    Ok(SignedInAnswer::new(&state, https, done))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -115,11 +144,7 @@ struct CardLoginRequest {
     security(()),
     request_body = CardLoginRequest,
     responses(
-        (status = 200, description = "Signed in: the person, and the session cookie", body = UserView,
-            headers(("set-cookie" = String, description = "The session cookie"))),
-        JsonBody,
-        Forbidden,
-        Throttled,
+        SignedInAnswer,
     )
 )]
 async fn login_with_card(
@@ -127,9 +152,9 @@ async fn login_with_card(
     ClientAddr(addr): ClientAddr,
     ViaHttps(https): ViaHttps,
     Json(req): Json<CardLoginRequest>,
-) -> Result<Response> {
+) -> Result<SignedInAnswer> {
     let done = signin::with_card(&state, &state.guard, addr, &req.token).await?;
-    Ok(signed_in(&state, https, done))
+    Ok(SignedInAnswer::new(&state, https, done))
 }
 
 /// Ends this session and clears its cookie.

@@ -168,6 +168,17 @@ pub(super) fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Resu
         txn.open_table(FAMILY_STUDENT_TO_LINK)?.remove((family, student))?;
         txn.open_table(STUDENT_FAMILY)?.remove((student, family))?;
     }
+    // When they last opened each piece of work (local bookkeeping, `store::lazy`, written by
+    // whichever write came after the view). Marks still in memory are dropped at their flush,
+    // which finds no account.
+    let seen: Vec<(IdKey, IdKey)> = txn
+        .open_table(USER_ARTIFACT_SEEN_MS)?
+        .range::<(IdKey, IdKey)>((user.bytes(), [0; 16])..=(user.bytes(), [0xff; 16]))?
+        .map(|row| Ok(row?.0.value()))
+        .collect::<Result<_, StoreError>>()?;
+    for key in seen {
+        txn.open_table(USER_ARTIFACT_SEEN_MS)?.remove(key)?;
+    }
     redact_log(txn, user, &gone.iter().map(|a| a.id).collect())?;
     for artifact in &gone {
         forget_artifact(txn, artifact)?;

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::*;
 use crate::domain::hlc::{MAX_REMOTE_DRIFT_MS, wall_clock_ms};
 use crate::domain::{
-    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, Op, Role, SchoolId, UserId, Version,
-    VersionId, Visibility,
+    Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, Op, Role, SchoolId, UserId, Visibility,
 };
 use crate::store::{Queries, Store, StoreError, SyncReads};
 
@@ -158,31 +157,9 @@ fn artifact(b: &Node, school: SchoolId, owner: UserId, class: Option<ClassId>, t
     let id = ArtifactId::new();
     let artifact = Artifact {
         id,
-        school,
-        owners: vec![owner],
-        class,
-        activity: None,
-        title: title.into(),
         reflection: format!("reflection on {title}"),
-        tags: BTreeSet::new(),
-        skills: BTreeSet::new(),
         visibility: Visibility::Class,
-        kind: "text".into(),
-        approved: false,
-        reviewed: false,
-        versions: vec![Version {
-            id: VersionId::new(),
-            note: String::new(),
-            files: Vec::new(),
-            author: owner,
-            created_ms: 1,
-        }],
-        created_ms: 1,
-        updated_ms: 1,
-        deleted: false,
-        reflection_conflicts: Vec::new(),
-        field_clock: Default::default(),
-        scope: None,
+        ..crate::samples::artifact(school, owner, class, title, Vec::new())
     };
     let scope = artifact.partition();
     b.record(school, scope, Change::ArtifactCreated { artifact: Box::new(artifact) });
