@@ -63,7 +63,7 @@ struct LanguageChoice {
     path = "/api/v1/me/language",
     tag = "language",
     request_body = LanguageChoice,
-    responses((status = 200, description = "The language set", body = LanguageChoice), JsonBody, Unauthenticated)
+    responses((status = 200, description = "The language set", body = LanguageChoice), JsonBody, Unauthenticated, Forbidden)
 )]
 async fn set_my_language(
     State(state): State<AppState>,
