@@ -21,6 +21,8 @@
 //!   [`Folio::open`] for [`run`] and for tests alike.
 //! - [`actions`]: what people do (sign in, create a class, import a roster, add work with
 //!   files), as functions over the store or the core that both the API and the pages call.
+//! - [`i18n`]: the languages: Fluent messages from `web/locales`, compiled in; numbers, sizes
+//!   and dates in each; the template filters that take the request's locale.
 //! - [`http`]: the axum router: JSON API under `/api/v1`, server-rendered pages, embedded
 //!   assets, and the offline app's manifest, service worker and `X-Folio-Offline` mark.
 //! - [`housekeeping`]: background work: thumbnails, collecting unused files.
@@ -78,6 +80,7 @@ pub mod housekeeping;
 #[global_allocator]
 static METER: heavy::meter::Meter = heavy::meter::Meter;
 pub mod http;
+pub mod i18n;
 pub mod media;
 pub(crate) mod metadata;
 pub mod peers;

@@ -110,6 +110,15 @@ pub enum Change {
     SkillsSet {
         skills: Vec<String>,
     },
+    /// The language pages are shown in for the school, when nothing closer chose one.
+    SchoolLanguageSet {
+        language: Option<String>,
+    },
+    /// The language a person chose for pages and messages; none: back to the default.
+    UserLanguageSet {
+        user: UserId,
+        language: Option<String>,
+    },
     FamilyLinked {
         family: UserId,
         student: UserId,
@@ -202,6 +211,8 @@ impl Change {
             Change::ClassSettingsChanged { .. } => "class_settings_changed",
             Change::SearchLanguageSet { .. } => "search_language_set",
             Change::SkillsSet { .. } => "skills_set",
+            Change::SchoolLanguageSet { .. } => "school_language_set",
+            Change::UserLanguageSet { .. } => "user_language_set",
             Change::FamilyLinked { .. } => "family_linked",
             Change::FamilyUnlinked { .. } => "family_unlinked",
             Change::ArtifactCreated { .. } => "artifact_created",

@@ -31,12 +31,14 @@ pub fn rule(change: &Change) -> Rule {
         Change::SchoolCreated { .. }
         | Change::SearchLanguageSet { .. }
         | Change::SkillsSet { .. }
+        | Change::SchoolLanguageSet { .. }
         | Change::UserErased { .. } => Is(Scope::School),
         Change::UserCreated { user, .. }
         | Change::UserRenamed { user, .. }
         | Change::UserDisabled { user, .. }
         | Change::PasswordSet { user, .. }
         | Change::PicturesSet { user, .. }
+        | Change::UserLanguageSet { user, .. }
         | Change::QrCardIssued { user, .. } => Is(Scope::Person(*user)),
         Change::FamilyLinked { student, .. } | Change::FamilyUnlinked { student, .. } => Is(Scope::Person(*student)),
         Change::ClassCreated { class, .. }

@@ -211,6 +211,7 @@ mod tests {
             password_hash: None,
             pictures_hash: None,
             qr_token_hash: None,
+            language: None,
             field_clock: Default::default(),
         }
     }

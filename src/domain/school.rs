@@ -65,6 +65,9 @@ pub struct School {
     /// The language search stems words in ("bridges" finds "bridge").
     #[serde(default)]
     pub search_language: Language,
+    /// The language pages are shown in when nothing closer chose one (`i18n`), by code.
+    #[serde(default)]
+    pub default_language: Option<String>,
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,
 }
@@ -122,6 +125,10 @@ pub struct User {
     /// BLAKE3 of the secret on the person's current QR sign-in card, hex.
     #[serde(default)]
     pub qr_token_hash: Option<String>,
+    /// The language this person chose for pages and messages (a code of `i18n::LANGUAGES`);
+    /// none: their device's or their school's.
+    #[serde(default)]
+    pub language: Option<String>,
     /// For last-writer-wins per field: the timestamp of the write each field holds.
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,

@@ -5,8 +5,10 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::language::ErrorText;
 use super::openapi::ErrorBody;
 use crate::error::Error;
+use crate::i18n::Msg;
 
 impl Error {
     pub fn status_code(&self) -> StatusCode {
@@ -30,6 +32,29 @@ impl Error {
         }
     }
 
+    /// What to tell the person, as a message of the catalogue where the error's words are
+    /// fixed. Errors that carry a sentence made where they happened (most `Invalid`,
+    /// `Forbidden` and `Conflict`s) are said as they were made, in English.
+    pub fn message(&self) -> Msg {
+        let id = match self {
+            Error::Unauthenticated => "error-unauthenticated",
+            Error::BadCredentials => "error-bad-credentials",
+            Error::Throttled(wait) => {
+                return Msg::with("error-throttled", vec![("seconds", wait.as_secs().max(1).into())]);
+            }
+            Error::NotFound => "error-not-found",
+            Error::OnItsWay => "error-on-its-way",
+            Error::CrossOrigin => "error-cross-origin",
+            Error::TusVersion => "error-tus-version",
+            Error::WrongSetupCode => "error-wrong-setup-code",
+            Error::DiskFull => "error-disk-full",
+            Error::Internal(_) => "error-internal",
+            Error::Forbidden(text) if text == super::pages::FORM_OUT_OF_DATE => "error-form-out-of-date",
+            other => return Msg::Plain(other.to_string()),
+        };
+        Msg::id(id)
+    }
+
     /// Logs what the person will not see, and adds headers the status needs.
     pub(super) fn finish(&self, mut res: Response) -> Response {
         if let Error::Internal(e) = self {
@@ -49,7 +74,9 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let body = Json(ErrorBody { error: self.code(), message: self.to_string() });
-        let res = (self.status_code(), body).into_response();
+        let mut res = (self.status_code(), body).into_response();
+        // `http::language::localize` says the message again in the request's language.
+        res.extensions_mut().insert(ErrorText { code: self.code(), message: self.message() });
         self.finish(res)
     }
 }

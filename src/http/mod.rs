@@ -9,9 +9,10 @@ mod assets;
 pub mod error;
 pub(crate) mod extract;
 mod files;
+pub(crate) mod language;
 mod offline;
 pub mod openapi;
-mod pages;
+pub(crate) mod pages;
 pub(crate) mod uploads;
 
 use axum::Router;
@@ -79,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outermost, so every answer (a refusal of the layers above included) is in the
+        // request's language.
+        .layer(middleware::from_fn_with_state(state.clone(), language::localize))
         .with_state(state)
 }
 

@@ -8,6 +8,7 @@
 //! signs in on the device. Shared classroom tablets must not hand one child's work to the
 //! next.
 
+use crate::i18n::filters;
 use std::sync::OnceLock;
 
 use askama::Template;
@@ -99,7 +100,7 @@ struct OfflinePage {
 /// What the service worker shows for a page it has not kept when the box cannot be reached.
 /// The same for everyone (it is part of the shell), so it names nobody.
 async fn offline_page() -> Response {
-    page(OfflinePage { chrome: Chrome::anonymous("Offline") })
+    page(OfflinePage { chrome: Chrome::anonymous("title-offline") })
 }
 
 #[cfg(test)]

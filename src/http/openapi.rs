@@ -56,6 +56,7 @@ pub struct ErrorBody {
         (name = "work", description = "Students' work, comments and feedback"),
         (name = "activities", description = "Activities posted to a class"),
         (name = "search", description = "Search"),
+        (name = "language", description = "The language answers are in: the person's, the school's"),
         (name = "uploads", description = "Resumable uploads (tus 1.0.0)"),
         (name = "peers", description = "Other boxes: pairing, sync, USB bundles"),
     )

@@ -240,7 +240,10 @@ pub fn class_peer_may(
     const ACCOUNT: &str = "it creates or changes an account, which only a box holding the whole school may do";
     const OUTSIDER: &str = "it names a person who was not in the granted classes before this page";
     Ok(match &op.change {
-        Change::SchoolCreated { .. } | Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } => Some(SCHOOL),
+        Change::SchoolCreated { .. }
+        | Change::SearchLanguageSet { .. }
+        | Change::SkillsSet { .. }
+        | Change::SchoolLanguageSet { .. } => Some(SCHOOL),
         Change::UserCreated { .. } | Change::UserRenamed { .. } | Change::UserDisabled { .. } => Some(ACCOUNT),
         Change::UserErased { .. } => Some("it erases a person, which only a box holding the whole school may do"),
         Change::FamilyLinked { .. } | Change::FamilyUnlinked { .. } => {
@@ -253,6 +256,10 @@ pub fn class_peer_may(
             (!student_wholly_inside(r, grant, admitted, *user)?)
                 .then_some("it sets a sign-in secret of someone who is not a student of the granted classes alone")
         }
+        // A person's language is theirs like their secrets: a class box may set it for the
+        // students of its classes alone.
+        Change::UserLanguageSet { user, .. } => (!student_wholly_inside(r, grant, admitted, *user)?)
+            .then_some("it sets the language of someone who is not a student of the granted classes alone"),
         Change::MemberAdded { user, role, .. } => {
             if !inside(*user)? {
                 Some(OUTSIDER)

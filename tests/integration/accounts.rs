@@ -133,7 +133,7 @@ async fn pages_load_nothing_from_outside_the_box() {
             !html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"),
             "{path} links outside the box"
         );
-        assert!(html.contains("<html lang=\"en\">") && html.contains("name=\"viewport\""));
+        assert!(html.contains("<html lang=\"en\" dir=\"ltr\">") && html.contains("name=\"viewport\""));
     }
     let css = server.get(&admin, "/static/style.css").await;
     assert_eq!(css.status(), StatusCode::OK);

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod discovery;
 mod hostile_files;
+mod i18n;
 mod layers;
 mod multibox;
 mod offline;

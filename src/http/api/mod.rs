@@ -9,6 +9,7 @@ pub(crate) mod artifacts;
 pub(crate) mod bundles;
 mod classes;
 pub(crate) mod input;
+mod language;
 pub(crate) mod nearby;
 pub(crate) mod peers;
 pub(crate) mod search;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers::router())
         .merge(bundles::router())
         .merge(nearby::router())
+        .merge(language::router())
         .split_for_parts();
     openapi::keep(&openapi::document(api));
     router

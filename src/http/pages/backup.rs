@@ -3,6 +3,7 @@
 //! keeps serving. The backup runs in the background; the page shows its progress and
 //! reloads itself until it is done.
 
+use crate::i18n::filters;
 use std::path::PathBuf;
 
 use askama::Template;
@@ -80,7 +81,7 @@ async fn backup_page(state: &AppState, me: &PageUser, error: Option<Error>) -> P
         }
     });
     let running = job.as_ref().is_some_and(|j| j.running);
-    let (chrome, status) = Chrome::for_user("Backup", &me.0).in_section("backup").with_outcome(error.as_ref(), 0);
+    let (chrome, status) = Chrome::for_user("title-backup", &me.0).in_section("backup").with_outcome(error.as_ref(), 0);
     let page = BackupPage {
         chrome,
         places: places

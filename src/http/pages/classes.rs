@@ -1,6 +1,7 @@
 //! Class pages: the list, one class with its roster, adding people, importing a roster, and
 //! printing QR sign-in cards.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::routing::{get, post};
@@ -41,7 +42,7 @@ async fn list(State(state): State<AppState>, PageUser(me): PageUser) -> PageResu
     let actor = me.user.clone();
     let found = state.db(move |store| classes::visible(store, &actor)).await?;
     Ok(page(ClassesPage {
-        chrome: Chrome::for_user("Classes", &me).in_section("classes"),
+        chrome: Chrome::for_user("title-classes", &me).in_section("classes"),
         can_create: policy::can_create_class(&me.user),
         classes: found.into_iter().map(|(c, _)| c).collect(),
     }))
@@ -101,7 +102,7 @@ async fn class_page(
     me: &PageUser,
     id: ClassId,
     chrome_error: Option<Error>,
-    notice: Option<String>,
+    notice: Option<crate::i18n::Msg>,
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
@@ -262,7 +263,7 @@ async fn import_roster(
             &me,
             id,
             None,
-            Some(format!("Imported {n} students ({} new).", report.created.len())),
+            Some(format!("Imported {n} students ({} new).", report.created.len()).into()),
             Vec::new(),
         )
         .await

@@ -6,6 +6,7 @@
 //! The offline app links here ("to work offline, set up this device"): the URLs
 //! `/device`, `/device/ca.crt`, `/device/ca.der` and `/device/folio.mobileconfig` stay.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -63,8 +64,8 @@ async fn show(
     HostHeader(host_header): HostHeader,
 ) -> PageResult {
     let chrome = match &me {
-        Some(me) => Chrome::for_user("Set up this device", me),
-        None => Chrome::anonymous("Set up this device"),
+        Some(me) => Chrome::for_user("title-device", me),
+        None => Chrome::anonymous("title-device"),
     };
     let host = host_of(&host_header).to_string();
     let mut page = DevicePage {

@@ -1,5 +1,6 @@
 //! The home page, different for each role.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -43,7 +44,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
     let page_data = state
         .db(move |store| {
             let mut p = HomePage {
-                chrome: Chrome::anonymous(""),
+                chrome: Chrome::anonymous(String::new()),
                 name: user.display_name.clone(),
                 role: user.role.as_str(),
                 school_name: String::new(),
@@ -53,7 +54,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                 review_count: 0,
                 new_feedback: 0,
                 work: Vec::new(),
-                empty: "Nothing here yet. Make something!",
+                empty: "work-empty-home",
                 activities: Vec::new(),
                 activity_id: None,
                 children: Vec::new(),
@@ -91,7 +92,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
         .await?;
     let student = me.user.role == Role::Student;
     let res = page(HomePage {
-        chrome: Chrome::for_user("Home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),
+        chrome: Chrome::for_user("title-home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),
         ..page_data
     });
     // A student's home is their portfolio and the new-work form: kept on their device.

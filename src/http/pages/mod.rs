@@ -6,6 +6,7 @@ mod backup;
 mod classes;
 mod device;
 mod home;
+mod language;
 mod peers;
 pub(crate) mod peers_nearby;
 mod people;
@@ -19,12 +20,16 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::extract::{MaybeSignedIn, SignedIn};
+use super::language::Deferred;
 use crate::domain::User;
 use crate::error::Error;
+// Every module with templates names the translation filters so (see `i18n::filters`).
+use crate::i18n::Msg;
+use crate::i18n::filters;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,25 +44,28 @@ pub fn router() -> Router<AppState> {
         .merge(restore::router())
         .merge(device::router())
         .merge(peers_nearby::router())
+        .merge(language::router())
 }
 
-/// What every page's frame shows.
+/// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when
+/// the page is rendered.
 pub struct Chrome {
-    pub title: String,
+    pub title: Msg,
     /// Which main menu entry this page belongs to ("home", "classes", "people"), for
     /// `aria-current`.
     pub section: &'static str,
     pub user: Option<User>,
     pub csrf: String,
-    pub notice: Option<String>,
-    pub error: Option<String>,
+    pub notice: Option<Msg>,
+    pub error: Option<Msg>,
 }
 
 impl Chrome {
-    pub fn anonymous(title: &str) -> Self {
+    /// `title`: a message id (`"title-home"`) or, as a `String`, a name (a class's).
+    pub fn anonymous(title: impl Into<Msg>) -> Self {
         Chrome { title: title.into(), section: "", user: None, csrf: String::new(), notice: None, error: None }
     }
-    pub fn for_user(title: &str, me: &SignedIn) -> Self {
+    pub fn for_user(title: impl Into<Msg>, me: &SignedIn) -> Self {
         Chrome {
             title: title.into(),
             section: "",
@@ -72,39 +80,35 @@ impl Chrome {
         self
     }
     pub fn with_error(mut self, error: &Error) -> Self {
-        self.error = Some(error.to_string());
+        self.error = Some(error.message());
         self
     }
     /// The message and status of a page shown again after an action: the error if there is
     /// one, else (after a refused import) a pointer to the list of problems by the form.
     pub fn with_outcome(mut self, error: Option<&Error>, import_problems: usize) -> (Self, StatusCode) {
         if let Some(e) = error {
-            self.error = Some(e.to_string());
+            self.error = Some(e.message());
             return (self, e.status_code());
         }
         if import_problems > 0 {
-            self.error = Some(format!(
-                "Nothing was imported: {import_problems} line(s) need fixing. They are listed under the import form below."
-            ));
+            self.error = Some(Msg::with("import-refused", vec![("count", import_problems.into())]));
             return (self, StatusCode::UNPROCESSABLE_ENTITY);
         }
         (self, StatusCode::OK)
     }
-    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+    pub fn with_notice(mut self, notice: Option<Msg>) -> Self {
         self.notice = notice;
         self
     }
 }
 
-/// Renders a template as a page with a status.
-pub fn render(status: StatusCode, page: impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => PageError(Error::internal(e)).into_response(),
-    }
+/// A template as a page with a status, rendered in the request's language on its way out
+/// (`http::language::localize`).
+pub fn render(status: StatusCode, page: impl Template + Send + 'static) -> Response {
+    Deferred::answer(status, page)
 }
 
-pub fn page(template: impl Template) -> Response {
+pub fn page(template: impl Template + Send + 'static) -> Response {
     render(StatusCode::OK, template)
 }
 
@@ -117,8 +121,8 @@ pub fn see_other(to: &str) -> Response {
 #[template(path = "error.html")]
 struct ErrorPage {
     chrome: Chrome,
-    heading: &'static str,
-    message: String,
+    heading: Msg,
+    message: Msg,
 }
 
 /// An error on a page: people get a page that says what to do next, and a missing session
@@ -144,21 +148,23 @@ impl IntoResponse for PageError {
             return see_other("/signin");
         }
         let heading = match e {
-            Error::NotFound => "Not found",
-            Error::OnItsWay => "Not here yet",
-            Error::Throttled(_) => "Please wait",
-            Error::Forbidden(_) | Error::CrossOrigin => "Not allowed",
-            Error::Internal(_) => "Something went wrong",
-            _ => "That did not work",
+            Error::NotFound => "error-heading-not-found",
+            Error::OnItsWay => "error-heading-on-its-way",
+            Error::Throttled(_) => "error-heading-wait",
+            Error::Forbidden(_) | Error::CrossOrigin => "error-heading-not-allowed",
+            Error::Internal(_) => "error-heading-internal",
+            _ => "error-heading-did-not-work",
         };
         let status = e.status_code();
-        let page = ErrorPage { chrome: Chrome::anonymous(heading), heading, message: e.to_string() };
-        let html = page.render().unwrap_or_else(|_| e.to_string());
-        e.finish((status, Html(html)).into_response())
+        let page = ErrorPage { chrome: Chrome::anonymous(heading), heading: Msg::id(heading), message: e.message() };
+        e.finish(render(status, page))
     }
 }
 
 pub type PageResult = Result<Response, PageError>;
+
+/// The refusal of a form whose token is stale (translated by `Error::message`).
+pub const FORM_OUT_OF_DATE: &str = "This form is out of date. Go back, reload the page and try again.";
 
 /// The signed-in person, for pages: without a session, a redirect to the sign-in page.
 pub struct PageUser(pub SignedIn);
@@ -194,7 +200,7 @@ impl PageUser {
         if expected.len() == token.len() && bool::from(expected.ct_eq(token.as_bytes())) {
             Ok(())
         } else {
-            Err(PageError(Error::Forbidden("This form is out of date. Go back, reload the page and try again.".into())))
+            Err(PageError(Error::Forbidden(FORM_OUT_OF_DATE.into())))
         }
     }
 }
@@ -220,27 +226,25 @@ impl<S: Send + Sync> FromRequestParts<S> for HostHeader {
 
 /// The messages a redirect can ask the next page to show (`?done=...`), so no user text
 /// travels in URLs.
-pub fn notice_text(done: Option<&str>) -> Option<String> {
-    Some(
-        match done? {
-            "class-created" => "The class is ready. Add students below.",
-            "student-added" => "Student added.",
-            "member-added" => "Added to the class.",
-            "member-removed" => "Removed from the class.",
-            "roster-imported" => "Roster imported.",
-            "person-added" => "Person added.",
-            "password-set" => "Password changed. They have been signed out everywhere else.",
-            "disabled" => "Account disabled and signed out everywhere.",
-            "enabled" => "Account enabled.",
-            "oneroster-imported" => "OneRoster files imported.",
-            "settings-saved" => "Sharing settings saved.",
-            "family-linked" => "Family account linked.",
-            "erased" => "The person and their work were erased.",
-            "language-set" => "Search language saved. Search is being updated; it takes a moment for a large school.",
-            _ => return None,
-        }
-        .to_string(),
-    )
+pub fn notice_text(done: Option<&str>) -> Option<Msg> {
+    Some(Msg::id(match done? {
+        "class-created" => "notice-class-created",
+        "student-added" => "notice-student-added",
+        "member-added" => "notice-member-added",
+        "member-removed" => "notice-member-removed",
+        "roster-imported" => "notice-roster-imported",
+        "person-added" => "notice-person-added",
+        "password-set" => "notice-password-set",
+        "disabled" => "notice-disabled",
+        "enabled" => "notice-enabled",
+        "oneroster-imported" => "notice-oneroster-imported",
+        "settings-saved" => "notice-settings-saved",
+        "family-linked" => "notice-family-linked",
+        "erased" => "notice-erased",
+        "language-set" => "notice-search-language-set",
+        "school-language-set" => "notice-school-language-set",
+        _ => return None,
+    }))
 }
 
 #[derive(serde::Deserialize)]

@@ -2,6 +2,7 @@
 //! with and how syncing with each has gone, and the forms to invite a box, join one, sync
 //! now and unpair. Plain forms with the session's token, like every admin page.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -99,12 +100,12 @@ async fn peers_page(
     state: &AppState,
     me: &PageUser,
     error: Option<Error>,
-    notice: Option<String>,
+    notice: Option<crate::i18n::Msg>,
     invitation: Option<InvitationView>,
 ) -> PageResult {
     let peers = state.db(|store| Ok(store.peers()?)).await?;
     let (nearby, bundles) = super::peers_nearby::sections(state, me).await?;
-    let (chrome, status) = Chrome::for_user("Other boxes", &me.0).in_section("peers").with_outcome(error.as_ref(), 0);
+    let (chrome, status) = Chrome::for_user("title-peers", &me.0).in_section("peers").with_outcome(error.as_ref(), 0);
     let net = &state.net;
     let page = PeersPage {
         chrome: chrome.with_notice(notice),
@@ -134,7 +135,7 @@ fn notice(done: Option<&str>) -> Option<String> {
 
 async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
     admin_only(&me)?;
-    peers_page(&state, &me, None, notice(q.done.as_deref()), None).await
+    peers_page(&state, &me, None, notice(q.done.as_deref()).map(Into::into), None).await
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 //! `peers_bundles.html`) with its data ([`NearbySection`], [`BundlesSection`]), so the peers
 //! page can show them; `/admin/peers/nearby` shows both on their own.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
@@ -101,9 +102,9 @@ fn admin_only(me: &PageUser) -> Result<(), Error> {
     crate::http::api::bundles::admin_only(&me.0)
 }
 
-async fn page(state: &AppState, me: &PageUser, notice: Option<String>, error: Option<Error>) -> PageResult {
+async fn page(state: &AppState, me: &PageUser, notice: Option<crate::i18n::Msg>, error: Option<Error>) -> PageResult {
     let (nearby, bundles) = sections(state, me).await?;
-    let (chrome, status) = Chrome::for_user("Other boxes", &me.0).with_notice(notice).with_outcome(error.as_ref(), 0);
+    let (chrome, status) = Chrome::for_user("title-peers", &me.0).with_notice(notice).with_outcome(error.as_ref(), 0);
     Ok(render(status, NearbyPage { chrome, nearby, bundles }))
 }
 
@@ -111,7 +112,7 @@ async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQ
     admin_only(&me)?;
     let notice = (q.done.as_deref() == Some("address"))
         .then(|| "Address added. This box tries it at the next sync.".to_string());
-    page(&state, &me, notice, None).await
+    page(&state, &me, notice.map(Into::into), None).await
 }
 
 #[derive(Deserialize)]
@@ -156,7 +157,7 @@ async fn import_bundle(State(state): State<AppState>, me: PageUser, mut form: Mu
             if let Some(first) = text.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            page(&state, &me, Some(format!("Bundle imported: {text}.")), None).await
+            page(&state, &me, Some(format!("Bundle imported: {text}.").into()), None).await
         }
         Err(e) => page(&state, &me, None, Some(e.into())).await,
     }

@@ -1,6 +1,7 @@
 //! People pages: the admin's list (with OneRoster import), and one person's sign-in options
 //! (pictures, QR card, password, disabling), which teachers reach for their own students.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::routing::{get, post};
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/people", get(list).post(create))
         .route("/people/oneroster", post(import_oneroster))
         .route("/people/search-language", post(set_search_language))
+        .route("/people/language", post(set_school_language))
         .route("/people/{id}", get(show))
         .route("/people/{id}/pictures", post(new_pictures))
         .route("/people/{id}/card", post(new_card))
@@ -48,6 +50,8 @@ struct PeoplePage {
     school_name: String,
     /// (code, name, chosen): the school's search language.
     languages: Vec<(&'static str, &'static str, bool)>,
+    /// The school's default language for pages, if it has one.
+    school_language: Option<String>,
     people: Vec<PersonRow>,
     line_errors: Vec<FileLineError>,
 }
@@ -56,22 +60,23 @@ async fn people_page(
     state: &AppState,
     me: &PageUser,
     error: Option<Error>,
-    notice: Option<String>,
+    notice: Option<crate::i18n::Msg>,
     line_errors: Vec<FileLineError>,
 ) -> PageResult {
     if me.0.user.role != Role::Admin {
         return Err(Error::NotFound.into());
     }
     let actor = me.0.user.clone();
-    let (school_name, search_language, people) = state
+    let (school_name, search_language, school_language, people) = state
         .db(move |store| {
             let people = users::visible_people(store, &actor)?;
             let school = store.read(|r| r.school(actor.school))?;
             let language = school.as_ref().map(|s| s.search_language).unwrap_or_default();
-            Ok((school.map(|s| s.name).unwrap_or_default(), language, people))
+            let default = school.as_ref().and_then(|s| s.default_language.clone());
+            Ok((school.map(|s| s.name).unwrap_or_default(), language, default, people))
         })
         .await?;
-    let (chrome, status) = Chrome::for_user("People", &me.0)
+    let (chrome, status) = Chrome::for_user("title-people", &me.0)
         .in_section("people")
         .with_notice(notice)
         .with_outcome(error.as_ref(), line_errors.len());
@@ -80,6 +85,7 @@ async fn people_page(
         PeoplePage {
             chrome,
             school_name,
+            school_language,
             languages: Language::ALL.iter().map(|l| (l.code(), l.name(), *l == search_language)).collect(),
             people: people
                 .into_iter()
@@ -87,7 +93,7 @@ async fn people_page(
                     id: u.id,
                     name: u.display_name,
                     username: u.username,
-                    role: u.role.label(),
+                    role: u.role.as_str(),
                     disabled: u.disabled,
                 })
                 .collect(),
@@ -155,7 +161,7 @@ async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form:
             report.classes_created,
             report.enrollments
         );
-        people_page(&state, &me, None, Some(notice), Vec::new()).await
+        people_page(&state, &me, None, Some(notice.into()), Vec::new()).await
     } else {
         people_page(&state, &me, None, None, report.errors).await
     }
@@ -179,7 +185,7 @@ async fn person_page(
     state: &AppState,
     me: &PageUser,
     id: UserId,
-    notice: Option<String>,
+    notice: Option<crate::i18n::Msg>,
     error: Option<Error>,
     new_pictures: Vec<(&'static str, &'static str)>,
 ) -> PageResult {
@@ -399,6 +405,25 @@ async fn set_search_language(
     let actor = me.0.user.clone();
     match state.db(move |store| crate::actions::search::set_language(store, &actor, &form.language)).await {
         Ok(()) => Ok(see_other("/people?done=language-set")),
+        Err(e @ Error::Invalid(_)) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The school's default language for pages (empty: none, each browser's).
+async fn set_school_language(
+    State(state): State<AppState>,
+    me: PageUser,
+    Form(form): Form<LanguageForm>,
+) -> PageResult {
+    me.check_csrf(&form.csrf)?;
+    let actor = me.0.user.clone();
+    let code = Some(form.language).filter(|c| !c.is_empty());
+    let set = move |store: &crate::store::Store| {
+        crate::actions::language::set_school_default(store, &actor, code.as_deref()).map(|_| ())
+    };
+    match state.db(set).await {
+        Ok(()) => Ok(see_other("/people?done=school-language-set")),
         Err(e @ Error::Invalid(_)) => people_page(&state, &me, Some(e), None, Vec::new()).await,
         Err(e) => Err(e.into()),
     }

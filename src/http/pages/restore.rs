@@ -3,6 +3,7 @@
 //! is copied and checked into the data directory while folio serves; then folio stops and,
 //! started again (by systemd on the box), swaps it in before it opens the store.
 
+use crate::i18n::filters;
 use std::path::PathBuf;
 
 use askama::Template;
@@ -96,10 +97,10 @@ async fn restore_page(state: &AppState, error: Option<Error>, setup_code: String
         Some(Err(message)) => JobRow { running: false, failed: true, message },
     });
     let running = job.as_ref().is_some_and(|j| j.running);
-    let mut chrome = Chrome::anonymous("Restore a backup");
+    let mut chrome = Chrome::anonymous("title-restore");
     let status = match &error {
         Some(e) => {
-            chrome.error = Some(e.to_string());
+            chrome.error = Some(e.message());
             e.status_code()
         }
         None => axum::http::StatusCode::OK,

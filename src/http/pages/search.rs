@@ -3,6 +3,7 @@
 //! removes, and facet counts are links that add a filter. Plain links and one form, so it
 //! works without JavaScript and with a keyboard.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -27,7 +28,6 @@ struct HitView {
     snippet: String,
     thumbnail: Option<String>,
     kind: String,
-    kind_label: &'static str,
     owners: String,
     date: String,
 }
@@ -66,7 +66,7 @@ async fn search(
     PageUser(me): PageUser,
     Query(params): Query<SearchParams>,
 ) -> PageResult {
-    let chrome = Chrome::for_user("Search", &me).in_section("search");
+    let chrome = Chrome::for_user("title-search", &me).in_section("search");
     let request = match params.to_request() {
         Ok(r) => r,
         Err(e) => return Ok(page(empty_page(chrome.with_error(&e), &params))),
@@ -204,7 +204,6 @@ fn results_page(
         .into_iter()
         .map(|h| HitView {
             url: format!("/work/{}", h.artifact_id),
-            kind_label: kind_label(&h.kind),
             kind: h.kind,
             title: h.title,
             snippet: h.snippet,

@@ -1,6 +1,7 @@
 //! Pages for getting in: first-run setup, password sign-in, picture sign-in (class code →
 //! name → three pictures), QR card sign-in, and signing out.
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -64,7 +65,7 @@ async fn setup_form(State(state): State<AppState>) -> PageResult {
         return Ok(see_other("/signin"));
     }
     Ok(page(SetupPage {
-        chrome: Chrome::anonymous("Set up"),
+        chrome: Chrome::anonymous("title-setup"),
         setup_code: String::new(),
         school_name: String::new(),
         display_name: String::new(),
@@ -103,7 +104,7 @@ async fn setup_submit(
         Err(e) => Ok(render(
             e.status_code(),
             SetupPage {
-                chrome: Chrome::anonymous("Set up").with_error(&e),
+                chrome: Chrome::anonymous("title-setup").with_error(&e),
                 setup_code: form.setup_code,
                 school_name: form.school_name,
                 display_name: form.display_name,
@@ -127,7 +128,7 @@ async fn signin_form(State(state): State<AppState>, MaybeSignedIn(me): MaybeSign
     if me.is_some() {
         return Ok(see_other("/home"));
     }
-    Ok(page(SigninPage { chrome: Chrome::anonymous("Sign in"), username: String::new() }))
+    Ok(page(SigninPage { chrome: Chrome::anonymous("title-signin"), username: String::new() }))
 }
 
 #[derive(Deserialize)]
@@ -147,7 +148,7 @@ async fn signin_submit(
         Err(e @ (Error::BadCredentials | Error::Throttled(_))) => {
             let res = render(
                 e.status_code(),
-                SigninPage { chrome: Chrome::anonymous("Sign in").with_error(&e), username: form.username },
+                SigninPage { chrome: Chrome::anonymous("title-signin").with_error(&e), username: form.username },
             );
             Ok(e.finish(res))
         }
@@ -197,7 +198,7 @@ async fn class_page(state: &AppState, headers: &HeaderMap, error: Option<&Error>
             })
         })
         .await?;
-    let (chrome, status) = Chrome::anonymous("Sign in with pictures").with_outcome(error, 0);
+    let (chrome, status) = Chrome::anonymous("title-signin-pictures").with_outcome(error, 0);
     Ok(render(status, ClassCodePage { chrome, remembered, join_code }))
 }
 
@@ -274,7 +275,6 @@ async fn class_students(
 struct PictureButton {
     index: usize,
     stem: &'static str,
-    word: &'static str,
 }
 
 #[derive(Template)]
@@ -301,7 +301,7 @@ async fn pictures_page(
     let user: UserId = crate::http::parse_id(user)?;
     let (class, students) = signin::class_students(state, &state.guard, addr, code).await?;
     let student = students.into_iter().find(|u| u.id == user).ok_or(Error::NotFound)?;
-    let (chrome, status) = Chrome::anonymous("Your pictures").with_outcome(error.as_ref(), 0);
+    let (chrome, status) = Chrome::anonymous("title-your-pictures").with_outcome(error.as_ref(), 0);
     let res = render(
         status,
         PicturesPage {
@@ -312,11 +312,7 @@ async fn pictures_page(
             picks: picks.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
             picked: picks.len(),
             dots: (0..SEQUENCE_LEN).map(|i| i < picks.len()).collect(),
-            pictures: PICTURES
-                .iter()
-                .enumerate()
-                .map(|(index, (stem, word))| PictureButton { index, stem, word })
-                .collect(),
+            pictures: PICTURES.iter().enumerate().map(|(index, (stem, _))| PictureButton { index, stem }).collect(),
         },
     );
     Ok(match error {
@@ -395,11 +391,7 @@ async fn card_confirm(
     Path(token): Path<String>,
 ) -> PageResult {
     let user = signin::card_owner(&state, &state.guard, addr, &token).await?;
-    Ok(page(CardConfirmPage {
-        chrome: Chrome::anonymous("Sign in with your card"),
-        student_name: user.display_name,
-        token,
-    }))
+    Ok(page(CardConfirmPage { chrome: Chrome::anonymous("title-signin-card"), student_name: user.display_name, token }))
 }
 
 async fn card_submit(

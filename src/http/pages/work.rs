@@ -2,6 +2,7 @@
 //! and comments, the review queue, a student's portfolio and activities. Uploads from these
 //! pages go through the same streaming path as the API (and JavaScript shows progress).
 
+use crate::i18n::filters;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::routing::{get, post};
@@ -41,13 +42,15 @@ pub struct WorkTile {
     pub id: ArtifactId,
     pub title: String,
     pub kind: String,
+    /// The kind of its first file (`media::Kind`'s name), which the page names in words.
     pub kind_label: &'static str,
     pub thumbnail: Option<String>,
-    pub note: String,
+    /// How many new pieces of feedback it has (for its owner).
+    pub fresh: usize,
 }
 
 impl WorkTile {
-    pub fn new(a: &Artifact, note: String) -> Self {
+    pub fn new(a: &Artifact, fresh: usize) -> Self {
         let thumb = a
             .latest()
             .and_then(|v| v.files.iter().find(|f| media::thumbnailable(&f.content_type)))
@@ -58,9 +61,9 @@ impl WorkTile {
             id: a.id,
             title: a.title.clone(),
             kind: a.kind.clone(),
-            kind_label: kind.label(),
+            kind_label: kind.as_str(),
             thumbnail: thumb,
-            note,
+            fresh,
         }
     }
 }
@@ -80,7 +83,7 @@ async fn store_checked(state: &AppState, me: &PageUser, mut form: Multipart) -> 
 struct FileShow {
     url: String,
     name: String,
-    size: String,
+    size: u64,
     show: &'static str,
     /// The beginning of a text or code file, shown escaped in the page.
     text: Option<String>,
@@ -143,7 +146,7 @@ fn file_show(owner_url: &str, f: &crate::domain::FileRef, blobs: &crate::blobs::
     FileShow {
         url: format!("{owner_url}/files/{}", f.id),
         name: f.name.clone(),
-        size: uploads::human_bytes(f.size),
+        size: f.size,
         show,
         text: None,
         available: crate::blobs::BlobHash::from_hex(&f.hash).is_some_and(|h| blobs.contains(&h)),
@@ -487,7 +490,7 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
         })
         .await?;
     Ok(page(ReviewPage {
-        chrome: Chrome::for_user("Review", &me.0).in_section("review"),
+        chrome: Chrome::for_user("title-review", &me.0).in_section("review"),
         item,
         remaining,
         skip: q.skip,
@@ -550,8 +553,8 @@ async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<
         .await?;
     let res = page(PortfolioPage {
         chrome: Chrome::for_user(&name, &me.0),
-        work: work.iter().map(|a| WorkTile::new(a, String::new())).collect(),
-        empty: "Nothing to see here yet.",
+        work: work.iter().map(|a| WorkTile::new(a, 0)).collect(),
+        empty: "work-empty",
         name,
     });
     // Only a student's own portfolio is kept offline, never one they are shown as a classmate.
@@ -635,8 +638,7 @@ pub fn student_tiles(store: &crate::store::Store, student: &User) -> crate::erro
             let seen = store.seen_ms(r, student.id, a.id)?;
             let fresh =
                 r.comments(a.id)?.iter().filter(|c| c.kind == CommentKind::Feedback && c.created_ms > seen).count();
-            let note = if fresh > 0 { format!("{fresh} new feedback") } else { String::new() };
-            tiles.push(WorkTile::new(&a, note));
+            tiles.push(WorkTile::new(&a, fresh));
         }
         Ok(tiles)
     })

@@ -25,6 +25,7 @@ pub(super) fn subjects(op: &Op) -> Vec<UserId> {
         | Change::UserDisabled { user, .. }
         | Change::PasswordSet { user, .. }
         | Change::PicturesSet { user, .. }
+        | Change::UserLanguageSet { user, .. }
         | Change::QrCardIssued { user, .. }
         | Change::MemberAdded { user, .. }
         | Change::MemberRemoved { user, .. } => vec![*user],

@@ -192,9 +192,10 @@ fn missing_target(txn: &WriteTransaction, op: &Op) -> Result<Option<IdKey>, Stor
         | Change::UserDisabled { user, .. }
         | Change::PasswordSet { user, .. }
         | Change::PicturesSet { user, .. }
+        | Change::UserLanguageSet { user, .. }
         | Change::QrCardIssued { user, .. } => missing(txn.user(*user)?.is_some(), user.bytes()),
         Change::ClassSettingsChanged { class, .. } => missing(txn.class(*class)?.is_some(), class.bytes()),
-        Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } => {
+        Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } | Change::SchoolLanguageSet { .. } => {
             missing(txn.school(op.school)?.is_some(), op.school.bytes())
         }
         Change::CommentApproved { artifact, comment } => match txn.artifact(*artifact)? {
@@ -218,9 +219,10 @@ fn missing_target(txn: &WriteTransaction, op: &Op) -> Result<Option<IdKey>, Stor
 /// Applies a change to the rows of the record it is about, one function per kind of record.
 fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
     match &op.change {
-        Change::SchoolCreated { .. } | Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } => {
-            school::school(txn, op)
-        }
+        Change::SchoolCreated { .. }
+        | Change::SearchLanguageSet { .. }
+        | Change::SkillsSet { .. }
+        | Change::SchoolLanguageSet { .. } => school::school(txn, op),
         Change::ClassCreated { .. }
         | Change::MemberAdded { .. }
         | Change::MemberRemoved { .. }
@@ -230,6 +232,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         | Change::UserDisabled { .. }
         | Change::PasswordSet { .. }
         | Change::PicturesSet { .. }
+        | Change::UserLanguageSet { .. }
         | Change::QrCardIssued { .. } => people::user(txn, op),
         Change::FamilyLinked { .. } | Change::FamilyUnlinked { .. } => people::family_link(txn, op),
         Change::ArtifactCreated { .. }

@@ -29,6 +29,7 @@ pub(super) fn user(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 password_hash: None,
                 pictures_hash: None,
                 qr_token_hash: None,
+                language: None,
                 field_clock: Default::default(),
             };
             txn.open_table(USER_ID_TO_USER)?.insert(user.bytes(), encode(&record).as_slice())?;
@@ -46,6 +47,9 @@ pub(super) fn user(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         }
         Change::PasswordSet { user, hash } => {
             update_user(txn, *user, "password", op.hlc, |u| u.password_hash = Some(hash.clone()))?;
+        }
+        Change::UserLanguageSet { user, language } => {
+            update_user(txn, *user, "language", op.hlc, |u| u.language = language.clone())?;
         }
         Change::PicturesSet { user, hash } => {
             update_user(txn, *user, "pictures", op.hlc, |u| u.pictures_hash = Some(hash.clone()))?;

@@ -20,6 +20,7 @@ pub(super) fn school(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> 
                     name: name.clone(),
                     skills: Vec::new(),
                     search_language: Default::default(),
+                    default_language: None,
                     field_clock: Default::default(),
                 };
                 schools.insert(op.school.bytes(), encode(&school).as_slice())?;
@@ -29,6 +30,13 @@ pub(super) fn school(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> 
             update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
                 if newer(&mut s.field_clock, "search_language", op.hlc) {
                     s.search_language = *language;
+                }
+            })?;
+        }
+        Change::SchoolLanguageSet { language } => {
+            update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
+                if newer(&mut s.field_clock, "default_language", op.hlc) {
+                    s.default_language = language.clone();
                 }
             })?;
         }

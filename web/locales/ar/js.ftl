@@ -1,0 +1,3 @@
+js-outbox-waiting = بانتظار الإرسال: { $count }
+js-outbox-sent = أُرسلت الأعمال: { $count }
+js-uploading = جارٍ الرفع…

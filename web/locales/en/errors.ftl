@@ -1,0 +1,35 @@
+## Errors and notices
+
+error-go-start = Go to the start page
+error-heading-not-found = Not found
+error-heading-on-its-way = Not here yet
+error-heading-wait = Please wait
+error-heading-not-allowed = Not allowed
+error-heading-internal = Something went wrong
+error-heading-did-not-work = That did not work
+error-unauthenticated = Please sign in first.
+error-bad-credentials = That username and password (or pictures) do not match. Check them and try again.
+error-throttled = Too many tries. Wait { $seconds } seconds, then try again.
+error-not-found = That page or item does not exist, or you do not have access to it.
+error-on-its-way = This file is on its way from another box and is not here yet. Try again after the boxes have synced.
+error-cross-origin = This request came from another website and was refused. Open folio directly and try again.
+error-tus-version = This box speaks version 1.0.0 of the resumable upload protocol (tus); send Tus-Resumable: 1.0.0.
+error-wrong-setup-code = The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder.
+error-disk-full = The box's disk is full, so the file was not saved. Tell your school's IT person; nothing else was lost.
+error-internal = Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.
+error-form-out-of-date = This form is out of date. Go back, reload the page and try again.
+notice-class-created = The class is ready. Add students below.
+notice-student-added = Student added.
+notice-member-added = Added to the class.
+notice-member-removed = Removed from the class.
+notice-roster-imported = Roster imported.
+notice-person-added = Person added.
+notice-password-set = Password changed. They have been signed out everywhere else.
+notice-disabled = Account disabled and signed out everywhere.
+notice-enabled = Account enabled.
+notice-oneroster-imported = OneRoster files imported.
+notice-settings-saved = Sharing settings saved.
+notice-family-linked = Family account linked.
+notice-erased = The person and their work were erased.
+notice-search-language-set = Search language saved. Search is being updated; it takes a moment for a large school.
+notice-school-language-set = The school's language is saved.

@@ -1,0 +1,234 @@
+## Sign in
+
+signin-heading = Sign in
+signin-with-pictures = Sign in with pictures
+signin-card-hint = Have a sign-in card? Scan its QR code with the camera.
+signin-with-password = Sign in with a password
+signin-button = Sign in
+signin-device-before = To work offline or use the camera on this device,
+signin-device-link = set up this device
+signin-device-after = first (once, usually done by school IT).
+signin-class-heading = Which class are you in?
+signin-class-remembered = Classes on this device
+signin-class-or-type = Or type your class code:
+signin-class-code = Class code
+signin-class-next = Next
+signin-class-password-instead = Sign in with a password instead
+signin-students-heading = { $class }: tap your name
+signin-students-label = Students
+signin-students-none = No students are in this class yet. Ask your teacher.
+signin-students-other-class = A different class
+signin-pictures-heading = Hello, { $name }! Tap your 3 pictures
+signin-pictures-chosen = { $count } of 3 pictures chosen
+signin-pictures-not-me = That's not me
+card-confirm-heading = Are you { $name }?
+card-confirm-yes = Yes, that's me
+card-confirm-no = No, go back
+
+## Setting up
+
+setup-heading = Set up folio
+setup-lead-before = Welcome. Enter the setup code shown on the box's screen (it is also in the file
+setup-lead-after = in folio's data folder), name your school, and create the administrator account.
+setup-code = Setup code
+setup-school-name = School name
+setup-your-name = Your name
+setup-button = Set up folio
+setup-restore-question = Replacing a box, or starting again from a backup?
+setup-restore-link = Restore a backup from a USB stick
+
+## Home
+
+home-hello = Hello, { $name }
+home-admin-lead = You look after { $school } on this box.
+home-review = Review new work
+home-review-count = Review new work ({ $count })
+home-your-classes = Your classes
+home-no-classes = You have no classes yet.
+home-create-one = Create one.
+home-student-lead = This is your portfolio.
+home-activities = Activities
+home-make-new = Make something new
+home-my-work = My work
+home-family-none = No student is linked to your account yet. Ask the school.
+home-child-work = { $name }'s work
+work-empty-home = Nothing here yet. Make something!
+work-empty = Nothing to see here yet.
+portfolio-heading = { $name }'s portfolio
+outbox-heading = Waiting to send
+outbox-hint = Made while the box could not be reached. It is kept on this device and sent by itself when the box is in reach.
+
+## Work
+
+work-form-add-files = Add photos, videos, recordings or files
+work-form-camera = Use the camera
+work-form-drag = Or drag files here.
+work-form-reflection = What did you make? What did you learn?
+work-form-save = Save my work
+files-label = Files
+files-on-its-way = On its way from another box
+activity-due = Due { $date }
+activity-due-short = due { $date }
+activity-examples = Examples
+activity-answered = Answered
+activity-not-yet = Not yet
+activity-answer = Answer this activity
+review-heading = New work to review
+review-waiting = { $count } waiting.
+review-from = This one is from { $owners }.
+review-from-in-class = This one is from { $owners } in { $class }.
+review-feedback-label = Feedback (optional)
+review-approve-next = Approve and next
+review-feedback-next = Feedback only, next
+review-skip = Skip for now
+review-nothing = Nothing waiting. Well done!
+
+## Classes
+
+classes-none = No classes yet.
+classes-code = code { $code }
+classes-new = New class
+classes-name = Class name
+classes-create = Create class
+cards-title = Sign-in cards · { $title }
+cards-heading = Sign-in cards: { $title }
+cards-instructions = Print this page and cut out the cards. Each card signs in one student: keep them safe. Printing again makes new cards and these stop working.
+cards-scan-me = Scan me to sign in to folio
+
+## Search
+
+search-heading = Search
+search-words = Words to find
+search-filters-in-use = Filters in use
+search-remove-filter = (remove this filter)
+search-nothing = Nothing found. Try fewer or different words.
+search-count = { $range } of { $count ->
+    [one] { $count } piece of work.
+   *[other] { $count } pieces of work.
+}
+search-best-first = Best matches first
+search-newest-first = Newest first
+search-narrow = Narrow the results
+search-more = More results
+search-previous = Previous
+search-next = Next
+
+## People
+
+people-caption = Everyone at { $school }
+people-col-status = Status
+people-disabled = Disabled
+people-active = Active
+people-add = Add a person
+people-password-optional = Password (optional for young students)
+people-add-button = Add person
+people-oneroster = Import from the school's information system (OneRoster 1.1)
+import-fix-lines = Nothing was imported. Fix these lines and try again:
+import-file-line = { $file } line { $line }:
+import-refused = { $count ->
+    [one] Nothing was imported: { $count } line needs fixing. It is listed under the import form below.
+   *[other] Nothing was imported: { $count } lines need fixing. They are listed under the import form below.
+}
+people-school-language = The school's language
+people-school-language-label = Pages are shown in
+people-school-language-none = What each browser asks for (English otherwise)
+people-school-language-hint = For people and devices that have not chosen a language themselves.
+people-search-language = Search language
+people-search-language-label = Search understands word endings in
+people-search-language-hint = With Spanish, "canciones" also finds "canción". Accents never matter.
+person-username = username
+person-disabled = disabled
+person-pictures-now = { $name }'s pictures are now, in this order:
+person-pictures-show = Show them to { $name }; folio will not show them again.
+person-signing-in = Signing in
+person-has-pictures = Has a picture sequence.
+person-has-card = Has a QR card.
+person-ask-teacher = To change how you sign in, ask your teacher.
+person-pictures = Pictures
+person-no-pictures = No pictures yet.
+person-current-password = Your current password
+person-new-pictures = Choose new pictures
+person-secret-hint-self = You are signed out everywhere else, and the QR card stops working.
+person-secret-hint-other = { $name } is signed out everywhere, and the QR card stops working.
+person-card = Sign-in card
+person-print-card = Print a new QR card
+person-card-hint-self = The old card stops working, and you are signed out everywhere else.
+person-card-hint-other = The old card stops working, and { $name } is signed out everywhere.
+person-new-password = New password
+person-set-password = Set password
+person-family-link = Family link
+person-link-student = Link to the student with username
+person-link = Link
+person-account = Account
+person-enable = Enable account
+person-disable = Disable account
+person-disable-hint = Signs them out everywhere at once.
+person-erase = Erase
+person-erase-lead = For a privacy request: removes { $name }'s account, work, files, comments and class places from this box and, through sync, from every box. This cannot be undone.
+person-erase-confirm = Type the username to confirm:
+person-erase-button = Erase { $name }
+
+## Backups
+
+backup-lead = A backup is a copy of everything on this box: the school, its people and classes, and all the work and files. folio keeps working while it is written. Keep backups somewhere safe: they hold the students' work.
+backup-running = Backing up to { $place }…
+backup-failed = The backup to { $place } did not work
+backup-finished = Backup finished
+backup-running-hint = This page updates by itself. Do not take out the USB stick yet.
+backup-where = Where to
+backup-no-stick-before = No USB stick found. Plug one into the box (FAT32 or exFAT, as shops sell them; it appears under
+backup-no-stick-after = ), wait a few seconds and reload this page.
+backup-to = Back up to { $place }
+backup-none-on-it = No folio backups on it yet.
+backup-on = Backups on { $place }
+backup-col-folder = Folder
+backup-col-made = Made
+backup-col-schools = Schools
+backup-col-size = Size
+backup-restoring = Restoring a backup
+backup-restoring-lead = To bring a backup back onto a freshly flashed box (or this one), stop folio and restore from the command line:
+backup-guide-before = The appliance's guide (
+backup-guide-after = ) explains how to reach the command line.
+restore-lead = Bring back a school from a backup on a USB stick, instead of setting up a new one: on a freshly flashed box, or to replace a broken one. Everything in the backup comes back: the school, its people and classes, all the work. Everyone signs in with the accounts from the backup.
+restore-failed = The restore did not work
+restore-running = Restoring…
+restore-keep-stick = Do not take out the USB stick.
+restore-none-before = No backup found. Plug in the USB stick with the backup (a folder named
+restore-none-after = ), wait a few seconds and reload this page.
+restore-which = Which backup
+restore-made = made { $when } ({ $size })
+restore-on = on { $place }: { $name }
+restore-setup-code = Setup code (on the box's screen)
+restore-button = Restore this backup
+restore-new-instead = Set up a new school instead
+
+## Other boxes
+
+peers-col-box = Box
+nearby-heading = Nearby boxes
+nearby-mdns-off = This box does not look for other boxes on the network (mDNS is off). Add a paired box's address below.
+nearby-none = No other folio box has announced itself on this network in the last five minutes. If you expected one, the Wi-Fi may block multicast: add the other box's address below instead.
+nearby-caption = folio boxes this box can see on the network
+nearby-col-addresses = Addresses
+nearby-col-paired = Paired
+nearby-col-seen = Last seen
+nearby-hint = Box ids are only hints: a box is trusted only after pairing, by its key.
+nearby-add-address = Add an address
+nearby-pair-first = Once a box is paired, you can tell this box where to find it here if it does not appear above.
+nearby-paired-box = Paired box
+nearby-its-address = Its address
+nearby-address-hint = An IP address or a name, and the port if it is not 7443.
+nearby-add-button = Add address
+bundles-heading = USB bundles
+bundles-lead = For boxes with no network between them: download a bundle for a paired box, carry it on a USB stick, and import it on that box. A bundle holds only what the other box lacks, is signed by this box, and can be imported more than once without harm.
+bundles-pair-first = Pair with another box first.
+bundles-download = Download a bundle for box { $box }
+bundles-import-label = Import a bundle from a paired box
+
+## Offline
+
+offline-heading = You are offline
+offline-lead = The folio box cannot be reached, and this page is not saved on this device.
+offline-saved = Your own portfolio and the pages of your work you opened before are saved here.
+offline-go-portfolio = Go to my portfolio
+offline-back = When you are back on the school network, everything works again by itself.
