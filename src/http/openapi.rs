@@ -58,6 +58,7 @@ pub struct ErrorBody {
         (name = "search", description = "Search"),
         (name = "uploads", description = "Resumable uploads (tus 1.0.0)"),
         (name = "peers", description = "Other boxes: pairing, sync, USB bundles"),
+        (name = "family", description = "Families: invitation sheets, joining, links, what is new"),
     )
 )]
 struct ApiDoc;

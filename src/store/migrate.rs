@@ -129,6 +129,7 @@ mod tests {
                 versions: Vec::new(),
                 created_ms: 1,
                 updated_ms: 1,
+                from_home: false,
                 deleted: false,
                 reflection_conflicts: Vec::new(),
                 field_clock: Default::default(),

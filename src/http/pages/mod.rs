@@ -5,6 +5,7 @@
 mod backup;
 mod classes;
 mod device;
+mod family;
 mod home;
 mod peers;
 pub(crate) mod peers_nearby;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers::router())
         .merge(restore::router())
         .merge(device::router())
+        .merge(family::router())
         .merge(peers_nearby::router())
 }
 
@@ -235,6 +237,8 @@ pub fn notice_text(done: Option<&str>) -> Option<String> {
             "oneroster-imported" => "OneRoster files imported.",
             "settings-saved" => "Sharing settings saved.",
             "family-linked" => "Family account linked.",
+            "family-unlinked" => "Family account unlinked.",
+            "family-joined" => "Welcome! You are linked to your child's folio.",
             "erased" => "The person and their work were erased.",
             "language-set" => "Search language saved. Search is being updated; it takes a moment for a large school.",
             _ => return None,

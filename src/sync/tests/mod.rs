@@ -179,6 +179,7 @@ fn artifact(b: &Node, school: SchoolId, owner: UserId, class: Option<ClassId>, t
         }],
         created_ms: 1,
         updated_ms: 1,
+        from_home: false,
         deleted: false,
         reflection_conflicts: Vec::new(),
         field_clock: Default::default(),
