@@ -123,7 +123,8 @@ pub async fn join_new(folio: &Folio, guard: &Guard, addr: IpAddr, joining: Joini
     let (user, child) = folio
         .db(move |store| {
             store.write(|tx| {
-                let (sheet, child) = usable(tx.txn(), hash, None)?.ok_or_else(|| Error::Invalid(SHEET_REFUSED.into()))?;
+                let (sheet, child) =
+                    usable(tx.txn(), hash, None)?.ok_or_else(|| Error::Invalid(SHEET_REFUSED.into()))?;
                 let issuer = issuer_of(tx, &sheet)?;
                 let new = NewUser {
                     username: joining.username,
@@ -200,8 +201,8 @@ fn student_in_care(r: &impl ReadTables, actor: &User, student: UserId) -> Result
     let Some(s) = r.user(student)?.filter(|s| s.role == Role::Student && s.school == actor.school) else {
         return Err(Error::NotFound);
     };
-    let allowed = !actor.disabled
-        && (actor.role == Role::Admin || (actor.role == Role::Teacher && r.teaches(actor.id, s.id)?));
+    let allowed =
+        !actor.disabled && (actor.role == Role::Admin || (actor.role == Role::Teacher && r.teaches(actor.id, s.id)?));
     if allowed { Ok(s) } else { Err(Error::NotFound) }
 }
 

@@ -1,7 +1,7 @@
 //! Family invitation sheets as values: how long a sheet lasts, how many family members may
 //! join with one, and the short code printed on it (typed by people, so it is read
-//! forgivingly: any case, dashes or spaces anywhere, and the letters people confuse with
-//! digits taken as those digits).
+//! forgivingly: any case, dashes or spaces anywhere; the letters people confuse with digits
+//! are not used).
 
 use super::{ClassId, SchoolId, UserId};
 
@@ -24,19 +24,12 @@ pub fn code_from_bytes(bytes: &[u8; CODE_LEN]) -> String {
     bytes.iter().map(|b| CODE_ALPHABET[usize::from(b % 32)] as char).collect()
 }
 
-/// A code the way a person typed it, as it is stored: capitals, no separators, and `O`,
-/// `I`, `L` read as the digits they look like (which the alphabet then refuses, since it has
-/// no 0 or 1, so a mistyped code is simply wrong). `None` when it cannot be a code at all.
+/// A code the way a person typed it, as it is stored: capitals, no separators. The alphabet
+/// has none of 0, O, 1 and I, so a code read wrongly is refused rather than matched to
+/// another. `None` when it cannot be a code at all.
 pub fn normalize_code(typed: &str) -> Option<String> {
-    let code: String = typed
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' ' | '\u{a0}' | '.'))
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        })
-        .collect();
+    let code: String =
+        typed.chars().filter(|c| !matches!(c, '-' | ' ' | '\u{a0}' | '.')).map(|c| c.to_ascii_uppercase()).collect();
     (code.len() == CODE_LEN && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
 }
 
@@ -78,13 +71,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_letter_of_the_alphabet_survives_typing() {
+        for b in 0..=255u8 {
+            let code = code_from_bytes(&[b; CODE_LEN]);
+            assert_eq!(normalize_code(&display_code(&code).to_lowercase()), Some(code));
+        }
+    }
+
+    #[test]
     fn typed_codes_are_read_forgivingly() {
         let code = code_from_bytes(&[0, 1, 2, 3, 31, 32, 63, 255, 100, 7, 8, 9]);
         assert_eq!(code.len(), CODE_LEN);
         assert_eq!(normalize_code(&display_code(&code)), Some(code.clone()));
         assert_eq!(normalize_code(&display_code(&code).to_lowercase()), Some(code.clone()));
         assert_eq!(normalize_code(&format!(" {code} ")), Some(code));
-        assert_eq!(normalize_code("ABCD-EFGH-JKLO"), None, "O reads as 0, which no code has");
+        assert_eq!(normalize_code("ABCD-EFGH-JKLO"), None, "no code has an O");
         assert_eq!(normalize_code("ABCD-EFGH-JK"), None);
         assert_eq!(normalize_code("ABCD-EFGH-JKM\u{e9}"), None);
     }

@@ -23,8 +23,7 @@ pub fn put(txn: &WriteTransaction, hash: [u8; 32], sheet: &Sheet) -> Result<(), 
 /// Removes every sheet printed for these students (printing again revokes them), and any
 /// sheet that has expired by `now_ms`, so the table holds about one row per student.
 pub fn revoke_for(txn: &WriteTransaction, students: &BTreeSet<UserId>, now_ms: u64) -> Result<(), StoreError> {
-    txn.open_table(FAMILY_CODE_HASH_TO_SHEET)?.retain(|_, v| {
-        decode::<Sheet>(v).is_ok_and(|s| !students.contains(&s.student) && !s.expired(now_ms))
-    })?;
+    txn.open_table(FAMILY_CODE_HASH_TO_SHEET)?
+        .retain(|_, v| decode::<Sheet>(v).is_ok_and(|s| !students.contains(&s.student) && !s.expired(now_ms)))?;
     Ok(())
 }

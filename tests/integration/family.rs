@@ -91,8 +91,10 @@ async fn a_signed_in_family_member_joins_a_sibling_with_the_code_alone() {
     let student = server.post(&room.ana, "/api/v1/family/join", json!({"token": ben_token})).await;
     assert_eq!(student.status(), StatusCode::FORBIDDEN, "a student cannot join as family");
     let res = server.post(&mum, "/api/v1/family/join", json!({"token": ben_token})).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(json_of(res).await["student_id"], ben_id.as_str());
+    let status = res.status();
+    let answer = json_of(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["student_id"], ben_id.as_str());
     assert_eq!(ids_of_family(&server, &room.teacher, &ben_id).await.len(), 1);
     // Both children's portfolios are open to her now.
     for child in [&room.ana_id, &ben_id] {
@@ -110,7 +112,13 @@ async fn guessing_sheet_codes_is_throttled_like_signing_in() {
     let mut statuses = Vec::new();
     for i in 0..320 {
         let guess = format!("ABCD-EFGH-{:04}", 2000 + i).replace(['0', '1'], "2");
-        let res = server.post(&client, "/api/v1/family/join", json!({"token": guess, "username": "g", "display_name": "G", "password": "guessing-1"})).await;
+        let res = server
+            .post(
+                &client,
+                "/api/v1/family/join",
+                json!({"token": guess, "username": "g", "display_name": "G", "password": "guessing-1"}),
+            )
+            .await;
         statuses.push(res.status());
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
             break;
@@ -140,24 +148,30 @@ async fn a_student_s_teachers_see_and_undo_family_links_and_nobody_else_does() {
     for (who, client) in outsiders {
         let list = server.get(client, &format!("/api/v1/users/{}/family", room.ana_id)).await;
         assert_eq!(list.status(), StatusCode::NOT_FOUND, "{who} lists Ana's family");
-        let sheets = server.post(client, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
+        let sheets =
+            server.post(client, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
         assert_eq!(sheets.status(), StatusCode::NOT_FOUND, "{who} prints Ana's class's sheets");
-        let unlink = client
-            .delete(server.url(&format!("/api/v1/users/{}/family/{mum_id}", room.ana_id)))
-            .send()
-            .await
-            .unwrap();
+        let unlink =
+            client.delete(server.url(&format!("/api/v1/users/{}/family/{mum_id}", room.ana_id))).send().await.unwrap();
         assert_eq!(unlink.status(), StatusCode::NOT_FOUND, "{who}");
         let page = server.get(client, &format!("/classes/{}/family-invitations", room.class_id)).await;
         assert_eq!(page.status(), StatusCode::NOT_FOUND, "{who}");
     }
     // The family itself does not see the list either: it is the school's view.
-    assert_eq!(server.get(&mum, &format!("/api/v1/users/{}/family", room.ana_id)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.get(&mum, &format!("/api/v1/users/{}/family", room.ana_id)).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     // The person page lists the link with an Unlink button, which works.
     let page = server.get(&room.teacher, &format!("/people/{}", room.ana_id)).await.text().await.unwrap();
     assert!(page.contains("mum family") && page.contains(&format!("/family/{mum_id}/unlink")), "{page}");
-    let unlink = room.teacher.delete(server.url(&format!("/api/v1/users/{}/family/{mum_id}", room.ana_id))).send().await.unwrap();
+    let unlink = room
+        .teacher
+        .delete(server.url(&format!("/api/v1/users/{}/family/{mum_id}", room.ana_id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unlink.status(), StatusCode::NO_CONTENT);
     assert!(ids_of_family(&server, &room.teacher, &room.ana_id).await.is_empty());
     let portfolio = server.get(&mum, &format!("/api/v1/users/{}/artifacts", room.ana_id)).await;
@@ -172,7 +186,14 @@ async fn the_join_pages_work_without_javascript() {
     let token = token_for(&sheets, &room.ana_id);
 
     // The printed page: first name, QR code, code in groups, the steps.
-    let csrf = csrf_of(&server.get(&room.teacher, &format!("/classes/{}/family-invitations", room.class_id)).await.text().await.unwrap());
+    let csrf = csrf_of(
+        &server
+            .get(&room.teacher, &format!("/classes/{}/family-invitations", room.class_id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     let printed = room
         .teacher
         .post(server.url(&format!("/classes/{}/family-invitations", room.class_id)))
@@ -183,7 +204,10 @@ async fn the_join_pages_work_without_javascript() {
         .text()
         .await
         .unwrap();
-    assert!(printed.contains("See ANA's work") && printed.contains("<svg") && printed.contains("school Wi-Fi"), "{printed}");
+    assert!(
+        printed.contains("See ANA's work") && printed.contains("<svg") && printed.contains("school Wi-Fi"),
+        "{printed}"
+    );
     assert_eq!(printed.matches("class=\"family-sheet\"").count(), 2);
     // That printing revoked the API's sheets.
     let stale = server.get(&server.client(), &format!("/f/{token}")).await.text().await.unwrap();

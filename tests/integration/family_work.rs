@@ -10,18 +10,25 @@ use crate::work::{form, upload_ok};
 
 /// A family member of Ana's, joined with a sheet; returns the client and their id.
 async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (Client, String) {
-    let res = server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
+    let res =
+        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
     let sheets = json_of(res).await;
-    let token = sheets["invitations"].as_array().unwrap().iter().find(|s| s["student_id"] == room.ana_id.as_str()).unwrap()
-        ["token"]
+    let token = sheets["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["student_id"] == room.ana_id.as_str())
+        .unwrap()["token"]
         .as_str()
         .unwrap()
         .to_string();
     let client = server.client();
     let body = json!({"token": token, "username": username, "display_name": format!("{username} (Ana's family)"), "password": "family-password-1"});
     let res = server.post(&client, "/api/v1/family/join", body).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = json_of(res).await["user"]["id"].as_str().unwrap().to_string();
+    let status = res.status();
+    let answer = json_of(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let id = answer["user"]["id"].as_str().unwrap().to_string();
     (client, id)
 }
 
@@ -29,8 +36,13 @@ async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (
 async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> String {
     let artifact = upload_ok(server, &room.ana, title, vec![("note.txt", b"my kite".to_vec())]).await;
     let id = artifact["id"].as_str().unwrap().to_string();
-    let res =
-        room.ana.patch(server.url(&format!("/api/v1/artifacts/{id}"))).json(&json!({"visibility": "family"})).send().await.unwrap();
+    let res = room
+        .ana
+        .patch(server.url(&format!("/api/v1/artifacts/{id}")))
+        .json(&json!({"visibility": "family"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -67,7 +79,9 @@ async fn the_feed_shows_shared_work_and_feedback_new_until_opened() {
     assert_eq!(feed(&server, &mum).await[0]["new"], false);
 
     // Feedback arrives: newest first, new again until opened.
-    let fb = server.post(&room.teacher, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "Great colours"})).await;
+    let fb = server
+        .post(&room.teacher, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "Great colours"}))
+        .await;
     assert_eq!(fb.status(), StatusCode::CREATED);
     let items = feed(&server, &mum).await;
     assert_eq!(items.len(), 2);
@@ -89,11 +103,16 @@ async fn another_family_sees_nothing_of_ana_in_its_feed_or_on_her_work() {
     let kite = shared_work(&server, &room, "Kite").await;
     let (mum, _) = anas_family(&server, &room, "mum").await;
     // Ben's family, through Ben's sheet.
-    let sheets =
-        json_of(server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await)
-            .await;
-    let ben_token = sheets["invitations"].as_array().unwrap().iter().find(|s| s["student_id"] != room.ana_id.as_str()).unwrap()
-        ["token"]
+    let sheets = json_of(
+        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await,
+    )
+    .await;
+    let ben_token = sheets["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["student_id"] != room.ana_id.as_str())
+        .unwrap()["token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -106,7 +125,11 @@ async fn another_family_sees_nothing_of_ana_in_its_feed_or_on_her_work() {
     for (who, client) in [("another family", &bens), ("a classmate", &room.ben)] {
         let res = server.post(client, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "hi"})).await;
         // A classmate may see class-shared work; this one is shared with the family only.
-        assert_eq!(res.status(), if who == "a classmate" { StatusCode::CREATED } else { StatusCode::NOT_FOUND }, "{who}");
+        assert_eq!(
+            res.status(),
+            if who == "a classmate" { StatusCode::CREATED } else { StatusCode::NOT_FOUND },
+            "{who}"
+        );
     }
     let res = bens
         .post(server.url("/api/v1/artifacts"))
@@ -124,7 +147,8 @@ async fn family_comments_wait_for_the_teacher_then_the_child_sees_them() {
     let kite = shared_work(&server, &room, "Kite").await;
     let (gran, _) = anas_family(&server, &room, "gran").await;
 
-    let res = server.post(&gran, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "So proud of you!"})).await;
+    let res =
+        server.post(&gran, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "So proud of you!"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let comment = json_of(res).await;
     assert_eq!(comment["approved"], false, "held for the teacher by default");
@@ -194,7 +218,12 @@ async fn a_contribution_from_home_belongs_to_the_child_and_waits_for_the_teacher
     let res = dad
         .post(server.url("/api/v1/artifacts"))
         .multipart(form(
-            &[("title", "Weekend kite"), ("reflection", "Ana built it with grandad"), ("for_student", &room.ana_id), ("visibility", "family")],
+            &[
+                ("title", "Weekend kite"),
+                ("reflection", "Ana built it with grandad"),
+                ("for_student", &room.ana_id),
+                ("visibility", "family"),
+            ],
             vec![("kite.txt", b"we flew it".to_vec())],
         ))
         .send()

@@ -382,7 +382,13 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                 ledger,
                 school,
                 Scope::Class(class),
-                Change::ClassSettingsChanged { class, require_approval: Some(*approval), comments_allowed: None, family_sharing: None, hold_family_comments: None },
+                Change::ClassSettingsChanged {
+                    class,
+                    require_approval: Some(*approval),
+                    comments_allowed: None,
+                    family_sharing: None,
+                    hold_family_comments: None,
+                },
             );
         }
         Action::Link { family, student, linked } => {

@@ -216,6 +216,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
         BadRequest,
         Unauthenticated,
         Forbidden,
+        NotFound,
         Conflict,
         TooLarge,
         Invalid,

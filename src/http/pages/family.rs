@@ -74,9 +74,8 @@ async fn print_sheets(
     let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let (class, sheets) = state.db(move |store| family::issue_sheets(store, &actor, id)).await?;
-    let expires = crate::domain::calendar::day_of(
-        crate::domain::hlc::wall_clock_ms() + crate::domain::family::SHEET_LIFETIME_MS,
-    );
+    let expires =
+        crate::domain::calendar::day_of(crate::domain::hlc::wall_clock_ms() + crate::domain::family::SHEET_LIFETIME_MS);
     let sheets = sheets
         .into_iter()
         .map(|(student, code)| {

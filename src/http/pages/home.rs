@@ -61,8 +61,10 @@ fn family_children(store: &crate::store::Store, user: &crate::domain::User) -> c
                 continue;
             }
             let is_new = items.iter().any(|i| i.artifact.id == item.artifact.id && i.new);
-            let new_feedback =
-                items.iter().filter(|i| i.artifact.id == item.artifact.id && i.new && i.kind == FeedKind::Feedback).count();
+            let new_feedback = items
+                .iter()
+                .filter(|i| i.artifact.id == item.artifact.id && i.new && i.kind == FeedKind::Feedback)
+                .count();
             let note = match (is_new, new_feedback) {
                 (_, n) if n > 0 => format!("{n} new feedback"),
                 (true, _) => "New".to_string(),

@@ -93,7 +93,13 @@ pub(super) fn class(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 Some(m)
             })?;
         }
-        Change::ClassSettingsChanged { class, require_approval, comments_allowed, family_sharing, hold_family_comments } => {
+        Change::ClassSettingsChanged {
+            class,
+            require_approval,
+            comments_allowed,
+            family_sharing,
+            hold_family_comments,
+        } => {
             update_record(txn, CLASS_ID_TO_CLASS, class.bytes(), |c: &mut Class| {
                 if let Some(v) = family_sharing
                     && newer(&mut c.field_clock, "family_sharing", op.hlc)
