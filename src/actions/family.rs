@@ -283,7 +283,7 @@ pub fn feed(store: &Store, family: &User) -> Result<Vec<FeedItem>> {
                 items.push(FeedItem { student: child.id, artifact, kind: FeedKind::Work, at_ms: shared_ms, new });
             }
         }
-        items.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+        items.sort_by_key(|i| std::cmp::Reverse(i.at_ms));
         Ok(items)
     })
 }
