@@ -38,7 +38,7 @@ pub fn join_url(host: &str, code: &str) -> String {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Invitation {
+struct FamilyInvitation {
     student_id: UserId,
     /// The sheet's code (also printed, in groups of four, for typing).
     token: String,
@@ -47,8 +47,8 @@ struct Invitation {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Invitations {
-    invitations: Vec<Invitation>,
+struct FamilyInvitations {
+    invitations: Vec<FamilyInvitation>,
 }
 
 /// Makes a family invitation sheet for every student of a class (the class's teachers,
@@ -60,7 +60,7 @@ struct Invitations {
     tag = "family",
     params(("id" = ClassId, Path, description = "The class's id")),
     responses(
-        (status = 201, description = "One sheet per student", body = Invitations),
+        (status = 201, description = "One sheet per student", body = FamilyInvitations),
         Unauthenticated,
         Forbidden,
         NotFound,
@@ -71,18 +71,18 @@ async fn print_invitations(
     me: SignedIn,
     host: HostHeader,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Invitations>)> {
+) -> Result<(StatusCode, Json<FamilyInvitations>)> {
     let class: ClassId = parse_id(&id)?;
     let (_, sheets) = state.db(move |store| family::issue_sheets(store, &me.user, class)).await?;
     let invitations = sheets
         .into_iter()
-        .map(|(student, code)| Invitation { student_id: student.id, url: join_url(&host.0, &code), token: code })
+        .map(|(student, code)| FamilyInvitation { student_id: student.id, url: join_url(&host.0, &code), token: code })
         .collect();
-    Ok((StatusCode::CREATED, Json(Invitations { invitations })))
+    Ok((StatusCode::CREATED, Json(FamilyInvitations { invitations })))
 }
 
 #[derive(Deserialize, ToSchema)]
-struct JoinRequest {
+struct FamilyJoinRequest {
     /// The sheet's code, as printed or from its QR code.
     token: String,
     /// For a new family account; leave the three out when signed in as a family member
@@ -96,7 +96,7 @@ struct JoinRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Joined {
+struct FamilyJoined {
     /// The family account, signed in.
     user: UserView,
     /// The child the sheet was printed for, now linked.
@@ -111,10 +111,10 @@ struct Joined {
     path = "/api/v1/family/join",
     tag = "family",
     security((), ("session" = [])),
-    request_body = JoinRequest,
+    request_body = FamilyJoinRequest,
     responses(
-        (status = 201, description = "Joined: the account and the child (and, for a new account, the session cookie)",
-            body = Joined, headers(("set-cookie" = String, description = "The session cookie, for a new account"))),
+        (status = 201, description = "FamilyJoined: the account and the child (and, for a new account, the session cookie)",
+            body = FamilyJoined, headers(("set-cookie" = String, description = "The session cookie, for a new account"))),
         JsonBody,
         Unauthenticated,
         Forbidden,
@@ -128,20 +128,20 @@ async fn join(
     me: MaybeSignedIn,
     ClientAddr(addr): ClientAddr,
     ViaHttps(https): ViaHttps,
-    Json(req): Json<JoinRequest>,
+    Json(req): Json<FamilyJoinRequest>,
 ) -> Result<Response> {
     match (req.username, req.display_name, req.password) {
         (Some(username), Some(display_name), Some(password)) => {
             let joining = Joining { code: req.token, username, display_name, password };
             let (done, child) = family::join_new(&state, &state.guard, addr, joining).await?;
             let cookie = session::cookie(&done.session_id, https, state.config.sessions.absolute);
-            let body = Joined { user: UserView::from(&done.user), student_id: child.id };
+            let body = FamilyJoined { user: UserView::from(&done.user), student_id: child.id };
             Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
         (None, None, None) => {
             let me = me.0.ok_or(Error::Unauthenticated)?;
             let child = family::join_sibling(&state, &state.guard, addr, &me.user, &req.token).await?;
-            let body = Joined { user: UserView::from(&me.user), student_id: child.id };
+            let body = FamilyJoined { user: UserView::from(&me.user), student_id: child.id };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         _ => Err(Error::Invalid(
@@ -194,7 +194,7 @@ async fn unlink_family(
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-enum FeedItemKind {
+enum FamilyFeedKind {
     /// A piece of the child's work shared with the family.
     Work,
     /// A teacher's feedback on it.
@@ -202,10 +202,10 @@ enum FeedItemKind {
 }
 
 #[derive(Serialize, ToSchema)]
-struct FeedItemView {
+struct FamilyFeedItem {
     student_id: UserId,
     artifact_id: ArtifactId,
-    kind: FeedItemKind,
+    kind: FamilyFeedKind,
     /// When it was shared or written, in ms since 1970.
     at: u64,
     /// Not opened by the caller since it arrived.
@@ -213,8 +213,8 @@ struct FeedItemView {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Feed {
-    items: Vec<FeedItemView>,
+struct FamilyFeed {
+    items: Vec<FamilyFeedItem>,
 }
 
 /// What is shared with the caller's family (family accounts): their children's approved
@@ -224,22 +224,22 @@ struct Feed {
     get,
     path = "/api/v1/family/feed",
     tag = "family",
-    responses((status = 200, description = "The feed, newest first", body = Feed), Unauthenticated, Forbidden)
+    responses((status = 200, description = "The feed, newest first", body = FamilyFeed), Unauthenticated, Forbidden)
 )]
-async fn family_feed(State(state): State<AppState>, me: SignedIn) -> Result<Json<Feed>> {
+async fn family_feed(State(state): State<AppState>, me: SignedIn) -> Result<Json<FamilyFeed>> {
     let items = state.db(move |store| family::feed(store, &me.user)).await?;
     let items = items
         .into_iter()
-        .map(|i| FeedItemView {
+        .map(|i| FamilyFeedItem {
             student_id: i.student,
             artifact_id: i.artifact.id,
             kind: match i.kind {
-                family::FeedKind::Work => FeedItemKind::Work,
-                family::FeedKind::Feedback => FeedItemKind::Feedback,
+                family::FeedKind::Work => FamilyFeedKind::Work,
+                family::FeedKind::Feedback => FamilyFeedKind::Feedback,
             },
             at: i.at_ms,
             new: i.new,
         })
         .collect();
-    Ok(Json(Feed { items }))
+    Ok(Json(FamilyFeed { items }))
 }
