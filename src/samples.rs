@@ -28,6 +28,7 @@ pub fn artifact(school: SchoolId, owner: UserId, class: Option<ClassId>, title: 
         versions: vec![Version { id: VersionId::new(), note: String::new(), files, author: owner, created_ms: 1 }],
         created_ms: 1,
         updated_ms: 1,
+        from_home: false,
         deleted: false,
         reflection_conflicts: Vec::new(),
         field_clock: Default::default(),

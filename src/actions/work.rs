@@ -29,6 +29,8 @@ pub struct NewArtifact {
     pub activity: Option<ActivityId>,
     /// Classmates who made it together with the author (group work).
     pub co_owners: Vec<UserId>,
+    /// A family member adding to their child's portfolio from home: the child's id.
+    pub for_student: Option<UserId>,
 }
 
 /// The artifact with the viewer's facts, or NotFound when the viewer may not see it.
@@ -58,7 +60,7 @@ fn check_skills(r: &impl ReadTables, actor: &User, skills: &BTreeSet<String>) ->
 
 /// The scope an artifact's operations belong to: its class's partition, or for work in no
 /// class its first owner's (see `domain::partition`).
-fn scope(artifact: &Artifact) -> Scope {
+pub(super) fn scope(artifact: &Artifact) -> Scope {
     artifact.partition()
 }
 
@@ -92,7 +94,7 @@ fn class_for(tx: &Tx, actor: &User, new: &NewArtifact) -> Result<Option<ClassId>
 
 /// Uses up the resumable uploads whose files an operation in this transaction records, so
 /// the commit that names the files is the one that forgets the uploads.
-fn use_uploads(tx: &Tx, actor: &User, uploads: &[UploadId]) -> Result<()> {
+pub(super) fn use_uploads(tx: &Tx, actor: &User, uploads: &[UploadId]) -> Result<()> {
     let now = wall_clock_ms();
     for id in uploads {
         match store_uploads::take(tx.txn(), *id, actor.id, now)? {
@@ -122,6 +124,9 @@ pub fn create(
     files: Vec<FileRef>,
     uploads: &[UploadId],
 ) -> Result<Artifact> {
+    if actor.role == Role::Family && !actor.disabled {
+        return super::family::create_from_home(store, actor, new, kind, files, uploads);
+    }
     if actor.role != Role::Student || actor.disabled {
         return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
     }
@@ -173,6 +178,7 @@ pub fn create(
             }],
             created_ms: now,
             updated_ms: now,
+            from_home: false,
             deleted: false,
             reflection_conflicts: Vec::new(),
             field_clock: Default::default(),
@@ -191,7 +197,7 @@ pub fn create(
 /// A request named an id that is already used, by someone else or for something else. The
 /// same request sent again (a retry after a lost answer, or the outbox sending twice) is not
 /// refused: it gets the same answer as the first time.
-fn id_taken() -> Error {
+pub(super) fn id_taken() -> Error {
     Error::conflict("That id was already used for something else. Nothing was saved: send it again without an id.")
 }
 
@@ -533,20 +539,30 @@ pub fn activity_status(store: &Store, teacher: &User, id: ActivityId) -> Result<
     })
 }
 
-pub fn set_class_settings(
-    store: &Store,
-    actor: &User,
-    class: ClassId,
-    require_approval: Option<bool>,
-    comments_allowed: Option<bool>,
-) -> Result<()> {
+/// The class settings a change sets; `None` leaves one as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SettingsChange {
+    pub require_approval: Option<bool>,
+    pub comments_allowed: Option<bool>,
+    pub family_sharing: Option<bool>,
+    pub hold_family_comments: Option<bool>,
+}
+
+pub fn set_class_settings(store: &Store, actor: &User, class: ClassId, change: SettingsChange) -> Result<()> {
+    let SettingsChange { require_approval, comments_allowed, family_sharing, hold_family_comments } = change;
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
         tx.record(
             class.school,
             Scope::Class(class.id),
             Some(actor.id),
-            Change::ClassSettingsChanged { class: class.id, require_approval, comments_allowed },
+            Change::ClassSettingsChanged {
+                class: class.id,
+                require_approval,
+                comments_allowed,
+                family_sharing,
+                hold_family_comments,
+            },
         )?;
         Ok(())
     })

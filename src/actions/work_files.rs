@@ -16,7 +16,8 @@ use super::work::{self, NewActivity, NewArtifact};
 
 /// Refuses, before any byte is stored, someone who could never keep a portfolio.
 pub fn may_keep_work(me: &User) -> Result<()> {
-    if me.role != Role::Student {
+    // Family members add to their child's portfolio (`for_student`, checked with the rest).
+    if me.role != Role::Student && me.role != Role::Family {
         return Err(Error::forbidden("Only students keep portfolios. Teachers post activities from a class page."));
     }
     Ok(())

@@ -105,7 +105,7 @@ pub fn artifact_audiences(artifact: &Artifact, owner_classes: &[ClassId], class:
             classmates.push(classmate(class.id));
         }
     }
-    if shared && artifact.visibility == Visibility::Family {
+    if shared && artifact.visibility == Visibility::Family && class.is_none_or(|c| c.family_sharing) {
         owners.extend(artifact.owners.iter().map(|o| family_of(*o)));
     }
     for set in [&mut teachers, &mut owners, &mut classmates] {
@@ -173,6 +173,8 @@ mod tests {
             external_id: None,
             require_approval: false,
             comments_allowed: true,
+            family_sharing: true,
+            hold_family_comments: true,
             field_clock: Default::default(),
         };
         let artifact = Artifact {
@@ -192,6 +194,7 @@ mod tests {
             versions: Vec::new(),
             created_ms: 0,
             updated_ms: 0,
+            from_home: false,
             deleted: false,
             reflection_conflicts: Vec::new(),
             field_clock: Default::default(),

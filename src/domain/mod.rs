@@ -4,6 +4,7 @@
 
 pub mod audience;
 pub mod calendar;
+pub mod family;
 pub mod hlc;
 pub mod ids;
 pub mod ops;

@@ -101,6 +101,14 @@ pub enum Change {
         class: ClassId,
         require_approval: Option<bool>,
         comments_allowed: Option<bool>,
+        /// Families of the class's students see their shared work (off: nothing at all).
+        /// Absent in changes made before families had settings; left out when unchanged, so
+        /// those changes encode as they always did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family_sharing: Option<bool>,
+        /// Family members' comments wait for a teacher.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hold_family_comments: Option<bool>,
     },
     /// The skills (standards, competences) this school records work against.
     /// The language whose word endings search understands (stemming), for the whole school.

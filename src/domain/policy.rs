@@ -126,6 +126,10 @@ pub struct ArtifactFacts {
     pub visibility: super::Visibility,
     /// The artifact's class lets classmates comment.
     pub comments_allowed: bool,
+    /// The artifact's class has family sharing off: its families see none of its work.
+    pub family_hidden: bool,
+    /// The artifact's class holds family members' comments for a teacher.
+    pub hold_family_comments: bool,
 }
 
 impl ArtifactFacts {
@@ -151,7 +155,7 @@ pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     match f.visibility {
         Private => false,
         Class => f.classmate && f.shared(),
-        Family => (f.classmate || f.family) && f.shared(),
+        Family => (f.classmate || (f.family && !f.family_hidden)) && f.shared(),
     }
 }
 
@@ -173,12 +177,17 @@ pub fn can_review_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
 /// Writing a comment: teachers and the owners always; classmates when the class allows it.
 /// Families read but do not comment (yet).
 pub fn can_comment(viewer: &User, f: &ArtifactFacts) -> bool {
-    can_view_artifact(viewer, f) && (f.owner || f.teacher() || (f.classmate && f.comments_allowed))
+    can_view_artifact(viewer, f)
+        && (f.owner || f.teacher() || (f.classmate && f.comments_allowed) || (f.family && viewer.role == Role::Family))
 }
 
-/// A classmate's comment waits for a teacher when the class asks for approval.
+/// A classmate's comment waits for a teacher when the class asks for approval; a family
+/// member's when the class holds family comments (its own setting, on by default).
 pub fn comment_needs_approval(f: &ArtifactFacts) -> bool {
-    !(f.owner || f.teacher()) && f.needs_approval
+    if f.owner || f.teacher() {
+        return false;
+    }
+    if f.family && !f.classmate { f.hold_family_comments } else { f.needs_approval }
 }
 
 /// Seeing one comment on an artifact the viewer can see: feedback is for the owners, their

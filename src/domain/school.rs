@@ -149,6 +149,14 @@ pub struct Class {
     /// Classmates may comment on work they can see.
     #[serde(default = "yes")]
     pub comments_allowed: bool,
+    /// Families see their child's work shared with them (once approved). Off hides all of
+    /// the class's work from families at once.
+    #[serde(default = "yes")]
+    pub family_sharing: bool,
+    /// Family members' comments wait for a teacher before the child (or anyone else) sees
+    /// them.
+    #[serde(default = "yes")]
+    pub hold_family_comments: bool,
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,
 }

@@ -121,6 +121,9 @@ pub struct Artifact {
     pub versions: Vec<Version>,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// Added by a family member from home (the child owns it; it waits for the teacher).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_home: bool,
     #[serde(default)]
     pub deleted: bool,
     /// Reflections that lost a concurrent edit on another box: kept and shown to the author.

@@ -59,6 +59,7 @@ pub struct ErrorBody {
         (name = "language", description = "The language answers are in: the person's, the school's"),
         (name = "uploads", description = "Resumable uploads (tus 1.0.0)"),
         (name = "peers", description = "Other boxes: pairing, sync, USB bundles"),
+        (name = "family", description = "Families: invitation sheets, joining, links, what is new"),
     )
 )]
 struct ApiDoc;

@@ -20,6 +20,8 @@ use crate::domain::SchoolId;
 use crate::sync::{Page, Positions};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many times a request tries to connect before the peer is called unreachable.
+const CONNECT_ATTEMPTS: u32 = 3;
 /// A whole exchange of operations (one page each way) must finish in this time.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// A connection that carries nothing for this long is given up (and the next round resumes
@@ -132,12 +134,27 @@ impl PeerClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, PeerError> {
-        let mut request = self.http.request(method, self.url(path)).timeout(REQUEST_TIMEOUT);
-        if let Some(body) = body {
+        if let Some(body) = &body {
             self.count(body.len() as u64, 0);
-            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         }
-        let response = request.send().await.map_err(|e| self.explain(&e))?;
+        let mut attempt = 1;
+        let response = loop {
+            let mut request = self.http.request(method.clone(), self.url(path)).timeout(REQUEST_TIMEOUT);
+            if let Some(body) = &body {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+            }
+            match request.send().await {
+                Ok(response) => break response,
+                // No connection was made, so nothing was sent: trying again is safe, and on
+                // a lossy Wi-Fi link a few lost SYNs outlast one connect timeout.
+                Err(e) if e.is_connect() && attempt < CONNECT_ATTEMPTS => {
+                    tracing::debug!(peer = %self.name(), attempt, error = %e, "connecting again");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(self.explain(&e)),
+            }
+        };
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.explain(&e))?;
         self.count(0, bytes.len() as u64);

@@ -12,6 +12,7 @@
 mod apply;
 pub mod codec;
 pub mod dump;
+pub mod family_sheets;
 pub mod file_index;
 pub mod grant;
 mod lazy;

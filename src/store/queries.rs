@@ -454,6 +454,8 @@ pub trait Queries: ReadTables {
         if let Some(class) = artifact.class.map(|c| self.class(c)).transpose()?.flatten() {
             f.needs_approval = class.require_approval;
             f.comments_allowed = class.comments_allowed;
+            f.family_hidden = !class.family_sharing;
+            f.hold_family_comments = class.hold_family_comments;
             match self.relation(viewer.id, class.id)? {
                 ClassRelation::Member(Role::Teacher) => f.class_teacher = true,
                 ClassRelation::Member(Role::Student) => f.classmate = true,

@@ -136,6 +136,11 @@ pub const PEER_ID_TO_PEER: TableDefinition<[u8; 32], &[u8]> = TableDefinition::n
 /// offers, until when). Removed when used or expired.
 pub const INVITE_SECRET_HASH_TO_INVITE: TableDefinition<[u8; 32], &[u8]> =
     TableDefinition::new("invite_secret_hash_to_invite");
+/// *Local.* BLAKE3 of a family invitation sheet's code -> the encoded `domain::family::Sheet`.
+/// Local because a sheet is redeemed on the box that printed it; the accounts and links it
+/// makes are operations. Printing again removes a student's earlier sheets.
+pub const FAMILY_CODE_HASH_TO_SHEET: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("family_code_hash_to_sheet");
 /// *Local.* (peer, school) -> encoded `sync::Positions`: what the peer last said it holds of
 /// the school, so a USB bundle for it carries only what it lacks.
 pub const PEER_SCHOOL_TO_POSITIONS: TableDefinition<([u8; 32], IdKey), &[u8]> =
@@ -315,6 +320,7 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(ERASED_ARTIFACT, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
+    &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),
     &Listed(PEER_SCHOOL_TO_POSITIONS, Kind::Local),
     &Listed(SCHOOL_TO_WHOLLY_INSIDE, Kind::Local),
     &Listed(FILE_ID_TO_HOLDER, Kind::Derived),

@@ -425,8 +425,13 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
     // B's own class work comes back by bundle...
     b.store
         .write(|tx| {
-            let change =
-                Change::ClassSettingsChanged { class: x, require_approval: Some(true), comments_allowed: None };
+            let change = Change::ClassSettingsChanged {
+                class: x,
+                require_approval: Some(true),
+                comments_allowed: None,
+                family_sharing: None,
+                hold_family_comments: None,
+            };
             tx.record(school, Scope::Class(x), None, change)
         })
         .unwrap();
@@ -442,7 +447,13 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
                 school,
                 Scope::Class(x),
                 None,
-                Change::ClassSettingsChanged { class: x, require_approval: Some(false), comments_allowed: None },
+                Change::ClassSettingsChanged {
+                    class: x,
+                    require_approval: Some(false),
+                    comments_allowed: None,
+                    family_sharing: None,
+                    hold_family_comments: None,
+                },
             )?;
             tx.record(school, Scope::School, None, Change::UserErased { user: ben })
         })

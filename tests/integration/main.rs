@@ -14,6 +14,8 @@ mod classes;
 mod cli;
 mod crash;
 mod discovery;
+mod family;
+mod family_work;
 mod hostile_files;
 mod i18n;
 mod layers;

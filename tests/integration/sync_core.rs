@@ -292,6 +292,7 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                 versions: vec![version(ledger, owner)],
                 created_ms: wall_clock_ms(),
                 updated_ms: wall_clock_ms(),
+                from_home: false,
                 deleted: false,
                 reflection_conflicts: Vec::new(),
                 field_clock: Default::default(),
@@ -381,7 +382,13 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                 ledger,
                 school,
                 Scope::Class(class),
-                Change::ClassSettingsChanged { class, require_approval: Some(*approval), comments_allowed: None },
+                Change::ClassSettingsChanged {
+                    class,
+                    require_approval: Some(*approval),
+                    comments_allowed: None,
+                    family_sharing: None,
+                    hold_family_comments: None,
+                },
             );
         }
         Action::Link { family, student, linked } => {

@@ -208,6 +208,8 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
                     class: c,
                     require_approval: Some(g.role % 2 == 0),
                     comments_allowed: Some(false),
+                    family_sharing: None,
+                    hold_family_comments: None,
                 },
             ),
             11 => (Scope::School, Change::SearchLanguageSet { language: Language::Spanish }),

@@ -237,10 +237,16 @@ async fn get_activity_file(
 struct SettingsRequest {
     require_approval: Option<bool>,
     comments_allowed: Option<bool>,
+    /// Families see the class's work shared with them (default on); off hides all of it
+    /// from them at once.
+    family_sharing: Option<bool>,
+    /// Family members' comments wait for a teacher (default on).
+    hold_family_comments: Option<bool>,
 }
 
 /// Changes a class's settings (its teachers): whether new work and comments wait for
-/// approval, whether classmates may comment.
+/// approval, whether classmates may comment, whether families see the class's work and
+/// whether their comments wait for a teacher. Settings left out stay as they are.
 #[utoipa::path(
     put,
     path = "/api/v1/classes/{id}/settings",
@@ -257,7 +263,15 @@ async fn update_class_settings(
 ) -> Result<StatusCode> {
     let class: ClassId = parse_id(&id)?;
     state
-        .db(move |store| work::set_class_settings(store, &me.user, class, req.require_approval, req.comments_allowed))
+        .db(move |store| {
+            let change = work::SettingsChange {
+                require_approval: req.require_approval,
+                comments_allowed: req.comments_allowed,
+                family_sharing: req.family_sharing,
+                hold_family_comments: req.hold_family_comments,
+            };
+            work::set_class_settings(store, &me.user, class, change)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -100,6 +100,8 @@ pub struct ArtifactView {
     owners: Vec<UserId>,
     approved: bool,
     reviewed: bool,
+    /// Added by a family member from home.
+    from_home: bool,
     created_ms: u64,
     updated_ms: u64,
     /// The files of the latest version.
@@ -127,6 +129,7 @@ impl ArtifactView {
             owners: a.owners.clone(),
             approved: a.approved,
             reviewed: a.reviewed,
+            from_home: a.from_home,
             created_ms: a.created_ms,
             updated_ms: a.updated_ms,
             files: a.latest().map(files).unwrap_or_default(),
@@ -174,6 +177,7 @@ pub fn new_artifact(upload: &uploads::Upload) -> Result<NewArtifact> {
         class: parse("class_id")?.map(ClassId),
         activity: parse("activity_id")?.map(crate::domain::ActivityId),
         co_owners,
+        for_student: parse("for_student")?.map(UserId),
     })
 }
 
@@ -212,6 +216,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
         BadRequest,
         Unauthenticated,
         Forbidden,
+        NotFound,
         Conflict,
         TooLarge,
         Invalid,
@@ -243,6 +248,10 @@ async fn get_artifact(
     let id: ArtifactId = parse_id(&id)?;
     let viewer = me.user.clone();
     let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
+    if me.user.role == crate::domain::Role::Family {
+        // Opened: no longer new in the family's feed. In memory (`store::lazy`), no write.
+        state.store.mark_seen(me.user.id, id);
+    }
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
 }
 
@@ -472,6 +481,9 @@ struct NewArtifactForm {
     activity_id: Option<crate::domain::ActivityId>,
     /// Comma-separated ids of classmates who made it too.
     co_owners: Option<String>,
+    /// Family members only: the child whose portfolio this goes into (from home: private,
+    /// waiting for the teacher).
+    for_student: Option<UserId>,
     /// The files, as many parts as there are files.
     #[schema(value_type = Option<Vec<Binary>>)]
     file: (),

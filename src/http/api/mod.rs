@@ -8,6 +8,7 @@ pub(crate) mod activities;
 pub(crate) mod artifacts;
 pub(crate) mod bundles;
 mod classes;
+pub(crate) mod family;
 pub(crate) mod input;
 mod language;
 pub(crate) mod nearby;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(artifacts::router())
         .merge(activities::router())
+        .merge(family::router())
         .merge(search::router())
         .merge(tus::router())
         .merge(peers::router())

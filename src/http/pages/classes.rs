@@ -293,6 +293,10 @@ struct SettingsForm {
     require_approval: bool,
     #[serde(default)]
     comments_allowed: bool,
+    #[serde(default)]
+    family_sharing: bool,
+    #[serde(default)]
+    hold_family_comments: bool,
 }
 
 /// Unchecked boxes are simply absent from the form, hence the defaults of false.
@@ -307,13 +311,13 @@ async fn save_settings(
     let actor = me.0.user.clone();
     state
         .db(move |store| {
-            crate::actions::work::set_class_settings(
-                store,
-                &actor,
-                id,
-                Some(form.require_approval),
-                Some(form.comments_allowed),
-            )
+            let change = crate::actions::work::SettingsChange {
+                require_approval: Some(form.require_approval),
+                comments_allowed: Some(form.comments_allowed),
+                family_sharing: Some(form.family_sharing),
+                hold_family_comments: Some(form.hold_family_comments),
+            };
+            crate::actions::work::set_class_settings(store, &actor, id, change)
         })
         .await?;
     Ok(see_other(&format!("/classes/{id}?done=settings-saved")))

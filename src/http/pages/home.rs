@@ -35,8 +35,44 @@ struct HomePage {
     empty: &'static str,
     activities: Vec<(ActivityId, String, Option<String>)>,
     activity_id: Option<ActivityId>,
-    /// Families: the students linked to them.
-    children: Vec<(UserId, String)>,
+    /// Families: the students linked to them, each with what is new since the last visit.
+    children: Vec<FamilyChild>,
+}
+
+/// One child on a family's home page: work (or feedback on it) not opened since it arrived,
+/// and the rest of what is shared with the family.
+struct FamilyChild {
+    id: UserId,
+    name: String,
+    fresh: Vec<WorkTile>,
+    earlier: Vec<WorkTile>,
+}
+
+/// The family's feed, per child: each piece of work once, in the newest item's place.
+fn family_children(store: &crate::store::Store, user: &crate::domain::User) -> crate::error::Result<Vec<FamilyChild>> {
+    use crate::actions::family::{FeedKind, feed};
+    let children = store.read(|r| r.students_of_family(user.id))?;
+    let items = feed(store, user)?;
+    let mut out = Vec::new();
+    for child in children {
+        let mut placed = std::collections::BTreeSet::new();
+        let (mut fresh, mut earlier) = (Vec::new(), Vec::new());
+        for item in items.iter().filter(|i| i.student == child.id) {
+            if !placed.insert(item.artifact.id) {
+                continue;
+            }
+            let is_new = items.iter().any(|i| i.artifact.id == item.artifact.id && i.new);
+            let new_feedback = items
+                .iter()
+                .filter(|i| i.artifact.id == item.artifact.id && i.new && i.kind == FeedKind::Feedback)
+                .count();
+            // Every tile on the "new" shelf says why: feedback to read, or new work.
+            let tile = WorkTile::new(&item.artifact, new_feedback);
+            if is_new { fresh.push(tile) } else { earlier.push(tile) }
+        }
+        out.push(FamilyChild { id: child.id, name: child.display_name, fresh, earlier });
+    }
+    Ok(out)
 }
 
 async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Query<DoneQuery>) -> PageResult {
@@ -73,15 +109,13 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                         }
                     }
                 }
-                if user.role == Role::Family {
-                    let children: Vec<(UserId, String)> =
-                        r.students_of_family(user.id)?.into_iter().map(|c| (c.id, c.display_name)).collect();
-                    p.children = children;
-                }
                 Ok::<_, crate::error::Error>(())
             })?;
             if user.role == Role::Teacher {
                 p.review_count = work::review_queue(store, &user)?.len();
+            }
+            if user.role == Role::Family {
+                p.children = family_children(store, &user)?;
             }
             if user.role == Role::Student {
                 p.new_feedback = work::new_feedback(store, &user)?;

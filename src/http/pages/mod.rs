@@ -5,6 +5,7 @@
 mod backup;
 mod classes;
 mod device;
+mod family;
 mod home;
 mod language;
 mod peers;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers::router())
         .merge(restore::router())
         .merge(device::router())
+        .merge(family::router())
         .merge(peers_nearby::router())
         .merge(language::router())
 }
@@ -240,6 +242,8 @@ pub fn notice_text(done: Option<&str>) -> Option<Msg> {
         "oneroster-imported" => "notice-oneroster-imported",
         "settings-saved" => "notice-settings-saved",
         "family-linked" => "notice-family-linked",
+        "family-unlinked" => "notice-family-unlinked",
+        "family-joined" => "notice-family-joined",
         "erased" => "notice-erased",
         "language-set" => "notice-search-language-set",
         "school-language-set" => "notice-school-language-set",

@@ -179,6 +179,8 @@ struct PersonPage {
     person: User,
     can_disable: bool,
     new_pictures: Vec<(&'static str, &'static str)>,
+    /// The family accounts linked to a student, for the student's teachers and admins.
+    family: Vec<User>,
 }
 
 async fn person_page(
@@ -202,6 +204,7 @@ async fn person_page(
         Some(SecretChange::CurrentPassword) => "password",
         _ => "teacher",
     };
+    let family = super::family::linked_family(state, &me.0.user, &person).await?;
     let (chrome, status) = Chrome::for_user(&person.display_name, &me.0)
         .in_section("people")
         .with_notice(notice)
@@ -215,6 +218,7 @@ async fn person_page(
             can_disable: policy::can_disable_users(&me.0.user, &person),
             person,
             new_pictures,
+            family,
         },
     ))
 }

@@ -216,7 +216,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         })
         .await?;
     let comments = comment_views(state, &me.0.user, id).await?;
-    if artifact.is_owner(me.0.user.id) {
+    if artifact.is_owner(me.0.user.id) || me.0.user.role == Role::Family {
         let user = me.0.user.id;
         // In memory: a page view makes no durable write (`store::lazy`).
         state.store.mark_seen(user, id);
@@ -437,6 +437,9 @@ struct ReviewPage {
     item: Option<ReviewItem>,
     remaining: usize,
     skip: usize,
+    /// Comments waiting for a teacher (families', classmates'): (work id, work title,
+    /// comment id, author, text).
+    held: Vec<(ArtifactId, String, crate::domain::CommentId, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -446,6 +449,13 @@ struct SkipQuery {
 }
 
 async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Query<SkipQuery>) -> PageResult {
+    let viewer = me.0.user.clone();
+    let held = state
+        .db(move |store| crate::actions::family::held_comments(store, &viewer))
+        .await?
+        .into_iter()
+        .map(|h| (h.artifact.id, h.artifact.title, h.comment.id, h.author, h.comment.body))
+        .collect();
     let viewer = me.0.user.clone();
     let (item, remaining) = state
         .db(move |store| {
@@ -494,6 +504,7 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
         item,
         remaining,
         skip: q.skip,
+        held,
     }))
 }
 

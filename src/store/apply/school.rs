@@ -67,6 +67,8 @@ pub(super) fn class(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                     external_id: external_id.clone(),
                     require_approval: true,
                     comments_allowed: true,
+                    family_sharing: true,
+                    hold_family_comments: true,
                     field_clock: Default::default(),
                 };
                 classes.insert(class.bytes(), encode(&record).as_slice())?;
@@ -99,8 +101,24 @@ pub(super) fn class(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                 Some(m)
             })?;
         }
-        Change::ClassSettingsChanged { class, require_approval, comments_allowed } => {
+        Change::ClassSettingsChanged {
+            class,
+            require_approval,
+            comments_allowed,
+            family_sharing,
+            hold_family_comments,
+        } => {
             update_record(txn, CLASS_ID_TO_CLASS, class.bytes(), |c: &mut Class| {
+                if let Some(v) = family_sharing
+                    && newer(&mut c.field_clock, "family_sharing", op.hlc)
+                {
+                    c.family_sharing = *v;
+                }
+                if let Some(v) = hold_family_comments
+                    && newer(&mut c.field_clock, "hold_family_comments", op.hlc)
+                {
+                    c.hold_family_comments = *v;
+                }
                 if let Some(v) = require_approval
                     && newer(&mut c.field_clock, "require_approval", op.hlc)
                 {

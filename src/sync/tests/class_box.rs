@@ -97,7 +97,13 @@ fn a_class_box_sends_its_class_work_and_its_own_students_secrets() {
     b.record(
         s.id,
         Scope::Class(s.x),
-        Change::ClassSettingsChanged { class: s.x, require_approval: Some(true), comments_allowed: None },
+        Change::ClassSettingsChanged {
+            class: s.x,
+            require_approval: Some(true),
+            comments_allowed: None,
+            family_sharing: None,
+            hold_family_comments: None,
+        },
     );
     // A teacher resets Ana's pictures on the box the class tablets use: Ana is in X alone.
     b.record(s.id, Scope::Person(s.ana), Change::PicturesSet { user: s.ana, hash: "new-pictures".into() });
