@@ -330,7 +330,7 @@ pub fn add_comment(store: &Store, actor: &User, id: ArtifactId, new: NewComment)
     if body.is_empty() && audio.is_none() {
         return Err(Error::Invalid("Write something (or record your voice) first.".into()));
     }
-    store.write(|tx| {
+    store.write_grouped(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
         if let Some(cid) = comment_id
             && let Some(target) = tx.txn().artifact_of_comment(cid)?
@@ -356,8 +356,8 @@ pub fn add_comment(store: &Store, actor: &User, id: ArtifactId, new: NewComment)
             version: version.or_else(|| artifact.latest().map(|v| v.id)),
             author: actor.id,
             kind: if teacher { CommentKind::Feedback } else { CommentKind::Comment },
-            body,
-            audio,
+            body: body.clone(),
+            audio: audio.clone(),
             approved: !policy::comment_needs_approval(&facts),
             created_ms: wall_clock_ms(),
         };

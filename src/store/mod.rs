@@ -6,6 +6,8 @@
 //! On a box that joined a grant of some classes of a school, `record` first refuses what the
 //! box holding the school would refuse from it (`store::grant`), so its log never wedges sync.
 //!
+//! Writes made at the same time share one transaction and one fsync (`group`).
+//!
 //! The store is synchronous. Async code reaches it through `Folio::db`, which runs the
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
 
@@ -15,6 +17,7 @@ pub mod dump;
 pub mod family_sheets;
 pub mod file_index;
 pub mod grant;
+mod group;
 mod lazy;
 mod migrate;
 pub mod peers;
@@ -74,6 +77,9 @@ pub enum StoreError {
          sync). Not done here: {kind}, because {why}."
     )]
     WholeSchoolOnly { kind: &'static str, why: &'static str },
+    /// The commit of a batch of writes failed: every write of the batch gets its error.
+    #[error("{0}")]
+    Shared(Arc<StoreError>),
     #[error(
         "two different operations claim to be number {} of box replica {}: a copy of that box's data is writing as that box too",
         .0.seq, .0.replica
@@ -119,6 +125,8 @@ pub struct Store {
     pending: lazy::Pending,
     /// Write transactions committed (each one durable, so one fsync), for tests and benchmarks.
     durable_commits: Arc<std::sync::atomic::AtomicU64>,
+    /// The writes waiting to share a transaction and its fsync ([`group`]).
+    group: Arc<group::Group>,
 }
 
 impl Store {
@@ -214,6 +222,7 @@ impl Store {
             commits: Arc::new(tokio::sync::watch::Sender::new(0)),
             pending: Default::default(),
             durable_commits: Arc::default(),
+            group: Arc::default(),
         })
     }
 
@@ -239,15 +248,21 @@ impl Store {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
         let mut tx = Tx { txn, replica: self.replica, clock: Arc::clone(&self.clock), recorded: false };
         let value = f(&mut tx)?;
+        self.commit_tx(tx)?;
+        Ok(value)
+    }
+
+    /// Commits `tx` with the bookkeeping kept in memory (one fsync).
+    fn commit_tx(&self, tx: Tx) -> Result<(), StoreError> {
         let written = self.pending.write_into(&tx.txn)?;
-        tx.txn.commit().map_err(StoreError::from)?;
+        tx.txn.commit()?;
         self.pending.forget(written);
         self.durable_commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if tx.recorded {
             self.changed.notify_one();
             self.commits.send_modify(|n| *n += 1);
         }
-        Ok(value)
+        Ok(())
     }
 
     /// Remembers that `user` opened `artifact` now, in memory: written with the next write

@@ -12,12 +12,12 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-struct Folio {
-    child: Child,
-    url: String,
+pub struct Folio {
+    pub child: Child,
+    pub url: String,
 }
 
-fn start(data: &std::path::Path) -> Folio {
+pub fn start(data: &std::path::Path) -> Folio {
     let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
         .args(["serve", "--no-mdns", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)

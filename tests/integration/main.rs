@@ -34,3 +34,4 @@ mod sync_grant;
 mod tls;
 mod tus;
 mod work;
+mod write_burst;
