@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use folio::actions;
 use folio::domain::audience::{Principal, viewer_principals};
-use folio::domain::{Artifact, ArtifactId, Change, ClassId, Language, Role, User, Version, VersionId, Visibility};
+use folio::domain::{Artifact, ArtifactId, Change, Language, Role, User, Version, VersionId, Visibility};
 use folio::search::{SearchIndex, SearchRequest};
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
