@@ -87,6 +87,12 @@ impl Indexer {
         Ok(done.len())
     }
 
+    /// Stops the writer once its merges are done, releasing the index's lock (for a process
+    /// that indexes and then hands the index to a server: `folio reindex`, the benchmark).
+    pub fn finish(self) {
+        drop(self.writer.wait_merging_threads());
+    }
+
     fn gather(&self, id: ArtifactId) -> Result<Option<Gathered>, SearchError> {
         Ok(self.store.read(|r| {
             let Some(artifact) = r.artifact(id)?.filter(|a| !a.deleted) else {
@@ -303,7 +309,7 @@ pub fn spawn(indexer: Indexer, stop: CancellationToken) -> tokio::task::JoinHand
         // Dropping the writer here, not later on some pool thread, releases the index's lock
         // before `run` returns, so a restart in the same process can open it again.
         if let Some(indexer) = indexer {
-            drop(indexer.writer.wait_merging_threads());
+            indexer.finish();
         }
     })
 }

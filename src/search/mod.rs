@@ -13,6 +13,7 @@
 //! missing or of another [`schema::INDEX_VERSION`] (in the background, while folio serves),
 //! or by `folio reindex`. Only this module imports tantivy.
 
+mod expand;
 pub mod indexer;
 pub mod query;
 pub mod schema;
@@ -39,6 +40,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: schema::Fields,
     root: PathBuf,
+    /// Typo and prefix words' automata and their terms per segment, kept between queries.
+    expansions: expand::Expansions,
 }
 
 impl SearchIndex {
@@ -72,7 +75,7 @@ impl SearchIndex {
         };
         schema::register_tokenizers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok((SearchIndex { index, reader, fields, root }, fresh))
+        Ok((SearchIndex { index, reader, fields, root, expansions: Default::default() }, fresh))
     }
 
     /// Where extracted file text is kept, by blob hash, so re-indexing an artifact after a

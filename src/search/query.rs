@@ -10,11 +10,13 @@ use std::ops::Bound;
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, TantivyDocument, Term};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
+use super::expand::Expansions;
 use super::schema::{self, Fields};
 use super::{SearchError, SearchIndex};
 use crate::domain::Language;
@@ -155,7 +157,46 @@ fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, boost))
 }
 
-fn word_query(f: &Fields, language: Language, word: &Word) -> Box<dyn Query> {
+/// Documents with any of `words` in `field`, read lazily (a union of term postings).
+fn any_term<'a>(field: tantivy::schema::Field, words: impl IntoIterator<Item = &'a str>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        words
+            .into_iter()
+            .map(|w| {
+                (Occur::Should, Box::new(TermQuery::new(term(field, w), IndexRecordOption::Basic)) as Box<dyn Query>)
+            })
+            .collect(),
+    ))
+}
+
+/// What a typo or prefix word matches in `field`, scored `boost` whatever it matched (as
+/// tantivy's fuzzy query scores): the cached terms it expands to, or, when it expands to too
+/// many, tantivy's own automaton query.
+fn expanded(
+    searcher: &Searcher,
+    expansions: &Expansions,
+    field: tantivy::schema::Field,
+    word: &Word,
+    prefix: bool,
+    boost: f32,
+) -> Result<Option<Box<dyn Query>>, SearchError> {
+    let typos = if prefix { 0 } else { word.typos };
+    let query: Box<dyn Query> = match expansions.terms(searcher, field, &word.folded, typos, prefix)? {
+        Some(terms) if terms.is_empty() => return Ok(None),
+        Some(terms) => any_term(field, terms.iter().map(String::as_str)),
+        None if prefix => Box::new(FuzzyTermQuery::new_prefix(term(field, &word.folded), 0, true)),
+        None => Box::new(FuzzyTermQuery::new(term(field, &word.folded), typos, true)),
+    };
+    Ok(Some(Box::new(ConstScoreQuery::new(query, boost))))
+}
+
+fn word_query(
+    searcher: &Searcher,
+    expansions: &Expansions,
+    f: &Fields,
+    language: Language,
+    word: &Word,
+) -> Result<Box<dyn Query>, SearchError> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
         (Occur::Should, boosted(term_query(f.title, &word.folded), 3.0)),
         (Occur::Should, term_query(f.body, &word.folded)),
@@ -165,17 +206,15 @@ fn word_query(f: &Fields, language: Language, word: &Word) -> Box<dyn Query> {
     }
     if word.typos > 0 {
         for (field, boost) in [(f.title, 1.0), (f.body, 0.4)] {
-            let fuzzy = FuzzyTermQuery::new(term(field, &word.folded), word.typos, true);
-            any.push((Occur::Should, boosted(Box::new(fuzzy), boost)));
+            any.extend(expanded(searcher, expansions, field, word, false, boost)?.map(|q| (Occur::Should, q)));
         }
     }
     if word.prefix {
         for (field, boost) in [(f.title, 1.5), (f.body, 0.6)] {
-            let prefix = FuzzyTermQuery::new_prefix(term(field, &word.folded), 0, true);
-            any.push((Occur::Should, boosted(Box::new(prefix), boost)));
+            any.extend(expanded(searcher, expansions, field, word, true, boost)?.map(|q| (Occur::Should, q)));
         }
     }
-    Box::new(BooleanQuery::new(any))
+    Ok(Box::new(BooleanQuery::new(any)))
 }
 
 fn phrase_query(f: &Fields, words: &[String]) -> Box<dyn Query> {
@@ -194,11 +233,16 @@ fn phrase_query(f: &Fields, words: &[String]) -> Box<dyn Query> {
 }
 
 /// Only the documents of audiences the caller belongs to, and of those only the widest.
+///
+/// The principals are indexed terms, so this is a union of their postings inside the query:
+/// tantivy reads them only as far as the other clauses lead it, and nothing is marked per
+/// readable document (`TermSetQuery` built a lookup automaton and a bitset of every document
+/// the caller could read, on every query). It adds the same constant 1 to every score.
 fn access_query(f: &Fields, held: &[Principal]) -> Box<dyn Query> {
-    let set = |field| TermSetQuery::new(held.iter().map(|p| term(field, p)));
+    let held = || held.iter().map(String::as_str);
     Box::new(BooleanQuery::new(vec![
-        (Occur::Must, Box::new(set(f.readers)) as Box<dyn Query>),
-        (Occur::MustNot, Box::new(set(f.outranked_by))),
+        (Occur::Must, Box::new(ConstScoreQuery::new(any_term(f.readers, held()), 1.0)) as Box<dyn Query>),
+        (Occur::MustNot, any_term(f.outranked_by, held())),
     ]))
 }
 
@@ -214,11 +258,38 @@ impl SearchIndex {
         if held.is_empty() {
             return Ok(SearchResults::default());
         }
-        let f = &self.fields;
+        let searcher = self.reader.searcher();
         let parsed = parse(&request.q, language);
+        let query = self.query(&searcher, held, language, request, &parsed)?;
+        self.run(&searcher, &*query, language, request, &parsed)
+    }
+
+    /// The tantivy query folio runs for this search (for the benchmark's bare baseline: the
+    /// same query on the same index without HTTP, facets or snippets).
+    #[doc(hidden)]
+    pub fn bare_query(
+        &self,
+        held: &[Principal],
+        language: Language,
+        request: &SearchRequest,
+    ) -> Result<(Searcher, Box<dyn Query>), SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.query(&searcher, held, language, request, &parse(&request.q, language))?;
+        Ok((searcher, query))
+    }
+
+    fn query(
+        &self,
+        searcher: &Searcher,
+        held: &[Principal],
+        language: Language,
+        request: &SearchRequest,
+        parsed: &Parsed,
+    ) -> Result<Box<dyn Query>, SearchError> {
+        let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, access_query(f, held))];
         for word in &parsed.words {
-            clauses.push((Occur::Must, word_query(f, language, word)));
+            clauses.push((Occur::Must, word_query(searcher, &self.expansions, f, language, word)?));
         }
         for phrase in &parsed.phrases {
             clauses.push((Occur::Must, phrase_query(f, phrase)));
@@ -250,9 +321,18 @@ impl SearchIndex {
         if parsed.words.is_empty() && parsed.phrases.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        let query = BooleanQuery::new(clauses);
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
 
-        let searcher = self.reader.searcher();
+    fn run(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        language: Language,
+        request: &SearchRequest,
+        parsed: &Parsed,
+    ) -> Result<SearchResults, SearchError> {
+        let f = &self.fields;
         let limit = request.limit.clamp(1, MAX_LIMIT);
         let mut facet_collector = FacetCollector::for_field("facets");
         for root in FACET_ROOTS {
@@ -261,10 +341,10 @@ impl SearchIndex {
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let by_relevance = request.sort == Sort::Relevance && !(parsed.words.is_empty() && parsed.phrases.is_empty());
         let (total, facet_counts, page): (usize, _, Vec<(f32, DocAddress)>) = if by_relevance {
-            searcher.search(&query, &(Count, facet_collector, top))?
+            searcher.search(query, &(Count, facet_collector, top))?
         } else {
             let (total, counts, newest) = searcher
-                .search(&query, &(Count, facet_collector, top.order_by_fast_field::<i64>("created", Order::Desc)))?;
+                .search(query, &(Count, facet_collector, top.order_by_fast_field::<i64>("created", Order::Desc)))?;
             (total, counts, newest.into_iter().map(|(_, address)| (0.0, address)).collect())
         };
 
@@ -289,7 +369,7 @@ impl SearchIndex {
             hits.push(Hit {
                 artifact_id: text(f.artifact),
                 title: text(f.title),
-                snippet: snippet(&text(f.preview), &parsed, &mut stemmer),
+                snippet: snippet(&text(f.preview), parsed, &mut stemmer),
                 score,
                 kind: text(f.kind),
                 owners: text(f.owners_shown),
@@ -308,15 +388,27 @@ fn snippet(text: &str, parsed: &Parsed, stemmer: &mut tantivy::tokenizer::TextAn
     let mut folded = schema::folded();
     let mut matches: Vec<(usize, usize)> = Vec::new();
     let phrase_words: Vec<&String> = parsed.phrases.iter().flatten().collect();
+    // Stemming is the dear part: each distinct word of the text is stemmed once, and only
+    // when some word of the query has a stem and nothing cheaper matched.
+    let any_stem = parsed.words.iter().any(|w| !w.stem.is_empty());
+    let mut stem_matches: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let mut stream = folded.token_stream(text);
     while let Some(token) = stream.next() {
         let t = token.text.as_str();
-        let hit = parsed.words.iter().any(|w| {
+        let length = t.chars().count();
+        let cheap = parsed.words.iter().any(|w| {
             t == w.folded
                 || (w.prefix && t.starts_with(&w.folded))
-                || (w.typos > 0 && edit_distance(t, &w.folded) <= w.typos as usize)
-                || (!w.stem.is_empty() && schema::words(stemmer, t).first() == Some(&w.stem))
+                || (w.typos > 0
+                    && length.abs_diff(w.folded.chars().count()) <= w.typos as usize
+                    && edit_distance(t, &w.folded) <= w.typos as usize)
         }) || phrase_words.iter().any(|p| t == String::as_str(p));
+        let hit = cheap
+            || (any_stem
+                && *stem_matches.entry(t.to_string()).or_insert_with(|| {
+                    let stem = schema::words(stemmer, t);
+                    parsed.words.iter().any(|w| !w.stem.is_empty() && stem.first() == Some(&w.stem))
+                }));
         if hit {
             matches.push((token.offset_from, token.offset_to));
         }
