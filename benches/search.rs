@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use folio::actions;
 use folio::domain::audience::{Principal, viewer_principals};
-use folio::domain::{Artifact, ArtifactId, Change, Language, Role, User, Version, VersionId, Visibility};
+use folio::domain::{Artifact, Change, Language, Role, User, Version, Visibility};
 use folio::search::{SearchIndex, SearchRequest};
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
@@ -161,33 +161,18 @@ fn build(data: &Path, students: usize) -> Vec<Viewer> {
                         let words = 20 + rng.below(41);
                         let reflection: Vec<&str> = (0..words).map(|_| vocabulary.draw(&mut rng)).collect();
                         let created = year_ago + (a as u64) * 3 * day + rng.below(day as usize) as u64;
+                        let title = format!("{} {} {a}", vocabulary.draw(&mut rng), vocabulary.draw(&mut rng));
+                        let sample =
+                            folio::samples::artifact(admin.school, student.id, Some(class.id), &title, Vec::new());
                         let artifact = Artifact {
-                            id: ArtifactId::new(),
-                            school: admin.school,
-                            owners: vec![student.id],
-                            class: Some(class.id),
-                            activity: None,
-                            title: format!("{} {} {a}", vocabulary.draw(&mut rng), vocabulary.draw(&mut rng)),
                             reflection: reflection.join(" "),
-                            tags: Default::default(),
-                            skills: Default::default(),
                             visibility: [Visibility::Private, Visibility::Class, Visibility::Family][rng.below(3)],
                             kind: ["image", "document", "text", "video"][rng.below(4)].into(),
                             approved: rng.below(10) < 6,
-                            reviewed: false,
-                            versions: vec![Version {
-                                id: VersionId::new(),
-                                note: String::new(),
-                                files: Vec::new(),
-                                author: student.id,
-                                created_ms: created,
-                            }],
+                            versions: vec![Version { created_ms: created, ..sample.versions[0].clone() }],
                             created_ms: created,
                             updated_ms: created,
-                            deleted: false,
-                            reflection_conflicts: Vec::new(),
-                            field_clock: Default::default(),
-                            scope: None,
+                            ..sample
                         };
                         let scope = artifact.partition();
                         tx.record(

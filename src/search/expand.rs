@@ -57,13 +57,15 @@ impl tantivy_fst::Automaton for Automaton {
     }
 }
 
+/// A word's matching terms in one segment's field; `None` when there are more than
+/// [`MAX_TERMS`].
+type SegmentTerms = HashMap<(SegmentId, Field, Shape), Option<Arc<[String]>>>;
+
 /// The caches; one per index, shared by every request.
 #[derive(Default)]
 pub struct Expansions {
     automata: Mutex<HashMap<Shape, Arc<DFA>>>,
-    /// Per segment and field, the matching terms; `None` when there are more than
-    /// [`MAX_TERMS`].
-    terms: Mutex<HashMap<(SegmentId, Field, Shape), Option<Arc<[String]>>>>,
+    terms: Mutex<SegmentTerms>,
 }
 
 fn builder(typos: u8) -> &'static LevenshteinAutomatonBuilder {
