@@ -154,7 +154,8 @@ fn build(data: &Path, students: usize) -> Vec<Viewer> {
         }
         for s in (c * STUDENTS_PER_CLASS)..((c + 1) * STUDENTS_PER_CLASS).min(students) {
             store
-                .write(|tx| {
+                // One writer building the corpus with a seeded generator: each closure must run once.
+                .write_alone(|tx| {
                     let student = person(tx, format!("s{s}"), Role::Student);
                     actions::classes::add_member_in(tx, &admin, &class, student.id, Role::Student)?;
                     for a in 0..WORKS_PER_STUDENT {

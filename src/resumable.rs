@@ -700,7 +700,7 @@ mod tests {
                 uploads::put(tx.txn(), longer, &row(6, 1_000, None))?;
                 uploads::put(tx.txn(), expired, &row(2, 10, None))?;
                 uploads::put(tx.txn(), missing, &row(2, 1_000, None))?;
-                uploads::put(tx.txn(), gone_blob, &row(100, 1_000, Some(nowhere)))
+                uploads::put(tx.txn(), gone_blob, &row(100, 1_000, Some(nowhere.clone())))
             })
             .unwrap();
         let found = reconcile(&store, &partials, &blobs, 500).unwrap();

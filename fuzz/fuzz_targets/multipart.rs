@@ -3,4 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| folio::fuzzing::multipart(data));
+fuzz_target!(init: folio::fuzzing::multipart_init(), |data: &[u8]| folio::fuzzing::multipart(data));

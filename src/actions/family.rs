@@ -127,12 +127,12 @@ pub async fn join_new(folio: &Folio, guard: &Guard, addr: IpAddr, joining: Joini
                     usable(tx.txn(), hash, None)?.ok_or_else(|| Error::Invalid(SHEET_REFUSED.into()))?;
                 let issuer = issuer_of(tx, &sheet)?;
                 let new = NewUser {
-                    username: joining.username,
-                    display_name: joining.display_name,
+                    username: joining.username.clone(),
+                    display_name: joining.display_name.clone(),
                     role: Role::Family,
                     external_id: None,
                 };
-                let user = create_in(tx, &issuer, new, Some(password_hash))?;
+                let user = create_in(tx, &issuer, new, Some(password_hash.clone()))?;
                 link_in(tx, &issuer, &user, &child)?;
                 joined(tx, hash, sheet, user.id)?;
                 Ok::<_, Error>((user, child))
@@ -361,18 +361,18 @@ pub fn create_from_home(
             owners: vec![child.id],
             class: class.map(|(c, _)| c.id),
             activity: None,
-            title,
-            reflection,
+            title: title.clone(),
+            reflection: reflection.clone(),
             tags: Default::default(),
             skills: Default::default(),
             visibility: Visibility::Private,
-            kind,
+            kind: kind.clone(),
             approved: false,
             reviewed: false,
             versions: vec![Version {
                 id: crate::domain::VersionId::new(),
                 note: String::new(),
-                files,
+                files: files.clone(),
                 author: actor.id,
                 created_ms: now,
             }],

@@ -22,7 +22,7 @@ pub fn set_own(store: &Store, me: &User, code: Option<&str>) -> Result<Option<St
     let language = known(code)?;
     let change = Change::UserLanguageSet { user: me.id, language: language.clone() };
     store.write(|tx| {
-        tx.record(me.school, Scope::Person(me.id), Some(me.id), change)?;
+        tx.record(me.school, Scope::Person(me.id), Some(me.id), change.clone())?;
         Ok::<_, Error>(())
     })?;
     Ok(language)
@@ -36,7 +36,7 @@ pub fn set_school_default(store: &Store, actor: &User, code: Option<&str>) -> Re
     let language = known(code)?;
     let change = Change::SchoolLanguageSet { language: language.clone() };
     store.write(|tx| {
-        tx.record(actor.school, Scope::School, Some(actor.id), change)?;
+        tx.record(actor.school, Scope::School, Some(actor.id), change.clone())?;
         Ok::<_, Error>(())
     })?;
     Ok(language)

@@ -45,7 +45,7 @@ pub fn import_simple(
 ) -> Result<ImportReport> {
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
-        let people = match people {
+        let people = match people.clone() {
             Ok(p) => p,
             Err(errors) => return Ok(ImportReport { errors, ..Default::default() }),
         };
@@ -140,7 +140,7 @@ pub fn import_oneroster(
         }
         let mut report = OneRosterReport::default();
         let mut user_ids = std::collections::HashMap::new();
-        for person in roster.users {
+        for person in roster.users.clone() {
             let ext = person.external_id.clone().unwrap_or_default();
             let user = match tx.txn().id_by_external(school, ExternalKind::User, &ext)? {
                 Some(id) => {
@@ -174,7 +174,7 @@ pub fn import_oneroster(
             user_ids.insert(ext, user.id);
         }
         let mut class_ids = std::collections::HashMap::new();
-        for class in roster.classes {
+        for class in roster.classes.clone() {
             let id = match tx.txn().id_by_external(school, ExternalKind::Class, &class.sourced_id)? {
                 Some(id) => ClassId::from_bytes(id),
                 None => {
@@ -184,7 +184,7 @@ pub fn import_oneroster(
             };
             class_ids.insert(class.sourced_id, id);
         }
-        for enrollment in roster.enrollments {
+        for enrollment in roster.enrollments.clone() {
             let (Some(&class), Some(&user)) =
                 (class_ids.get(&enrollment.class_sourced_id), user_ids.get(&enrollment.user_sourced_id))
             else {

@@ -62,14 +62,20 @@ pub fn complete(store: &Store, data_dir: &Path, input: SetupInput, password_hash
         }
         let school = SchoolId::new();
         let id = UserId::new();
-        tx.record(school, Scope::School, None, Change::SchoolCreated { name: school_name })?;
+        tx.record(school, Scope::School, None, Change::SchoolCreated { name: school_name.clone() })?;
         tx.record(
             school,
             Scope::Person(id),
             None,
-            Change::UserCreated { user: id, username, display_name, role: Role::Admin, external_id: None },
+            Change::UserCreated {
+                user: id,
+                username: username.clone(),
+                display_name: display_name.clone(),
+                role: Role::Admin,
+                external_id: None,
+            },
         )?;
-        tx.record(school, Scope::Person(id), Some(id), Change::PasswordSet { user: id, hash: password_hash })?;
+        tx.record(school, Scope::Person(id), Some(id), Change::PasswordSet { user: id, hash: password_hash.clone() })?;
         tx.meta_remove(setup_code::META_KEY)?;
         tx.txn().user(id)?.ok_or_else(|| Error::internal(anyhow::anyhow!("the new admin was not stored")))
     })?;

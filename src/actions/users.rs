@@ -13,6 +13,7 @@ use crate::domain::{Change, Class, ClassId, Role, Scope, User, UserId, policy};
 use crate::error::{Error, Result};
 use crate::store::{Queries, ReadTables, Store, Tx, sessions};
 
+#[derive(Clone)]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -61,7 +62,7 @@ pub fn check_may_create(actor: &User) -> Result<()> {
 
 pub fn create(store: &Store, actor: &User, new: NewUser, password_hash: Option<String>) -> Result<User> {
     check_may_create(actor)?;
-    store.write(|tx| create_in(tx, actor, new, password_hash))
+    store.write(|tx| create_in(tx, actor, new.clone(), password_hash.clone()))
 }
 
 /// A person the actor may manage credentials for, or NotFound (never revealing who exists).
@@ -140,7 +141,7 @@ pub fn set_secret(
     store.write(|tx| {
         let person = authorised_in(tx.txn(), actor, target, proof)?;
         let scope = scope_of(person.id, person.role);
-        tx.record(person.school, scope, Some(actor.id), secret.change(person.id))?;
+        tx.record(person.school, scope, Some(actor.id), secret.clone().change(person.id))?;
         // Recorded even when this box knows no card: one issued elsewhere before this change
         // may still be on its way, and the later clock wins.
         let revoke = Change::QrCardIssued { user: person.id, token_hash: String::new() };
@@ -151,6 +152,7 @@ pub fn set_secret(
 }
 
 /// A new secret to sign in with, already hashed.
+#[derive(Clone)]
 pub enum NewSecret {
     Password(String),
     Pictures(String),

@@ -161,18 +161,18 @@ pub fn create(
             owners,
             class,
             activity: new.activity,
-            title,
-            reflection,
-            tags: new.tags,
-            skills: new.skills,
+            title: title.clone(),
+            reflection: reflection.clone(),
+            tags: new.tags.clone(),
+            skills: new.skills.clone(),
             visibility: new.visibility,
-            kind,
+            kind: kind.clone(),
             approved: false,
             reviewed: false,
             versions: vec![Version {
                 id: VersionId::new(),
                 note: String::new(),
-                files,
+                files: files.clone(),
                 author: actor.id,
                 created_ms: now,
             }],
@@ -231,7 +231,13 @@ pub fn add_version(
         // A box without a real-time clock may wake up in the past; a new version still sorts
         // after the ones before it.
         let created_ms = wall_clock_ms().max(artifact.latest().map_or(0, |v| v.created_ms + 1));
-        let version = Version { id: version_id.unwrap_or_default(), note, files, author: actor.id, created_ms };
+        let version = Version {
+            id: version_id.unwrap_or_default(),
+            note: note.clone(),
+            files: files.clone(),
+            author: actor.id,
+            created_ms,
+        };
         tx.record(
             artifact.school,
             scope(&artifact),
@@ -268,10 +274,10 @@ pub fn edit(store: &Store, actor: &User, id: ArtifactId, edit: ArtifactEdit) -> 
             Some(actor.id),
             Change::ArtifactEdited {
                 artifact: id,
-                title,
-                reflection,
-                tags: edit.tags,
-                skills: edit.skills,
+                title: title.clone(),
+                reflection: reflection.clone(),
+                tags: edit.tags.clone(),
+                skills: edit.skills.clone(),
                 visibility: edit.visibility,
                 // Both are decided by `Tx::record` against the artifact as it stands.
                 reflection_base: None,
@@ -330,7 +336,7 @@ pub fn add_comment(store: &Store, actor: &User, id: ArtifactId, new: NewComment)
     if body.is_empty() && audio.is_none() {
         return Err(Error::Invalid("Write something (or record your voice) first.".into()));
     }
-    store.write_grouped(|tx| {
+    store.write(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
         if let Some(cid) = comment_id
             && let Some(target) = tx.txn().artifact_of_comment(cid)?
@@ -484,10 +490,10 @@ pub fn create_activity(
             id: ActivityId::new(),
             school: class.school,
             class: class.id,
-            title,
-            prompt,
-            due: new.due,
-            files,
+            title: title.clone(),
+            prompt: prompt.clone(),
+            due: new.due.clone(),
+            files: files.clone(),
             author: actor.id,
             created_ms: wall_clock_ms(),
         };
@@ -576,7 +582,7 @@ pub fn set_skills(store: &Store, actor: &User, skills: &[String]) -> Result<Vec<
     let skills: Vec<String> = crate::domain::work::parse_labels(&skills.join(","), false)?.into_iter().collect();
     store.write(|tx| {
         tx.record(actor.school, Scope::School, Some(actor.id), Change::SkillsSet { skills: skills.clone() })?;
-        Ok(skills)
+        Ok(skills.clone())
     })
 }
 

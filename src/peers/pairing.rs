@@ -140,7 +140,7 @@ pub async fn accept(folio: &Folio, caller: ClientCert, request: PairRequest) -> 
                     }
                 };
                 let offered = invite.scope.unwrap_or(PeerScope::WholeSchools);
-                let scope = match asked {
+                let scope = match asked.clone() {
                     Some(asked) if offered.covers(&asked) => asked,
                     Some(_) => {
                         return Err(Error::forbidden(
@@ -157,7 +157,7 @@ pub async fn accept(folio: &Folio, caller: ClientCert, request: PairRequest) -> 
                     scope: scope.clone(),
                     // We offered the scope: the joining box acts only inside it.
                     offered_by: crate::sync::OfferedBy::Us,
-                    addresses,
+                    addresses: addresses.clone(),
                     paired_ms: now,
                     status: PeerStatus::default(),
                 };

@@ -166,7 +166,7 @@ async fn round(folio: &Folio, peer_id: BoxId) -> Result<SyncCounts, PeerError> {
     blocking(&store, move |s| {
         s.update_peer(peer_id, |p| {
             p.addresses.retain(|a| *a != address);
-            p.addresses.insert(0, address);
+            p.addresses.insert(0, address.clone());
             p.status.files_pending = files.files_pending;
         })
         .map_err(PeerError::local)

@@ -257,7 +257,7 @@ mod tests {
     fn record_work(store: &Store, class: ClassId, ana: UserId, work: Artifact) {
         let school = work.school;
         let rec = |scope: Scope, change: crate::domain::Change| {
-            store.write(|tx| tx.record(school, scope, None, change)).unwrap()
+            store.write(|tx| tx.record(school, scope, None, change.clone())).unwrap()
         };
         rec(Scope::School, crate::domain::Change::SchoolCreated { name: "S".into() });
         rec(

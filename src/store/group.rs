@@ -29,10 +29,12 @@
 //!   from changing what it captured; effects outside, such as files, belong after `write`).
 //!   Failures are rare (most refusals are decided before `write`, or by the first closure of
 //!   a batch, which wastes nothing), and a second run costs only CPU.
-//! - **A closure that panics** leaves the turn poisoned; the next caller aborts the batch it
-//!   was in and tells its other callers to run again.
+//! - **A closure that panics** is caught in its caller's thread: the batch is aborted, its
+//!   other callers run again (no one waits for a commit that will not come), and the panic
+//!   goes on up to its own caller.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -56,8 +58,6 @@ pub(super) struct Group {
 struct Turn {
     open: Option<Batch>,
     next_batch: u64,
-    /// Set while a closure runs: found set by the next caller, that closure panicked.
-    running: bool,
 }
 
 /// The open batch: its transaction and how many closures it holds.
@@ -83,20 +83,13 @@ struct Settled {
 }
 
 impl Group {
-    /// Waits for the turn. After a closure panicked, its batch is aborted first.
+    /// Waits for the turn.
     fn take_turn(&self) -> MutexGuard<'_, Turn> {
         self.queued.fetch_add(1, Ordering::SeqCst);
-        let mut turn = self.turn.lock().unwrap_or_else(|poisoned| {
-            self.turn.clear_poison();
-            poisoned.into_inner()
-        });
+        // Closures' panics are caught before they reach the lock, so a poisoned turn can only
+        // come from a panic in the commit itself, which leaves no batch open.
+        let turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        if turn.running {
-            turn.running = false;
-            if let Some(batch) = turn.open.take() {
-                self.settle(batch.id, Outcome::RunAgain, batch.members);
-            }
-        }
         turn
     }
 
@@ -126,18 +119,15 @@ impl Group {
 }
 
 impl Store {
-    /// [`Store::write`] for writes that may share a commit: runs `f` in a write transaction
-    /// and returns once what it wrote is durable.
-    ///
-    /// (Only comments use it so far: making every `write` a grouped one needs its 33 closures
-    /// that move what they capture to clone it instead.) One user
+    /// Runs `f` in a write transaction and returns once what it wrote is durable. One user
     /// action is one call: it either happens whole or not at all.
     ///
     /// Calls made at the same time share one transaction and one fsync ([`group`](self)):
     /// `f` sees what the calls before it in the batch wrote, and may run more than once (when
     /// another call of its batch fails, the batch runs again without that one), so it must do
-    /// nothing outside the transaction.
-    pub fn write_grouped<T, E: From<StoreError>>(&self, f: impl Fn(&mut Tx) -> Result<T, E>) -> Result<T, E> {
+    /// nothing outside the transaction. [`Store::write_alone`] is for the rare write that
+    /// cannot be written so.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl Fn(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         loop {
             let mut turn = self.group.take_turn();
             if turn.open.is_none() {
@@ -147,11 +137,19 @@ impl Store {
                 turn.next_batch += 1;
                 turn.open = Some(Batch { tx, id, members: 0 });
             }
-            turn.running = true;
             let batch = turn.open.as_mut().expect("a batch was opened above");
-            let result = f(&mut batch.tx);
             let (id, members) = (batch.id, batch.members);
-            turn.running = false;
+            let result = match std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut batch.tx))) {
+                Ok(result) => result,
+                Err(panic) => {
+                    // The batch's others must not wait for a commit nobody will make: they
+                    // run again at once, in a batch of their own.
+                    turn.open = None;
+                    drop(turn);
+                    self.group.settle(id, Outcome::RunAgain, members);
+                    std::panic::resume_unwind(panic);
+                }
+            };
             let value = match result {
                 Ok(value) => value,
                 Err(e) => {
@@ -219,10 +217,11 @@ mod tests {
         let counted = runs.clone();
         let holder = std::thread::spawn(move || {
             store
-                .write_grouped(|tx| {
+                .write(|tx| {
                     counted.fetch_add(1, Ordering::SeqCst);
                     let _ = holding.send(());
-                    let _ = wait.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                    // Until told to go on; a second run finds the sender gone and goes on at once.
+                    let _ = wait.lock().unwrap().recv();
                     tx.meta_set("holder", b"holder")
                 })
                 .unwrap();
@@ -252,7 +251,7 @@ mod tests {
                 std::thread::spawn(move || {
                     start.wait();
                     let name = format!("w{i}");
-                    store.write_grouped(|tx| tx.meta_set(&name, name.as_bytes())).unwrap();
+                    store.write(|tx| tx.meta_set(&name, name.as_bytes())).unwrap();
                     // Answered: it is committed (a fresh read transaction sees it).
                     assert_eq!(store.meta(&name).unwrap(), key(&name));
                 })
@@ -281,7 +280,7 @@ mod tests {
         let spawn = |name: &'static str, fail: bool, panic: bool| {
             let store = store.clone();
             std::thread::spawn(move || {
-                store.write_grouped(|tx| {
+                store.write(|tx| {
                     tx.meta_set(name, name.as_bytes())?;
                     assert!(!panic, "a closure that panics after writing");
                     if fail { Err(StoreError::Erased) } else { Ok(()) }
@@ -311,5 +310,33 @@ mod tests {
         assert_eq!(store.meta("bad").unwrap(), None, "the failed write's change was taken back");
         assert_eq!(store.meta("panics").unwrap(), None, "the panicked write's change was taken back");
         assert!(holder_runs.load(Ordering::SeqCst) >= 2, "the write batched before a failure ran again");
+    }
+
+    #[test]
+    fn a_panic_in_the_last_closure_of_a_batch_leaves_no_one_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (holder, go, holder_runs) = hold_the_turn(&store);
+        let panicking = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.write(|tx| -> Result<(), StoreError> {
+                    tx.meta_set("panics", b"panics")?;
+                    panic!("a closure that panics after writing, with nobody queued behind it")
+                })
+            })
+        };
+        until_queued(&store, 1);
+        go.send(()).unwrap();
+        drop(go);
+        // The holder's write is in the panicking closure's batch and waits for its outcome; with
+        // nobody left to take the turn after the panic, only the panicking caller can tell it.
+        let (answered, answer) = mpsc::channel();
+        std::thread::spawn(move || answered.send(holder.join().is_ok()));
+        assert_eq!(answer.recv_timeout(Duration::from_secs(60)), Ok(true), "the holder's write was answered");
+        assert!(panicking.join().is_err(), "the panic reaches its own caller");
+        assert_eq!(store.meta("holder").unwrap(), key("holder"));
+        assert_eq!(store.meta("panics").unwrap(), None, "the panicked write's change was taken back");
+        assert!(holder_runs.load(Ordering::SeqCst) >= 2, "the holder's write ran again");
     }
 }

@@ -94,7 +94,8 @@ mod tests {
         let school = SchoolId::new();
         let (teacher, ana, ben, class, artifact) =
             (UserId::new(), UserId::new(), UserId::new(), ClassId::new(), ArtifactId::new());
-        let rec = |scope: Scope, change: Change| store.write(|tx| tx.record(school, scope, None, change)).unwrap();
+        let rec =
+            |scope: Scope, change: Change| store.write(|tx| tx.record(school, scope, None, change.clone())).unwrap();
         rec(Scope::School, Change::SchoolCreated { name: "Hillside".into() });
         for (user, name, role) in
             [(teacher, "t", Role::Teacher), (ana, "ana", Role::Student), (ben, "ben", Role::Student)]

@@ -242,9 +242,10 @@ impl Store {
         f(&txn)
     }
 
-    /// Runs `f` in one write transaction and commits it if `f` succeeds. One user action is
-    /// one write transaction: it either happens whole or not at all.
-    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
+    /// Runs `f` in a write transaction of its own and commits it if `f` succeeds, for the
+    /// rare write that must not share a batch ([`Store::write`]): one whose closure cannot
+    /// run twice. One user action is one write transaction: it happens whole or not at all.
+    pub fn write_alone<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> Result<T, E>) -> Result<T, E> {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
         let mut tx = Tx { txn, replica: self.replica, clock: Arc::clone(&self.clock), recorded: false };
         let value = f(&mut tx)?;

@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// Changes a stored peer in one transaction; nothing if it is no longer paired.
-    pub fn update_peer(&self, id: BoxId, f: impl FnOnce(&mut Peer)) -> Result<Option<Peer>, StoreError> {
+    pub fn update_peer(&self, id: BoxId, f: impl Fn(&mut Peer)) -> Result<Option<Peer>, StoreError> {
         self.write(|tx| {
             let Some(mut found) = peer(tx.txn(), id)? else {
                 return Ok(None);

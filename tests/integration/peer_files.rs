@@ -106,7 +106,7 @@ async fn school_with_work(b: &TestBox, in_x: FileRef, in_y: FileRef) -> School {
     let id = SchoolId::new();
     let (ana, ben, x, y) = (UserId::new(), UserId::new(), ClassId::new(), ClassId::new());
     let hash = b.state.guard.hasher.hash("ana-secret".into()).await.unwrap();
-    let rec = |scope: Scope, change: Change| store.write(|tx| tx.record(id, scope, None, change)).unwrap();
+    let rec = |scope: Scope, change: Change| store.write(|tx| tx.record(id, scope, None, change.clone())).unwrap();
     rec(Scope::School, Change::SchoolCreated { name: "Hillside".into() });
     for (user, name) in [(ana, "ana"), (ben, "ben")] {
         rec(

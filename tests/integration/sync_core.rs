@@ -165,7 +165,7 @@ fn rand_tag() -> String {
 }
 
 fn record(store: &Store, ledger: &mut Ledger, school: SchoolId, scope: Scope, change: Change) -> Option<Op> {
-    match store.write(|tx| tx.record(school, scope, None, change)) {
+    match store.write(|tx| tx.record(school, scope, None, change.clone())) {
         Ok(op) => {
             ledger.acknowledged.push(op.id);
             Some(op)

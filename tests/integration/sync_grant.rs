@@ -41,7 +41,7 @@ const CLEO: usize = 5;
 const FAMILY: usize = 6;
 
 fn rec(store: &Store, school: SchoolId, scope: Scope, change: Change) {
-    store.write(|tx| tx.record(school, scope, None, change)).unwrap();
+    store.write(|tx| tx.record(school, scope, None, change.clone())).unwrap();
 }
 
 fn work(id: ArtifactId, school: SchoolId, owner: UserId, class: Option<ClassId>, title: &str) -> Artifact {

@@ -174,7 +174,7 @@ fn remember_joined(b: &Node, scope: crate::peers::PeerScope) {
 }
 
 fn try_record(b: &Node, school: SchoolId, scope: Scope, author: UserId, change: Change) -> Result<Op, StoreError> {
-    b.store.write(|tx| tx.record(school, scope, Some(author), change))
+    b.store.write(|tx| tx.record(school, scope, Some(author), change.clone()))
 }
 
 #[test]

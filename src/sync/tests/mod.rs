@@ -43,7 +43,7 @@ impl Node {
     }
 
     fn record(&self, school: SchoolId, scope: Scope, change: Change) -> Op {
-        self.store.write(|tx| tx.record(school, scope, None, change)).unwrap()
+        self.store.write(|tx| tx.record(school, scope, None, change.clone())).unwrap()
     }
 
     fn dump(&self) -> crate::store::dump::Dump {
