@@ -1,7 +1,7 @@
 //! Class pages: the list, one class with its roster, adding people, importing a roster, and
 //! printing QR sign-in cards.
 
-use crate::i18n::filters;
+use crate::i18n::{Msg, filters};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use super::{
 use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
-use crate::domain::{Class, ClassId, Role, User, UserId, calendar, policy};
+use crate::domain::{Class, ClassId, Role, User, UserId, policy};
 use crate::error::Error;
 use crate::http::{AppState, parse_id};
 use crate::store::Queries;
@@ -65,24 +65,26 @@ struct MemberRow {
     id: UserId,
     name: String,
     username: String,
-    credentials: String,
+    /// The ways this person signs in (or the one message saying there is none yet).
+    credentials: Vec<Msg>,
 }
 
 impl MemberRow {
     fn new(u: User) -> Self {
         let mut ways = Vec::new();
         if u.pictures_hash.is_some() {
-            ways.push("pictures");
+            ways.push(Msg::id("class-credentials-pictures"));
         }
         if u.qr_token_hash.is_some() {
-            ways.push("QR card");
+            ways.push(Msg::id("class-credentials-card"));
         }
         if u.password_hash.is_some() {
-            ways.push("password");
+            ways.push(Msg::id("class-credentials-password"));
         }
-        let credentials =
-            if ways.is_empty() { "nothing yet: set pictures or print a card".to_string() } else { ways.join(", ") };
-        MemberRow { id: u.id, name: u.display_name, username: u.username, credentials }
+        if ways.is_empty() {
+            ways.push(Msg::id("class-credentials-none"));
+        }
+        MemberRow { id: u.id, name: u.display_name, username: u.username, credentials: ways }
     }
 }
 
@@ -114,7 +116,7 @@ async fn class_page(
                 let activities = r
                     .activities_of_class(class.id)?
                     .into_iter()
-                    .map(|a| (a.id, a.title, a.due.as_deref().map(calendar::spoken)))
+                    .map(|a| (a.id, a.title, a.due))
                     .collect();
                 Ok((class, members, activities))
             })
@@ -263,7 +265,7 @@ async fn import_roster(
             &me,
             id,
             None,
-            Some(format!("Imported {n} students ({} new).", report.created.len()).into()),
+            Some(Msg::with("class-imported", vec![("count", n.into()), ("new", report.created.len().into())])),
             Vec::new(),
         )
         .await
