@@ -79,6 +79,15 @@ pub type Args = Vec<(&'static str, Arg)>;
 pub enum Arg {
     Text(String),
     Number(f64),
+    /// Another message, said in the same language first ("Kind: { $kind }" with the kind's
+    /// own message).
+    Message(Box<Msg>),
+}
+
+impl From<Msg> for Arg {
+    fn from(m: Msg) -> Self {
+        Arg::Message(Box::new(m))
+    }
 }
 
 impl From<&str> for Arg {
@@ -147,6 +156,7 @@ impl Locale {
                 let value = match value {
                     Arg::Text(s) => FluentValue::from(s.clone()),
                     Arg::Number(n) => FluentValue::from(*n),
+                    Arg::Message(m) => FluentValue::from(m.in_locale(self)),
                 };
                 (Cow::Owned(name.to_string()), value)
             })

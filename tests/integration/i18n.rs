@@ -84,6 +84,7 @@ fn used() -> BTreeSet<String> {
                 ".tr_with(",
                 "Chrome::anonymous(",
                 "Chrome::for_user(",
+                "facet(",
                 "empty: ",
                 " => ",
             ],

@@ -618,7 +618,7 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
     let files = shown_files(&state, format!("/api/v1/activities/{aid}"), activity.files.clone()).await?;
     Ok(page(ActivityPage {
         files,
-        due: activity.due.as_deref().map(crate::domain::calendar::spoken),
+        due: activity.due.clone(),
         chrome: Chrome::for_user(&activity.title, &me.0),
         prompt: activity.prompt.split("\n\n").map(str::to_string).filter(|p| !p.trim().is_empty()).collect(),
         is_teacher: status.is_some(),

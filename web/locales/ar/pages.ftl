@@ -90,7 +90,25 @@ search-words = كلمات للبحث عنها
 search-filters-in-use = عوامل التصفية المستخدمة
 search-remove-filter = (أزل عامل التصفية هذا)
 search-nothing = لم يُعثر على شيء. جرّب كلمات أقل أو مختلفة.
-search-count = { $range } من { $count }.
+search-count = { $range } من { $count ->
+    [one] عمل واحد.
+    [two] عملين.
+    [few] { $total } أعمال.
+   *[other] { $total } عملًا.
+}
+search-facet-kind = النوع
+search-facet-class = الصف
+search-facet-tag = الوسم
+search-facet-skill = المهارة
+search-a-class = صف
+search-chip-class = الصف: { $class }
+search-chip-student = أعمال طالب واحد
+search-chip-tag = الوسم: { $tag }
+search-chip-skill = المهارة: { $skill }
+search-chip-kind = النوع: { $kind }
+search-chip-activity = نشاط واحد
+search-chip-from = من { $day }
+search-chip-to = حتى { $day }
 search-best-first = الأكثر تطابقًا أولًا
 search-newest-first = الأحدث أولًا
 search-narrow = ضيّق النتائج

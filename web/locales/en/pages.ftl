@@ -108,9 +108,22 @@ search-filters-in-use = Filters in use
 search-remove-filter = (remove this filter)
 search-nothing = Nothing found. Try fewer or different words.
 search-count = { $range } of { $count ->
-    [one] { $count } piece of work.
-   *[other] { $count } pieces of work.
+    [one] { $total } piece of work.
+   *[other] { $total } pieces of work.
 }
+search-facet-kind = Kind
+search-facet-class = Class
+search-facet-tag = Tag
+search-facet-skill = Skill
+search-a-class = a class
+search-chip-class = Class: { $class }
+search-chip-student = One student's work
+search-chip-tag = Tag: { $tag }
+search-chip-skill = Skill: { $skill }
+search-chip-kind = Kind: { $kind }
+search-chip-activity = One activity
+search-chip-from = From { $day }
+search-chip-to = Until { $day }
 search-best-first = Best matches first
 search-newest-first = Newest first
 search-narrow = Narrow the results

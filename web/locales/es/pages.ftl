@@ -94,9 +94,22 @@ search-filters-in-use = Filtros activos
 search-remove-filter = (quitar este filtro)
 search-nothing = No se encontró nada. Prueba con menos palabras o con otras.
 search-count = { $range } de { $count ->
-    [one] { $count } trabajo.
-   *[other] { $count } trabajos.
+    [one] { $total } trabajo.
+   *[other] { $total } trabajos.
 }
+search-facet-kind = Tipo
+search-facet-class = Clase
+search-facet-tag = Etiqueta
+search-facet-skill = Habilidad
+search-a-class = una clase
+search-chip-class = Clase: { $class }
+search-chip-student = Trabajos de un estudiante
+search-chip-tag = Etiqueta: { $tag }
+search-chip-skill = Habilidad: { $skill }
+search-chip-kind = Tipo: { $kind }
+search-chip-activity = Una actividad
+search-chip-from = Desde el { $day }
+search-chip-to = Hasta el { $day }
 search-best-first = Mejores coincidencias primero
 search-newest-first = Más recientes primero
 search-narrow = Acotar los resultados
