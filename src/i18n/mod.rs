@@ -29,8 +29,40 @@ fluent_templates::static_loader! {
         fallback_language: "en",
         // Fluent's isolation marks (U+2068/U+2069) around every placeable would end up in
         // attributes, titles and the API's messages; the pages set `dir` themselves.
-        customise: |bundle| bundle.set_use_isolating(false),
+        customise: |bundle| {
+            bundle.set_use_isolating(false);
+            bundle.set_formatter(Some(number_in_language));
+        },
     };
+}
+
+/// The language a bundle's cache belongs to (the cache is made per language).
+struct LanguageOf(Option<Locale>);
+
+impl intl_memoizer::Memoizable for LanguageOf {
+    type Args = ();
+    type Error = ();
+    fn construct(lang: LanguageIdentifier, _: ()) -> Result<Self, ()> {
+        Ok(LanguageOf(Locale::from_code(lang.language.as_str())))
+    }
+}
+
+/// Numbers placed in a message (`{ $count }`) in the message's language's digits: "٣"
+/// in Arabic. Whole numbers only, ungrouped (a port or a year reads wrong as "7,443");
+/// everything else Fluent writes itself.
+fn number_in_language(
+    value: &FluentValue,
+    memoizer: &intl_memoizer::concurrent::IntlLangMemoizer,
+) -> Option<String> {
+    let FluentValue::Number(n) = value else { return None };
+    if n.value.fract() != 0.0 || !n.value.is_finite() {
+        return None;
+    }
+    // The cache's lock is let go before formatting, which looks messages up again.
+    let locale = memoizer.with_try_get::<LanguageOf, _, _>((), |l| l.0).ok()??;
+    let digits: Vec<char> = locale.tr("number-digits").chars().collect();
+    let plain = format!("{}", n.value as i64);
+    Some(plain.chars().map(|c| c.to_digit(10).and_then(|d| digits.get(d as usize).copied()).unwrap_or(c)).collect())
 }
 
 /// Every language folio speaks, by its folder under `web/locales`. The first is the last
@@ -305,6 +337,9 @@ mod tests {
         assert_eq!(n(es(), 1), "1 comentario nuevo");
         assert_eq!(n(es(), 3), "3 comentarios nuevos");
         // Arabic has six plural forms; two and eleven take different ones.
-        assert_ne!(n(ar(), 2), n(ar(), 11).replace("11", "2"));
+        assert_ne!(n(ar(), 2), n(ar(), 11).replace("١١", "٢"));
+        // Numbers in messages are written in the language's digits.
+        assert!(n(ar(), 11).contains("١١"), "{}", n(ar(), 11));
+        assert!(!n(ar(), 11).contains("11"), "{}", n(ar(), 11));
     }
 }
