@@ -131,11 +131,8 @@ pub fn locale(what: impl Display, values: &dyn askama::Values) -> askama::Result
 /// `<script type="application/json">` block: the scripts read their words from the page.
 #[askama::filter_fn]
 pub fn js_messages(_unused: impl Display, values: &dyn askama::Values) -> askama::Result<String> {
-    let l = current(values);
-    let map: serde_json::Map<String, serde_json::Value> =
-        super::JS_IDS.iter().map(|id| (id.to_string(), serde_json::Value::String(l.tr(id)))).collect();
     // Inside a script element only "</" could end it early; JSON lets us escape "/".
-    Ok(serde_json::Value::Object(map).to_string().replace("</", "<\\/"))
+    Ok(super::script_messages(current(values)).to_string().replace("</", "<\\/"))
 }
 
 /// Whether `code` is the language the page is in (the language menu marks it).

@@ -13,6 +13,7 @@
 
 pub mod filters;
 mod format;
+mod script;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
 pub use format::{format_bytes, format_date, format_day, format_number};
+pub use script::{JS_MESSAGES, script_messages};
 
 fluent_templates::static_loader! {
     static MESSAGES = {
@@ -60,9 +62,13 @@ fn number_in_language(
     }
     // The cache's lock is let go before formatting, which looks messages up again.
     let locale = memoizer.with_try_get::<LanguageOf, _, _>((), |l| l.0).ok()??;
+    Some(whole_number(locale, n.value as i64))
+}
+
+/// A whole number in the language's digits, ungrouped: 42 → "٤٢" (ar).
+fn whole_number(locale: Locale, n: i64) -> String {
     let digits: Vec<char> = locale.tr("number-digits").chars().collect();
-    let plain = format!("{}", n.value as i64);
-    Some(plain.chars().map(|c| c.to_digit(10).and_then(|d| digits.get(d as usize).copied()).unwrap_or(c)).collect())
+    n.to_string().chars().map(|c| c.to_digit(10).and_then(|d| digits.get(d as usize).copied()).unwrap_or(c)).collect()
 }
 
 /// Every language folio speaks, by its folder under `web/locales`. The first is the last
@@ -77,15 +83,6 @@ pub const LANGUAGES: &[&str] = &[
 pub fn menu() -> Vec<(&'static str, String)> {
     Locale::all().map(|l| (l.code(), l.name())).collect()
 }
-
-/// The messages the scripts use: those of `web/locales/en/js.ftl` (ids starting `js-`).
-pub static JS_IDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    include_str!("../../web/locales/en/js.ftl")
-        .lines()
-        .filter_map(|line| line.split_once(" =").map(|(id, _)| id.trim()))
-        .filter(|id| id.starts_with("js-"))
-        .collect()
-});
 
 /// The name of the cookie a signed-out device keeps its chosen language in.
 pub const COOKIE: &str = "folio_lang";
