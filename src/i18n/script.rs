@@ -84,6 +84,11 @@ pub fn script_messages(locale: Locale) -> Value {
         };
         out.insert(id.to_string(), value);
     }
+    // The language's own digits and decimal sign, for the numbers the scripts write (the
+    // browser's idea of a language's digits can differ from the box's).
+    for id in ["number-digits", "number-decimal"] {
+        out.insert(id.to_string(), Value::String(locale.tr(id)));
+    }
     Value::Object(out)
 }
 
@@ -110,5 +115,6 @@ mod tests {
         assert_eq!(ar["js-files"]["two"], "ملفان");
         let es = script_messages(Locale::from_code("es").unwrap());
         assert_eq!(es["js-sending-file"], "Enviando {name}");
+        assert_eq!(ar["number-digits"], "٠١٢٣٤٥٦٧٨٩");
     }
 }

@@ -157,6 +157,16 @@ test('a teacher and a student on an Arabic tablet: every main page right to left
           await page.locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
           await assertArabicPage(page, `${user} ${name}`);
         }
+        if (user === 'ana') {
+          // The scripts speak Arabic too: the upload list names each file and its size in
+          // the page's words and digits (from <script id="folio-messages">).
+          await page.goto(`${folio.url}/home`);
+          await page.locator('#files').setInputFiles({ name: 'kite.png', mimeType: 'image/png', buffer: png(320, 240) });
+          const bar = page.locator('.upload-progress progress');
+          assert.equal(await bar.getAttribute('aria-label'), 'جارٍ إرسال kite.png');
+          assert.match(await page.locator('.upload-row span').innerText(), /^kite\.png \([٠-٩٫]+ ك\.ب\)$/);
+          await shoot(page, 'ar-student-upload');
+        }
       });
     } finally {
       await context.close();

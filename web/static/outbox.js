@@ -317,7 +317,11 @@
       text = text[category] ?? text.other;
     }
     if (typeof text !== 'string') return id;
-    const number = (n) => { try { return new Intl.NumberFormat(lang, { maximumFractionDigits: 1, useGrouping: false }).format(n); } catch { return String(n); } };
+    // The box's digits and decimal sign for the language (browsers differ on Arabic's).
+    const digits = words['number-digits'] || '0123456789';
+    const number = (n) => String(Math.round(n * 10) / 10)
+      .replace(/[0-9]/g, (d) => digits[Number(d)] ?? d)
+      .replace('.', words['number-decimal'] || '.');
     return text.replace(/\{(\w+)\}/g, (whole, name) => (name in args ? (typeof args[name] === 'number' ? number(args[name]) : String(args[name])) : whole));
   }
 
