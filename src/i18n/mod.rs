@@ -52,10 +52,7 @@ impl intl_memoizer::Memoizable for LanguageOf {
 /// Numbers placed in a message (`{ $count }`) in the message's language's digits: "٣"
 /// in Arabic. Whole numbers only, ungrouped (a port or a year reads wrong as "7,443");
 /// everything else Fluent writes itself.
-fn number_in_language(
-    value: &FluentValue,
-    memoizer: &intl_memoizer::concurrent::IntlLangMemoizer,
-) -> Option<String> {
+fn number_in_language(value: &FluentValue, memoizer: &intl_memoizer::concurrent::IntlLangMemoizer) -> Option<String> {
     let FluentValue::Number(n) = value else { return None };
     if n.value.fract() != 0.0 || !n.value.is_finite() {
         return None;

@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn every_script_message_with_its_values() {
-        let found = parse("js-a = A\njs-b = { $count ->\n    [one] { $count } { $title }\n   *[other] x\n}\nkind = k\n");
+        let found =
+            parse("js-a = A\njs-b = { $count ->\n    [one] { $count } { $title }\n   *[other] x\n}\nkind = k\n");
         assert_eq!(found, vec![("js-a", vec![]), ("js-b", vec!["count", "title"])]);
     }
 

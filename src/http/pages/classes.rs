@@ -113,11 +113,7 @@ async fn class_page(
             store.read(|r| {
                 let class = classes::managed(r, &actor, id)?;
                 let members = r.members(class.id)?;
-                let activities = r
-                    .activities_of_class(class.id)?
-                    .into_iter()
-                    .map(|a| (a.id, a.title, a.due))
-                    .collect();
+                let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
                 Ok((class, members, activities))
             })
         })

@@ -183,7 +183,7 @@ fn results_page(
             })
             .collect();
         // Equal counts in the order of their values (labels are said later, in the page's language).
-        links.sort_by(|a, b| b.count.cmp(&a.count));
+        links.sort_by_key(|l| std::cmp::Reverse(l.count));
         links.truncate(12);
         FacetGroup { name, links }
     };
