@@ -303,13 +303,26 @@
    * <script id="folio-messages"> (web/locales/<code>/js.ftl). `t(id, { count: 3, title })`
    * picks the plural form for `count` and fills in each `{name}`; numbers in the language's
    * digits. (The service worker has no page: it keeps numbers and the box's own messages.) */
-  let words = null;
+  let pageWords = null;
   function t(id, args = {}) {
     const doc = global.document;
-    if (!words) {
-      try { words = JSON.parse(doc?.getElementById('folio-messages')?.textContent || '{}'); } catch { words = {}; }
+    if (!pageWords) {
+      try { pageWords = JSON.parse(doc?.getElementById('folio-messages')?.textContent || '{}'); } catch { pageWords = {}; }
     }
-    const lang = doc?.documentElement.lang || 'en';
+    return say(pageWords, doc?.documentElement.lang || 'en', id, args);
+  }
+
+  /** For the service worker: `t` for a saved page, in the words and language it carries. */
+  function tFor(html) {
+    let words = {};
+    // The box writes "</" as "<\/" in it, so the first "</script>" ends it.
+    const json = /<script type="application\/json" id="folio-messages">([\s\S]*?)<\/script>/.exec(html);
+    try { words = JSON.parse(json ? json[1] : '{}'); } catch { /* an old copy */ }
+    const lang = /<html lang="([a-zA-Z-]+)"/.exec(html)?.[1] || 'en';
+    return (id, args = {}) => say(words, lang, id, args);
+  }
+
+  function say(words, lang, id, args) {
     let text = words[id];
     if (text && typeof text === 'object') {
       let category = 'other';
@@ -335,6 +348,7 @@
   }
 
   global.folioT = t;
+  global.folioTFor = tFor;
   global.folioSize = size;
   global.folioOutbox = {
     WARN_AFTER_MS, CHUNK_BYTES,

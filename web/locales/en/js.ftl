@@ -54,3 +54,7 @@ js-size-bytes = { $count ->
 js-size-kb = { $size } KB
 js-size-mb = { $size } MB
 js-size-gb = { $size } GB
+js-offline-title = Offline — showing saved copy
+js-offline-from = from { $when }. The box cannot be reached: new work you make waits on this device and is sent when it can.
+js-signed-out-title = Signed out on this device.
+js-signed-out = The box cannot be reached right now; your session on it ends as soon as it can. Work waiting to be sent stays here until you sign in again.

@@ -52,3 +52,7 @@ js-size-bytes = { $count ->
 js-size-kb = { $size } KB
 js-size-mb = { $size } MB
 js-size-gb = { $size } GB
+js-offline-title = Sin conexión — copia guardada
+js-offline-from = del { $when }. No se puede llegar a la caja: el trabajo nuevo que hagas espera en este dispositivo y se envía cuando se pueda.
+js-signed-out-title = Sesión cerrada en este dispositivo.
+js-signed-out = Ahora no se puede llegar a la caja; tu sesión en ella termina en cuanto se pueda. El trabajo que espera para enviarse se queda aquí hasta que vuelvas a entrar.
