@@ -344,4 +344,8 @@ async fn the_language_is_chosen_in_order() {
     assert_eq!(refused.status(), 403);
     let unknown = put(&server, &teacher, "/api/v1/me/language", json!({"language": "xx"})).await;
     assert_eq!(unknown.status(), 422);
+    // A refusal made with the request's details is said in the language too.
+    let unknown = json_of(unknown).await;
+    assert_eq!(unknown["error"], "invalid");
+    assert!(unknown["message"].as_str().unwrap().contains("\"xx\" ليست لغة"), "{unknown}");
 }

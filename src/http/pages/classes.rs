@@ -156,7 +156,7 @@ async fn or_show_error(
 ) -> PageResult {
     match result {
         Ok(()) => Ok(see_other(&format!("/classes/{id}?done={done}"))),
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
             class_page(state, me, id, Some(e), None, Vec::new()).await
         }
         Err(e) => Err(e.into()),
@@ -204,9 +204,9 @@ async fn add_member(
     let result = state
         .db(move |store| {
             let username = normalize_username(&form.username)?;
-            let person = store
-                .read(|r| r.user_by_username(actor.school, &username))?
-                .ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
+                Error::Refused(Msg::with("error-no-such-username", vec![("username", username.as_str().into())]))
+            })?;
             classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
         })
         .await;
@@ -229,9 +229,9 @@ async fn import_roster(
             Some("roster") => {
                 let bytes =
                     field.bytes().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    Error::Invalid("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())
-                }));
+                text = Some(
+                    String::from_utf8(bytes.to_vec()).map_err(|_| Error::Refused(Msg::id("error-roster-not-utf8"))),
+                );
             }
             _ => {}
         }
@@ -245,7 +245,7 @@ async fn import_roster(
                 &state,
                 &me,
                 id,
-                Some(Error::Invalid("Choose a CSV file to import.".into())),
+                Some(Error::Refused(Msg::id("error-roster-choose-file"))),
                 None,
                 Vec::new(),
             )

@@ -221,7 +221,7 @@ async fn unpair(
     me.check_csrf(&form.csrf)?;
     let id = box_id(&id)?;
     if form.confirm.as_deref() != Some("yes") {
-        let e = Error::Invalid("Tick the box to confirm, then press Unpair again.".into());
+        let e = Error::Refused(Msg::id("error-unpair-confirm"));
         return peers_page(&state, &me, Some(e), None, None).await;
     }
     peers::pairing::unpair(&state, id).await?;
