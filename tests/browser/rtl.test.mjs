@@ -143,7 +143,7 @@ async function shoot(page, name) {
 
 test('a teacher and a student on an Arabic tablet: every main page right to left, mirrored, nothing overlapping', async () => {
   for (const [user, password, pages] of [
-    ['tina', 'tina-password', () => [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite']]],
+    ['tina', 'tina-password', () => [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite'], ['device', '/device']]],
     ['ana', 'ana-password', () => [['home', '/home'], ['work', `/work/${workId}`]]],
   ]) {
     const context = await browser.newContext({ viewport: tablet, locale: 'ar-EG' });
@@ -184,7 +184,7 @@ test('the same pages in English, Spanish and Arabic, photographed', async () => 
         assert.equal(await page.locator('html').getAttribute('lang'), locale);
         await shoot(page, `${locale}-signin`);
         await signIn(page, 'tina', 'tina-password');
-        for (const [name, path] of [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite']]) {
+        for (const [name, path] of [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite'], ['device', '/device']]) {
           await page.goto(`${folio.url}${path}`);
           assert.equal(await page.locator('html').getAttribute('lang'), locale, `${locale} ${name}`);
           await shoot(page, `${locale}-${name}`);
