@@ -63,7 +63,7 @@ impl From<Peer> for PeerRow {
 }
 
 /// "2026-03-01 14:05 UTC": the box has no idea of the reader's time zone.
-/// What a paired box shares, in words (`peers::pairing::describe` says it for logs).
+/// What a paired box shares, in words of the page's language.
 fn scope_text(scope: &crate::domain::peer::PeerScope) -> Msg {
     match scope {
         crate::domain::peer::PeerScope::WholeSchools => Msg::id("peers-scope-whole"),
