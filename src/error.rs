@@ -27,6 +27,10 @@ pub enum Error {
     CrossOrigin,
     #[error("{0}")]
     Invalid(String),
+    /// Like `Invalid`, in a message of the catalogue: said in the reader's language
+    /// (in English in logs and wherever no request's language applies).
+    #[error("{}", .0.in_locale(crate::i18n::Locale::ENGLISH))]
+    Refused(crate::i18n::Msg),
     #[error("{0}")]
     Conflict(String),
     /// A change a box holding only some classes of a school may not make (it joined them):
@@ -84,7 +88,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::OnItsWay => "on_its_way",
             Error::CrossOrigin => "cross_origin",
-            Error::Invalid(_) => "invalid",
+            Error::Invalid(_) | Error::Refused(_) => "invalid",
             Error::Conflict(_) => "conflict",
             Error::WholeSchoolOnly(_) => "whole_school_only",
             Error::BadRequest(_) => "bad_request",

@@ -115,10 +115,12 @@ async function signOut(event) {
     await self.folioOutbox.meta.set('signout-pending', true);
     const page = await caches.match('/offline', { cacheName: SHELL_CACHE });
     if (!page) return Response.error();
-    const note = '<p class="offline-banner" role="status" data-offline-banner><strong>Signed out on this device.</strong> The box cannot be reached right now; your session on it ends as soon as it can. Work waiting to be sent stays here until you sign in again.</p>';
+    const html = await page.text();
+    const t = self.folioTFor(html);
+    const note = `<p class="offline-banner" role="status" data-offline-banner><strong>${escapeHtml(t('js-signed-out-title'))}</strong> ${escapeHtml(t('js-signed-out'))}</p>`;
     const headers = new Headers(page.headers);
     headers.delete('content-length');
-    return new Response((await page.text()).replace(BANNER_MARK, note), { status: 200, headers });
+    return new Response(html.replace(BANNER_MARK, note), { status: 200, headers });
   }
 }
 
@@ -234,9 +236,13 @@ async function forgetNow() {
 
 async function withBanner(saved) {
   const html = await saved.text();
+  // The saved page carries its words and language: the banner speaks them too.
+  const t = self.folioTFor(html);
+  const lang = /<html lang="([a-zA-Z-]+)"/.exec(html)?.[1] || 'en';
   const date = new Date(saved.headers.get('date') || Date.now());
-  const when = date.toLocaleString('en', { weekday: 'long', hour: '2-digit', minute: '2-digit' });
-  const banner = `<p class="offline-banner" role="status" data-offline-banner><strong>Offline — showing saved copy</strong> from ${escapeHtml(when)}. The box cannot be reached: new work you make waits on this device and is sent when it can.</p>`;
+  let when;
+  try { when = date.toLocaleString(lang, { weekday: 'long', hour: '2-digit', minute: '2-digit' }); } catch { when = date.toISOString(); }
+  const banner = `<p class="offline-banner" role="status" data-offline-banner><strong>${escapeHtml(t('js-offline-title'))}</strong> ${escapeHtml(t('js-offline-from', { when }))}</p>`;
   const headers = new Headers(saved.headers);
   headers.set('x-folio-saved-copy', '1');
   headers.delete('content-length');

@@ -3,7 +3,7 @@
 
 use crate::domain::{Change, Role, Scope, User};
 use crate::error::Error;
-use crate::i18n::Locale;
+use crate::i18n::{Locale, Msg};
 use crate::store::Store;
 
 /// A language code folio speaks, as it is kept ("ES" → "es"); `None` stays `None`.
@@ -11,7 +11,10 @@ fn known(code: Option<&str>) -> Result<Option<String>, Error> {
     code.map(|c| {
         Locale::from_code(c).map(|l| l.code().to_string()).ok_or_else(|| {
             let spoken: Vec<&str> = Locale::all().map(Locale::code).collect();
-            Error::Invalid(format!("\"{c}\" is not a language folio speaks ({}).", spoken.join(", ")))
+            Error::Refused(Msg::with(
+                "error-unknown-language",
+                vec![("code", c.into()), ("codes", spoken.join(", ").into())],
+            ))
         })
     })
     .transpose()

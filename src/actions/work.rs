@@ -13,6 +13,7 @@ use crate::domain::{
     User, UserId, Version, VersionId, Visibility,
 };
 use crate::error::{Error, Result};
+use crate::i18n::Msg;
 use crate::store::uploads::{self as store_uploads, Unusable};
 use crate::store::{Queries, ReadTables, Store, Tx, sessions};
 
@@ -212,7 +213,7 @@ pub fn add_version(
 ) -> Result<Version> {
     let note = clean_text(note, "note")?;
     if files.is_empty() && uploads.is_empty() {
-        return Err(Error::Invalid("A new version needs at least one file.".into()));
+        return Err(Error::Refused(Msg::id("error-version-needs-file")));
     }
     store.write(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;
@@ -334,7 +335,7 @@ pub fn add_comment(store: &Store, actor: &User, id: ArtifactId, new: NewComment)
     let NewComment { id: comment_id, body, audio, version } = new;
     let body = clean_text(&body, "comment")?;
     if body.is_empty() && audio.is_none() {
-        return Err(Error::Invalid("Write something (or record your voice) first.".into()));
+        return Err(Error::Refused(Msg::id("error-comment-empty")));
     }
     store.write(|tx| {
         let (artifact, facts) = visible(tx.txn(), actor, id)?;

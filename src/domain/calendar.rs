@@ -37,46 +37,9 @@ pub fn start_of_day(text: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400_000)
 }
 
-/// A `YYYY-MM-DD` day as people say it: "Friday 18 December 2026", with the weekday a
-/// child can match to the class timetable. The text as it is if it is not a date.
-pub fn spoken(day: &str) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"];
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let Some(ms) = start_of_day(day) else { return day.to_string() };
-    let day = day.trim();
-    let (year, month, date): (&str, usize, u32) =
-        (&day[..4], day[5..7].parse().unwrap_or(1), day[8..10].parse().unwrap_or(1));
-    // 1970-01-01, day 0, was a Thursday.
-    let weekday = WEEKDAYS[(ms / 86_400_000).rem_euclid(7) as usize];
-    format!("{weekday} {date} {} {year}", MONTHS[month - 1])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn days_are_spoken_with_their_weekday() {
-        assert_eq!(spoken("2026-12-18"), "Friday 18 December 2026");
-        assert_eq!(spoken("1970-01-01"), "Thursday 1 January 1970");
-        assert_eq!(spoken("1969-12-31"), "Wednesday 31 December 1969");
-        assert_eq!(spoken("2024-02-29"), "Thursday 29 February 2024");
-        assert_eq!(spoken("2027-03-01"), "Monday 1 March 2027");
-        assert_eq!(spoken("someday"), "someday");
-    }
 
     #[test]
     fn days_round_trip() {

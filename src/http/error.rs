@@ -17,7 +17,7 @@ impl Error {
             Error::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::NotFound | Error::OnItsWay => StatusCode::NOT_FOUND,
             Error::Forbidden(_) | Error::CrossOrigin | Error::WrongSetupCode => StatusCode::FORBIDDEN,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Invalid(_) | Error::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) | Error::WholeSchoolOnly(_) => StatusCode::CONFLICT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -50,6 +50,7 @@ impl Error {
             Error::DiskFull => "error-disk-full",
             Error::Internal(_) => "error-internal",
             Error::Forbidden(text) if text == super::pages::FORM_OUT_OF_DATE => "error-form-out-of-date",
+            Error::Refused(said) => return said.clone(),
             other => return Msg::Plain(other.to_string()),
         };
         Msg::id(id)

@@ -5,7 +5,7 @@
 //! ```text
 //! {{ "home-title"|t }}                        a message
 //! {{ "review-new-feedback"|t1("count", n) }}  with an argument (numbers choose plurals)
-//! {{ "x"|t2("name", a, "count", n) }}         two
+//! {{ "x"|t2("name", a, "count", n) }}         two (t3: three)
 //! {{ chrome.title|msg }}                      a `Msg` made in Rust
 //! {{ size|bytes }}  {{ ms|date }}  {{ n|number }}
 //! <html lang="{{ "code"|locale }}" dir="{{ "dir"|locale }}">
@@ -73,6 +73,23 @@ pub fn t2<N1: Display, V1: Display, N2: Display, V2: Display>(
 }
 
 #[askama::filter_fn]
+#[allow(clippy::too_many_arguments)]
+pub fn t3<N1: Display, V1: Display, N2: Display, V2: Display, N3: Display, V3: Display>(
+    id: impl Display,
+    values: &dyn askama::Values,
+    name1: N1,
+    value1: V1,
+    name2: N2,
+    value2: V2,
+    name3: N3,
+    value3: V3,
+) -> askama::Result<String> {
+    let names = [name1.to_string(), name2.to_string(), name3.to_string()];
+    let args = [(names[0].as_str(), arg(value1)), (names[1].as_str(), arg(value2)), (names[2].as_str(), arg(value3))];
+    Ok(current(values).tr_with(&id.to_string(), &args))
+}
+
+#[askama::filter_fn]
 pub fn msg(message: &Msg, values: &dyn askama::Values) -> askama::Result<String> {
     Ok(message.in_locale(current(values)))
 }
@@ -114,11 +131,8 @@ pub fn locale(what: impl Display, values: &dyn askama::Values) -> askama::Result
 /// `<script type="application/json">` block: the scripts read their words from the page.
 #[askama::filter_fn]
 pub fn js_messages(_unused: impl Display, values: &dyn askama::Values) -> askama::Result<String> {
-    let l = current(values);
-    let map: serde_json::Map<String, serde_json::Value> =
-        super::JS_IDS.iter().map(|id| (id.to_string(), serde_json::Value::String(l.tr(id)))).collect();
     // Inside a script element only "</" could end it early; JSON lets us escape "/".
-    Ok(serde_json::Value::Object(map).to_string().replace("</", "<\\/"))
+    Ok(super::script_messages(current(values)).to_string().replace("</", "<\\/"))
 }
 
 /// Whether `code` is the language the page is in (the language menu marks it).

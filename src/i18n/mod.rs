@@ -13,6 +13,7 @@
 
 pub mod filters;
 mod format;
+mod script;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
 pub use format::{format_bytes, format_date, format_day, format_number};
+pub use script::{JS_MESSAGES, script_messages};
 
 fluent_templates::static_loader! {
     static MESSAGES = {
@@ -29,8 +31,41 @@ fluent_templates::static_loader! {
         fallback_language: "en",
         // Fluent's isolation marks (U+2068/U+2069) around every placeable would end up in
         // attributes, titles and the API's messages; the pages set `dir` themselves.
-        customise: |bundle| bundle.set_use_isolating(false),
+        customise: |bundle| {
+            bundle.set_use_isolating(false);
+            bundle.set_formatter(Some(number_in_language));
+        },
     };
+}
+
+/// The language a bundle's cache belongs to (the cache is made per language).
+struct LanguageOf(Option<Locale>);
+
+impl intl_memoizer::Memoizable for LanguageOf {
+    type Args = ();
+    type Error = ();
+    fn construct(lang: LanguageIdentifier, _: ()) -> Result<Self, ()> {
+        Ok(LanguageOf(Locale::from_code(lang.language.as_str())))
+    }
+}
+
+/// Numbers placed in a message (`{ $count }`) in the message's language's digits: "٣"
+/// in Arabic. Whole numbers only, ungrouped (a port or a year reads wrong as "7,443");
+/// everything else Fluent writes itself.
+fn number_in_language(value: &FluentValue, memoizer: &intl_memoizer::concurrent::IntlLangMemoizer) -> Option<String> {
+    let FluentValue::Number(n) = value else { return None };
+    if n.value.fract() != 0.0 || !n.value.is_finite() {
+        return None;
+    }
+    // The cache's lock is let go before formatting, which looks messages up again.
+    let locale = memoizer.with_try_get::<LanguageOf, _, _>((), |l| l.0).ok()??;
+    Some(whole_number(locale, n.value as i64))
+}
+
+/// A whole number in the language's digits, ungrouped: 42 → "٤٢" (ar).
+fn whole_number(locale: Locale, n: i64) -> String {
+    let digits: Vec<char> = locale.tr("number-digits").chars().collect();
+    n.to_string().chars().map(|c| c.to_digit(10).and_then(|d| digits.get(d as usize).copied()).unwrap_or(c)).collect()
 }
 
 /// Every language folio speaks, by its folder under `web/locales`. The first is the last
@@ -45,15 +80,6 @@ pub const LANGUAGES: &[&str] = &[
 pub fn menu() -> Vec<(&'static str, String)> {
     Locale::all().map(|l| (l.code(), l.name())).collect()
 }
-
-/// The messages the scripts use: those of `web/locales/en/js.ftl` (ids starting `js-`).
-pub static JS_IDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    include_str!("../../web/locales/en/js.ftl")
-        .lines()
-        .filter_map(|line| line.split_once(" =").map(|(id, _)| id.trim()))
-        .filter(|id| id.starts_with("js-"))
-        .collect()
-});
 
 /// The name of the cookie a signed-out device keeps its chosen language in.
 pub const COOKIE: &str = "folio_lang";
@@ -79,6 +105,15 @@ pub type Args = Vec<(&'static str, Arg)>;
 pub enum Arg {
     Text(String),
     Number(f64),
+    /// Another message, said in the same language first ("Kind: { $kind }" with the kind's
+    /// own message).
+    Message(Box<Msg>),
+}
+
+impl From<Msg> for Arg {
+    fn from(m: Msg) -> Self {
+        Arg::Message(Box::new(m))
+    }
 }
 
 impl From<&str> for Arg {
@@ -147,6 +182,7 @@ impl Locale {
                 let value = match value {
                     Arg::Text(s) => FluentValue::from(s.clone()),
                     Arg::Number(n) => FluentValue::from(*n),
+                    Arg::Message(m) => FluentValue::from(m.in_locale(self)),
                 };
                 (Cow::Owned(name.to_string()), value)
             })
@@ -295,6 +331,9 @@ mod tests {
         assert_eq!(n(es(), 1), "1 comentario nuevo");
         assert_eq!(n(es(), 3), "3 comentarios nuevos");
         // Arabic has six plural forms; two and eleven take different ones.
-        assert_ne!(n(ar(), 2), n(ar(), 11).replace("11", "2"));
+        assert_ne!(n(ar(), 2), n(ar(), 11).replace("١١", "٢"));
+        // Numbers in messages are written in the language's digits.
+        assert!(n(ar(), 11).contains("١١"), "{}", n(ar(), 11));
+        assert!(!n(ar(), 11).contains("11"), "{}", n(ar(), 11));
     }
 }

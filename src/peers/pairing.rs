@@ -14,8 +14,6 @@
 //! making such an invitation, entering it, and accepting it each ask
 //! `sync::class_pairing_refusal` whether this box may take its side.
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -260,17 +258,6 @@ pub async fn unpair(folio: &Folio, id: BoxId) -> Result<bool> {
         tracing::info!(peer = %id.short(), "unpaired another box");
     }
     Ok(removed)
-}
-
-/// The classes a scope names, for showing it.
-pub fn describe(scope: &PeerScope) -> String {
-    match scope {
-        PeerScope::WholeSchools => "every school, whole".into(),
-        PeerScope::Classes(classes) => {
-            let schools: BTreeSet<_> = classes.iter().map(|(s, _)| s).collect();
-            format!("{} class(es) of {} school(s)", classes.len(), schools.len())
-        }
-    }
 }
 
 #[cfg(test)]

@@ -415,10 +415,14 @@ async fn activities_show_who_has_answered() {
     assert!(page.contains(&format!(r#"<img src="{picture}" alt="bridge.png""#)), "{page}");
     assert!(page.contains(r#"<pre class="text-preview">a bridge holds 3 &#60; 4 books &#38; more</pre>"#), "{page}");
     assert!(page.contains(&format!(r#"<a href="{example}">example.txt</a>"#)), "{page}");
-    // The due date as people say it, on the activity page and on the student's home.
-    assert!(page.contains("Due Tuesday 1 December 2026"), "{page}");
+    // The due date as people say it, in their language, on the activity page and on the
+    // student's home.
+    assert!(page.contains("Due Tuesday, December 1, 2026"), "{page}");
     let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("due Tuesday 1 December 2026"), "{home}");
+    assert!(home.contains("due Tuesday, December 1, 2026"), "{home}");
+    let spanish = room.ana.get(server.url("/home")).header("accept-language", "es").send().await.unwrap();
+    let spanish = spanish.text().await.unwrap();
+    assert!(spanish.contains("para el martes, 1 de diciembre de 2026"), "{spanish}");
 
     let res = upload(
         &server,

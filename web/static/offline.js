@@ -5,6 +5,9 @@
 // Over plain HTTP nothing here runs except a notice saying how to set the device up.
 
 const outbox = self.folioOutbox;
+// Words and sizes in the page's language (outbox.js reads them from the page).
+const t = self.folioT;
+const human = self.folioSize;
 const user = document.body.dataset.user || '';
 const FLUSH_EVERY_MS = 30 * 1000;
 /** The send in progress, so triggers arriving together start one. */
@@ -69,12 +72,12 @@ function report(result) {
   if (!result.sent.length) return;
   const box = document.querySelector('[data-outbox-sent]');
   if (!box) return;
-  const titles = result.sent.map((i) => `“${i.title}”`).join(', ');
-  box.replaceChildren(`Sent to the box: ${titles}. `);
+  const titles = result.sent.map((i) => i.title).join(', ');
+  box.replaceChildren(`${t('js-outbox-sent', { titles })} `);
   if (location.pathname === '/home' || location.pathname === '/') {
     const a = document.createElement('a');
     a.href = '/home';
-    a.textContent = 'Show my work';
+    a.textContent = t('js-show-my-work');
     box.append(a);
   }
   box.hidden = false;
@@ -84,17 +87,12 @@ function report(result) {
 function since(ms) {
   const d = new Date(ms);
   const now = new Date();
-  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
-  if (now - d < 6 * 24 * 60 * 60 * 1000) return d.toLocaleDateString('en', { weekday: 'long' });
-  return d.toLocaleDateString('en', { day: 'numeric', month: 'long' });
+  const lang = document.documentElement.lang || 'en';
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+  if (now - d < 6 * 24 * 60 * 60 * 1000) return d.toLocaleDateString(lang, { weekday: 'long' });
+  return d.toLocaleDateString(lang, { day: 'numeric', month: 'long' });
 }
 
-function human(n) {
-  const units = ['bytes', 'KB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
-}
 
 async function render() {
   let items;
@@ -107,13 +105,13 @@ async function render() {
   if (count) {
     // The box answered, but nobody is signed in (the session ended): say what unblocks it.
     const stuck = lastResult && lastResult.reachable && !lastResult.signedIn && items.length;
-    count.textContent = `${items.length} waiting to send${stuck ? ' — sign in to send' : ''}`;
+    count.textContent = t('js-outbox-waiting', { count: items.length }) + (stuck ? ` ${t('js-outbox-sign-in-to-send')}` : '');
     count.hidden = items.length === 0;
   }
   const device = document.querySelector('[data-outbox-device]');
   if (device && !user) {
     const n = items.length;
-    device.textContent = `${n} ${n === 1 ? 'piece' : 'pieces'} of work made offline ${n === 1 ? 'is' : 'are'} waiting on this device. ${n === 1 ? 'It is' : 'They are'} sent when the person who made ${n === 1 ? 'it' : 'them'} signs in here with the box in reach.`;
+    device.textContent = t('js-device-waiting', { count: n });
     device.hidden = n === 0;
   }
   for (const section of document.querySelectorAll('[data-outbox-list]')) {
@@ -128,32 +126,33 @@ function row(item) {
   li.className = 'outbox-item';
   li.dataset.id = item.id;
   const title = document.createElement('strong');
-  title.textContent = item.title || 'Untitled';
+  title.textContent = item.title || t('js-untitled');
   li.append(title);
   if (item.files.length) {
     const size = item.files.reduce((n, f) => n + (f.size || 0), 0);
     const small = document.createElement('small');
-    small.textContent = ` ${item.files.length} ${item.files.length === 1 ? 'file' : 'files'}, ${human(size)}`;
+    small.textContent = ` ${t('js-files', { count: item.files.length })}, ${human(size)}`;
     li.append(small);
   }
   const when = document.createElement('span');
   when.className = 'outbox-when';
   if (Date.now() - item.made > outbox.WARN_AFTER_MS) {
     li.classList.add('late');
-    when.textContent = `waiting since ${since(item.made)} — connect to the school network`;
+    when.textContent = t('js-waiting-since-late', { when: since(item.made) });
   } else {
-    when.textContent = `waiting since ${since(item.made)}`;
+    when.textContent = t('js-waiting-since', { when: since(item.made) });
   }
   li.append(' ', when);
   if (item.error) {
     li.classList.add('failed');
     const p = document.createElement('p');
     p.className = 'error';
-    p.textContent = `The box did not take it: ${item.error}`;
+    const why = item.errorStatus && item.error === `${item.errorStatus}` ? t('js-box-refused', { status: item.errorStatus }) : item.error;
+    p.textContent = t('js-box-did-not-take', { error: why });
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.className = 'secondary';
-    remove.textContent = 'Remove it from this device';
+    remove.textContent = t('js-remove-from-device');
     remove.addEventListener('click', () => outbox.remove(item.id));
     li.append(p, remove);
   }
@@ -179,10 +178,10 @@ function enhance(form) {
     e.preventDefault();
     const kind = form.dataset.offline;
     const fields = [...new FormData(form)].filter(([k, v]) => k !== 'csrf' && typeof v === 'string');
-    const label = kind === 'comment' ? 'Comment on' : 'Changes to';
+    const title = t(kind === 'comment' ? 'js-comment-on' : 'js-changes-to', { title: form.dataset.title });
     const item = {
       id: outbox.uuidv7(), user, kind, artifact: form.dataset.artifact, fields, files: [],
-      title: `${label} “${form.dataset.title}”`, made: Date.now(),
+      title, made: Date.now(),
     };
     button.disabled = true;
     let res;
@@ -193,12 +192,12 @@ function enhance(form) {
         await outbox.add(item);
       } catch {
         button.disabled = false;
-        say('The box cannot be reached, and this device could not keep it either. Copy your text somewhere safe.', true);
+        say(t('js-not-kept'), true);
         return;
       }
       if (kind === 'comment') form.reset();
       button.disabled = false;
-      say('The box cannot be reached. It is saved on this device and will be sent by itself when the box is in reach.');
+      say(t('js-kept'));
       return;
     }
     if (res.ok) {
@@ -207,7 +206,7 @@ function enhance(form) {
       return;
     }
     button.disabled = false;
-    let message = `That did not work (error ${res.status}). Try again.`;
+    let message = t('js-did-not-work', { status: res.status });
     try { message = (await res.json()).message || message; } catch { /* not JSON */ }
     say(message, true);
   });
@@ -225,9 +224,9 @@ function guardSignOut() {
       const warning = document.createElement('p');
       warning.className = 'error signout-warning';
       warning.setAttribute('role', 'alert');
-      warning.textContent = `${mine.length} ${mine.length === 1 ? 'piece' : 'pieces'} of your work ${mine.length === 1 ? 'has' : 'have'} not reached the box yet. ${mine.length === 1 ? 'It stays' : 'They stay'} on this device and ${mine.length === 1 ? 'is' : 'are'} sent when you sign in here again with the box in reach.`;
+      warning.textContent = t('js-signout-waiting', { count: mine.length });
       document.querySelector('header.top').after(warning);
-      form.querySelector('button[type=submit]').textContent = 'Sign out anyway';
+      form.querySelector('button[type=submit]').textContent = t('js-signout-anyway');
       return;
     }
     await forgetKept();

@@ -264,9 +264,12 @@
       if (res.status === 401) { result.signedIn = false; await save(item); break; }
       if (res.status >= 500 || res.status === 429 || res.status === 408) { await save(item); break; }
       // Refused (too big, not allowed any more...): kept and shown, for the student to decide.
-      let message = `The box refused it (error ${res.status}).`;
-      try { message = (await res.json()).message || message; } catch { /* not JSON */ }
-      item.error = message;
+      // The box's own message is in the person's language; the page says the status if
+      // there is none (the service worker has no words of its own).
+      let message = '';
+      try { message = (await res.json()).message || ''; } catch { /* not JSON */ }
+      item.error = message || `${res.status}`;
+      item.errorStatus = res.status;
       await save(item);
       result.failed.push(item);
       result.left -= 1;
@@ -296,6 +299,57 @@
     set: (key, value) => tx('meta', 'readwrite', (s) => s.put(value, key)),
   };
 
+  /** The page's words for the scripts: the box says them in the page's language into
+   * <script id="folio-messages"> (web/locales/<code>/js.ftl). `t(id, { count: 3, title })`
+   * picks the plural form for `count` and fills in each `{name}`; numbers in the language's
+   * digits. (The service worker has no page: it keeps numbers and the box's own messages.) */
+  let pageWords = null;
+  function t(id, args = {}) {
+    const doc = global.document;
+    if (!pageWords) {
+      try { pageWords = JSON.parse(doc?.getElementById('folio-messages')?.textContent || '{}'); } catch { pageWords = {}; }
+    }
+    return say(pageWords, doc?.documentElement.lang || 'en', id, args);
+  }
+
+  /** For the service worker: `t` for a saved page, in the words and language it carries. */
+  function tFor(html) {
+    let words = {};
+    // The box writes "</" as "<\/" in it, so the first "</script>" ends it.
+    const json = /<script type="application\/json" id="folio-messages">([\s\S]*?)<\/script>/.exec(html);
+    try { words = JSON.parse(json ? json[1] : '{}'); } catch { /* an old copy */ }
+    const lang = /<html lang="([a-zA-Z-]+)"/.exec(html)?.[1] || 'en';
+    return (id, args = {}) => say(words, lang, id, args);
+  }
+
+  function say(words, lang, id, args) {
+    let text = words[id];
+    if (text && typeof text === 'object') {
+      let category = 'other';
+      try { category = new Intl.PluralRules(lang).select(Number(args.count) || 0); } catch { /* an unknown language */ }
+      text = text[category] ?? text.other;
+    }
+    if (typeof text !== 'string') return id;
+    // The box's digits and decimal sign for the language (browsers differ on Arabic's).
+    const digits = words['number-digits'] || '0123456789';
+    const number = (n) => String(Math.round(n * 10) / 10)
+      .replace(/[0-9]/g, (d) => digits[Number(d)] ?? d)
+      .replace('.', words['number-decimal'] || '.');
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (name in args ? (typeof args[name] === 'number' ? number(args[name]) : String(args[name])) : whole));
+  }
+
+  /** A size in bytes as the page's language writes it: "1.5 MB", "١٫٥ م.ب". */
+  function size(n) {
+    if (n < 1024) return t('js-size-bytes', { count: n });
+    const units = ['js-size-kb', 'js-size-mb', 'js-size-gb'];
+    let i = -1;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return t(units[i], { size: Math.round(n * 10) / 10 });
+  }
+
+  global.folioT = t;
+  global.folioTFor = tFor;
+  global.folioSize = size;
   global.folioOutbox = {
     WARN_AFTER_MS, CHUNK_BYTES,
     uuidv7, add, save, remove, all, waiting, flush, send, sendFile, uploadResumable,

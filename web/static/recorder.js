@@ -2,6 +2,9 @@
 // feedback form. Browsers allow the microphone only on a secure page (https, or localhost);
 // elsewhere the button stays hidden and teachers write instead.
 
+const t = self.folioT;
+const size = self.folioSize;
+
 for (const form of document.querySelectorAll('form[data-voice]')) {
   const box = form.querySelector('.recorder');
   if (!box || !window.MediaRecorder || !navigator.mediaDevices?.getUserMedia) continue;
@@ -25,14 +28,14 @@ for (const form of document.querySelectorAll('form[data-voice]')) {
       recorder.addEventListener('stop', () => {
         stream.getTracks().forEach((t) => t.stop());
         recording = new Blob(chunks, { type: recorder.mimeType || 'audio/webm' });
-        button.textContent = 'Record again';
-        status.textContent = `Recording ready (${Math.round(recording.size / 1024)} KB). It is sent with your feedback.`;
+        button.textContent = t('js-record-again');
+        status.textContent = t('js-recording-ready', { size: size(recording.size) });
       });
       recorder.start();
-      button.textContent = 'Stop recording';
-      status.textContent = 'Recording…';
+      button.textContent = t('js-stop-recording');
+      status.textContent = t('js-recording');
     } catch {
-      status.textContent = 'The microphone is not available here.';
+      status.textContent = t('js-no-microphone');
     }
   });
 
@@ -44,6 +47,6 @@ for (const form of document.querySelectorAll('form[data-voice]')) {
     data.append('audio', recording, `feedback.${ext}`);
     const res = await fetch(form.action, { method: 'POST', body: data });
     if (res.ok || res.redirected) location.reload();
-    else status.textContent = 'The recording could not be sent. Try again.';
+    else status.textContent = t('js-recording-not-sent');
   });
 }

@@ -9,12 +9,9 @@
 // data-offline says what it is ("artifact" or "version"), data-artifact and data-title which
 // piece of work a version belongs to.
 
-const human = (n) => {
-  const units = ['bytes', 'KB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(1)} ${units[i]}`;
-};
+// Words and sizes in the page's language (outbox.js reads them from the page).
+const t = self.folioT;
+const human = self.folioSize;
 
 function setup(form) {
   const progress = form.querySelector('.upload-progress');
@@ -39,7 +36,7 @@ function setup(form) {
     label.textContent = `${file.name} (${human(file.size)})`;
     const bar = document.createElement('progress');
     bar.max = 100; bar.value = 0;
-    bar.setAttribute('aria-label', `Sending ${file.name}`);
+    bar.setAttribute('aria-label', t('js-sending-file', { name: file.name }));
     li.append(label, bar);
     return li;
   };
@@ -67,8 +64,8 @@ function setup(form) {
   const keep = async (id, fields, entries) => {
     const kind = form.dataset.offline;
     const title = kind === 'artifact'
-      ? (fields.find(([k]) => k === 'title')?.[1] || 'Untitled')
-      : `New version of “${form.dataset.title}”`;
+      ? (fields.find(([k]) => k === 'title')?.[1] || t('js-untitled'))
+      : t('js-new-version-of', { title: form.dataset.title });
     try {
       await outbox.add({
         id, kind, user: document.body.dataset.user, artifact: form.dataset.artifact, title,
@@ -91,11 +88,11 @@ function setup(form) {
       const saved = document.createElement('p');
       saved.className = 'saved-here';
       saved.setAttribute('role', 'status');
-      saved.textContent = 'The box cannot be reached, so your work is saved on this device. It will be sent by itself when the box is in reach.';
+      saved.textContent = t('js-saved-on-device');
       progress.replaceChildren(saved);
       return;
     }
-    fail('The box could not be reached. Check the Wi-Fi and try again.');
+    fail(t('js-unreachable'));
   };
 
   form.addEventListener('submit', (e) => {
@@ -122,7 +119,7 @@ function setup(form) {
     const cancel = document.createElement('button');
     cancel.type = 'button';
     cancel.className = 'secondary';
-    cancel.textContent = 'Cancel';
+    cancel.textContent = t('js-cancel');
     const status = document.createElement('p');
     status.setAttribute('role', 'status');
     progress.append(cancel, status);
@@ -136,7 +133,7 @@ function setup(form) {
     };
     const saved = (body) => {
       bars.forEach((b) => { b.value = 100; });
-      status.textContent = 'Saved!';
+      status.textContent = t('js-saved');
       const done = form.dataset.done || '/home';
       location.assign(done.endsWith('/') ? done + body.id : done);
     };
@@ -156,13 +153,13 @@ function setup(form) {
               onProgress: (sent, size) => {
                 bars[i].value = size ? Math.round((sent / size) * 100) : 100;
                 const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-                status.textContent = `Sending… ${Math.round(((before + sent) / total) * 100)}%`;
+                status.textContent = t('js-sending-percent', { percent: Math.round(((before + sent) / total) * 100) });
               },
             });
             if (refused) {
               let body = {};
               try { body = await refused.json(); } catch { /* not JSON */ }
-              return fail(body.message || `That did not work (error ${refused.status}). Try again.`);
+              return fail(body.message || t('js-did-not-work', { status: refused.status }));
             }
           }
           const named = new FormData();
@@ -172,13 +169,13 @@ function setup(form) {
           let body = {};
           try { body = await res.json(); } catch { /* not JSON */ }
           if (res.ok) return saved(body);
-          fail(body.message || `That did not work (error ${res.status}). Try again.`);
+          fail(body.message || t('js-did-not-work', { status: res.status }));
         } catch {
           if (stop.signal.aborted) {
             for (const entry of entries) {
               if (entry.upload) fetch(entry.upload, { method: 'DELETE', credentials: 'same-origin', headers: { 'Tus-Resumable': '1.0.0' } }).catch(() => {});
             }
-            return fail('Cancelled. Nothing was saved.');
+            return fail(t('js-cancelled'));
           }
           cancel.remove();
           await unreachable(id, fields, entries, fail);
@@ -199,7 +196,7 @@ function setup(form) {
         bars[i].value = size ? Math.round((part / size) * 100) : 100;
         sent -= size;
       });
-      status.textContent = `Sending… ${Math.round((ev.loaded / (ev.total || 1)) * 100)}%`;
+      status.textContent = t('js-sending-percent', { percent: Math.round((ev.loaded / (ev.total || 1)) * 100) });
     });
     xhr.addEventListener('load', () => {
       let body = {};
@@ -207,14 +204,14 @@ function setup(form) {
       if (xhr.status >= 200 && xhr.status < 300) {
         saved(body);
       } else {
-        fail(body.message || `That did not work (error ${xhr.status}). Try again.`);
+        fail(body.message || t('js-did-not-work', { status: xhr.status }));
       }
     });
     xhr.addEventListener('error', async () => {
       cancel.remove();
       await unreachable(id, fields, entriesOf(files), fail);
     });
-    xhr.addEventListener('abort', () => fail('Cancelled. Nothing was saved.'));
+    xhr.addEventListener('abort', () => fail(t('js-cancelled')));
     xhr.send(data);
   });
 }

@@ -188,9 +188,7 @@ fn csv_text(headers: &HeaderMap, body: &[u8]) -> Result<String> {
     if !(ctype.starts_with("text/csv") || ctype.starts_with("text/plain") || ctype.starts_with("application/csv")) {
         return Err(Error::Invalid("Send the roster as text/csv.".into()));
     }
-    String::from_utf8(body.to_vec()).map_err(|_| {
-        Error::Invalid("The roster is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())
-    })
+    String::from_utf8(body.to_vec()).map_err(|_| Error::Refused(crate::i18n::Msg::id("error-roster-not-utf8")))
 }
 
 /// Adds students to a class from `username,display_name` lines; existing students with the

@@ -1,7 +1,7 @@
 //! Class pages: the list, one class with its roster, adding people, importing a roster, and
 //! printing QR sign-in cards.
 
-use crate::i18n::filters;
+use crate::i18n::{Msg, filters};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use super::{
 use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
 use crate::domain::school::normalize_username;
-use crate::domain::{Class, ClassId, Role, User, UserId, calendar, policy};
+use crate::domain::{Class, ClassId, Role, User, UserId, policy};
 use crate::error::Error;
 use crate::http::{AppState, parse_id};
 use crate::store::Queries;
@@ -65,24 +65,26 @@ struct MemberRow {
     id: UserId,
     name: String,
     username: String,
-    credentials: String,
+    /// The ways this person signs in (or the one message saying there is none yet).
+    credentials: Vec<Msg>,
 }
 
 impl MemberRow {
     fn new(u: User) -> Self {
         let mut ways = Vec::new();
         if u.pictures_hash.is_some() {
-            ways.push("pictures");
+            ways.push(Msg::id("class-credentials-pictures"));
         }
         if u.qr_token_hash.is_some() {
-            ways.push("QR card");
+            ways.push(Msg::id("class-credentials-card"));
         }
         if u.password_hash.is_some() {
-            ways.push("password");
+            ways.push(Msg::id("class-credentials-password"));
         }
-        let credentials =
-            if ways.is_empty() { "nothing yet: set pictures or print a card".to_string() } else { ways.join(", ") };
-        MemberRow { id: u.id, name: u.display_name, username: u.username, credentials }
+        if ways.is_empty() {
+            ways.push(Msg::id("class-credentials-none"));
+        }
+        MemberRow { id: u.id, name: u.display_name, username: u.username, credentials: ways }
     }
 }
 
@@ -111,11 +113,7 @@ async fn class_page(
             store.read(|r| {
                 let class = classes::managed(r, &actor, id)?;
                 let members = r.members(class.id)?;
-                let activities = r
-                    .activities_of_class(class.id)?
-                    .into_iter()
-                    .map(|a| (a.id, a.title, a.due.as_deref().map(calendar::spoken)))
-                    .collect();
+                let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
                 Ok((class, members, activities))
             })
         })
@@ -158,7 +156,7 @@ async fn or_show_error(
 ) -> PageResult {
     match result {
         Ok(()) => Ok(see_other(&format!("/classes/{id}?done={done}"))),
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
             class_page(state, me, id, Some(e), None, Vec::new()).await
         }
         Err(e) => Err(e.into()),
@@ -206,9 +204,9 @@ async fn add_member(
     let result = state
         .db(move |store| {
             let username = normalize_username(&form.username)?;
-            let person = store
-                .read(|r| r.user_by_username(actor.school, &username))?
-                .ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
+                Error::Refused(Msg::with("error-no-such-username", vec![("username", username.as_str().into())]))
+            })?;
             classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
         })
         .await;
@@ -231,9 +229,9 @@ async fn import_roster(
             Some("roster") => {
                 let bytes =
                     field.bytes().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?;
-                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    Error::Invalid("The file is not UTF-8 text. Save it from your spreadsheet as \"CSV UTF-8\".".into())
-                }));
+                text = Some(
+                    String::from_utf8(bytes.to_vec()).map_err(|_| Error::Refused(Msg::id("error-roster-not-utf8"))),
+                );
             }
             _ => {}
         }
@@ -247,7 +245,7 @@ async fn import_roster(
                 &state,
                 &me,
                 id,
-                Some(Error::Invalid("Choose a CSV file to import.".into())),
+                Some(Error::Refused(Msg::id("error-roster-choose-file"))),
                 None,
                 Vec::new(),
             )
@@ -263,7 +261,7 @@ async fn import_roster(
             &me,
             id,
             None,
-            Some(format!("Imported {n} students ({} new).", report.created.len()).into()),
+            Some(Msg::with("class-imported", vec![("count", n.into()), ("new", report.created.len().into())])),
             Vec::new(),
         )
         .await

@@ -180,7 +180,7 @@ async fn join_submit(
         me.check_csrf(form.csrf.as_deref().unwrap_or_default())?;
         return match family::join_sibling(&state, &state.guard, addr, &me.0.user, &form.code).await {
             Ok(_) => Ok(see_other("/home?done=family-joined")),
-            Err(e @ Error::Invalid(_)) => again(Some(me.0), form, e),
+            Err(e @ (Error::Invalid(_) | Error::Refused(_))) => again(Some(me.0), form, e),
             Err(e) => Err(e.into()),
         };
     }
@@ -195,7 +195,7 @@ async fn join_submit(
             let cookie = session::cookie(&done.session_id, https, state.config.sessions.absolute);
             Ok(([(header::SET_COOKIE, cookie)], see_other("/home?done=family-joined")).into_response())
         }
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => again(me, form, e),
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Conflict(_))) => again(me, form, e),
         Err(e) => Err(e.into()),
     }
 }

@@ -9,7 +9,7 @@ use axum::routing::get;
 use super::work::{WorkTile, student_tiles};
 use super::{Chrome, DoneQuery, PageResult, PageUser, notice_text, page};
 use crate::actions::work;
-use crate::domain::{ActivityId, Class, Role, UserId, calendar};
+use crate::domain::{ActivityId, Class, Role, UserId};
 use crate::http::AppState;
 use crate::store::Queries;
 
@@ -105,7 +105,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                 if user.role == Role::Student {
                     for class in &p.classes {
                         for a in r.activities_of_class(class.id)? {
-                            p.activities.push((a.id, a.title, a.due.as_deref().map(calendar::spoken)));
+                            p.activities.push((a.id, a.title, a.due));
                         }
                     }
                 }

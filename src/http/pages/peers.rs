@@ -2,7 +2,7 @@
 //! with and how syncing with each has gone, and the forms to invite a box, join one, sync
 //! now and unpair. Plain forms with the session's token, like every admin page.
 
-use crate::i18n::filters;
+use crate::i18n::{Msg, filters};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -27,13 +27,14 @@ pub fn router() -> Router<AppState> {
 struct PeerRow {
     id: String,
     short_id: String,
-    address: String,
-    scope: String,
-    last_sync: String,
+    address: Option<String>,
+    scope: Msg,
+    /// When it last synced, in UTC (`None`: never).
+    last_sync: Option<String>,
     ops_sent: u64,
     ops_received: u64,
-    bytes_sent: String,
-    bytes_received: String,
+    bytes_sent: u64,
+    bytes_received: u64,
     files_sent: u64,
     files_received: u64,
     files_pending: u64,
@@ -46,13 +47,13 @@ impl From<Peer> for PeerRow {
         PeerRow {
             id: p.id.to_string(),
             short_id: p.id.short(),
-            address: p.addresses.first().cloned().unwrap_or_else(|| "unknown".into()),
-            scope: peers::pairing::describe(&p.scope),
-            last_sync: st.last_sync_ms.map_or_else(|| "never".into(), plain_date),
+            address: p.addresses.first().cloned(),
+            scope: scope_text(&p.scope),
+            last_sync: st.last_sync_ms.map(plain_date),
             ops_sent: st.ops_sent,
             ops_received: st.ops_received,
-            bytes_sent: crate::backup::human(st.bytes_sent),
-            bytes_received: crate::backup::human(st.bytes_received),
+            bytes_sent: st.bytes_sent,
+            bytes_received: st.bytes_received,
             files_sent: st.files_sent,
             files_received: st.files_received,
             files_pending: st.files_pending,
@@ -62,13 +63,24 @@ impl From<Peer> for PeerRow {
 }
 
 /// "2026-03-01 14:05 UTC": the box has no idea of the reader's time zone.
+/// What a paired box shares, in words of the page's language.
+fn scope_text(scope: &crate::domain::peer::PeerScope) -> Msg {
+    match scope {
+        crate::domain::peer::PeerScope::WholeSchools => Msg::id("peers-scope-whole"),
+        crate::domain::peer::PeerScope::Classes(classes) => {
+            let schools: std::collections::BTreeSet<_> = classes.iter().map(|(s, _)| s).collect();
+            Msg::with("peers-scope-classes", vec![("classes", classes.len().into()), ("schools", schools.len().into())])
+        }
+    }
+}
+
 fn plain_date(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     match time::OffsetDateTime::from_unix_timestamp(secs) {
         Ok(t) => {
             format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
         }
-        Err(_) => "unknown".into(),
+        Err(_) => "?".into(),
     }
 }
 
@@ -121,21 +133,18 @@ async fn peers_page(
     Ok(render(status, page))
 }
 
-fn notice(done: Option<&str>) -> Option<String> {
-    Some(
-        match done? {
-            "joined" => "Paired. The two boxes sync by themselves from now on.",
-            "synced" => "Synced.",
-            "unpaired" => "Unpaired. That box is refused from now on, and this box no longer calls it.",
-            _ => return None,
-        }
-        .into(),
-    )
+fn notice(done: Option<&str>) -> Option<Msg> {
+    Some(Msg::id(match done? {
+        "joined" => "notice-peer-joined",
+        "synced" => "notice-peer-synced",
+        "unpaired" => "notice-peer-unpaired",
+        _ => return None,
+    }))
 }
 
 async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQuery>) -> PageResult {
     admin_only(&me)?;
-    peers_page(&state, &me, None, notice(q.done.as_deref()).map(Into::into), None).await
+    peers_page(&state, &me, None, notice(q.done.as_deref()), None).await
 }
 
 #[derive(Deserialize)]
@@ -212,7 +221,7 @@ async fn unpair(
     me.check_csrf(&form.csrf)?;
     let id = box_id(&id)?;
     if form.confirm.as_deref() != Some("yes") {
-        let e = Error::Invalid("Tick the box to confirm, then press Unpair again.".into());
+        let e = Error::Refused(Msg::id("error-unpair-confirm"));
         return peers_page(&state, &me, Some(e), None, None).await;
     }
     peers::pairing::unpair(&state, id).await?;

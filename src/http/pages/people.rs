@@ -128,7 +128,7 @@ async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<Cr
     let new = NewUser { username: form.username, display_name: form.display_name, role: form.role, external_id: None };
     match state.db(move |store| users::create(store, &actor, new, hash)).await {
         Ok(_) => Ok(see_other("/people?done=person-added")),
-        Err(e @ (Error::Invalid(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Conflict(_) | Error::WholeSchoolOnly(_))) => {
             people_page(&state, &me, Some(e), None, Vec::new()).await
         }
         Err(e) => Err(e.into()),
@@ -259,7 +259,7 @@ async fn new_pictures(
     let sequence = PictureSequence::random();
     match credentials::set_pictures(&state, &state.guard, &me.0, id, &sequence, form.current()).await {
         Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
-        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
             person_page(&state, &me, id, None, Some(e), Vec::new()).await
         }
         Err(e) => Err(e.into()),
@@ -277,7 +277,7 @@ async fn new_card(
     let id = parse_id(&id)?;
     let card = match credentials::issue_card(&state, &state.guard, &me.0, id, form.current()).await {
         Ok(card) => card,
-        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
             return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
         }
         Err(e) => return Err(e.into()),
@@ -306,7 +306,7 @@ async fn set_password(
     let current = credentials::Current { current_password: form.current_password, current_pictures: None };
     match credentials::set_password(&state, &state.guard, &me.0, id, form.password, current).await {
         Ok(()) => {}
-        Err(e @ (Error::Invalid(_) | Error::Forbidden(_))) => {
+        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
             return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
         }
         Err(e) => return Err(e.into()),
@@ -357,15 +357,20 @@ async fn link_family(
     let result = state
         .db(move |store| {
             let username = crate::domain::school::normalize_username(&form.student_username)?;
-            let student = store
-                .read(|r| r.user_by_username(actor.school, &username))?
-                .ok_or_else(|| Error::Invalid(format!("Nobody at this school has the username \"{username}\".")))?;
+            let student = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
+                Error::Refused(crate::i18n::Msg::with(
+                    "error-no-such-username",
+                    vec![("username", username.as_str().into())],
+                ))
+            })?;
             crate::actions::work::link_family(store, &actor, family, student.id)
         })
         .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/people/{family}?done=family-linked"))),
-        Err(e @ Error::Invalid(_)) => person_page(&state, &me, family, None, Some(e), Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Refused(_))) => {
+            person_page(&state, &me, family, None, Some(e), Vec::new()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -409,7 +414,7 @@ async fn set_search_language(
     let actor = me.0.user.clone();
     match state.db(move |store| crate::actions::search::set_language(store, &actor, &form.language)).await {
         Ok(()) => Ok(see_other("/people?done=language-set")),
-        Err(e @ Error::Invalid(_)) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Refused(_))) => people_page(&state, &me, Some(e), None, Vec::new()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -428,7 +433,7 @@ async fn set_school_language(
     };
     match state.db(set).await {
         Ok(()) => Ok(see_other("/people?done=school-language-set")),
-        Err(e @ Error::Invalid(_)) => people_page(&state, &me, Some(e), None, Vec::new()).await,
+        Err(e @ (Error::Invalid(_) | Error::Refused(_))) => people_page(&state, &me, Some(e), None, Vec::new()).await,
         Err(e) => Err(e.into()),
     }
 }

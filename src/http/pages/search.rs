@@ -3,7 +3,7 @@
 //! removes, and facet counts are links that add a filter. Plain links and one form, so it
 //! works without JavaScript and with a keyboard.
 
-use crate::i18n::filters;
+use crate::i18n::{Msg, filters};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -29,16 +29,18 @@ struct HitView {
     thumbnail: Option<String>,
     kind: String,
     owners: String,
-    date: String,
+    /// When it was made (ms since the epoch).
+    date: u64,
 }
 
 struct Link {
-    label: String,
+    label: Msg,
     count: u64,
     url: String,
 }
 
 struct FacetGroup {
+    /// A message id.
     name: &'static str,
     links: Vec<Link>,
 }
@@ -129,46 +131,49 @@ fn results_page(
 ) -> SearchPage {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, crate::search::query::MAX_LIMIT);
     let offset = params.offset.unwrap_or(0);
-    let class_label = |id: &str| class_names.get(id).cloned().unwrap_or_else(|| "a class".into());
-    let kind_label = |k: &str| crate::media::Kind::ALL.iter().find(|x| x.as_str() == k).map_or("File", |x| x.label());
+    let class_label = |id: &str| class_names.get(id).map_or_else(|| Msg::id("search-a-class"), Msg::from);
+    let kind_label = |k: &str| {
+        let kind = crate::media::Kind::ALL.iter().find(|x| x.as_str() == k).map_or("other", |x| x.as_str());
+        Msg::with("kind", vec![("kind", kind.into())])
+    };
     // Every filter in place is a chip; following it removes that filter (and starts at page 1).
     let mut base = params.clone();
     base.offset = None;
     let mut chips = Vec::new();
-    let mut chip = |label: String, clear: fn(&mut SearchParams)| {
+    let mut chip = |label: Msg, clear: fn(&mut SearchParams)| {
         let mut without = base.clone();
         clear(&mut without);
         chips.push(Link { label, count: 0, url: url_for(&without) });
     };
     if let Some(v) = given(&params.class_id) {
-        chip(format!("Class: {}", class_label(v)), |p| p.class_id = None);
+        chip(Msg::with("search-chip-class", vec![("class", class_label(v).into())]), |p| p.class_id = None);
     }
     if given(&params.student_id).is_some() {
-        chip("One student's work".into(), |p| p.student_id = None);
+        chip(Msg::id("search-chip-student"), |p| p.student_id = None);
     }
     if let Some(v) = given(&params.tag) {
-        chip(format!("Tag: {v}"), |p| p.tag = None);
+        chip(Msg::with("search-chip-tag", vec![("tag", v.into())]), |p| p.tag = None);
     }
     if let Some(v) = given(&params.skill) {
-        chip(format!("Skill: {v}"), |p| p.skill = None);
+        chip(Msg::with("search-chip-skill", vec![("skill", v.into())]), |p| p.skill = None);
     }
     if let Some(v) = given(&params.kind) {
-        chip(format!("Kind: {}", kind_label(v)), |p| p.kind = None);
+        chip(Msg::with("search-chip-kind", vec![("kind", kind_label(v).into())]), |p| p.kind = None);
     }
     if given(&params.activity_id).is_some() {
-        chip("One activity".into(), |p| p.activity_id = None);
+        chip(Msg::id("search-chip-activity"), |p| p.activity_id = None);
     }
     if let Some(v) = given(&params.from) {
-        chip(format!("From {v}"), |p| p.from = None);
+        chip(Msg::with("search-chip-from", vec![("day", v.into())]), |p| p.from = None);
     }
     if let Some(v) = given(&params.to) {
-        chip(format!("Until {v}"), |p| p.to = None);
+        chip(Msg::with("search-chip-to", vec![("day", v.into())]), |p| p.to = None);
     }
 
     let facet = |name: &'static str,
                  counts: &std::collections::BTreeMap<String, u64>,
                  set: fn(&mut SearchParams, String),
-                 label: &dyn Fn(&str) -> String| {
+                 label: &dyn Fn(&str) -> Msg| {
         let mut links: Vec<Link> = counts
             .iter()
             .map(|(value, count)| {
@@ -177,15 +182,16 @@ fn results_page(
                 Link { label: label(value), count: *count, url: url_for(&with) }
             })
             .collect();
-        links.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+        // Equal counts in the order of their values (labels are said later, in the page's language).
+        links.sort_by_key(|l| std::cmp::Reverse(l.count));
         links.truncate(12);
         FacetGroup { name, links }
     };
     let facets = vec![
-        facet("Kind", &results.facets.kind, |p, v| p.kind = Some(v), &|v| kind_label(v).to_string()),
-        facet("Class", &results.facets.class, |p, v| p.class_id = Some(v), &|v| class_label(v)),
-        facet("Tag", &results.facets.tag, |p, v| p.tag = Some(v), &|v| v.to_string()),
-        facet("Skill", &results.facets.skill, |p, v| p.skill = Some(v), &|v| v.to_string()),
+        facet("search-facet-kind", &results.facets.kind, |p, v| p.kind = Some(v), &kind_label),
+        facet("search-facet-class", &results.facets.class, |p, v| p.class_id = Some(v), &class_label),
+        facet("search-facet-tag", &results.facets.tag, |p, v| p.tag = Some(v), &|v| Msg::from(v.to_string())),
+        facet("search-facet-skill", &results.facets.skill, |p, v| p.skill = Some(v), &|v| Msg::from(v.to_string())),
     ]
     .into_iter()
     .filter(|g| !g.links.is_empty())
@@ -209,7 +215,7 @@ fn results_page(
             snippet: h.snippet,
             thumbnail: h.thumbnail,
             owners: h.owners,
-            date: crate::domain::calendar::day_of(h.created_ms.max(0) as u64),
+            date: h.created_ms.max(0) as u64,
         })
         .collect();
     SearchPage {

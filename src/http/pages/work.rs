@@ -104,7 +104,8 @@ struct CommentShow {
 }
 
 struct VersionShow {
-    when: String,
+    /// When it was made (ms since the epoch).
+    when: u64,
     note: String,
     files: Vec<FileShow>,
 }
@@ -114,9 +115,9 @@ struct VersionShow {
 struct ArtifactPage {
     chrome: Chrome,
     a: Artifact,
-    kind_label: &'static str,
+    /// The kind of the latest file, by its stable name (`"image"`), for the `kind` message.
+    kind: &'static str,
     owners: String,
-    visibility_label: &'static str,
     needs_approval: bool,
     files: Vec<FileShow>,
     reflection: Vec<Vec<(String, bool)>>,
@@ -124,12 +125,13 @@ struct ArtifactPage {
     comments: Vec<CommentShow>,
     versions: Vec<VersionShow>,
     tags: String,
-    visibilities: Vec<(&'static str, &'static str)>,
+    visibilities: Vec<&'static str>,
     can_edit: bool,
     can_delete: bool,
     can_review: bool,
     can_comment: bool,
     back_url: String,
+    /// A message id.
     back_label: &'static str,
 }
 
@@ -208,8 +210,8 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
                 let class = a.class.map(|c| r.class(c)).transpose()?.flatten();
                 let needs = class.as_ref().is_none_or(|c| c.require_approval);
                 let back = match (viewer.role, &class) {
-                    (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "Class"),
-                    _ => ("/home".to_string(), "Home"),
+                    (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
+                    _ => ("/home".to_string(), "nav-home"),
                 };
                 Ok((a, facts, names.join(", "), needs, back))
             })
@@ -227,12 +229,11 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
     let files = shown_files(state, owner_url.clone(), latest).await?;
     let page_data = ArtifactPage {
         chrome: Chrome::for_user(&artifact.title, &me.0),
-        kind_label: media::kind_of(
+        kind: media::kind_of(
             artifact.latest().and_then(|v| v.files.first()).map_or("text/plain", |f| f.content_type.as_str()),
         )
-        .label(),
+        .as_str(),
         owners,
-        visibility_label: artifact.visibility.label(),
         needs_approval,
         files,
         reflection: paragraphs(&artifact.reflection)
@@ -263,13 +264,13 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             .iter()
             .rev()
             .map(|v| VersionShow {
-                when: crate::domain::calendar::day_of(v.created_ms),
+                when: v.created_ms,
                 note: v.note.clone(),
                 files: v.files.iter().map(|f| file_show(&owner_url, f, &state.blobs)).collect(),
             })
             .collect(),
         tags: artifact.tags.iter().cloned().collect::<Vec<_>>().join(", "),
-        visibilities: Visibility::ALL.iter().map(|v| (v.as_str(), v.label())).collect(),
+        visibilities: Visibility::ALL.iter().map(|v| v.as_str()).collect(),
         can_edit: policy::can_edit_artifact(viewer, &facts),
         can_delete: policy::can_delete_artifact(viewer, &facts),
         can_review: policy::can_review_artifact(viewer, &facts),
@@ -617,7 +618,7 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
     let files = shown_files(&state, format!("/api/v1/activities/{aid}"), activity.files.clone()).await?;
     Ok(page(ActivityPage {
         files,
-        due: activity.due.as_deref().map(crate::domain::calendar::spoken),
+        due: activity.due.clone(),
         chrome: Chrome::for_user(&activity.title, &me.0),
         prompt: activity.prompt.split("\n\n").map(str::to_string).filter(|p| !p.trim().is_empty()).collect(),
         is_teacher: status.is_some(),

@@ -90,7 +90,25 @@ search-words = كلمات للبحث عنها
 search-filters-in-use = عوامل التصفية المستخدمة
 search-remove-filter = (أزل عامل التصفية هذا)
 search-nothing = لم يُعثر على شيء. جرّب كلمات أقل أو مختلفة.
-search-count = { $range } من { $count }.
+search-count = { $range } من { $count ->
+    [one] عمل واحد.
+    [two] عملين.
+    [few] { $total } أعمال.
+   *[other] { $total } عملًا.
+}
+search-facet-kind = النوع
+search-facet-class = الصف
+search-facet-tag = الوسم
+search-facet-skill = المهارة
+search-a-class = صف
+search-chip-class = الصف: { $class }
+search-chip-student = أعمال طالب واحد
+search-chip-tag = الوسم: { $tag }
+search-chip-skill = المهارة: { $skill }
+search-chip-kind = النوع: { $kind }
+search-chip-activity = نشاط واحد
+search-chip-from = من { $day }
+search-chip-to = حتى { $day }
 search-best-first = الأكثر تطابقًا أولًا
 search-newest-first = الأحدث أولًا
 search-narrow = ضيّق النتائج
@@ -235,3 +253,132 @@ family-sheets-reprint-warning = الأوراق المطبوعة سابقًا ل�
 family-back-to-class = العودة إلى الصف
 review-held-heading = تعليقات بانتظارك
 review-held-approve = اعتمد التعليق
+
+## One class: activities, sharing, roster
+class-code-lead = رمز الصف لتسجيل الدخول بالصور:
+class-activities = الأنشطة
+class-no-activities = لا توجد أنشطة بعد.
+class-post-activity = انشر نشاطًا جديدًا
+class-activity-prompt = ماذا على الطلاب أن يفعلوا؟
+class-activity-due = موعد التسليم (اختياري)
+class-activity-files = ملفات أمثلة (اختياري)
+class-activity-post = انشر النشاط
+class-sharing = المشاركة
+class-require-approval = الأعمال والتعليقات الجديدة تنتظر معلّمًا قبل أن يراها زملاء الصف والأسر
+class-comments-allowed = يمكن لزملاء الصف التعليق على الأعمال المشتركة
+class-family-sharing = ترى الأسر الأعمال المشتركة معها
+class-hold-family-comments = تعليقات الأسر تنتظر معلّمًا
+class-save-sharing = احفظ إعدادات المشاركة
+class-teachers = المعلّمون
+class-no-teachers = لا يوجد معلّم بعد. يمكن للمسؤول إضافة معلّم أدناه.
+class-students = الطلاب
+class-no-students = لا يوجد طلاب بعد. أضفهم أدناه أو استورد قائمة.
+class-students-in = طلاب { $class }
+class-signs-in-with = يدخل باستخدام
+class-actions = إجراءات
+class-credentials-pictures = الصور
+class-credentials-card = بطاقة QR
+class-credentials-password = كلمة المرور
+class-credentials-none = لا شيء بعد: اختر صورًا أو اطبع بطاقة
+class-student-work = الأعمال
+class-student-signin = طرق الدخول
+class-print-cards = اطبع بطاقات QR للدخول
+class-print-cards-hint = الطباعة تصنع بطاقات جديدة: تتوقف البطاقات السابقة ويُسجَّل خروج طلاب الصف.
+class-family-sheets = أوراق دعوة الأسر
+class-family-sheets-hint = : ورقة لكل طالب، لتنضم الأسر عبر شبكة Wi-Fi المدرسة.
+class-add-student = أضف طالبًا
+class-student-name = اسم الطالب
+class-add-student-button = أضف الطالب
+class-add-existing = أضف شخصًا لديه حساب
+class-their-username = اسم المستخدم الخاص به
+class-as = بصفة
+class-add-to-class = أضف إلى الصف
+class-import = استورد قائمة
+class-import-lead-before = ملف CSV فيه طالب في كل سطر:
+class-import-lead-after = . إذا كان أي سطر خاطئًا، لا يُستورد شيء وتُعرض كل مشكلة.
+class-import-line = السطر { $line }:
+class-roster-file = ملف القائمة (CSV)
+class-imported = { $count ->
+    [zero] لم يُستورد أي طالب ({ $new } جديد).
+    [one] استُورد طالب واحد ({ $new } جديد).
+    [two] استُورد طالبان ({ $new } جديد).
+    [few] استُورد { $count } طلاب ({ $new } جديد).
+   *[other] استُورد { $count } طالبًا ({ $new } جديد).
+}
+
+## One piece of work
+artifact-back-class = الصف
+artifact-by = بقلم { $names }
+artifact-who-can-see = من يستطيع رؤيته
+artifact-waiting = بانتظار معلّم
+artifact-approved = معتمد
+artifact-from-home = من البيت
+artifact-reflection = تأمّل
+artifact-conflict = كُتبت نسخة أخرى من تأمّلك على جهاز آخر في الوقت نفسه. ها هي، حتى لا يضيع شيء:
+artifact-teacher = المعلّم
+artifact-withdraw-approval = اسحب الاعتماد
+artifact-approve = اعتمد للمشاركة
+artifact-feedback-heading = الملاحظات والتعليقات
+artifact-nothing-yet = لا شيء بعد.
+artifact-teacher-feedback = ملاحظات المعلّم
+artifact-approve-comment = اعتمد التعليق
+artifact-your-feedback = ملاحظاتك
+artifact-your-comment = تعليقك
+artifact-record = سجّل ملاحظات صوتية
+artifact-send-feedback = أرسل الملاحظات
+artifact-send-comment = أرسل التعليق
+artifact-versions = النسخ
+artifact-file-on-its-way = (في الطريق من جهاز آخر)
+artifact-new-version = أضف نسخة جديدة
+artifact-what-changed = ما الذي تغيّر؟
+artifact-add-version = أضف النسخة
+artifact-change-details = غيّر التفاصيل
+artifact-delete = احذف هذا العمل
+artifact-delete-hint = يُحذف من كل الأجهزة. لا يمكن التراجع عن ذلك.
+
+## Other boxes (pairing and sync)
+peers-lead = أجهزة folio المقترنة تتشارك أعمال مدارسها عبر شبكة المدرسة من تلقاء نفسها: كل بضع دقائق، وبعد أي تغيير بقليل. يحتاج الاقتران إلى مسؤول على الجهازين.
+peers-this-box = هذا الجهاز
+peers-box-id = معرّف الجهاز
+peers-in-full = كاملًا:
+peers-reach-at = تصل إليه الأجهزة الأخرى على
+peers-port = المنفذ { $port }
+peers-port-off = لا تستطيع الوصول إلى هذا الجهاز: منفذه الخاص بها مغلق
+peers-paired = الأجهزة المقترنة
+peers-none = هذا الجهاز غير مقترن بأي جهاز آخر بعد. ادعُ جهازًا أو انضم إلى جهاز أدناه.
+peers-caption = الأجهزة التي يتزامن معها هذا الجهاز
+peers-col-address = العنوان
+peers-col-shares = يشارك
+peers-col-last-sync = آخر مزامنة
+peers-col-changes = التغييرات المرسلة / المستلمة
+peers-col-data = البيانات المرسلة / المستلمة
+peers-col-files = الملفات المرسلة / المستلمة
+peers-col-pending = ملفات في الطريق
+peers-unknown = غير معروف
+peers-never = أبدًا
+peers-scope-whole = كل المدارس، كاملة
+peers-scope-classes = { $classes ->
+    [one] صف واحد
+    [two] صفّان
+    [few] { $classes } صفوف
+   *[other] { $classes } صفًّا
+} من { $schools ->
+    [one] مدرسة واحدة
+    [two] مدرستين
+    [few] { $schools } مدارس
+   *[other] { $schools } مدرسة
+}
+peers-sync-now = زامن الآن
+peers-unpair-confirm = نعم، أوقف المشاركة مع الجهاز { $box }
+peers-unpair = فك الاقتران
+peers-invite = ادعُ جهازًا
+peers-invitation-made = أدخل هذه الدعوة على الجهاز الآخر (في صفحته «الأجهزة الأخرى»، «انضم إلى جهاز»)، أو امسح الرمز هناك. تعمل مرة واحدة، حتى { $until }. يستطيع من يملكها أن يقرن جهازًا بهذا الجهاز: احتفظ بها لنفسك.
+peers-invitation = الدعوة
+peers-invite-lead = أنشئ دعوة هنا، ثم أدخلها على الجهاز الآخر. بعدها يتشارك الجهازان كل المدارس التي يحملانها.
+peers-join = انضم إلى جهاز
+peers-join-label = الدعوة من الجهاز الآخر
+peers-join-button = انضم
+peers-join-placeholder = folio1:…
+notice-peer-joined = تم الاقتران. يتزامن الجهازان من تلقاء نفسيهما من الآن.
+notice-peer-synced = تمت المزامنة.
+notice-peer-unpaired = فُكّ الاقتران. يُرفض ذلك الجهاز من الآن، ولم يعد هذا الجهاز يتصل به.

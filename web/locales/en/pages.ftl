@@ -108,9 +108,22 @@ search-filters-in-use = Filters in use
 search-remove-filter = (remove this filter)
 search-nothing = Nothing found. Try fewer or different words.
 search-count = { $range } of { $count ->
-    [one] { $count } piece of work.
-   *[other] { $count } pieces of work.
+    [one] { $total } piece of work.
+   *[other] { $total } pieces of work.
 }
+search-facet-kind = Kind
+search-facet-class = Class
+search-facet-tag = Tag
+search-facet-skill = Skill
+search-a-class = a class
+search-chip-class = Class: { $class }
+search-chip-student = One student's work
+search-chip-tag = Tag: { $tag }
+search-chip-skill = Skill: { $skill }
+search-chip-kind = Kind: { $kind }
+search-chip-activity = One activity
+search-chip-from = From { $day }
+search-chip-to = Until { $day }
 search-best-first = Best matches first
 search-newest-first = Newest first
 search-narrow = Narrow the results
@@ -270,3 +283,125 @@ family-sheets-reprint-warning = Sheets printed earlier for these students stop w
 family-back-to-class = Back to the class
 review-held-heading = Comments waiting for you
 review-held-approve = Approve comment
+
+## One class: activities, sharing, roster
+class-code-lead = Class code for picture sign-in:
+class-activities = Activities
+class-no-activities = No activities yet.
+class-post-activity = Post a new activity
+class-activity-prompt = What should students do?
+class-activity-due = Due date (optional)
+class-activity-files = Example files (optional)
+class-activity-post = Post activity
+class-sharing = Sharing
+class-require-approval = New work and comments wait for a teacher before classmates and families see them
+class-comments-allowed = Classmates may comment on shared work
+class-family-sharing = Families see work shared with them
+class-hold-family-comments = Family comments wait for a teacher
+class-save-sharing = Save sharing settings
+class-teachers = Teachers
+class-no-teachers = No teacher yet. An administrator can add one below.
+class-students = Students
+class-no-students = No students yet. Add them below or import a roster.
+class-students-in = Students in { $class }
+class-signs-in-with = Signs in with
+class-actions = Actions
+class-credentials-pictures = pictures
+class-credentials-card = QR card
+class-credentials-password = password
+class-credentials-none = nothing yet: set pictures or print a card
+class-student-work = Work
+class-student-signin = Sign-in options
+class-print-cards = Print QR sign-in cards
+class-print-cards-hint = Printing makes new cards: earlier cards stop working and the class's students are signed out.
+class-family-sheets = Family invitation sheets
+class-family-sheets-hint = : one per student, for families to join on the school Wi-Fi.
+class-add-student = Add a student
+class-student-name = Student's name
+class-add-student-button = Add student
+class-add-existing = Add someone who already has an account
+class-their-username = Their username
+class-as = As
+class-add-to-class = Add to class
+class-import = Import a roster
+class-import-lead-before = A CSV file with one student a line:
+class-import-lead-after = . If any line is wrong, nothing is imported and each problem is listed.
+class-import-line = Line { $line }:
+class-roster-file = Roster file (CSV)
+class-imported = { $count ->
+    [one] Imported { $count } student ({ $new } new).
+   *[other] Imported { $count } students ({ $new } new).
+}
+
+## One piece of work
+artifact-back-class = Class
+artifact-by = by { $names }
+artifact-who-can-see = Who can see this
+artifact-waiting = waiting for a teacher
+artifact-approved = approved
+artifact-from-home = from home
+artifact-reflection = Reflection
+artifact-conflict = Another version of your reflection was written on another device at the same time. Here it is, so nothing is lost:
+artifact-teacher = Teacher
+artifact-withdraw-approval = Withdraw approval
+artifact-approve = Approve for sharing
+artifact-feedback-heading = Feedback and comments
+artifact-nothing-yet = Nothing yet.
+artifact-teacher-feedback = Teacher feedback
+artifact-approve-comment = Approve comment
+artifact-your-feedback = Your feedback
+artifact-your-comment = Your comment
+artifact-record = Record voice feedback
+artifact-send-feedback = Send feedback
+artifact-send-comment = Send comment
+artifact-versions = Versions
+artifact-file-on-its-way = (on its way from another box)
+artifact-new-version = Add a new version
+artifact-what-changed = What changed?
+artifact-add-version = Add version
+artifact-change-details = Change the details
+artifact-delete = Delete this work
+artifact-delete-hint = It is removed from every box. This cannot be undone.
+
+## Other boxes (pairing and sync)
+peers-lead = folio boxes that are paired share their schools' work with each other over the school network, by themselves: every few minutes, and soon after something changes. Pairing needs an administrator on both boxes.
+peers-this-box = This box
+peers-box-id = Box id
+peers-in-full = in full:
+peers-reach-at = Other boxes reach it at
+peers-port = port { $port }
+peers-port-off = cannot reach this box: its port for them is off
+peers-paired = Paired boxes
+peers-none = This box is not paired with any other box yet. Invite one, or join one, below.
+peers-caption = Boxes this box syncs with
+peers-col-address = Address
+peers-col-shares = Shares
+peers-col-last-sync = Last sync
+peers-col-changes = Changes sent / received
+peers-col-data = Data sent / received
+peers-col-files = Files sent / received
+peers-col-pending = Files on their way
+peers-unknown = unknown
+peers-never = never
+peers-scope-whole = every school, whole
+peers-scope-classes = { $classes ->
+    [one] { $classes } class
+   *[other] { $classes } classes
+} of { $schools ->
+    [one] { $schools } school
+   *[other] { $schools } schools
+}
+peers-sync-now = Sync now
+peers-unpair-confirm = Yes, stop sharing with box { $box }
+peers-unpair = Unpair
+peers-invite = Invite a box
+peers-invitation-made = Enter this invitation on the other box (its page "Other boxes", "Join a box"), or scan the code there. It works once, until { $until }. Anyone who has it can pair a box with this one: keep it to yourself.
+peers-invitation = Invitation
+peers-invite-lead = Make an invitation here, then enter it on the other box. The two boxes then share every school they hold.
+peers-join = Join a box
+peers-join-label = The invitation from the other box
+peers-join-button = Join
+peers-join-placeholder = folio1:…
+notice-peer-joined = Paired. The two boxes sync by themselves from now on.
+notice-peer-synced = Synced.
+notice-peer-unpaired = Unpaired. That box is refused from now on, and this box no longer calls it.

@@ -94,9 +94,22 @@ search-filters-in-use = Filtros activos
 search-remove-filter = (quitar este filtro)
 search-nothing = No se encontró nada. Prueba con menos palabras o con otras.
 search-count = { $range } de { $count ->
-    [one] { $count } trabajo.
-   *[other] { $count } trabajos.
+    [one] { $total } trabajo.
+   *[other] { $total } trabajos.
 }
+search-facet-kind = Tipo
+search-facet-class = Clase
+search-facet-tag = Etiqueta
+search-facet-skill = Habilidad
+search-a-class = una clase
+search-chip-class = Clase: { $class }
+search-chip-student = Trabajos de un estudiante
+search-chip-tag = Etiqueta: { $tag }
+search-chip-skill = Habilidad: { $skill }
+search-chip-kind = Tipo: { $kind }
+search-chip-activity = Una actividad
+search-chip-from = Desde el { $day }
+search-chip-to = Hasta el { $day }
 search-best-first = Mejores coincidencias primero
 search-newest-first = Más recientes primero
 search-narrow = Acotar los resultados
@@ -244,3 +257,125 @@ family-sheets-reprint-warning = Las hojas impresas antes para estos estudiantes 
 family-back-to-class = Volver a la clase
 review-held-heading = Comentarios que esperan su revisión
 review-held-approve = Aprobar el comentario
+
+## One class: activities, sharing, roster
+class-code-lead = Código de la clase para entrar con dibujos:
+class-activities = Actividades
+class-no-activities = Todavía no hay actividades.
+class-post-activity = Publicar una actividad nueva
+class-activity-prompt = ¿Qué deben hacer los estudiantes?
+class-activity-due = Fecha de entrega (opcional)
+class-activity-files = Archivos de ejemplo (opcional)
+class-activity-post = Publicar la actividad
+class-sharing = Compartir
+class-require-approval = Los trabajos y comentarios nuevos esperan a un docente antes de que los vean los compañeros y las familias
+class-comments-allowed = Los compañeros pueden comentar los trabajos compartidos
+class-family-sharing = Las familias ven los trabajos compartidos con ellas
+class-hold-family-comments = Los comentarios de las familias esperan a un docente
+class-save-sharing = Guardar la configuración de compartir
+class-teachers = Docentes
+class-no-teachers = Todavía no hay docente. Un administrador puede añadir uno abajo.
+class-students = Estudiantes
+class-no-students = Todavía no hay estudiantes. Añádelos abajo o importa una lista.
+class-students-in = Estudiantes de { $class }
+class-signs-in-with = Entra con
+class-actions = Acciones
+class-credentials-pictures = dibujos
+class-credentials-card = tarjeta QR
+class-credentials-password = contraseña
+class-credentials-none = nada todavía: elige dibujos o imprime una tarjeta
+class-student-work = Trabajos
+class-student-signin = Formas de entrar
+class-print-cards = Imprimir tarjetas QR para entrar
+class-print-cards-hint = Al imprimir se crean tarjetas nuevas: las anteriores dejan de funcionar y se cierra la sesión de los estudiantes de la clase.
+class-family-sheets = Hojas de invitación para las familias
+class-family-sheets-hint = : una por estudiante, para que las familias se unan en el wifi de la escuela.
+class-add-student = Añadir un estudiante
+class-student-name = Nombre del estudiante
+class-add-student-button = Añadir estudiante
+class-add-existing = Añadir a alguien que ya tiene cuenta
+class-their-username = Su nombre de usuario
+class-as = Como
+class-add-to-class = Añadir a la clase
+class-import = Importar una lista
+class-import-lead-before = Un archivo CSV con un estudiante por línea:
+class-import-lead-after = . Si alguna línea está mal, no se importa nada y se muestra cada problema.
+class-import-line = Línea { $line }:
+class-roster-file = Archivo de la lista (CSV)
+class-imported = { $count ->
+    [one] Se importó { $count } estudiante ({ $new } nuevo).
+   *[other] Se importaron { $count } estudiantes ({ $new } nuevos).
+}
+
+## One piece of work
+artifact-back-class = Clase
+artifact-by = de { $names }
+artifact-who-can-see = Quién puede verlo
+artifact-waiting = esperando a un docente
+artifact-approved = aprobado
+artifact-from-home = desde casa
+artifact-reflection = Reflexión
+artifact-conflict = Otra versión de tu reflexión se escribió en otro dispositivo al mismo tiempo. Aquí está, para que no se pierda nada:
+artifact-teacher = Docente
+artifact-withdraw-approval = Retirar la aprobación
+artifact-approve = Aprobar para compartir
+artifact-feedback-heading = Comentarios
+artifact-nothing-yet = Todavía nada.
+artifact-teacher-feedback = Comentario del docente
+artifact-approve-comment = Aprobar el comentario
+artifact-your-feedback = Tu comentario como docente
+artifact-your-comment = Tu comentario
+artifact-record = Grabar un comentario de voz
+artifact-send-feedback = Enviar el comentario
+artifact-send-comment = Enviar el comentario
+artifact-versions = Versiones
+artifact-file-on-its-way = (en camino desde otra caja)
+artifact-new-version = Añadir una versión nueva
+artifact-what-changed = ¿Qué cambió?
+artifact-add-version = Añadir la versión
+artifact-change-details = Cambiar los detalles
+artifact-delete = Borrar este trabajo
+artifact-delete-hint = Se quita de todas las cajas. No se puede deshacer.
+
+## Other boxes (pairing and sync)
+peers-lead = Las cajas de folio emparejadas comparten entre sí los trabajos de sus escuelas por la red de la escuela, solas: cada pocos minutos y poco después de cada cambio. Para emparejar hace falta un administrador en las dos cajas.
+peers-this-box = Esta caja
+peers-box-id = Identificador de la caja
+peers-in-full = completo:
+peers-reach-at = Las otras cajas la encuentran en
+peers-port = puerto { $port }
+peers-port-off = no pueden llegar a esta caja: su puerto para ellas está apagado
+peers-paired = Cajas emparejadas
+peers-none = Esta caja todavía no está emparejada con ninguna otra. Invita a una o únete a una abajo.
+peers-caption = Cajas con las que se sincroniza esta caja
+peers-col-address = Dirección
+peers-col-shares = Comparte
+peers-col-last-sync = Última sincronización
+peers-col-changes = Cambios enviados / recibidos
+peers-col-data = Datos enviados / recibidos
+peers-col-files = Archivos enviados / recibidos
+peers-col-pending = Archivos en camino
+peers-unknown = desconocida
+peers-never = nunca
+peers-scope-whole = todas las escuelas, completas
+peers-scope-classes = { $classes ->
+    [one] { $classes } clase
+   *[other] { $classes } clases
+} de { $schools ->
+    [one] { $schools } escuela
+   *[other] { $schools } escuelas
+}
+peers-sync-now = Sincronizar ahora
+peers-unpair-confirm = Sí, dejar de compartir con la caja { $box }
+peers-unpair = Desemparejar
+peers-invite = Invitar a una caja
+peers-invitation-made = Escribe esta invitación en la otra caja (en su página «Otras cajas», «Unirse a una caja») o escanea allí el código. Sirve una vez, hasta { $until }. Quien la tenga puede emparejar una caja con esta: no la compartas.
+peers-invitation = Invitación
+peers-invite-lead = Crea aquí una invitación y escríbela en la otra caja. Después las dos cajas comparten todas las escuelas que tienen.
+peers-join = Unirse a una caja
+peers-join-label = La invitación de la otra caja
+peers-join-button = Unirse
+peers-join-placeholder = folio1:…
+notice-peer-joined = Emparejadas. Desde ahora las dos cajas se sincronizan solas.
+notice-peer-synced = Sincronizado.
+notice-peer-unpaired = Desemparejada. Desde ahora esa caja se rechaza y esta caja ya no la llama.
