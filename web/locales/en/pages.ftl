@@ -128,6 +128,7 @@ people-add = Add a person
 people-password-optional = Password (optional for young students)
 people-add-button = Add person
 people-oneroster = Import from the school's information system (OneRoster 1.1)
+people-oneroster-hint = Parents, guardians and relatives become family accounts, linked to the children their row names (agentSourcedIds). They have no password: print one a QR card from their page, or the class teacher prints family sheets. Rows marked tobedeleted disable the person or remove the class place; importing the same files again changes nothing.
 import-fix-lines = Nothing was imported. Fix these lines and try again:
 import-file-line = { $file } line { $line }:
 import-refused = { $count ->

@@ -111,6 +111,7 @@ people-add = Añadir una persona
 people-password-optional = Contraseña (opcional para estudiantes pequeños)
 people-add-button = Añadir persona
 people-oneroster = Importar del sistema de información de la escuela (OneRoster 1.1)
+people-oneroster-hint = Madres, padres, tutores y familiares se convierten en cuentas de familia, vinculadas a los niños que nombra su fila (agentSourcedIds). No tienen contraseña: imprima una tarjeta QR desde su página, o el docente de la clase imprime hojas para familias. Las filas marcadas tobedeleted desactivan a la persona o quitan el lugar en la clase; importar de nuevo los mismos archivos no cambia nada.
 import-fix-lines = No se importó nada. Corrige estas líneas y vuelve a intentarlo:
 import-file-line = { $file }, línea { $line }:
 import-refused = { $count ->
