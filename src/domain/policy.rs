@@ -159,6 +159,25 @@ pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     }
 }
 
+/// What a student's family sees of a piece of work, whoever asks: shared with the family,
+/// approved where the class asks for approval, in a class whose family sharing is on. The
+/// weekly digest shows only this, also when a teacher prints it for the family.
+pub fn shared_with_family(f: &ArtifactFacts) -> bool {
+    !f.deleted && f.visibility == super::Visibility::Family && !f.family_hidden && f.shared()
+}
+
+/// Reading a student's family digest: the family linked to the student, the student's
+/// teachers and the school's administrators (`same_school` already checked by the caller).
+pub fn can_read_family_digest(actor: &User, linked_family: bool, teaches_student: bool) -> bool {
+    active(actor)
+        && match actor.role {
+            Role::Admin => true,
+            Role::Teacher => teaches_student,
+            Role::Family => linked_family,
+            _ => false,
+        }
+}
+
 /// Changing the title, reflection, tags, visibility, adding versions: the students whose work it is.
 pub fn can_edit_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     active(viewer) && !f.deleted && f.owner

@@ -236,3 +236,22 @@ family-sheets-reprint-warning = الأوراق المطبوعة سابقًا ل�
 family-back-to-class = العودة إلى الصف
 review-held-heading = تعليقات بانتظارك
 review-held-approve = اعتمد التعليق
+
+## الملخص الأسبوعي للعائلات (family_digest.html, family_digest_section.html)
+title-family-digest = الملخص الأسبوعي
+digest-page-heading = { $name }: الأسبوع { $week }
+digest-class-heading = الملخصات الأسبوعية: { $class }، الأسبوع { $week }
+digest-print-hint = اطبع هذه الصفحة لتأخذها إلى البيت: يبدأ ملخص كل طالب في ورقة جديدة.
+digest-previous-week = الأسبوع السابق
+digest-next-week = الأسبوع التالي
+digest-heading = أسبوع { $name } في folio
+digest-week = من { $from } إلى { $to }
+digest-sharing-off = مشاركة الأعمال مع العائلات متوقفة في هذا الصف: لا ترى العائلات شيئًا من أعماله، فلا شيء للطباعة.
+digest-nothing = لم يُشارَك شيء مع العائلة هذا الأسبوع.
+digest-reflection = تأمّل { $name }:
+digest-feedback-from = ملاحظة من { $name }:
+digest-voice = (ملاحظة صوتية: استمع إليها في folio)
+digest-foot = طُبع من folio، ملف أعمال المدرسة الخاص. لا يرى هذه الأعمال إلا المدرسة وعائلتك.
+class-family-digests = الملخصات الأسبوعية للعائلات
+class-family-digests-hint = اطبع أعمال هذا الأسبوع المشاركة مع العائلات، ورقة لكل طالب، كلٌّ بلغة عائلته.
+home-family-digest = هذا الأسبوع على الورق

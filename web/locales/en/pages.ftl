@@ -271,3 +271,22 @@ family-sheets-reprint-warning = Sheets printed earlier for these students stop w
 family-back-to-class = Back to the class
 review-held-heading = Comments waiting for you
 review-held-approve = Approve comment
+
+## The weekly family digest (family_digest.html, family_digest_section.html)
+title-family-digest = Weekly digest
+digest-page-heading = { $name }: week { $week }
+digest-class-heading = Weekly digests: { $class }, week { $week }
+digest-print-hint = Print this page to take home: each student's digest starts on a new sheet.
+digest-previous-week = Previous week
+digest-next-week = Next week
+digest-heading = { $name }'s week in folio
+digest-week = From { $from } to { $to }
+digest-sharing-off = Family sharing is off for this class: families see none of its work, so there is nothing to print.
+digest-nothing = Nothing was shared with the family this week.
+digest-reflection = { $name } wrote:
+digest-feedback-from = Feedback from { $name }:
+digest-voice = (spoken feedback: listen to it in folio)
+digest-foot = Printed from folio, the school's own portfolio. Only the school and your family see this work.
+class-family-digests = Weekly family digests
+class-family-digests-hint = print this week's work shared with families, one sheet per student, each in the family's language.
+home-family-digest = This week on paper

@@ -245,3 +245,22 @@ family-sheets-reprint-warning = Las hojas impresas antes para estos estudiantes 
 family-back-to-class = Volver a la clase
 review-held-heading = Comentarios que esperan su revisión
 review-held-approve = Aprobar el comentario
+
+## El resumen semanal para las familias (family_digest.html, family_digest_section.html)
+title-family-digest = Resumen semanal
+digest-page-heading = { $name }: semana { $week }
+digest-class-heading = Resúmenes semanales: { $class }, semana { $week }
+digest-print-hint = Imprima esta página para llevarla a casa: el resumen de cada estudiante empieza en una hoja nueva.
+digest-previous-week = Semana anterior
+digest-next-week = Semana siguiente
+digest-heading = La semana de { $name } en folio
+digest-week = Del { $from } al { $to }
+digest-sharing-off = Esta clase no comparte el trabajo con las familias: no ven nada de ella, así que no hay nada que imprimir.
+digest-nothing = Esta semana no se compartió nada con la familia.
+digest-reflection = { $name } escribió:
+digest-feedback-from = Comentario de { $name }:
+digest-voice = (comentario grabado: escúchelo en folio)
+digest-foot = Impreso desde folio, el portafolio propio de la escuela. Solo la escuela y su familia ven este trabajo.
+class-family-digests = Resúmenes semanales para las familias
+class-family-digests-hint = imprima el trabajo de esta semana compartido con las familias, una hoja por estudiante, cada una en el idioma de la familia.
+home-family-digest = Esta semana en papel
