@@ -103,7 +103,8 @@ impl Week {
         let upper = text.to_ascii_uppercase();
         let (year, number) = upper.split_once('W')?;
         let year = year.strip_suffix('-').unwrap_or(year);
-        let digits = |s: &str, n: std::ops::RangeInclusive<usize>| n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |s: &str, n: std::ops::RangeInclusive<usize>| n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
         if !digits(year, 4..=4) || !digits(number, 1..=2) {
             return None;
         }

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod discovery;
 mod family;
+mod family_digest;
 mod family_roster;
 mod family_work;
 mod hostile_files;

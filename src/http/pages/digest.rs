@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::work::WorkTile;
 use super::{PageResult, PageUser, page};
 use crate::actions::digest::{self, Digest};
 use crate::domain::calendar::Week;
@@ -20,15 +21,12 @@ use crate::domain::hlc::wall_clock_ms;
 use crate::domain::{Role, UserId};
 use crate::error::Error;
 use crate::http::AppState;
-use super::work::WorkTile;
 use crate::http::parse_id;
 use crate::i18n::filters::{self, Context};
 use crate::i18n::{Locale, Msg};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/family/digest", get(student_digest))
-        .route("/classes/{id}/family-digests", get(class_digests))
+    Router::new().route("/family/digest", get(student_digest)).route("/classes/{id}/family-digests", get(class_digests))
 }
 
 #[derive(Deserialize)]
