@@ -142,7 +142,7 @@ async fn student_digest(
     let back = if me.0.user.role == Role::Family { "/home".to_string() } else { format!("/people/{student}") };
     Ok(page(DigestPage {
         title: Msg::id("title-family-digest"),
-        heading: Msg::with("digest-page-heading", vec![("name", name.into()), ("week", week.label().into())]),
+        heading: Msg::with("digest-page-heading", vec![("name", name.into())]),
         back,
         query: format!("student={student}&"),
         previous: week.previous().label(),
@@ -172,7 +172,7 @@ async fn class_digests(
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(page(DigestPage {
         title: Msg::id("title-family-digest"),
-        heading: Msg::with("digest-class-heading", vec![("class", class.name.into()), ("week", week.label().into())]),
+        heading: Msg::with("digest-class-heading", vec![("class", class.name.into())]),
         back: format!("/classes/{id}"),
         query: String::new(),
         previous: week.previous().label(),

@@ -239,8 +239,8 @@ review-held-approve = اعتمد التعليق
 
 ## الملخص الأسبوعي للعائلات (family_digest.html, family_digest_section.html)
 title-family-digest = الملخص الأسبوعي
-digest-page-heading = { $name }: الأسبوع { $week }
-digest-class-heading = الملخصات الأسبوعية: { $class }، الأسبوع { $week }
+digest-page-heading = { $name }: الملخص الأسبوعي
+digest-class-heading = الملخصات الأسبوعية: { $class }
 digest-print-hint = اطبع هذه الصفحة لتأخذها إلى البيت: يبدأ ملخص كل طالب في ورقة جديدة.
 digest-previous-week = الأسبوع السابق
 digest-next-week = الأسبوع التالي

@@ -274,8 +274,8 @@ review-held-approve = Approve comment
 
 ## The weekly family digest (family_digest.html, family_digest_section.html)
 title-family-digest = Weekly digest
-digest-page-heading = { $name }: week { $week }
-digest-class-heading = Weekly digests: { $class }, week { $week }
+digest-page-heading = { $name }: weekly digest
+digest-class-heading = Weekly digests: { $class }
 digest-print-hint = Print this page to take home: each student's digest starts on a new sheet.
 digest-previous-week = Previous week
 digest-next-week = Next week

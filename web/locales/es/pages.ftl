@@ -248,8 +248,8 @@ review-held-approve = Aprobar el comentario
 
 ## El resumen semanal para las familias (family_digest.html, family_digest_section.html)
 title-family-digest = Resumen semanal
-digest-page-heading = { $name }: semana { $week }
-digest-class-heading = Resúmenes semanales: { $class }, semana { $week }
+digest-page-heading = { $name }: resumen semanal
+digest-class-heading = Resúmenes semanales: { $class }
 digest-print-hint = Imprima esta página para llevarla a casa: el resumen de cada estudiante empieza en una hoja nueva.
 digest-previous-week = Semana anterior
 digest-next-week = Semana siguiente
