@@ -109,6 +109,9 @@ async fn a_digest_holds_the_week_s_shared_work_for_the_family_and_no_one_else() 
     let (status, _) = page(&server, &mum, &format!("/family/digest?student={ana}&week=someday")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Ana's teacher finds it on her person page, beside her family; the administrator too.
+    let (_, person) = page(&server, &room.teacher, &format!("/people/{ana}")).await;
+    assert!(person.contains(&format!("/family/digest?student={ana}")), "{person}");
     // Ana's teacher and the administrator open it too.
     for reader in [&room.teacher, &room.admin] {
         let (status, html) = page(&server, reader, &format!("/family/digest?student={ana}")).await;
