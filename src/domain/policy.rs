@@ -336,4 +336,37 @@ mod tests {
         admin.disabled = true;
         assert_eq!(secret_change(&admin, &pupil, false), None);
     }
+
+    #[test]
+    fn the_family_digest_shows_what_families_see_to_whom_may_read_it() {
+        use crate::domain::Visibility;
+        let shared = ArtifactFacts {
+            visibility: Visibility::Family,
+            approved: true,
+            needs_approval: true,
+            ..ArtifactFacts::default()
+        };
+        assert!(shared_with_family(&shared));
+        assert!(!shared_with_family(&ArtifactFacts { approved: false, ..shared }), "waiting for the teacher");
+        assert!(shared_with_family(&ArtifactFacts { approved: false, needs_approval: false, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { visibility: Visibility::Class, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { visibility: Visibility::Private, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { family_hidden: true, ..shared }), "family sharing off");
+        assert!(!shared_with_family(&ArtifactFacts { deleted: true, ..shared }));
+
+        let school = SchoolId::new();
+        let (admin, teacher, family, student) = (
+            user(Role::Admin, school),
+            user(Role::Teacher, school),
+            user(Role::Family, school),
+            user(Role::Student, school),
+        );
+        assert!(can_read_family_digest(&admin, false, false));
+        assert!(can_read_family_digest(&teacher, false, true));
+        assert!(!can_read_family_digest(&teacher, false, false), "a teacher of other students");
+        assert!(can_read_family_digest(&family, true, false));
+        assert!(!can_read_family_digest(&family, false, false), "another family");
+        assert!(!can_read_family_digest(&student, true, true), "a classmate, even the student");
+        assert!(!can_read_family_digest(&User { disabled: true, ..family }, true, false));
+    }
 }
