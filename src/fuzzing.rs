@@ -206,8 +206,8 @@ pub fn roster_simple(data: &[u8]) {
 }
 
 /// The three OneRoster CSV files (users, classes, enrollments), separated by NUL bytes in the
-/// input. Checks: a refusal says why, and an accepted roster's enrollments name only its own
-/// users and classes.
+/// input. Checks: a refusal says why, an accepted roster's enrollments name only its own
+/// users and classes, and its family links join a family account to a student.
 pub fn roster_oneroster(data: &[u8]) {
     let mut files = data.splitn(3, |b| *b == 0).map(String::from_utf8_lossy);
     let (users, classes, enrollments) =
@@ -218,6 +218,12 @@ pub fn roster_oneroster(data: &[u8]) {
                 let user = Some(e.user_sourced_id.as_str());
                 assert!(roster.users.iter().any(|u| u.external_id.as_deref() == user), "an enrollment of nobody");
                 assert!(roster.classes.iter().any(|c| c.sourced_id == e.class_sourced_id), "an enrollment in no class");
+            }
+            // A family link's sides, where the files have them, are a family account and a student.
+            let role_of = |id: &str| roster.users.iter().find(|u| u.external_id.as_deref() == Some(id)).map(|u| u.role);
+            for l in &roster.family_links {
+                assert!(matches!(role_of(&l.family_sourced_id), None | Some(crate::domain::Role::Family)), "{l:?}");
+                assert!(matches!(role_of(&l.student_sourced_id), None | Some(crate::domain::Role::Student)), "{l:?}");
             }
         }
         Err(problems) => assert!(!problems.is_empty(), "refused without a reason"),

@@ -174,12 +174,14 @@ fn issuer_of(tx: &Tx, sheet: &Sheet) -> Result<User> {
         .ok_or_else(|| Error::Invalid(SHEET_REFUSED.into()))
 }
 
-fn link_in(tx: &mut Tx, author: &User, family: &User, child: &User) -> Result<()> {
-    if !tx.txn().families_of(child.id)?.contains(&family.id) {
-        let change = Change::FamilyLinked { family: family.id, student: child.id };
-        tx.record(child.school, Scope::Person(child.id), Some(author.id), change)?;
+/// Links a family account to a child unless it already is; true if this made the link.
+pub(crate) fn link_in(tx: &mut Tx, author: &User, family: &User, child: &User) -> Result<bool> {
+    if tx.txn().families_of(child.id)?.contains(&family.id) {
+        return Ok(false);
     }
-    Ok(())
+    let change = Change::FamilyLinked { family: family.id, student: child.id };
+    tx.record(child.school, Scope::Person(child.id), Some(author.id), change)?;
+    Ok(true)
 }
 
 fn joined(tx: &Tx, hash: [u8; 32], mut sheet: Sheet, member: UserId) -> Result<()> {

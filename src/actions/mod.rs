@@ -9,6 +9,7 @@
 
 pub mod classes;
 pub mod credentials;
+pub mod digest;
 pub mod family;
 pub mod language;
 pub mod roster;

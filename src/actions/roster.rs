@@ -3,13 +3,15 @@
 //! good, all in one transaction.
 
 use serde::Serialize;
+use std::collections::HashMap;
 
 use super::users::{NewUser, create_in};
+use crate::domain::policy::ClassRelation;
 use crate::domain::roster::{FileLineError, LineError, OneRoster, RosterPerson};
-use crate::domain::{ClassId, Role, User, UserId};
+use crate::domain::{Change, ClassId, Role, Scope, User, UserId};
 use crate::error::Result;
 use crate::store::tables::ExternalKind;
-use crate::store::{Queries, Store};
+use crate::store::{Queries, Store, Tx};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Person)]
@@ -99,11 +101,21 @@ pub struct OneRosterReport {
     pub updated: usize,
     pub classes_created: usize,
     pub enrollments: usize,
+    /// Family accounts newly linked to a student (from `agentSourcedIds`).
+    pub family_links: usize,
+    /// People disabled because their row was marked `tobedeleted`.
+    pub disabled: usize,
+    /// Class places removed because their enrollment was marked `tobedeleted`.
+    pub enrollments_removed: usize,
     pub errors: Vec<FileLineError>,
 }
 
 /// Imports a school's OneRoster export (admins only). People and classes are matched by
-/// their sourcedId, so a later export updates rather than duplicates.
+/// their sourcedId, so a later export updates rather than duplicates, and importing the same
+/// files twice changes nothing the second time. Parents, guardians and relatives become
+/// family accounts without a password (an administrator prints them a QR card, or the class
+/// teacher a family sheet), linked to the students their `agentSourcedIds` name. Rows
+/// marked `tobedeleted` disable the person or remove the class place; nothing is erased.
 pub fn import_oneroster(
     store: &Store,
     actor: &User,
@@ -135,11 +147,35 @@ pub fn import_oneroster(
                 });
             }
         }
+        let in_file: std::collections::HashMap<&str, Role> =
+            roster.users.iter().filter_map(|p| Some((p.external_id.as_deref()?, p.role))).collect();
+        for link in &roster.family_links {
+            for (sourced_id, role) in
+                [(&link.family_sourced_id, Role::Family), (&link.student_sourced_id, Role::Student)]
+            {
+                if in_file.contains_key(sourced_id.as_str()) {
+                    continue;
+                }
+                let known = match tx.txn().id_by_external(school, ExternalKind::User, sourced_id)? {
+                    Some(id) => tx.txn().user(UserId::from_bytes(id))?.map(|u| u.role),
+                    None => None,
+                };
+                if known != Some(role) {
+                    errors.push(FileLineError {
+                        file: "users.csv",
+                        line: link.line,
+                        message: format!(
+                            "agentSourcedIds names \"{sourced_id}\", who is not a {role} in users.csv or in this school"
+                        ),
+                    });
+                }
+            }
+        }
         if !errors.is_empty() {
             return Ok(OneRosterReport { errors, ..Default::default() });
         }
         let mut report = OneRosterReport::default();
-        let mut user_ids = std::collections::HashMap::new();
+        let mut user_ids = HashMap::new();
         for person in roster.users.clone() {
             let ext = person.external_id.clone().unwrap_or_default();
             let user = match tx.txn().id_by_external(school, ExternalKind::User, &ext)? {
@@ -168,7 +204,7 @@ pub fn import_oneroster(
                     school,
                     super::users::scope_of(user.id, user.role),
                     Some(actor.id),
-                    crate::domain::Change::UserDisabled { user: user.id, disabled: person.disabled },
+                    Change::UserDisabled { user: user.id, disabled: person.disabled },
                 )?;
             }
             user_ids.insert(ext, user.id);
@@ -183,6 +219,52 @@ pub fn import_oneroster(
                 }
             };
             class_ids.insert(class.sourced_id, id);
+        }
+        let user_of = |tx: &Tx, known: &HashMap<String, UserId>, sourced_id: &str| -> Result<Option<User>> {
+            let id = match known.get(sourced_id) {
+                Some(&id) => Some(id),
+                None => tx.txn().id_by_external(school, ExternalKind::User, sourced_id)?.map(UserId::from_bytes),
+            };
+            Ok(match id {
+                Some(id) => tx.txn().user(id)?.filter(|u| u.school == school),
+                None => None,
+            })
+        };
+        for link in &roster.family_links {
+            let family = user_of(tx, &user_ids, &link.family_sourced_id)?;
+            let student = user_of(tx, &user_ids, &link.student_sourced_id)?;
+            let (Some(family), Some(student)) = (family, student) else { continue };
+            if super::family::link_in(tx, actor, &family, &student)? {
+                report.family_links += 1;
+            }
+        }
+        for (_, sourced_id) in &roster.deleted_users {
+            // Someone the school never imported has nothing here to disable.
+            let Some(person) = user_of(tx, &user_ids, sourced_id)? else { continue };
+            if !person.disabled && person.id != actor.id {
+                tx.record(
+                    school,
+                    super::users::scope_of(person.id, person.role),
+                    Some(actor.id),
+                    Change::UserDisabled { user: person.id, disabled: true },
+                )?;
+                report.disabled += 1;
+            }
+        }
+        for removal in &roster.removed_enrollments {
+            let class = match class_ids.get(&removal.class_sourced_id) {
+                Some(&id) => Some(id),
+                None => tx
+                    .txn()
+                    .id_by_external(school, ExternalKind::Class, &removal.class_sourced_id)?
+                    .map(ClassId::from_bytes),
+            };
+            let user = user_of(tx, &user_ids, &removal.user_sourced_id)?;
+            let (Some(class), Some(user)) = (class, user) else { continue };
+            if tx.txn().relation(user.id, class)? != ClassRelation::None {
+                tx.record(school, Scope::Class(class), Some(actor.id), Change::MemberRemoved { class, user: user.id })?;
+                report.enrollments_removed += 1;
+            }
         }
         for enrollment in roster.enrollments.clone() {
             let (Some(&class), Some(&user)) =

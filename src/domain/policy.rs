@@ -159,6 +159,25 @@ pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     }
 }
 
+/// What a student's family sees of a piece of work, whoever asks: shared with the family,
+/// approved where the class asks for approval, in a class whose family sharing is on. The
+/// weekly digest shows only this, also when a teacher prints it for the family.
+pub fn shared_with_family(f: &ArtifactFacts) -> bool {
+    !f.deleted && f.visibility == super::Visibility::Family && !f.family_hidden && f.shared()
+}
+
+/// Reading a student's family digest: the family linked to the student, the student's
+/// teachers and the school's administrators (`same_school` already checked by the caller).
+pub fn can_read_family_digest(actor: &User, linked_family: bool, teaches_student: bool) -> bool {
+    active(actor)
+        && match actor.role {
+            Role::Admin => true,
+            Role::Teacher => teaches_student,
+            Role::Family => linked_family,
+            _ => false,
+        }
+}
+
 /// Changing the title, reflection, tags, visibility, adding versions: the students whose work it is.
 pub fn can_edit_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     active(viewer) && !f.deleted && f.owner
@@ -316,5 +335,38 @@ mod tests {
         assert_eq!(secret_change(&user(Role::Student, s), &pupil, false), None, "classmates never");
         admin.disabled = true;
         assert_eq!(secret_change(&admin, &pupil, false), None);
+    }
+
+    #[test]
+    fn the_family_digest_shows_what_families_see_to_whom_may_read_it() {
+        use crate::domain::Visibility;
+        let shared = ArtifactFacts {
+            visibility: Visibility::Family,
+            approved: true,
+            needs_approval: true,
+            ..ArtifactFacts::default()
+        };
+        assert!(shared_with_family(&shared));
+        assert!(!shared_with_family(&ArtifactFacts { approved: false, ..shared }), "waiting for the teacher");
+        assert!(shared_with_family(&ArtifactFacts { approved: false, needs_approval: false, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { visibility: Visibility::Class, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { visibility: Visibility::Private, ..shared }));
+        assert!(!shared_with_family(&ArtifactFacts { family_hidden: true, ..shared }), "family sharing off");
+        assert!(!shared_with_family(&ArtifactFacts { deleted: true, ..shared }));
+
+        let school = SchoolId::new();
+        let (admin, teacher, family, student) = (
+            user(Role::Admin, school),
+            user(Role::Teacher, school),
+            user(Role::Family, school),
+            user(Role::Student, school),
+        );
+        assert!(can_read_family_digest(&admin, false, false));
+        assert!(can_read_family_digest(&teacher, false, true));
+        assert!(!can_read_family_digest(&teacher, false, false), "a teacher of other students");
+        assert!(can_read_family_digest(&family, true, false));
+        assert!(!can_read_family_digest(&family, false, false), "another family");
+        assert!(!can_read_family_digest(&student, true, true), "a classmate, even the student");
+        assert!(!can_read_family_digest(&User { disabled: true, ..family }, true, false));
     }
 }

@@ -29,6 +29,15 @@ pub struct RosterPerson {
     pub disabled: bool,
 }
 
+/// A family account and the student it belongs to, by sourcedId, from `agentSourcedIds`
+/// (a parent's row naming the child, or a child's row naming the parent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterFamilyLink {
+    pub line: u64,
+    pub family_sourced_id: String,
+    pub student_sourced_id: String,
+}
+
 /// The simple class roster: `username,display_name`, one student a line, an optional header.
 pub fn parse_simple(csv_text: &str) -> Result<Vec<RosterPerson>, Vec<LineError>> {
     let mut reader = csv::ReaderBuilder::new()
@@ -108,11 +117,27 @@ pub struct RosterEnrollment {
     pub role: Role,
 }
 
+/// A class place a delta export marks `tobedeleted`, by the sourcedIds of its class and user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterRemoval {
+    pub line: u64,
+    pub class_sourced_id: String,
+    pub user_sourced_id: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OneRoster {
     pub users: Vec<RosterPerson>,
     pub classes: Vec<RosterClass>,
     pub enrollments: Vec<RosterEnrollment>,
+    /// Family links named by `agentSourcedIds`, each pair once. A side missing from
+    /// users.csv (a delta export) is looked up among the people the school already has.
+    pub family_links: Vec<RosterFamilyLink>,
+    /// sourcedIds of users marked `tobedeleted`: their accounts are disabled, never erased
+    /// (their work stays the school's record until someone erases it on purpose).
+    pub deleted_users: Vec<(u64, String)>,
+    /// Enrollments marked `tobedeleted`: the class place goes.
+    pub removed_enrollments: Vec<RosterRemoval>,
 }
 
 /// A file error names the file, so a school's IT person knows where to look.
@@ -223,13 +248,22 @@ pub fn parse_oneroster(
 
     let mut user_roles: HashMap<String, Role> = HashMap::new();
     let mut usernames = HashSet::new();
+    let mut deleted_users = HashSet::new();
+    // (line, this row's sourcedId, its role, the sourcedIds its agentSourcedIds names)
+    let mut agents: Vec<(u64, String, Role, Vec<String>)> = Vec::new();
     for (line, row) in &users.rows {
-        if users.deleted(row) {
-            continue;
-        }
         let sourced_id = users.get(row, "sourcedId");
         if sourced_id.is_empty() {
             bad(&users, *line, "sourcedId is empty".into());
+            continue;
+        }
+        if users.deleted(row) {
+            // A delta export's removed row may carry nothing but its sourcedId.
+            if !deleted_users.insert(sourced_id.to_string()) || user_roles.contains_key(sourced_id) {
+                bad(&users, *line, format!("the sourcedId \"{sourced_id}\" appears twice"));
+            } else {
+                out.deleted_users.push((*line, sourced_id.to_string()));
+            }
             continue;
         }
         let Some(role) = oneroster_role(users.get(row, "role")) else {
@@ -259,9 +293,19 @@ pub fn parse_oneroster(
                 continue;
             }
         };
-        if user_roles.insert(sourced_id.to_string(), role).is_some() {
+        if user_roles.insert(sourced_id.to_string(), role).is_some() || deleted_users.contains(sourced_id) {
             bad(&users, *line, format!("the sourcedId \"{sourced_id}\" appears twice"));
             continue;
+        }
+        let named: Vec<String> = users
+            .get(row, "agentSourcedIds")
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !named.is_empty() {
+            agents.push((*line, sourced_id.to_string(), role, named));
         }
         if !usernames.insert(username.clone()) {
             bad(&users, *line, format!("the username \"{username}\" appears twice"));
@@ -275,6 +319,38 @@ pub fn parse_oneroster(
             external_id: Some(sourced_id.to_string()),
             disabled,
         });
+    }
+
+    let mut linked = HashSet::new();
+    for (line, own_id, own_role, named) in agents {
+        for agent in named {
+            // Either side may be missing from a delta export's users.csv; the import then
+            // finds it among the school's people, and reports the line if it is not there.
+            let (family, student) = match (own_role, user_roles.get(&agent).copied()) {
+                (Role::Family, None | Some(Role::Student)) => (own_id.clone(), agent),
+                (Role::Student, None | Some(Role::Family)) => (agent, own_id.clone()),
+                (Role::Family | Role::Student, Some(other)) => {
+                    bad(
+                        &users,
+                        line,
+                        format!(
+                            "agentSourcedIds names \"{agent}\", a {other}: a parent, guardian or relative names \
+                             their children, and a student names their family"
+                        ),
+                    );
+                    continue;
+                }
+                // Teachers' and administrators' agents are not families.
+                _ => continue,
+            };
+            if linked.insert((family.clone(), student.clone())) {
+                out.family_links.push(RosterFamilyLink {
+                    line,
+                    family_sourced_id: family,
+                    student_sourced_id: student,
+                });
+            }
+        }
     }
 
     let mut class_ids = HashSet::new();
@@ -302,16 +378,35 @@ pub fn parse_oneroster(
     }
 
     for (line, row) in &enrollments.rows {
-        if enrollments.deleted(row) {
-            continue;
-        }
         let class_sourced_id = enrollments.get(row, "classSourcedId");
         let user_sourced_id = enrollments.get(row, "userSourcedId");
+        if enrollments.deleted(row) {
+            // folio keeps no enrollment sourcedIds, so a removal must name its class and user;
+            // either may be one the school already has rather than one in these files.
+            if class_sourced_id.is_empty() || user_sourced_id.is_empty() {
+                bad(
+                    &enrollments,
+                    *line,
+                    "a tobedeleted enrollment must still name its classSourcedId and userSourcedId".into(),
+                );
+            } else {
+                out.removed_enrollments.push(RosterRemoval {
+                    line: *line,
+                    class_sourced_id: class_sourced_id.to_string(),
+                    user_sourced_id: user_sourced_id.to_string(),
+                });
+            }
+            continue;
+        }
         if !class_ids.contains(class_sourced_id) {
             bad(&enrollments, *line, format!("the class \"{class_sourced_id}\" is not in classes.csv"));
             continue;
         }
         let Some(&person_role) = user_roles.get(user_sourced_id) else {
+            if deleted_users.contains(user_sourced_id) {
+                // The person is leaving: their places go with them, so there is nothing to add.
+                continue;
+            }
             bad(&enrollments, *line, format!("the user \"{user_sourced_id}\" is not in users.csv"));
             continue;
         };
@@ -377,7 +472,42 @@ mod tests {
         let errors = parse_oneroster(users, classes, wrong_role).unwrap_err();
         assert!(errors[0].message.contains("is a teacher"), "{:?}", errors);
         let missing = parse_oneroster(users, "", good).unwrap_err();
+        assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].file, "classes.csv");
         assert!(missing[0].message.contains("not chosen"));
+    }
+
+    #[test]
+    fn oneroster_reads_families_and_removals() {
+        let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,agentSourcedIds\n\
+                     u1,,,true,org1,student,ana,,Ana,Pérez,p2\n\
+                     u2,,,true,org1,student,ben,,Ben,Pérez,\n\
+                     p1,,,true,org1,parent,mum,,Marta,Pérez,\"u1,u2\"\n\
+                     p2,,,true,org1,guardian,gran,,Rosa,Pérez,u1\n\
+                     t1,,,true,org1,teacher,mrs.t,,Tina,Teach,u1\n\
+                     gone,tobedeleted,,,,,,,,,\n";
+        let classes = "sourcedId,status,title\nc1,,Art\n";
+        let enrollments = "sourcedId,status,classSourcedId,userSourcedId,role\n\
+                           e1,,c1,u1,student\n\
+                           e2,tobedeleted,c1,u2,student\n\
+                           e3,,c1,gone,student\n";
+        let roster = parse_oneroster(users, classes, enrollments).unwrap();
+        let pairs: Vec<(&str, &str)> =
+            roster.family_links.iter().map(|l| (l.family_sourced_id.as_str(), l.student_sourced_id.as_str())).collect();
+        // u1 names p2 and p2 names u1: one link, not two; the teacher's agent is no family.
+        assert_eq!(pairs, vec![("p2", "u1"), ("p1", "u1"), ("p1", "u2")]);
+        assert!(roster.users.iter().any(|u| u.username == "mum" && u.role == Role::Family));
+        assert_eq!(roster.deleted_users, vec![(7, "gone".to_string())]);
+        assert_eq!(roster.removed_enrollments.len(), 1);
+        assert_eq!(roster.removed_enrollments[0].user_sourced_id, "u2");
+        assert_eq!(roster.enrollments.len(), 1, "the leaving user's place is not added");
+
+        let wrong = users.replace("mum,,Marta,Pérez,\"u1,u2\"", "mum,,Marta,Pérez,t1");
+        let errors = parse_oneroster(&wrong, classes, enrollments).unwrap_err();
+        assert_eq!((errors[0].file, errors[0].line), ("users.csv", 4), "{errors:?}");
+        assert!(errors[0].message.contains("a teacher"), "{errors:?}");
+        let nameless = enrollments.replace("e2,tobedeleted,c1,u2", "e2,tobedeleted,,");
+        let errors = parse_oneroster(users, classes, &nameless).unwrap_err();
+        assert_eq!((errors[0].file, errors[0].line), ("enrollments.csv", 3), "{errors:?}");
     }
 }

@@ -1,7 +1,10 @@
 // A teacher prints the family invitation sheets (saved as a PDF through Chromium's print);
 // on a phone (390x844) a parent opens the sheet's link, joins, sees the child's new work
 // under "New since your last visit", opens it and comments; the comment waits for the
-// teacher. Screenshots go to FAMILY_SHOTS (default tests/browser/artifacts/family/).
+// teacher. Then the teacher prints the class's weekly family digests (one A4 page per
+// student, each in the family's language; saved as a PDF), and the parent opens their
+// child's digest on the phone. Screenshots go to FAMILY_SHOTS (default
+// tests/browser/artifacts/family/).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,17 +16,21 @@ const shots = process.env.FAMILY_SHOTS || join(artifacts, 'family');
 let folio;
 let browser;
 let classId;
+let anaId;
+let work;
+let api;
+let login;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
   folio = await startFolio();
   browser = await launchBrowser();
-  const api = (path, body, cookie) => fetch(`${folio.url}${path}`, {
-    method: 'POST',
+  api = (path, body, cookie, method = 'POST') => fetch(`${folio.url}${path}`, {
+    method,
     headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
     body: JSON.stringify(body),
   });
-  const login = async (username, password) =>
+  login = async (username, password) =>
     (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
   let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
   assert.equal(res.status, 201);
@@ -31,6 +38,7 @@ before(async () => {
   await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
   res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
   const ana = (await res.json()).id;
+  anaId = ana;
   const tina = await login('tina', 'tina-password');
   classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
   assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: ana, role: 'student' }, tina)).status, 201);
@@ -44,7 +52,7 @@ before(async () => {
   form.append('file', new Blob([png(320, 240)], { type: 'image/png' }), 'kite.png');
   res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie: anaCookie }, body: form });
   assert.equal(res.status, 201);
-  const work = (await res.json()).id;
+  work = (await res.json()).id;
   assert.equal((await api(`/api/v1/artifacts/${work}/review`, { approved: true }, tina)).status, 200);
 });
 
@@ -101,4 +109,86 @@ test('a parent joins from the printed sheet on a phone, sees the new work and co
     await page.getByRole('heading', { name: 'Seen before' }).waitFor();
     await page.screenshot({ path: join(shots, 'phone-4-home-after.png'), fullPage: true });
   });
+});
+
+/** A student of the class with a picture shared with the family and approved; returns the id. */
+async function studentWithWork(admin, tina, username, displayName, title, reflection) {
+  let res = await api('/api/v1/users', { username, display_name: displayName, role: 'student', password: `${username}-password` }, admin);
+  const id = (await res.json()).id;
+  assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: id, role: 'student' }, tina)).status, 201);
+  const cookie = await login(username, `${username}-password`);
+  const form = new FormData();
+  form.append('title', title);
+  form.append('reflection', reflection);
+  form.append('visibility', 'family');
+  form.append('file', new Blob([png(240, 320)], { type: 'image/png' }), 'picture.png');
+  res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie }, body: form });
+  assert.equal(res.status, 201);
+  const artifact = (await res.json()).id;
+  assert.equal((await api(`/api/v1/artifacts/${artifact}/review`, { approved: true }, tina)).status, 200);
+  return { id, artifact };
+}
+
+test('a teacher prints the weekly family digests; a parent reads their child\'s on the phone', async () => {
+  const admin = await login('admin', 'correct horse battery');
+  const tina = await login('tina', 'tina-password');
+  let res = await api(`/api/v1/artifacts/${work}/comments`, { body: 'Lovely colours, Ana! The tail looks like it is really flying.' }, tina);
+  assert.equal(res.status, 201);
+  // Ben's grandmother joins with his sheet and reads folio in Spanish: his page prints in Spanish.
+  const ben = await studentWithWork(admin, tina, 'ben', 'Ben Ruiz', 'Mi volcán', 'Hice la lava con papel naranja.');
+  res = await api(`/api/v1/classes/${classId}/family-invitations`, {}, tina);
+  const token = (await res.json()).invitations.find((i) => i.student_id === ben.id).token;
+  res = await api('/api/v1/family/join', { token, username: 'abuela', display_name: 'Abuela Rosa', password: 'volcanes-rojos' });
+  assert.equal(res.status, 201);
+  const abuela = res.headers.get('set-cookie').split(';')[0];
+  assert.equal((await api('/api/v1/me/language', { language: 'es' }, abuela, 'PUT')).status, 200);
+
+  await withPage(browser, 'family-digests', { width: 1200, height: 900 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('tina');
+    await page.getByLabel('Password').fill('tina-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${folio.url}/classes/${classId}`);
+    await page.getByRole('link', { name: 'Weekly family digests' }).click();
+    await page.getByRole('heading', { name: "Ana Pérez's week in folio" }).waitFor();
+    await page.getByRole('heading', { name: 'La semana de Ben Ruiz en folio' }).waitFor();
+    const ana = page.locator('.digest', { hasText: 'Ana Pérez' });
+    assert.match(await ana.textContent(), /I used three colours\./);
+    assert.match(await ana.textContent(), /Feedback from Tina Teacher:/);
+    // Every thumbnail loaded before printing.
+    await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
+    assert.equal(await page.locator('.digest img').count(), 2);
+    await page.screenshot({ path: join(shots, 'digest-screen.png'), fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('header.noprint').isVisible(), false, 'the page frame is not printed');
+    await page.screenshot({ path: join(shots, 'digest-print-media.png'), fullPage: true });
+    const pdf = await page.pdf({ path: join(shots, 'digests.pdf'), format: 'A4', printBackground: true });
+    // One page per student: two students, two pages.
+    const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+    assert.equal(pages, 2, 'one A4 page per student');
+  });
+
+  await withPage(browser, 'family-digest-phone', { width: 390, height: 844 }, async (page) => {
+    await page.goto(`${folio.url}/signin`);
+    await page.getByLabel('Username').fill('anasdad');
+    await page.getByLabel('Password').fill('kites-are-fun');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'This week on paper' }).click();
+    await page.getByRole('heading', { name: "Ana Pérez's week in folio" }).waitFor();
+    assert.match(await page.locator('.digest').textContent(), /Lovely colours, Ana!/);
+    await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
+    await page.screenshot({ path: join(shots, 'phone-5-digest.png'), fullPage: true });
+    // In Arabic the digest reads right to left.
+    const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.equal((await api('/api/v1/me/language', { language: 'ar' }, cookie, 'PUT')).status, 200);
+    await page.reload();
+    await page.getByRole('heading', { name: 'أسبوع Ana Pérez في folio' }).waitFor();
+    assert.equal(await page.locator('.digest-page').getAttribute('dir'), 'rtl');
+    await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
+    await page.screenshot({ path: join(shots, 'phone-6-digest-ar.png'), fullPage: true });
+    // Ben's digest is not his to open.
+    res = await page.goto(`${folio.url}/family/digest?student=${ben.id}`);
+    assert.equal(res.status(), 404);
+  });
+  assert.ok(anaId);
 });

@@ -15,6 +15,8 @@ mod cli;
 mod crash;
 mod discovery;
 mod family;
+mod family_digest;
+mod family_roster;
 mod family_work;
 mod hostile_files;
 mod i18n;

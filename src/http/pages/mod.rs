@@ -5,6 +5,7 @@
 mod backup;
 mod classes;
 mod device;
+mod digest;
 mod family;
 mod home;
 mod language;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(restore::router())
         .merge(device::router())
         .merge(family::router())
+        .merge(digest::router())
         .merge(peers_nearby::router())
         .merge(language::router())
 }

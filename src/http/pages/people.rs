@@ -155,11 +155,15 @@ async fn import_oneroster(State(state): State<AppState>, me: PageUser, mut form:
     let report = state.db(move |store| roster::import_oneroster(store, &actor, parsed)).await?;
     if report.errors.is_empty() {
         let notice = format!(
-            "Imported: {} new people, {} updated, {} new classes, {} class places.",
+            "Imported: {} new people, {} updated, {} new classes, {} class places, {} family links; \
+             {} people disabled, {} class places removed.",
             report.created.len(),
             report.updated,
             report.classes_created,
-            report.enrollments
+            report.enrollments,
+            report.family_links,
+            report.disabled,
+            report.enrollments_removed
         );
         people_page(&state, &me, None, Some(notice.into()), Vec::new()).await
     } else {
