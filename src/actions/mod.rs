@@ -15,6 +15,7 @@ pub mod roster;
 pub mod search;
 pub mod setup;
 pub mod signin;
+pub mod skills;
 pub mod uploads;
 pub mod users;
 pub mod work;

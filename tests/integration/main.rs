@@ -28,6 +28,7 @@ mod search;
 mod sessions;
 mod setup;
 mod signin_young;
+mod skills;
 mod store;
 mod sync_core;
 mod sync_grant;

@@ -388,6 +388,7 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                     comments_allowed: None,
                     family_sharing: None,
                     hold_family_comments: None,
+                    family_sees_ratings: None,
                 },
             );
         }

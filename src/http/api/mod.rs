@@ -16,6 +16,7 @@ pub(crate) mod peers;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
+pub(crate) mod skills;
 pub(crate) mod tus;
 mod users;
 
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(artifacts::router())
         .merge(activities::router())
+        .merge(skills::router())
         .merge(family::router())
         .merge(search::router())
         .merge(tus::router())

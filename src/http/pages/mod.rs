@@ -14,6 +14,7 @@ mod people;
 mod restore;
 mod search;
 mod signin;
+mod skills;
 mod work;
 
 use askama::Template;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(family::router())
         .merge(peers_nearby::router())
         .merge(language::router())
+        .merge(skills::router())
 }
 
 /// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when
@@ -247,6 +249,11 @@ pub fn notice_text(done: Option<&str>) -> Option<Msg> {
         "erased" => "notice-erased",
         "language-set" => "notice-search-language-set",
         "school-language-set" => "notice-school-language-set",
+        "skill-added" => "notice-skill-added",
+        "skill-retired" => "notice-skill-retired",
+        "skill-restored" => "notice-skill-restored",
+        "skills-imported" => "notice-skills-imported",
+        "levels-saved" => "notice-levels-saved",
         _ => return None,
     }))
 }

@@ -103,6 +103,7 @@ fn a_class_box_sends_its_class_work_and_its_own_students_secrets() {
             comments_allowed: None,
             family_sharing: None,
             hold_family_comments: None,
+            family_sees_ratings: None,
         },
     );
     // A teacher resets Ana's pictures on the box the class tablets use: Ana is in X alone.

@@ -235,3 +235,28 @@ family-sheets-reprint-warning = الأوراق المطبوعة سابقًا ل�
 family-back-to-class = العودة إلى الصف
 review-held-heading = تعليقات بانتظارك
 review-held-approve = اعتمد التعليق
+skills-lead = المهارات والمعايير والكفايات التي يُوسم بها العمل ويُقيَّم عليها. يختارها الطلاب عند نشر أعمالهم، ويقيّمها المعلمون أثناء المراجعة.
+skills-none = لا توجد مهارات بعد. أضفها واحدة تلو الأخرى أو استورد قائمة أدناه.
+skills-no-group = مهارات أخرى
+skills-col-code = الرمز
+skills-col-name = الاسم
+skills-retired = موقوفة
+skills-retire = إيقاف
+skills-restore = عرضها من جديد
+skills-add = إضافة مهارة
+skills-group-optional = المجموعة (اختياري)
+skills-add-button = إضافة المهارة
+skills-import = استيراد المهارات
+skills-import-lead = حزمة CASE 1.1 (ملف ‎.json من ناشر المعايير) أو ملف CSV بالأعمدة code وname وgroup. استيراد الملف نفسه مرة أخرى يحدّث المهارات بدل تكرارها.
+skills-import-file = حزمة CASE أو ملف CSV
+skills-levels = المستويات
+skills-default-level = { $level ->
+    [beginning] مبتدئ
+    [developing] نامٍ
+    [secure] متمكّن
+   *[extending] متقدّم
+}
+skills-levels-edit = أسماء المستويات من الأدنى إلى الأعلى، واحد في كل سطر (من 2 إلى 10)
+skills-levels-save = حفظ المستويات
+skills-levels-reset = العودة إلى المستويات الافتراضية
+skills-levels-admins = يختار المسؤولون مستويات المدرسة.

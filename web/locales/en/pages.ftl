@@ -270,3 +270,28 @@ family-sheets-reprint-warning = Sheets printed earlier for these students stop w
 family-back-to-class = Back to the class
 review-held-heading = Comments waiting for you
 review-held-approve = Approve comment
+skills-lead = The skills, standards and competences work is tagged with and rated on. Students choose them when they post work; teachers rate them while reviewing.
+skills-none = No skills yet. Add them one by one or import a list below.
+skills-no-group = Other skills
+skills-col-code = Code
+skills-col-name = Name
+skills-retired = Retired
+skills-retire = Retire
+skills-restore = Offer again
+skills-add = Add a skill
+skills-group-optional = Group (optional)
+skills-add-button = Add skill
+skills-import = Import skills
+skills-import-lead = A CASE 1.1 package (a .json file from a standards publisher) or a CSV file with the columns code, name, group. Importing the same file again updates the skills instead of adding them twice.
+skills-import-file = CASE package or CSV file
+skills-levels = Levels
+skills-default-level = { $level ->
+    [beginning] Beginning
+    [developing] Developing
+    [secure] Secure
+   *[extending] Extending
+}
+skills-levels-edit = Level names, lowest first, one per line (2 to 10)
+skills-levels-save = Save levels
+skills-levels-reset = Back to the default levels
+skills-levels-admins = Administrators choose the school's levels.

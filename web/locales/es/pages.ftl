@@ -244,3 +244,28 @@ family-sheets-reprint-warning = Las hojas impresas antes para estos estudiantes 
 family-back-to-class = Volver a la clase
 review-held-heading = Comentarios que esperan su revisión
 review-held-approve = Aprobar el comentario
+skills-lead = Las habilidades, estándares y competencias con que se etiqueta y se valora el trabajo. El alumnado las elige al publicar; el profesorado las valora al revisar.
+skills-none = Todavía no hay habilidades. Añádelas una a una o importa una lista abajo.
+skills-no-group = Otras habilidades
+skills-col-code = Código
+skills-col-name = Nombre
+skills-retired = Retirada
+skills-retire = Retirar
+skills-restore = Ofrecer de nuevo
+skills-add = Añadir una habilidad
+skills-group-optional = Grupo (opcional)
+skills-add-button = Añadir habilidad
+skills-import = Importar habilidades
+skills-import-lead = Un paquete CASE 1.1 (un archivo .json de quien publica los estándares) o un archivo CSV con las columnas code, name, group. Importar el mismo archivo otra vez actualiza las habilidades en lugar de duplicarlas.
+skills-import-file = Paquete CASE o archivo CSV
+skills-levels = Niveles
+skills-default-level = { $level ->
+    [beginning] Inicial
+    [developing] En desarrollo
+    [secure] Consolidado
+   *[extending] Avanzado
+}
+skills-levels-edit = Nombres de los niveles, del más bajo al más alto, uno por línea (de 2 a 10)
+skills-levels-save = Guardar niveles
+skills-levels-reset = Volver a los niveles predeterminados
+skills-levels-admins = La administración elige los niveles de la escuela.
