@@ -7,6 +7,7 @@
 //! (the slow hash and the throttle, through `auth::Guard`), `uploads` (a resumable upload's
 //! file and row), `work_files` (work that arrives with files, and the workers it wakes).
 
+pub mod assessment;
 pub mod classes;
 pub mod credentials;
 pub mod family;

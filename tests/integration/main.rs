@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod accounts;
 mod api_contract;
+mod assessment;
 mod backup;
 mod bundle;
 mod classes;

@@ -6,6 +6,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod artifacts;
+mod assessment;
 pub(crate) mod bundles;
 mod classes;
 pub(crate) mod family;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(artifacts::router())
         .merge(activities::router())
         .merge(skills::router())
+        .merge(assessment::router())
         .merge(family::router())
         .merge(search::router())
         .merge(tus::router())
