@@ -211,3 +211,71 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
         assert_eq!(ratings_seen(&server, client, &work).await, Err(StatusCode::NOT_FOUND), "{who}");
     }
 }
+
+async fn csrf_of(server: &TestServer, client: &Client, path: &str) -> String {
+    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
+    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_assessment() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let (fr, _) = two_skills(&server, &room).await;
+    let res = crate::work::upload(
+        &server,
+        &room.ana,
+        &[("title", "Halves"), ("skills", "FR.1"), ("visibility", "class")],
+        vec![("a.txt", b"halves".to_vec())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let work = json_of(res).await["id"].as_str().unwrap().to_string();
+
+    // The student assesses herself first, on her work's page, without scripts.
+    let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("name=\"level-{fr}\"")) && page.contains("Rate yourself"), "{page}");
+    let csrf = csrf_of(&server, &room.ana, &format!("/work/{work}")).await;
+    let field = format!("level-{fr}");
+    let res = room
+        .ana
+        .post(server.url(&format!("/work/{work}/assessment")))
+        .form(&[("csrf", csrf.as_str()), (field.as_str(), "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // The teacher sees it beside her own controls in the queue, rates and approves in one go.
+    let review = server.get(&room.teacher, "/review").await.text().await.unwrap();
+    assert!(review.contains(&format!("name=\"level-{fr}\"")), "{review}");
+    assert!(review.contains("own rating: Developing"), "{review}");
+    let csrf = csrf_of(&server, &room.teacher, "/review").await;
+    let res = room
+        .teacher
+        .post(server.url(&format!("/review/{work}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("skip", "0"),
+            ("feedback", "Well cut!"),
+            (field.as_str(), "3"),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let seen = ratings_seen(&server, &room.ana, &work).await.unwrap();
+    let levels: Vec<(bool, u64)> =
+        seen.iter().map(|r| (r["self"].as_bool().unwrap(), r["level"].as_u64().unwrap())).collect();
+    assert_eq!(levels, vec![(true, 2), (false, 3)]);
+    let approved = server.get_json(&room.teacher, &format!("/api/v1/artifacts/{work}")).await;
+    assert_eq!(approved["approved"], true);
+
+    // Her page now shows the teacher's rating beside her own; a classmate's shows no ratings.
+    let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
+    assert!(page.contains("Your teacher: Secure"), "{page}");
+    let classmate = server.get(&room.ben, &format!("/work/{work}")).await;
+    assert_eq!(classmate.status(), StatusCode::OK);
+    assert!(!classmate.text().await.unwrap().contains("data-testid=\"ratings\""));
+}

@@ -2,6 +2,7 @@
 //! every action is a plain form post that carries the session's token, answered with a
 //! redirect (or the same page with a message when something needs fixing).
 
+mod assessment;
 mod backup;
 mod classes;
 mod device;
