@@ -59,13 +59,11 @@ fn view(r: &impl ReadTables, a: Assessment) -> Result<AssessmentView> {
     let mut codes: HashMap<SkillId, String> = HashMap::new();
     let mut ratings = Vec::new();
     for rating in a.ratings {
-        if !names.contains_key(&rating.rater) {
-            let name = r.user(rating.rater)?.map(|u| u.display_name).unwrap_or_default();
-            names.insert(rating.rater, name);
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(rating.rater) {
+            e.insert(r.user(rating.rater)?.map(|u| u.display_name).unwrap_or_default());
         }
-        if !codes.contains_key(&rating.skill) {
-            let code = r.skill(a.artifact.school, rating.skill)?.map(|s| s.code).unwrap_or_default();
-            codes.insert(rating.skill, code);
+        if let std::collections::hash_map::Entry::Vacant(e) = codes.entry(rating.skill) {
+            e.insert(r.skill(a.artifact.school, rating.skill)?.map(|s| s.code).unwrap_or_default());
         }
         ratings.push(RatingView {
             skill_id: rating.skill,
