@@ -12,6 +12,7 @@ pub mod classes;
 pub mod credentials;
 pub mod family;
 pub mod language;
+pub mod reports;
 pub mod roster;
 pub mod search;
 pub mod setup;

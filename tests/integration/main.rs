@@ -25,6 +25,7 @@ mod offline;
 mod peer_files;
 mod peers;
 mod privacy;
+mod reports;
 mod search;
 mod sessions;
 mod setup;

@@ -14,6 +14,7 @@ pub(crate) mod input;
 mod language;
 pub(crate) mod nearby;
 pub(crate) mod peers;
+mod reports;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(activities::router())
         .merge(skills::router())
         .merge(assessment::router())
+        .merge(reports::router())
         .merge(family::router())
         .merge(search::router())
         .merge(tus::router())
