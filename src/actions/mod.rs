@@ -7,15 +7,18 @@
 //! (the slow hash and the throttle, through `auth::Guard`), `uploads` (a resumable upload's
 //! file and row), `work_files` (work that arrives with files, and the workers it wakes).
 
+pub mod assessment;
 pub mod classes;
 pub mod credentials;
 pub mod digest;
 pub mod family;
 pub mod language;
+pub mod reports;
 pub mod roster;
 pub mod search;
 pub mod setup;
 pub mod signin;
+pub mod skills;
 pub mod uploads;
 pub mod users;
 pub mod work;

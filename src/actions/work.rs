@@ -47,7 +47,7 @@ fn check_skills(r: &impl ReadTables, actor: &User, skills: &BTreeSet<String>) ->
     if skills.is_empty() {
         return Ok(());
     }
-    let known = r.school(actor.school)?.map(|s| s.skills).unwrap_or_default();
+    let known: Vec<String> = r.skills(actor.school)?.into_iter().filter(|s| !s.retired).map(|s| s.code).collect();
     let unknown: Vec<&str> = skills.iter().filter(|s| !known.contains(s)).map(String::as_str).collect();
     if unknown.is_empty() {
         return Ok(());
@@ -553,10 +553,17 @@ pub struct SettingsChange {
     pub comments_allowed: Option<bool>,
     pub family_sharing: Option<bool>,
     pub hold_family_comments: Option<bool>,
+    pub family_sees_ratings: Option<bool>,
 }
 
 pub fn set_class_settings(store: &Store, actor: &User, class: ClassId, change: SettingsChange) -> Result<()> {
-    let SettingsChange { require_approval, comments_allowed, family_sharing, hold_family_comments } = change;
+    let SettingsChange {
+        require_approval,
+        comments_allowed,
+        family_sharing,
+        hold_family_comments,
+        family_sees_ratings,
+    } = change;
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
         tx.record(
@@ -569,21 +576,10 @@ pub fn set_class_settings(store: &Store, actor: &User, class: ClassId, change: S
                 comments_allowed,
                 family_sharing,
                 hold_family_comments,
+                family_sees_ratings,
             },
         )?;
         Ok(())
-    })
-}
-
-/// Sets the school's list of skills (admins). Returns the list as stored (trimmed, unique).
-pub fn set_skills(store: &Store, actor: &User, skills: &[String]) -> Result<Vec<String>> {
-    if actor.role != Role::Admin {
-        return Err(Error::forbidden("Only an administrator can set the school's skills."));
-    }
-    let skills: Vec<String> = crate::domain::work::parse_labels(&skills.join(","), false)?.into_iter().collect();
-    store.write(|tx| {
-        tx.record(actor.school, Scope::School, Some(actor.id), Change::SkillsSet { skills: skills.clone() })?;
-        Ok(skills.clone())
     })
 }
 

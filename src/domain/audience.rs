@@ -175,6 +175,7 @@ mod tests {
             comments_allowed: true,
             family_sharing: true,
             hold_family_comments: true,
+            family_sees_ratings: false,
             field_clock: Default::default(),
         };
         let artifact = Artifact {

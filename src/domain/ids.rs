@@ -87,6 +87,12 @@ entity_id!(
     /// A task a teacher posts to a class.
     ActivityId
 );
+entity_id!(
+    /// A skill of a school's list (a standard, a competence). Skills imported from a file
+    /// get ids derived from what identifies them there (`domain::skills::derived_id`), so two
+    /// boxes importing the same package make the same skills.
+    SkillId
+);
 
 /// Reads an id that a client made for something it creates (`field` names it in the
 /// message). The offline outbox makes its ids on the device, so a piece of work sent twice

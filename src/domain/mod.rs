@@ -14,12 +14,13 @@ pub mod pictures;
 pub mod policy;
 pub mod roster;
 pub mod school;
+pub mod skills;
 pub mod upload;
 pub mod words;
 pub mod work;
 
 pub use hlc::Hlc;
-pub use ids::{ActivityId, ArtifactId, ClassId, CommentId, FileId, ReplicaId, SchoolId, UserId, VersionId};
+pub use ids::{ActivityId, ArtifactId, ClassId, CommentId, FileId, ReplicaId, SchoolId, SkillId, UserId, VersionId};
 pub use ops::{Change, Op, OpId, Scope};
 pub use school::{Class, Language, Membership, Role, School, User};
 pub use work::{Activity, Artifact, Comment, CommentKind, FileRef, Version, Visibility};

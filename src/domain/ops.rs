@@ -109,14 +109,36 @@ pub enum Change {
         /// Family members' comments wait for a teacher.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hold_family_comments: Option<bool>,
+        /// Families see teachers' ratings of their child's work (off by default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family_sees_ratings: Option<bool>,
     },
     /// The skills (standards, competences) this school records work against.
     /// The language whose word endings search understands (stemming), for the whole school.
     SearchLanguageSet {
         language: super::school::Language,
     },
+    /// The flat list of skill codes folio kept before skills had names and groups. No
+    /// longer made; applied from older logs as skills named by their codes.
     SkillsSet {
         skills: Vec<String>,
+    },
+    /// A skill of the school's list made or changed: the whole record, last writer wins.
+    SkillSaved {
+        skill: super::skills::Skill,
+    },
+    /// The school's scale of levels, lowest first (`None`: the default scale).
+    LevelsSet {
+        levels: Option<Vec<String>>,
+    },
+    /// The author's ratings of skills in one version of a piece of work: a teacher's, or the
+    /// student's own (`self_assessment`). Each (version, skill, rater) is last writer wins.
+    ArtifactRated {
+        artifact: ArtifactId,
+        version: super::VersionId,
+        ratings: Vec<super::skills::SkillLevel>,
+        #[serde(default)]
+        self_assessment: bool,
     },
     /// The language pages are shown in for the school, when nothing closer chose one.
     SchoolLanguageSet {
@@ -219,6 +241,9 @@ impl Change {
             Change::ClassSettingsChanged { .. } => "class_settings_changed",
             Change::SearchLanguageSet { .. } => "search_language_set",
             Change::SkillsSet { .. } => "skills_set",
+            Change::SkillSaved { .. } => "skill_saved",
+            Change::LevelsSet { .. } => "levels_set",
+            Change::ArtifactRated { .. } => "artifact_rated",
             Change::SchoolLanguageSet { .. } => "school_language_set",
             Change::UserLanguageSet { .. } => "user_language_set",
             Change::FamilyLinked { .. } => "family_linked",
@@ -243,6 +268,7 @@ impl Change {
             Change::ArtifactEdited { artifact, .. }
             | Change::VersionAdded { artifact, .. }
             | Change::ArtifactReviewed { artifact, .. }
+            | Change::ArtifactRated { artifact, .. }
             | Change::ArtifactDeleted { artifact }
             | Change::CommentApproved { artifact, .. } => Some(*artifact),
             Change::CommentAdded { comment } => Some(comment.artifact),

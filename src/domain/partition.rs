@@ -31,6 +31,8 @@ pub fn rule(change: &Change) -> Rule {
         Change::SchoolCreated { .. }
         | Change::SearchLanguageSet { .. }
         | Change::SkillsSet { .. }
+        | Change::SkillSaved { .. }
+        | Change::LevelsSet { .. }
         | Change::SchoolLanguageSet { .. }
         | Change::UserErased { .. } => Is(Scope::School),
         Change::UserCreated { user, .. }
@@ -50,6 +52,7 @@ pub fn rule(change: &Change) -> Rule {
         Change::ArtifactEdited { artifact, .. }
         | Change::VersionAdded { artifact, .. }
         | Change::ArtifactReviewed { artifact, .. }
+        | Change::ArtifactRated { artifact, .. }
         | Change::ArtifactDeleted { artifact }
         | Change::CommentApproved { artifact, .. } => OfArtifact(*artifact),
         Change::CommentAdded { comment } => OfArtifact(comment.artifact),

@@ -60,8 +60,13 @@ pub struct School {
     pub id: SchoolId,
     pub name: String,
     /// The skills work can be tagged with (standards, competences), set by the school.
+    /// Kept only as older folios wrote it; the skills are in their own table now.
     #[serde(default)]
     pub skills: Vec<String>,
+    /// The names of the levels work is rated at, lowest first (`None`: the default scale,
+    /// `skills::DEFAULT_LEVELS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Vec<String>>,
     /// The language search stems words in ("bridges" finds "bridge").
     #[serde(default)]
     pub search_language: Language,
@@ -157,6 +162,10 @@ pub struct Class {
     /// them.
     #[serde(default = "yes")]
     pub hold_family_comments: bool,
+    /// Families see the teachers' ratings of their child's work (and the child's own). Off
+    /// by default: ratings are for the teacher and the student.
+    #[serde(default)]
+    pub family_sees_ratings: bool,
     #[serde(default)]
     pub field_clock: BTreeMap<String, Hlc>,
 }

@@ -243,6 +243,8 @@ pub fn class_peer_may(
         Change::SchoolCreated { .. }
         | Change::SearchLanguageSet { .. }
         | Change::SkillsSet { .. }
+        | Change::SkillSaved { .. }
+        | Change::LevelsSet { .. }
         | Change::SchoolLanguageSet { .. } => Some(SCHOOL),
         Change::UserCreated { .. } | Change::UserRenamed { .. } | Change::UserDisabled { .. } => Some(ACCOUNT),
         Change::UserErased { .. } => Some("it erases a person, which only a box holding the whole school may do"),
@@ -289,6 +291,13 @@ pub fn class_peer_may(
         }
         Change::VersionAdded { version, .. } => (!inside(version.author)?).then_some(OUTSIDER),
         Change::CommentAdded { comment } => (!inside(comment.author)?).then_some(OUTSIDER),
+        // A class box's teachers rate their classes' work and its students rate their own:
+        // the rater must have been inside the grant (the partition, already checked, keeps
+        // the work inside it).
+        Change::ArtifactRated { .. } => match op.author {
+            Some(rater) => (!inside(rater)?).then_some(OUTSIDER),
+            None => Some("it rates work without saying who rated it"),
+        },
         Change::ArtifactEdited { .. }
         | Change::ArtifactReviewed { .. }
         | Change::ArtifactDeleted { .. }

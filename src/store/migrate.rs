@@ -12,6 +12,13 @@
 //! tables (settings, sessions, "last seen") are kept. The replay also fills the version and
 //! comment id indexes (`VERSION_ID_TO_ARTIFACT_ID`, `COMMENT_ID_TO_ARTIFACT_ID`) that
 //! exactly-once sends check.
+//!
+//! **2 → 3** (skills with levels). Skills were a flat list of codes in the school record,
+//! set by `SkillsSet`; they now live in `SCHOOL_SKILL_TO_SKILL`, and `apply` turns each code
+//! of a `SkillsSet` into a skill named by its code, with an id derived from it. The migration
+//! applies the log's `SkillsSet` operations again (applying twice changes nothing in the
+//! school record), so the skills a version 2 box had are there, with the same ids every other
+//! box makes for them, and work tagged with them keeps its skills.
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -44,6 +51,21 @@ pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
         apply::apply_logged(txn, &op)?;
     }
     tracing::info!("moved the data to format 2 (sync)");
+    Ok(())
+}
+
+pub(super) fn from_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut lists: Vec<Op> = Vec::new();
+    for row in txn.open_table(OPLOG)?.range::<(IdKey, u64)>(..)? {
+        let op: Op = decode(row?.1.value())?;
+        if matches!(op.change, crate::domain::Change::SkillsSet { .. }) {
+            lists.push(op);
+        }
+    }
+    for op in &lists {
+        apply::apply_logged(txn, op)?;
+    }
+    tracing::info!(lists = lists.len(), "moved the data to format 3 (skills with levels)");
     Ok(())
 }
 
@@ -151,11 +173,43 @@ mod tests {
         drop(store);
 
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), 2u32.to_be_bytes());
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
         assert_eq!(store.canonical_dump().unwrap(), before);
         assert_eq!(store.read(|r| crate::store::SyncReads::positions(r, school)).unwrap(), positions);
         let a = store.read(|r| r.artifact(artifact)).unwrap().unwrap();
         assert_eq!(a.partition(), Scope::Class(class));
+        assert!(store.read(|r| r.user(student)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_schema_2_database_gets_its_flat_skill_lists_as_skills() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, student, artifact, _) = sample(&store);
+        let list = |skills: &[&str]| Change::SkillsSet { skills: skills.iter().map(|s| s.to_string()).collect() };
+        for skills in [&["Collaboration", "Creativity"][..], &["Collaboration"][..]] {
+            store.write(|tx| tx.record(school, Scope::School, None, list(skills))).unwrap();
+        }
+        let before = store.canonical_dump().unwrap();
+        // What a version 2 folio left: no skills table rows, schema 2.
+        store
+            .write(|tx| {
+                tx.txn().delete_table(SCHOOL_SKILL_TO_SKILL)?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, 2u32.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        let skills = store.read(|r| r.skills(school)).unwrap();
+        let codes: Vec<&str> = skills.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(codes, ["Collaboration", "Creativity"], "every code a list ever held, named by itself");
+        let id = crate::domain::skills::derived_id(school, &crate::domain::skills::code_key("Collaboration"));
+        assert_eq!(skills[0].id, id, "the id every box derives from the code");
+        assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as applying the lists made");
+        assert!(store.read(|r| r.artifact(artifact)).unwrap().is_some());
         assert!(store.read(|r| r.user(student)).unwrap().is_some());
     }
 }

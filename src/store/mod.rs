@@ -206,7 +206,10 @@ impl Store {
         tables::create_all(&txn)?;
         if let Some(from) = migrate_from {
             if from < 2 {
+                // Replays the whole log through today's `apply`, which fills the skills too.
                 migrate::from_v1(&txn)?;
+            } else if from < 3 {
+                migrate::from_v2(&txn)?;
             }
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");

@@ -9,9 +9,10 @@ use super::codec::decode;
 use super::tables::*;
 use crate::domain::audience::{self, Audience, Principal};
 use crate::domain::policy::{ArtifactFacts, ClassRelation};
+use crate::domain::skills::{Rating, Skill};
 use crate::domain::{
     Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, CommentId, Hlc, ReplicaId, Role, School,
-    SchoolId, User, UserId, VersionId,
+    SchoolId, SkillId, User, UserId, VersionId,
 };
 
 /// Opening a table, whichever kind of transaction we are in.
@@ -282,6 +283,33 @@ pub trait Queries: ReadTables {
             .map(|row| decode(row?.1.value()))
             .collect::<Result<_, _>>()?;
         found.sort_by_key(|c| (c.created_ms, c.id));
+        Ok(found)
+    }
+
+    /// The school's skills, retired ones too, by group and code.
+    fn skills(&self, school: SchoolId) -> Result<Vec<Skill>, StoreError> {
+        let mut found: Vec<Skill> = self
+            .table(SCHOOL_SKILL_TO_SKILL)?
+            .range((school.bytes(), [0u8; 16])..=(school.bytes(), [0xffu8; 16]))?
+            .map(|row| decode(row?.1.value()))
+            .collect::<Result<_, _>>()?;
+        found.sort_by(|a, b| (&a.group, a.code.to_lowercase()).cmp(&(&b.group, b.code.to_lowercase())));
+        Ok(found)
+    }
+
+    fn skill(&self, school: SchoolId, id: SkillId) -> Result<Option<Skill>, StoreError> {
+        self.table(SCHOOL_SKILL_TO_SKILL)?.get((school.bytes(), id.bytes()))?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Every rating of an artifact's versions, oldest first.
+    fn ratings(&self, artifact: ArtifactId) -> Result<Vec<Rating>, StoreError> {
+        let (lo, hi) = ([0u8; 16], [0xffu8; 16]);
+        let mut found: Vec<Rating> = self
+            .table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?
+            .range((artifact.bytes(), lo, lo, lo)..=(artifact.bytes(), hi, hi, hi))?
+            .map(|row| decode(row?.1.value()))
+            .collect::<Result<_, _>>()?;
+        found.sort_by_key(|r| r.clock);
         Ok(found)
     }
 

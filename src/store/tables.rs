@@ -16,7 +16,10 @@ use super::StoreError;
 /// erased work), every person in their own partition, artifacts' work in their class's; and
 /// `VERSION_ID_TO_ARTIFACT_ID` and `COMMENT_ID_TO_ARTIFACT_ID` (exactly-once sends). A version
 /// 1 file is moved forward when opened (`store::migrate`).
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// 3: skills in their own table (`SCHOOL_SKILL_TO_SKILL`, filled from the old flat lists when
+/// a version 2 file is opened) and ratings (`ARTIFACT_VERSION_SKILL_RATER_TO_RATING`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
 pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
@@ -116,6 +119,12 @@ pub const ARTIFACT_HLC_TO_REFLECTION_EDIT: TableDefinition<(IdKey, u64, u32, IdK
 /// Artifact -> 1: work whose every owner was erased. Its row is gone; operations about it
 /// that arrive later are refused.
 pub const ERASED_ARTIFACT: TableDefinition<IdKey, u8> = TableDefinition::new("erased_artifact");
+
+/// (school, skill) -> encoded `skills::Skill`: the school's list of skills, retired ones kept.
+pub const SCHOOL_SKILL_TO_SKILL: TableDefinition<(IdKey, IdKey), &[u8]> = TableDefinition::new("school_skill_to_skill");
+/// (artifact, version, skill, rater) -> encoded `skills::Rating`, last writer wins.
+pub const ARTIFACT_VERSION_SKILL_RATER_TO_RATING: TableDefinition<(IdKey, IdKey, IdKey, IdKey), &[u8]> =
+    TableDefinition::new("artifact_version_skill_rater_to_rating");
 
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
@@ -318,6 +327,8 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(TARGET_ORIGIN_SEQ_WAITING, Kind::Derived),
     &Listed(ARTIFACT_HLC_TO_REFLECTION_EDIT, Kind::Shared),
     &Listed(ERASED_ARTIFACT, Kind::Shared),
+    &Listed(SCHOOL_SKILL_TO_SKILL, Kind::Shared),
+    &Listed(ARTIFACT_VERSION_SKILL_RATER_TO_RATING, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
     &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),

@@ -431,6 +431,7 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
                 comments_allowed: None,
                 family_sharing: None,
                 hold_family_comments: None,
+                family_sees_ratings: None,
             };
             tx.record(school, Scope::Class(x), None, change)
         })
@@ -453,6 +454,7 @@ fn a_bundle_from_a_class_box_goes_through_the_same_check_as_a_sync() {
                     comments_allowed: None,
                     family_sharing: None,
                     hold_family_comments: None,
+                    family_sees_ratings: None,
                 },
             )?;
             tx.record(school, Scope::School, None, Change::UserErased { user: ben })

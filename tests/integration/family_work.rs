@@ -9,7 +9,7 @@ use crate::support::*;
 use crate::work::{form, upload_ok};
 
 /// A family member of Ana's, joined with a sheet; returns the client and their id.
-async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (Client, String) {
+pub async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (Client, String) {
     let res =
         server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
     let sheets = json_of(res).await;
@@ -33,7 +33,7 @@ async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (
 }
 
 /// Ana's work shared with her family and approved by the teacher; returns its id.
-async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> String {
+pub async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> String {
     let artifact = upload_ok(server, &room.ana, title, vec![("note.txt", b"my kite".to_vec())]).await;
     let id = artifact["id"].as_str().unwrap().to_string();
     let res = room

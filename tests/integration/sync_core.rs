@@ -12,6 +12,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use folio::domain::hlc::wall_clock_ms;
+use folio::domain::skills;
 use folio::domain::{
     Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileId, FileRef, Op, OpId, Role, SchoolId,
     Scope, UserId, Version, VersionId, Visibility,
@@ -62,6 +63,8 @@ enum Action {
     SetVisibility { artifact: usize, visibility: u8 },
     AddVersion { artifact: usize },
     Review { artifact: usize, approved: Option<bool> },
+    Rate { artifact: usize, rater: usize, skill: u8, level: u8, own: bool },
+    SaveSkill { skill: u8, retired: bool },
     Comment { artifact: usize, author: usize },
     ApproveComment { artifact: usize },
     Delete { artifact: usize },
@@ -111,6 +114,9 @@ fn action() -> impl Strategy<Value = Action> {
         2 => i().prop_map(|artifact| Action::AddVersion { artifact }),
         2 => (i(), proptest::option::of(any::<bool>())).prop_map(|(artifact, approved)| Action::Review { artifact, approved }),
         3 => (i(), i()).prop_map(|(artifact, author)| Action::Comment { artifact, author }),
+        2 => (i(), i(), 0u8..3, 1u8..5, any::<bool>())
+            .prop_map(|(artifact, rater, skill, level, own)| Action::Rate { artifact, rater, skill, level, own }),
+        1 => (0u8..3, any::<bool>()).prop_map(|(skill, retired)| Action::SaveSkill { skill, retired }),
         1 => i().prop_map(|artifact| Action::ApproveComment { artifact }),
         1 => i().prop_map(|artifact| Action::Delete { artifact }),
         1 => i().prop_map(|user| Action::Rename { user }),
@@ -335,6 +341,35 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                 Change::ArtifactReviewed { artifact: a.id, approved: *approved },
             );
         }
+        Action::Rate { artifact, rater, skill, level, own } => {
+            let (Some(a), Some(rater)) = (pick(&artifacts, *artifact), pick(&everyone, *rater)) else { return };
+            let Some(version) = a.latest().map(|v| v.id) else { return };
+            let skill_id = skills::derived_id(school, &skills::code_key(&format!("S{skill}")));
+            let change = Change::ArtifactRated {
+                artifact: a.id,
+                version,
+                ratings: vec![skills::SkillLevel { skill_id, level: *level }],
+                self_assessment: *own,
+            };
+            match store.write(|tx| tx.record(school, a.partition(), Some(rater), change.clone())) {
+                Ok(op) => ledger.acknowledged.push(op.id),
+                Err(StoreError::Erased) => {}
+                Err(e) => panic!("recording failed: {e}"),
+            }
+        }
+        Action::SaveSkill { skill, retired } => {
+            let code = format!("S{skill}");
+            let skill = skills::Skill {
+                id: skills::derived_id(school, &skills::code_key(&code)),
+                name: ledger.word("skill"),
+                code,
+                group: None,
+                case_id: None,
+                retired: *retired,
+                clock: folio::domain::Hlc::ZERO,
+            };
+            record(store, ledger, school, Scope::School, Change::SkillSaved { skill });
+        }
         Action::Comment { artifact, author } => {
             let (Some(a), Some(author)) = (pick(&artifacts, *artifact), pick(&everyone, *author)) else { return };
             let body = ledger.word("comment");
@@ -388,6 +423,7 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
                     comments_allowed: None,
                     family_sharing: None,
                     hold_family_comments: None,
+                    family_sees_ratings: None,
                 },
             );
         }

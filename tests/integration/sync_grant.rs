@@ -210,6 +210,7 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
                     comments_allowed: Some(false),
                     family_sharing: None,
                     hold_family_comments: None,
+                    family_sees_ratings: None,
                 },
             ),
             11 => (Scope::School, Change::SearchLanguageSet { language: Language::Spanish }),

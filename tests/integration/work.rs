@@ -120,7 +120,7 @@ async fn a_student_over_quota_is_told_their_portfolio_is_full() {
     assert_eq!(tmp_files(&server), 0);
 }
 
-fn op_count(server: &TestServer) -> u64 {
+pub fn op_count(server: &TestServer) -> u64 {
     use folio::store::Queries;
     // The server holds the database open; count through a read-only copy of the file.
     let copy = tempfile::tempdir().unwrap();

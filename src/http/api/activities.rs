@@ -1,6 +1,6 @@
-//! Activities, class settings, family links, skills and erasure: `/api/v1/classes/{id}/activities`,
+//! Activities, class settings, family links and erasure: `/api/v1/classes/{id}/activities`,
 //! `/api/v1/activities/{id}`, `/api/v1/classes/{id}/settings`, `/api/v1/users/{id}/family`,
-//! `/api/v1/users/{id}/erase`, `/api/v1/skills`.
+//! `/api/v1/users/{id}/erase`.
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -35,7 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_activity_file))
         .routes(routes!(link_family))
         .routes(routes!(erase_user))
-        .routes(routes!(get_skills, set_skills))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -242,6 +241,8 @@ struct SettingsRequest {
     family_sharing: Option<bool>,
     /// Family members' comments wait for a teacher (default on).
     hold_family_comments: Option<bool>,
+    /// Families see the teachers' ratings of their child's work (default off).
+    family_sees_ratings: Option<bool>,
 }
 
 /// Changes a class's settings (its teachers): whether new work and comments wait for
@@ -269,6 +270,7 @@ async fn update_class_settings(
                 comments_allowed: req.comments_allowed,
                 family_sharing: req.family_sharing,
                 hold_family_comments: req.hold_family_comments,
+                family_sees_ratings: req.family_sees_ratings,
             };
             work::set_class_settings(store, &me.user, class, change)
         })
@@ -329,36 +331,4 @@ struct Erased {
 async fn erase_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<Erased>> {
     let files_removed = erase_and_collect(&state, &me.user, parse_id(&id)?).await?;
     Ok(Json(Erased { files_removed }))
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-struct Skills {
-    skills: Vec<String>,
-}
-
-/// The school's list of skills.
-#[utoipa::path(
-    get,
-    path = "/api/v1/skills",
-    tag = "work",
-    responses((status = 200, description = "The skills", body = Skills), Unauthenticated)
-)]
-async fn get_skills(State(state): State<AppState>, me: SignedIn) -> Result<Json<Skills>> {
-    let school = me.user.school;
-    let skills =
-        state.db(move |store| Ok(store.read(|r| r.school(school))?.map(|s| s.skills).unwrap_or_default())).await?;
-    Ok(Json(Skills { skills }))
-}
-
-/// Sets the school's list of skills (administrators).
-#[utoipa::path(
-    put,
-    path = "/api/v1/skills",
-    tag = "work",
-    request_body = Skills,
-    responses((status = 200, description = "The skills as kept", body = Skills), JsonBody, Unauthenticated, Forbidden)
-)]
-async fn set_skills(State(state): State<AppState>, me: SignedIn, Json(req): Json<Skills>) -> Result<Json<Skills>> {
-    let skills = state.db(move |store| work::set_skills(store, &me.user, &req.skills)).await?;
-    Ok(Json(Skills { skills }))
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod artifacts;
+mod assessment;
 pub(crate) mod bundles;
 mod classes;
 pub(crate) mod family;
@@ -13,9 +14,11 @@ pub(crate) mod input;
 mod language;
 pub(crate) mod nearby;
 pub(crate) mod peers;
+mod reports;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
+pub(crate) mod skills;
 pub(crate) mod tus;
 mod users;
 
@@ -40,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .merge(classes::router())
         .merge(artifacts::router())
         .merge(activities::router())
+        .merge(skills::router())
+        .merge(assessment::router())
+        .merge(reports::router())
         .merge(family::router())
         .merge(search::router())
         .merge(tus::router())

@@ -295,6 +295,8 @@ struct SettingsForm {
     family_sharing: bool,
     #[serde(default)]
     hold_family_comments: bool,
+    #[serde(default)]
+    family_sees_ratings: bool,
 }
 
 /// Unchecked boxes are simply absent from the form, hence the defaults of false.
@@ -314,6 +316,7 @@ async fn save_settings(
                 comments_allowed: Some(form.comments_allowed),
                 family_sharing: Some(form.family_sharing),
                 hold_family_comments: Some(form.hold_family_comments),
+                family_sees_ratings: Some(form.family_sees_ratings),
             };
             crate::actions::work::set_class_settings(store, &actor, id, change)
         })

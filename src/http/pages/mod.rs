@@ -2,6 +2,7 @@
 //! every action is a plain form post that carries the session's token, answered with a
 //! redirect (or the same page with a message when something needs fixing).
 
+mod assessment;
 mod backup;
 mod classes;
 mod device;
@@ -15,6 +16,7 @@ mod people;
 mod restore;
 mod search;
 mod signin;
+mod skills;
 mod work;
 
 use askama::Template;
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(digest::router())
         .merge(peers_nearby::router())
         .merge(language::router())
+        .merge(skills::router())
 }
 
 /// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when
@@ -249,6 +252,11 @@ pub fn notice_text(done: Option<&str>) -> Option<Msg> {
         "erased" => "notice-erased",
         "language-set" => "notice-search-language-set",
         "school-language-set" => "notice-school-language-set",
+        "skill-added" => "notice-skill-added",
+        "skill-retired" => "notice-skill-retired",
+        "skill-restored" => "notice-skill-restored",
+        "skills-imported" => "notice-skills-imported",
+        "levels-saved" => "notice-levels-saved",
         _ => return None,
     }))
 }

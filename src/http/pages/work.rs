@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/work/{id}/comments", post(add_comment).layer(DefaultBodyLimit::max(51 * 1024 * 1024)))
         .route("/work/{id}/comments/{comment}/approve", post(approve_comment))
         .route("/work/{id}/review", post(review))
+        .route("/work/{id}/assessment", post(super::assessment::rate_from_page))
         .route("/work/{id}/delete", post(delete))
         .route("/review", get(review_queue))
         .route("/review/{id}", post(review_and_next))
@@ -130,6 +131,8 @@ struct ArtifactPage {
     can_delete: bool,
     can_review: bool,
     can_comment: bool,
+    /// The rating controls, for those who may see the work's ratings.
+    ratings: Option<super::assessment::RatingPanel>,
     back_url: String,
     /// A message id.
     back_label: &'static str,
@@ -199,10 +202,11 @@ async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<Strin
 
 async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageResult {
     let viewer = me.0.user.clone();
-    let (artifact, facts, owners, needs_approval, back) = state
+    let (artifact, facts, owners, needs_approval, back, ratings) = state
         .db(move |store| {
             store.read(|r| {
                 let (a, facts) = work::visible(r, &viewer, id)?;
+                let ratings = super::assessment::panel(r, &viewer, &a)?;
                 let mut names = Vec::new();
                 for o in &a.owners {
                     names.extend(r.user(*o)?.map(|u| u.display_name));
@@ -213,7 +217,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
                     (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
                     _ => ("/home".to_string(), "nav-home"),
                 };
-                Ok((a, facts, names.join(", "), needs, back))
+                Ok((a, facts, names.join(", "), needs, back, ratings))
             })
         })
         .await?;
@@ -275,6 +279,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
         can_delete: policy::can_delete_artifact(viewer, &facts),
         can_review: policy::can_review_artifact(viewer, &facts),
         can_comment: policy::can_comment(viewer, &facts),
+        ratings,
         back_url: back.0,
         back_label: back.1,
         a: artifact,
@@ -423,6 +428,7 @@ struct ReviewItem {
     class_name: String,
     reflection: String,
     files: Vec<ReviewFile>,
+    panel: Option<super::assessment::RatingPanel>,
 }
 
 struct ReviewFile {
@@ -486,8 +492,10 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
                             .collect()
                     })
                     .unwrap_or_default();
+                let panel = super::assessment::panel(r, &viewer, &a)?;
                 Ok((
                     Some(ReviewItem {
+                        panel,
                         id: a.id,
                         title: a.title,
                         owners: names.join(", "),
@@ -509,30 +517,28 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
     }))
 }
 
-#[derive(Deserialize)]
-struct ReviewNextForm {
-    csrf: String,
-    #[serde(default)]
-    feedback: String,
-    decision: String,
-    #[serde(default)]
-    skip: usize,
-}
-
-/// Feedback and approval in one step, then the next item in the queue.
+/// Feedback, ratings and approval in one step, then the next item in the queue. The form's
+/// fields: `csrf`, `feedback`, `decision`, `skip` and the ratings' `level-<skill id>`.
 async fn review_and_next(
     State(state): State<AppState>,
     me: PageUser,
     Path(raw): Path<String>,
-    Form(form): Form<ReviewNextForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
+    use super::assessment::{field, ratings_of};
+    me.check_csrf(field(&fields, "csrf"))?;
     let id: ArtifactId = parse_id(&raw)?;
     let actor = me.0.user.clone();
-    let approve = form.decision == "approve";
-    let feedback = form.feedback.trim().to_string();
+    let approve = field(&fields, "decision") == "approve";
+    let feedback = field(&fields, "feedback").trim().to_string();
+    let skip: usize = field(&fields, "skip").parse().unwrap_or(0);
+    let ratings = ratings_of(&fields)?;
     state
         .db(move |store| {
+            if !ratings.is_empty() {
+                let new = crate::actions::assessment::NewRatings { ratings, ..Default::default() };
+                crate::actions::assessment::rate(store, &actor, id, new)?;
+            }
             if !feedback.is_empty() {
                 let new = work::NewComment { body: feedback, ..Default::default() };
                 work::add_comment(store, &actor, id, new)?;
@@ -541,7 +547,7 @@ async fn review_and_next(
             Ok(())
         })
         .await?;
-    Ok(see_other(&format!("/review?skip={}", form.skip)))
+    Ok(see_other(&format!("/review?skip={skip}")))
 }
 
 #[derive(Template)]

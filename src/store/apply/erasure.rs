@@ -33,6 +33,8 @@ pub(super) fn subjects(op: &Op) -> Vec<UserId> {
             vec![*family, *student]
         }
         Change::CommentAdded { comment } => vec![comment.author],
+        // A student's rating of their own work is theirs; a teacher's rating stays.
+        Change::ArtifactRated { self_assessment: true, .. } => op.author.into_iter().collect(),
         _ => Vec::new(),
     }
 }
@@ -145,6 +147,21 @@ pub(super) fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Resu
             release_file(txn, audio)?;
         }
         txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?.remove((c.artifact.bytes(), c.id.bytes()))?;
+    }
+    // Their ratings of their own (group) work.
+    let own: Vec<(IdKey, IdKey, IdKey, IdKey)> = {
+        let ratings = txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?;
+        let mut found = Vec::new();
+        for row in ratings.range::<(IdKey, IdKey, IdKey, IdKey)>(..)? {
+            let (k, v) = row?;
+            if k.value().3 == user.bytes() && decode::<crate::domain::skills::Rating>(v.value())?.self_assessment {
+                found.push(k.value());
+            }
+        }
+        found
+    };
+    for key in own {
+        txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?.remove(key)?;
     }
     // Class places and family links, removed ones too (full scans, for the same reason).
     let places: Vec<(IdKey, IdKey)> = txn

@@ -195,9 +195,11 @@ fn missing_target(txn: &WriteTransaction, op: &Op) -> Result<Option<IdKey>, Stor
         | Change::UserLanguageSet { user, .. }
         | Change::QrCardIssued { user, .. } => missing(txn.user(*user)?.is_some(), user.bytes()),
         Change::ClassSettingsChanged { class, .. } => missing(txn.class(*class)?.is_some(), class.bytes()),
-        Change::SearchLanguageSet { .. } | Change::SkillsSet { .. } | Change::SchoolLanguageSet { .. } => {
-            missing(txn.school(op.school)?.is_some(), op.school.bytes())
-        }
+        Change::SearchLanguageSet { .. }
+        | Change::SkillsSet { .. }
+        | Change::SkillSaved { .. }
+        | Change::LevelsSet { .. }
+        | Change::SchoolLanguageSet { .. } => missing(txn.school(op.school)?.is_some(), op.school.bytes()),
         Change::CommentApproved { artifact, comment } => match txn.artifact(*artifact)? {
             None => Some(artifact.bytes()),
             Some(a) if a.deleted => None,
@@ -222,6 +224,8 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         Change::SchoolCreated { .. }
         | Change::SearchLanguageSet { .. }
         | Change::SkillsSet { .. }
+        | Change::SkillSaved { .. }
+        | Change::LevelsSet { .. }
         | Change::SchoolLanguageSet { .. } => school::school(txn, op),
         Change::ClassCreated { .. }
         | Change::MemberAdded { .. }
@@ -241,6 +245,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         | Change::ArtifactReviewed { .. }
         | Change::ArtifactDeleted { .. } => work::artifact(txn, op),
         Change::CommentAdded { .. } | Change::CommentApproved { .. } => work::comment(txn, op),
+        Change::ArtifactRated { .. } => work::rating(txn, op),
         Change::ActivityCreated { .. } => work::activity(txn, op),
         Change::UserErased { user } => erase_user(txn, *user, op.hlc),
         Change::Redacted { .. } => Ok(()),

@@ -4,6 +4,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::{claim_name, newer, update_record};
+use crate::domain::skills::{self, Skill};
 use crate::domain::{Change, Class, Hlc, Membership, Op, Role, School, UserId};
 use crate::store::StoreError;
 use crate::store::codec::{decode, encode};
@@ -19,6 +20,7 @@ pub(super) fn school(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> 
                     id: op.school,
                     name: name.clone(),
                     skills: Vec::new(),
+                    levels: None,
                     search_language: Default::default(),
                     default_language: None,
                     field_clock: Default::default(),
@@ -46,8 +48,42 @@ pub(super) fn school(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> 
                     s.skills = skills.clone();
                 }
             })?;
+            // The codes of the old flat list become skills named by their codes, with the ids
+            // a code derives, so every box (and the migration) makes the same ones.
+            for code in skills {
+                let skill = Skill {
+                    id: skills::derived_id(op.school, &skills::code_key(code)),
+                    code: code.clone(),
+                    name: code.clone(),
+                    group: None,
+                    case_id: None,
+                    retired: false,
+                    clock: op.hlc,
+                };
+                save_skill(txn, op, skill)?;
+            }
+        }
+        Change::SkillSaved { skill } => save_skill(txn, op, skill.clone())?,
+        Change::LevelsSet { levels } => {
+            update_record(txn, SCHOOL_ID_TO_SCHOOL, op.school.bytes(), |s: &mut School| {
+                if newer(&mut s.field_clock, "levels", op.hlc) {
+                    s.levels = levels.clone();
+                }
+            })?;
         }
         other => unreachable!("not a change of this record: {other:?}"),
+    }
+    Ok(())
+}
+
+/// A skill record, last writer wins as a whole (the clock is the operation's).
+fn save_skill(txn: &WriteTransaction, op: &Op, mut skill: Skill) -> Result<(), StoreError> {
+    let mut table = txn.open_table(SCHOOL_SKILL_TO_SKILL)?;
+    let key = (op.school.bytes(), skill.id.bytes());
+    let held = table.get(key)?.map(|v| decode::<Skill>(v.value())).transpose()?;
+    if held.is_none_or(|h| h.clock < op.hlc) {
+        skill.clock = op.hlc;
+        table.insert(key, encode(&skill).as_slice())?;
     }
     Ok(())
 }
@@ -69,6 +105,7 @@ pub(super) fn class(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
                     comments_allowed: true,
                     family_sharing: true,
                     hold_family_comments: true,
+                    family_sees_ratings: false,
                     field_clock: Default::default(),
                 };
                 classes.insert(class.bytes(), encode(&record).as_slice())?;
@@ -107,8 +144,14 @@ pub(super) fn class(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
             comments_allowed,
             family_sharing,
             hold_family_comments,
+            family_sees_ratings,
         } => {
             update_record(txn, CLASS_ID_TO_CLASS, class.bytes(), |c: &mut Class| {
+                if let Some(v) = family_sees_ratings
+                    && newer(&mut c.field_clock, "family_sees_ratings", op.hlc)
+                {
+                    c.family_sees_ratings = *v;
+                }
                 if let Some(v) = family_sharing
                     && newer(&mut c.field_clock, "family_sharing", op.hlc)
                 {

@@ -5,6 +5,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::{newer, reference_file, release_file, update_record};
+use crate::domain::skills::Rating;
 use crate::domain::{Artifact, ArtifactId, Change, Comment, Hlc, Op, UserId, Visibility};
 use crate::store::codec::{decode, encode};
 use crate::store::file_index::Holder;
@@ -183,6 +184,36 @@ pub(super) fn comment(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Ratings of one version of live work: each (version, skill, rater) last writer wins. The
+/// version is not looked up: a rating may arrive before the version it rates (from another
+/// box), and a deleted artifact drops them all.
+pub(super) fn rating(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
+    let Change::ArtifactRated { artifact, version, ratings, self_assessment } = &op.change else {
+        unreachable!("not a rating: {:?}", op.change)
+    };
+    let (Some(rater), true) = (op.author, txn.artifact(*artifact)?.is_some_and(|a| !a.deleted)) else {
+        return Ok(());
+    };
+    let mut table = txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?;
+    for r in ratings {
+        let key = (artifact.bytes(), version.bytes(), r.skill_id.bytes(), rater.bytes());
+        let held = table.get(key)?.map(|v| decode::<Rating>(v.value())).transpose()?;
+        if held.is_none_or(|h| h.clock < op.hlc) {
+            let rating = Rating {
+                artifact: *artifact,
+                version: *version,
+                skill: r.skill_id,
+                rater,
+                level: r.level,
+                self_assessment: *self_assessment,
+                clock: op.hlc,
+            };
+            table.insert(key, encode(&rating).as_slice())?;
+        }
+    }
+    Ok(())
+}
+
 /// An activity a teacher posted: created once, never changed.
 pub(super) fn activity(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
     match &op.change {
@@ -291,6 +322,15 @@ pub(super) fn empty_artifact(txn: &WriteTransaction, artifact: &Artifact) -> Res
     if let Some(activity) = artifact.activity {
         txn.open_table(ACTIVITY_ARTIFACT)?.remove((activity.bytes(), id.bytes()))?;
     }
+    let mut ratings = txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?;
+    let keys: Vec<_> = ratings
+        .range((id.bytes(), [0u8; 16], [0u8; 16], [0u8; 16])..=(id.bytes(), [0xff; 16], [0xff; 16], [0xff; 16]))?
+        .map(|row| Ok(row?.0.value()))
+        .collect::<Result<_, StoreError>>()?;
+    for key in keys {
+        ratings.remove(key)?;
+    }
+    drop(ratings);
     let mut edits = txn.open_table(ARTIFACT_HLC_TO_REFLECTION_EDIT)?;
     let keys: Vec<_> = edits
         .range(reflection_key(id, Hlc::ZERO)..=(id.bytes(), u64::MAX, u32::MAX, [0xffu8; 16]))?

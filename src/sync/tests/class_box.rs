@@ -103,6 +103,7 @@ fn a_class_box_sends_its_class_work_and_its_own_students_secrets() {
             comments_allowed: None,
             family_sharing: None,
             hold_family_comments: None,
+            family_sees_ratings: None,
         },
     );
     // A teacher resets Ana's pictures on the box the class tablets use: Ana is in X alone.
@@ -488,4 +489,45 @@ fn an_old_class_pairing_learns_at_open_which_box_offered_it() {
     };
     let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
     assert!(matches!(err, StoreError::WholeSchoolOnly { .. }), "{err:?}");
+}
+
+/// A rating as `rater` records it on box `b`: one skill of the latest version of `artifact`.
+fn rating(b: &Node, s: &School, artifact: ArtifactId, rater: UserId, level: u8) -> Result<Op, StoreError> {
+    let a = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap();
+    let skill_id = crate::domain::skills::derived_id(s.id, &crate::domain::skills::code_key("FR.1"));
+    let change = Change::ArtifactRated {
+        artifact,
+        version: a.latest().unwrap().id,
+        ratings: vec![crate::domain::skills::SkillLevel { skill_id, level }],
+        self_assessment: false,
+    };
+    try_record(b, s.id, a.partition(), rater, change)
+}
+
+fn levels_of(b: &Node, artifact: ArtifactId) -> Vec<u8> {
+    b.store.read(|r| r.ratings(artifact)).unwrap().iter().map(|r| r.level).collect()
+}
+
+#[test]
+fn a_class_box_s_ratings_of_its_class_s_work_reach_the_school_and_the_later_rating_wins_everywhere() {
+    let (m, s, b) = school_and_class_box();
+    let grant_x = Grant::classes(s.id, [s.x]);
+    // The same teacher rates the same work on both boxes, offline: the later rating wins on
+    // both, whichever arrives first.
+    rating(&m, &s, s.ana_in_x, s.teacher_x, 2).unwrap();
+    // A later millisecond, so the clocks (not the replica ids) decide.
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    rating(&b, &s, s.ana_in_x, s.teacher_x, 3).unwrap();
+    let page = push_page(&b, &m, &grant_x);
+    apply_page(&m.store, &page, &grant_x).unwrap();
+    pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+    assert_eq!(levels_of(&m, s.ana_in_x), [3]);
+    assert_eq!(levels_of(&b, s.ana_in_x), [3]);
+
+    // A rating named as made by a teacher of another class is refused whole at the school.
+    rating(&b, &s, s.ana_in_x, s.teacher_y, 1).unwrap();
+    let page = push_page(&b, &m, &grant_x);
+    let text = refused_whole(&m, &page, &grant_x, "artifact_rated");
+    assert!(text.contains("not in the granted classes"), "{text}");
+    assert_eq!(levels_of(&m, s.ana_in_x), [3]);
 }

@@ -402,3 +402,37 @@ digest-foot = طُبع من folio، ملف أعمال المدرسة الخاص.
 class-family-digests = الملخصات الأسبوعية للعائلات
 class-family-digests-hint = اطبع أعمال هذا الأسبوع المشاركة مع العائلات، ورقة لكل طالب، كلٌّ بلغة عائلته.
 home-family-digest = هذا الأسبوع على الورق
+skills-lead = المهارات والمعايير والكفايات التي يُوسم بها العمل ويُقيَّم عليها. يختارها الطلاب عند نشر أعمالهم، ويقيّمها المعلمون أثناء المراجعة.
+skills-none = لا توجد مهارات بعد. أضفها واحدة تلو الأخرى أو استورد قائمة أدناه.
+skills-no-group = مهارات أخرى
+skills-col-code = الرمز
+skills-col-name = الاسم
+skills-retired = موقوفة
+skills-retire = إيقاف
+skills-restore = عرضها من جديد
+skills-add = إضافة مهارة
+skills-group-optional = المجموعة (اختياري)
+skills-add-button = إضافة المهارة
+skills-import = استيراد المهارات
+skills-import-lead = حزمة CASE 1.1 (ملف ‎.json من ناشر المعايير) أو ملف CSV بالأعمدة code وname وgroup. استيراد الملف نفسه مرة أخرى يحدّث المهارات بدل تكرارها.
+skills-import-file = حزمة CASE أو ملف CSV
+skills-levels = المستويات
+skills-default-level = { $level ->
+    [beginning] مبتدئ
+    [developing] نامٍ
+    [secure] متمكّن
+   *[extending] متقدّم
+}
+skills-levels-edit = أسماء المستويات من الأدنى إلى الأعلى، واحد في كل سطر (من 2 إلى 10)
+skills-levels-save = حفظ المستويات
+skills-levels-reset = العودة إلى المستويات الافتراضية
+skills-levels-admins = يختار المسؤولون مستويات المدرسة.
+rating-heading = المهارات
+rating-legend = قيّم مهارات هذه النسخة
+rating-self-legend = كيف كان أداؤك؟ قيّم نفسك
+rating-no-skills = لم يُوسم هذا العمل بأي مهارة بعد.
+rating-none = بلا تقييم
+rating-teacher-said = معلّمك:
+rating-student-said = تقييم الطالب لنفسه:
+rating-save = حفظ التقييمات
+class-family-sees-ratings = ترى الأسر تقييمات المعلمين لعمل طفلها

@@ -425,3 +425,37 @@ digest-foot = Printed from folio, the school's own portfolio. Only the school an
 class-family-digests = Weekly family digests
 class-family-digests-hint = print this week's work shared with families, one sheet per student, each in the family's language.
 home-family-digest = This week on paper
+skills-lead = The skills, standards and competences work is tagged with and rated on. Students choose them when they post work; teachers rate them while reviewing.
+skills-none = No skills yet. Add them one by one or import a list below.
+skills-no-group = Other skills
+skills-col-code = Code
+skills-col-name = Name
+skills-retired = Retired
+skills-retire = Retire
+skills-restore = Offer again
+skills-add = Add a skill
+skills-group-optional = Group (optional)
+skills-add-button = Add skill
+skills-import = Import skills
+skills-import-lead = A CASE 1.1 package (a .json file from a standards publisher) or a CSV file with the columns code, name, group. Importing the same file again updates the skills instead of adding them twice.
+skills-import-file = CASE package or CSV file
+skills-levels = Levels
+skills-default-level = { $level ->
+    [beginning] Beginning
+    [developing] Developing
+    [secure] Secure
+   *[extending] Extending
+}
+skills-levels-edit = Level names, lowest first, one per line (2 to 10)
+skills-levels-save = Save levels
+skills-levels-reset = Back to the default levels
+skills-levels-admins = Administrators choose the school's levels.
+rating-heading = Skills
+rating-legend = Rate the skills of this version
+rating-self-legend = How did you do? Rate yourself
+rating-no-skills = This work is not tagged with any skills yet.
+rating-none = Not rated
+rating-teacher-said = Your teacher:
+rating-student-said = The student's own rating:
+rating-save = Save ratings
+class-family-sees-ratings = Families see the teachers' ratings of their child's work

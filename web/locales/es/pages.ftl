@@ -399,3 +399,37 @@ digest-foot = Impreso desde folio, el portafolio propio de la escuela. Solo la e
 class-family-digests = Resúmenes semanales para las familias
 class-family-digests-hint = imprima el trabajo de esta semana compartido con las familias, una hoja por estudiante, cada una en el idioma de la familia.
 home-family-digest = Esta semana en papel
+skills-lead = Las habilidades, estándares y competencias con que se etiqueta y se valora el trabajo. El alumnado las elige al publicar; el profesorado las valora al revisar.
+skills-none = Todavía no hay habilidades. Añádelas una a una o importa una lista abajo.
+skills-no-group = Otras habilidades
+skills-col-code = Código
+skills-col-name = Nombre
+skills-retired = Retirada
+skills-retire = Retirar
+skills-restore = Ofrecer de nuevo
+skills-add = Añadir una habilidad
+skills-group-optional = Grupo (opcional)
+skills-add-button = Añadir habilidad
+skills-import = Importar habilidades
+skills-import-lead = Un paquete CASE 1.1 (un archivo .json de quien publica los estándares) o un archivo CSV con las columnas code, name, group. Importar el mismo archivo otra vez actualiza las habilidades en lugar de duplicarlas.
+skills-import-file = Paquete CASE o archivo CSV
+skills-levels = Niveles
+skills-default-level = { $level ->
+    [beginning] Inicial
+    [developing] En desarrollo
+    [secure] Consolidado
+   *[extending] Avanzado
+}
+skills-levels-edit = Nombres de los niveles, del más bajo al más alto, uno por línea (de 2 a 10)
+skills-levels-save = Guardar niveles
+skills-levels-reset = Volver a los niveles predeterminados
+skills-levels-admins = La administración elige los niveles de la escuela.
+rating-heading = Habilidades
+rating-legend = Valora las habilidades de esta versión
+rating-self-legend = ¿Cómo te ha ido? Valórate
+rating-no-skills = Este trabajo aún no tiene habilidades.
+rating-none = Sin valorar
+rating-teacher-said = Tu docente:
+rating-student-said = La valoración del propio alumno:
+rating-save = Guardar valoraciones
+class-family-sees-ratings = Las familias ven las valoraciones docentes del trabajo de su hijo o hija
