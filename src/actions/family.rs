@@ -330,6 +330,18 @@ pub fn held_comments(store: &Store, teacher: &User) -> Result<Vec<HeldComment>> 
 /// student's work). The child is `new.for_student`, who must be linked to the family member
 /// (NotFound otherwise); it goes in the child's class if they have one (the first, if
 /// several). Sending the same `id` again answers with the work made the first time.
+/// The child `family` may add work to from home: linked to them, an active student of their
+/// school. NotFound otherwise (never saying who exists).
+pub fn child_to_add_for(store: &Store, family: &User, child: UserId) -> Result<User> {
+    if family.role != Role::Family || family.disabled {
+        return Err(Error::NotFound);
+    }
+    store.read(|r| {
+        let linked = r.families_of(child)?.contains(&family.id);
+        r.user(child)?.filter(|c| linked && !c.disabled && c.school == family.school).ok_or(Error::NotFound)
+    })
+}
+
 pub fn create_from_home(
     store: &Store,
     actor: &User,

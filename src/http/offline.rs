@@ -3,7 +3,8 @@
 //!
 //! The box decides what a device may keep: only answers marked `X-Folio-Offline: keep` (a
 //! student's own home page with the new-work form, their portfolio, their own artifact pages
-//! and thumbnails), each naming whose they are in `X-Folio-Offline-Owner`. The service worker
+//! and thumbnails; a family member's add-from-home form, which holds only the child's first
+//! name), each naming whose they are in `X-Folio-Offline-Owner`. The service worker
 //! keeps nothing else, and forgets what it kept when its owner signs out or someone else
 //! signs in on the device. Shared classroom tablets must not hand one child's work to the
 //! next.

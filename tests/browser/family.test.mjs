@@ -108,6 +108,16 @@ test('a parent joins from the printed sheet on a phone, sees the new work and co
     await page.goto(`${folio.url}/home`);
     await page.getByRole('heading', { name: 'Seen before' }).waitFor();
     await page.screenshot({ path: join(shots, 'phone-4-home-after.png'), fullPage: true });
+
+    // Something from home: the page's form (with upload.js) puts it in Ana's portfolio.
+    await page.getByRole('link', { name: 'Add something from home for Ana' }).click();
+    await page.getByRole('heading', { name: "Add to Ana's portfolio" }).waitFor();
+    await assertLabelled(page);
+    await page.locator('#files').setInputFiles({ name: 'garden.txt', mimeType: 'text/plain', buffer: Buffer.from('our tomatoes') });
+    await page.getByLabel('Title').fill('Our garden');
+    await page.screenshot({ path: join(shots, 'phone-7-add-from-home.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Save my work' }).click();
+    await page.getByText('Added. The teacher will see it first.').waitFor();
   });
 });
 

@@ -237,6 +237,6 @@ async fn the_join_pages_work_without_javascript() {
 }
 
 /// The session's form token from a page.
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"").nth(1).expect("a form with a token").split('"').next().unwrap().to_string()
 }

@@ -257,3 +257,45 @@ async fn a_contribution_from_home_belongs_to_the_child_and_waits_for_the_teacher
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_family_adds_from_home_on_a_page_their_phone_keeps() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let (dad, _) = anas_family(&server, &room, "dad").await;
+    let home = server.get(&dad, "/home").await.text().await.unwrap();
+    let add = format!("/family/add/{}", room.ana_id);
+    assert!(home.contains(&format!("href=\"{add}\"")), "the family home links to the page: {home}");
+
+    let res = server.get(&dad, &add).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Kept on the family's phone, so it opens at home with no way to the box.
+    assert_eq!(res.headers().get("x-folio-offline").map(|v| v.to_str().unwrap()), Some("keep"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&format!("name=\"for_student\" value=\"{}\"", room.ana_id)), "{page}");
+    assert!(!page.contains("name=\"visibility\""), "work from home is private: nothing to choose");
+    assert!(page.contains("data-offline=\"artifact\""), "the outbox holds it offline");
+
+    // Without scripts: the form posts to /work and the family goes back home.
+    let res = dad
+        .post(server.url("/work"))
+        .multipart(form(
+            &[("csrf", &crate::family::csrf_of(&page)), ("for_student", &room.ana_id), ("title", "Our garden")],
+            vec![("garden.txt", b"tomatoes".to_vec())],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/home?done=from-home-sent");
+    let portfolio = server.get_json(&room.ana, &format!("/api/v1/users/{}/artifacts", room.ana_id)).await;
+    let added = portfolio.as_array().unwrap().iter().find(|a| a["title"] == "Our garden").expect("in Ana's portfolio");
+    assert_eq!(added["from_home"], true);
+    assert_eq!(added["owners"], json!([room.ana_id]));
+
+    // Nobody else has the page: another child, a teacher, the child herself.
+    let ben = server.get_json(&room.ben, "/api/v1/me").await["id"].as_str().unwrap().to_string();
+    assert_eq!(server.get(&dad, &format!("/family/add/{ben}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(server.get(&room.teacher, &add).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(server.get(&room.ana, &add).await.status(), StatusCode::NOT_FOUND);
+}

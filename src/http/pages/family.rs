@@ -15,7 +15,7 @@ use super::{Chrome, CsrfForm, HostHeader, PageResult, PageUser, page, render, se
 use crate::actions::family::{self, Joining};
 use crate::auth::session;
 use crate::domain::family::display_code;
-use crate::domain::{Role, User};
+use crate::domain::{Role, User, UserId};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, MaybeSignedIn, SignedIn, ViaHttps};
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/classes/{id}/family-invitations", get(sheets_form).post(print_sheets))
         .route("/family/join", get(join_form).post(join_submit))
         .route("/f/{code}", get(join_from_qr))
+        .route("/family/add/{student}", get(add_from_home))
         .route("/people/{id}/family/{family}/unlink", post(unlink))
 }
 
@@ -242,4 +243,32 @@ pub async fn linked_family(state: &AppState, actor: &User, student: &User) -> Re
         Err(Error::NotFound) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "family_add.html")]
+struct AddFromHomePage {
+    chrome: Chrome,
+    child_name: String,
+    /// The new-work form's fields (`work_form.html`): adding to this child, from home.
+    for_child: Option<UserId>,
+    activity_id: Option<crate::domain::ActivityId>,
+}
+
+/// A family member adds a photo, video, recording or note to their child's portfolio. The
+/// form posts to `/work` (or, with scripts, to the API through the outbox) with `for_student`.
+/// The page is marked for the family's own phone to keep: opened at home with no way to the
+/// box, the outbox holds what they add until the phone is back on the school's Wi-Fi. It
+/// holds the child's first name and nothing of their work.
+async fn add_from_home(State(state): State<AppState>, me: PageUser, Path(student): Path<String>) -> PageResult {
+    let student: UserId = crate::http::parse_id(&student)?;
+    let family = me.0.user.clone();
+    let child = state.db(move |store| family::child_to_add_for(store, &family, student)).await?;
+    let res = page(AddFromHomePage {
+        chrome: Chrome::for_user("title-family-add", &me.0),
+        child_name: family::first_name(&child.display_name),
+        for_child: Some(child.id),
+        activity_id: None,
+    });
+    Ok(crate::http::offline::keep(res, me.0.user.id))
 }

@@ -35,6 +35,8 @@ struct HomePage {
     empty: &'static str,
     activities: Vec<(ActivityId, String, Option<String>)>,
     activity_id: Option<ActivityId>,
+    /// The new-work form's child, when a family adds to one (never on the home page).
+    for_child: Option<UserId>,
     /// Families: the students linked to them, each with what is new since the last visit.
     children: Vec<FamilyChild>,
 }
@@ -93,6 +95,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                 empty: "work-empty-home",
                 activities: Vec::new(),
                 activity_id: None,
+                for_child: None,
                 children: Vec::new(),
             };
             store.read(|r| {

@@ -249,6 +249,7 @@ pub fn notice_text(done: Option<&str>) -> Option<Msg> {
         "family-linked" => "notice-family-linked",
         "family-unlinked" => "notice-family-unlinked",
         "family-joined" => "notice-family-joined",
+        "from-home-sent" => "notice-from-home-sent",
         "erased" => "notice-erased",
         "language-set" => "notice-search-language-set",
         "school-language-set" => "notice-school-language-set",

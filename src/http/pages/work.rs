@@ -73,6 +73,11 @@ impl WorkTile {
 /// and shows progress).
 async fn create(State(state): State<AppState>, me: PageUser, form: Multipart) -> PageResult {
     let artifact = store_checked(&state, &me, form).await?;
+    // Work a family adds from home is the child's, private until the teacher has seen it:
+    // the family goes back home, told where it went.
+    if me.0.user.role == Role::Family {
+        return Ok(see_other("/home?done=from-home-sent"));
+    }
     Ok(see_other(&format!("/work/{}", artifact.id)))
 }
 
@@ -607,6 +612,8 @@ struct ActivityPage {
     answered: Vec<(String, Vec<(ArtifactId, String)>)>,
     waiting: Vec<String>,
     activity_id: Option<ActivityId>,
+    /// The new-work form's child, when a family adds to one (never on an activity).
+    for_child: Option<UserId>,
     back_url: String,
 }
 
@@ -643,6 +650,7 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
             .map(|s| s.waiting.iter().map(|u| u.display_name.clone()).collect())
             .unwrap_or_default(),
         activity_id: Some(aid),
+        for_child: None,
         back_url: if is_student { "/home".into() } else { format!("/classes/{}", activity.class) },
         activity,
     }))

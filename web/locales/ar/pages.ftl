@@ -436,3 +436,10 @@ rating-teacher-said = معلّمك:
 rating-student-said = تقييم الطالب لنفسه:
 rating-save = حفظ التقييمات
 class-family-sees-ratings = ترى الأسر تقييمات المعلمين لعمل طفلها
+
+## Families: adding from home
+title-family-add = أضف من البيت
+family-add-heading = أضف إلى ملف { $name }
+family-add-lead = صورة أو فيديو أو تسجيل أو ملاحظة من البيت. تذهب إلى ملف { $name } وتبقى خاصة حتى يراها المعلم. من دون شبكة Wi-Fi المدرسة تنتظر على هذا الهاتف وتُرسل عند عودتكم.
+family-add-link = أضف شيئًا من البيت لـ { $name }
+notice-from-home-sent = أُضيف. سيراه المعلم أولًا.

@@ -459,3 +459,10 @@ rating-teacher-said = Your teacher:
 rating-student-said = The student's own rating:
 rating-save = Save ratings
 class-family-sees-ratings = Families see the teachers' ratings of their child's work
+
+## Families: adding from home
+title-family-add = Add from home
+family-add-heading = Add to { $name }'s portfolio
+family-add-lead = A photo, a video, a recording or a note from home. It goes into { $name }'s portfolio, kept private until the teacher has seen it. Without the school's Wi-Fi it waits on this phone and is sent when you are back.
+family-add-link = Add something from home for { $name }
+notice-from-home-sent = Added. The teacher will see it first.

@@ -433,3 +433,10 @@ rating-teacher-said = Tu docente:
 rating-student-said = La valoración del propio alumno:
 rating-save = Guardar valoraciones
 class-family-sees-ratings = Las familias ven las valoraciones docentes del trabajo de su hijo o hija
+
+## Families: adding from home
+title-family-add = Añadir desde casa
+family-add-heading = Añadir al portafolio de { $name }
+family-add-lead = Una foto, un video, una grabación o una nota de casa. Va al portafolio de { $name } y queda en privado hasta que lo vea el maestro o la maestra. Sin el wifi de la escuela, espera en este teléfono y se envía cuando vuelvan.
+family-add-link = Añadir algo desde casa para { $name }
+notice-from-home-sent = Añadido. El maestro o la maestra lo verá primero.
