@@ -116,7 +116,8 @@ test('a parent joins from the printed sheet on a phone, sees the new work and co
     await page.locator('#files').setInputFiles({ name: 'garden.txt', mimeType: 'text/plain', buffer: Buffer.from('our tomatoes') });
     await page.getByLabel('Title').fill('Our garden');
     await page.screenshot({ path: join(shots, 'phone-7-add-from-home.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Save my work' }).click();
+    await page.getByLabel('A few words about it').fill('We grew these together.');
+    await page.getByRole('button', { name: 'Add it' }).click();
     await page.getByText('Added. The teacher will see it first.').waitFor();
   });
 });

@@ -466,3 +466,5 @@ family-add-heading = Add to { $name }'s portfolio
 family-add-lead = A photo, a video, a recording or a note from home. It goes into { $name }'s portfolio, kept private until the teacher has seen it. Without the school's Wi-Fi it waits on this phone and is sent when you are back.
 family-add-link = Add something from home for { $name }
 notice-from-home-sent = Added. The teacher will see it first.
+family-add-note = A few words about it (for your child and the teacher)
+family-add-send = Add it

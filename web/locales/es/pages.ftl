@@ -440,3 +440,5 @@ family-add-heading = Añadir al portafolio de { $name }
 family-add-lead = Una foto, un video, una grabación o una nota de casa. Va al portafolio de { $name } y queda en privado hasta que lo vea el maestro o la maestra. Sin el wifi de la escuela, espera en este teléfono y se envía cuando vuelvan.
 family-add-link = Añadir algo desde casa para { $name }
 notice-from-home-sent = Añadido. El maestro o la maestra lo verá primero.
+family-add-note = Unas palabras sobre esto (para su hijo o hija y el maestro o la maestra)
+family-add-send = Añadir
