@@ -159,7 +159,7 @@ boot() {
     -drive if=pflash,format=raw,file="$WORK/firmware-vars.fd" \
     -drive file="$DISK",format=raw,if=virtio \
     -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
-    -device virtio-net-pci,netdev=net0 -device virtio-rng-pci \
+    -device virtio-net-pci,netdev=net0 \
     -device qemu-xhci -drive if=none,id=stick,format=raw,file="$STICK" -device usb-storage,drive=stick,removable=on \
     -serial file:"$SERIAL" -display none -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
     > "$WORK/qemu-$boot_no.log" 2>&1 &
