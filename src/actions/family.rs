@@ -23,6 +23,7 @@ use crate::store::{Queries, ReadTables, Store, Tx, family_sheets};
 
 use super::signin::SignedInNow;
 use super::users::{NewUser, create_in};
+use super::work::classes_taught;
 
 /// What people are told for a code that is wrong, used up, replaced or expired: the same
 /// words for all, so the answer says nothing about which codes exist.
@@ -304,10 +305,7 @@ pub fn held_comments(store: &Store, teacher: &User) -> Result<Vec<HeldComment>> 
     store.read(|r| {
         let mut seen = BTreeSet::new();
         let mut held = Vec::new();
-        for (class, role) in r.classes_of(teacher.id)? {
-            if role != Role::Teacher {
-                continue;
-            }
+        for class in classes_taught(r, teacher)? {
             for artifact in r.artifacts_in_class(class.id)? {
                 if !seen.insert(artifact.id) {
                     continue;

@@ -444,16 +444,18 @@ fn may_see_person(r: &impl ReadTables, viewer: &User, person: &User) -> Result<b
     })
 }
 
+/// The classes `teacher` teaches (not those they are a student of).
+pub(crate) fn classes_taught(r: &impl ReadTables, teacher: &User) -> Result<Vec<crate::domain::Class>> {
+    Ok(r.classes_of(teacher.id)?.into_iter().filter(|(_, role)| *role == Role::Teacher).map(|(c, _)| c).collect())
+}
+
 /// Work a teacher has not looked at yet, across their classes, oldest first (so the queue is
 /// worked through in the order it arrived).
 pub fn review_queue(store: &Store, teacher: &User) -> Result<Vec<Artifact>> {
     store.read(|r| {
         let mut seen = BTreeSet::new();
         let mut queue = Vec::new();
-        for (class, role) in r.classes_of(teacher.id)? {
-            if role != Role::Teacher {
-                continue;
-            }
+        for class in classes_taught(r, teacher)? {
             for (student, role) in r.members(class.id)? {
                 if role != Role::Student {
                     continue;
