@@ -15,7 +15,7 @@ use crate::auth::{throttle, token_hash};
 use crate::domain::pictures::PictureSequence;
 use crate::domain::policy::SecretChange;
 use crate::domain::school::check_password;
-use crate::domain::{User, UserId};
+use crate::domain::{Class, ClassId, User, UserId};
 use crate::error::{Error, Result};
 
 use crate::app::Folio;
@@ -134,4 +134,49 @@ pub async fn issue_card(
     let proof = prove(folio, guard, me, target, current).await?;
     let (actor, keep) = (me.user.clone(), own_session(me, target));
     folio.db(move |store| users::issue_card(store, &actor, target, proof.as_ref(), keep)).await
+}
+
+/// What [`class_pictures`] did: the students who got new pictures (with them, to print once;
+/// only their hashes are kept), and those who kept the pictures they had.
+pub struct ClassPictures {
+    pub class: Class,
+    pub given: Vec<(User, PictureSequence)>,
+    pub kept: Vec<User>,
+}
+
+/// Picture sign-in for a whole class in one step, by its teachers or an administrator: each
+/// student without pictures gets a random sequence; with `everyone`, every student gets a new
+/// one (for each, the reset [`set_pictures`] makes). Hashing comes first, outside the store;
+/// then one transaction, in which a student who got pictures meanwhile keeps them.
+pub async fn class_pictures(
+    folio: &Folio,
+    guard: &Guard,
+    me: &SignedIn,
+    class: ClassId,
+    everyone: bool,
+) -> Result<ClassPictures> {
+    let actor = me.user.clone();
+    let (class, students) = folio.db(move |store| users::class_students(store, &actor, class)).await?;
+    let chosen: Vec<(UserId, PictureSequence)> = students
+        .iter()
+        .filter(|s| everyone || s.pictures_hash.is_none())
+        .map(|s| (s.id, PictureSequence::random()))
+        .collect();
+    // One at a time: a whole class queued at once would fill the hasher's waiting line, and
+    // children signing in meanwhile would be told to wait.
+    let mut hashes = Vec::with_capacity(chosen.len());
+    for (id, sequence) in &chosen {
+        hashes.push((*id, guard.hasher.hash(sequence.secret()).await?));
+    }
+    let (actor, class_id) = (me.user.clone(), class.id);
+    let given_ids =
+        folio.db(move |store| users::set_class_pictures(store, &actor, class_id, &hashes, everyone)).await?;
+    let (mut given, mut kept) = (Vec::new(), Vec::new());
+    for student in students {
+        match chosen.iter().find(|(id, _)| *id == student.id && given_ids.contains(id)) {
+            Some((_, sequence)) => given.push((student, sequence.clone())),
+            None => kept.push(student),
+        }
+    }
+    Ok(ClassPictures { class, given, kept })
 }

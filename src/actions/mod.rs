@@ -23,3 +23,4 @@ pub mod uploads;
 pub mod users;
 pub mod work;
 pub mod work_files;
+pub mod work_form;

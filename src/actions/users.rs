@@ -7,7 +7,7 @@
 
 use crate::auth::password::Proof;
 use crate::auth::{random_token, token_hash};
-use crate::domain::policy::SecretChange;
+use crate::domain::policy::{ClassRelation, SecretChange};
 use crate::domain::school::{clean_name, normalize_username};
 use crate::domain::{Change, Class, ClassId, Role, Scope, User, UserId, policy};
 use crate::error::{Error, Result};
@@ -140,14 +140,66 @@ pub fn set_secret(
 ) -> Result<()> {
     store.write(|tx| {
         let person = authorised_in(tx.txn(), actor, target, proof)?;
-        let scope = scope_of(person.id, person.role);
-        tx.record(person.school, scope, Some(actor.id), secret.clone().change(person.id))?;
-        // Recorded even when this box knows no card: one issued elsewhere before this change
-        // may still be on its way, and the later clock wins.
-        let revoke = Change::QrCardIssued { user: person.id, token_hash: String::new() };
-        tx.record(person.school, scope, Some(actor.id), revoke)?;
-        sessions::remove_for_user(tx.txn(), person.id, keep)?;
-        Ok(())
+        replace_secret_in(tx, actor, &person, secret.clone(), keep)
+    })
+}
+
+/// Records `person`'s new secret, revokes their card and signs them out (see [`set_secret`]).
+fn replace_secret_in(tx: &mut Tx, actor: &User, person: &User, secret: NewSecret, keep: Option<[u8; 32]>) -> Result<()> {
+    let scope = scope_of(person.id, person.role);
+    tx.record(person.school, scope, Some(actor.id), secret.change(person.id))?;
+    // Recorded even when this box knows no card: one issued elsewhere before this change
+    // may still be on its way, and the later clock wins.
+    let revoke = Change::QrCardIssued { user: person.id, token_hash: String::new() };
+    tx.record(person.school, scope, Some(actor.id), revoke)?;
+    sessions::remove_for_user(tx.txn(), person.id, keep)?;
+    Ok(())
+}
+
+/// The class `actor` manages (its teachers, administrators) and its students, by name.
+pub fn class_students(store: &Store, actor: &User, class: ClassId) -> Result<(Class, Vec<User>)> {
+    store.read(|r| {
+        let class = super::classes::managed(r, actor, class)?;
+        let mut students: Vec<User> =
+            r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect();
+        students.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+        Ok((class, students))
+    })
+}
+
+/// Picture sign-in for the students of a class in one transaction: `hashes` holds each
+/// student's new sequence, already hashed. A student who has pictures keeps them unless
+/// `replace` (then it is [`set_secret`]'s reset for each: old pictures and card stop working,
+/// sessions end), so pressing the button twice, or two teachers at once, changes nobody's
+/// pictures behind their back. A student with no pictures before keeps their card and
+/// sessions: nothing they held is replaced. Returns the students who got the new pictures.
+pub fn set_class_pictures(
+    store: &Store,
+    actor: &User,
+    class: ClassId,
+    hashes: &[(UserId, String)],
+    replace: bool,
+) -> Result<Vec<UserId>> {
+    store.write(|tx| {
+        let class = super::classes::managed(tx.txn(), actor, class)?;
+        let mut given = Vec::new();
+        for (student, hash) in hashes {
+            if tx.txn().relation(*student, class.id)? != ClassRelation::Member(Role::Student) {
+                continue;
+            }
+            // The same rule as one student's reset: a teacher of theirs or an administrator.
+            let person = authorised_in(tx.txn(), actor, *student, None)?;
+            let secret = NewSecret::Pictures(hash.clone());
+            if replace {
+                replace_secret_in(tx, actor, &person, secret, None)?;
+            } else if person.pictures_hash.is_none() {
+                tx.record(person.school, scope_of(person.id, person.role), Some(actor.id), secret.change(person.id))?;
+            } else {
+                continue;
+            }
+            given.push(person.id);
+        }
+        Ok(given)
     })
 }
 

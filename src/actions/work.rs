@@ -10,7 +10,7 @@ use crate::domain::upload::UploadId;
 use crate::domain::work::{clean_text, clean_title};
 use crate::domain::{
     Activity, ActivityId, Artifact, ArtifactId, Change, ClassId, Comment, CommentId, CommentKind, FileRef, Role, Scope,
-    User, UserId, Version, VersionId, Visibility,
+    SkillId, User, UserId, Version, VersionId, Visibility,
 };
 use crate::error::{Error, Result};
 use crate::i18n::Msg;
@@ -476,6 +476,8 @@ pub struct NewActivity {
     pub title: String,
     pub prompt: String,
     pub due: Option<String>,
+    /// The skills it targets, from the school's list.
+    pub skills: Vec<SkillId>,
 }
 
 pub fn create_activity(
@@ -489,6 +491,7 @@ pub fn create_activity(
     let prompt = clean_text(&new.prompt, "prompt")?;
     store.write(|tx| {
         let class = super::classes::managed(tx.txn(), actor, class)?;
+        let skills = super::work_form::school_skills(tx.txn(), actor, &new.skills)?;
         let activity = Activity {
             id: ActivityId::new(),
             school: class.school,
@@ -499,6 +502,7 @@ pub fn create_activity(
             files: files.clone(),
             author: actor.id,
             created_ms: wall_clock_ms(),
+            skills,
         };
         tx.record(
             class.school,

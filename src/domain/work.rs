@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use super::{ActivityId, ArtifactId, ClassId, CommentId, FileId, Hlc, Invalid, SchoolId, UserId, VersionId};
+use super::{ActivityId, ArtifactId, ClassId, CommentId, FileId, Hlc, Invalid, SchoolId, SkillId, UserId, VersionId};
 
 /// Who may see an artifact, in widening circles. The student and the teachers of the
 /// student's classes always can.
@@ -207,6 +207,9 @@ pub struct Activity {
     pub files: Vec<FileRef>,
     pub author: UserId,
     pub created_ms: u64,
+    /// The school's skills the activity targets: work answering it starts with them ticked.
+    #[serde(default)]
+    pub skills: Vec<SkillId>,
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;

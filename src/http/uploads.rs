@@ -24,8 +24,12 @@ const HEAD_BYTES: usize = 4096;
 const MAX_TEXT_PART: usize = 256 * 1024;
 /// A form has a handful of fields, and a piece of work a few dozen files at most. Parts are
 /// counted as they come, whatever their names: 10,000 parts under one name cost as much to
-/// read as 10,000 names, so counting distinct names (the map's size) bounded nothing.
-const MAX_TEXT_PARTS: usize = 32;
+/// read as 10,000 names, so counting distinct names (the map's size) bounded nothing. The
+/// new-work form sends one part per skill ticked and per classmate chosen, hence room for 64.
+const MAX_TEXT_PARTS: usize = 64;
+/// Fields a form may send once per value (checkboxes): their parts are joined with commas,
+/// the way the API takes them in one part.
+const LISTS: [&str; 3] = ["skills", "co_owners", "skill_ids"];
 const MAX_FILES: usize = 100;
 
 #[derive(Default)]
@@ -142,6 +146,11 @@ pub async fn read(
                 match upload.text.entry(name) {
                     std::collections::hash_map::Entry::Vacant(slot) => {
                         slot.insert(text);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut taken) if LISTS.contains(&taken.key().as_str()) => {
+                        let list = taken.get_mut();
+                        list.push(',');
+                        list.push_str(&text);
                     }
                     // Keeping one of two values would lose the other without a word.
                     std::collections::hash_map::Entry::Occupied(taken) => {

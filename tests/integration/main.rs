@@ -24,6 +24,7 @@ mod i18n;
 mod layers;
 mod multibox;
 mod offline;
+mod onboarding;
 mod peer_files;
 mod peers;
 mod privacy;

@@ -271,6 +271,7 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
                         files: Vec::new(),
                         author: p,
                         created_ms: 2,
+                        skills: Vec::new(),
                     },
                 },
             ),

@@ -645,7 +645,7 @@ async fn many_parts_with_one_name_count_against_the_limit() {
     assert!(json_of(res).await["message"].as_str().unwrap().contains("\"title\" was sent twice"));
     // Names that differ count one a part too, up to the limit.
     let mut wide = Form::new();
-    for i in 0..33 {
+    for i in 0..65 {
         wide = wide.text(format!("field{i}"), "x");
     }
     let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(wide).send().await.unwrap();

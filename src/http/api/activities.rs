@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::actions::work::{self, NewActivity};
 use crate::actions::work_files;
 use crate::domain::work::parse_due;
-use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, User, UserId};
+use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, SkillId, User, UserId};
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
@@ -47,6 +47,8 @@ pub struct ActivityView {
     due: Option<String>,
     files: Vec<FileView>,
     created_ms: u64,
+    /// The school's skills the activity targets (work answering it starts with them).
+    skill_ids: Vec<SkillId>,
 }
 
 impl ActivityView {
@@ -60,6 +62,7 @@ impl ActivityView {
             due: a.due.clone(),
             files: a.files.iter().map(|f| FileView::new(&base, f, blobs)).collect(),
             created_ms: a.created_ms,
+            skill_ids: a.skills.clone(),
         }
     }
 }
@@ -72,6 +75,8 @@ struct NewActivityForm {
     prompt: Option<String>,
     /// `YYYY-MM-DD`.
     due: Option<String>,
+    /// Comma-separated ids of the school's skills it targets (or one part per id).
+    skill_ids: Option<String>,
     #[schema(value_type = Option<Vec<Binary>>)]
     file: (),
 }
@@ -87,11 +92,21 @@ pub async fn store_new_activity(state: &AppState, me: &User, class: ClassId, for
         title: upload.text("title").to_string(),
         prompt: upload.text("prompt").to_string(),
         due: parse_due(upload.text("due"))?,
+        skills: parse_skill_ids(upload.text("skill_ids"))?,
     };
     let files = std::mem::take(&mut upload.files);
     let activity = work_files::create_activity(state, me, class, new, files).await?;
     drop(upload);
     Ok(activity)
+}
+
+/// `skill_ids` as sent: ids separated by commas (a form's checkboxes arrive joined so).
+fn parse_skill_ids(raw: &str) -> Result<Vec<SkillId>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<SkillId>().map_err(|_| Error::Invalid(format!("\"skill_ids\" holds \"{s}\", which is not an id."))))
+        .collect()
 }
 
 /// Posts an activity to a class (its teachers), with example files.

@@ -8,6 +8,7 @@ pub(crate) mod activities;
 pub(crate) mod artifacts;
 mod assessment;
 pub(crate) mod bundles;
+mod class_pictures;
 mod classes;
 pub(crate) mod family;
 pub(crate) mod input;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(users::router())
         .merge(classes::router())
+        .merge(class_pictures::router())
         .merge(artifacts::router())
         .merge(activities::router())
         .merge(skills::router())

@@ -97,9 +97,11 @@ struct ClassPage {
     students: Vec<MemberRow>,
     line_errors: Vec<LineError>,
     activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
+    /// The school's skills, for the activity form.
+    skill_groups: Vec<super::work_form::SkillGroup>,
 }
 
-async fn class_page(
+pub(super) async fn class_page(
     state: &AppState,
     me: &PageUser,
     id: ClassId,
@@ -108,13 +110,14 @@ async fn class_page(
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let (class, members, activities) = state
+    let (class, members, activities, skills) = state
         .db(move |store| {
             store.read(|r| {
                 let class = classes::managed(r, &actor, id)?;
                 let members = r.members(class.id)?;
                 let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
-                Ok((class, members, activities))
+                let skills: Vec<_> = r.skills(class.school)?.into_iter().filter(|s| !s.retired).collect();
+                Ok((class, members, activities, skills))
             })
         })
         .await?;
@@ -132,6 +135,7 @@ async fn class_page(
             students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
             line_errors,
             activities,
+            skill_groups: super::work_form::groups(&skills, |_| false),
         },
     ))
 }

@@ -251,8 +251,7 @@ struct AddFromHomePage {
     chrome: Chrome,
     child_name: String,
     /// The new-work form's fields (`work_form.html`): adding to this child, from home.
-    for_child: Option<UserId>,
-    activity_id: Option<crate::domain::ActivityId>,
+    form: super::work_form::WorkForm,
 }
 
 /// A family member adds a photo, video, recording or note to their child's portfolio. The
@@ -267,8 +266,7 @@ async fn add_from_home(State(state): State<AppState>, me: PageUser, Path(student
     let res = page(AddFromHomePage {
         chrome: Chrome::for_user("title-family-add", &me.0),
         child_name: family::first_name(&child.display_name),
-        for_child: Some(child.id),
-        activity_id: None,
+        form: super::work_form::WorkForm::family(child.id),
     });
     Ok(crate::http::offline::keep(res, me.0.user.id))
 }

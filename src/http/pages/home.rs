@@ -7,8 +7,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 
 use super::work::{WorkTile, student_tiles};
+use super::work_form::WorkForm;
 use super::{Chrome, DoneQuery, PageResult, PageUser, notice_text, page};
-use crate::actions::work;
+use crate::actions::{work, work_form};
 use crate::domain::{ActivityId, Class, Role, UserId};
 use crate::http::AppState;
 use crate::store::Queries;
@@ -34,9 +35,8 @@ struct HomePage {
     work: Vec<WorkTile>,
     empty: &'static str,
     activities: Vec<(ActivityId, String, Option<String>)>,
-    activity_id: Option<ActivityId>,
-    /// The new-work form's child, when a family adds to one (never on the home page).
-    for_child: Option<UserId>,
+    /// Students: the new-work form's skills and classmates.
+    form: WorkForm,
     /// Families: the students linked to them, each with what is new since the last visit.
     children: Vec<FamilyChild>,
 }
@@ -94,8 +94,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                 work: Vec::new(),
                 empty: "work-empty-home",
                 activities: Vec::new(),
-                activity_id: None,
-                for_child: None,
+                form: WorkForm::default(),
                 children: Vec::new(),
             };
             store.read(|r| {
@@ -121,6 +120,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
                 p.children = family_children(store, &user)?;
             }
             if user.role == Role::Student {
+                p.form = WorkForm::student(store.read(|r| work_form::for_student(r, &user, None))?, None);
                 p.new_feedback = work::new_feedback(store, &user)?;
                 p.work = student_tiles(store, &user)?;
             }

@@ -4,6 +4,7 @@
 
 mod assessment;
 mod backup;
+mod class_pictures;
 mod classes;
 mod device;
 mod digest;
@@ -18,6 +19,7 @@ mod search;
 mod signin;
 mod skills;
 mod work;
+mod work_form;
 
 use askama::Template;
 use axum::Router;
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(home::router())
         .merge(classes::router())
+        .merge(class_pictures::router())
         .merge(people::router())
         .merge(work::router())
         .merge(search::router())

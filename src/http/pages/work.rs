@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{Chrome, CsrfForm, PageResult, PageUser, page, see_other};
 use crate::actions::work::{self, ArtifactEdit};
-use crate::actions::work_files;
+use crate::actions::{work_files, work_form};
 use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
 use crate::http::api::activities::store_new_activity;
@@ -611,16 +611,26 @@ struct ActivityPage {
     is_student: bool,
     answered: Vec<(String, Vec<(ArtifactId, String)>)>,
     waiting: Vec<String>,
-    activity_id: Option<ActivityId>,
-    /// The new-work form's child, when a family adds to one (never on an activity).
-    for_child: Option<UserId>,
+    /// The skills the activity targets (code, name).
+    skills: Vec<(String, String)>,
+    /// Students: the new-work form, the activity's skills ticked.
+    form: super::work_form::WorkForm,
     back_url: String,
 }
 
 async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
     let aid: ActivityId = parse_id(&raw)?;
     let viewer = me.0.user.clone();
-    let activity = state.db(move |store| store.read(|r| work::activity(r, &viewer, aid))).await?;
+    let (activity, skills, choices) = state
+        .db(move |store| {
+            store.read(|r| {
+                let activity = work::activity(r, &viewer, aid)?;
+                let skills = work_form::activity_skills(r, &activity)?;
+                let choices = work_form::for_student(r, &viewer, Some(&activity))?;
+                Ok((activity, skills, choices))
+            })
+        })
+        .await?;
     let viewer = me.0.user.clone();
     let status = if viewer.role == Role::Student {
         None
@@ -649,8 +659,8 @@ async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<S
             .as_ref()
             .map(|s| s.waiting.iter().map(|u| u.display_name.clone()).collect())
             .unwrap_or_default(),
-        activity_id: Some(aid),
-        for_child: None,
+        skills: skills.into_iter().map(|s| (s.code, s.name)).collect(),
+        form: super::work_form::WorkForm::student(choices, Some(aid)),
         back_url: if is_student { "/home".into() } else { format!("/classes/{}", activity.class) },
         activity,
     }))

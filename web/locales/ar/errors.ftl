@@ -45,3 +45,4 @@ notice-skill-retired = أُوقفت المهارة: لم تعد تُعرض لل�
 notice-skill-restored = تُعرض المهارة من جديد.
 notice-skills-imported = استُوردت المهارات.
 notice-levels-saved = حُفظت المستويات.
+class-pictures-confirm-needed = ضع علامة في المربع لتؤكد أنك تريد تغيير صور جميع الطلاب. لم يتغير شيء.

@@ -445,3 +445,36 @@ family-add-link = أضف شيئًا من البيت لـ { $name }
 notice-from-home-sent = أُضيف. سيراه المعلم أولًا.
 family-add-note = بضع كلمات عنه (لطفلك وللمعلم)
 family-add-send = أضفه
+
+## The new-work form's skills and group work; an activity's skills
+work-form-skills = ماذا تدرّبت عليه؟
+work-form-made-with = هل صنعته مع زملائك؟
+work-form-made-with-hint = ضع علامة على الزملاء الذين صنعوه معك. سيذهب إلى ملفاتهم أيضًا.
+activity-skills = مهارات للتدرّب عليها
+class-activity-skills = المهارات التي يتدرّب عليها (اختياري)
+
+## Picture sign-in for a whole class, and its printed cards
+class-pictures-give = الدخول بالصور للصف كله
+class-pictures-give-hint = يحصل كل طالب ليست له صور على ثلاث صور، وتطبع أنت بطاقاتهم. من له صور يحتفظ بها.
+class-pictures-everyone = صور جديدة للجميع
+class-pictures-everyone-warning = يحصل كل طالب في الصف على صور جديدة. تتوقف صورهم القديمة وبطاقات QR عن العمل، ويُسجَّل خروجهم.
+class-pictures-everyone-confirm = نعم، غيّر صور جميع الطلاب
+class-pictures-everyone-button = أعطِ الجميع صورًا جديدة
+picture-cards-title = بطاقات الصور لصف { $class }
+picture-cards-heading = بطاقات الصور: { $class }
+picture-cards-instructions = { $count ->
+    [zero] لم يحصل أي طالب على صور جديدة.
+    [one] حصل طالب واحد على صور جديدة.
+    [two] حصل طالبان على صور جديدة.
+    [few] حصل { $count } طلاب على صور جديدة.
+   *[other] حصل { $count } طالبًا على صور جديدة.
+} اطبع هذه الصفحة الآن: لا تظهر الصور إلا هذه المرة. قصّ البطاقات وأعطِ كل طفل بطاقته.
+picture-cards-none-new = كان لكل الطلاب صور من قبل: لم يتغير شيء، ولا بطاقات جديدة للطباعة. لتغييرها اختر «صور جديدة للجميع» في صفحة الصف.
+picture-cards-kept = { $count ->
+    [zero] لم يحتفظ أي طالب بصوره:
+    [one] احتفظ طالب واحد بصوره:
+    [two] احتفظ طالبان بصورهما:
+    [few] احتفظ { $count } طلاب بصورهم:
+   *[other] احتفظ { $count } طالبًا بصورهم:
+}
+picture-cards-class-code = رمز الصف:

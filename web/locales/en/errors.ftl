@@ -47,3 +47,4 @@ notice-skill-retired = The skill is retired: it is no longer offered for new wor
 notice-skill-restored = The skill is offered again.
 notice-skills-imported = The skills are imported.
 notice-levels-saved = The levels are saved.
+class-pictures-confirm-needed = Tick the box to say you want to change every student's pictures. Nothing was changed.

@@ -468,3 +468,30 @@ family-add-link = Add something from home for { $name }
 notice-from-home-sent = Added. The teacher will see it first.
 family-add-note = A few words about it (for your child and the teacher)
 family-add-send = Add it
+
+## The new-work form's skills and group work; an activity's skills
+work-form-skills = What did you practise?
+work-form-made-with = Did you make it with classmates?
+work-form-made-with-hint = Tick the classmates who made it with you. It goes into their portfolios too.
+activity-skills = Skills to practise
+class-activity-skills = Skills it practises (optional)
+
+## Picture sign-in for a whole class, and its printed cards
+class-pictures-give = Picture sign-in for the whole class
+class-pictures-give-hint = Every student without pictures gets three, and you print their cards. Students who have pictures keep them.
+class-pictures-everyone = New pictures for everyone
+class-pictures-everyone-warning = Every student in the class gets new pictures. Their old pictures and QR cards stop working, and they are signed out.
+class-pictures-everyone-confirm = Yes, change every student's pictures
+class-pictures-everyone-button = Give everyone new pictures
+picture-cards-title = Picture cards for { $class }
+picture-cards-heading = Picture cards: { $class }
+picture-cards-instructions = { $count ->
+    [one] One student got new pictures.
+   *[other] { $count } students got new pictures.
+} Print this page now: the pictures are shown only this once. Cut out the cards and give each child theirs.
+picture-cards-none-new = Every student already had pictures: nothing changed, and there are no new cards to print. To change them, choose "New pictures for everyone" on the class page.
+picture-cards-kept = { $count ->
+    [one] One student kept the pictures they had:
+   *[other] { $count } students kept the pictures they had:
+}
+picture-cards-class-code = Class code:

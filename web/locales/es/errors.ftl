@@ -48,3 +48,4 @@ notice-skill-retired = La habilidad está retirada: ya no se ofrece para trabajo
 notice-skill-restored = La habilidad se ofrece de nuevo.
 notice-skills-imported = Las habilidades están importadas.
 notice-levels-saved = Los niveles están guardados.
+class-pictures-confirm-needed = Marca la casilla para confirmar que quieres cambiar las imágenes de todos los estudiantes. No se cambió nada.

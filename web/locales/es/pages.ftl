@@ -442,3 +442,30 @@ family-add-link = Añadir algo desde casa para { $name }
 notice-from-home-sent = Añadido. El maestro o la maestra lo verá primero.
 family-add-note = Unas palabras sobre esto (para su hijo o hija y el maestro o la maestra)
 family-add-send = Añadir
+
+## The new-work form's skills and group work; an activity's skills
+work-form-skills = ¿Qué practicaste?
+work-form-made-with = ¿Lo hiciste con compañeros?
+work-form-made-with-hint = Marca a los compañeros que lo hicieron contigo. También irá a sus portafolios.
+activity-skills = Habilidades para practicar
+class-activity-skills = Habilidades que practica (opcional)
+
+## Picture sign-in for a whole class, and its printed cards
+class-pictures-give = Entrada con imágenes para toda la clase
+class-pictures-give-hint = Cada estudiante sin imágenes recibe tres, y tú imprimes sus tarjetas. Quienes ya tienen imágenes las conservan.
+class-pictures-everyone = Imágenes nuevas para todos
+class-pictures-everyone-warning = Cada estudiante de la clase recibe imágenes nuevas. Sus imágenes anteriores y sus tarjetas QR dejan de funcionar, y se cierra su sesión.
+class-pictures-everyone-confirm = Sí, cambiar las imágenes de todos los estudiantes
+class-pictures-everyone-button = Dar imágenes nuevas a todos
+picture-cards-title = Tarjetas de imágenes de { $class }
+picture-cards-heading = Tarjetas de imágenes: { $class }
+picture-cards-instructions = { $count ->
+    [one] Un estudiante recibió imágenes nuevas.
+   *[other] { $count } estudiantes recibieron imágenes nuevas.
+} Imprime esta página ahora: las imágenes solo se muestran esta vez. Recorta las tarjetas y da a cada niño la suya.
+picture-cards-none-new = Todos los estudiantes ya tenían imágenes: no cambió nada y no hay tarjetas nuevas que imprimir. Para cambiarlas, elige «Imágenes nuevas para todos» en la página de la clase.
+picture-cards-kept = { $count ->
+    [one] Un estudiante conservó sus imágenes:
+   *[other] { $count } estudiantes conservaron sus imágenes:
+}
+picture-cards-class-code = Código de la clase:
