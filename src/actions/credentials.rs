@@ -159,7 +159,7 @@ pub async fn class_pictures(
     let (class, students) = folio.db(move |store| users::class_students(store, &actor, class)).await?;
     let chosen: Vec<(UserId, PictureSequence)> = students
         .iter()
-        .filter(|s| everyone || s.pictures_hash.is_none())
+        .filter(|s| !s.disabled && (everyone || s.pictures_hash.is_none()))
         .map(|s| (s.id, PictureSequence::random()))
         .collect();
     // One at a time: a whole class queued at once would fill the hasher's waiting line, and

@@ -145,7 +145,13 @@ pub fn set_secret(
 }
 
 /// Records `person`'s new secret, revokes their card and signs them out (see [`set_secret`]).
-fn replace_secret_in(tx: &mut Tx, actor: &User, person: &User, secret: NewSecret, keep: Option<[u8; 32]>) -> Result<()> {
+fn replace_secret_in(
+    tx: &mut Tx,
+    actor: &User,
+    person: &User,
+    secret: NewSecret,
+    keep: Option<[u8; 32]>,
+) -> Result<()> {
     let scope = scope_of(person.id, person.role);
     tx.record(person.school, scope, Some(actor.id), secret.change(person.id))?;
     // Recorded even when this box knows no card: one issued elsewhere before this change

@@ -119,8 +119,7 @@ async fn a_co_owner_from_outside_the_class_or_an_unknown_skill_is_refused_and_no
     let before = op_count(&server);
 
     let forged = [("title", "Forged"), ("co_owners", carl_id.as_str())];
-    let res =
-        room.ana.post(server.url("/api/v1/artifacts")).multipart(work_form(&csrf, &forged)).send().await.unwrap();
+    let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(work_form(&csrf, &forged)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_of(res).await["message"].as_str().unwrap().contains("classmates from the same class"));
     // The page says so too, and keeps nothing.
@@ -312,4 +311,39 @@ async fn the_class_page_prints_picture_cards_and_asks_before_replacing_everyones
     let replaced = res.text().await.unwrap();
     assert_eq!(replaced.matches("data-testid=\"picture-card\"").count(), ids.len());
     assert!(op_count(&server) > before);
+}
+
+/// The transaction checks again: a student given pictures after the class's were chosen
+/// (another teacher, at the same moment) keeps them, and a student no longer in the class
+/// gets none.
+#[tokio::test]
+async fn pictures_chosen_for_a_class_do_not_replace_pictures_set_meanwhile() {
+    use folio::store::Queries;
+    let server = TestServer::start().await;
+    let (admin, tina, class, ids) = young_class(&server).await;
+    let class_id: folio::domain::ClassId = class["id"].as_str().unwrap().parse().unwrap();
+    let tina_id = id_of(&server, &tina).await;
+    let ana: folio::domain::UserId = ids[0].parse().unwrap();
+    let ben: folio::domain::UserId = ids[1].parse().unwrap();
+    let set = tina
+        .put(server.url(&format!("/api/v1/users/{ana}/pictures")))
+        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let outsider = server.person(&admin, "zed", "student").await.0;
+    let dir = server.stop().await.unwrap();
+    let store = folio::store::Store::open(dir.path()).unwrap();
+    let actor = store.read(|r| r.user(tina_id.parse().unwrap())).unwrap().unwrap();
+    let ana_before = store.read(|r| r.user(ana)).unwrap().unwrap().pictures_hash;
+    let hashes = vec![
+        (ana, "hash-a".to_string()),
+        (ben, "hash-b".to_string()),
+        (outsider.parse().unwrap(), "hash-z".to_string()),
+    ];
+    let given = folio::actions::users::set_class_pictures(&store, &actor, class_id, &hashes, false).unwrap();
+    assert_eq!(given, vec![ben]);
+    assert_eq!(store.read(|r| r.user(ana)).unwrap().unwrap().pictures_hash, ana_before);
+    assert_eq!(store.read(|r| r.user(ben)).unwrap().unwrap().pictures_hash.as_deref(), Some("hash-b"));
 }

@@ -105,7 +105,10 @@ fn parse_skill_ids(raw: &str) -> Result<Vec<SkillId>> {
     raw.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<SkillId>().map_err(|_| Error::Invalid(format!("\"skill_ids\" holds \"{s}\", which is not an id."))))
+        .map(|s| {
+            s.parse::<SkillId>()
+                .map_err(|_| Error::Invalid(format!("\"skill_ids\" holds \"{s}\", which is not an id.")))
+        })
         .collect()
 }
 

@@ -68,7 +68,11 @@ impl From<ClassPictures> for ClassPicturesView {
             kept: done
                 .kept
                 .into_iter()
-                .map(|u| KeptPictures { user_id: u.id, has_pictures: u.pictures_hash.is_some(), display_name: u.display_name })
+                .map(|u| KeptPictures {
+                    user_id: u.id,
+                    has_pictures: u.pictures_hash.is_some(),
+                    display_name: u.display_name,
+                })
                 .collect(),
         }
     }

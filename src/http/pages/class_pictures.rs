@@ -4,10 +4,10 @@
 
 use crate::i18n::{Msg, filters};
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;
-use axum::Form;
 use serde::Deserialize;
 
 use super::{PageResult, PageUser, page};

@@ -54,7 +54,8 @@ impl WorkForm {
 pub fn groups(skills: &[Skill], ticked: impl Fn(&Skill) -> bool) -> Vec<SkillGroup> {
     let mut groups: Vec<SkillGroup> = Vec::new();
     for skill in skills {
-        let choice = SkillChoice { id: skill.id, code: skill.code.clone(), name: skill.name.clone(), ticked: ticked(skill) };
+        let choice =
+            SkillChoice { id: skill.id, code: skill.code.clone(), name: skill.name.clone(), ticked: ticked(skill) };
         match groups.iter_mut().find(|g| g.name == skill.group) {
             Some(group) => group.skills.push(choice),
             None => groups.push(SkillGroup { name: skill.group.clone(), skills: vec![choice] }),
