@@ -168,7 +168,7 @@ pub fn class_students(store: &Store, actor: &User, class: ClassId) -> Result<(Cl
         let class = super::classes::managed(r, actor, class)?;
         let mut students: Vec<User> =
             r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect();
-        students.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+        students.sort_by_key(|s| s.display_name.to_lowercase());
         Ok((class, students))
     })
 }

@@ -49,7 +49,7 @@ pub fn for_student(r: &impl ReadTables, student: &User, activity: Option<&Activi
             .filter(|(u, role)| *role == Role::Student && u.id != student.id && !u.disabled)
             .map(|(u, _)| u)
             .collect();
-        classmates.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+        classmates.sort_by_key(|u| u.display_name.to_lowercase());
     }
     Ok(FormChoices { skills, ticked, class, classmates })
 }

@@ -473,13 +473,15 @@ struct NewArtifactForm {
     reflection: Option<String>,
     /// Comma-separated.
     tags: Option<String>,
-    /// Comma-separated, from the school's list.
+    /// Codes of the school's skills (`GET /api/v1/skills`), comma-separated or one part per
+    /// code (as a form's checkboxes send them).
     skills: Option<String>,
     /// `private` (the default), `class` or `family`.
     visibility: Option<crate::domain::Visibility>,
     class_id: Option<ClassId>,
     activity_id: Option<crate::domain::ActivityId>,
-    /// Comma-separated ids of classmates who made it too.
+    /// Ids of classmates (students of the work's class) who made it too, comma-separated or
+    /// one part per id. Anyone else is refused and nothing is made.
     co_owners: Option<String>,
     /// Family members only: the child whose portfolio this goes into (from home: private,
     /// waiting for the teacher).
