@@ -352,6 +352,14 @@ pub fn create_from_home(
     let Some(child) = new.for_student else {
         return Err(Error::Invalid("Say whose portfolio this is for: \"for_student\", your child's id.".into()));
     };
+    // What a family adds is the child's alone, and the teacher and the child say what it
+    // shows: a family's tags, skills or classmates would be dropped, so they are refused.
+    if !new.skills.is_empty() || !new.co_owners.is_empty() || !new.tags.is_empty() {
+        return Err(Error::Invalid(
+            "Work added from home goes to your child's portfolio alone: send it without \"tags\", \"skills\" or \"co_owners\" (the teacher and your child add those)."
+                .into(),
+        ));
+    }
     let title = clean_title(&new.title)?;
     let reflection = clean_text(&new.reflection, "note")?;
     store.write(|tx| {

@@ -70,6 +70,20 @@ async fn the_new_work_form_offers_the_schools_skills_by_group_and_the_classmates
     let add = html_of(&server, &family, &format!("/family/add/{}", room.ana_id)).await;
     assert!(add.contains("name=\"for_student\""));
     assert!(!add.contains("name=\"skills\"") && !add.contains("name=\"co_owners\""), "{add}");
+    assert!(!add.contains("name=\"tags\""), "what a family adds keeps no tags, so none are asked for");
+    // Sent anyway, they are refused rather than dropped without a word.
+    let before = op_count(&server);
+    for (field, value) in [("skills", "3.NF.A.1"), ("co_owners", ben_id.as_str()), ("tags", "kites")] {
+        let form = Form::new()
+            .text("for_student", room.ana_id.clone())
+            .text("title", "From home")
+            .text(field, value.to_string())
+            .part("file", reqwest::multipart::Part::bytes(b"a kite".to_vec()).file_name("kite.txt"));
+        let res = family.post(server.url("/api/v1/artifacts")).multipart(form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(json_of(res).await["message"].as_str().unwrap().contains(field));
+    }
+    assert_eq!(op_count(&server), before);
 }
 
 #[tokio::test]
