@@ -13,7 +13,6 @@ use super::{
 };
 use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
-use crate::domain::school::normalize_username;
 use crate::domain::{Class, ClassId, Role, User, UserId, policy};
 use crate::error::Error;
 use crate::http::{AppState, parse_id};
@@ -203,10 +202,7 @@ async fn add_member(
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
-            let username = normalize_username(&form.username)?;
-            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
-                Error::Refused(Msg::with("error-no-such-username", vec![("username", username.as_str().into())]))
-            })?;
+            let person = users::by_username(store, &actor, &form.username)?;
             classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
         })
         .await;

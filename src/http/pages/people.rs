@@ -360,13 +360,7 @@ async fn link_family(
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
-            let username = crate::domain::school::normalize_username(&form.student_username)?;
-            let student = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
-                Error::Refused(crate::i18n::Msg::with(
-                    "error-no-such-username",
-                    vec![("username", username.as_str().into())],
-                ))
-            })?;
+            let student = users::by_username(store, &actor, &form.student_username)?;
             crate::actions::work::link_family(store, &actor, family, student.id)
         })
         .await;
