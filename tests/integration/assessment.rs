@@ -212,11 +212,6 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
     }
 }
 
-async fn csrf_of(server: &TestServer, client: &Client, path: &str) -> String {
-    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
-    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_assessment() {
     let server = TestServer::start().await;
@@ -235,7 +230,7 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     // The student assesses herself first, on her work's page, without scripts.
     let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
     assert!(page.contains(&format!("name=\"level-{fr}\"")) && page.contains("Rate yourself"), "{page}");
-    let csrf = csrf_of(&server, &room.ana, &format!("/work/{work}")).await;
+    let csrf = server.csrf_of(&room.ana, &format!("/work/{work}")).await;
     let field = format!("level-{fr}");
     let res = room
         .ana
@@ -250,7 +245,7 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     let review = server.get(&room.teacher, "/review").await.text().await.unwrap();
     assert!(review.contains(&format!("name=\"level-{fr}\"")), "{review}");
     assert!(review.contains("own rating: Developing"), "{review}");
-    let csrf = csrf_of(&server, &room.teacher, "/review").await;
+    let csrf = server.csrf_of(&room.teacher, "/review").await;
     let res = room
         .teacher
         .post(server.url(&format!("/review/{work}")))

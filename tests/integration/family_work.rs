@@ -280,7 +280,7 @@ async fn a_family_adds_from_home_on_a_page_their_phone_keeps() {
     let res = dad
         .post(server.url("/work"))
         .multipart(form(
-            &[("csrf", &crate::family::csrf_of(&page)), ("for_student", &room.ana_id), ("title", "Our garden")],
+            &[("csrf", &csrf_of(&page)), ("for_student", &room.ana_id), ("title", "Our garden")],
             vec![("garden.txt", b"tomatoes".to_vec())],
         ))
         .send()

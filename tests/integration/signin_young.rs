@@ -170,7 +170,7 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
 
     // The printable page holds one QR code per student.
     let page = tina.get(server.url(&format!("/classes/{class_id}"))).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let csrf = csrf_of(&page);
     let printable =
         tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
     assert_eq!(printable.status(), StatusCode::OK);
