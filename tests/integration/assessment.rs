@@ -6,7 +6,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::family_work::{anas_family, shared_work};
+use crate::family_work::{anas_family, bens_family, shared_work};
 use crate::support::*;
 
 /// Two skills from a CSV; returns their ids by code.
@@ -159,20 +159,7 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
     // Another teacher with a class of her own, and Ben's family.
     let (_, olga) = server.person(&room.admin, "olga", "teacher").await;
     server.create_class(&olga, "Owls").await;
-    let sheets = json_of(
-        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await,
-    )
-    .await;
-    let ben_token = sheets["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student_id"] != room.ana_id.as_str())
-        .unwrap()["token"]
-        .clone();
-    let bens = server.client();
-    let join = json!({"token": ben_token, "username": "bensdad", "display_name": "Ben's dad", "password": "family-password-1"});
-    assert_eq!(server.post(&bens, "/api/v1/family/join", join).await.status(), StatusCode::CREATED);
+    let bens = bens_family(&server, &room).await;
 
     // The work itself is shared with the class and families: each of them can open it.
     for (who, client) in [("a classmate", &room.ben), ("her family", &mum)] {
