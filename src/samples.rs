@@ -5,7 +5,7 @@
 //!
 //! Not part of folio's interface: hidden from the docs and free to change.
 
-use crate::domain::{Artifact, ArtifactId, ClassId, FileRef, SchoolId, UserId, Version, VersionId, Visibility};
+use crate::domain::{Artifact, ArtifactId, Change, ClassId, FileRef, SchoolId, UserId, Version, VersionId, Visibility};
 
 /// Private work by `owner` (in `class`, if given) with one version holding `files`, made at
 /// 1 ms and not yet reviewed, as the store records it. A test changes what it needs with
@@ -33,6 +33,21 @@ pub fn artifact(school: SchoolId, owner: UserId, class: Option<ClassId>, title: 
         reflection_conflicts: Vec::new(),
         field_clock: Default::default(),
         scope: None,
+    }
+}
+
+/// An edit of `artifact` that sets its title or reflection (where given) and leaves the rest
+/// as it is, as a person's edit records it.
+pub fn artifact_edit(artifact: ArtifactId, title: Option<&str>, reflection: Option<&str>) -> Change {
+    Change::ArtifactEdited {
+        artifact,
+        title: title.map(Into::into),
+        reflection: reflection.map(Into::into),
+        tags: None,
+        skills: None,
+        visibility: None,
+        reflection_base: None,
+        needs_review: false,
     }
 }
 

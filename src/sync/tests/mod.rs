@@ -184,20 +184,7 @@ fn comment(b: &Node, school: SchoolId, artifact: ArtifactId, author: UserId, bod
 
 fn edit_title(b: &Node, school: SchoolId, artifact: ArtifactId, title: &str) -> Op {
     let scope = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().partition();
-    b.record(
-        school,
-        scope,
-        Change::ArtifactEdited {
-            artifact,
-            title: Some(title.into()),
-            reflection: None,
-            tags: None,
-            skills: None,
-            visibility: None,
-            reflection_base: None,
-            needs_review: false,
-        },
-    )
+    b.record(school, scope, crate::samples::artifact_edit(artifact, Some(title), None))
 }
 
 fn school(b: &Node) -> School {
@@ -554,20 +541,7 @@ fn pages_keep_to_their_limits() {
     let reflection = "x".repeat(10_000);
     for _ in 0..5 {
         let scope = Scope::Class(s.x);
-        a.record(
-            s.id,
-            scope,
-            Change::ArtifactEdited {
-                artifact: s.ana_in_x,
-                title: None,
-                reflection: Some(reflection.clone()),
-                tags: None,
-                skills: None,
-                visibility: None,
-                reflection_base: None,
-                needs_review: false,
-            },
-        );
+        a.record(s.id, scope, crate::samples::artifact_edit(s.ana_in_x, None, Some(&reflection)));
     }
     let whole = Grant::whole_school(s.id);
     let b = Node::new();
@@ -590,20 +564,7 @@ fn pages_keep_to_their_limits() {
 
 fn edit_reflection(b: &Node, school: SchoolId, artifact: ArtifactId, text: &str) -> Op {
     let scope = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().partition();
-    b.record(
-        school,
-        scope,
-        Change::ArtifactEdited {
-            artifact,
-            title: None,
-            reflection: Some(text.into()),
-            tags: None,
-            skills: None,
-            visibility: None,
-            reflection_base: None,
-            needs_review: false,
-        },
-    )
+    b.record(school, scope, crate::samples::artifact_edit(artifact, None, Some(text)))
 }
 
 #[test]
