@@ -58,17 +58,23 @@ async fn tus_headers(mut res: Response) -> Response {
     res
 }
 
+/// What this box supports
+// (The doc comment above is the answer's description in the API description.)
+#[derive(utoipa::IntoResponses)]
+#[response(status = 204, headers(
+    ("tus-version" = String, description = "1.0.0"),
+    ("tus-extension" = String, description = "creation,termination,expiration"),
+    ("tus-max-size" = u64, description = "The largest file, in bytes"),
+))]
+struct Capabilities;
+
 /// What this box supports of tus. Says nothing about anyone, so no sign-in needed.
 #[utoipa::path(
     options,
     path = "/api/v1/uploads",
     tag = "uploads",
     security(()),
-    responses((status = 204, description = "What this box supports", headers(
-        ("tus-version" = String, description = "1.0.0"),
-        ("tus-extension" = String, description = "creation,termination,expiration"),
-        ("tus-max-size" = u64, description = "The largest file, in bytes"),
-    )))
+    responses(Capabilities)
 )]
 async fn describe_uploads(state: State<AppState>) -> Response {
     describe(state).await
@@ -81,11 +87,7 @@ async fn describe_uploads(state: State<AppState>) -> Response {
     tag = "uploads",
     security(()),
     params(("id" = String, Path, description = "The upload's id")),
-    responses((status = 204, description = "What this box supports", headers(
-        ("tus-version" = String, description = "1.0.0"),
-        ("tus-extension" = String, description = "creation,termination,expiration"),
-        ("tus-max-size" = u64, description = "The largest file, in bytes"),
-    )))
+    responses(Capabilities)
 )]
 async fn describe_upload(state: State<AppState>) -> Response {
     describe(state).await
