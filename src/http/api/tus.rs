@@ -213,6 +213,13 @@ async fn load(state: &AppState, held: &mut Held, me: &User) -> Result<Upload> {
     }
 }
 
+/// The caller's upload, held ([`hold_mine`]) and then read again ([`load`]).
+async fn hold_and_load(state: &AppState, id: UploadId, me: &User) -> Result<(Held, Upload)> {
+    let mut held = hold_mine(state, id, me).await?;
+    let upload = load(state, &mut held, me).await?;
+    Ok((held, upload))
+}
+
 /// Removes an upload: its row, its file, its digests, and a finished one's blob if nothing
 /// else uses it.
 async fn discard(state: &AppState, held: &mut Held) -> Result<()> {
@@ -256,8 +263,7 @@ async fn upload_offset(
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
     // Waits for (and stops) a PATCH still running for this upload, so the offset is final.
-    let mut held = hold_mine(&state, id, &me.user).await?;
-    let upload = load(&state, &mut held, &me.user).await?;
+    let (_held, upload) = hold_and_load(&state, id, &me.user).await?;
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
     h.insert("upload-offset", HeaderValue::from(upload.offset));
@@ -342,8 +348,7 @@ async fn patch(
     announced: Option<u64>,
     body: Body,
 ) -> Result<Response> {
-    let mut held = hold_mine(&state, id, &user).await?;
-    let upload = load(&state, &mut held, &user).await?;
+    let (mut held, upload) = hold_and_load(&state, id, &user).await?;
     if upload.offset == upload.length {
         // All bytes are in: a repeated last PATCH (its answer was lost) is answered again.
         if offset == upload.length && announced.unwrap_or(0) == 0 {
@@ -453,8 +458,7 @@ async fn delete_upload(
 ) -> Result<StatusCode> {
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
-    let mut held = hold_mine(&state, id, &me.user).await?;
-    load(&state, &mut held, &me.user).await?;
+    let (mut held, _) = hold_and_load(&state, id, &me.user).await?;
     discard(&state, &mut held).await?;
     Ok(StatusCode::NO_CONTENT)
 }
