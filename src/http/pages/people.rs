@@ -250,6 +250,17 @@ impl SecretForm {
     }
 }
 
+/// A sign-in secret that could not be changed: the person page again with the reason when
+/// it is one to fix there (a weak password, a wrong current secret), else the error page.
+async fn again_with(state: &AppState, me: &PageUser, id: UserId, e: Error) -> PageResult {
+    match e {
+        Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_) => {
+            person_page(state, me, id, None, Some(e), Vec::new()).await
+        }
+        e => Err(e.into()),
+    }
+}
+
 /// New random pictures, shown once on the page that answers the post.
 async fn new_pictures(
     State(state): State<AppState>,
@@ -260,10 +271,7 @@ async fn new_pictures(
     let sequence = PictureSequence::random();
     match credentials::set_pictures(&state, &state.guard, &me.0, id, &sequence, form.current()).await {
         Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            person_page(&state, &me, id, None, Some(e), Vec::new()).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => again_with(&state, &me, id, e).await,
     }
 }
 
@@ -276,10 +284,7 @@ async fn new_card(
 ) -> PageResult {
     let card = match credentials::issue_card(&state, &state.guard, &me.0, id, form.current()).await {
         Ok(card) => card,
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return again_with(&state, &me, id, e).await,
     };
     let title = card.0.display_name.clone();
     let cards = vec![card];
@@ -302,10 +307,7 @@ async fn set_password(
     let current = credentials::Current { current_password: form.current_password, current_pictures: None };
     match credentials::set_password(&state, &state.guard, &me.0, id, form.password, current).await {
         Ok(()) => {}
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return again_with(&state, &me, id, e).await,
     }
     Ok(see_other(&format!("/people/{id}?done=password-set")))
 }
