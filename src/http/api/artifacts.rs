@@ -16,7 +16,7 @@ use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, Use
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, Conflict, DiskFull, FileBody, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, Conflict, FileBody, Forbidden, JsonBody, NotFound, StoringRefusals, TooLarge, Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::media;
@@ -213,13 +213,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
     responses(
         (status = 201, description = "The work made", body = ArtifactView),
         BadRequest,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        TooLarge,
-        Invalid,
-        DiskFull,
+        StoringRefusals,
     )
 )]
 async fn create_artifact(
@@ -369,13 +363,7 @@ async fn get_thumbnail(
     responses(
         (status = 201, description = "The version made", body = VersionView),
         BadRequest,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        TooLarge,
-        Invalid,
-        DiskFull,
+        StoringRefusals,
     )
 )]
 async fn add_version(
