@@ -197,6 +197,16 @@ wait_stopped() {
   QEMU_PID=""
 }
 
+# Waits up to a minute for folio-address.txt on the FOLIO partition to contain $1 (the box
+# syncs the file after writing it, so the disk image holds it); else fails saying $2.
+address_file_shows() {
+  local deadline=$(( $(date +%s) + 60 ))
+  until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | grep -q "$1"; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$2"
+    sleep 2
+  done
+}
+
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # ---------------------------------------------------------------------------------------
@@ -217,12 +227,7 @@ while [ -z "$code" ]; do
   [ -n "$code" ] || sleep 2
 done
 echo "    the console shows the setup code $code"
-# The box syncs folio-address.txt after writing it, so the disk file already holds it.
-deadline=$(( $(date +%s) + 60 ))
-until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | grep -q "Setup code: $code"; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "folio-address.txt on the FOLIO partition does not show the setup code"
-  sleep 2
-done
+address_file_shows "Setup code: $code" "folio-address.txt on the FOLIO partition does not show the setup code"
 echo "    folio-address.txt on the FOLIO partition shows it too"
 # HTTPS from the box's own authority: a device that trusts the CA from /device reaches the
 # secure address by name.
@@ -266,11 +271,7 @@ until curl -fsS -m 30 -b "$ADMIN_JAR" "$URL/backup" | grep -q 'Backup finished';
 done
 echo "    the admin page wrote a backup to the USB stick"
 # The screen and folio-address.txt follow within seconds: "set up", no code any more.
-deadline=$(( $(date +%s) + 60 ))
-until mtype -i "$FOLIO_PART" ::/folio-address.txt 2>/dev/null | tr -d '\r' | grep -q "folio is set up"; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "folio-address.txt on the FOLIO partition does not say the box is set up"
-  sleep 2
-done
+address_file_shows "folio is set up" "folio-address.txt on the FOLIO partition does not say the box is set up"
 monitor system_powerdown
 wait_stopped 180
 echo "    shut down cleanly"

@@ -23,19 +23,6 @@ const MIB: usize = 1024 * 1024;
 /// The size of a PATCH, as the browser's outbox sends them.
 const CHUNK: usize = 8 * MIB;
 
-/// Deterministic incompressible data: one 8 MiB block, reused (hashing still covers all).
-fn block() -> Bytes {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut data = vec![0u8; CHUNK];
-    for chunk in data.chunks_mut(8) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-    }
-    Bytes::from(data)
-}
-
 fn expected_hash(block: &Bytes, size: usize) -> String {
     let mut h = blake3::Hasher::new();
     for _ in 0..size / block.len() {
@@ -144,7 +131,7 @@ async fn main() {
     let admin = support::setup_school(&url, &data).await;
     support::add_person(&admin, &url, "s0", "student").await;
     let student = support::signed_in(&url, "s0").await;
-    let block = block();
+    let block = support::block();
     let expected = expected_hash(&block, size);
     tokio::time::sleep(Duration::from_millis(200)).await;
 

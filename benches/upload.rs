@@ -34,19 +34,6 @@ use serde_json::Value;
 
 const MIB: usize = 1024 * 1024;
 
-/// Deterministic incompressible data: one 8 MiB block, reused (hashing still covers all).
-fn block() -> Bytes {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut data = vec![0u8; 8 * MIB];
-    for chunk in data.chunks_mut(8) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-    }
-    Bytes::from(data)
-}
-
 /// `size` bytes of the block, as 1 MiB pieces.
 fn pieces(block: &Bytes, size: usize, offset: usize) -> Vec<Bytes> {
     let mut out = Vec::new();
@@ -298,7 +285,7 @@ async fn main() {
     for i in 0..clients.max(1) {
         support::add_person(&admin, &url, &format!("s{i}"), "student").await;
     }
-    let block = block();
+    let block = support::block();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss = proc_kib(pid, "VmRSS:");
 

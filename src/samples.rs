@@ -5,34 +5,32 @@
 //!
 //! Not part of folio's interface: hidden from the docs and free to change.
 
-use crate::domain::{Artifact, ArtifactId, ClassId, FileRef, SchoolId, UserId, Version, VersionId, Visibility};
+use crate::domain::{Artifact, ArtifactId, Change, ClassId, FileRef, SchoolId, UserId};
 
 /// Private work by `owner` (in `class`, if given) with one version holding `files`, made at
 /// 1 ms and not yet reviewed, as the store records it. A test changes what it needs with
 /// struct update syntax: `Artifact { visibility: Visibility::Class, ..artifact(...) }`.
 pub fn artifact(school: SchoolId, owner: UserId, class: Option<ClassId>, title: &str, files: Vec<FileRef>) -> Artifact {
     Artifact {
-        id: ArtifactId::new(),
-        school,
-        owners: vec![owner],
         class,
-        activity: None,
         title: title.into(),
-        reflection: String::new(),
-        tags: Default::default(),
-        skills: Default::default(),
-        visibility: Visibility::Private,
         kind: "text".into(),
-        approved: false,
-        reviewed: false,
-        versions: vec![Version { id: VersionId::new(), note: String::new(), files, author: owner, created_ms: 1 }],
-        created_ms: 1,
-        updated_ms: 1,
-        from_home: false,
-        deleted: false,
-        reflection_conflicts: Vec::new(),
-        field_clock: Default::default(),
-        scope: None,
+        ..Artifact::first_saved(ArtifactId::new(), school, vec![owner], files, owner, 1)
+    }
+}
+
+/// An edit of `artifact` that sets its title or reflection (where given) and leaves the rest
+/// as it is, as a person's edit records it.
+pub fn artifact_edit(artifact: ArtifactId, title: Option<&str>, reflection: Option<&str>) -> Change {
+    Change::ArtifactEdited {
+        artifact,
+        title: title.map(Into::into),
+        reflection: reflection.map(Into::into),
+        tags: None,
+        skills: None,
+        visibility: None,
+        reflection_base: None,
+        needs_review: false,
     }
 }
 

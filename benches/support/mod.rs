@@ -19,13 +19,19 @@ mod api;
 mod noise;
 #[path = "../../tests/integration/support/wait.rs"]
 pub mod wait;
-// Only `sync.rs` uses them; the other benchmarks share this module.
+// Only `sync.rs` uses them (and `block` below); the other benchmarks share this module.
 #[allow(unused_imports)]
 pub use {
     api::{ADMIN_PASSWORD, Api},
     noise::noise,
     wait::eventually,
 };
+
+/// Deterministic incompressible data for uploads: one 8 MiB block, reused (hashing still
+/// covers all of what is sent).
+pub fn block() -> bytes::Bytes {
+    bytes::Bytes::from(noise(8 << 20, 0x5EED))
+}
 
 /// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
 ///

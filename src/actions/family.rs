@@ -348,7 +348,7 @@ pub fn create_from_home(
     files: Vec<crate::domain::FileRef>,
     uploads: &[crate::domain::upload::UploadId],
 ) -> Result<Artifact> {
-    use crate::domain::work::{Version, Visibility, clean_text, clean_title};
+    use crate::domain::work::{clean_text, clean_title};
     let Some(child) = new.for_student else {
         return Err(Error::Invalid("Say whose portfolio this is for: \"for_student\", your child's id.".into()));
     };
@@ -376,33 +376,12 @@ pub fn create_from_home(
         let class = tx.txn().classes_of(child.id)?.into_iter().find(|(_, role)| *role == Role::Student);
         let now = wall_clock_ms();
         let artifact = Artifact {
-            id,
-            school: child.school,
-            owners: vec![child.id],
             class: class.map(|(c, _)| c.id),
-            activity: None,
             title: title.clone(),
             reflection: reflection.clone(),
-            tags: Default::default(),
-            skills: Default::default(),
-            visibility: Visibility::Private,
             kind: kind.clone(),
-            approved: false,
-            reviewed: false,
-            versions: vec![Version {
-                id: crate::domain::VersionId::new(),
-                note: String::new(),
-                files: files.clone(),
-                author: actor.id,
-                created_ms: now,
-            }],
-            created_ms: now,
-            updated_ms: now,
             from_home: true,
-            deleted: false,
-            reflection_conflicts: Vec::new(),
-            field_clock: Default::default(),
-            scope: None,
+            ..Artifact::first_saved(id, child.school, vec![child.id], files.clone(), actor.id, now)
         };
         let scope = super::work::scope(&artifact);
         tx.record(child.school, scope, Some(actor.id), Change::ArtifactCreated { artifact: Box::new(artifact) })?;

@@ -11,6 +11,7 @@ use crate::domain::policy::{ClassRelation, SecretChange};
 use crate::domain::school::{clean_name, normalize_username};
 use crate::domain::{Change, Class, ClassId, Role, Scope, User, UserId, policy};
 use crate::error::{Error, Result};
+use crate::i18n::Msg;
 use crate::store::{Queries, ReadTables, Store, Tx, sessions};
 
 #[derive(Clone)]
@@ -77,6 +78,15 @@ pub fn manageable_in(r: &impl ReadTables, actor: &User, target: UserId) -> Resul
 
 pub fn manageable(store: &Store, actor: &User, target: UserId) -> Result<User> {
     store.read(|r| manageable_in(r, actor, target))
+}
+
+/// The person of the actor's school who signs in as `username` (as typed: it is normalised
+/// first), or a refusal that names the username.
+pub fn by_username(store: &Store, actor: &User, username: &str) -> Result<User> {
+    let username = normalize_username(username)?;
+    store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
+        Error::Refused(Msg::with("error-no-such-username", vec![("username", username.as_str().into())]))
+    })
 }
 
 /// The people the actor may see in a list: everyone in the school for admins; others see

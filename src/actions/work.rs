@@ -157,9 +157,6 @@ pub fn create(
         }
         let now = wall_clock_ms();
         let artifact = Artifact {
-            id,
-            school: actor.school,
-            owners,
             class,
             activity: new.activity,
             title: title.clone(),
@@ -168,22 +165,7 @@ pub fn create(
             skills: new.skills.clone(),
             visibility: new.visibility,
             kind: kind.clone(),
-            approved: false,
-            reviewed: false,
-            versions: vec![Version {
-                id: VersionId::new(),
-                note: String::new(),
-                files: files.clone(),
-                author: actor.id,
-                created_ms: now,
-            }],
-            created_ms: now,
-            updated_ms: now,
-            from_home: false,
-            deleted: false,
-            reflection_conflicts: Vec::new(),
-            field_clock: Default::default(),
-            scope: None,
+            ..Artifact::first_saved(id, actor.school, owners, files.clone(), actor.id, now)
         };
         tx.record(
             actor.school,

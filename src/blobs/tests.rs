@@ -54,6 +54,31 @@ fn stored_bytes(store: &BlobStore, blob: &StoredBlob) -> Vec<u8> {
     fs::read(store.path(&blob.hash)).unwrap()
 }
 
+/// Stores `original` whole and byte by byte: both give the same blob, its metadata removed,
+/// holding `expected` (and nothing that says GPS). The blob and its stored bytes.
+async fn put_filtered(store: &BlobStore, original: &[u8], expected: &[u8]) -> (StoredBlob, Vec<u8>) {
+    let whole = put(store, original).await;
+    let bytewise = put_chunked(store, original, 1).await;
+    assert_eq!(whole, bytewise);
+    assert!(whole.metadata_removed);
+    let stored = stored_bytes(store, &whole);
+    assert_eq!(stored, expected);
+    assert!(!stored.windows(3).any(|w| w == b"GPS"));
+    (whole, stored)
+}
+
+/// The filter gives `expected` however `original` is split in two.
+fn assert_every_split_gives(original: &[u8], expected: &[u8]) {
+    for split in 0..original.len() {
+        let mut filter = Filter::default();
+        let mut out = Vec::new();
+        filter.feed(&original[..split], &mut out);
+        filter.feed(&original[split..], &mut out);
+        filter.finish(&mut out);
+        assert_eq!(out, expected, "split at {split}");
+    }
+}
+
 /// Deterministic bytes that do not look like an image.
 fn noise(len: usize) -> Vec<u8> {
     let mut x: u32 = 0x1234_5678;
@@ -454,13 +479,7 @@ async fn jpeg_metadata_is_removed_whatever_the_chunk_size() {
     let (original, expected) = sample_jpeg();
     assert!(original.windows(3).any(|w| w == b"GPS"));
 
-    let whole = put(&store, &original).await;
-    let bytewise = put_chunked(&store, &original, 1).await;
-    assert_eq!(whole, bytewise);
-    assert!(whole.metadata_removed);
-    let stored = stored_bytes(&store, &whole);
-    assert_eq!(stored, expected);
-    assert!(!stored.windows(3).any(|w| w == b"GPS"));
+    let (whole, stored) = put_filtered(&store, &original, &expected).await;
     assert!(!stored.windows(6).any(|w| w == b"Photos"));
     assert_eq!(whole.size, expected.len() as u64);
     assert_eq!(whole.hash.0, *blake3::hash(&expected).as_bytes());
@@ -469,14 +488,7 @@ async fn jpeg_metadata_is_removed_whatever_the_chunk_size() {
     for sizes in [&[2][..], &[3], &[5, 1, 7], &[4096], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] {
         assert_eq!(filter_in_pieces(&original, sizes), (expected.clone(), true), "{sizes:?}");
     }
-    for split in 0..original.len() {
-        let mut filter = Filter::default();
-        let mut out = Vec::new();
-        filter.feed(&original[..split], &mut out);
-        filter.feed(&original[split..], &mut out);
-        filter.finish(&mut out);
-        assert_eq!(out, expected, "split at {split}");
-    }
+    assert_every_split_gives(&original, &expected);
     assert_eq!(store.tmp_count(), 0);
 }
 
@@ -581,24 +593,11 @@ async fn png_text_and_exif_chunks_are_removed_whatever_the_chunk_size() {
     let original = with_png_chunks(&encoded, &metadata);
     let expected = with_png_chunks(&encoded, std::slice::from_ref(&gama));
 
-    let whole = put(&store, &original).await;
-    let bytewise = put_chunked(&store, &original, 1).await;
-    assert_eq!(whole, bytewise);
-    assert!(whole.metadata_removed);
-    let stored = stored_bytes(&store, &whole);
-    assert_eq!(stored, expected);
-    assert!(!stored.windows(3).any(|w| w == b"GPS"));
+    let (_, stored) = put_filtered(&store, &original, &expected).await;
     for kind in [b"IHDR", b"IDAT", b"IEND", b"gAMA"] {
         assert!(stored.windows(4).any(|w| w == kind));
     }
-    for split in 0..original.len() {
-        let mut filter = Filter::default();
-        let mut out = Vec::new();
-        filter.feed(&original[..split], &mut out);
-        filter.feed(&original[split..], &mut out);
-        filter.finish(&mut out);
-        assert_eq!(out, expected, "split at {split}");
-    }
+    assert_every_split_gives(&original, &expected);
     let before = image::load_from_memory(&original).unwrap().to_rgb8();
     let after = image::load_from_memory(&stored).unwrap().to_rgb8();
     assert_eq!(before, after);

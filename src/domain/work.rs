@@ -140,6 +140,42 @@ pub struct Artifact {
 }
 
 impl Artifact {
+    /// Work as it is first saved: `author` made its one version, holding `files`, at `now`.
+    /// Private, neither reviewed nor approved, in no class and with no title yet: the caller
+    /// sets what else the work has with struct update syntax.
+    pub fn first_saved(
+        id: ArtifactId,
+        school: SchoolId,
+        owners: Vec<UserId>,
+        files: Vec<FileRef>,
+        author: UserId,
+        now: u64,
+    ) -> Artifact {
+        Artifact {
+            id,
+            school,
+            owners,
+            class: None,
+            activity: None,
+            title: String::new(),
+            reflection: String::new(),
+            tags: Default::default(),
+            skills: Default::default(),
+            visibility: Visibility::Private,
+            kind: String::new(),
+            approved: false,
+            reviewed: false,
+            versions: vec![Version { id: VersionId::new(), note: String::new(), files, author, created_ms: now }],
+            created_ms: now,
+            updated_ms: now,
+            from_home: false,
+            deleted: false,
+            reflection_conflicts: Vec::new(),
+            field_clock: Default::default(),
+            scope: None,
+        }
+    }
+
     /// The partition this work's operations belong in: its class if it was posted in one,
     /// else its first owner's own partition. Fixed when it is made, so that an owner erased
     /// later does not move it.

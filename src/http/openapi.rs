@@ -187,6 +187,27 @@ refusals! {
     OtherBox => "502", "The other box could not be reached or answered wrongly (other_box).";
 }
 
+/// What an operation that stores the files or bundle sent to it can refuse: no session, not
+/// allowed, not found, a repeated id used otherwise, over a limit, not acceptable, no room.
+pub struct StoringRefusals;
+
+impl IntoResponses for StoringRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            Unauthenticated::responses(),
+            Forbidden::responses(),
+            NotFound::responses(),
+            Conflict::responses(),
+            TooLarge::responses(),
+            Invalid::responses(),
+            DiskFull::responses(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 /// What serving a stored file answers (`http::files::serve`): the file, the part a `Range`
 /// asked for, "not changed" for a matching `If-None-Match`, or a `Range` outside the file.
 pub struct FileBody;

@@ -3,6 +3,7 @@
 //! `month-1`…, `weekday-0`…, `date-long`), so a new language brings its own.
 
 use super::{Arg, Locale};
+use crate::domain::calendar::{civil_from_days, days_from_civil};
 
 /// `n` with `decimals` digits after the point, grouped in thousands, in the language's
 /// digits and symbols: 12345.6 → "12,345.6" (en), "12.345,6" (es), "١٢٬٣٤٥٫٦" (ar).
@@ -74,35 +75,10 @@ pub fn format_day(locale: Locale, iso: &str) -> String {
     }
 }
 
-/// (year, month, day) → days since 1970-01-01, Howard Hinnant's algorithm.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A year is written without grouping ("2026", not "2,026").
 fn format_plain_digits(locale: Locale, n: i64) -> String {
     let digits: Vec<char> = locale.tr("number-digits").chars().collect();
     n.to_string().chars().map(|c| c.to_digit(10).and_then(|d| digits.get(d as usize).copied()).unwrap_or(c)).collect()
-}
-
-/// Days since 1970-01-01 → (year, month 1–12, day 1–31), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withPage, assertLabelled, png, artifacts } from './harness.mjs';
+import { startFolio, launchBrowser, withPage, assertLabelled, artifacts, robinsClass, uploadPicture } from './harness.mjs';
 
 const shots = process.env.FAMILY_SHOTS || join(artifacts, 'family');
 let folio;
@@ -25,34 +25,12 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   folio = await startFolio();
   browser = await launchBrowser();
-  api = (path, body, cookie, method = 'POST') => fetch(`${folio.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify(body),
-  });
-  login = async (username, password) =>
-    (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
-  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
-  assert.equal(res.status, 201);
-  const admin = await login('admin', 'correct horse battery');
-  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
-  const ana = (await res.json()).id;
-  anaId = ana;
-  const tina = await login('tina', 'tina-password');
-  classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
-  assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: ana, role: 'student' }, tina)).status, 201);
+  let tina;
+  ({ api, login, tina, classId, anaId } = await robinsClass(folio));
 
   // Ana's drawing, shared with her family and approved by her teacher.
   const anaCookie = await login('ana', 'ana-password');
-  const form = new FormData();
-  form.append('title', 'My kite drawing');
-  form.append('reflection', 'I used three colours.');
-  form.append('visibility', 'family');
-  form.append('file', new Blob([png(320, 240)], { type: 'image/png' }), 'kite.png');
-  res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie: anaCookie }, body: form });
-  assert.equal(res.status, 201);
-  work = (await res.json()).id;
+  work = await uploadPicture(folio, anaCookie, { title: 'My kite drawing', reflection: 'I used three colours.', visibility: 'family' });
   assert.equal((await api(`/api/v1/artifacts/${work}/review`, { approved: true }, tina)).status, 200);
 });
 
@@ -128,14 +106,7 @@ async function studentWithWork(admin, tina, username, displayName, title, reflec
   const id = (await res.json()).id;
   assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: id, role: 'student' }, tina)).status, 201);
   const cookie = await login(username, `${username}-password`);
-  const form = new FormData();
-  form.append('title', title);
-  form.append('reflection', reflection);
-  form.append('visibility', 'family');
-  form.append('file', new Blob([png(240, 320)], { type: 'image/png' }), 'picture.png');
-  res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie }, body: form });
-  assert.equal(res.status, 201);
-  const artifact = (await res.json()).id;
+  const artifact = await uploadPicture(folio, cookie, { title, reflection, visibility: 'family' }, { width: 240, height: 320, name: 'picture.png' });
   assert.equal((await api(`/api/v1/artifacts/${artifact}/review`, { approved: true }, tina)).status, 200);
   return { id, artifact };
 }

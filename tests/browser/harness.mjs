@@ -121,3 +121,43 @@ export async function assertLabelled(page) {
     els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.outerHTML));
   if (unlabelled.length) throw new Error(`controls without labels on ${page.url()}: ${unlabelled.join(', ')}`);
 }
+
+/// A caller of `folio`'s JSON API: `api(path, body, cookie, method = 'POST')`.
+export function apiOf(folio) {
+  return (path, body, cookie, method = 'POST') => fetch(`${folio.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+/// The school the browser tests start from, made through the API: Ada the administrator,
+/// Tina the teacher with her class Robins, and Ana in it. Gives the API caller, `login`
+/// (username, password → session cookie), the admin's and Tina's cookies and the ids.
+export async function robinsClass(folio) {
+  const api = apiOf(folio);
+  const login = async (username, password) =>
+    (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
+  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
+  if (res.status !== 201) throw new Error(`setup answered ${res.status}`);
+  const admin = await login('admin', 'correct horse battery');
+  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
+  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
+  const anaId = (await res.json()).id;
+  const tina = await login('tina', 'tina-password');
+  const classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
+  res = await api(`/api/v1/classes/${classId}/members`, { user_id: anaId, role: 'student' }, tina);
+  if (res.status !== 201) throw new Error(`adding Ana answered ${res.status}`);
+  return { api, login, admin, tina, classId, anaId };
+}
+
+/// Uploads work with one picture as the person signed in with `cookie`: `fields` are the
+/// form's (title, reflection, visibility, tags). The new work's id.
+export async function uploadPicture(folio, cookie, fields, picture = { width: 320, height: 240, name: 'kite.png' }) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([png(picture.width, picture.height)], { type: 'image/png' }), picture.name);
+  const res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie }, body: form });
+  if (res.status !== 201) throw new Error(`the upload answered ${res.status}`);
+  return (await res.json()).id;
+}

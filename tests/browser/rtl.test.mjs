@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withScreenshot, png, artifacts } from './harness.mjs';
+import { startFolio, launchBrowser, withScreenshot, png, artifacts, robinsClass, uploadPicture } from './harness.mjs';
 
 const shots = process.env.LANG_SHOTS || join(artifacts, 'lang');
 const tablet = { width: 820, height: 1180 };
@@ -22,33 +22,10 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   folio = await startFolio();
   browser = await launchBrowser();
-  const api = (path, body, cookie) => fetch(`${folio.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify(body),
-  });
-  const login = async (username, password) =>
-    (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
-  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
-  assert.equal(res.status, 201);
-  const admin = await login('admin', 'correct horse battery');
-  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
-  const ana = (await res.json()).id;
-  const tina = await login('tina', 'tina-password');
-  classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
-  assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: ana, role: 'student' }, tina)).status, 201);
-
+  let login;
+  ({ login, classId } = await robinsClass(folio));
   const anaCookie = await login('ana', 'ana-password');
-  const form = new FormData();
-  form.append('title', 'My kite drawing');
-  form.append('reflection', 'I used three colours and a long tail.');
-  form.append('visibility', 'class');
-  form.append('tags', 'kites, art');
-  form.append('file', new Blob([png(320, 240)], { type: 'image/png' }), 'kite.png');
-  res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie: anaCookie }, body: form });
-  assert.equal(res.status, 201);
-  workId = (await res.json()).id;
+  workId = await uploadPicture(folio, anaCookie, { title: 'My kite drawing', reflection: 'I used three colours and a long tail.', visibility: 'class', tags: 'kites, art' });
 });
 
 after(async () => {

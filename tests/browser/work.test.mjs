@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFolio, launchBrowser, withPage, assertLabelled, png } from './harness.mjs';
+import { startFolio, launchBrowser, withPage, assertLabelled, png, robinsClass } from './harness.mjs';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,24 +15,7 @@ before(async () => {
   folio = await startFolio();
   browser = await launchBrowser();
   // A school, a teacher with a class, and a student in it, through the API.
-  const api = (path, body, cookie) => fetch(`${folio.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify(body),
-  });
-  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
-  assert.equal(res.status, 201);
-  res = await api('/api/v1/login', { username: 'admin', password: 'correct horse battery' });
-  const admin = res.headers.get('set-cookie').split(';')[0];
-  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
-  const ana = (await res.json()).id;
-  res = await api('/api/v1/login', { username: 'tina', password: 'tina-password' });
-  const tina = res.headers.get('set-cookie').split(';')[0];
-  res = await api('/api/v1/classes', { name: 'Robins' }, tina);
-  const cls = (await res.json()).id;
-  res = await api(`/api/v1/classes/${cls}/members`, { user_id: ana, role: 'student' }, tina);
-  assert.equal(res.status, 201);
+  await robinsClass(folio);
 });
 
 after(async () => {

@@ -197,12 +197,6 @@ async fn a_teacher_cannot_take_over_another_teachers_student() {
     server.add_student(&admin, owls, &ana).await;
 }
 
-/// The csrf token of a page the client can open.
-async fn csrf_of(server: &TestServer, client: &reqwest::Client, path: &str) -> String {
-    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
-    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-}
-
 /// An unlocked laptop is not enough: a signed-in session alone cannot issue its account a QR
 /// card or new pictures; the current password (or current pictures) must be given.
 #[tokio::test]
@@ -224,7 +218,7 @@ async fn a_new_card_or_new_pictures_for_yourself_need_your_current_password() {
     assert_eq!(me["has_pictures"], json!(false), "nothing was changed: {me}");
 
     // The page is held to the same rule.
-    let csrf = csrf_of(&server, &sam, &format!("/people/{sam_id}")).await;
+    let csrf = server.csrf_of(&sam, &format!("/people/{sam_id}")).await;
     let page =
         sam.post(server.url(&format!("/people/{sam_id}/card"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
@@ -246,7 +240,7 @@ async fn a_new_card_or_new_pictures_for_yourself_need_your_current_password() {
         .await
         .unwrap();
     assert_eq!(set.status(), StatusCode::OK);
-    let csrf = csrf_of(&server, &sam, &format!("/people/{sam_id}")).await;
+    let csrf = server.csrf_of(&sam, &format!("/people/{sam_id}")).await;
     let page = sam
         .post(server.url(&format!("/people/{sam_id}/card")))
         .form(&[("csrf", csrf.as_str()), ("current_password", "sam-password")])

@@ -6,7 +6,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::family_work::{anas_family, shared_work};
+use crate::family_work::{anas_family, bens_family, shared_work};
 use crate::support::*;
 
 /// Two skills from a CSV; returns their ids by code.
@@ -159,20 +159,7 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
     // Another teacher with a class of her own, and Ben's family.
     let (_, olga) = server.person(&room.admin, "olga", "teacher").await;
     server.create_class(&olga, "Owls").await;
-    let sheets = json_of(
-        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await,
-    )
-    .await;
-    let ben_token = sheets["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student_id"] != room.ana_id.as_str())
-        .unwrap()["token"]
-        .clone();
-    let bens = server.client();
-    let join = json!({"token": ben_token, "username": "bensdad", "display_name": "Ben's dad", "password": "family-password-1"});
-    assert_eq!(server.post(&bens, "/api/v1/family/join", join).await.status(), StatusCode::CREATED);
+    let bens = bens_family(&server, &room).await;
 
     // The work itself is shared with the class and families: each of them can open it.
     for (who, client) in [("a classmate", &room.ben), ("her family", &mum)] {
@@ -212,11 +199,6 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
     }
 }
 
-async fn csrf_of(server: &TestServer, client: &Client, path: &str) -> String {
-    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
-    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_assessment() {
     let server = TestServer::start().await;
@@ -235,7 +217,7 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     // The student assesses herself first, on her work's page, without scripts.
     let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
     assert!(page.contains(&format!("name=\"level-{fr}\"")) && page.contains("Rate yourself"), "{page}");
-    let csrf = csrf_of(&server, &room.ana, &format!("/work/{work}")).await;
+    let csrf = server.csrf_of(&room.ana, &format!("/work/{work}")).await;
     let field = format!("level-{fr}");
     let res = room
         .ana
@@ -250,7 +232,7 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     let review = server.get(&room.teacher, "/review").await.text().await.unwrap();
     assert!(review.contains(&format!("name=\"level-{fr}\"")), "{review}");
     assert!(review.contains("own rating: Developing"), "{review}");
-    let csrf = csrf_of(&server, &room.teacher, "/review").await;
+    let csrf = server.csrf_of(&room.teacher, "/review").await;
     let res = room
         .teacher
         .post(server.url(&format!("/review/{work}")))

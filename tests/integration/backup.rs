@@ -331,7 +331,7 @@ async fn the_admin_page_writes_a_backup_to_a_stick_and_lists_it() {
     let page = server.get(&room.admin, "/backup").await.text().await.unwrap();
     let stick_path = stick.path().display().to_string();
     assert!(page.contains(&stick_path), "the stick is offered: {page}");
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let csrf = csrf_of(&page);
 
     // A path the page did not offer is refused.
     let res = room

@@ -533,7 +533,7 @@ async fn two_running_boxes_exchange_a_bundle_through_the_command_line_and_the_ad
 
     // The admin page's upload form takes the same file (streamed from the multipart part).
     let page = admin_b.get(b.url("/admin/peers/nearby")).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let csrf = csrf_of(&page);
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf)
         .part("bundle", reqwest::multipart::Part::bytes(bytes.clone()).file_name("for-b.folio"));

@@ -133,7 +133,7 @@ const USERS: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds
 u1,,2026-09-01T00:00:00Z,true,org1,student,ana.p,,Ana,Pérez,,,,,,,02,\n\
 u2,,2026-09-01T00:00:00Z,true,org1,student,ben.r,,Ben,Ruiz,,,,,,,02,\n\
 t1,,2026-09-01T00:00:00Z,true,org1,teacher,mrs.g,,Gloria,García,,,,,,,,\n";
-const CLASSES: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
+pub const CLASSES: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
 c1,,2026-09-01T00:00:00Z,Year 2 Art,02,course1,ART2,scheduled,Room 4,org1,term1,,,\n";
 const ENROLLMENTS: &str = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n\
 e1,,2026-09-01T00:00:00Z,c1,org1,u1,student,false,,\n\

@@ -38,6 +38,20 @@ pub fn start(data: &std::path::Path) -> Folio {
     Folio { child, url }
 }
 
+impl Folio {
+    /// A client signed in as `username` (with cookies, as a browser).
+    pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        client
+            .post(format!("{}/api/v1/login", self.url))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        client
+    }
+}
+
 #[tokio::test]
 async fn uploads_answered_201_survive_sigkill_and_nothing_half_written_remains() {
     let data = tempfile::tempdir().unwrap();
@@ -56,12 +70,7 @@ async fn uploads_answered_201_survive_sigkill_and_nothing_half_written_remains()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    admin
-        .post(format!("{}/api/v1/login", folio.url))
-        .json(&json!({"username": "admin", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
+    let admin = folio.signed_in("admin", "correct horse battery").await;
     admin
         .post(format!("{}/api/v1/users", folio.url))
         .json(&json!({"username": "ana", "display_name": "Ana", "role": "student", "password": "ana-password"}))
@@ -76,13 +85,7 @@ async fn uploads_answered_201_survive_sigkill_and_nothing_half_written_remains()
             Some(f) => f,
             None => start(data.path()),
         };
-        let student = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        student
-            .post(format!("{}/api/v1/login", server.url))
-            .json(&json!({"username": "ana", "password": "ana-password"}))
-            .send()
-            .await
-            .unwrap();
+        let student = server.signed_in("ana", "ana-password").await;
         let mut uploads = Vec::new();
         for i in 0..4 {
             let size = rng.random_range(1..6_000_000usize);
@@ -123,13 +126,7 @@ async fn uploads_answered_201_survive_sigkill_and_nothing_half_written_remains()
 
     // Restart once more and check everything.
     let server = start(data.path());
-    let student = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    student
-        .post(format!("{}/api/v1/login", server.url))
-        .json(&json!({"username": "ana", "password": "ana-password"}))
-        .send()
-        .await
-        .unwrap();
+    let student = server.signed_in("ana", "ana-password").await;
     for (id, hash) in &confirmed {
         let artifact: Value =
             student.get(format!("{}/api/v1/artifacts/{id}", server.url)).send().await.unwrap().json().await.unwrap();

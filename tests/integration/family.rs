@@ -235,8 +235,3 @@ async fn the_join_pages_work_without_javascript() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(server.get_json(&phone, "/api/v1/me").await["display_name"], "Gran");
 }
-
-/// The session's form token from a page.
-pub fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"").nth(1).expect("a form with a token").split('"').next().unwrap().to_string()
-}

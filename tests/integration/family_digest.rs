@@ -7,25 +7,9 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use crate::family_work::{family_of, share_with_family_and_approve};
 use crate::support::*;
 use crate::work::upload;
-
-/// A family member of the student `student_id`, joined with a fresh sheet.
-async fn family_of(server: &TestServer, room: &Classroom, student_id: &str, username: &str) -> Client {
-    let res =
-        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
-    let sheets = json_of(res).await;
-    let token =
-        sheets["invitations"].as_array().unwrap().iter().find(|s| s["student_id"] == student_id).unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let client = server.client();
-    let body = json!({"token": token, "username": username, "display_name": username, "password": "family-password-1"});
-    let res = server.post(&client, "/api/v1/family/join", body).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    client
-}
 
 /// Ana's work with a picture and a reflection, shared with her family and approved.
 async fn shared_work(server: &TestServer, room: &Classroom, title: &str, reflection: &str) -> Value {
@@ -38,17 +22,7 @@ async fn shared_work(server: &TestServer, room: &Classroom, title: &str, reflect
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let artifact: Value = res.json().await.unwrap();
-    let id = artifact["id"].as_str().unwrap();
-    let res = room
-        .ana
-        .patch(server.url(&format!("/api/v1/artifacts/{id}")))
-        .json(&json!({"visibility": "family"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    share_with_family_and_approve(server, room, artifact["id"].as_str().unwrap()).await;
     artifact
 }
 
@@ -73,7 +47,7 @@ fn week_links(html: &str) -> (String, String) {
 async fn a_digest_holds_the_week_s_shared_work_for_the_family_and_no_one_else() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let mum = family_of(&server, &room, &room.ana_id, "anasmum").await;
+    let mum = family_of(&server, &room, &room.ana_id, "anasmum").await.0;
     let kite = shared_work(&server, &room, "Kite", "I used red and blue paper").await;
     let kite_id = kite["id"].as_str().unwrap();
     let res = server
@@ -121,7 +95,7 @@ async fn a_digest_holds_the_week_s_shared_work_for_the_family_and_no_one_else() 
 
     // Nobody else: another family, a classmate, a teacher of another class.
     let ben_id = server.get_json(&room.ben, "/api/v1/me").await["id"].as_str().unwrap().to_string();
-    let bens_dad = family_of(&server, &room, &ben_id, "bensdad").await;
+    let bens_dad = family_of(&server, &room, &ben_id, "bensdad").await.0;
     let (_, tom) = server.person(&room.admin, "tom", "teacher").await;
     let toms_class = server.create_class(&tom, "Owls").await["id"].as_str().unwrap().to_string();
     for (who, client) in [("another family", &bens_dad), ("a classmate", &room.ben), ("another teacher", &tom)] {
@@ -148,7 +122,7 @@ async fn a_digest_holds_the_week_s_shared_work_for_the_family_and_no_one_else() 
 async fn a_class_printout_speaks_each_family_s_language_and_sharing_off_empties_it() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let mum = family_of(&server, &room, &room.ana_id, "anasmum").await;
+    let mum = family_of(&server, &room, &room.ana_id, "anasmum").await.0;
     let res = mum.put(server.url("/api/v1/me/language")).json(&json!({"language": "es"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     shared_work(&server, &room, "Cometa", "Usé papel rojo").await;

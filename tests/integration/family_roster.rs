@@ -6,6 +6,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use crate::classes::CLASSES;
 use crate::support::*;
 
 const HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n";
@@ -18,8 +19,6 @@ t1,,2026-09-01T00:00:00Z,true,org1,teacher,mrs.g,,Gloria,García,,,,,,,,\n\
 p1,,2026-09-01T00:00:00Z,true,org1,parent,marta.p,,Marta,Pérez,,,,,,\"u1,u2\",,\n\
 p2,,2026-09-01T00:00:00Z,true,org1,guardian,rosa.p,,Rosa,Pérez,,,,,,u1,,\n\
 p3,,2026-09-01T00:00:00Z,true,org1,relative,luis.l,,Luis,López,,,,,,,,\n";
-const CLASSES: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
-c1,,2026-09-01T00:00:00Z,Year 2 Art,02,course1,ART2,scheduled,Room 4,org1,term1,,,\n";
 const ENROLLMENTS: &str = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n\
 e1,,2026-09-01T00:00:00Z,c1,org1,u1,student,false,,\n\
 e2,,2026-09-01T00:00:00Z,c1,org1,u2,student,false,,\n\

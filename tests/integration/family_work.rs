@@ -8,22 +8,19 @@ use serde_json::{Value, json};
 use crate::support::*;
 use crate::work::{form, upload_ok};
 
-/// A family member of Ana's, joined with a sheet; returns the client and their id.
-pub async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (Client, String) {
+/// A family member of the room's student `student_id`, joined with a fresh sheet; returns
+/// the client and their id.
+pub async fn family_of(server: &TestServer, room: &Classroom, student_id: &str, username: &str) -> (Client, String) {
     let res =
         server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await;
     let sheets = json_of(res).await;
-    let token = sheets["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student_id"] == room.ana_id.as_str())
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token =
+        sheets["invitations"].as_array().unwrap().iter().find(|s| s["student_id"] == student_id).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let client = server.client();
-    let body = json!({"token": token, "username": username, "display_name": format!("{username} (Ana's family)"), "password": "family-password-1"});
+    let body = json!({"token": token, "username": username, "display_name": format!("{username} family"), "password": "family-password-1"});
     let res = server.post(&client, "/api/v1/family/join", body).await;
     let status = res.status();
     let answer = json_of(res).await;
@@ -32,10 +29,19 @@ pub async fn anas_family(server: &TestServer, room: &Classroom, username: &str) 
     (client, id)
 }
 
-/// Ana's work shared with her family and approved by the teacher; returns its id.
-pub async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> String {
-    let artifact = upload_ok(server, &room.ana, title, vec![("note.txt", b"my kite".to_vec())]).await;
-    let id = artifact["id"].as_str().unwrap().to_string();
+/// A family member of Ana's, joined with a sheet; returns the client and their id.
+pub async fn anas_family(server: &TestServer, room: &Classroom, username: &str) -> (Client, String) {
+    family_of(server, room, &room.ana_id, username).await
+}
+
+/// Ben's dad, joined with Ben's sheet.
+pub async fn bens_family(server: &TestServer, room: &Classroom) -> Client {
+    let ben_id = server.get_json(&room.ben, "/api/v1/me").await["id"].as_str().unwrap().to_string();
+    family_of(server, room, &ben_id, "bensdad").await.0
+}
+
+/// Ana's work, shared with her family and approved by the teacher.
+pub async fn share_with_family_and_approve(server: &TestServer, room: &Classroom, id: &str) {
     let res = room
         .ana
         .patch(server.url(&format!("/api/v1/artifacts/{id}")))
@@ -46,6 +52,13 @@ pub async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> 
     assert_eq!(res.status(), StatusCode::OK);
     let res = server.post(&room.teacher, &format!("/api/v1/artifacts/{id}/review"), json!({"approved": true})).await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// Ana's work shared with her family and approved by the teacher; returns its id.
+pub async fn shared_work(server: &TestServer, room: &Classroom, title: &str) -> String {
+    let artifact = upload_ok(server, &room.ana, title, vec![("note.txt", b"my kite".to_vec())]).await;
+    let id = artifact["id"].as_str().unwrap().to_string();
+    share_with_family_and_approve(server, room, &id).await;
     id
 }
 
@@ -102,23 +115,7 @@ async fn another_family_sees_nothing_of_ana_in_its_feed_or_on_her_work() {
     let room = classroom(&server).await;
     let kite = shared_work(&server, &room, "Kite").await;
     let (mum, _) = anas_family(&server, &room, "mum").await;
-    // Ben's family, through Ben's sheet.
-    let sheets = json_of(
-        server.post(&room.teacher, &format!("/api/v1/classes/{}/family-invitations", room.class_id), json!({})).await,
-    )
-    .await;
-    let ben_token = sheets["invitations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student_id"] != room.ana_id.as_str())
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bens = server.client();
-    let body = json!({"token": ben_token, "username": "bensdad", "display_name": "Ben's dad", "password": "family-password-1"});
-    assert_eq!(server.post(&bens, "/api/v1/family/join", body).await.status(), StatusCode::CREATED);
+    let bens = bens_family(&server, &room).await;
 
     assert!(feed(&server, &bens).await.is_empty(), "Ben's family sees nothing of Ana");
     assert_eq!(feed(&server, &mum).await.len(), 1);
@@ -280,7 +277,7 @@ async fn a_family_adds_from_home_on_a_page_their_phone_keeps() {
     let res = dad
         .post(server.url("/work"))
         .multipart(form(
-            &[("csrf", &crate::family::csrf_of(&page)), ("for_student", &room.ana_id), ("title", "Our garden")],
+            &[("csrf", &csrf_of(&page)), ("for_student", &room.ana_id), ("title", "Our garden")],
             vec![("garden.txt", b"tomatoes".to_vec())],
         ))
         .send()

@@ -26,6 +26,15 @@ async fn school(node: &Node, name: &str) -> School {
     School { admin, school_id, teacher }
 }
 
+/// Boxes a and b started in `lab`, each with a school of its own.
+async fn started_schools(lab: &mut Lab) -> (Node, Node, School, School) {
+    let mut a = lab.add_box("a");
+    let mut b = lab.add_box("b");
+    tokio::join!(a.start(), b.start());
+    let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
+    (a, b, sa, sb)
+}
+
 fn password(username: &str) -> String {
     format!("{username}-password")
 }
@@ -155,10 +164,7 @@ async fn wait_nearby(node: &Node, admin: &reqwest::Client, other_id: &str, other
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_boxes_discover_each_other_pair_and_sync_work_with_files_both_ways() {
     let Some(mut lab) = Lab::new() else { return };
-    let mut a = lab.add_box("a");
-    let mut b = lab.add_box("b");
-    tokio::join!(a.start(), b.start());
-    let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
+    let (a, b, sa, sb) = started_schools(&mut lab).await;
     let (a_id, b_id) = tokio::join!(a.box_id(&sa.admin), b.box_id(&sb.admin));
 
     // Discovery: each lists the other, unpaired, by its short id, address and peer port.
@@ -253,10 +259,7 @@ async fn class_work_made_on_a_reaches_c_through_b_which_shares_only_that_class()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_box_paired_for_class_x_receives_nothing_of_class_y() {
     let Some(mut lab) = Lab::new() else { return };
-    let mut a = lab.add_box("a");
-    let mut b = lab.add_box("b");
-    tokio::join!(a.start(), b.start());
-    let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
+    let (a, b, sa, sb) = started_schools(&mut lab).await;
     let (xavi_id, xavi) = a.person(&sa.admin, "xavi", "student").await;
     let (yara_id, yara) = a.person(&sa.admin, "yara", "student").await;
     let class_x = a.class_with(&sa.teacher, "Robins", &[&xavi_id]).await;
@@ -413,10 +416,7 @@ async fn sync_converges_over_a_link_that_loses_ten_percent_of_its_frames() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rogue_box_at_a_paired_address_with_another_key_gets_nothing() {
     let Some(mut lab) = Lab::new() else { return };
-    let mut a = lab.add_box("a");
-    let mut b = lab.add_box("b");
-    tokio::join!(a.start(), b.start());
-    let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
+    let (a, mut b, sa, sb) = started_schools(&mut lab).await;
     let (_, ana) = a.person(&sa.admin, "ana", "student").await;
     let (b_on_a, _) = pair(&a, &sa.admin, &b, &sb.admin, None).await;
     a.sync_ok(&sa.admin, &b_on_a).await;
@@ -451,10 +451,7 @@ async fn a_rogue_box_at_a_paired_address_with_another_key_gets_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_peer_is_refused_at_once() {
     let Some(mut lab) = Lab::new() else { return };
-    let mut a = lab.add_box("a");
-    let mut b = lab.add_box("b");
-    tokio::join!(a.start(), b.start());
-    let (sa, sb) = tokio::join!(school(&a, "Escuela A"), school(&b, "Escuela B"));
+    let (a, b, sa, sb) = started_schools(&mut lab).await;
     let (_, ana) = a.person(&sa.admin, "ana", "student").await;
     let (b_on_a, a_on_b) = pair(&a, &sa.admin, &b, &sb.admin, None).await;
     a.sync_ok(&sa.admin, &b_on_a).await;

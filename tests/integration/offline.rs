@@ -325,7 +325,7 @@ async fn offline_signing_out_clears_the_browser_cache_but_not_site_storage() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
     let page = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let csrf = csrf_of(&page);
     let res = room.ana.post(server.url("/signout")).form(&[("csrf", csrf)]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // "storage" would delete the outbox's unsent work too.

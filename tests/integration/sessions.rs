@@ -123,7 +123,7 @@ async fn forms_without_the_session_token_are_refused() {
     let res = admin.post(server.url("/classes")).form(&[("name", "Sneaky"), ("csrf", "guess")]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = admin.get(server.url("/classes")).send().await.unwrap().text().await.unwrap();
-    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let token = csrf_of(&page);
     let res =
         admin.post(server.url("/classes")).form(&[("name", "Real"), ("csrf", token.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);

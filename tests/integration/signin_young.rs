@@ -17,16 +17,45 @@ async fn class_with_student(server: &TestServer) -> (reqwest::Client, Value, Str
     (tina, class, student)
 }
 
+/// [`class_with_student`], the student's pictures set to cat, sun, ball.
+async fn class_with_pictured_student(server: &TestServer) -> (reqwest::Client, Value, String) {
+    let (tina, class, ana) = class_with_student(server).await;
+    let set = set_pictures(server, &tina, &ana, ["cat", "sun", "ball"]).await;
+    assert_eq!(set.status(), StatusCode::OK);
+    (tina, class, ana)
+}
+
+/// The teacher `who` sets `student`'s three sign-in pictures.
+async fn set_pictures(
+    server: &TestServer,
+    who: &reqwest::Client,
+    student: &str,
+    pictures: [&str; 3],
+) -> reqwest::Response {
+    who.put(server.url(&format!("/api/v1/users/{student}/pictures")))
+        .json(&json!({"pictures": pictures}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs `device` in as `student` with the class's code and three pictures.
+async fn pictures_sign_in(
+    server: &TestServer,
+    device: &reqwest::Client,
+    join_code: impl serde::Serialize,
+    student: &str,
+    pictures: [&str; 3],
+) -> reqwest::Response {
+    let body = json!({"join_code": join_code, "user_id": student, "pictures": pictures});
+    server.post(device, "/api/v1/login/pictures", body).await
+}
+
 #[tokio::test]
 async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
     let server = TestServer::start().await;
     let (tina, class, ana) = class_with_student(&server).await;
-    let set = tina
-        .put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
-        .send()
-        .await
-        .unwrap();
+    let set = set_pictures(&server, &tina, &ana, ["cat", "sun", "ball"]).await;
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(json_of(set).await["pictures"], json!(["cat", "sun", "ball"]));
 
@@ -37,34 +66,17 @@ async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
     assert_eq!(join["students"][0]["user_id"], ana.as_str());
 
     let student = server.client();
-    let wrong = server
-        .post(
-            &student,
-            "/api/v1/login/pictures",
-            json!({"join_code": code, "user_id": ana, "pictures": ["sun", "cat", "ball"]}),
-        )
-        .await;
+    let wrong = pictures_sign_in(&server, &student, &code, &ana, ["sun", "cat", "ball"]).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "order matters");
-    let right = server
-        .post(
-            &student,
-            "/api/v1/login/pictures",
-            json!({"join_code": code, "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
-        )
-        .await;
+    let right = pictures_sign_in(&server, &student, &code, &ana, ["cat", "sun", "ball"]).await;
     assert_eq!(right.status(), StatusCode::OK);
     let me = json_of(server.get(&student, "/api/v1/me").await).await;
     assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("ana"), Some("student")));
 
     // The pictures only work through a class the student is in.
     let other = server.create_class(&tina, "Owls").await;
-    let elsewhere = server
-        .post(
-            &server.client(),
-            "/api/v1/login/pictures",
-            json!({"join_code": other["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
-        )
-        .await;
+    let elsewhere =
+        pictures_sign_in(&server, &server.client(), &other["join_code"], &ana, ["cat", "sun", "ball"]).await;
     assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -72,11 +84,7 @@ async fn a_young_student_signs_in_with_class_code_name_and_pictures() {
 async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
     let server = TestServer::start().await;
     let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["2", "4", "6"]}))
-        .send()
-        .await
-        .unwrap();
+    set_pictures(&server, &tina, &ana, ["2", "4", "6"]).await;
     let code = class["join_code"].as_str().unwrap();
     let device = server.client();
 
@@ -118,21 +126,10 @@ async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
 #[tokio::test]
 async fn picture_guessing_is_throttled_per_student() {
     let server = TestServer::start().await;
-    let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
-        .send()
-        .await
-        .unwrap();
+    let (_, class, ana) = class_with_pictured_student(&server).await;
     let mut statuses = Vec::new();
     for guess in ["moon", "star", "tree", "fish", "car", "house", "apple"] {
-        let res = server
-            .post(
-                &server.client(),
-                "/api/v1/login/pictures",
-                json!({"join_code": class["join_code"], "user_id": ana, "pictures": [guess, guess, guess]}),
-            )
-            .await;
+        let res = pictures_sign_in(&server, &server.client(), &class["join_code"], &ana, [guess, guess, guess]).await;
         statuses.push(res.status());
     }
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
@@ -170,7 +167,7 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
 
     // The printable page holds one QR code per student.
     let page = tina.get(server.url(&format!("/classes/{class_id}"))).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let csrf = csrf_of(&page);
     let printable =
         tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
     assert_eq!(printable.status(), StatusCode::OK);
@@ -184,12 +181,7 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
 #[tokio::test]
 async fn guesses_sent_in_parallel_are_still_counted() {
     let server = TestServer::start().await;
-    let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
-        .send()
-        .await
-        .unwrap();
+    let (_, class, ana) = class_with_pictured_student(&server).await;
     // Forty guesses at once, as a script would send them.
     let guesses = (0..40).map(|i| {
         let client = server.client();
@@ -246,21 +238,10 @@ async fn the_remembered_classes_cookie_cannot_be_used_to_guess_codes() {
 #[tokio::test]
 async fn new_pictures_or_a_new_card_sign_the_student_out_everywhere() {
     let server = TestServer::start().await;
-    let (tina, class, ana) = class_with_student(&server).await;
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
-        .send()
-        .await
-        .unwrap();
+    let (tina, class, ana) = class_with_pictured_student(&server).await;
     let sign_in = || async {
         let device = server.client();
-        let res = server
-            .post(
-                &device,
-                "/api/v1/login/pictures",
-                json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
-            )
-            .await;
+        let res = pictures_sign_in(&server, &device, &class["join_code"], &ana, ["cat", "sun", "ball"]).await;
         assert_eq!(res.status(), StatusCode::OK);
         device
     };
@@ -289,28 +270,13 @@ async fn young_students_change_their_own_sign_in_only_with_their_current_picture
     let own = tablet.post(server.url(&format!("/api/v1/users/{ana}/card"))).send().await.unwrap();
     assert_eq!(own.status(), StatusCode::FORBIDDEN);
     assert!(json_of(own).await["message"].as_str().unwrap().contains("teacher"));
-    let own = tablet
-        .put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["moon", "moon", "moon"]}))
-        .send()
-        .await
-        .unwrap();
+    let own = set_pictures(&server, &tablet, &ana, ["moon", "moon", "moon"]).await;
     assert_eq!(own.status(), StatusCode::FORBIDDEN);
 
     // With pictures (set by her teacher) she gives them to change them.
-    tina.put(server.url(&format!("/api/v1/users/{ana}/pictures")))
-        .json(&json!({"pictures": ["cat", "sun", "ball"]}))
-        .send()
-        .await
-        .unwrap();
+    set_pictures(&server, &tina, &ana, ["cat", "sun", "ball"]).await;
     let tablet = server.client();
-    let signed = server
-        .post(
-            &tablet,
-            "/api/v1/login/pictures",
-            json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["cat", "sun", "ball"]}),
-        )
-        .await;
+    let signed = pictures_sign_in(&server, &tablet, &class["join_code"], &ana, ["cat", "sun", "ball"]).await;
     assert_eq!(signed.status(), StatusCode::OK);
     let pictures = format!("/api/v1/users/{ana}/pictures");
     let bare =
@@ -333,13 +299,7 @@ async fn young_students_change_their_own_sign_in_only_with_their_current_picture
         .await
         .unwrap();
     assert_eq!(right.status(), StatusCode::OK);
-    let again = server
-        .post(
-            &server.client(),
-            "/api/v1/login/pictures",
-            json!({"join_code": class["join_code"], "user_id": ana, "pictures": ["moon", "moon", "moon"]}),
-        )
-        .await;
+    let again = pictures_sign_in(&server, &server.client(), &class["join_code"], &ana, ["moon", "moon", "moon"]).await;
     assert_eq!(again.status(), StatusCode::OK);
 }
 
@@ -418,12 +378,7 @@ async fn one_childs_mistakes_never_lock_a_class_out_of_a_shared_tablet() {
     assert_eq!(kids.len(), 13);
     // Everyone's pictures are sun, moon, star (indexes 0, 1, 2); a wrong try is 3, 3, 3.
     for kid in &kids {
-        let set = tina
-            .put(server.url(&format!("/api/v1/users/{kid}/pictures")))
-            .json(&json!({"pictures": ["0", "1", "2"]}))
-            .send()
-            .await
-            .unwrap();
+        let set = set_pictures(&server, &tina, kid, ["0", "1", "2"]).await;
         assert_eq!(set.status(), StatusCode::OK);
     }
     let code = class["join_code"].as_str().unwrap();

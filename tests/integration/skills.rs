@@ -238,11 +238,6 @@ async fn teachers_and_admins_manage_skills_and_only_admins_the_scale() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn csrf_of(server: &TestServer, client: &Client, path: &str) -> String {
-    let page = client.get(server.url(path)).send().await.unwrap().text().await.unwrap();
-    page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_skills_page_imports_a_case_package_adds_retires_and_sets_levels_without_scripts() {
     let server = TestServer::start().await;
@@ -254,7 +249,7 @@ async fn the_skills_page_imports_a_case_package_adds_retires_and_sets_levels_wit
     assert!(html.contains("data-testid=\"no-skills\"") && html.contains("Developing"), "{html}");
     assert!(!html.contains("/skills/levels\""), "only administrators change the scale");
 
-    let csrf = csrf_of(&server, &room.teacher, "/skills").await;
+    let csrf = server.csrf_of(&room.teacher, "/skills").await;
     let package = serde_json::to_vec(&case_package("Understand a fraction 1/b.")).unwrap();
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
@@ -295,7 +290,7 @@ async fn the_skills_page_imports_a_case_package_adds_retires_and_sets_levels_wit
         .unwrap();
     assert_eq!(by_code(&server.get_json(&room.teacher, "/api/v1/skills").await, "COLLAB")["retired"], true);
 
-    let admin_csrf = csrf_of(&server, &room.admin, "/skills").await;
+    let admin_csrf = server.csrf_of(&room.admin, "/skills").await;
     let res = room
         .teacher
         .post(server.url("/skills/levels"))

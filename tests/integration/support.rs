@@ -164,6 +164,11 @@ impl TestServer {
         client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The session's form token from a page the client can open.
+    pub async fn csrf_of(&self, client: &Client, path: &str) -> String {
+        csrf_of(&self.get(client, path).await.text().await.unwrap())
+    }
+
     /// The API description this server serves, fetched the first time it is needed.
     pub async fn contract(&self) -> Arc<Contract> {
         let fetch = async {
@@ -271,4 +276,9 @@ pub async fn json_of(res: Response) -> Value {
 
 pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join("folio.redb")
+}
+
+/// The session's form token from a page's HTML.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).expect("a form with a token").split('"').next().unwrap().to_string()
 }

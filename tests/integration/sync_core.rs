@@ -214,16 +214,7 @@ fn act(store: &Store, ledger: &mut Ledger, school: SchoolId, action: &Action) {
         c
     };
     let artifacts = live_artifacts(store, school);
-    let edit = |artifact: &Artifact| Change::ArtifactEdited {
-        artifact: artifact.id,
-        title: None,
-        reflection: None,
-        tags: None,
-        skills: None,
-        visibility: None,
-        reflection_base: None,
-        needs_review: false,
-    };
+    let edit = |artifact: &Artifact| folio::samples::artifact_edit(artifact.id, None, None);
     match action {
         Action::NewStudent | Action::NewTeacher => {
             let role = if matches!(action, Action::NewStudent) { Role::Student } else { Role::Teacher };

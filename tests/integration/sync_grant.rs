@@ -164,16 +164,7 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
         let target = work.get(g.work % (work.len() + 1)).copied();
         let (artifact, artifact_scope) = target.unwrap_or((ArtifactId::new(), Scope::Class(class(g.class))));
         let (p, q, c) = (person(g.person), person(g.other), class(g.class));
-        let edit = |title: &str| Change::ArtifactEdited {
-            artifact,
-            title: Some(title.into()),
-            reflection: None,
-            tags: None,
-            skills: None,
-            visibility: None,
-            reflection_base: None,
-            needs_review: false,
-        };
+        let edit = |title: &str| folio::samples::artifact_edit(artifact, Some(title), None);
         let (scope, change) = match g.kind {
             0 => (Scope::School, Change::SchoolCreated { name: "Renamed".into() }),
             1 => (

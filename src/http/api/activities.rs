@@ -24,7 +24,6 @@ use crate::store::Queries;
 
 use super::artifacts::{ArtifactView, FileView};
 use super::input::{Json, Multipart as MultipartBody, Path};
-use super::parse_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -133,10 +132,10 @@ fn parse_skill_ids(raw: &str) -> Result<Vec<SkillId>> {
 async fn create_activity(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ClassId>,
     MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
-    let activity = store_new_activity(&state, &me.user, parse_id(&id)?, form).await?;
+    let activity = store_new_activity(&state, &me.user, id, form).await?;
     Ok((StatusCode::CREATED, Json(ActivityView::new(&activity, &state.blobs))).into_response())
 }
 
@@ -151,9 +150,8 @@ async fn create_activity(
 async fn list_activities(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(class): Path<ClassId>,
 ) -> Result<Json<Vec<ActivityView>>> {
-    let class: ClassId = parse_id(&id)?;
     let viewer = me.user.clone();
     let list = state
         .db(move |store| {
@@ -199,9 +197,8 @@ struct ActivityDetail {
 async fn get_activity(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ActivityId>,
 ) -> Result<Json<ActivityDetail>> {
-    let id: ActivityId = parse_id(&id)?;
     let viewer = me.user.clone();
     let activity = state.db(move |store| store.read(|r| work::activity(r, &viewer, id))).await?;
     let viewer = me.user.clone();
@@ -240,10 +237,9 @@ async fn get_activity(
 async fn get_activity_file(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, file)): Path<(String, String)>,
+    Path((id, file)): Path<(ActivityId, FileId)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let (id, file): (ActivityId, FileId) = (parse_id(&id)?, parse_id(&file)?);
     let viewer = me.user.clone();
     let activity = state.db(move |store| store.read(|r| work::activity(r, &viewer, id))).await?;
     let file = activity.files.iter().find(|f| f.id == file).ok_or(Error::NotFound)?;
@@ -277,10 +273,9 @@ struct SettingsRequest {
 async fn update_class_settings(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(class): Path<ClassId>,
     Json(req): Json<SettingsRequest>,
 ) -> Result<StatusCode> {
-    let class: ClassId = parse_id(&id)?;
     state
         .db(move |store| {
             let change = work::SettingsChange {
@@ -313,10 +308,9 @@ struct FamilyRequest {
 async fn link_family(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(family): Path<UserId>,
     Json(req): Json<FamilyRequest>,
 ) -> Result<StatusCode> {
-    let family: UserId = parse_id(&id)?;
     state.db(move |store| work::link_family(store, &me.user, family, req.student_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -346,7 +340,7 @@ struct Erased {
     params(("id" = UserId, Path, description = "The person's id")),
     responses((status = 200, description = "Erased", body = Erased), Unauthenticated, Forbidden, NotFound, Invalid)
 )]
-async fn erase_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<Erased>> {
-    let files_removed = erase_and_collect(&state, &me.user, parse_id(&id)?).await?;
+async fn erase_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<UserId>) -> Result<Json<Erased>> {
+    let files_removed = erase_and_collect(&state, &me.user, id).await?;
     Ok(Json(Erased { files_removed }))
 }

@@ -16,14 +16,13 @@ use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, Use
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, Conflict, DiskFull, FileBody, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, Conflict, FileBody, Forbidden, JsonBody, NotFound, StoringRefusals, TooLarge, Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::media;
 use crate::store::Queries;
 
 use super::input::{Json, Multipart as MultipartBody, Path};
-use super::parse_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -214,13 +213,7 @@ pub async fn store_new_artifact(state: &AppState, me: &User, form: Multipart) ->
     responses(
         (status = 201, description = "The work made", body = ArtifactView),
         BadRequest,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        TooLarge,
-        Invalid,
-        DiskFull,
+        StoringRefusals,
     )
 )]
 async fn create_artifact(
@@ -243,9 +236,8 @@ async fn create_artifact(
 async fn get_artifact(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
 ) -> Result<Json<ArtifactView>> {
-    let id: ArtifactId = parse_id(&id)?;
     let viewer = me.user.clone();
     let (artifact, _) = state.db(move |store| store.read(|r| work::visible(r, &viewer, id))).await?;
     if me.user.role == crate::domain::Role::Family {
@@ -276,10 +268,9 @@ struct EditRequest {
 async fn edit_artifact(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
     Json(req): Json<EditRequest>,
 ) -> Result<Json<ArtifactView>> {
-    let id: ArtifactId = parse_id(&id)?;
     let edit = ArtifactEdit {
         title: req.title,
         reflection: req.reflection,
@@ -300,19 +291,13 @@ async fn edit_artifact(
     params(("id" = ArtifactId, Path, description = "The work's id")),
     responses((status = 204, description = "Deleted"), Unauthenticated, Forbidden, NotFound)
 )]
-async fn delete_artifact(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
-    work_files::delete_artifact(&state, &me.user, parse_id(&id)?).await?;
+async fn delete_artifact(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<ArtifactId>,
+) -> Result<StatusCode> {
+    work_files::delete_artifact(&state, &me.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The file of a visible artifact (or of a comment the caller may see), or NotFound.
-pub async fn visible_file(state: &AppState, me: &User, id: &str, file: &str) -> Result<FileRef> {
-    Ok(visible_file_and_owner(state, me, id, file).await?.0)
-}
-
-/// Like [`visible_file`], and whether the caller is one of the artifact's owners.
-async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &str) -> Result<(FileRef, bool)> {
-    work_files::visible_file(state, me, parse_id(id)?, parse_id(file)?).await
 }
 
 /// A file of the work (or a voice comment's recording), with Range and safe headers: active
@@ -335,10 +320,10 @@ async fn visible_file_and_owner(state: &AppState, me: &User, id: &str, file: &st
 async fn get_file(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, file)): Path<(String, String)>,
+    Path((id, file)): Path<(ArtifactId, FileId)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let file = visible_file(&state, &me.user, &id, &file).await?;
+    let (file, _) = work_files::visible_file(&state, &me.user, id, file).await?;
     files::serve(&state, &file, &headers).await
 }
 
@@ -360,9 +345,9 @@ async fn get_file(
 async fn get_thumbnail(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, file)): Path<(String, String)>,
+    Path((id, file)): Path<(ArtifactId, FileId)>,
 ) -> Result<Response> {
-    let (file, own) = visible_file_and_owner(&state, &me.user, &id, &file).await?;
+    let (file, own) = work_files::visible_file(&state, &me.user, id, file).await?;
     let res = files::serve_thumbnail(&state, &file).await?;
     // A student's own thumbnails are kept offline with their portfolio pages.
     Ok(if own { crate::http::offline::keep(res, me.user.id) } else { res })
@@ -378,22 +363,15 @@ async fn get_thumbnail(
     responses(
         (status = 201, description = "The version made", body = VersionView),
         BadRequest,
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        TooLarge,
-        Invalid,
-        DiskFull,
+        StoringRefusals,
     )
 )]
 async fn add_version(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
     MultipartBody(form): MultipartBody,
 ) -> Result<Response> {
-    let id: ArtifactId = parse_id(&id)?;
     work_files::check_may_add(
         &state,
         &me.user,
@@ -544,10 +522,9 @@ const MAX_AUDIO_BYTES: u64 = 50 * 1024 * 1024;
 async fn add_comment(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
     req: Request,
 ) -> Result<Response> {
-    let id: ArtifactId = parse_id(&id)?;
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -611,9 +588,9 @@ pub async fn comment_views(state: &AppState, me: &User, id: ArtifactId) -> Resul
 async fn list_comments(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
 ) -> Result<Json<Vec<CommentView>>> {
-    Ok(Json(comment_views(&state, &me.user, parse_id(&id)?).await?))
+    Ok(Json(comment_views(&state, &me.user, id).await?))
 }
 
 /// Approves a classmate's comment (the class's teachers).
@@ -630,9 +607,8 @@ async fn list_comments(
 async fn approve_comment(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, comment)): Path<(String, String)>,
+    Path((id, comment)): Path<(ArtifactId, crate::domain::CommentId)>,
 ) -> Result<StatusCode> {
-    let (id, comment) = (parse_id(&id)?, parse_id(&comment)?);
     state.db(move |store| work::approve_comment(store, &me.user, id, comment)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -654,10 +630,9 @@ struct ReviewRequest {
 async fn review_artifact(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
     Json(req): Json<ReviewRequest>,
 ) -> Result<Json<ArtifactView>> {
-    let id: ArtifactId = parse_id(&id)?;
     let actor = me.user.clone();
     let artifact = state.db(move |store| work::review(store, &actor, id, req.approved)).await?;
     Ok(Json(ArtifactView::new(&artifact, &me.user, &state.blobs)))
@@ -674,9 +649,8 @@ async fn review_artifact(
 async fn list_portfolio(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(student): Path<UserId>,
 ) -> Result<Json<Vec<ArtifactView>>> {
-    let student: UserId = parse_id(&id)?;
     let viewer = me.user.clone();
     let artifacts = state.db(move |store| work::portfolio(store, &viewer, student)).await?;
     Ok(Json(artifacts.iter().map(|a| ArtifactView::new(a, &me.user, &state.blobs)).collect()))

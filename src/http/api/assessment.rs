@@ -18,7 +18,6 @@ use crate::http::openapi::{Forbidden, JsonBody, NotFound, Unauthenticated};
 use crate::store::{Queries, ReadTables};
 
 use super::input::{Json, Path};
-use super::parse_id;
 use super::skills::{LevelView, level_views};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -97,9 +96,8 @@ fn view(r: &impl ReadTables, a: Assessment) -> Result<AssessmentView> {
 async fn get_assessment(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
 ) -> Result<Json<AssessmentView>> {
-    let id: ArtifactId = parse_id(&id)?;
     let view = state.db(move |store| store.read(|r| view(r, assessment::assessment(r, &me.user, id)?))).await?;
     Ok(Json(view))
 }
@@ -128,10 +126,9 @@ struct RatingsRequest {
 async fn put_assessment(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ArtifactId>,
     Json(req): Json<RatingsRequest>,
 ) -> Result<Json<AssessmentView>> {
-    let id: ArtifactId = parse_id(&id)?;
     let new = NewRatings { version: req.version_id, ratings: req.ratings, self_assessment: req.self_assessment };
     let view = state
         .db(move |store| {

@@ -15,7 +15,7 @@ use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
-use crate::http::openapi::{Binary, Conflict, DiskFull, Forbidden, Invalid, NotFound, TooLarge, Unauthenticated};
+use crate::http::openapi::{Binary, Conflict, NotFound, StoringRefusals, Unauthenticated};
 use crate::peers::bundle::{ImportReport, serve};
 
 use super::input::{Json, Path};
@@ -116,13 +116,7 @@ impl From<ImportReport> for ImportView {
     request_body(content = Binary, content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "What the import did", body = ImportView),
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Conflict,
-        TooLarge,
-        Invalid,
-        DiskFull,
+        StoringRefusals,
     )
 )]
 async fn import_bundle(

@@ -105,8 +105,7 @@ struct ClassDetail {
     params(("id" = ClassId, Path, description = "The class's id")),
     responses((status = 200, description = "The class and its members", body = ClassDetail), Unauthenticated, NotFound)
 )]
-async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<ClassDetail>> {
-    let id: ClassId = super::parse_id(&id)?;
+async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<ClassId>) -> Result<Json<ClassDetail>> {
     let (class, members) = state
         .db(move |store| {
             store.read(|r| {
@@ -152,10 +151,9 @@ struct AddMemberRequest {
 async fn add_member(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ClassId>,
     Json(req): Json<AddMemberRequest>,
 ) -> Result<StatusCode> {
-    let id: ClassId = super::parse_id(&id)?;
     let added = state.db(move |store| classes::add_member(store, &me.user, id, req.user_id, req.role)).await?;
     Ok(if added { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
@@ -174,10 +172,8 @@ async fn add_member(
 async fn remove_member(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, user)): Path<(String, String)>,
+    Path((id, user)): Path<(ClassId, UserId)>,
 ) -> Result<StatusCode> {
-    let id: ClassId = super::parse_id(&id)?;
-    let user: UserId = super::parse_id(&user)?;
     state.db(move |store| classes::remove_member(store, &me.user, id, user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -210,11 +206,10 @@ fn csv_text(headers: &HeaderMap, body: &[u8]) -> Result<String> {
 async fn import_roster(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<ClassId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportReport>> {
-    let id: ClassId = super::parse_id(&id)?;
     let text = csv_text(&headers, &body)?;
     let report = state.db(move |store| roster::import_simple(store, &me.user, id, parse::parse_simple(&text))).await?;
     Ok(Json(report))
@@ -233,9 +228,8 @@ async fn issue_cards(
     State(state): State<AppState>,
     me: SignedIn,
     host: crate::http::pages::HostHeader,
-    Path(id): Path<String>,
+    Path(id): Path<ClassId>,
 ) -> Result<(StatusCode, Json<Vec<CardView>>)> {
-    let id: ClassId = super::parse_id(&id)?;
     let (_, cards) = state.db(move |store| users::issue_class_cards(store, &me.user, id)).await?;
     let views = cards
         .into_iter()

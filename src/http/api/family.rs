@@ -20,7 +20,6 @@ use crate::http::openapi::{Conflict, Forbidden, Invalid, JsonBody, NotFound, Thr
 use crate::http::pages::HostHeader;
 
 use super::input::{Json, Path};
-use super::parse_id;
 use super::users::UserView;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,9 +69,8 @@ async fn print_invitations(
     State(state): State<AppState>,
     me: SignedIn,
     host: HostHeader,
-    Path(id): Path<String>,
+    Path(class): Path<ClassId>,
 ) -> Result<(StatusCode, Json<FamilyInvitations>)> {
-    let class: ClassId = parse_id(&id)?;
     let (_, sheets) = state.db(move |store| family::issue_sheets(store, &me.user, class)).await?;
     let invitations = sheets
         .into_iter()
@@ -164,8 +162,11 @@ struct FamilyList {
     params(("id" = UserId, Path, description = "The student's id (for GET; POST takes a family account's id)")),
     responses((status = 200, description = "The linked family accounts", body = FamilyList), Unauthenticated, NotFound)
 )]
-async fn list_family(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<FamilyList>> {
-    let student: UserId = parse_id(&id)?;
+async fn list_family(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(student): Path<UserId>,
+) -> Result<Json<FamilyList>> {
     let people = state.db(move |store| family::family_of(store, &me.user, student)).await?;
     Ok(Json(FamilyList { family: people.iter().map(UserView::from).collect() }))
 }
@@ -184,10 +185,8 @@ async fn list_family(State(state): State<AppState>, me: SignedIn, Path(id): Path
 async fn unlink_family(
     State(state): State<AppState>,
     me: SignedIn,
-    Path((id, family_id)): Path<(String, String)>,
+    Path((student, family_id)): Path<(UserId, UserId)>,
 ) -> Result<StatusCode> {
-    let student: UserId = parse_id(&id)?;
-    let family_id: UserId = parse_id(&family_id)?;
     state.db(move |store| family::unlink(store, &me.user, student, family_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,7 +20,6 @@ use crate::http::extract::SignedIn;
 use crate::http::openapi::{BadRequest, Forbidden, Invalid, JsonBody, NotFound, Unauthenticated, UnsupportedMediaType};
 
 use super::input::{Json, Path};
-use super::parse_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -169,10 +168,9 @@ async fn create_skill(State(state): State<AppState>, me: SignedIn, Json(req): Js
 async fn update_skill(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<SkillId>,
     Json(req): Json<SkillRequest>,
 ) -> Result<Json<SkillView>> {
-    let id: SkillId = parse_id(&id)?;
     let skill = state
         .db(move |store| {
             let skill = actions::save(store, &me.user, Some(id), req.input())?;

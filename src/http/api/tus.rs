@@ -58,17 +58,23 @@ async fn tus_headers(mut res: Response) -> Response {
     res
 }
 
+/// What this box supports
+// (The doc comment above is the answer's description in the API description.)
+#[derive(utoipa::IntoResponses)]
+#[response(status = 204, headers(
+    ("tus-version" = String, description = "1.0.0"),
+    ("tus-extension" = String, description = "creation,termination,expiration"),
+    ("tus-max-size" = u64, description = "The largest file, in bytes"),
+))]
+struct Capabilities;
+
 /// What this box supports of tus. Says nothing about anyone, so no sign-in needed.
 #[utoipa::path(
     options,
     path = "/api/v1/uploads",
     tag = "uploads",
     security(()),
-    responses((status = 204, description = "What this box supports", headers(
-        ("tus-version" = String, description = "1.0.0"),
-        ("tus-extension" = String, description = "creation,termination,expiration"),
-        ("tus-max-size" = u64, description = "The largest file, in bytes"),
-    )))
+    responses(Capabilities)
 )]
 async fn describe_uploads(state: State<AppState>) -> Response {
     describe(state).await
@@ -81,11 +87,7 @@ async fn describe_uploads(state: State<AppState>) -> Response {
     tag = "uploads",
     security(()),
     params(("id" = String, Path, description = "The upload's id")),
-    responses((status = 204, description = "What this box supports", headers(
-        ("tus-version" = String, description = "1.0.0"),
-        ("tus-extension" = String, description = "creation,termination,expiration"),
-        ("tus-max-size" = u64, description = "The largest file, in bytes"),
-    )))
+    responses(Capabilities)
 )]
 async fn describe_upload(state: State<AppState>) -> Response {
     describe(state).await
@@ -211,6 +213,13 @@ async fn load(state: &AppState, held: &mut Held, me: &User) -> Result<Upload> {
     }
 }
 
+/// The caller's upload, held ([`hold_mine`]) and then read again ([`load`]).
+async fn hold_and_load(state: &AppState, id: UploadId, me: &User) -> Result<(Held, Upload)> {
+    let mut held = hold_mine(state, id, me).await?;
+    let upload = load(state, &mut held, me).await?;
+    Ok((held, upload))
+}
+
 /// Removes an upload: its row, its file, its digests, and a finished one's blob if nothing
 /// else uses it.
 async fn discard(state: &AppState, held: &mut Held) -> Result<()> {
@@ -254,8 +263,7 @@ async fn upload_offset(
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
     // Waits for (and stops) a PATCH still running for this upload, so the offset is final.
-    let mut held = hold_mine(&state, id, &me.user).await?;
-    let upload = load(&state, &mut held, &me.user).await?;
+    let (_held, upload) = hold_and_load(&state, id, &me.user).await?;
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
     h.insert("upload-offset", HeaderValue::from(upload.offset));
@@ -340,8 +348,7 @@ async fn patch(
     announced: Option<u64>,
     body: Body,
 ) -> Result<Response> {
-    let mut held = hold_mine(&state, id, &user).await?;
-    let upload = load(&state, &mut held, &user).await?;
+    let (mut held, upload) = hold_and_load(&state, id, &user).await?;
     if upload.offset == upload.length {
         // All bytes are in: a repeated last PATCH (its answer was lost) is answered again.
         if offset == upload.length && announced.unwrap_or(0) == 0 {
@@ -451,8 +458,7 @@ async fn delete_upload(
 ) -> Result<StatusCode> {
     check_version(&headers)?;
     let id = parse_upload_id(&raw)?;
-    let mut held = hold_mine(&state, id, &me.user).await?;
-    load(&state, &mut held, &me.user).await?;
+    let (mut held, _) = hold_and_load(&state, id, &me.user).await?;
     discard(&state, &mut held).await?;
     Ok(StatusCode::NO_CONTENT)
 }

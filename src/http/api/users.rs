@@ -113,8 +113,7 @@ async fn list_users(State(state): State<AppState>, me: SignedIn) -> Result<Json<
     params(("id" = UserId, Path, description = "The person's id")),
     responses((status = 200, description = "The person", body = UserView), Unauthenticated, NotFound)
 )]
-async fn get_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<UserView>> {
-    let id: UserId = super::parse_id(&id)?;
+async fn get_user(State(state): State<AppState>, me: SignedIn, Path(id): Path<UserId>) -> Result<Json<UserView>> {
     let user = state.db(move |store| users::manageable(store, &me.user, id)).await?;
     Ok(Json(UserView::from(&user)))
 }
@@ -142,10 +141,9 @@ struct UpdateUserRequest {
 async fn update_user(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     Json(req): Json<UpdateUserRequest>,
 ) -> Result<Json<UserView>> {
-    let id: UserId = super::parse_id(&id)?;
     let user = state
         .db(move |store| {
             let target = users::manageable(store, &me.user, id)?;
@@ -186,10 +184,9 @@ struct PasswordRequest {
 async fn set_password(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     Json(req): Json<PasswordRequest>,
 ) -> Result<StatusCode> {
-    let id: UserId = super::parse_id(&id)?;
     credentials::set_password(&state, &state.guard, &me, id, req.password, req.current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -228,10 +225,9 @@ struct PicturesView {
 async fn set_pictures(
     State(state): State<AppState>,
     me: SignedIn,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     Json(req): Json<PicturesRequest>,
 ) -> Result<Json<PicturesView>> {
-    let id: UserId = super::parse_id(&id)?;
     let sequence = match req.pictures {
         Some(p) => PictureSequence::parse(&p)?,
         None => PictureSequence::random(),
@@ -275,10 +271,9 @@ async fn issue_card(
     State(state): State<AppState>,
     me: SignedIn,
     host: crate::http::pages::HostHeader,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     current: Option<Json<credentials::Current>>,
 ) -> Result<(StatusCode, Json<CardView>)> {
-    let id: UserId = super::parse_id(&id)?;
     // A teacher's or an administrator's reset has no body; people printing their own send
     // `{"current_password": ...}` (or `current_pictures`).
     let current = current.map(|Json(c)| c).unwrap_or_default();

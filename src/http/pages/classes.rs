@@ -3,20 +3,20 @@
 
 use crate::i18n::{Msg, filters};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::Router;
+use axum::extract::{Multipart, Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{
-    Chrome, CsrfForm, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, page, render, see_other,
+    Chrome, CsrfForm, DoneQuery, HostHeader, PageForm, PageId, PageResult, PageUser, cards_page, notice_text, page,
+    render, see_other,
 };
 use crate::actions::{classes, roster, users};
 use crate::domain::roster::{LineError, parse_simple};
-use crate::domain::school::normalize_username;
 use crate::domain::{Class, ClassId, Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::{AppState, parse_id};
+use crate::http::AppState;
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -50,12 +50,10 @@ async fn list(State(state): State<AppState>, PageUser(me): PageUser) -> PageResu
 
 #[derive(Deserialize)]
 struct CreateForm {
-    csrf: String,
     name: String,
 }
 
-async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
-    me.check_csrf(&form.csrf)?;
+async fn create(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<CreateForm>) -> PageResult {
     let actor = me.0.user.clone();
     let class = state.db(move |store| classes::create(store, &actor, &form.name)).await?;
     Ok(see_other(&format!("/classes/{}?done=class-created", class.id)))
@@ -143,10 +141,10 @@ pub(super) async fn class_page(
 async fn show(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
+    PageId(id): PageId<ClassId>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    class_page(&state, &me, parse_id(&id)?, None, notice_text(q.done.as_deref()), Vec::new()).await
+    class_page(&state, &me, id, None, notice_text(q.done.as_deref()), Vec::new()).await
 }
 
 /// A failed action shows the class page again with the reason, unless the class itself is
@@ -169,7 +167,6 @@ async fn or_show_error(
 
 #[derive(Deserialize)]
 struct AddStudentForm {
-    csrf: String,
     display_name: String,
     username: String,
 }
@@ -177,11 +174,9 @@ struct AddStudentForm {
 async fn add_student(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<AddStudentForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(form): PageForm<AddStudentForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| classes::add_new_student(store, &actor, id, &form.username, &form.display_name).map(|_| ()))
@@ -191,7 +186,6 @@ async fn add_student(
 
 #[derive(Deserialize)]
 struct AddMemberForm {
-    csrf: String,
     username: String,
     role: Role,
 }
@@ -199,18 +193,13 @@ struct AddMemberForm {
 async fn add_member(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<AddMemberForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(form): PageForm<AddMemberForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
-            let username = normalize_username(&form.username)?;
-            let person = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
-                Error::Refused(Msg::with("error-no-such-username", vec![("username", username.as_str().into())]))
-            })?;
+            let person = users::by_username(store, &actor, &form.username)?;
             classes::add_member(store, &actor, id, person.id, form.role).map(|_| ())
         })
         .await;
@@ -220,10 +209,9 @@ async fn add_member(
 async fn import_roster(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
+    PageId(id): PageId<ClassId>,
     mut form: Multipart,
 ) -> PageResult {
-    let id = parse_id(&id)?;
     let (mut csrf, mut text) = (String::new(), None);
     while let Some(field) =
         form.next_field().await.map_err(|e| Error::Invalid(format!("The upload could not be read: {e}")))?
@@ -278,11 +266,9 @@ async fn print_cards(
     State(state): State<AppState>,
     me: PageUser,
     host: HostHeader,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let (class, cards) = state.db(move |store| users::issue_class_cards(store, &actor, id)).await?;
     cards_page(class.name, format!("/classes/{id}"), &host.0, cards)
@@ -290,7 +276,6 @@ async fn print_cards(
 
 #[derive(Deserialize)]
 struct SettingsForm {
-    csrf: String,
     #[serde(default)]
     require_approval: bool,
     #[serde(default)]
@@ -307,11 +292,9 @@ struct SettingsForm {
 async fn save_settings(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<SettingsForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(form): PageForm<SettingsForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     state
         .db(move |store| {

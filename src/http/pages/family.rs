@@ -11,11 +11,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, CsrfForm, HostHeader, PageResult, PageUser, page, render, see_other};
+use super::{Chrome, CsrfForm, HostHeader, PageForm, PageId, PageResult, PageUser, page, render, see_other};
 use crate::actions::family::{self, Joining};
 use crate::auth::session;
 use crate::domain::family::display_code;
-use crate::domain::{Role, User, UserId};
+use crate::domain::{ClassId, Role, User, UserId};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{ClientAddr, MaybeSignedIn, SignedIn, ViaHttps};
@@ -38,8 +38,7 @@ struct SheetsConfirmPage {
     class_name: String,
 }
 
-async fn sheets_form(State(state): State<AppState>, me: PageUser, Path(id): Path<String>) -> PageResult {
-    let id = parse_id(&id)?;
+async fn sheets_form(State(state): State<AppState>, me: PageUser, PageId(id): PageId<ClassId>) -> PageResult {
     let actor = me.0.user.clone();
     let class = state.db(move |store| store.read(|r| crate::actions::classes::managed(r, &actor, id))).await?;
     Ok(page(SheetsConfirmPage {
@@ -69,11 +68,9 @@ async fn print_sheets(
     State(state): State<AppState>,
     me: PageUser,
     host: HostHeader,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let (class, sheets) = state.db(move |store| family::issue_sheets(store, &actor, id)).await?;
     let expires =
@@ -221,9 +218,8 @@ async fn unlink(
     State(state): State<AppState>,
     me: PageUser,
     Path((id, family_id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
     let student = parse_id(&id)?;
     let family_id = parse_id(&family_id)?;
     let actor = me.0.user.clone();
@@ -259,8 +255,7 @@ struct AddFromHomePage {
 /// The page is marked for the family's own phone to keep: opened at home with no way to the
 /// box, the outbox holds what they add until the phone is back on the school's Wi-Fi. It
 /// holds the child's first name and nothing of their work.
-async fn add_from_home(State(state): State<AppState>, me: PageUser, Path(student): Path<String>) -> PageResult {
-    let student: UserId = crate::http::parse_id(&student)?;
+async fn add_from_home(State(state): State<AppState>, me: PageUser, PageId(student): PageId<UserId>) -> PageResult {
     let family = me.0.user.clone();
     let child = state.db(move |store| family::child_to_add_for(store, &family, student)).await?;
     let res = page(AddFromHomePage {

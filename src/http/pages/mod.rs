@@ -215,6 +215,47 @@ impl PageUser {
     }
 }
 
+/// A posted form (`application/x-www-form-urlencoded`) whose `csrf` field has been checked
+/// against the session's token: a page's action handler takes the form's other fields as
+/// `T` and never sees a form from elsewhere. Malformed forms are refused as axum's `Form`
+/// refuses them; a stale token answers [`FORM_OUT_OF_DATE`].
+pub struct PageForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let me = PageUser::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        // The body is read once and parsed twice: for `T`, and for the token.
+        let bytes = axum::body::Bytes::from_request(axum::extract::Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let again = |bytes: axum::body::Bytes| axum::extract::Request::from_parts(parts.clone(), bytes.into());
+        let axum::Form(form) =
+            axum::Form::<T>::from_request(again(bytes.clone()), state).await.map_err(IntoResponse::into_response)?;
+        let axum::Form(token) =
+            axum::Form::<CsrfForm>::from_request(again(bytes), state).await.map_err(IntoResponse::into_response)?;
+        me.check_csrf(&token.csrf).map_err(IntoResponse::into_response)?;
+        Ok(PageForm(form))
+    }
+}
+
+/// An id from the path (`/classes/{id}`), parsed: a malformed one is "not found", like an
+/// id that does not exist.
+pub struct PageId<T>(pub T);
+
+impl<T: std::str::FromStr, S: Send + Sync> FromRequestParts<S> for PageId<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        super::parse_id(&raw).map(PageId).map_err(|e| PageError(e).into_response())
+    }
+}
+
 /// The `Host` the browser used to reach us: QR cards must point back at the same address.
 /// (HTTP/2 requests get one from their `:authority` in `lib::serve`.)
 pub struct HostHeader(pub String);

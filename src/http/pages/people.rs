@@ -3,12 +3,14 @@
 
 use crate::i18n::filters;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::Router;
+use axum::extract::{Multipart, Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, DoneQuery, HostHeader, PageResult, PageUser, cards_page, notice_text, render, see_other};
+use super::{
+    Chrome, DoneQuery, HostHeader, PageForm, PageId, PageResult, PageUser, cards_page, notice_text, render, see_other,
+};
 use crate::actions::credentials;
 use crate::actions::roster;
 use crate::actions::users::{self, NewUser};
@@ -17,7 +19,7 @@ use crate::domain::policy::SecretChange;
 use crate::domain::roster::{FileLineError, parse_oneroster};
 use crate::domain::{Language, Role, User, UserId, policy};
 use crate::error::Error;
-use crate::http::{AppState, parse_id};
+use crate::http::AppState;
 use crate::store::Queries;
 
 pub fn router() -> Router<AppState> {
@@ -108,7 +110,6 @@ async fn list(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQ
 
 #[derive(Deserialize)]
 struct CreateForm {
-    csrf: String,
     display_name: String,
     username: String,
     role: Role,
@@ -116,8 +117,7 @@ struct CreateForm {
     password: String,
 }
 
-async fn create(State(state): State<AppState>, me: PageUser, Form(form): Form<CreateForm>) -> PageResult {
-    me.check_csrf(&form.csrf)?;
+async fn create(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<CreateForm>) -> PageResult {
     users::check_may_create(&me.0.user)?;
     let password = Some(form.password).filter(|p| !p.is_empty());
     let hash = match credentials::password_hash(&state.guard, password).await {
@@ -230,17 +230,16 @@ async fn person_page(
 async fn show(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
+    PageId(id): PageId<UserId>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    person_page(&state, &me, parse_id(&id)?, notice_text(q.done.as_deref()), None, Vec::new()).await
+    person_page(&state, &me, id, notice_text(q.done.as_deref()), None, Vec::new()).await
 }
 
 /// A form that changes a sign-in secret: people changing their own give their current
 /// password (see `actions::credentials`).
 #[derive(Deserialize)]
 struct SecretForm {
-    csrf: String,
     #[serde(default)]
     current_password: Option<String>,
 }
@@ -251,22 +250,28 @@ impl SecretForm {
     }
 }
 
+/// A sign-in secret that could not be changed: the person page again with the reason when
+/// it is one to fix there (a weak password, a wrong current secret), else the error page.
+async fn again_with(state: &AppState, me: &PageUser, id: UserId, e: Error) -> PageResult {
+    match e {
+        Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_) => {
+            person_page(state, me, id, None, Some(e), Vec::new()).await
+        }
+        e => Err(e.into()),
+    }
+}
+
 /// New random pictures, shown once on the page that answers the post.
 async fn new_pictures(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<SecretForm>,
+    PageId(id): PageId<UserId>,
+    PageForm(form): PageForm<SecretForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let sequence = PictureSequence::random();
     match credentials::set_pictures(&state, &state.guard, &me.0, id, &sequence, form.current()).await {
         Ok(()) => person_page(&state, &me, id, None, None, sequence.pictures()).await,
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            person_page(&state, &me, id, None, Some(e), Vec::new()).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => again_with(&state, &me, id, e).await,
     }
 }
 
@@ -274,17 +279,12 @@ async fn new_card(
     State(state): State<AppState>,
     me: PageUser,
     host: HostHeader,
-    Path(id): Path<String>,
-    Form(form): Form<SecretForm>,
+    PageId(id): PageId<UserId>,
+    PageForm(form): PageForm<SecretForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let card = match credentials::issue_card(&state, &state.guard, &me.0, id, form.current()).await {
         Ok(card) => card,
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return again_with(&state, &me, id, e).await,
     };
     let title = card.0.display_name.clone();
     let cards = vec![card];
@@ -293,7 +293,6 @@ async fn new_card(
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf: String,
     password: String,
     #[serde(default)]
     current_password: Option<String>,
@@ -302,36 +301,28 @@ struct PasswordForm {
 async fn set_password(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<PasswordForm>,
+    PageId(id): PageId<UserId>,
+    PageForm(form): PageForm<PasswordForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let current = credentials::Current { current_password: form.current_password, current_pictures: None };
     match credentials::set_password(&state, &state.guard, &me.0, id, form.password, current).await {
         Ok(()) => {}
-        Err(e @ (Error::Invalid(_) | Error::Refused(_) | Error::Forbidden(_))) => {
-            return person_page(&state, &me, id, None, Some(e), Vec::new()).await;
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return again_with(&state, &me, id, e).await,
     }
     Ok(see_other(&format!("/people/{id}?done=password-set")))
 }
 
 #[derive(Deserialize)]
 struct DisabledForm {
-    csrf: String,
     disabled: bool,
 }
 
 async fn set_disabled(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<DisabledForm>,
+    PageId(id): PageId<UserId>,
+    PageForm(form): PageForm<DisabledForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&id)?;
     let actor = me.0.user.clone();
     let disabled = form.disabled;
     state
@@ -345,28 +336,19 @@ async fn set_disabled(
 
 #[derive(Deserialize)]
 struct FamilyForm {
-    csrf: String,
     student_username: String,
 }
 
 async fn link_family(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<FamilyForm>,
+    PageId(family): PageId<UserId>,
+    PageForm(form): PageForm<FamilyForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let family = parse_id(&id)?;
     let actor = me.0.user.clone();
     let result = state
         .db(move |store| {
-            let username = crate::domain::school::normalize_username(&form.student_username)?;
-            let student = store.read(|r| r.user_by_username(actor.school, &username))?.ok_or_else(|| {
-                Error::Refused(crate::i18n::Msg::with(
-                    "error-no-such-username",
-                    vec![("username", username.as_str().into())],
-                ))
-            })?;
+            let student = users::by_username(store, &actor, &form.student_username)?;
             crate::actions::work::link_family(store, &actor, family, student.id)
         })
         .await;
@@ -381,18 +363,15 @@ async fn link_family(
 
 #[derive(Deserialize)]
 struct EraseForm {
-    csrf: String,
     confirm: String,
 }
 
 async fn erase(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<EraseForm>,
+    PageId(target): PageId<UserId>,
+    PageForm(form): PageForm<EraseForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let target = parse_id(&id)?;
     let actor = me.0.user.clone();
     let person = state.db(move |store| users::manageable(store, &actor, target)).await?;
     if form.confirm.trim().to_lowercase() != person.username {
@@ -405,16 +384,14 @@ async fn erase(
 
 #[derive(Deserialize)]
 struct LanguageForm {
-    csrf: String,
     language: String,
 }
 
 async fn set_search_language(
     State(state): State<AppState>,
     me: PageUser,
-    Form(form): Form<LanguageForm>,
+    PageForm(form): PageForm<LanguageForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
     let actor = me.0.user.clone();
     match state.db(move |store| crate::actions::search::set_language(store, &actor, &form.language)).await {
         Ok(()) => Ok(see_other("/people?done=language-set")),
@@ -427,9 +404,8 @@ async fn set_search_language(
 async fn set_school_language(
     State(state): State<AppState>,
     me: PageUser,
-    Form(form): Form<LanguageForm>,
+    PageForm(form): PageForm<LanguageForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
     let actor = me.0.user.clone();
     let code = Some(form.language).filter(|c| !c.is_empty());
     let set = move |store: &crate::store::Store| {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageResult, PageUser, page, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, PageUser, page, render, see_other};
 use crate::actions::setup::SetupInput;
 use crate::actions::signin::{self, SignedInNow};
 use crate::auth::session;
@@ -410,9 +410,8 @@ async fn signout(
     State(state): State<AppState>,
     ViaHttps(https): ViaHttps,
     me: PageUser,
-    Form(form): Form<super::CsrfForm>,
+    PageForm(_): PageForm<super::CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
     signin::sign_out(&state, me.0.session_id).await?;
     // The browser's HTTP cache goes too. The pages the offline app kept are forgotten by the
     // service worker and offline.js as the form is sent; "storage" is not asked for, because it

@@ -186,14 +186,7 @@ fn a_class_box_refuses_to_record_what_the_school_box_would_refuse_and_sync_goes_
     let before = (b.dump(), b.store.read(|r| r.positions(s.id)).unwrap());
 
     // X's teacher adds a new student on the class box: refused, in plain words.
-    let dana = UserId::new();
-    let new_student = Change::UserCreated {
-        user: dana,
-        username: "dana".into(),
-        display_name: "Dana".into(),
-        role: Role::Student,
-        external_id: None,
-    };
+    let (dana, new_student) = new_student_dana();
     let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
     assert!(matches!(err, StoreError::WholeSchoolOnly { kind: "user_created", .. }), "{err:?}");
     let text = err.to_string();
@@ -479,14 +472,7 @@ fn an_old_class_pairing_learns_at_open_which_box_offered_it() {
     // And the class box now holds itself to the grant it joined (before, no change was limited).
     put_old_peer_record(&b, &old(1));
     let b = b.restart();
-    let dana = UserId::new();
-    let new_student = Change::UserCreated {
-        user: dana,
-        username: "dana".into(),
-        display_name: "Dana".into(),
-        role: Role::Student,
-        external_id: None,
-    };
+    let (dana, new_student) = new_student_dana();
     let err = try_record(&b, s.id, Scope::Person(dana), s.teacher_x, new_student).expect_err("refused");
     assert!(matches!(err, StoreError::WholeSchoolOnly { .. }), "{err:?}");
 }
@@ -530,4 +516,17 @@ fn a_class_box_s_ratings_of_its_class_s_work_reach_the_school_and_the_later_rati
     let text = refused_whole(&m, &page, &grant_x, "artifact_rated");
     assert!(text.contains("not in the granted classes"), "{text}");
     assert_eq!(levels_of(&m, s.ana_in_x), [3]);
+}
+
+/// A new student, Dana: her id, and the operation that creates her.
+fn new_student_dana() -> (UserId, Change) {
+    let dana = UserId::new();
+    let change = Change::UserCreated {
+        user: dana,
+        username: "dana".into(),
+        display_name: "Dana".into(),
+        role: Role::Student,
+        external_id: None,
+    };
+    (dana, change)
 }

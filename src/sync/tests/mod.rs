@@ -184,20 +184,17 @@ fn comment(b: &Node, school: SchoolId, artifact: ArtifactId, author: UserId, bod
 
 fn edit_title(b: &Node, school: SchoolId, artifact: ArtifactId, title: &str) -> Op {
     let scope = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().partition();
-    b.record(
-        school,
-        scope,
-        Change::ArtifactEdited {
-            artifact,
-            title: Some(title.into()),
-            reflection: None,
-            tags: None,
-            skills: None,
-            visibility: None,
-            reflection_base: None,
-            needs_review: false,
-        },
-    )
+    b.record(school, scope, crate::samples::artifact_edit(artifact, Some(title), None))
+}
+
+/// Box A with the school, and box B that has pulled `grant` of it from A in small pages.
+fn school_and_copy(grant: impl FnOnce(&School) -> Grant) -> (Node, School, Node, Grant) {
+    let a = Node::new();
+    let s = school(&a);
+    let b = Node::new();
+    let grant = grant(&s);
+    pull(&a.store, &b.store, &grant, small());
+    (a, s, b, grant)
 }
 
 fn school(b: &Node) -> School {
@@ -303,11 +300,7 @@ fn a_box_granted_class_x_receives_x_and_its_people_and_nothing_of_y() {
 
 #[test]
 fn a_page_that_lies_is_refused_and_changes_nothing() {
-    let a = Node::new();
-    let s = school(&a);
-    let b = Node::new();
-    let grant_x = offered(s.id, [s.x]);
-    pull(&a.store, &b.store, &grant_x, small());
+    let (a, s, b, grant_x) = school_and_copy(|s| offered(s.id, [s.x]));
     let before = (b.dump(), b.store.read(|r| r.positions(s.id)).unwrap());
 
     // Another box's whole school sent under a grant of X.
@@ -446,12 +439,8 @@ fn operations_are_forwarded_with_their_origin_also_through_a_narrower_grant() {
 
 #[test]
 fn an_erasure_reaches_a_box_granted_one_class_and_empties_it_there() {
-    let a = Node::new();
-    let s = school(&a);
-    let b = Node::new();
-    let grant_x = offered(s.id, [s.x]);
+    let (a, s, b, grant_x) = school_and_copy(|s| offered(s.id, [s.x]));
     let c = Node::new();
-    pull(&a.store, &b.store, &grant_x, small());
     pull(&a.store, &c.store, &Grant::whole_school(s.id), small());
     assert!(dump_text(&b).contains("Cleo's map"));
     a.record(s.id, Scope::School, Change::UserErased { user: s.cleo });
@@ -554,20 +543,7 @@ fn pages_keep_to_their_limits() {
     let reflection = "x".repeat(10_000);
     for _ in 0..5 {
         let scope = Scope::Class(s.x);
-        a.record(
-            s.id,
-            scope,
-            Change::ArtifactEdited {
-                artifact: s.ana_in_x,
-                title: None,
-                reflection: Some(reflection.clone()),
-                tags: None,
-                skills: None,
-                visibility: None,
-                reflection_base: None,
-                needs_review: false,
-            },
-        );
+        a.record(s.id, scope, crate::samples::artifact_edit(s.ana_in_x, None, Some(&reflection)));
     }
     let whole = Grant::whole_school(s.id);
     let b = Node::new();
@@ -590,29 +566,12 @@ fn pages_keep_to_their_limits() {
 
 fn edit_reflection(b: &Node, school: SchoolId, artifact: ArtifactId, text: &str) -> Op {
     let scope = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().partition();
-    b.record(
-        school,
-        scope,
-        Change::ArtifactEdited {
-            artifact,
-            title: None,
-            reflection: Some(text.into()),
-            tags: None,
-            skills: None,
-            visibility: None,
-            reflection_base: None,
-            needs_review: false,
-        },
-    )
+    b.record(school, scope, crate::samples::artifact_edit(artifact, None, Some(text)))
 }
 
 #[test]
 fn a_reflection_that_loses_a_concurrent_edit_is_kept_for_its_author() {
-    let a = Node::new();
-    let s = school(&a);
-    let b = Node::new();
-    let whole = Grant::whole_school(s.id);
-    pull(&a.store, &b.store, &whole, small());
+    let (a, s, b, whole) = school_and_copy(|s| Grant::whole_school(s.id));
     // Written one after the other on one box: the first is simply replaced.
     edit_reflection(&a, s.id, s.ana_in_x, "First thoughts");
     edit_reflection(&a, s.id, s.ana_in_x, "Second thoughts");
@@ -642,11 +601,7 @@ fn a_reflection_that_loses_a_concurrent_edit_is_kept_for_its_author() {
 
 #[test]
 fn a_username_taken_on_two_boxes_at_once_goes_to_the_same_account_everywhere() {
-    let a = Node::new();
-    let s = school(&a);
-    let b = Node::new();
-    let whole = Grant::whole_school(s.id);
-    pull(&a.store, &b.store, &whole, small());
+    let (a, s, b, whole) = school_and_copy(|s| Grant::whole_school(s.id));
     let on_a = person(&a, s.id, "Dana", Role::Student);
     let on_b = person(&b, s.id, "Dana", Role::Student);
     pull(&a.store, &b.store, &whole, small());
