@@ -7,7 +7,6 @@ use reqwest::multipart::Form;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::family::csrf_of;
 use crate::family_work::anas_family;
 use crate::skills::{case_package, import_case};
 use crate::support::*;
