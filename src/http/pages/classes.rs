@@ -97,6 +97,8 @@ struct ClassPage {
     students: Vec<MemberRow>,
     line_errors: Vec<LineError>,
     activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
+    /// The viewer teaches the class (and so may open its report).
+    teaches: bool,
 }
 
 async fn class_page(
@@ -118,6 +120,7 @@ async fn class_page(
             })
         })
         .await?;
+    let teaches = members.iter().any(|(u, role)| *role == Role::Teacher && u.id == me.0.user.id);
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
     let (chrome, status) = Chrome::for_user(&class.name, &me.0)
         .in_section("classes")
@@ -132,6 +135,7 @@ async fn class_page(
             students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
             line_errors,
             activities,
+            teaches,
         },
     ))
 }
