@@ -19,12 +19,17 @@
 
 use std::fmt::Write;
 
-use crate::i18n::{Locale, Msg, format_date, format_short_date};
+use crate::i18n::{Locale, Msg, format_short_date};
 
-const WIDTH: f64 = 640.0;
-const LABEL_COLUMN: f64 = 190.0;
-const ROW: f64 = 28.0;
-const LABEL_CHARS: usize = 26;
+/// The drawing's own width: about a phone's, so text of 13–15 units is that many pixels on a
+/// phone (pages show it at most 26rem wide). Row labels stand above their bars, so names have
+/// the whole width.
+const WIDTH: f64 = 360.0;
+/// The level names' column of the line chart.
+const LABEL_COLUMN: f64 = 110.0;
+/// A label line and its bar.
+const ROW: f64 = 42.0;
+const LABEL_CHARS: usize = 40;
 /// Light to dark, one per level (a scale has at most 10).
 const LEVEL_COLOURS: [&str; 10] =
     ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#54278f", "#3f007d", "#252525"];
@@ -91,10 +96,14 @@ pub fn escape(text: &str) -> String {
 
 /// A label cut to fit its column (the table beside the chart has it whole).
 fn short(text: &str) -> String {
-    if text.chars().count() <= LABEL_CHARS {
+    cut(text, LABEL_CHARS)
+}
+
+fn cut(text: &str, most: usize) -> String {
+    if text.chars().count() <= most {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(LABEL_CHARS - 1).collect();
+    let mut cut: String = text.chars().take(most - 1).collect();
     cut.push('…');
     cut
 }
@@ -119,13 +128,15 @@ impl Canvas {
             (b - a).abs()
         );
     }
-    /// Text starting at `x` (its start is on the reading side).
+    /// Text starting at `x` (its start is on the reading side). Each text is a bidi isolate
+    /// (FSI … PDI), so a Latin name in an Arabic chart keeps its own order ("Ben <b>", not
+    /// "<Ben <b").
     fn text(&mut self, x: f64, y: f64, anchor: &str, size: u32, text: &str) {
         let _ = write!(
             self.out,
             r##"<text x="{:.1}" y="{y:.1}" text-anchor="{anchor}" font-size="{size}" fill="#1a1a1a">{}</text>"##,
             self.x(x),
-            escape(text)
+            escape(&format!("\u{2068}{text}\u{2069}"))
         );
     }
 }
@@ -160,49 +171,54 @@ fn number(locale: Locale, n: u64) -> String {
     crate::i18n::format_number(locale, n as f64, 0)
 }
 
-/// Horizontal bars, a row each: the label, the bar, the count after it.
+/// Horizontal bars, a row each: the label, under it the bar with the count after it.
 fn bars(c: &mut Canvas, locale: Locale, rows: &[(Label, u64)]) -> f64 {
     let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1) as f64;
-    let room = WIDTH - LABEL_COLUMN - 50.0;
+    let room = WIDTH - 8.0 - 44.0;
     for (i, (label, value)) in rows.iter().enumerate() {
-        let y = 8.0 + i as f64 * ROW;
-        c.text(8.0, y + 18.0, "start", 14, &short(&label.say(locale)));
+        let y = 4.0 + i as f64 * ROW;
+        c.text(8.0, y + 14.0, "start", 14, &short(&label.say(locale)));
         let length = room * *value as f64 / most;
         if *value > 0 {
-            c.rect(LABEL_COLUMN, LABEL_COLUMN + length, y + 4.0, ROW - 8.0, LEVEL_COLOURS[3]);
+            c.rect(8.0, 8.0 + length, y + 20.0, 16.0, LEVEL_COLOURS[3]);
         }
-        c.text(LABEL_COLUMN + length + 6.0, y + 18.0, "start", 13, &number(locale, *value));
+        c.text(8.0 + length + 6.0, y + 33.0, "start", 13, &number(locale, *value));
     }
-    16.0 + rows.len() as f64 * ROW
+    8.0 + rows.len() as f64 * ROW
 }
 
 /// Bars cut into parts (one colour per key), with the legend above and each part's count
 /// written in it when there is room.
 fn stacked(c: &mut Canvas, locale: Locale, keys: &[Msg], rows: &[(Label, Vec<u64>)]) -> f64 {
-    let mut x = 8.0;
+    // The legend, on as many lines as it takes.
+    let (mut x, mut line) = (8.0, 8.0);
     for (k, key) in keys.iter().enumerate() {
         let name = short(&key.in_locale(locale));
-        c.rect(x, x + 14.0, 8.0, 14.0, LEVEL_COLOURS[k.min(LEVEL_COLOURS.len() - 1)]);
-        c.text(x + 20.0, 20.0, "start", 13, &name);
-        x += 34.0 + 7.5 * name.chars().count() as f64;
+        let width = 34.0 + 7.5 * name.chars().count() as f64;
+        if x > 8.0 && x + width > WIDTH {
+            (x, line) = (8.0, line + 22.0);
+        }
+        c.rect(x, x + 14.0, line, 14.0, LEVEL_COLOURS[k.min(LEVEL_COLOURS.len() - 1)]);
+        c.text(x + 20.0, line + 12.0, "start", 13, &name);
+        x += width;
     }
-    let top = 34.0;
+    let top = line + 26.0;
     let most = rows.iter().map(|r| r.1.iter().sum::<u64>()).max().unwrap_or(0).max(1) as f64;
-    let room = WIDTH - LABEL_COLUMN - 20.0;
+    let room = WIDTH - 16.0;
     for (i, (label, parts)) in rows.iter().enumerate() {
         let y = top + i as f64 * ROW;
-        c.text(8.0, y + 18.0, "start", 14, &short(&label.say(locale)));
-        let mut at = LABEL_COLUMN;
+        c.text(8.0, y + 14.0, "start", 14, &short(&label.say(locale)));
+        let mut at = 8.0;
         for (k, n) in parts.iter().enumerate().filter(|(_, n)| **n > 0) {
             let length = room * *n as f64 / most;
-            c.rect(at, at + length, y + 4.0, ROW - 8.0, LEVEL_COLOURS[k.min(LEVEL_COLOURS.len() - 1)]);
+            c.rect(at, at + length, y + 19.0, 18.0, LEVEL_COLOURS[k.min(LEVEL_COLOURS.len() - 1)]);
             if length >= 18.0 {
                 let ink = if k >= 3 { "#ffffff" } else { "#1a1a1a" };
                 let _ = write!(
                     c.out,
                     r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="{ink}">{}</text>"#,
                     c.x(at + length / 2.0),
-                    y + 18.0,
+                    y + 32.0,
                     escape(&number(locale, *n))
                 );
             }
@@ -218,7 +234,7 @@ fn lines(c: &mut Canvas, locale: Locale, levels: &[Msg], series: &[(Msg, Vec<(u6
     let steps = levels.len().max(1) as f64;
     let (top, step) = (30.0, 34.0);
     let bottom = top + step * (steps - 1.0);
-    let (left, right) = (LABEL_COLUMN - 40.0, WIDTH - 30.0);
+    let (left, right) = (LABEL_COLUMN, WIDTH - 20.0);
     let times = series.iter().flat_map(|s| s.1.iter().map(|p| p.0));
     let (first, last) = (times.clone().min().unwrap_or(0), times.max().unwrap_or(0));
     let y_of = |level: u8| bottom - (f64::from(level.max(1)) - 1.0).min(steps - 1.0) * step;
@@ -231,7 +247,8 @@ fn lines(c: &mut Canvas, locale: Locale, levels: &[Msg], series: &[(Msg, Vec<(u6
     };
     for (i, name) in levels.iter().enumerate() {
         let y = y_of(i as u8 + 1);
-        c.text(8.0, y + 5.0, "start", 13, &short(&name.in_locale(locale)));
+        // The level names' column holds about 14 characters.
+        c.text(8.0, y + 5.0, "start", 13, &cut(&name.in_locale(locale), 14));
         let _ = write!(
             c.out,
             r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#bbbbbb" stroke-width="1"/>"##,
@@ -239,9 +256,9 @@ fn lines(c: &mut Canvas, locale: Locale, levels: &[Msg], series: &[(Msg, Vec<(u6
             c.x(right)
         );
     }
-    c.text(left, bottom + 24.0, "start", 12, &format_date(locale, first));
+    c.text(left, bottom + 24.0, "start", 12, &format_short_date(locale, first));
     if last != first {
-        c.text(right, bottom + 24.0, "end", 12, &format_date(locale, last));
+        c.text(right, bottom + 24.0, "end", 12, &format_short_date(locale, last));
     }
     // The legend, under the dates.
     let mut x = 8.0;
@@ -301,7 +318,7 @@ mod tests {
         chart.desc = Msg::Plain("'q'".into());
         let svg = chart.render(en());
         assert!(!svg.contains("<i>"), "{svg}");
-        assert!(svg.contains(">&lt;i&gt;Bo &amp; &quot;Al&quot;&lt;/i&gt;</text>"), "{svg}");
+        assert!(svg.contains(">\u{2068}&lt;i&gt;Bo &amp; &quot;Al&quot;&lt;/i&gt;\u{2069}</text>"), "{svg}");
         assert!(svg.contains("<title>a&lt;b</title>") && svg.contains("<desc>&#39;q&#39;</desc>"), "{svg}");
         assert!(svg.starts_with("<svg ") && svg.contains(r#"role="img""#));
     }
@@ -341,7 +358,7 @@ mod tests {
         let svg = chart.render(en());
         assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
         assert!(!svg.contains("<polyline") && !svg.contains("NaN") && !svg.contains("inf"), "{svg}");
-        assert!(svg.contains(r#"cx="380.0""#), "halfway between the axis's ends: {svg}");
+        assert!(svg.contains(r#"cx="225.0""#), "halfway between the axis's ends: {svg}");
     }
 
     #[test]

@@ -71,8 +71,8 @@ struct StudentRow {
     feedback: usize,
     answered: usize,
     quiet: bool,
-    /// Per skill of the report: (latest teacher level, own level), by name.
-    cells: Vec<(Option<Msg>, Option<Msg>)>,
+    /// Per skill of the report: (its code, latest teacher level, own level), by name.
+    cells: Vec<(String, Option<Msg>, Option<Msg>)>,
 }
 
 struct ActivityRow {
@@ -152,7 +152,7 @@ fn class_view(chrome: Chrome, report: ClassReport, csv_href: String) -> ClassRep
                 .map(|skill| {
                     let line = s.skills.iter().find(|k| k.skill == skill.id);
                     let say = |l: Option<u8>| l.map(|l| level_name(&report.levels, report.custom_levels, l));
-                    (say(line.and_then(|k| k.latest_level)), say(line.and_then(|k| k.self_level)))
+                    (skill.code.clone(), say(line.and_then(|k| k.latest_level)), say(line.and_then(|k| k.self_level)))
                 })
                 .collect(),
         })
