@@ -60,6 +60,8 @@ pub struct StudentReport {
     /// included.
     pub weeks: Vec<(u64, usize)>,
     pub growth: Vec<Growth>,
+    /// The titles of the work the viewer may open (what the points name).
+    pub titles: BTreeMap<ArtifactId, String>,
     pub levels: Vec<String>,
     pub custom_levels: bool,
 }
@@ -102,6 +104,7 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
     let mut posts: BTreeMap<u64, usize> = BTreeMap::new();
     let mut series: BTreeMap<crate::domain::SkillId, Vec<Point>> = BTreeMap::new();
     let mut growth = Vec::new();
+    let mut titles = BTreeMap::new();
     for a in r.artifacts_of_owner(student.id)?.into_iter().filter(|a| !a.deleted) {
         match visible(r, viewer, a.id) {
             Ok(_) => {}
@@ -110,6 +113,7 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
         }
         *posts.entry(week_start(a.created_ms)).or_default() += 1;
         growth.push(Growth { artifact: a.id, title: a.title.clone(), versions: a.versions.len() });
+        titles.insert(a.id, a.title.clone());
         let ratings = match assessment::assessment(r, viewer, a.id) {
             Ok(found) => found.ratings,
             Err(Error::NotFound) => continue,
@@ -150,6 +154,7 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
         skills,
         weeks,
         growth,
+        titles,
         custom_levels: scale.is_some(),
         levels: levels_or_default(&scale),
     })

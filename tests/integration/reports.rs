@@ -332,6 +332,7 @@ async fn the_report_pages_show_levels_by_name_and_charts_with_a_title_and_descri
         assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("<title>FR.1: level over time</title>") && html.contains(r#"role="img""#), "{html}");
         assert!(html.contains("<title>Posts per week</title>"), "{html}");
+        assert!(html.contains(">Halves</a>"), "the rated work by its title: {html}");
     }
     // Linked from her portfolio (for her teacher) and her home.
     let (_, _, portfolio) = text_of(&server, &room.teacher, &format!("/students/{}", room.ana_id)).await;

@@ -222,6 +222,7 @@ struct RatingRow {
     level: Msg,
     self_assessment: bool,
     artifact: String,
+    title: String,
 }
 
 struct SkillBlock {
@@ -271,6 +272,7 @@ fn student_view(chrome: Chrome, report: StudentReport) -> StudentReportPage {
                         level: level_name(&report.levels, report.custom_levels, p.level),
                         self_assessment: p.self_assessment,
                         artifact: p.artifact.to_string(),
+                        title: report.titles.get(&p.artifact).cloned().unwrap_or_default(),
                     })
                     .collect(),
             }
