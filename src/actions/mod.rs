@@ -19,6 +19,7 @@ pub mod search;
 pub mod setup;
 pub mod signin;
 pub mod skills;
+pub mod student_report;
 pub mod uploads;
 pub mod users;
 pub mod work;

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::policy::ClassRelation;
+use crate::domain::skills::{Skill, levels_or_default};
 use crate::domain::{ActivityId, Class, ClassId, CommentKind, Role, SkillId, User, UserId};
 use crate::error::{Error, Result};
 use crate::store::{Queries, ReadTables};
@@ -64,6 +65,12 @@ pub struct ClassReport {
     pub activities: Vec<ActivityLine>,
     pub activities_total: usize,
     pub feedback_turnaround_ms: Option<u64>,
+    /// The school's skills some student of the class was rated on, in the school's order.
+    pub skills: Vec<Skill>,
+    /// The names of the school's scale, lowest first, and whether the admins named them
+    /// (otherwise they are the default scale's, which pages translate).
+    pub levels: Vec<String>,
+    pub custom_levels: bool,
 }
 
 /// The middle value (the lower of the two middle ones for an even count).
@@ -159,7 +166,12 @@ pub fn class_report(r: &impl ReadTables, viewer: &User, class: ClassId, window: 
     }
     let mut students: Vec<StudentLine> = lines.into_values().collect();
     students.sort_by_key(|s| s.user.display_name.to_lowercase());
+    let rated: BTreeSet<SkillId> = students.iter().flat_map(|s| s.skills.iter().map(|k| k.skill)).collect();
+    let scale = r.school(class.school)?.and_then(|s| s.levels);
     Ok(ClassReport {
+        skills: r.skills(class.school)?.into_iter().filter(|s| rated.contains(&s.id)).collect(),
+        custom_levels: scale.is_some(),
+        levels: levels_or_default(&scale),
         activities_total: activities.len(),
         activities: activities
             .into_iter()

@@ -6,6 +6,7 @@
 
 pub(crate) mod api;
 mod assets;
+pub(crate) mod charts;
 pub mod error;
 pub(crate) mod extract;
 mod files;

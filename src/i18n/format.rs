@@ -63,6 +63,35 @@ pub fn format_date(locale: Locale, ms: u64) -> String {
     )
 }
 
+/// A day without its weekday and year ("November 30"), for a chart's labels.
+pub fn format_short_date(locale: Locale, ms: u64) -> String {
+    let (_, month, day) = civil_from_days((ms / 86_400_000) as i64);
+    locale.tr_with(
+        "date-short",
+        &[
+            ("day", Arg::Text(format_number(locale, day as f64, 0))),
+            ("month", Arg::Text(locale.tr(&format!("month-{month}")))),
+        ],
+    )
+}
+
+/// A `YYYY-MM-DD` day (what a date field sends) as the ms of its start (UTC).
+pub fn day_start_ms(iso: &str) -> Option<u64> {
+    let mut parts = iso.trim().splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    match (parts.next().flatten(), parts.next().flatten(), parts.next().flatten()) {
+        (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d) && (1970..=9999).contains(&y) => {
+            Some(days_from_civil(y, m, d) as u64 * 86_400_000)
+        }
+        _ => None,
+    }
+}
+
+/// The `YYYY-MM-DD` day (UTC) `ms` falls in, for a date field's value.
+pub fn iso_day(ms: u64) -> String {
+    let (y, m, d) = civil_from_days((ms / 86_400_000) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// A calendar day written `YYYY-MM-DD` (a due date), spoken like [`format_date`]; text that
 /// is not such a day is returned as it is.
 pub fn format_day(locale: Locale, iso: &str) -> String {

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
-pub use format::{format_bytes, format_date, format_day, format_number};
+pub use format::{day_start_ms, format_bytes, format_date, format_day, format_number, format_short_date, iso_day};
 pub use script::{JS_MESSAGES, script_messages};
 
 fluent_templates::static_loader! {

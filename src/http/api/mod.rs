@@ -15,7 +15,7 @@ pub(crate) mod input;
 mod language;
 pub(crate) mod nearby;
 pub(crate) mod peers;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;

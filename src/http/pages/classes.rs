@@ -97,6 +97,8 @@ struct ClassPage {
     activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
     /// The school's skills, for the activity form.
     skill_groups: Vec<super::work_form::SkillGroup>,
+    /// The viewer teaches the class (and so may open its report).
+    teaches: bool,
 }
 
 pub(super) async fn class_page(
@@ -119,6 +121,7 @@ pub(super) async fn class_page(
             })
         })
         .await?;
+    let teaches = members.iter().any(|(u, role)| *role == Role::Teacher && u.id == me.0.user.id);
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
     let (chrome, status) = Chrome::for_user(&class.name, &me.0)
         .in_section("classes")
@@ -134,6 +137,7 @@ pub(super) async fn class_page(
             line_errors,
             activities,
             skill_groups: super::work_form::groups(&skills, |_| false),
+            teaches,
         },
     ))
 }

@@ -14,6 +14,7 @@ mod language;
 mod peers;
 pub(crate) mod peers_nearby;
 mod people;
+mod reports;
 mod restore;
 mod search;
 mod signin;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers_nearby::router())
         .merge(language::router())
         .merge(skills::router())
+        .merge(reports::router())
 }
 
 /// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when

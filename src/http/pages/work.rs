@@ -562,16 +562,24 @@ struct PortfolioPage {
     name: String,
     work: Vec<WorkTile>,
     empty: &'static str,
+    /// Where the student's progress report is, when the viewer may open it.
+    report_href: Option<String>,
 }
 
 async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
     let student: UserId = parse_id(&raw)?;
     let viewer = me.0.user.clone();
-    let (name, work) = state
+    let (name, work, report) = state
         .db(move |store| {
             let work = work::portfolio(store, &viewer, student)?;
-            let name = store.read(|r| r.user(student))?.map(|u| u.display_name).unwrap_or_default();
-            Ok((name, work))
+            let (name, report) = store.read(|r| {
+                let name = r.user(student)?.map(|u| u.display_name).unwrap_or_default();
+                Ok::<_, crate::error::Error>((
+                    name,
+                    crate::actions::student_report::may_open_report(r, &viewer, student)?,
+                ))
+            })?;
+            Ok((name, work, report))
         })
         .await?;
     let res = page(PortfolioPage {
@@ -579,6 +587,7 @@ async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<
         work: work.iter().map(|a| WorkTile::new(a, 0)).collect(),
         empty: "work-empty",
         name,
+        report_href: report.then(|| format!("/students/{student}/report")),
     });
     // Only a student's own portfolio is kept offline, never one they are shown as a classmate.
     let own = me.0.user.id == student && me.0.user.role == Role::Student;
