@@ -85,6 +85,16 @@ impl Folio {
         tokio::task::spawn_blocking(move || f(&store)).await.map_err(Error::internal)?
     }
 
+    /// Runs store work that only reads, here on the caller's thread: for the reads every
+    /// page view makes (the session, the page's records). A redb read transaction never
+    /// waits for a writer and takes microseconds, while handing it to the blocking pool
+    /// ([`Folio::db`]) costs two thread wake-ups, which were most of the time the pages
+    /// benchmark's profile showed. `f` must not write ([`Store::write`] waits for an fsync,
+    /// which would hold up every request this worker serves); use [`Folio::db`] for that.
+    pub fn read_now<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        f(&self.store)
+    }
+
     /// Removes the blobs no file uses (`blobs::collect`), and with each its thumbnail, its
     /// text for search and what the decode gate remembers of it. With `only`, just those
     /// hashes, at once; otherwise every blob older than an hour. Blocking.

@@ -45,8 +45,21 @@ pub fn create(store: &Store, user: &User) -> Result<String, StoreError> {
     Ok(id)
 }
 
-/// The signed-in person behind a session id, if the session is still valid.
-pub fn resolve(store: &Store, id: &str, limits: Timeouts) -> Result<Option<(Session, User)>, StoreError> {
+/// What a session id stands for now.
+pub enum Found {
+    /// A valid session and its person.
+    Valid(Session, User),
+    /// A session that has expired, or whose person is gone or disabled: to be removed
+    /// ([`forget`]).
+    Stale,
+    /// No such session.
+    Unknown,
+}
+
+/// The signed-in person behind a session id, if the session is still valid. Only reads (a
+/// page view makes no durable write): the use is noted in memory (`store::lazy`), and a stale
+/// session is left for the caller to [`forget`].
+pub fn lookup(store: &Store, id: &str, limits: Timeouts) -> Result<Found, StoreError> {
     let hash = super::token_hash(id);
     let now = wall_clock_ms();
     let found = store.read(|r| {
@@ -56,25 +69,26 @@ pub fn resolve(store: &Store, id: &str, limits: Timeouts) -> Result<Option<(Sess
         let user = r.user(session.user)?;
         Ok(Some((session, user)))
     })?;
-    let Some((session, user)) = found else {
-        return Ok(None);
+    let Some((mut session, user)) = found else {
+        return Ok(Found::Unknown);
     };
-    let mut session = session;
     // Use not yet written counts too (`store::lazy`).
     session.last_seen_ms = session.last_seen_ms.max(store.session_used_ms(hash));
     let expired = now.saturating_sub(session.last_seen_ms) >= limits.idle.as_millis() as u64
         || now.saturating_sub(session.created_ms) >= limits.absolute.as_millis() as u64;
-    let usable = user.filter(|u| !u.disabled && !expired);
-    let Some(user) = usable else {
-        store.write(|tx| store::sessions::remove(tx.txn(), hash))?;
-        return Ok(None);
+    let Some(user) = user.filter(|u| !u.disabled && !expired) else {
+        return Ok(Found::Stale);
     };
     if now.saturating_sub(session.last_seen_ms) > TOUCH_EVERY_MS {
-        // In memory: a page view makes no durable write.
         session.last_seen_ms = now;
         store.mark_session_used(hash, now);
     }
-    Ok(Some((session, user)))
+    Ok(Found::Valid(session, user))
+}
+
+/// Removes a stale session (a durable write).
+pub fn forget(store: &Store, id: &str) -> Result<(), StoreError> {
+    store.write(|tx| store::sessions::remove(tx.txn(), super::token_hash(id)))
 }
 
 pub fn end(store: &Store, id: &str) -> Result<(), StoreError> {

@@ -44,8 +44,14 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
         };
         let limits = state.config.sessions;
         let lookup_id = id.clone();
-        let found = state.db(move |store| Ok(session::resolve(store, &lookup_id, limits)?)).await?;
-        let signed_in = found.map(|(session, user)| SignedIn { user, session, session_id: id });
+        let signed_in = match state.read_now(|store| Ok(session::lookup(store, &lookup_id, limits)?))? {
+            session::Found::Valid(session, user) => Some(SignedIn { user, session, session_id: id }),
+            session::Found::Stale => {
+                state.db(move |store| Ok(session::forget(store, &lookup_id)?)).await?;
+                None
+            }
+            session::Found::Unknown => None,
+        };
         if let Some(s) = &signed_in {
             parts.extensions.insert(s.clone());
         }

@@ -91,7 +91,7 @@ async fn choose(parts: &mut Parts, state: &AppState) -> Locale {
     // school this box holds.
     let school = me.map(|m| m.user.school);
     let default = state
-        .db(move |store| {
+        .read_now(|store| {
             store.read(|r| {
                 let school = match school {
                     Some(id) => r.school(id)?,
@@ -100,7 +100,6 @@ async fn choose(parts: &mut Parts, state: &AppState) -> Locale {
                 Ok::<_, crate::error::Error>(school.and_then(|s| s.default_language))
             })
         })
-        .await
         .ok()
         .flatten();
     Locale::negotiate(None, None, None, || default)

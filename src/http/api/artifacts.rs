@@ -561,20 +561,18 @@ async fn add_comment(
 /// Comments with their authors' names.
 pub async fn comment_views(state: &AppState, me: &User, id: ArtifactId) -> Result<Vec<CommentView>> {
     let (viewer, blobs) = (me.clone(), state.blobs.clone());
-    state
-        .db(move |store| {
-            let comments = work::comments(store, &viewer, id)?;
-            store.read(|r| {
-                comments
-                    .iter()
-                    .map(|c| {
-                        let name = r.user(c.author)?.map(|u| u.display_name).unwrap_or_default();
-                        Ok(CommentView::new(c, name, &blobs))
-                    })
-                    .collect()
-            })
+    state.read_now(move |store| {
+        let comments = work::comments(store, &viewer, id)?;
+        store.read(|r| {
+            comments
+                .iter()
+                .map(|c| {
+                    let name = r.user(c.author)?.map(|u| u.display_name).unwrap_or_default();
+                    Ok(CommentView::new(c, name, &blobs))
+                })
+                .collect()
         })
-        .await
+    })
 }
 
 /// The comments and feedback on a piece of work that the caller may read.

@@ -110,17 +110,15 @@ pub(super) async fn class_page(
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let (class, members, activities, skills) = state
-        .db(move |store| {
-            store.read(|r| {
-                let class = classes::managed(r, &actor, id)?;
-                let members = r.members(class.id)?;
-                let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
-                let skills: Vec<_> = r.skills(class.school)?.into_iter().filter(|s| !s.retired).collect();
-                Ok((class, members, activities, skills))
-            })
+    let (class, members, activities, skills) = state.read_now(move |store| {
+        store.read(|r| {
+            let class = classes::managed(r, &actor, id)?;
+            let members = r.members(class.id)?;
+            let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
+            let skills: Vec<_> = r.skills(class.school)?.into_iter().filter(|s| !s.retired).collect();
+            Ok((class, members, activities, skills))
         })
-        .await?;
+    })?;
     let teaches = members.iter().any(|(u, role)| *role == Role::Teacher && u.id == me.0.user.id);
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
     let (chrome, status) = Chrome::for_user(&class.name, &me.0)

@@ -79,54 +79,52 @@ fn family_children(store: &crate::store::Store, user: &crate::domain::User) -> c
 
 async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Query<DoneQuery>) -> PageResult {
     let user = me.user.clone();
-    let page_data = state
-        .db(move |store| {
-            let mut p = HomePage {
-                chrome: Chrome::anonymous(String::new()),
-                name: user.display_name.clone(),
-                role: user.role.as_str(),
-                school_name: String::new(),
-                classes: Vec::new(),
-                class_count: 0,
-                people_count: 0,
-                review_count: 0,
-                new_feedback: 0,
-                work: Vec::new(),
-                empty: "work-empty-home",
-                activities: Vec::new(),
-                form: WorkForm::default(),
-                children: Vec::new(),
-            };
-            store.read(|r| {
-                p.school_name = r.school(user.school)?.map(|s| s.name).unwrap_or_default();
-                p.classes = r.classes_of(user.id)?.into_iter().map(|(c, _)| c).collect();
-                if user.role == Role::Admin {
-                    p.class_count = r.classes_in_school(user.school)?.len();
-                    p.people_count = r.users_in_school(user.school)?.len();
-                }
-                if user.role == Role::Student {
-                    for class in &p.classes {
-                        for a in r.activities_of_class(class.id)? {
-                            p.activities.push((a.id, a.title, a.due));
-                        }
-                    }
-                }
-                Ok::<_, crate::error::Error>(())
-            })?;
-            if user.role == Role::Teacher {
-                p.review_count = work::review_queue(store, &user)?.len();
-            }
-            if user.role == Role::Family {
-                p.children = family_children(store, &user)?;
+    let page_data = state.read_now(move |store| {
+        let mut p = HomePage {
+            chrome: Chrome::anonymous(String::new()),
+            name: user.display_name.clone(),
+            role: user.role.as_str(),
+            school_name: String::new(),
+            classes: Vec::new(),
+            class_count: 0,
+            people_count: 0,
+            review_count: 0,
+            new_feedback: 0,
+            work: Vec::new(),
+            empty: "work-empty-home",
+            activities: Vec::new(),
+            form: WorkForm::default(),
+            children: Vec::new(),
+        };
+        store.read(|r| {
+            p.school_name = r.school(user.school)?.map(|s| s.name).unwrap_or_default();
+            p.classes = r.classes_of(user.id)?.into_iter().map(|(c, _)| c).collect();
+            if user.role == Role::Admin {
+                p.class_count = r.classes_in_school(user.school)?.len();
+                p.people_count = r.users_in_school(user.school)?.len();
             }
             if user.role == Role::Student {
-                p.form = WorkForm::student(store.read(|r| work_form::for_student(r, &user, None))?, None);
-                p.new_feedback = work::new_feedback(store, &user)?;
-                p.work = student_tiles(store, &user)?;
+                for class in &p.classes {
+                    for a in r.activities_of_class(class.id)? {
+                        p.activities.push((a.id, a.title, a.due));
+                    }
+                }
             }
-            Ok(p)
-        })
-        .await?;
+            Ok::<_, crate::error::Error>(())
+        })?;
+        if user.role == Role::Teacher {
+            p.review_count = work::review_queue(store, &user)?.len();
+        }
+        if user.role == Role::Family {
+            p.children = family_children(store, &user)?;
+        }
+        if user.role == Role::Student {
+            p.form = WorkForm::student(store.read(|r| work_form::for_student(r, &user, None))?, None);
+            p.new_feedback = work::new_feedback(store, &user)?;
+            p.work = student_tiles(store, &user)?;
+        }
+        Ok(p)
+    })?;
     let student = me.user.role == Role::Student;
     let res = page(HomePage {
         chrome: Chrome::for_user("title-home", &me).in_section("home").with_notice(notice_text(q.done.as_deref())),

@@ -207,25 +207,23 @@ async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<Strin
 
 async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageResult {
     let viewer = me.0.user.clone();
-    let (artifact, facts, owners, needs_approval, back, ratings) = state
-        .db(move |store| {
-            store.read(|r| {
-                let (a, facts) = work::visible(r, &viewer, id)?;
-                let ratings = super::assessment::panel(r, &viewer, &a)?;
-                let mut names = Vec::new();
-                for o in &a.owners {
-                    names.extend(r.user(*o)?.map(|u| u.display_name));
-                }
-                let class = a.class.map(|c| r.class(c)).transpose()?.flatten();
-                let needs = class.as_ref().is_none_or(|c| c.require_approval);
-                let back = match (viewer.role, &class) {
-                    (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
-                    _ => ("/home".to_string(), "nav-home"),
-                };
-                Ok((a, facts, names.join(", "), needs, back, ratings))
-            })
+    let (artifact, facts, owners, needs_approval, back, ratings) = state.read_now(move |store| {
+        store.read(|r| {
+            let (a, facts) = work::visible(r, &viewer, id)?;
+            let ratings = super::assessment::panel(r, &viewer, &a)?;
+            let mut names = Vec::new();
+            for o in &a.owners {
+                names.extend(r.user(*o)?.map(|u| u.display_name));
+            }
+            let class = a.class.map(|c| r.class(c)).transpose()?.flatten();
+            let needs = class.as_ref().is_none_or(|c| c.require_approval);
+            let back = match (viewer.role, &class) {
+                (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
+                _ => ("/home".to_string(), "nav-home"),
+            };
+            Ok((a, facts, names.join(", "), needs, back, ratings))
         })
-        .await?;
+    })?;
     let comments = comment_views(state, &me.0.user, id).await?;
     if artifact.is_owner(me.0.user.id) || me.0.user.role == Role::Family {
         let user = me.0.user.id;
@@ -463,56 +461,52 @@ struct SkipQuery {
 async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Query<SkipQuery>) -> PageResult {
     let viewer = me.0.user.clone();
     let held = state
-        .db(move |store| crate::actions::family::held_comments(store, &viewer))
-        .await?
+        .read_now(move |store| crate::actions::family::held_comments(store, &viewer))?
         .into_iter()
         .map(|h| (h.artifact.id, h.artifact.title, h.comment.id, h.author, h.comment.body))
         .collect();
     let viewer = me.0.user.clone();
-    let (item, remaining) = state
-        .db(move |store| {
-            let queue = work::review_queue(store, &viewer)?;
-            let remaining = queue.len();
-            let Some(a) = queue.into_iter().nth(q.skip) else { return Ok((None, remaining)) };
-            store.read(|r| {
-                let mut names = Vec::new();
-                for o in &a.owners {
-                    names.extend(r.user(*o)?.map(|u| u.display_name));
-                }
-                let class_name = a.class.map(|c| r.class(c)).transpose()?.flatten().map(|c| c.name).unwrap_or_default();
-                let files = a
-                    .latest()
-                    .map(|v| {
-                        v.files
-                            .iter()
-                            .map(|f| {
-                                let url = format!("/api/v1/artifacts/{}/files/{}", a.id, f.id);
-                                ReviewFile {
-                                    name: f.name.clone(),
-                                    thumbnail: media::thumbnailable(&f.content_type)
-                                        .then(|| format!("{url}/thumbnail")),
-                                    url,
-                                }
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let panel = super::assessment::panel(r, &viewer, &a)?;
-                Ok((
-                    Some(ReviewItem {
-                        panel,
-                        id: a.id,
-                        title: a.title,
-                        owners: names.join(", "),
-                        class_name,
-                        reflection: a.reflection,
-                        files,
-                    }),
-                    remaining,
-                ))
-            })
+    let (item, remaining) = state.read_now(move |store| {
+        let queue = work::review_queue(store, &viewer)?;
+        let remaining = queue.len();
+        let Some(a) = queue.into_iter().nth(q.skip) else { return Ok((None, remaining)) };
+        store.read(|r| {
+            let mut names = Vec::new();
+            for o in &a.owners {
+                names.extend(r.user(*o)?.map(|u| u.display_name));
+            }
+            let class_name = a.class.map(|c| r.class(c)).transpose()?.flatten().map(|c| c.name).unwrap_or_default();
+            let files = a
+                .latest()
+                .map(|v| {
+                    v.files
+                        .iter()
+                        .map(|f| {
+                            let url = format!("/api/v1/artifacts/{}/files/{}", a.id, f.id);
+                            ReviewFile {
+                                name: f.name.clone(),
+                                thumbnail: media::thumbnailable(&f.content_type).then(|| format!("{url}/thumbnail")),
+                                url,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let panel = super::assessment::panel(r, &viewer, &a)?;
+            Ok((
+                Some(ReviewItem {
+                    panel,
+                    id: a.id,
+                    title: a.title,
+                    owners: names.join(", "),
+                    class_name,
+                    reflection: a.reflection,
+                    files,
+                }),
+                remaining,
+            ))
         })
-        .await?;
+    })?;
     Ok(page(ReviewPage {
         chrome: Chrome::for_user("title-review", &me.0).in_section("review"),
         item,
@@ -569,19 +563,14 @@ struct PortfolioPage {
 async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
     let student: UserId = parse_id(&raw)?;
     let viewer = me.0.user.clone();
-    let (name, work, report) = state
-        .db(move |store| {
-            let work = work::portfolio(store, &viewer, student)?;
-            let (name, report) = store.read(|r| {
-                let name = r.user(student)?.map(|u| u.display_name).unwrap_or_default();
-                Ok::<_, crate::error::Error>((
-                    name,
-                    crate::actions::student_report::may_open_report(r, &viewer, student)?,
-                ))
-            })?;
-            Ok((name, work, report))
-        })
-        .await?;
+    let (name, work, report) = state.read_now(move |store| {
+        let work = work::portfolio(store, &viewer, student)?;
+        let (name, report) = store.read(|r| {
+            let name = r.user(student)?.map(|u| u.display_name).unwrap_or_default();
+            Ok::<_, crate::error::Error>((name, crate::actions::student_report::may_open_report(r, &viewer, student)?))
+        })?;
+        Ok((name, work, report))
+    })?;
     let res = page(PortfolioPage {
         chrome: Chrome::for_user(&name, &me.0),
         work: work.iter().map(|a| WorkTile::new(a, 0)).collect(),
