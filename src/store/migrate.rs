@@ -19,6 +19,10 @@
 //! applies the log's `SkillsSet` operations again (applying twice changes nothing in the
 //! school record), so the skills a version 2 box had are there, with the same ids every other
 //! box makes for them, and work tagged with them keeps its skills.
+//!
+//! **3 → 4** (the school report's counts). `apply` now keeps per class and week the counts
+//! of the school report (`store::weekly`); the migration works them out for every piece of
+//! work already there, as `apply` would have.
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -66,6 +70,12 @@ pub(super) fn from_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
         apply::apply_logged(txn, op)?;
     }
     tracing::info!(lists = lists.len(), "moved the data to format 3 (skills with levels)");
+    Ok(())
+}
+
+pub(super) fn from_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let counted = super::weekly::rebuild(txn)?;
+    tracing::info!(artifacts = counted, "moved the data to format 4 (the school report's counts)");
     Ok(())
 }
 

@@ -97,6 +97,9 @@ struct ClassPage {
     students: Vec<MemberRow>,
     line_errors: Vec<LineError>,
     activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
+    /// The class's teachers and administrators manage it; the school's leaders only read
+    /// its lists (no forms, no join code).
+    can_manage: bool,
 }
 
 async fn class_page(
@@ -108,13 +111,15 @@ async fn class_page(
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let (class, members, activities) = state
+    let (class, members, activities, can_manage) = state
         .db(move |store| {
             store.read(|r| {
-                let class = classes::managed(r, &actor, id)?;
+                let class = classes::readable(r, &actor, id)?;
+                let can_manage =
+                    policy::can_manage_class(&actor, class.school == actor.school, r.relation(actor.id, class.id)?);
                 let members = r.members(class.id)?;
                 let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
-                Ok((class, members, activities))
+                Ok((class, members, activities, can_manage))
             })
         })
         .await?;
@@ -132,6 +137,7 @@ async fn class_page(
             students: students.into_iter().map(|(u, _)| MemberRow::new(u)).collect(),
             line_errors,
             activities,
+            can_manage,
         },
     ))
 }

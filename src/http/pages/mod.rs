@@ -14,6 +14,7 @@ mod peers;
 pub(crate) mod peers_nearby;
 mod people;
 mod restore;
+mod school_report;
 mod search;
 mod signin;
 mod skills;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(peers_nearby::router())
         .merge(language::router())
         .merge(skills::router())
+        .merge(school_report::router())
 }
 
 /// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when
