@@ -93,7 +93,12 @@ fn build(data: &Path, students: usize) {
                         };
                         let (id, version, scope) = (artifact.id, artifact.versions[0].id, artifact.partition());
                         let school = admin.school;
-                        tx.record(school, scope, Some(student.id), Change::ArtifactCreated { artifact: Box::new(artifact) })?;
+                        tx.record(
+                            school,
+                            scope,
+                            Some(student.id),
+                            Change::ArtifactCreated { artifact: Box::new(artifact) },
+                        )?;
                         if rng.below(2) == 0 {
                             let comment = Comment {
                                 id: CommentId::new(),
@@ -125,7 +130,12 @@ fn build(data: &Path, students: usize) {
                 .unwrap();
         }
     }
-    println!("  built {} students' {} pieces in {:.0} s", students, students * WORKS_PER_STUDENT, started.elapsed().as_secs_f64());
+    println!(
+        "  built {} students' {} pieces in {:.0} s",
+        students,
+        students * WORKS_PER_STUDENT,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn ms(d: Duration) -> f64 {

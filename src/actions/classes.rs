@@ -64,11 +64,7 @@ pub fn managed(r: &impl ReadTables, actor: &User, class: ClassId) -> Result<Clas
 pub fn readable(r: &impl ReadTables, actor: &User, class: ClassId) -> Result<Class> {
     let Some(found) = r.class(class)? else { return Err(Error::NotFound) };
     let relation = r.relation(actor.id, class)?;
-    if policy::can_see_class(actor, found.school == actor.school, relation) {
-        Ok(found)
-    } else {
-        Err(Error::NotFound)
-    }
+    if policy::can_see_class(actor, found.school == actor.school, relation) { Ok(found) } else { Err(Error::NotFound) }
 }
 
 /// The classes an actor sees on their class list: all of the school's for admins and

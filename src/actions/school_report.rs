@@ -68,11 +68,5 @@ pub fn school_report(r: &impl ReadTables, viewer: &User, from_ms: u64, to_ms: u6
         // sort them: the admin's list follows the classes' ids (their creation order).
         classes.sort_by_key(|c| c.class);
     }
-    Ok(SchoolReport {
-        detail,
-        from_ms: from_week,
-        to_ms,
-        levels: skills::levels_or_default(&school.levels),
-        classes,
-    })
+    Ok(SchoolReport { detail, from_ms: from_week, to_ms, levels: skills::levels_or_default(&school.levels), classes })
 }

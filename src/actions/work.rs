@@ -518,7 +518,9 @@ pub fn activity(r: &impl ReadTables, viewer: &User, id: ActivityId) -> Result<Ac
     match r.relation(viewer.id, activity.class)? {
         ClassRelation::Member(_) => Ok(activity),
         ClassRelation::None
-            if matches!(viewer.role, Role::Admin | Role::Leader) && viewer.school == activity.school && !viewer.disabled =>
+            if matches!(viewer.role, Role::Admin | Role::Leader)
+                && viewer.school == activity.school
+                && !viewer.disabled =>
         {
             Ok(activity)
         }

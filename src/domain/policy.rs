@@ -434,10 +434,16 @@ mod tests {
         assert!(can_view_artifact(&leader, &shared));
         assert!(can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Family, ..shared }));
         assert!(
-            can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Family, family_hidden: true, ..shared }),
+            can_view_artifact(
+                &leader,
+                &ArtifactFacts { visibility: Visibility::Family, family_hidden: true, ..shared }
+            ),
             "family sharing off still leaves it shared with the class"
         );
-        assert!(!can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Private, ..shared }), "never private");
+        assert!(
+            !can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Private, ..shared }),
+            "never private"
+        );
         assert!(!can_view_artifact(&leader, &ArtifactFacts { approved: false, ..shared }), "waits for the teacher");
         assert!(!can_view_artifact(&leader, &ArtifactFacts { school_leader: false, ..shared }), "another school");
         assert!(!can_view_artifact(&User { disabled: true, ..leader.clone() }, &shared));
@@ -458,7 +464,10 @@ mod tests {
         };
         assert!(can_view_comment(&leader, &shared, &comment(CommentKind::Comment, true)));
         assert!(!can_view_comment(&leader, &shared, &comment(CommentKind::Comment, false)), "held");
-        assert!(!can_view_comment(&leader, &shared, &comment(CommentKind::Feedback, true)), "feedback is the student's");
+        assert!(
+            !can_view_comment(&leader, &shared, &comment(CommentKind::Feedback, true)),
+            "feedback is the student's"
+        );
 
         // No administrator's powers, and no place in a class.
         let pupil = user(Role::Student, s);

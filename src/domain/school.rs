@@ -57,7 +57,9 @@ impl FromStr for Role {
             "student" => Ok(Role::Student),
             "family" | "parent" | "guardian" => Ok(Role::Family),
             "leader" | "principal" | "coordinator" => Ok(Role::Leader),
-            other => Err(Invalid::new(format!("\"{other}\" is not a role: use admin, teacher, student, family or leader"))),
+            other => {
+                Err(Invalid::new(format!("\"{other}\" is not a role: use admin, teacher, student, family or leader")))
+            }
         }
     }
 }

@@ -241,7 +241,14 @@ mod tests {
             created_ms: crate::domain::hlc::wall_clock_ms(),
         };
         store
-            .write(|tx| tx.record(school, Scope::Class(class), Some(teacher.id), Change::CommentAdded { comment: feedback.clone() }))
+            .write(|tx| {
+                tx.record(
+                    school,
+                    Scope::Class(class),
+                    Some(teacher.id),
+                    Change::CommentAdded { comment: feedback.clone() },
+                )
+            })
             .unwrap();
         let before = store.canonical_dump().unwrap();
         let counts = store.read(|r| crate::store::weekly::kept(r, school, 0, u64::MAX)).unwrap();

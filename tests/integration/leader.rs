@@ -29,7 +29,14 @@ struct School {
     waiting: String,
 }
 
-async fn share(server: &TestServer, owner: &Client, teacher: &Client, title: &str, visibility: &str, approve: bool) -> String {
+async fn share(
+    server: &TestServer,
+    owner: &Client,
+    teacher: &Client,
+    title: &str,
+    visibility: &str,
+    approve: bool,
+) -> String {
     let id = upload_ok(server, owner, title, vec![("note.txt", format!("{title} words").into_bytes())]).await["id"]
         .as_str()
         .unwrap()
@@ -82,7 +89,8 @@ async fn a_leader_opens_class_and_family_work_of_any_class_but_never_private_wor
 
     // Comments: a classmate's approved comment is read; the teacher's feedback is the
     // student's; a leader posts none.
-    let res = server.post(&s.room.ben, &format!("/api/v1/artifacts/{}/comments", s.shared), json!({"body": "Strong!"})).await;
+    let res =
+        server.post(&s.room.ben, &format!("/api/v1/artifacts/{}/comments", s.shared), json!({"body": "Strong!"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let held = json_of(res).await["id"].as_str().unwrap().to_string();
     let read = |client: &Client| {
@@ -103,8 +111,12 @@ async fn a_leader_opens_class_and_family_work_of_any_class_but_never_private_wor
     assert_eq!(res.status(), StatusCode::CREATED);
     let bodies = read(&s.leader).await;
     assert!(bodies.contains(&"Strong!".to_string()), "{bodies:?}");
-    assert!(!bodies.contains(&"Try triangles".to_string()), "feedback is between the student and the teacher: {bodies:?}");
-    let res = server.post(&s.leader, &format!("/api/v1/artifacts/{}/comments", s.shared), json!({"body": "Well done"})).await;
+    assert!(
+        !bodies.contains(&"Try triangles".to_string()),
+        "feedback is between the student and the teacher: {bodies:?}"
+    );
+    let res =
+        server.post(&s.leader, &format!("/api/v1/artifacts/{}/comments", s.shared), json!({"body": "Well done"})).await;
     assert!(res.status().is_client_error(), "{}", res.status());
 
     // A student's portfolio shows the leader the shared pieces only.
@@ -288,7 +300,8 @@ async fn a_leader_is_refused_every_write_route() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let skill = server.get_json(&s.room.teacher, "/api/v1/skills").await["items"][0]["id"].as_str().unwrap().to_string();
+    let skill =
+        server.get_json(&s.room.teacher, "/api/v1/skills").await["items"][0]["id"].as_str().unwrap().to_string();
     let res = s
         .room
         .teacher
@@ -320,7 +333,9 @@ async fn a_leader_is_refused_every_write_route() {
     let mut allowed = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys().map(|m| m.to_uppercase()) {
-            if ["GET", "HEAD", "OPTIONS"].contains(&method.as_str()) || OWN_ACCOUNT.contains(&(method.as_str(), path.as_str())) {
+            if ["GET", "HEAD", "OPTIONS"].contains(&method.as_str())
+                || OWN_ACCOUNT.contains(&(method.as_str(), path.as_str()))
+            {
                 continue;
             }
             let id = if path.starts_with("/api/v1/artifacts") {
@@ -345,7 +360,10 @@ async fn a_leader_is_refused_every_write_route() {
             let mut req = s.leader.request(Method::from_bytes(method.as_bytes()).unwrap(), server.url(&concrete));
             let multipart = ["/artifacts", "/versions", "/activities", "/roster", "/oneroster"];
             if method == "POST" && multipart.iter().any(|m| path.ends_with(m)) {
-                req = req.multipart(form(&[("title", "By the leader"), ("display_name", "X")], vec![("x.txt", b"x".to_vec())]));
+                req = req.multipart(form(
+                    &[("title", "By the leader"), ("display_name", "X")],
+                    vec![("x.txt", b"x".to_vec())],
+                ));
             } else {
                 req = req.json(&body_for(&method, path, &ids));
             }

@@ -146,7 +146,6 @@ async fn school_report(
     Query(q): Query<SchoolWindow>,
 ) -> Result<Json<SchoolReportView>> {
     let (from, to) = q.resolve()?;
-    let report =
-        state.db(move |store| store.read(|r| school_report::school_report(r, &me.user, from, to))).await?;
+    let report = state.db(move |store| store.read(|r| school_report::school_report(r, &me.user, from, to))).await?;
     Ok(Json(SchoolReportView::from(&report)))
 }

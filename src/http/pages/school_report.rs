@@ -102,11 +102,7 @@ fn sections(report: &SchoolReport) -> Vec<ClassSection> {
         .collect()
 }
 
-async fn school_report_page(
-    State(state): State<AppState>,
-    me: PageUser,
-    Query(q): Query<DaysQuery>,
-) -> PageResult {
+async fn school_report_page(State(state): State<AppState>, me: PageUser, Query(q): Query<DaysQuery>) -> PageResult {
     // The last day shown is included: the window ends at the start of the day after it.
     let to = day_ms(q.to.as_deref(), "to")?.map(|ms| ms + 86_400_000).unwrap_or_else(|| wall_clock_ms() + 1);
     let from = day_ms(q.from.as_deref(), "from")?.unwrap_or_else(|| to.saturating_sub(12 * WEEK_MS));
@@ -114,8 +110,7 @@ async fn school_report_page(
         return Err(Error::Invalid("\"from\" must come before \"to\".".into()).into());
     }
     let actor = me.0.user.clone();
-    let report =
-        state.db(move |store| store.read(|r| school_report::school_report(r, &actor, from, to))).await?;
+    let report = state.db(move |store| store.read(|r| school_report::school_report(r, &actor, from, to))).await?;
     Ok(page(SchoolReportPage {
         chrome: Chrome::for_user("title-school-report", &me.0).in_section("reports"),
         from_day: day_of(report.from_ms),
