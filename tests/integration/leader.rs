@@ -142,6 +142,7 @@ async fn a_leader_opens_class_and_family_work_of_any_class_but_never_private_wor
     assert_eq!(classes.as_array().unwrap().len(), 2);
     let owls = server.get_json(&s.leader, &format!("/api/v1/classes/{}", s.owls)).await;
     assert_eq!(owls["name"], "Owls");
+    assert!(owls.get("join_code").is_none(), "the sign-in code is for those who manage the class: {owls}");
     assert!(owls["members"].as_array().unwrap().iter().any(|m| m["username"] == "carl"));
     let page = s.leader.get(server.url(&format!("/classes/{}", s.room.class_id))).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);

@@ -93,7 +93,10 @@ struct MemberView {
 struct ClassDetail {
     id: ClassId,
     name: String,
-    join_code: String,
+    /// The code the class's students sign in with: for those who manage the class (absent
+    /// for the school's leaders, who only read its list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    join_code: Option<String>,
     members: Vec<MemberView>,
 }
 
@@ -107,19 +110,20 @@ struct ClassDetail {
 )]
 async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Json<ClassDetail>> {
     let id: ClassId = super::parse_id(&id)?;
-    let (class, members) = state
+    let (class, members, manages) = state
         .db(move |store| {
             store.read(|r| {
                 let class = classes::readable(r, &me.user, id)?;
+                let manages = classes::managed(r, &me.user, id).is_ok();
                 let members = r.members(class.id)?;
-                Ok((class, members))
+                Ok((class, members, manages))
             })
         })
         .await?;
     Ok(Json(ClassDetail {
         id: class.id,
         name: class.name,
-        join_code: class.join_code,
+        join_code: manages.then_some(class.join_code),
         members: members
             .into_iter()
             .map(|(u, role)| MemberView { user_id: u.id, username: u.username, display_name: u.display_name, role })
