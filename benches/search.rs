@@ -149,8 +149,10 @@ fn build(data: &Path, students: usize) -> Vec<Viewer> {
             .unwrap();
         if c < CLIENTS / 2 {
             let places = [(class.id, Role::Teacher)];
-            viewers
-                .push(Viewer { username: teacher.username.clone(), held: viewer_principals(&teacher, &places, &[]) });
+            viewers.push(Viewer {
+                username: teacher.username.clone(),
+                held: viewer_principals(&teacher, &places, &[], &[]),
+            });
         }
         for s in (c * STUDENTS_PER_CLASS)..((c + 1) * STUDENTS_PER_CLASS).min(students) {
             store
@@ -187,7 +189,7 @@ fn build(data: &Path, students: usize) -> Vec<Viewer> {
                         let places = [(class.id, Role::Student)];
                         viewers.push(Viewer {
                             username: student.username.clone(),
-                            held: viewer_principals(&student, &places, &[]),
+                            held: viewer_principals(&student, &places, &[], &[]),
                         });
                     }
                     Ok::<_, folio::error::Error>(())

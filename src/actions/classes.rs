@@ -59,11 +59,19 @@ pub fn managed(r: &impl ReadTables, actor: &User, class: ClassId) -> Result<Clas
     }
 }
 
-/// The classes an actor sees on their class list: all of the school's for admins, their own
-/// otherwise.
+/// The class, if the actor may see its roster (its managers and the school's leaders);
+/// otherwise NotFound.
+pub fn readable(r: &impl ReadTables, actor: &User, class: ClassId) -> Result<Class> {
+    let Some(found) = r.class(class)? else { return Err(Error::NotFound) };
+    let relation = r.relation(actor.id, class)?;
+    if policy::can_see_class(actor, found.school == actor.school, relation) { Ok(found) } else { Err(Error::NotFound) }
+}
+
+/// The classes an actor sees on their class list: all of the school's for admins and
+/// leaders, their own otherwise.
 pub fn visible(store: &Store, actor: &User) -> Result<Vec<(Class, Option<Role>)>> {
     store.read(|r| {
-        if actor.role == Role::Admin {
+        if matches!(actor.role, Role::Admin | Role::Leader) && !actor.disabled {
             Ok(r.classes_in_school(actor.school)?.into_iter().map(|c| (c, None)).collect())
         } else {
             Ok(r.classes_of(actor.id)?.into_iter().map(|(c, role)| (c, Some(role))).collect())

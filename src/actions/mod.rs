@@ -15,6 +15,7 @@ pub mod family;
 pub mod language;
 pub mod reports;
 pub mod roster;
+pub mod school_report;
 pub mod search;
 pub mod setup;
 pub mod signin;

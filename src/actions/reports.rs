@@ -4,12 +4,13 @@
 //! feedback; students quiet for a number of days.
 //!
 //! Computed by reading the class's work when asked (issue #24 asks for counters kept by
-//! `apply`; not done yet). Only the class's teachers see it; anyone else gets 404.
+//! `apply`; not done yet). The class's teachers and the school's leaders see it; anyone else 404.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::policy::ClassRelation;
 use crate::domain::skills::{Skill, levels_or_default};
+use crate::domain::policy;
 use crate::domain::{ActivityId, Class, ClassId, CommentKind, Role, SkillId, User, UserId};
 use crate::error::{Error, Result};
 use crate::store::{Queries, ReadTables};
@@ -80,8 +81,9 @@ fn median(mut values: Vec<u64>) -> Option<u64> {
 }
 
 pub fn class_report(r: &impl ReadTables, viewer: &User, class: ClassId, window: Window) -> Result<ClassReport> {
-    let teaches = r.relation(viewer.id, class)? == ClassRelation::Member(Role::Teacher);
-    let Some(class) = r.class(class)?.filter(|c| teaches && !viewer.disabled && c.school == viewer.school) else {
+    let relation = r.relation(viewer.id, class)?;
+    let may = |c: &Class| policy::can_read_class_report(viewer, c.school == viewer.school, relation);
+    let Some(class) = r.class(class)?.filter(may) else {
         return Err(Error::NotFound);
     };
     let inside = |ms: u64| ms >= window.from_ms && ms < window.to_ms;

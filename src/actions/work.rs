@@ -417,6 +417,8 @@ pub fn portfolio(store: &Store, viewer: &User, student: UserId) -> Result<Vec<Ar
 fn may_see_person(r: &impl ReadTables, viewer: &User, person: &User) -> Result<bool> {
     Ok(match viewer.role {
         Role::Admin => true,
+        // Leaders see the school's class lists: its students, not its other accounts.
+        Role::Leader => person.role == Role::Student && person.school == viewer.school,
         Role::Teacher => r.teaches(viewer.id, person.id)?,
         Role::Family => r.families_of(person.id)?.contains(&viewer.id),
         Role::Student => {
@@ -501,7 +503,13 @@ pub fn activity(r: &impl ReadTables, viewer: &User, id: ActivityId) -> Result<Ac
     let Some(activity) = r.activity(id)? else { return Err(Error::NotFound) };
     match r.relation(viewer.id, activity.class)? {
         ClassRelation::Member(_) => Ok(activity),
-        ClassRelation::None if viewer.role == Role::Admin && viewer.school == activity.school => Ok(activity),
+        ClassRelation::None
+            if matches!(viewer.role, Role::Admin | Role::Leader)
+                && viewer.school == activity.school
+                && !viewer.disabled =>
+        {
+            Ok(activity)
+        }
         ClassRelation::None => Err(Error::NotFound),
     }
 }

@@ -128,8 +128,15 @@ pub fn artifact_audiences(artifact: &Artifact, owner_classes: &[ClassId], class:
 }
 
 /// The principals a viewer holds. `classes` are their class places with their role in each;
-/// `family_of_students` the students a family account is linked to.
-pub fn viewer_principals(viewer: &User, classes: &[(ClassId, Role)], family_of_students: &[UserId]) -> Vec<Principal> {
+/// `family_of_students` the students a family account is linked to; `school_classes` every
+/// class of their school, read only for a leader, who reads what each class sees (the
+/// classmates' audience: shared work and approved comments, never feedback).
+pub fn viewer_principals(
+    viewer: &User,
+    classes: &[(ClassId, Role)],
+    family_of_students: &[UserId],
+    school_classes: &[ClassId],
+) -> Vec<Principal> {
     if viewer.disabled {
         return Vec::new();
     }
@@ -148,6 +155,9 @@ pub fn viewer_principals(viewer: &User, classes: &[(ClassId, Role)], family_of_s
     }
     if viewer.role == Role::Family {
         held.extend(family_of_students.iter().map(|s| family_of(*s)));
+    }
+    if viewer.role == Role::Leader {
+        held.extend(school_classes.iter().map(|c| classmate(*c)));
     }
     held
 }

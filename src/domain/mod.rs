@@ -16,6 +16,7 @@ pub mod roster;
 pub mod school;
 pub mod skills;
 pub mod upload;
+pub mod weekly;
 pub mod words;
 pub mod work;
 

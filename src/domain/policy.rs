@@ -40,6 +40,50 @@ pub fn can_manage_class(actor: &User, same_school: bool, relation: ClassRelation
             || (actor.role == Role::Teacher && relation == ClassRelation::Member(Role::Teacher)))
 }
 
+/// The school's leaders (principals, coordinators): school-wide readers. They read every
+/// class's list and reports and the work shared beyond private, and change nothing.
+pub fn leads_school(actor: &User, school: super::SchoolId) -> bool {
+    active(actor) && actor.role == Role::Leader && actor.school == school
+}
+
+/// Seeing a class's roster without managing it: whoever manages it, and the school's leaders.
+pub fn can_see_class(actor: &User, same_school: bool, relation: ClassRelation) -> bool {
+    can_manage_class(actor, same_school, relation) || (same_school && active(actor) && actor.role == Role::Leader)
+}
+
+/// Reading a class's report: the class's teachers and the school's leaders (administrators
+/// see the school's counts only, in the school report).
+pub fn can_read_class_report(actor: &User, same_school: bool, relation: ClassRelation) -> bool {
+    active(actor)
+        && same_school
+        && match actor.role {
+            Role::Leader => true,
+            Role::Teacher | Role::Admin => relation == ClassRelation::Member(Role::Teacher),
+            Role::Student | Role::Family => false,
+        }
+}
+
+/// How much of the school report someone may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchoolReportDetail {
+    /// The school's leaders: the counts with the classes' names.
+    Named,
+    /// Administrators: the counts only, each class by its id; no names at all.
+    CountsOnly,
+}
+
+/// Who reads the school report, and how much of it (`None`: nobody else, answered 404).
+pub fn school_report_detail(actor: &User, school: super::SchoolId) -> Option<SchoolReportDetail> {
+    if !active(actor) || actor.school != school {
+        return None;
+    }
+    match actor.role {
+        Role::Leader => Some(SchoolReportDetail::Named),
+        Role::Admin => Some(SchoolReportDetail::CountsOnly),
+        Role::Teacher | Role::Student | Role::Family => None,
+    }
+}
+
 /// Resetting someone's password, pictures or sign-in card. Admins may do it for anyone in
 /// their school; teachers for students in one of their own classes.
 pub fn can_reset_credentials(actor: &User, target: &User, teaches_target: bool) -> bool {
@@ -119,6 +163,8 @@ pub struct ArtifactFacts {
     pub classmate: bool,
     /// The viewer is a family account linked to one of the owners.
     pub family: bool,
+    /// The viewer leads the school the artifact was posted in, in one of its classes.
+    pub school_leader: bool,
     /// The artifact's class asks for approval before classmates and families see work.
     pub needs_approval: bool,
     pub approved: bool,
@@ -143,7 +189,8 @@ impl ArtifactFacts {
 
 /// Seeing an artifact, its files and its versions. The owners and their teachers always can;
 /// classmates when it is shared with the class, families when it is shared with families,
-/// in both cases once a teacher approved it if the class asks for approval.
+/// in both cases once a teacher approved it if the class asks for approval. The school's
+/// leaders see what the work's class sees, in every class of the school: never private work.
 pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     use super::Visibility::*;
     if !active(viewer) || f.deleted {
@@ -154,8 +201,8 @@ pub fn can_view_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
     }
     match f.visibility {
         Private => false,
-        Class => f.classmate && f.shared(),
-        Family => (f.classmate || (f.family && !f.family_hidden)) && f.shared(),
+        Class => (f.classmate || f.school_leader) && f.shared(),
+        Family => (f.classmate || f.school_leader || (f.family && !f.family_hidden)) && f.shared(),
     }
 }
 
@@ -174,7 +221,7 @@ pub fn can_read_family_digest(actor: &User, linked_family: bool, teaches_student
             Role::Admin => true,
             Role::Teacher => teaches_student,
             Role::Family => linked_family,
-            _ => false,
+            Role::Student | Role::Leader => false,
         }
 }
 
@@ -194,7 +241,8 @@ pub fn can_review_artifact(viewer: &User, f: &ArtifactFacts) -> bool {
 }
 
 /// Writing a comment: teachers and the owners always; classmates when the class allows it.
-/// Families read but do not comment (yet).
+/// Families comment (held for a teacher where the class says so). The school's leaders read
+/// the approved comments of the work they see, like classmates, and never write one.
 pub fn can_comment(viewer: &User, f: &ArtifactFacts) -> bool {
     can_view_artifact(viewer, f)
         && (f.owner || f.teacher() || (f.classmate && f.comments_allowed) || (f.family && viewer.role == Role::Family))
@@ -368,5 +416,96 @@ mod tests {
         assert!(!can_read_family_digest(&family, false, false), "another family");
         assert!(!can_read_family_digest(&student, true, true), "a classmate, even the student");
         assert!(!can_read_family_digest(&User { disabled: true, ..family }, true, false));
+    }
+
+    #[test]
+    fn leaders_read_what_classes_see_in_every_class_of_their_school_and_change_nothing() {
+        use crate::domain::{Comment, CommentKind, Visibility};
+        let s = SchoolId::new();
+        let leader = user(Role::Leader, s);
+        let shared = ArtifactFacts {
+            school_leader: true,
+            visibility: Visibility::Class,
+            needs_approval: true,
+            approved: true,
+            comments_allowed: true,
+            ..Default::default()
+        };
+        assert!(can_view_artifact(&leader, &shared));
+        assert!(can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Family, ..shared }));
+        assert!(
+            can_view_artifact(
+                &leader,
+                &ArtifactFacts { visibility: Visibility::Family, family_hidden: true, ..shared }
+            ),
+            "family sharing off still leaves it shared with the class"
+        );
+        assert!(
+            !can_view_artifact(&leader, &ArtifactFacts { visibility: Visibility::Private, ..shared }),
+            "never private"
+        );
+        assert!(!can_view_artifact(&leader, &ArtifactFacts { approved: false, ..shared }), "waits for the teacher");
+        assert!(!can_view_artifact(&leader, &ArtifactFacts { school_leader: false, ..shared }), "another school");
+        assert!(!can_view_artifact(&User { disabled: true, ..leader.clone() }, &shared));
+        assert!(!can_edit_artifact(&leader, &shared));
+        assert!(!can_delete_artifact(&leader, &shared));
+        assert!(!can_review_artifact(&leader, &shared));
+        assert!(!can_comment(&leader, &shared), "leaders read comments and never post one");
+        let comment = |kind, approved| Comment {
+            id: crate::domain::CommentId::new(),
+            artifact: crate::domain::ArtifactId::new(),
+            version: None,
+            author: UserId::new(),
+            body: "Nice".into(),
+            kind,
+            approved,
+            created_ms: 0,
+            audio: None,
+        };
+        assert!(can_view_comment(&leader, &shared, &comment(CommentKind::Comment, true)));
+        assert!(!can_view_comment(&leader, &shared, &comment(CommentKind::Comment, false)), "held");
+        assert!(
+            !can_view_comment(&leader, &shared, &comment(CommentKind::Feedback, true)),
+            "feedback is the student's"
+        );
+
+        // No administrator's powers, and no place in a class.
+        let pupil = user(Role::Student, s);
+        assert!(!can_create_users(&leader));
+        assert!(!can_manage_boxes(&leader));
+        assert!(!can_create_class(&leader));
+        assert!(!can_manage_class(&leader, true, ClassRelation::None));
+        assert!(!can_reset_credentials(&leader, &pupil, false));
+        assert_eq!(secret_change(&leader, &pupil, false), None);
+        assert!(!can_disable_users(&leader, &pupil));
+        assert!(!can_read_family_digest(&leader, false, false));
+        assert!(!valid_class_role(Role::Leader, Role::Teacher) && !valid_class_role(Role::Leader, Role::Student));
+        // They see class lists and read class reports, in their own school only.
+        assert!(can_see_class(&leader, true, ClassRelation::None));
+        assert!(!can_see_class(&leader, false, ClassRelation::None));
+        assert!(can_read_class_report(&leader, true, ClassRelation::None));
+        assert!(!can_read_class_report(&leader, false, ClassRelation::None));
+        assert!(leads_school(&leader, s) && !leads_school(&leader, SchoolId::new()));
+    }
+
+    #[test]
+    fn class_reports_are_for_the_class_s_teachers_and_the_school_report_for_leaders_and_admins() {
+        let s = SchoolId::new();
+        let teacher = user(Role::Teacher, s);
+        let as_teacher = ClassRelation::Member(Role::Teacher);
+        assert!(can_read_class_report(&teacher, true, as_teacher));
+        assert!(!can_read_class_report(&teacher, true, ClassRelation::None));
+        assert!(!can_read_class_report(&user(Role::Admin, s), true, ClassRelation::None), "admins see counts only");
+        assert!(!can_read_class_report(&user(Role::Student, s), true, ClassRelation::Member(Role::Student)));
+        assert!(!can_read_class_report(&user(Role::Family, s), true, ClassRelation::None));
+
+        use SchoolReportDetail::*;
+        assert_eq!(school_report_detail(&user(Role::Leader, s), s), Some(Named));
+        assert_eq!(school_report_detail(&user(Role::Admin, s), s), Some(CountsOnly));
+        assert_eq!(school_report_detail(&user(Role::Leader, s), SchoolId::new()), None, "another school");
+        for role in [Role::Teacher, Role::Student, Role::Family] {
+            assert_eq!(school_report_detail(&user(role, s), s), None, "{role}");
+        }
+        assert_eq!(school_report_detail(&User { disabled: true, ..user(Role::Leader, s) }, s), None);
     }
 }

@@ -218,6 +218,8 @@ fn oneroster_role(raw: &str) -> Option<Role> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "student" => Some(Role::Student),
         "teacher" | "aide" => Some(Role::Teacher),
+        // OneRoster's administrators stay administrators; a school's leaders (principals,
+        // coordinators: readers, not managers) are made by hand.
         "administrator" => Some(Role::Admin),
         "parent" | "guardian" | "relative" => Some(Role::Family),
         _ => None,

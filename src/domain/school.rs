@@ -14,6 +14,10 @@ pub enum Role {
     Teacher,
     Student,
     Family,
+    /// A principal or coordinator: reads every class's reports and the work shared with a
+    /// class or with families in any class of the school, and changes nothing in classes.
+    /// A school-wide account like an administrator's, without an administrator's powers.
+    Leader,
 }
 
 impl Role {
@@ -23,6 +27,7 @@ impl Role {
             Role::Teacher => "teacher",
             Role::Student => "student",
             Role::Family => "family",
+            Role::Leader => "leader",
         }
     }
     pub fn label(self) -> &'static str {
@@ -31,9 +36,10 @@ impl Role {
             Role::Teacher => "Teacher",
             Role::Student => "Student",
             Role::Family => "Family",
+            Role::Leader => "School leader",
         }
     }
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Teacher, Role::Student, Role::Family];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Teacher, Role::Student, Role::Family, Role::Leader];
 }
 
 impl fmt::Display for Role {
@@ -50,7 +56,10 @@ impl FromStr for Role {
             "teacher" => Ok(Role::Teacher),
             "student" => Ok(Role::Student),
             "family" | "parent" | "guardian" => Ok(Role::Family),
-            other => Err(Invalid::new(format!("\"{other}\" is not a role: use admin, teacher, student or family"))),
+            "leader" | "principal" | "coordinator" => Ok(Role::Leader),
+            other => {
+                Err(Invalid::new(format!("\"{other}\" is not a role: use admin, teacher, student, family or leader")))
+            }
         }
     }
 }

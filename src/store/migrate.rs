@@ -19,6 +19,10 @@
 //! applies the log's `SkillsSet` operations again (applying twice changes nothing in the
 //! school record), so the skills a version 2 box had are there, with the same ids every other
 //! box makes for them, and work tagged with them keeps its skills.
+//!
+//! **3 → 4** (the school report's counts). `apply` now keeps per class and week the counts
+//! of the school report (`store::weekly`); the migration works them out for every piece of
+//! work already there, as `apply` would have.
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -66,6 +70,12 @@ pub(super) fn from_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
         apply::apply_logged(txn, op)?;
     }
     tracing::info!(lists = lists.len(), "moved the data to format 3 (skills with levels)");
+    Ok(())
+}
+
+pub(super) fn from_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let counted = super::weekly::rebuild(txn)?;
+    tracing::info!(artifacts = counted, "moved the data to format 4 (the school report's counts)");
     Ok(())
 }
 
@@ -211,5 +221,55 @@ mod tests {
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as applying the lists made");
         assert!(store.read(|r| r.artifact(artifact)).unwrap().is_some());
         assert!(store.read(|r| r.user(student)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_schema_3_database_gets_the_school_report_s_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, _, artifact, class) = sample(&store);
+        let teacher = store.read(|r| r.members(class)).unwrap().into_iter().find(|(u, _)| u.username == "t").unwrap().0;
+        let feedback = crate::domain::Comment {
+            id: crate::domain::CommentId::new(),
+            artifact,
+            version: None,
+            author: teacher.id,
+            kind: crate::domain::CommentKind::Feedback,
+            body: "Well built".into(),
+            audio: None,
+            approved: true,
+            created_ms: crate::domain::hlc::wall_clock_ms(),
+        };
+        store
+            .write(|tx| {
+                tx.record(
+                    school,
+                    Scope::Class(class),
+                    Some(teacher.id),
+                    Change::CommentAdded { comment: feedback.clone() },
+                )
+            })
+            .unwrap();
+        let before = store.canonical_dump().unwrap();
+        let counts = store.read(|r| crate::store::weekly::kept(r, school, 0, u64::MAX)).unwrap();
+        let weeks = counts[&class].values();
+        let (posts, feedback) = weeks.fold((0, 0), |(p, f), w| (p + w.posts, f + w.feedback));
+        assert_eq!((posts, feedback), (1, 1), "ana's work (ben's went with him) and its feedback");
+        // What a version 3 folio left: no counts, schema 3.
+        store
+            .write(|tx| {
+                tx.txn().delete_table(SCHOOL_CLASS_WEEK_TO_COUNTS)?;
+                tx.txn().delete_table(ARTIFACT_TO_CONTRIBUTION)?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, 3u32.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        assert_eq!(store.read(|r| crate::store::weekly::kept(r, school, 0, u64::MAX)).unwrap(), counts);
+        assert_eq!(store.read(|r| crate::store::weekly::scanned(r, school)).unwrap(), counts);
+        assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
     }
 }

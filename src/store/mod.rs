@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod snapshot;
 pub mod tables;
 pub mod uploads;
+pub mod weekly;
 
 pub use apply::ReflectionEdit;
 pub use file_index::{FileReads, PeerReads};
@@ -208,8 +209,11 @@ impl Store {
             if from < 2 {
                 // Replays the whole log through today's `apply`, which fills the skills too.
                 migrate::from_v1(&txn)?;
-            } else if from < 3 {
-                migrate::from_v2(&txn)?;
+            } else {
+                if from < 3 {
+                    migrate::from_v2(&txn)?;
+                }
+                migrate::from_v3(&txn)?;
             }
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");

@@ -439,7 +439,12 @@ pub trait Queries: ReadTables {
         } else {
             Vec::new()
         };
-        Ok(audience::viewer_principals(viewer, &classes, &children))
+        let school_classes: Vec<ClassId> = if viewer.role == Role::Leader {
+            self.classes_in_school(viewer.school)?.into_iter().map(|c| c.id).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(audience::viewer_principals(viewer, &classes, &children, &school_classes))
     }
 
     /// Who may read an artifact, as audiences (see `domain::audience`).
@@ -484,6 +489,7 @@ pub trait Queries: ReadTables {
             f.comments_allowed = class.comments_allowed;
             f.family_hidden = !class.family_sharing;
             f.hold_family_comments = class.hold_family_comments;
+            f.school_leader = viewer.role == Role::Leader && class.school == viewer.school;
             match self.relation(viewer.id, class.id)? {
                 ClassRelation::Member(Role::Teacher) => f.class_teacher = true,
                 ClassRelation::Member(Role::Student) => f.classmate = true,

@@ -19,7 +19,11 @@ use super::StoreError;
 ///
 /// 3: skills in their own table (`SCHOOL_SKILL_TO_SKILL`, filled from the old flat lists when
 /// a version 2 file is opened) and ratings (`ARTIFACT_VERSION_SKILL_RATER_TO_RATING`).
-pub const SCHEMA_VERSION: u32 = 3;
+///
+/// 4: the school report's counts kept by `apply` (`SCHOOL_CLASS_WEEK_TO_COUNTS`,
+/// `ARTIFACT_TO_CONTRIBUTION`), filled from the work already there when a version 3 file is
+/// opened.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
 pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
@@ -122,6 +126,12 @@ pub const ERASED_ARTIFACT: TableDefinition<IdKey, u8> = TableDefinition::new("er
 
 /// (school, skill) -> encoded `skills::Skill`: the school's list of skills, retired ones kept.
 pub const SCHOOL_SKILL_TO_SKILL: TableDefinition<(IdKey, IdKey), &[u8]> = TableDefinition::new("school_skill_to_skill");
+/// (school, class, Monday 00:00 UTC in ms) -> encoded `domain::weekly::WeekCounts`: the school
+/// report's numbers, kept by `apply` (`store::weekly`).
+pub const SCHOOL_CLASS_WEEK_TO_COUNTS: TableDefinition<(IdKey, IdKey, u64), &[u8]> =
+    TableDefinition::new("school_class_week_to_counts");
+/// Artifact -> encoded `domain::weekly::Contribution`: what it adds to those counts now.
+pub const ARTIFACT_TO_CONTRIBUTION: TableDefinition<IdKey, &[u8]> = TableDefinition::new("artifact_to_contribution");
 /// (artifact, version, skill, rater) -> encoded `skills::Rating`, last writer wins.
 pub const ARTIFACT_VERSION_SKILL_RATER_TO_RATING: TableDefinition<(IdKey, IdKey, IdKey, IdKey), &[u8]> =
     TableDefinition::new("artifact_version_skill_rater_to_rating");
@@ -329,6 +339,8 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(ERASED_ARTIFACT, Kind::Shared),
     &Listed(SCHOOL_SKILL_TO_SKILL, Kind::Shared),
     &Listed(ARTIFACT_VERSION_SKILL_RATER_TO_RATING, Kind::Shared),
+    &Listed(SCHOOL_CLASS_WEEK_TO_COUNTS, Kind::Shared),
+    &Listed(ARTIFACT_TO_CONTRIBUTION, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
     &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),

@@ -70,6 +70,23 @@ async fn outsiders_get_404_and_strangers_401_on_every_work_route() {
         }
         assert_eq!(send(&stranger).await.unwrap().status(), StatusCode::UNAUTHORIZED, "no session: {method} {path}");
     }
+    // The school's leader reads the shared work (every read route answers) and changes
+    // nothing (every write is refused).
+    let (_, leader) = server.person(&room.admin, "lena", "leader").await;
+    for (method, path, body) in &routes {
+        let mut req = leader.request(method.clone(), server.url(path));
+        if path.ends_with("/versions") {
+            req = req.multipart(form(&[("note", "x")], vec![("x.txt", b"x".to_vec())]));
+        } else if let Some(b) = body {
+            req = req.json(b);
+        }
+        let status = req.send().await.unwrap().status();
+        if *method == Method::GET {
+            assert!(status.is_success(), "a leader: {method} {path}: {status}");
+        } else {
+            assert!(status.is_client_error(), "a leader: {method} {path}: {status}");
+        }
+    }
     // Nothing the outsiders tried changed the work, and its owner still has it.
     let got = json_of(server.get(&room.ana, &format!("/api/v1/artifacts/{id}")).await).await;
     assert_eq!(got["title"], "Shared widely");

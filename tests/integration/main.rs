@@ -22,6 +22,7 @@ mod family_work;
 mod hostile_files;
 mod i18n;
 mod layers;
+mod leader;
 mod multibox;
 mod offline;
 mod onboarding;

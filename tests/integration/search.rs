@@ -79,6 +79,7 @@ async fn everyone_finds_exactly_what_they_may_open() {
     let res =
         server.post(&room.admin, &format!("/api/v1/users/{fam_id}/family"), json!({"student_id": room.ana_id})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (_, leader) = server.person(&room.admin, "lena", "leader").await;
 
     // Each artifact has its own word in its title, and all share "volcano".
     type Fields<'a> = &'a [(&'a str, &'a str)];
@@ -117,6 +118,7 @@ async fn everyone_finds_exactly_what_they_may_open() {
         ("carl (other student)", &carl),
         ("ana's family", &family),
         ("admin", &room.admin),
+        ("lena (the school's leader)", &leader),
     ];
     for (who, client) in &people {
         let mut may_open = Vec::new();
@@ -147,6 +149,7 @@ async fn everyone_finds_exactly_what_they_may_open() {
     assert_eq!(find(&server, &room.ben, "volcano").await["total"], 2);
     assert_eq!(find(&server, &other_teacher, "volcano").await["total"], 1);
     assert_eq!(find(&server, &family, "volcano").await["total"], 1);
+    assert_eq!(find(&server, &leader, "volcano").await["total"], 2, "what the class sees, in every class");
 
     // An unauthenticated caller gets 401, not an empty list.
     let anonymous = server.client().get(server.url("/api/v1/search?q=volcano")).send().await.unwrap();

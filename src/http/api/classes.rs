@@ -93,11 +93,14 @@ struct MemberView {
 struct ClassDetail {
     id: ClassId,
     name: String,
-    join_code: String,
+    /// The code the class's students sign in with: for those who manage the class (absent
+    /// for the school's leaders, who only read its list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    join_code: Option<String>,
     members: Vec<MemberView>,
 }
 
-/// A class the caller manages, with its members.
+/// A class the caller manages (or, for the school's leaders, reads), with its members.
 #[utoipa::path(
     get,
     path = "/api/v1/classes/{id}",
@@ -106,19 +109,20 @@ struct ClassDetail {
     responses((status = 200, description = "The class and its members", body = ClassDetail), Unauthenticated, NotFound)
 )]
 async fn get_class(State(state): State<AppState>, me: SignedIn, Path(id): Path<ClassId>) -> Result<Json<ClassDetail>> {
-    let (class, members) = state
+    let (class, members, manages) = state
         .db(move |store| {
             store.read(|r| {
-                let class = classes::managed(r, &me.user, id)?;
+                let class = classes::readable(r, &me.user, id)?;
+                let manages = classes::managed(r, &me.user, id).is_ok();
                 let members = r.members(class.id)?;
-                Ok((class, members))
+                Ok((class, members, manages))
             })
         })
         .await?;
     Ok(Json(ClassDetail {
         id: class.id,
         name: class.name,
-        join_code: class.join_code,
+        join_code: manages.then_some(class.join_code),
         members: members
             .into_iter()
             .map(|(u, role)| MemberView { user_id: u.id, username: u.username, display_name: u.display_name, role })

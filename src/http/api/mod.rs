@@ -16,6 +16,7 @@ mod language;
 pub(crate) mod nearby;
 pub(crate) mod peers;
 pub(crate) mod reports;
+pub(crate) mod school_report;
 pub(crate) mod search;
 mod session;
 pub(crate) mod setup;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(skills::router())
         .merge(assessment::router())
         .merge(reports::router())
+        .merge(school_report::router())
         .merge(family::router())
         .merge(search::router())
         .merge(tus::router())

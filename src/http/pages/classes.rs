@@ -97,8 +97,11 @@ struct ClassPage {
     activities: Vec<(crate::domain::ActivityId, String, Option<String>)>,
     /// The school's skills, for the activity form.
     skill_groups: Vec<super::work_form::SkillGroup>,
-    /// The viewer teaches the class (and so may open its report).
+    /// The viewer may open the class's report (its teachers, the school's leaders).
     teaches: bool,
+    /// The class's teachers and administrators manage it; the school's leaders only read
+    /// its lists (no forms, no join code).
+    can_manage: bool,
 }
 
 pub(super) async fn class_page(
@@ -110,16 +113,20 @@ pub(super) async fn class_page(
     line_errors: Vec<LineError>,
 ) -> PageResult {
     let actor = me.0.user.clone();
-    let (class, members, activities, skills) = state.read_now(move |store| {
+    let (class, members, activities, skills, can_manage) = state.read_now(move |store| {
         store.read(|r| {
-            let class = classes::managed(r, &actor, id)?;
+            let class = classes::readable(r, &actor, id)?;
+            let can_manage =
+                policy::can_manage_class(&actor, class.school == actor.school, r.relation(actor.id, class.id)?);
             let members = r.members(class.id)?;
             let activities = r.activities_of_class(class.id)?.into_iter().map(|a| (a.id, a.title, a.due)).collect();
             let skills: Vec<_> = r.skills(class.school)?.into_iter().filter(|s| !s.retired).collect();
-            Ok((class, members, activities, skills))
+            Ok((class, members, activities, skills, can_manage))
         })
     })?;
-    let teaches = members.iter().any(|(u, role)| *role == Role::Teacher && u.id == me.0.user.id);
+    // The class's teachers and the school's leaders read its report (`policy::can_read_class_report`).
+    let teaches = me.0.user.role == Role::Leader
+        || members.iter().any(|(u, role)| *role == Role::Teacher && u.id == me.0.user.id);
     let (teachers, students): (Vec<_>, Vec<_>) = members.into_iter().partition(|(_, role)| *role == Role::Teacher);
     let (chrome, status) = Chrome::for_user(&class.name, &me.0)
         .in_section("classes")
@@ -136,6 +143,7 @@ pub(super) async fn class_page(
             activities,
             skill_groups: super::work_form::groups(&skills, |_| false),
             teaches,
+            can_manage,
         },
     ))
 }

@@ -99,8 +99,10 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
         store.read(|r| {
             p.school_name = r.school(user.school)?.map(|s| s.name).unwrap_or_default();
             p.classes = r.classes_of(user.id)?.into_iter().map(|(c, _)| c).collect();
-            if user.role == Role::Admin {
+            if matches!(user.role, Role::Admin | Role::Leader) {
                 p.class_count = r.classes_in_school(user.school)?.len();
+            }
+            if user.role == Role::Admin {
                 p.people_count = r.users_in_school(user.school)?.len();
             }
             if user.role == Role::Student {

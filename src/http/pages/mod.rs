@@ -16,6 +16,7 @@ pub(crate) mod peers_nearby;
 mod people;
 mod reports;
 mod restore;
+mod school_report;
 mod search;
 mod signin;
 mod skills;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(language::router())
         .merge(skills::router())
         .merge(reports::router())
+        .merge(school_report::router())
 }
 
 /// What every page's frame shows. Texts are [`Msg`]s, said in the request's language when

@@ -218,7 +218,7 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
             let class = a.class.map(|c| r.class(c)).transpose()?.flatten();
             let needs = class.as_ref().is_none_or(|c| c.require_approval);
             let back = match (viewer.role, &class) {
-                (Role::Teacher, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
+                (Role::Teacher | Role::Leader, Some(c)) => (format!("/classes/{}", c.id), "artifact-back-class"),
                 _ => ("/home".to_string(), "nav-home"),
             };
             Ok((a, facts, names.join(", "), needs, back, ratings))

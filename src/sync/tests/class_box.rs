@@ -69,6 +69,40 @@ fn a_class_box_cannot_enrol_an_admin_and_set_their_password() {
 }
 
 #[test]
+fn a_class_box_never_makes_or_changes_a_school_leader() {
+    // Leaders are school-wide accounts like administrators: no class holds them. An
+    // enrolment is refused whole; the account's own operations never even leave the class
+    // box (the leader's partition is outside its grant).
+    let attempts = |lena: UserId, x: ClassId| {
+        vec![
+            (Scope::Class(x), Change::MemberAdded { class: x, user: lena, role: Role::Teacher }, true),
+            (Scope::Class(x), Change::MemberAdded { class: x, user: lena, role: Role::Student }, true),
+            (Scope::Person(lena), Change::PasswordSet { user: lena, hash: "class-box".into() }, false),
+            (Scope::Person(lena), Change::UserRenamed { user: lena, display_name: "Mallory".into() }, false),
+        ]
+    };
+    for index in 0..4 {
+        let (m, s, b) = school_and_class_box();
+        let lena = person(&m, s.id, "Lena", Role::Leader);
+        pull(&m.store, &b.store, &offered(s.id, [s.x]), small());
+        let grant_x = Grant::classes(s.id, [s.x]);
+        edit_title(&b, s.id, s.ana_in_x, "Ana's bridge, finished");
+        let (scope, change, sent) = attempts(lena, s.x).swap_remove(index);
+        b.record(s.id, scope, change.clone());
+        let page = push_page(&b, &m, &grant_x);
+        assert_eq!(page.ops.iter().any(|op| op.change == change), sent, "{change:?}");
+        if sent {
+            refused_whole(&m, &page, &grant_x, "member_added");
+        } else {
+            apply_page(&m.store, &page, &grant_x).unwrap();
+        }
+        let leader = m.store.read(|r| r.user(lena)).unwrap().unwrap();
+        assert_eq!((leader.display_name.as_str(), leader.password_hash.as_deref()), ("Lena", Some("hash-of-Lena")));
+        assert!(m.store.read(|r| r.classes_of(lena)).unwrap().is_empty(), "{change:?}");
+    }
+}
+
+#[test]
 fn a_class_box_cannot_pull_another_class_student_into_its_class() {
     let (m, s, b) = school_and_class_box();
     let grant_x = Grant::classes(s.id, [s.x]);

@@ -80,6 +80,7 @@ role = { $role ->
     [admin] مسؤول
     [teacher] معلّم
     [student] طالب
+    [leader] قيادة المدرسة
    *[family] أسرة
 }
 visibility = { $visibility ->

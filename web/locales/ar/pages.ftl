@@ -478,3 +478,28 @@ picture-cards-kept = { $count ->
    *[other] احتفظ { $count } طالبًا بصورهم:
 }
 picture-cards-class-code = رمز الصف:
+
+## تقرير المدرسة والصفحة الرئيسية لقيادة المدرسة
+title-school-report = تقرير المدرسة
+nav-reports = تقرير المدرسة
+home-leader-lead = أنت تتابع عمل { $school }: تقارير كل صف، والأعمال التي يشاركها الطلاب مع صفهم أو مع أسرهم.
+home-school-report = تقرير المدرسة
+home-school-report-hint = الأعمال المنشورة والملاحظات ومستويات المهارات لكل صف وكل أسبوع.
+school-report-lead = لكل صف ولكل أسبوع، من { $from } إلى { $to }.
+school-report-counts-only = يرى المسؤولون الأعداد فقط: الصفوف مرقّمة ولا تظهر أي أسماء.
+school-report-from = من
+school-report-to = إلى
+school-report-show = اعرض
+school-report-weeks-hint = تبدأ الأسابيع يوم الاثنين (بالتوقيت العالمي). زمن الاستجابة هو الوسيط بين النشر وأول ملاحظة من المعلّم.
+school-report-no-classes = لا توجد صفوف في المدرسة بعد.
+school-report-class-number = الصف { $number }
+school-report-nothing = لم يُنشر أو يُعلَّق على أو يُقيَّم أي شيء في هذه الأسابيع.
+school-report-caption = أسابيع { $class }
+school-report-week = أسبوع
+school-report-posts = الأعمال المنشورة
+school-report-students = الطلاب الذين نشروا
+school-report-feedback = الملاحظات المقدَّمة
+school-report-turnaround = زمن الاستجابة
+school-report-level = بتقييم «{ $level }»
+school-report-hours = { $hours } ساعة
+school-report-total = كل هذه الأسابيع

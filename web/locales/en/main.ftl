@@ -96,6 +96,7 @@ role = { $role ->
     [admin] Administrator
     [teacher] Teacher
     [student] Student
+    [leader] School leader
    *[family] Family
 }
 visibility = { $visibility ->

@@ -495,3 +495,28 @@ picture-cards-kept = { $count ->
    *[other] { $count } students kept the pictures they had:
 }
 picture-cards-class-code = Class code:
+
+## The school report and the school leader's home
+title-school-report = School report
+nav-reports = School report
+home-leader-lead = You follow the work of { $school }: every class's reports, and the work its students share with their class or their families.
+home-school-report = The school report
+home-school-report-hint = Work posted, feedback and skill levels per class and week.
+school-report-lead = Per class and per week, from { $from } to { $to }.
+school-report-counts-only = Administrators see the counts only: classes are numbered and no names are shown.
+school-report-from = From
+school-report-to = To
+school-report-show = Show
+school-report-weeks-hint = Weeks start on Monday (UTC). Turnaround is the median time from posting to the first teacher feedback.
+school-report-no-classes = The school has no classes yet.
+school-report-class-number = Class { $number }
+school-report-nothing = Nothing was posted, given feedback or rated in these weeks.
+school-report-caption = Weeks of { $class }
+school-report-week = Week of
+school-report-posts = Work posted
+school-report-students = Students who posted
+school-report-feedback = Feedback given
+school-report-turnaround = Turnaround
+school-report-level = Rated “{ $level }”
+school-report-hours = { $hours } h
+school-report-total = All these weeks

@@ -83,6 +83,7 @@ role = { $role ->
     [admin] Administrador
     [teacher] Docente
     [student] Estudiante
+    [leader] Equipo directivo
    *[family] Familia
 }
 visibility = { $visibility ->

@@ -469,3 +469,28 @@ picture-cards-kept = { $count ->
    *[other] { $count } estudiantes conservaron sus imágenes:
 }
 picture-cards-class-code = Código de la clase:
+
+## El informe del centro y la portada del equipo directivo
+title-school-report = Informe del centro
+nav-reports = Informe del centro
+home-leader-lead = Sigues el trabajo de { $school }: los informes de cada clase y los trabajos que el alumnado comparte con su clase o con sus familias.
+home-school-report = El informe del centro
+home-school-report-hint = Trabajos publicados, comentarios del docente y niveles de habilidades por clase y semana.
+school-report-lead = Por clase y por semana, del { $from } al { $to }.
+school-report-counts-only = La administración ve solo las cifras: las clases van numeradas y no aparece ningún nombre.
+school-report-from = Desde
+school-report-to = Hasta
+school-report-show = Mostrar
+school-report-weeks-hint = Las semanas empiezan el lunes (UTC). El tiempo de respuesta es la mediana entre la publicación y el primer comentario del docente.
+school-report-no-classes = El centro aún no tiene clases.
+school-report-class-number = Clase { $number }
+school-report-nothing = En estas semanas no se publicó, comentó ni valoró nada.
+school-report-caption = Semanas de { $class }
+school-report-week = Semana del
+school-report-posts = Trabajos publicados
+school-report-students = Estudiantes que publicaron
+school-report-feedback = Comentarios del docente
+school-report-turnaround = Tiempo de respuesta
+school-report-level = Valorado «{ $level }»
+school-report-hours = { $hours } h
+school-report-total = Todas estas semanas

@@ -1,0 +1,227 @@
+//! The school report's numbers: per class and per week (Monday 00:00 UTC; a box may not know
+//! its time zone), the work posted, who posted, the feedback given, the time from posting to
+//! the first teacher feedback and the teachers' ratings per level.
+//!
+//! Each piece of work *contributes* to the weeks of its class ([`contribution`], a function
+//! of the work, its comments and its ratings as they stand). The counts are the sum of the
+//! contributions, so they can be kept up to date by taking a work's old contribution out and
+//! putting its new one in whenever anything about it changes ([`WeekCounts::add`] with
+//! `Sign::Minus`, then `Sign::Plus`): the store does that in every operation's transaction,
+//! and the same sum made by reading every piece of work must give the same counts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::skills::Rating;
+use super::{Artifact, ClassId, Comment, CommentKind, SchoolId, UserId};
+
+const DAY_MS: u64 = 86_400_000;
+pub const WEEK_MS: u64 = 7 * DAY_MS;
+
+/// The Monday 00:00 UTC starting the week a moment falls in, in ms since 1970.
+pub fn week_start(ms: u64) -> u64 {
+    let day = ms / DAY_MS;
+    // 1970-01-01, day 0, was a Thursday: Monday is 0 in (day + 3) mod 7.
+    // (The first days of 1970, before its first Monday, count in a week starting at 0.)
+    day.saturating_sub((day + 3) % 7) * DAY_MS
+}
+
+/// What one piece of work adds to the counts of its class.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub school: SchoolId,
+    pub class: ClassId,
+    /// The week it was posted in.
+    pub week: u64,
+    pub owners: Vec<UserId>,
+    /// From posting to the first feedback of a teacher (someone not among the owners), if any.
+    pub turnaround_ms: Option<u64>,
+    /// The week of each teacher feedback given on it.
+    pub feedback_weeks: Vec<u64>,
+    /// Each teacher rating kept on it: the week it was given in and its level.
+    pub ratings: Vec<(u64, u8)>,
+}
+
+/// What a piece of work adds to its class's weeks: nothing when it is deleted (or was never
+/// posted in a class: the school report is per class).
+pub fn contribution(artifact: &Artifact, comments: &[Comment], ratings: &[Rating]) -> Option<Contribution> {
+    let class = artifact.class.filter(|_| !artifact.deleted)?;
+    let feedback: Vec<u64> = comments
+        .iter()
+        .filter(|c| c.kind == CommentKind::Feedback && !artifact.is_owner(c.author))
+        .map(|c| c.created_ms)
+        .collect();
+    let mut feedback_weeks: Vec<u64> = feedback.iter().map(|ms| week_start(*ms)).collect();
+    feedback_weeks.sort_unstable();
+    let mut rated: Vec<(u64, u8)> =
+        ratings.iter().filter(|r| !r.self_assessment).map(|r| (week_start(r.clock.ms), r.level)).collect();
+    rated.sort_unstable();
+    let mut owners = artifact.owners.clone();
+    owners.sort();
+    owners.dedup();
+    Some(Contribution {
+        school: artifact.school,
+        class,
+        week: week_start(artifact.created_ms),
+        owners,
+        turnaround_ms: feedback.iter().min().map(|first| first.saturating_sub(artifact.created_ms)),
+        feedback_weeks,
+        ratings: rated,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    Plus,
+    Minus,
+}
+
+/// One class's numbers for one week.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekCounts {
+    /// Pieces of work posted.
+    pub posts: u64,
+    /// Per student, how many of the week's posts are theirs (only those with some).
+    pub posters: BTreeMap<UserId, u64>,
+    /// Teacher feedback given.
+    pub feedback: u64,
+    /// The turnarounds of the week's posts that have feedback, smallest first.
+    pub turnarounds: Vec<u64>,
+    /// Teacher ratings given, per level.
+    pub levels: BTreeMap<u8, u64>,
+}
+
+fn step(n: &mut u64, sign: Sign) {
+    *n = match sign {
+        Sign::Plus => n.saturating_add(1),
+        Sign::Minus => n.saturating_sub(1),
+    };
+}
+
+impl WeekCounts {
+    /// Nothing counted: the row can go.
+    pub fn is_empty(&self) -> bool {
+        self.posts == 0 && self.feedback == 0 && self.turnarounds.is_empty() && self.levels.is_empty()
+    }
+
+    /// How many students posted.
+    pub fn students_posted(&self) -> usize {
+        self.posters.len()
+    }
+
+    /// The median turnaround (the lower middle one for an even count).
+    pub fn median_turnaround_ms(&self) -> Option<u64> {
+        self.turnarounds.get(self.turnarounds.len().checked_sub(1)? / 2).copied()
+    }
+
+    /// Sums two weeks' counts (for a class's whole window).
+    pub fn merge(&mut self, other: &WeekCounts) {
+        self.posts += other.posts;
+        for (who, n) in &other.posters {
+            *self.posters.entry(*who).or_default() += n;
+        }
+        self.feedback += other.feedback;
+        self.turnarounds.extend(&other.turnarounds);
+        self.turnarounds.sort_unstable();
+        for (level, n) in &other.levels {
+            *self.levels.entry(*level).or_default() += n;
+        }
+    }
+}
+
+impl Contribution {
+    /// Every week this contribution counts in, each once.
+    pub fn weeks(&self) -> Vec<u64> {
+        let mut weeks: Vec<u64> = std::iter::once(self.week)
+            .chain(self.feedback_weeks.iter().copied())
+            .chain(self.ratings.iter().map(|(w, _)| *w))
+            .collect();
+        weeks.sort_unstable();
+        weeks.dedup();
+        weeks
+    }
+
+    /// Adds (or takes out) this contribution to its class's counts, given per week start.
+    pub fn add_to(&self, sign: Sign, weeks: &mut BTreeMap<u64, WeekCounts>) {
+        let posted = weeks.entry(self.week).or_default();
+        step(&mut posted.posts, sign);
+        for owner in &self.owners {
+            let n = posted.posters.entry(*owner).or_default();
+            step(n, sign);
+            if *n == 0 {
+                posted.posters.remove(owner);
+            }
+        }
+        if let Some(t) = self.turnaround_ms {
+            let list = &mut posted.turnarounds;
+            match (sign, list.binary_search(&t)) {
+                (Sign::Plus, Ok(at) | Err(at)) => list.insert(at, t),
+                (Sign::Minus, Ok(at)) => {
+                    list.remove(at);
+                }
+                (Sign::Minus, Err(_)) => {}
+            }
+        }
+        for w in &self.feedback_weeks {
+            step(&mut weeks.entry(*w).or_default().feedback, sign);
+        }
+        for (w, level) in &self.ratings {
+            let levels = &mut weeks.entry(*w).or_default().levels;
+            let n = levels.entry(*level).or_default();
+            step(n, sign);
+            if *n == 0 {
+                levels.remove(level);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_at_midnight_utc() {
+        // 2026-12-07 is a Monday; 2026-12-13 the Sunday after it.
+        let monday = crate::domain::calendar::start_of_day("2026-12-07").unwrap() as u64;
+        let sunday_night = crate::domain::calendar::start_of_day("2026-12-13").unwrap() as u64 + DAY_MS - 1;
+        assert_eq!(week_start(monday), monday);
+        assert_eq!(week_start(monday + 5), monday);
+        assert_eq!(week_start(sunday_night), monday);
+        assert_eq!(week_start(sunday_night + 1), monday + WEEK_MS);
+        assert_eq!(week_start(4 * DAY_MS), 4 * DAY_MS, "1970-01-05 was a Monday");
+    }
+
+    #[test]
+    fn taking_a_contribution_out_undoes_putting_it_in() {
+        let (ana, ben) = (UserId::new(), UserId::new());
+        let a = Contribution {
+            school: SchoolId::new(),
+            class: ClassId::new(),
+            week: WEEK_MS * 10,
+            owners: vec![ana, ben],
+            turnaround_ms: Some(3_000),
+            feedback_weeks: vec![WEEK_MS * 10, WEEK_MS * 11],
+            ratings: vec![(WEEK_MS * 11, 2), (WEEK_MS * 11, 3)],
+        };
+        let b = Contribution { owners: vec![ana], turnaround_ms: Some(1_000), ratings: vec![], ..a.clone() };
+        let mut weeks = BTreeMap::new();
+        a.add_to(Sign::Plus, &mut weeks);
+        b.add_to(Sign::Plus, &mut weeks);
+        let first = &weeks[&(WEEK_MS * 10)];
+        assert_eq!((first.posts, first.students_posted(), first.feedback), (2, 2, 2));
+        assert_eq!(first.turnarounds, vec![1_000, 3_000]);
+        assert_eq!(first.median_turnaround_ms(), Some(1_000));
+        let second = &weeks[&(WEEK_MS * 11)];
+        assert_eq!((second.posts, second.feedback), (0, 2));
+        assert_eq!(second.levels, BTreeMap::from([(2, 1), (3, 1)]));
+        a.add_to(Sign::Minus, &mut weeks);
+        let mut only_b = BTreeMap::new();
+        b.add_to(Sign::Plus, &mut only_b);
+        weeks.retain(|_, c| !c.is_empty());
+        only_b.retain(|_, c| !c.is_empty());
+        assert_eq!(weeks, only_b);
+        assert_eq!(a.weeks(), vec![WEEK_MS * 10, WEEK_MS * 11]);
+    }
+}
