@@ -681,11 +681,14 @@ async fn page_views_make_no_durable_write_and_seen_marks_survive_a_restart() {
 
     let home = room.ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("1 new feedback"), "{home}");
-    // The upload's and the comment's background work (search indexing) is done first.
-    eventually(std::time::Duration::from_secs(10), "the search indexer to settle", || async {
+    // The upload's and the comment's background work (search indexing, twice: the work, then
+    // the comment) is done first. A quiet spell of 300 ms was not enough on a loaded machine:
+    // the indexer's second round could still be committing its index then, and its store
+    // commit fell among the page views. Two quiet seconds in a row now.
+    eventually(std::time::Duration::from_secs(30), "the search indexer to settle", || async {
         let found = json_of(server.get(&room.ana, "/api/v1/search?q=roses").await).await;
         let before = server.durable_commits();
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         found["hits"].as_array().is_some_and(|h| !h.is_empty()) && server.durable_commits() == before
     })
     .await;
