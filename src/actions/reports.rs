@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::policy;
-use crate::domain::policy::ClassRelation;
 use crate::domain::skills::{Skill, levels_or_default};
 use crate::domain::{ActivityId, Class, ClassId, CommentKind, Role, SkillId, User, UserId};
 use crate::error::{Error, Result};

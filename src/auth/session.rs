@@ -46,6 +46,9 @@ pub fn create(store: &Store, user: &User) -> Result<String, StoreError> {
 }
 
 /// What a session id stands for now.
+// Made once a request and taken apart at once by the caller: boxing the user would only add
+// an allocation to every request.
+#[allow(clippy::large_enum_variant)]
 pub enum Found {
     /// A valid session and its person.
     Valid(Session, User),

@@ -203,3 +203,41 @@ async fn refused_requests_answer_the_json_error() {
     let bad_query = admin.get(server.url("/api/v1/search?q=x&limit=many")).send().await.unwrap();
     assert_refusal(bad_query, StatusCode::BAD_REQUEST, "bad_request").await;
 }
+
+/// utoipa names a schema after its Rust type (or its `#[schema(as = …)]`): two types of one
+/// name in different modules silently become one schema, and the answers of one of them then
+/// fail their description (two `WeekView`s, the student report's and the school report's,
+/// did). Every schema name is given once.
+#[test]
+fn no_two_schemas_share_a_name() {
+    let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> = Default::default();
+    let mut twice = Vec::new();
+    for (path, text) in http_sources() {
+        let mut pending_schema = false;
+        let mut alias: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                pending_schema = true;
+                alias = None;
+            } else if pending_schema && line.starts_with("#[schema(as = ") {
+                alias = line.trim_start_matches("#[schema(as = ").split(')').next().map(str::to_owned);
+            } else if pending_schema && !line.starts_with("#[") && !line.starts_with("//") {
+                let declared = line
+                    .trim_start_matches("pub ")
+                    .trim_start_matches("pub(crate) ")
+                    .trim_start_matches("pub(super) ")
+                    .split_whitespace()
+                    .nth(1)
+                    .map(|n| n.trim_end_matches(['{', '<', '(', ';']).to_owned());
+                if let Some(name) = alias.take().or(declared) {
+                    if let Some(first) = seen.insert(name.clone(), path.clone()) {
+                        twice.push(format!("{name}: {} and {}", first.display(), path.display()));
+                    }
+                }
+                pending_schema = false;
+            }
+        }
+    }
+    assert!(seen.len() > 20, "the schemas were found: {seen:?}");
+    assert!(twice.is_empty(), "schema names given twice: {twice:?}");
+}

@@ -216,6 +216,8 @@ async fn leaders_read_class_reports_and_the_school_report_and_admins_read_counts
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Robins") && html.contains("Owls"), "{html}");
+    // Each class's posts per week as a chart, beside the table (`http::charts`).
+    assert!(html.contains("data-testid=\"posts-chart\"><svg") && html.contains("role=\"img\""), "{html}");
 
     // The administrator: the same counts, no names of classes or people anywhere.
     let res = server.get(&s.room.admin, "/api/v1/reports/school").await;

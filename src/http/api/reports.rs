@@ -289,6 +289,7 @@ struct SkillSeriesView {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = StudentWeek)]
 struct WeekView {
     /// Monday 00:00 UTC of the week (ms).
     week_start_ms: u64,

@@ -54,6 +54,9 @@ struct LevelCountView {
 }
 
 #[derive(Serialize, ToSchema)]
+// The student report has a week of its own (`StudentWeek`): utoipa names a schema after its
+// type, and two `WeekView`s would be one schema in the description.
+#[schema(as = SchoolWeek)]
 struct WeekView {
     /// Monday 00:00 UTC starting the week, ms since 1970.
     week_start: u64,

@@ -21,8 +21,9 @@ use crate::i18n::{Arg, Msg, day_start_ms, iso_day};
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// The i18n filters, and `svg`: a chart drawn in the page's language.
-mod filters {
+/// The i18n filters, and `svg`: a chart drawn in the page's language (the school report's
+/// page uses them too).
+pub(super) mod filters {
     pub use crate::i18n::filters::*;
 
     #[askama::filter_fn]

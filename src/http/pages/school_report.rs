@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::reports::filters;
 use super::{Chrome, PageResult, PageUser, page};
 use crate::actions::school_report::{self, SchoolReport};
 use crate::domain::calendar::{day_of, start_of_day};
@@ -17,7 +18,8 @@ use crate::domain::policy::SchoolReportDetail;
 use crate::domain::weekly::{WEEK_MS, WeekCounts};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::i18n::filters;
+use crate::http::charts::{Chart, Label, Shape};
+use crate::i18n::Msg;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/reports/school", get(school_report_page))
@@ -73,6 +75,8 @@ struct ClassSection {
     number: usize,
     weeks: Vec<WeekRow>,
     total: WeekRow,
+    /// Work posted per week, as bars beside the table.
+    posts_chart: Chart,
 }
 
 #[derive(Template)]
@@ -98,6 +102,11 @@ fn sections(report: &SchoolReport) -> Vec<ClassSection> {
             number: i + 1,
             weeks: c.weeks.iter().map(|(start, w)| WeekRow::of(day_of(*start), w, levels)).collect(),
             total: WeekRow::of(String::new(), &c.total(), levels),
+            posts_chart: Chart {
+                title: Msg::id("chart-weeks-title"),
+                desc: Msg::id("chart-weeks-desc"),
+                shape: Shape::Bars(c.weeks.iter().map(|(start, w)| (Label::Day(*start), w.posts)).collect()),
+            },
         })
         .collect()
 }
