@@ -261,3 +261,45 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     assert_eq!(classmate.status(), StatusCode::OK);
     assert!(!classmate.text().await.unwrap().contains("data-testid=\"ratings\""));
 }
+
+/// "Feedback only" in the review queue leaves the work unshared; its student is told her
+/// teacher has looked at it (and to read the feedback) rather than still "waiting for a
+/// teacher", which is what her page said before.
+#[tokio::test]
+async fn feedback_only_tells_the_student_her_teacher_has_looked_and_the_work_is_not_shared() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let res = crate::work::upload(
+        &server,
+        &room.ana,
+        &[("title", "Quarters"), ("visibility", "class")],
+        vec![("a.txt", b"quarters".to_vec())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let work = json_of(res).await["id"].as_str().unwrap().to_string();
+    let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
+    assert!(page.contains("waiting for a teacher"), "{page}");
+
+    let csrf = server.csrf_of(&room.teacher, "/review").await;
+    let res = room
+        .teacher
+        .post(server.url(&format!("/review/{work}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("skip", "0"),
+            ("feedback", "Try folding it again."),
+            ("decision", "reviewed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let state = server.get_json(&room.teacher, &format!("/api/v1/artifacts/{work}")).await;
+    assert_eq!((state["approved"].as_bool(), state["reviewed"].as_bool()), (Some(false), Some(true)), "{state}");
+    let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
+    assert!(!page.contains("waiting for a teacher"), "{page}");
+    assert!(page.contains("Your teacher has looked at it") && page.contains("Try folding it again."), "{page}");
+    // Classmates still do not see it.
+    assert_eq!(server.get(&room.ben, &format!("/work/{work}")).await.status(), StatusCode::NOT_FOUND);
+}

@@ -312,6 +312,7 @@ artifact-back-class = الصف
 artifact-by = بقلم { $names }
 artifact-who-can-see = من يستطيع رؤيته
 artifact-waiting = بانتظار معلّم
+artifact-reviewed-not-shared = اطّلع عليه معلّمك: اقرأ الملاحظات. لم يُشارَك مع الصف بعد.
 artifact-approved = معتمد
 artifact-from-home = من البيت
 artifact-reflection = تأمّل

@@ -339,6 +339,7 @@ artifact-back-class = Class
 artifact-by = by { $names }
 artifact-who-can-see = Who can see this
 artifact-waiting = waiting for a teacher
+artifact-reviewed-not-shared = Your teacher has looked at it: read the feedback. It is not shared with the class yet.
 artifact-approved = approved
 artifact-from-home = from home
 artifact-reflection = Reflection

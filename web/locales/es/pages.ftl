@@ -313,6 +313,7 @@ artifact-back-class = Clase
 artifact-by = de { $names }
 artifact-who-can-see = Quién puede verlo
 artifact-waiting = esperando a un docente
+artifact-reviewed-not-shared = Tu docente ya lo ha visto: lee sus comentarios. Todavía no se comparte con la clase.
 artifact-approved = aprobado
 artifact-from-home = desde casa
 artifact-reflection = Reflexión
