@@ -8,4 +8,5 @@ bash tests/install-deps.sh
 echo "==> cargo test"
 cargo test --locked
 echo "==> browser tests (headless Chromium)"
-FOLIO_BIN="$PWD/target/debug/folio" node --test tests/browser/
+# The binary `cargo test` just built, wherever cargo puts its builds.
+FOLIO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/folio" node --test tests/browser/
