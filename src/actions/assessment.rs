@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::policy::{self, ArtifactFacts};
 use crate::domain::skills::{Rating, SkillLevel, levels_or_default};
-use crate::domain::{Artifact, ArtifactId, Change, User, VersionId};
+use crate::domain::{Artifact, ArtifactId, Change, ClassId, User, VersionId};
 use crate::error::{Error, Result};
 use crate::store::{Queries, ReadTables, Store};
 
@@ -37,22 +37,22 @@ fn is_teacher(f: &ArtifactFacts) -> bool {
     f.teaches_owner || f.class_teacher
 }
 
-/// Whether `viewer`, who can see the work, may see its ratings.
-fn may_see_ratings(r: &impl ReadTables, artifact: &Artifact, facts: &ArtifactFacts) -> Result<bool> {
+/// Whether `viewer`, who can see the work (posted in `class`), may see its ratings.
+pub(super) fn may_see_ratings(r: &impl ReadTables, class: Option<ClassId>, facts: &ArtifactFacts) -> Result<bool> {
     if facts.owner || is_teacher(facts) {
         return Ok(true);
     }
     if !facts.family {
         return Ok(false);
     }
-    let class = artifact.class.map(|c| r.class(c)).transpose()?.flatten();
+    let class = class.map(|c| r.class(c)).transpose()?.flatten();
     Ok(class.is_some_and(|c| c.family_sees_ratings && c.family_sharing))
 }
 
 /// The ratings of a piece of work, if the viewer may see them (NotFound otherwise).
 pub fn assessment(r: &impl ReadTables, viewer: &User, id: ArtifactId) -> Result<Assessment> {
     let (artifact, facts) = visible(r, viewer, id)?;
-    if !may_see_ratings(r, &artifact, &facts)? {
+    if !may_see_ratings(r, artifact.class, &facts)? {
         return Err(Error::NotFound);
     }
     let levels = levels_or_default(&r.school(artifact.school)?.and_then(|s| s.levels));

@@ -3,16 +3,17 @@
 //! latest ratings; per activity who answered; the class's median time from posting to first
 //! feedback; students quiet for a number of days.
 //!
-//! Computed by reading the class's work when asked (issue #24 asks for counters kept by
-//! `apply`; not done yet). The class's teachers and the school's leaders see it; anyone else 404.
+//! Read from the rows `apply` keeps (`store::class_rows`): a window is a range read per
+//! student, so the report costs the same however much work the class has from before. The
+//! class's teachers and the school's leaders see it; anyone else 404.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::domain::policy;
 use crate::domain::skills::{Skill, levels_or_default};
-use crate::domain::{ActivityId, Class, ClassId, CommentKind, Role, SkillId, User, UserId};
+use crate::domain::{ActivityId, Class, ClassId, Role, SkillId, User, UserId};
 use crate::error::{Error, Result};
-use crate::store::{Queries, ReadTables};
+use crate::store::{Queries, ReadTables, class_rows};
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -85,89 +86,40 @@ pub fn class_report(r: &impl ReadTables, viewer: &User, class: ClassId, window: 
     let Some(class) = r.class(class)?.filter(may) else {
         return Err(Error::NotFound);
     };
-    let inside = |ms: u64| ms >= window.from_ms && ms < window.to_ms;
     let students: Vec<User> =
         r.members(class.id)?.into_iter().filter(|(_, role)| *role == Role::Student).map(|(u, _)| u).collect();
     let activities = r.activities_of_class(class.id)?;
-    let mut lines: BTreeMap<UserId, StudentLine> = students
-        .iter()
-        .map(|u| {
-            let line = StudentLine {
-                user: u.clone(),
-                artifacts: 0,
-                versions: 0,
-                last_posted_ms: None,
-                feedback_received: 0,
-                activities_answered: 0,
-                quiet: false,
-                skills: Vec::new(),
-            };
-            (u.id, line)
-        })
-        .collect();
-    let mut answered: BTreeMap<ActivityId, BTreeSet<UserId>> = BTreeMap::new();
-    // Per student and skill: (teacher ratings, latest teacher (clock, level), latest self).
-    type Tally = (usize, Option<(crate::domain::Hlc, u8)>, Option<(crate::domain::Hlc, u8)>);
-    let mut skills: BTreeMap<(UserId, SkillId), Tally> = BTreeMap::new();
-    let mut turnarounds = Vec::new();
-    for a in r.artifacts_in_class(class.id)?.into_iter().filter(|a| !a.deleted) {
-        let comments = r.comments(a.id)?;
-        let feedback: Vec<_> =
-            comments.iter().filter(|c| c.kind == CommentKind::Feedback && !a.is_owner(c.author)).collect();
-        if inside(a.created_ms)
-            && let Some(first) = feedback.iter().map(|c| c.created_ms).min()
-        {
-            turnarounds.push(first.saturating_sub(a.created_ms));
-        }
-        let ratings = r.ratings(a.id)?;
-        for owner in &a.owners {
-            let Some(line) = lines.get_mut(owner) else { continue };
-            if inside(a.created_ms) {
-                line.artifacts += 1;
-            }
-            for v in a.versions.iter().filter(|v| v.created_ms < window.to_ms) {
-                if inside(v.created_ms) {
-                    line.versions += 1;
-                }
-                line.last_posted_ms = line.last_posted_ms.max(Some(v.created_ms));
-            }
-            line.feedback_received += feedback.iter().filter(|c| inside(c.created_ms)).count();
-            if let Some(activity) = a.activity {
-                answered.entry(activity).or_default().insert(*owner);
-            }
-            for rating in &ratings {
-                let tally = skills.entry((*owner, rating.skill)).or_default();
-                if rating.self_assessment {
-                    if rating.rater == *owner && tally.2.is_none_or(|(at, _)| at < rating.clock) {
-                        tally.2 = Some((rating.clock, rating.level));
-                    }
-                } else {
-                    tally.0 += 1;
-                    if tally.1.is_none_or(|(at, _)| at < rating.clock) {
-                        tally.1 = Some((rating.clock, rating.level));
-                    }
-                }
-            }
-        }
+    let mut answered = class_rows::answers(r, class.id)?;
+    for who in answered.values_mut() {
+        who.retain(|id| students.iter().any(|s| s.id == *id));
     }
+    let mut tallies = class_rows::skill_tallies(r, class.id)?;
     let quiet_since = window.now_ms.min(window.to_ms).saturating_sub(window.quiet_days * DAY_MS);
-    for line in lines.values_mut() {
-        line.activities_answered = answered.values().filter(|who| who.contains(&line.user.id)).count();
-        line.quiet = line.last_posted_ms.is_none_or(|ms| ms < quiet_since);
+    let mut lines = Vec::new();
+    for user in students {
+        let done = class_rows::student_window(r, class.id, user.id, window.from_ms, window.to_ms)?;
+        let mine = tallies.remove(&user.id).unwrap_or_default();
+        lines.push(StudentLine {
+            artifacts: done.artifacts as usize,
+            versions: done.versions as usize,
+            last_posted_ms: done.last_posted_ms,
+            feedback_received: done.feedback_received as usize,
+            activities_answered: answered.values().filter(|who| who.contains(&user.id)).count(),
+            quiet: done.last_posted_ms.is_none_or(|ms| ms < quiet_since),
+            skills: mine
+                .into_iter()
+                .map(|(skill, t)| SkillLine {
+                    skill,
+                    latest_level: t.latest_level,
+                    self_level: t.self_level,
+                    ratings: t.ratings as usize,
+                })
+                .collect(),
+            user,
+        });
     }
-    for ((student, skill), (count, latest, own)) in skills {
-        if let Some(line) = lines.get_mut(&student) {
-            line.skills.push(SkillLine {
-                skill,
-                latest_level: latest.map(|l| l.1),
-                self_level: own.map(|l| l.1),
-                ratings: count,
-            });
-        }
-    }
-    let mut students: Vec<StudentLine> = lines.into_values().collect();
-    students.sort_by_key(|s| s.user.display_name.to_lowercase());
-    let rated: BTreeSet<SkillId> = students.iter().flat_map(|s| s.skills.iter().map(|k| k.skill)).collect();
+    lines.sort_by_key(|s| s.user.display_name.to_lowercase());
+    let rated: BTreeSet<SkillId> = lines.iter().flat_map(|s| s.skills.iter().map(|k| k.skill)).collect();
     let scale = r.school(class.school)?.and_then(|s| s.levels);
     Ok(ClassReport {
         skills: r.skills(class.school)?.into_iter().filter(|s| rated.contains(&s.id)).collect(),
@@ -182,10 +134,10 @@ pub fn class_report(r: &impl ReadTables, viewer: &User, class: ClassId, window: 
                 title: act.title,
             })
             .collect(),
-        feedback_turnaround_ms: median(turnarounds),
+        feedback_turnaround_ms: median(class_rows::turnarounds(r, class.id, window.from_ms, window.to_ms)?),
         class,
         window,
-        students,
+        students: lines,
     })
 }
 

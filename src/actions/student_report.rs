@@ -7,20 +7,22 @@
 //! shares work with families). Anyone else, an administrator included, gets 404: the
 //! school's figures without names are the school report's, not this one.
 //!
-//! Inside, each piece of work counts only when the viewer may see it (`work::visible`), and
-//! its ratings only when the viewer may see them (`assessment::assessment`: a family sees
-//! only ratings of work in a class that allows it). So a report never says more than the
-//! work pages would.
+//! Inside, each piece of work counts only when the viewer may see it (the rule of
+//! `work::visible`), and its ratings only when the viewer may see them (the rule of
+//! `assessment::assessment`: a family sees only ratings of work in a class that allows it).
+//! So a report never says more than the work pages would. It reads the contributions `apply`
+//! keeps for each piece (`store::class_rows::contributions_of_owner`), which hold the facts
+//! those rules need, not the work, its comments or its ratings.
 
 use std::collections::BTreeMap;
 
+use crate::domain::policy;
 use crate::domain::skills::{Skill, levels_or_default};
 use crate::domain::{ArtifactId, Role, User, UserId, VersionId};
 use crate::error::{Error, Result};
-use crate::store::{Queries, ReadTables};
+use crate::store::{Queries, ReadTables, WorkFacts, class_rows};
 
 use super::assessment;
-use super::work::visible;
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 /// The most weeks of posts a report lists (the latest): two school years.
@@ -105,22 +107,33 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
     let mut series: BTreeMap<crate::domain::SkillId, Vec<Point>> = BTreeMap::new();
     let mut growth = Vec::new();
     let mut titles = BTreeMap::new();
-    for a in r.artifacts_of_owner(student.id)?.into_iter().filter(|a| !a.deleted) {
-        match visible(r, viewer, a.id) {
-            Ok(_) => {}
-            Err(Error::NotFound) => continue,
-            Err(e) => return Err(e),
-        }
-        *posts.entry(week_start(a.created_ms)).or_default() += 1;
-        growth.push(Growth { artifact: a.id, title: a.title.clone(), versions: a.versions.len() });
-        titles.insert(a.id, a.title.clone());
-        let ratings = match assessment::assessment(r, viewer, a.id) {
-            Ok(found) => found.ratings,
-            Err(Error::NotFound) => continue,
-            Err(e) => return Err(e),
+    // The kept contributions of the student's live work (`store::class_rows`): each holds
+    // what decides who sees it and its ratings, so no artifact, comment or rating is read.
+    let mut pieces = class_rows::contributions_of_owner(r, student.id)?;
+    // Newest first, so pieces alike in versions and title list the newest first.
+    pieces.sort_by_key(|c| std::cmp::Reverse(c.created_ms));
+    for c in pieces {
+        let work = WorkFacts {
+            school: c.school,
+            owners: &c.owners,
+            class: c.class,
+            approved: c.approved,
+            deleted: false,
+            visibility: c.visibility,
         };
+        let facts = r.work_facts(viewer, &work)?;
+        // What `work::visible` and `assessment::assessment` decide for the work's own page.
+        if !policy::can_view_artifact(viewer, &facts) {
+            continue;
+        }
+        *posts.entry(week_start(c.created_ms)).or_default() += 1;
+        growth.push(Growth { artifact: c.artifact, title: c.title.clone(), versions: c.versions.len() });
+        titles.insert(c.artifact, c.title.clone());
+        if !assessment::may_see_ratings(r, c.class, &facts)? {
+            continue;
+        }
         // A self-assessment counts only when it is this student's own (group work has others).
-        for x in ratings.into_iter().filter(|x| !x.self_assessment || x.rater == student.id) {
+        for x in c.ratings.iter().filter(|x| !x.self_assessment || x.rater == student.id) {
             series.entry(x.skill).or_default().push(Point {
                 at_ms: x.clock.ms,
                 level: x.level,

@@ -1,20 +1,25 @@
-//! The school report's numbers: per class and per week (Monday 00:00 UTC; a box may not know
-//! its time zone), the work posted, who posted, the feedback given, the time from posting to
-//! the first teacher feedback and the teachers' ratings per level.
+//! The reports' numbers. The school report's: per class and per week (Monday 00:00 UTC; a box
+//! may not know its time zone), the work posted, who posted, the feedback given, the time from
+//! posting to the first teacher feedback and the teachers' ratings per level. The class
+//! report's: per student the events of their work in the class (posted, versions, feedback
+//! received) by time, the activities answered and every rating with its clock.
 //!
-//! Each piece of work *contributes* to the weeks of its class ([`contribution`], a function
-//! of the work, its comments and its ratings as they stand). The counts are the sum of the
-//! contributions, so they can be kept up to date by taking a work's old contribution out and
-//! putting its new one in whenever anything about it changes ([`WeekCounts::add`] with
-//! `Sign::Minus`, then `Sign::Plus`): the store does that in every operation's transaction,
-//! and the same sum made by reading every piece of work must give the same counts.
+//! Each piece of work *contributes* ([`contribution`], a function of the work, its comments
+//! and its ratings as they stand). The counts and rows are the sum of the contributions, so
+//! they can be kept up to date by taking a work's old contribution out and putting its new one
+//! in whenever anything about it changes ([`WeekPart::add_to`] with `Sign::Minus`, then
+//! `Sign::Plus`; [`Contribution::class_rows`] removed, then added): the store does that in
+//! every operation's transaction, and the same sum made by reading every piece of work must
+//! give the same counts and rows.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::skills::Rating;
-use super::{Artifact, ClassId, Comment, CommentKind, SchoolId, UserId};
+use super::{
+    ActivityId, Artifact, ArtifactId, ClassId, Comment, CommentKind, Hlc, SchoolId, SkillId, UserId, Visibility,
+};
 
 const DAY_MS: u64 = 86_400_000;
 pub const WEEK_MS: u64 = 7 * DAY_MS;
@@ -27,9 +32,33 @@ pub fn week_start(ms: u64) -> u64 {
     day.saturating_sub((day + 3) % 7) * DAY_MS
 }
 
-/// What one piece of work adds to the counts of its class.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What one piece of work adds to the reports: the school report's weeks of its class
+/// ([`Contribution::week_part`]), the class report's rows ([`Contribution::class_rows`]) and
+/// its students' reports (read whole). A pure function of the work, its comments and its
+/// ratings as they stand ([`contribution`]); the store keeps the current one per artifact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contribution {
+    pub artifact: ArtifactId,
+    pub school: SchoolId,
+    pub class: Option<ClassId>,
+    pub activity: Option<ActivityId>,
+    pub created_ms: u64,
+    /// Sorted, each once.
+    pub owners: Vec<UserId>,
+    pub title: String,
+    pub visibility: Visibility,
+    pub approved: bool,
+    /// When each version was made, oldest first.
+    pub versions: Vec<u64>,
+    /// When each teacher feedback (by someone not among the owners) was given, oldest first.
+    pub feedback: Vec<u64>,
+    /// Every rating kept on it, teachers' and self-assessments, oldest first.
+    pub ratings: Vec<Rating>,
+}
+
+/// What a piece of work adds to the counts of its class's weeks (the school report).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekPart {
     pub school: SchoolId,
     pub class: ClassId,
     /// The week it was posted in.
@@ -43,32 +72,120 @@ pub struct Contribution {
     pub ratings: Vec<(u64, u8)>,
 }
 
-/// What a piece of work adds to its class's weeks: nothing when it is deleted (or was never
-/// posted in a class: the school report is per class).
+/// What a piece of work contributes: nothing once it is deleted.
 pub fn contribution(artifact: &Artifact, comments: &[Comment], ratings: &[Rating]) -> Option<Contribution> {
-    let class = artifact.class.filter(|_| !artifact.deleted)?;
-    let feedback: Vec<u64> = comments
+    if artifact.deleted {
+        return None;
+    }
+    let mut feedback: Vec<u64> = comments
         .iter()
         .filter(|c| c.kind == CommentKind::Feedback && !artifact.is_owner(c.author))
         .map(|c| c.created_ms)
         .collect();
-    let mut feedback_weeks: Vec<u64> = feedback.iter().map(|ms| week_start(*ms)).collect();
-    feedback_weeks.sort_unstable();
-    let mut rated: Vec<(u64, u8)> =
-        ratings.iter().filter(|r| !r.self_assessment).map(|r| (week_start(r.clock.ms), r.level)).collect();
-    rated.sort_unstable();
+    feedback.sort_unstable();
+    let mut versions: Vec<u64> = artifact.versions.iter().map(|v| v.created_ms).collect();
+    versions.sort_unstable();
+    let mut ratings = ratings.to_vec();
+    ratings.sort_by_key(|r| (r.clock, r.artifact, r.version, r.skill, r.rater));
     let mut owners = artifact.owners.clone();
     owners.sort();
     owners.dedup();
     Some(Contribution {
+        artifact: artifact.id,
         school: artifact.school,
-        class,
-        week: week_start(artifact.created_ms),
+        class: artifact.class,
+        activity: artifact.activity,
+        created_ms: artifact.created_ms,
         owners,
-        turnaround_ms: feedback.iter().min().map(|first| first.saturating_sub(artifact.created_ms)),
-        feedback_weeks,
-        ratings: rated,
+        title: artifact.title.clone(),
+        visibility: artifact.visibility,
+        approved: artifact.approved,
+        versions,
+        feedback,
+        ratings,
     })
+}
+
+impl Contribution {
+    /// From posting to the first teacher feedback, if there is any.
+    pub fn turnaround_ms(&self) -> Option<u64> {
+        self.feedback.first().map(|first| first.saturating_sub(self.created_ms))
+    }
+
+    /// What it adds to its class's weeks (none for work posted in no class: the school
+    /// report is per class).
+    pub fn week_part(&self) -> Option<WeekPart> {
+        let class = self.class?;
+        let mut rated: Vec<(u64, u8)> =
+            self.ratings.iter().filter(|r| !r.self_assessment).map(|r| (week_start(r.clock.ms), r.level)).collect();
+        rated.sort_unstable();
+        Some(WeekPart {
+            school: self.school,
+            class,
+            week: week_start(self.created_ms),
+            owners: self.owners.clone(),
+            turnaround_ms: self.turnaround_ms(),
+            feedback_weeks: self.feedback.iter().map(|ms| week_start(*ms)).collect(),
+            ratings: rated,
+        })
+    }
+
+    /// The class report's rows it makes (none for work posted in no class).
+    pub fn class_rows(&self) -> ClassRows {
+        let mut rows = ClassRows::default();
+        let Some(class) = self.class else { return rows };
+        let turnaround = self.turnaround_ms();
+        if let Some(t) = turnaround {
+            rows.turnaround = Some(((class, self.created_ms, self.artifact), t));
+        }
+        for owner in &self.owners {
+            let mut event = |ms: u64, kind: Event| {
+                *rows.events.entry((class, *owner, ms, kind as u8, self.artifact)).or_default() += 1;
+            };
+            event(self.created_ms, Event::Posted);
+            for ms in &self.versions {
+                event(*ms, Event::Version);
+            }
+            for ms in &self.feedback {
+                event(*ms, Event::Feedback);
+            }
+            if let Some(activity) = self.activity {
+                rows.answers.push((class, activity, *owner));
+            }
+            // A self-assessment counts for the student who made it (group work has others).
+            for r in self.ratings.iter().filter(|r| !r.self_assessment || r.rater == *owner) {
+                rows.ratings.insert((class, *owner, r.skill, r.clock), (r.level, r.self_assessment));
+            }
+        }
+        rows
+    }
+}
+/// What happened to a piece of work at a moment, for a student of its class: the class
+/// report counts them in its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Event {
+    Posted = 0,
+    Version = 1,
+    Feedback = 2,
+}
+
+/// Per class and student, one piece of work's events: (class, student, ms, `Event`, artifact)
+/// -> how many (a version and its feedback may share a millisecond).
+pub type EventKey = (ClassId, UserId, u64, u8, ArtifactId);
+/// (class, student, skill, clock) -> (level, self-assessment): one rating of a student's work
+/// in the class, for the student (a self-assessment only for the student who made it).
+pub type RatingKey = (ClassId, UserId, SkillId, Hlc);
+
+/// The class report's rows one piece of work makes; the store keeps their sum over the work.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassRows {
+    pub events: BTreeMap<EventKey, u64>,
+    /// (class, posted at, artifact) -> from posting to the first teacher feedback.
+    pub turnaround: Option<((ClassId, u64, ArtifactId), u64)>,
+    /// (class, activity, student): the work answers the activity.
+    pub answers: Vec<(ClassId, ActivityId, UserId)>,
+    pub ratings: BTreeMap<RatingKey, (u8, bool)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +247,7 @@ impl WeekCounts {
     }
 }
 
-impl Contribution {
+impl WeekPart {
     /// Every week this contribution counts in, each once.
     pub fn weeks(&self) -> Vec<u64> {
         let mut weeks: Vec<u64> = std::iter::once(self.week)
@@ -196,7 +313,7 @@ mod tests {
     #[test]
     fn taking_a_contribution_out_undoes_putting_it_in() {
         let (ana, ben) = (UserId::new(), UserId::new());
-        let a = Contribution {
+        let a = WeekPart {
             school: SchoolId::new(),
             class: ClassId::new(),
             week: WEEK_MS * 10,
@@ -205,7 +322,7 @@ mod tests {
             feedback_weeks: vec![WEEK_MS * 10, WEEK_MS * 11],
             ratings: vec![(WEEK_MS * 11, 2), (WEEK_MS * 11, 3)],
         };
-        let b = Contribution { owners: vec![ana], turnaround_ms: Some(1_000), ratings: vec![], ..a.clone() };
+        let b = WeekPart { owners: vec![ana], turnaround_ms: Some(1_000), ratings: vec![], ..a.clone() };
         let mut weeks = BTreeMap::new();
         a.add_to(Sign::Plus, &mut weeks);
         b.add_to(Sign::Plus, &mut weeks);

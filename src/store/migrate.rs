@@ -23,6 +23,13 @@
 //! **3 → 4** (the school report's counts). `apply` now keeps per class and week the counts
 //! of the school report (`store::weekly`); the migration works them out for every piece of
 //! work already there, as `apply` would have.
+//!
+//! **4 → 5** (the class and student reports' rows). Each artifact's contribution now carries
+//! what those reports read (and exists for work in no class too), and `apply` keeps the class
+//! report's rows beside the counts (`store::class_rows`). The old contributions are written in
+//! the old shape, so the migration empties the kept rows and works them all out again, as
+//! `apply` would have. A version 3 file, which had no rows, takes the same step (it was
+//! `from_v3`, the same rebuild).
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -73,9 +80,11 @@ pub(super) fn from_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(super) fn from_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
+/// The reports' rows, worked out from nothing: what a version 4 file needs, and a version 3
+/// file too (it had none), so both go through this one step.
+pub(super) fn from_v4(txn: &WriteTransaction) -> Result<(), StoreError> {
     let counted = super::weekly::rebuild(txn)?;
-    tracing::info!(artifacts = counted, "moved the data to format 4 (the school report's counts)");
+    tracing::info!(artifacts = counted, "moved the data to format 5 (the class and student reports' rows)");
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 //! closure on tokio's blocking pool so redb never stalls the async worker threads.
 
 mod apply;
+pub mod class_rows;
 pub mod codec;
 pub mod dump;
 pub mod family_sheets;
@@ -31,7 +32,7 @@ pub mod weekly;
 
 pub use apply::ReflectionEdit;
 pub use file_index::{FileReads, PeerReads};
-pub use queries::{Queries, ReadTables};
+pub use queries::{Queries, ReadTables, WorkFacts};
 pub use replication::{Received, SyncReads};
 pub use sessions::Session;
 
@@ -213,7 +214,8 @@ impl Store {
                 if from < 3 {
                     migrate::from_v2(&txn)?;
                 }
-                migrate::from_v3(&txn)?;
+                // Rebuilds every report row from the work: what 3 → 4 needs, and more.
+                migrate::from_v4(&txn)?;
             }
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");

@@ -15,6 +15,17 @@ use crate::domain::{
     SchoolId, SkillId, User, UserId, VersionId,
 };
 
+/// What decides who may see a piece of work, besides the viewer and the rows about them.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkFacts<'a> {
+    pub school: SchoolId,
+    pub owners: &'a [UserId],
+    pub class: Option<ClassId>,
+    pub approved: bool,
+    pub deleted: bool,
+    pub visibility: crate::domain::Visibility,
+}
+
 /// Opening a table, whichever kind of transaction we are in.
 pub trait ReadTables {
     type Table<'a, K: Key + 'static, V: Value + 'static>: ReadableTable<K, V>
@@ -463,6 +474,20 @@ pub trait Queries: ReadTables {
 
     /// The facts `policy` decides about one viewer and one artifact.
     fn artifact_facts(&self, viewer: &User, artifact: &Artifact) -> Result<ArtifactFacts, StoreError> {
+        let work = WorkFacts {
+            school: artifact.school,
+            owners: &artifact.owners,
+            class: artifact.class,
+            approved: artifact.approved,
+            deleted: artifact.deleted,
+            visibility: artifact.visibility,
+        };
+        self.work_facts(viewer, &work)
+    }
+
+    /// [`Queries::artifact_facts`] from what decides them, for reads that hold less than the
+    /// whole artifact (the student report reads the kept contributions).
+    fn work_facts(&self, viewer: &User, artifact: &WorkFacts) -> Result<ArtifactFacts, StoreError> {
         let mut f = ArtifactFacts {
             approved: artifact.approved,
             deleted: artifact.deleted,
@@ -473,8 +498,8 @@ pub trait Queries: ReadTables {
         if viewer.school != artifact.school {
             return Ok(f);
         }
-        f.owner = artifact.is_owner(viewer.id);
-        for owner in &artifact.owners {
+        f.owner = artifact.owners.contains(&viewer.id);
+        for owner in artifact.owners {
             if viewer.role == Role::Teacher && self.teaches(viewer.id, *owner)? {
                 f.teaches_owner = true;
             }

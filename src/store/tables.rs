@@ -23,7 +23,13 @@ use super::StoreError;
 /// 4: the school report's counts kept by `apply` (`SCHOOL_CLASS_WEEK_TO_COUNTS`,
 /// `ARTIFACT_TO_CONTRIBUTION`), filled from the work already there when a version 3 file is
 /// opened.
-pub const SCHEMA_VERSION: u32 = 4;
+///
+/// 5: the class and student reports' rows kept by `apply` too: each artifact's contribution
+/// (now for work in no class as well) carries what they need, and the class report's rows
+/// (`CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT`, `CLASS_MS_ARTIFACT_TO_TURNAROUND`,
+/// `CLASS_ACTIVITY_STUDENT_TO_ANSWERS`, `CLASS_STUDENT_SKILL_HLC_TO_LEVEL`); rebuilt from the
+/// work when a version 4 file is opened.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
 pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
@@ -130,8 +136,26 @@ pub const SCHOOL_SKILL_TO_SKILL: TableDefinition<(IdKey, IdKey), &[u8]> = TableD
 /// report's numbers, kept by `apply` (`store::weekly`).
 pub const SCHOOL_CLASS_WEEK_TO_COUNTS: TableDefinition<(IdKey, IdKey, u64), &[u8]> =
     TableDefinition::new("school_class_week_to_counts");
-/// Artifact -> encoded `domain::weekly::Contribution`: what it adds to those counts now.
+/// Artifact -> encoded `domain::weekly::Contribution`: what it adds to those counts and to the
+/// class report's rows below now (live work only); the student report reads it whole.
 pub const ARTIFACT_TO_CONTRIBUTION: TableDefinition<IdKey, &[u8]> = TableDefinition::new("artifact_to_contribution");
+/// (class, student, ms, `weekly::Event`, artifact) -> how many: when the student's work in the
+/// class was posted, got a version, got teacher feedback. Kept by `apply` (`store::weekly`),
+/// so a class report's window is a range read per student.
+pub const CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT: TableDefinition<(IdKey, IdKey, u64, u8, IdKey), u64> =
+    TableDefinition::new("class_student_ms_event_artifact_to_count");
+/// (class, posted at ms, artifact) -> ms from posting to the first teacher feedback (work with
+/// feedback only): the class report's turnaround for work posted in a window.
+pub const CLASS_MS_ARTIFACT_TO_TURNAROUND: TableDefinition<(IdKey, u64, IdKey), u64> =
+    TableDefinition::new("class_ms_artifact_to_turnaround");
+/// (class, activity, student) -> how many pieces of the student's work in the class answer it.
+pub const CLASS_ACTIVITY_STUDENT_TO_ANSWERS: TableDefinition<(IdKey, IdKey, IdKey), u64> =
+    TableDefinition::new("class_activity_student_to_answers");
+/// (class, student, skill, hlc ms, hlc counter, hlc replica) -> level, plus 256 for a
+/// self-assessment: every rating of the student's work in the class, oldest first per skill,
+/// so the latest is the last row.
+pub const CLASS_STUDENT_SKILL_HLC_TO_LEVEL: TableDefinition<(IdKey, IdKey, IdKey, u64, u32, IdKey), u16> =
+    TableDefinition::new("class_student_skill_hlc_to_level");
 /// (artifact, version, skill, rater) -> encoded `skills::Rating`, last writer wins.
 pub const ARTIFACT_VERSION_SKILL_RATER_TO_RATING: TableDefinition<(IdKey, IdKey, IdKey, IdKey), &[u8]> =
     TableDefinition::new("artifact_version_skill_rater_to_rating");
@@ -341,6 +365,10 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(ARTIFACT_VERSION_SKILL_RATER_TO_RATING, Kind::Shared),
     &Listed(SCHOOL_CLASS_WEEK_TO_COUNTS, Kind::Shared),
     &Listed(ARTIFACT_TO_CONTRIBUTION, Kind::Shared),
+    &Listed(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT, Kind::Shared),
+    &Listed(CLASS_MS_ARTIFACT_TO_TURNAROUND, Kind::Shared),
+    &Listed(CLASS_ACTIVITY_STUDENT_TO_ANSWERS, Kind::Shared),
+    &Listed(CLASS_STUDENT_SKILL_HLC_TO_LEVEL, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
     &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),

@@ -1,12 +1,14 @@
-//! The school report's counts per class and week (`domain::weekly`), kept by `apply` in each
-//! operation's transaction, so a report reads a few rows per class instead of every piece of
-//! work, and the counts are right after sync (received operations go through the same
-//! `apply`).
+//! The reports' rows (`domain::weekly`), kept by `apply` in each operation's transaction, so a
+//! report reads a few rows instead of every piece of work with its comments and ratings, and
+//! the rows are right after sync (received operations go through the same `apply`): the
+//! school report's counts per class and week, the class report's events, turnarounds,
+//! answers and ratings (`class_rows`), and each artifact's contribution, which the student
+//! report reads.
 //!
 //! Each artifact's current contribution is kept beside the counts
 //! (`ARTIFACT_TO_CONTRIBUTION`). When an operation touches the artifact, its contribution is
 //! worked out again from the rows as they now stand; if it differs, the old one is taken out
-//! of the counts and the new one put in. The counts are therefore a function of the rows,
+//! of the counts and rows and the new one put in. The counts are therefore a function of the rows,
 //! which are a function of the set of operations: every box holding the same operations
 //! holds the same counts, whatever order they came in.
 
@@ -15,9 +17,12 @@ use std::collections::BTreeMap;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::codec::{decode, encode};
-use super::tables::{ARTIFACT_TO_CONTRIBUTION, SCHOOL_CLASS_WEEK_TO_COUNTS};
+use super::tables::{
+    ARTIFACT_TO_CONTRIBUTION, CLASS_ACTIVITY_STUDENT_TO_ANSWERS, CLASS_MS_ARTIFACT_TO_TURNAROUND,
+    CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT, CLASS_STUDENT_SKILL_HLC_TO_LEVEL, SCHOOL_CLASS_WEEK_TO_COUNTS,
+};
 use super::{Queries, ReadTables, StoreError};
-use crate::domain::weekly::{Contribution, Sign, WeekCounts, contribution};
+use crate::domain::weekly::{Contribution, Sign, WeekCounts, WeekPart, contribution};
 use crate::domain::{ArtifactId, ClassId, SchoolId};
 
 /// Per class, per week start: a school's counts.
@@ -37,11 +42,20 @@ pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Resul
             None => kept.remove(id.bytes())?,
         };
         drop(kept);
-        if let Some(old) = &before {
-            shift(txn, old, Sign::Minus)?;
+        let (old_week, new_week) = (before.as_ref().and_then(|c| c.week_part()), now.as_ref().and_then(|c| c.week_part()));
+        if old_week != new_week {
+            if let Some(old) = &old_week {
+                shift(txn, old, Sign::Minus)?;
+            }
+            if let Some(new) = &new_week {
+                shift(txn, new, Sign::Plus)?;
+            }
         }
-        if let Some(new) = &now {
-            shift(txn, new, Sign::Plus)?;
+        let rows = |c: &Option<Contribution>| c.as_ref().map(|c| c.class_rows()).unwrap_or_default();
+        let (old_rows, new_rows) = (rows(&before), rows(&now));
+        if old_rows != new_rows {
+            super::class_rows::put(txn, &old_rows, Sign::Minus)?;
+            super::class_rows::put(txn, &new_rows, Sign::Plus)?;
         }
     }
     Ok(())
@@ -54,7 +68,7 @@ fn current(r: &impl ReadTables, id: ArtifactId) -> Result<Option<Contribution>, 
 }
 
 /// Adds or takes out one contribution, on the rows of the weeks it touches.
-fn shift(txn: &WriteTransaction, c: &Contribution, sign: Sign) -> Result<(), StoreError> {
+fn shift(txn: &WriteTransaction, c: &WeekPart, sign: Sign) -> Result<(), StoreError> {
     let mut table = txn.open_table(SCHOOL_CLASS_WEEK_TO_COUNTS)?;
     let (school, class) = (c.school.bytes(), c.class.bytes());
     let mut weeks = BTreeMap::new();
@@ -93,7 +107,8 @@ pub fn kept(r: &impl ReadTables, school: SchoolId, from_week: u64, to: u64) -> R
 pub fn scanned(r: &impl ReadTables, school: SchoolId) -> Result<SchoolCounts, StoreError> {
     let mut counts = SchoolCounts::new();
     for artifact in r.artifacts_of_school(school)? {
-        if let Some(c) = contribution(&artifact, &r.comments(artifact.id)?, &r.ratings(artifact.id)?) {
+        let c = contribution(&artifact, &r.comments(artifact.id)?, &r.ratings(artifact.id)?);
+        if let Some(c) = c.and_then(|c| c.week_part()) {
             c.add_to(Sign::Plus, counts.entry(c.class).or_default());
         }
     }
@@ -104,8 +119,16 @@ pub fn scanned(r: &impl ReadTables, school: SchoolId) -> Result<SchoolCounts, St
     Ok(counts)
 }
 
-/// Fills the counts for every artifact the box holds (the migration to schema 4).
+/// Works the counts and rows out again for every artifact the box holds, from nothing (the
+/// migrations to schemas 4 and 5).
 pub(super) fn rebuild(txn: &WriteTransaction) -> Result<u64, StoreError> {
+    txn.delete_table(ARTIFACT_TO_CONTRIBUTION)?;
+    txn.delete_table(SCHOOL_CLASS_WEEK_TO_COUNTS)?;
+    txn.delete_table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?;
+    txn.delete_table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?;
+    txn.delete_table(CLASS_ACTIVITY_STUDENT_TO_ANSWERS)?;
+    txn.delete_table(CLASS_STUDENT_SKILL_HLC_TO_LEVEL)?;
+    super::tables::create_all(txn)?;
     let ids: Vec<ArtifactId> = txn
         .open_table(super::tables::ARTIFACT_ID_TO_ARTIFACT)?
         .iter()?

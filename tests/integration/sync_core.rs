@@ -570,6 +570,10 @@ fn run(offsets: Vec<i64>, steps: Vec<Step>) -> Result<(), TestCaseError> {
         let kept = store.read(|r| folio::store::weekly::kept(r, school, 0, u64::MAX)).unwrap();
         let scanned = store.read(|r| folio::store::weekly::scanned(r, school)).unwrap();
         prop_assert_eq!(kept, scanned, "the kept counts differ from a scan");
+        // And every other row the reports read (the class report's, each work's contribution).
+        let kept = store.read(folio::store::class_rows::kept).unwrap();
+        let scanned = store.read(folio::store::class_rows::scanned).unwrap();
+        prop_assert_eq!(kept, scanned, "the kept report rows differ from a scan");
         for id in &ledger.deleted {
             let a = store.read(|r| r.artifact(*id)).unwrap();
             prop_assert!(a.is_none_or(|a| a.deleted && a.title.is_empty()), "deleted work came back");

@@ -618,3 +618,4 @@ fn a_username_taken_on_two_boxes_at_once_goes_to_the_same_account_everywhere() {
 }
 
 mod class_box;
+mod report_rows;
