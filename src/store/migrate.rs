@@ -281,4 +281,49 @@ mod tests {
         assert_eq!(store.read(|r| crate::store::weekly::scanned(r, school)).unwrap(), counts);
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
     }
+
+    #[test]
+    fn a_schema_4_database_gets_the_class_and_student_reports_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, ana, artifact, class) = sample(&store);
+        let teacher = store.read(|r| r.members(class)).unwrap().into_iter().find(|(u, _)| u.username == "t").unwrap().0;
+        let version = store.read(|r| r.artifact(artifact)).unwrap().unwrap().versions.first().map(|v| v.id);
+        let rated = Change::ArtifactRated {
+            artifact,
+            version: version.unwrap_or_else(crate::domain::VersionId::new),
+            ratings: vec![crate::domain::skills::SkillLevel { skill_id: crate::domain::SkillId::new(), level: 3 }],
+            self_assessment: false,
+        };
+        store.write(|tx| tx.record(school, Scope::Class(class), Some(teacher.id), rated.clone())).unwrap();
+        let before = store.canonical_dump().unwrap();
+        let rows = store.read(crate::store::class_rows::kept).unwrap();
+        assert_eq!(rows.ratings.len(), 1, "the rating is kept for ana: {rows:?}");
+        assert!(rows.events.keys().any(|(_, who, ..)| *who == ana));
+        // What a version 4 folio left: none of the class report's rows, a contribution in the
+        // old shape, schema 4.
+        store
+            .write(|tx| {
+                let txn = tx.txn();
+                txn.delete_table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?;
+                txn.delete_table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?;
+                txn.delete_table(CLASS_ACTIVITY_STUDENT_TO_ANSWERS)?;
+                txn.delete_table(CLASS_STUDENT_SKILL_HLC_TO_LEVEL)?;
+                let old = serde_json::json!({
+                    "school": school, "class": class, "week": 0, "owners": [ana],
+                    "turnaround_ms": null, "feedback_weeks": [], "ratings": [[0, 3]]
+                });
+                txn.open_table(ARTIFACT_TO_CONTRIBUTION)?.insert(artifact.bytes(), encode(&old).as_slice())?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, 4u32.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        assert_eq!(store.read(crate::store::class_rows::kept).unwrap(), rows);
+        assert_eq!(store.read(crate::store::class_rows::scanned).unwrap(), rows);
+        assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
+    }
 }
