@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::codec::decode;
 use super::tables::{
     ARTIFACT_ID_TO_ARTIFACT, ARTIFACT_TO_CONTRIBUTION, CLASS_ACTIVITY_STUDENT_TO_ANSWERS,
     CLASS_MS_ARTIFACT_TO_TURNAROUND, CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT, CLASS_STUDENT_SKILL_HLC_TO_LEVEL, IdKey,
     SCHOOL_CLASS_WEEK_TO_COUNTS,
 };
-use super::codec::decode;
 use super::{Queries, ReadTables, StoreError};
 use crate::domain::weekly::{ClassRows, Contribution, Event, EventKey, RatingKey, Sign, WeekCounts, contribution};
 use crate::domain::{ActivityId, ArtifactId, ClassId, Hlc, ReplicaId, SchoolId, SkillId, UserId};
@@ -114,10 +114,7 @@ pub fn student_window(
 /// The turnarounds of the class's work posted in `[from, to)` that has teacher feedback.
 pub fn turnarounds(r: &impl ReadTables, class: ClassId, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
     let c = class.bytes();
-    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?
-        .range((c, from, LO)..(c, to, LO))?
-        .map(|row| Ok(row?.1.value()))
-        .collect()
+    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?.range((c, from, LO)..(c, to, LO))?.map(|row| Ok(row?.1.value())).collect()
 }
 
 /// Per activity, the students whose work in the class answers it.
@@ -154,7 +151,8 @@ pub fn skill_tallies(
     for row in table.range((c, LO, LO, 0u64, 0u32, LO)..=(c, HI, HI, u64::MAX, u32::MAX, HI))? {
         let (k, v) = row?;
         let (_, student, skill, ..) = k.value();
-        let tally = found.entry(UserId::from_bytes(student)).or_default().entry(SkillId::from_bytes(skill)).or_default();
+        let tally =
+            found.entry(UserId::from_bytes(student)).or_default().entry(SkillId::from_bytes(skill)).or_default();
         let value = v.value();
         let level = (value % SELF_MARK) as u8;
         if value >= SELF_MARK {
@@ -206,7 +204,8 @@ pub fn kept(r: &impl ReadTables) -> Result<Everything, StoreError> {
     for row in r.table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?.iter()? {
         let (k, v) = row?;
         let (class, student, ms, event, artifact) = k.value();
-        let key = (ClassId::from_bytes(class), UserId::from_bytes(student), ms, event, ArtifactId::from_bytes(artifact));
+        let key =
+            (ClassId::from_bytes(class), UserId::from_bytes(student), ms, event, ArtifactId::from_bytes(artifact));
         all.events.insert(key, v.value());
     }
     for row in r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?.iter()? {

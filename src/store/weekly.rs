@@ -42,7 +42,8 @@ pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Resul
             None => kept.remove(id.bytes())?,
         };
         drop(kept);
-        let (old_week, new_week) = (before.as_ref().and_then(|c| c.week_part()), now.as_ref().and_then(|c| c.week_part()));
+        let (old_week, new_week) =
+            (before.as_ref().and_then(|c| c.week_part()), now.as_ref().and_then(|c| c.week_part()));
         if old_week != new_week {
             if let Some(old) = &old_week {
                 shift(txn, old, Sign::Minus)?;

@@ -15,8 +15,12 @@ fn as_author(b: &Node, school: SchoolId, author: UserId, artifact: ArtifactId, c
 fn rate(b: &Node, s: &School, artifact: ArtifactId, rater: UserId, code: &str, level: u8, own: bool) {
     let version = b.store.read(|r| r.artifact(artifact)).unwrap().unwrap().latest().unwrap().id;
     let skill_id = derived_id(s.id, &code_key(code));
-    let change =
-        Change::ArtifactRated { artifact, version, ratings: vec![SkillLevel { skill_id, level }], self_assessment: own };
+    let change = Change::ArtifactRated {
+        artifact,
+        version,
+        ratings: vec![SkillLevel { skill_id, level }],
+        self_assessment: own,
+    };
     as_author(b, s.id, rater, artifact, change);
 }
 
@@ -75,9 +79,7 @@ fn the_rows_kept_for_the_reports_equal_a_pass_over_the_work_after_sync_ratings_d
     let ana_fr1: Vec<_> = before_erasure
         .ratings
         .iter()
-        .filter(|((c, who, skill, _), _)| {
-            *c == s.x && *who == s.ana && *skill == derived_id(s.id, &code_key("FR.1"))
-        })
+        .filter(|((c, who, skill, _), _)| *c == s.x && *who == s.ana && *skill == derived_id(s.id, &code_key("FR.1")))
         .map(|(_, level)| *level)
         .collect();
     assert_eq!(ana_fr1, [(1, false), (3, false)], "the group work's rating and the later of the two");
