@@ -487,6 +487,7 @@ pub fn create_activity(
             author: actor.id,
             created_ms: wall_clock_ms(),
             skills,
+            field_clock: Default::default(),
         };
         tx.record(
             class.school,
@@ -495,6 +496,42 @@ pub fn create_activity(
             Change::ActivityCreated { activity: activity.clone() },
         )?;
         Ok(activity)
+    })
+}
+
+/// What a teacher changes of an activity: each field given (`due` empty removes the date).
+#[derive(Clone, Debug, Default)]
+pub struct ActivityEdit {
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    pub due: Option<String>,
+    pub skills: Option<Vec<SkillId>>,
+}
+
+/// Changes an activity: its class's teachers (and whoever manages the class); anyone else
+/// gets NotFound, as for an activity that does not exist. One operation, so it syncs.
+pub fn edit_activity(store: &Store, actor: &User, id: ActivityId, edit: ActivityEdit) -> Result<Activity> {
+    let title = edit.title.as_deref().map(clean_title).transpose()?;
+    let prompt = edit.prompt.as_deref().map(|p| clean_text(p, "prompt")).transpose()?;
+    let due = match edit.due.as_deref().map(str::trim) {
+        Some("") => Some(String::new()),
+        Some(raw) => Some(crate::domain::work::parse_due(raw)?.unwrap_or_default()),
+        None => None,
+    };
+    store.write(|tx| {
+        let Some(activity) = tx.txn().activity(id)? else { return Err(Error::NotFound) };
+        let class = super::classes::managed(tx.txn(), actor, activity.class)?;
+        let skills = edit.skills.as_ref().map(|s| super::work_form::school_skills(tx.txn(), actor, s)).transpose()?;
+        let change = Change::ActivityEdited {
+            activity: id,
+            class: class.id,
+            title: title.clone(),
+            prompt: prompt.clone(),
+            due: due.clone(),
+            skills,
+        };
+        tx.record(class.school, Scope::Class(class.id), Some(actor.id), change)?;
+        tx.txn().activity(id)?.ok_or(Error::NotFound)
     })
 }
 

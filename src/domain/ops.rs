@@ -205,6 +205,17 @@ pub enum Change {
     ActivityCreated {
         activity: Activity,
     },
+    /// A teacher of the activity's class changed what it asks: each field given is set, last
+    /// writer wins per field. `class` is the activity's (its partition); `due` empty removes
+    /// the date.
+    ActivityEdited {
+        activity: super::ActivityId,
+        class: super::ClassId,
+        title: Option<String>,
+        prompt: Option<String>,
+        due: Option<String>,
+        skills: Option<Vec<super::SkillId>>,
+    },
     /// A person erased for a privacy request: their work, comments, memberships and sign-in
     /// are removed, and a marker refuses any later operation about them.
     UserErased {
@@ -256,6 +267,7 @@ impl Change {
             Change::CommentAdded { .. } => "comment_added",
             Change::CommentApproved { .. } => "comment_approved",
             Change::ActivityCreated { .. } => "activity_created",
+            Change::ActivityEdited { .. } => "activity_edited",
             Change::UserErased { .. } => "user_erased",
             Change::Redacted { .. } => "redacted",
         }

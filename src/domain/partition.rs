@@ -48,6 +48,7 @@ pub fn rule(change: &Change) -> Rule {
         | Change::MemberRemoved { class, .. }
         | Change::ClassSettingsChanged { class, .. } => Is(Scope::Class(*class)),
         Change::ActivityCreated { activity } => Is(Scope::Class(activity.class)),
+        Change::ActivityEdited { class, .. } => Is(Scope::Class(*class)),
         Change::ArtifactCreated { artifact } => Is(artifact.partition_when_made()),
         Change::ArtifactEdited { artifact, .. }
         | Change::VersionAdded { artifact, .. }

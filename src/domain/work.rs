@@ -246,6 +246,9 @@ pub struct Activity {
     /// The school's skills the activity targets: work answering it starts with them ticked.
     #[serde(default)]
     pub skills: Vec<SkillId>,
+    /// When each field was last edited (`Change::ActivityEdited`, last writer wins).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub field_clock: BTreeMap<String, Hlc>,
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;

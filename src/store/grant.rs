@@ -274,6 +274,10 @@ pub fn class_peer_may(
         Change::MemberRemoved { user, .. } => (!inside(*user)?).then_some(OUTSIDER),
         Change::ClassSettingsChanged { .. } => None,
         Change::ActivityCreated { activity } => (!inside(activity.author)?).then_some(OUTSIDER),
+        Change::ActivityEdited { .. } => match op.author {
+            Some(author) if inside(author)? => None,
+            _ => Some(OUTSIDER),
+        },
         Change::ArtifactCreated { artifact } => {
             if artifact.scope.is_some_and(|scope| scope != op.scope) {
                 Some("it makes work that claims another partition than the one it is filed in")

@@ -178,6 +178,9 @@ fn check(
     let own_school = match &op.change {
         crate::domain::Change::ArtifactCreated { artifact } => artifact.school == op.school,
         crate::domain::Change::ActivityCreated { activity } => activity.school == op.school,
+        crate::domain::Change::ActivityEdited { activity, .. } => {
+            tx.txn().activity(*activity)?.is_none_or(|a| a.school == op.school)
+        }
         change => match change.artifact() {
             Some(id) => tx.txn().artifact(id)?.is_none_or(|a| a.school == op.school),
             None => true,

@@ -265,6 +265,7 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Value {
         ("PUT", "/api/v1/users/{id}/password") => json!({"password": "another long pw"}),
         ("POST", "/api/v1/users/{id}/family") => json!({"student_id": ids.ana}),
         ("PATCH", "/api/v1/artifacts/{id}") => json!({"title": "Changed by the leader"}),
+        ("PATCH", "/api/v1/activities/{id}") => json!({"title": "Changed by the leader", "skill_ids": []}),
         ("POST", "/api/v1/artifacts/{id}/comments") => json!({"body": "A leader's comment"}),
         ("POST", "/api/v1/artifacts/{id}/review") => json!({"approved": false}),
         ("PUT", "/api/v1/artifacts/{id}/assessment") => json!({"ratings": [{"skill_id": ids.skill, "level": 1}]}),

@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod accounts;
+mod activity_edit;
 mod api_contract;
 mod assessment;
 mod backup;

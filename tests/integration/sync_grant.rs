@@ -117,7 +117,7 @@ struct Gen {
     misfile: Option<usize>,
 }
 
-const KINDS: u8 = 25;
+const KINDS: u8 = 26;
 
 /// Any operation at all, aimed anywhere.
 fn any_op() -> impl Strategy<Value = Gen> {
@@ -130,7 +130,7 @@ fn any_op() -> impl Strategy<Value = Gen> {
 /// kind of change now and then (a teacher's or Cleo's secrets, places, erasures...).
 fn op_near_x() -> impl Strategy<Value = Gen> {
     let inside = prop::sample::select(vec![TEACHER_X, ANA, CLEO]);
-    let kinds = prop::sample::select(vec![4u8, 5, 6, 8, 9, 10, 15, 16, 17, 18, 19, 20, 21, 22, 24, 2, 23]);
+    let kinds = prop::sample::select(vec![4u8, 5, 6, 8, 9, 10, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 2, 23]);
     // Work inside X: Ana's in X, Cleo's own; and whatever the page makes (indices past them).
     let work = prop::sample::select(vec![0usize, 3, 5, 6, 7]);
     (kinds, inside.clone(), inside, work, 0..2u8).prop_map(|(kind, person, other, work, role)| Gen {
@@ -263,10 +263,22 @@ fn page_of(s: &School, gens: &[Gen]) -> Page {
                         author: p,
                         created_ms: 2,
                         skills: Vec::new(),
+                        field_clock: Default::default(),
                     },
                 },
             ),
             23 => (Scope::School, Change::UserErased { user: p }),
+            25 => (
+                Scope::Class(c),
+                Change::ActivityEdited {
+                    activity: ActivityId::new(),
+                    class: c,
+                    title: Some(format!("changed {i}")),
+                    prompt: None,
+                    due: None,
+                    skills: Some(Vec::new()),
+                },
+            ),
             _ => (artifact_scope, Change::Redacted { erased_artifact: target.map(|(id, _)| id) }),
         };
         let scope = match g.misfile {

@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         // No limit for the example files (`store_new_activity` has its own); a GET has no body.
         .routes(routes!(create_activity, list_activities).layer(DefaultBodyLimit::disable()))
         .routes(routes!(update_class_settings))
-        .routes(routes!(get_activity))
+        .routes(routes!(get_activity, edit_activity))
         .routes(routes!(get_activity_file))
         .routes(routes!(link_family))
         .routes(routes!(erase_user))
@@ -217,6 +217,39 @@ async fn get_activity(
         }),
         waiting: status.map(|s| s.waiting.iter().map(crate::http::api::users::UserView::from).collect()),
     }))
+}
+
+/// What to change of an activity; fields left out stay as they are.
+#[derive(Deserialize, ToSchema)]
+struct ActivityEditRequest {
+    title: Option<String>,
+    prompt: Option<String>,
+    /// `YYYY-MM-DD`; an empty string removes the date.
+    due: Option<String>,
+    /// The school's skills it targets, all of them (an empty list: none).
+    skill_ids: Option<Vec<SkillId>>,
+}
+
+/// Changes an activity's title, prompt, due date or skills (its class's teachers). One
+/// operation, so the change reaches the class's other boxes.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/activities/{id}",
+    tag = "activities",
+    params(("id" = ActivityId, Path, description = "The activity's id")),
+    request_body = ActivityEditRequest,
+    responses((status = 200, description = "The activity as changed", body = ActivityView), JsonBody, Unauthenticated, NotFound)
+)]
+async fn edit_activity(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<ActivityId>,
+    Json(req): Json<ActivityEditRequest>,
+) -> Result<Json<ActivityView>> {
+    let edit = work::ActivityEdit { title: req.title, prompt: req.prompt, due: req.due, skills: req.skill_ids };
+    let actor = me.user.clone();
+    let activity = state.db(move |store| work::edit_activity(store, &actor, id, edit.clone())).await?;
+    Ok(Json(ActivityView::new(&activity, &state.blobs)))
 }
 
 /// An example file of an activity, served like the files of work.

@@ -2,6 +2,7 @@
 //! every action is a plain form post that carries the session's token, answered with a
 //! redirect (or the same page with a message when something needs fixing).
 
+mod activity_edit;
 mod assessment;
 mod backup;
 mod class_pictures;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(home::router())
         .merge(classes::router())
+        .merge(activity_edit::router())
         .merge(class_pictures::router())
         .merge(people::router())
         .merge(work::router())
@@ -294,6 +296,7 @@ pub fn notice_text(done: Option<&str>) -> Option<Msg> {
         "enabled" => "notice-enabled",
         "oneroster-imported" => "notice-oneroster-imported",
         "settings-saved" => "notice-settings-saved",
+        "activity-saved" => "notice-activity-saved",
         "family-linked" => "notice-family-linked",
         "family-unlinked" => "notice-family-unlinked",
         "family-joined" => "notice-family-joined",

@@ -119,6 +119,7 @@ fn made_by(op: &Op) -> Option<IdKey> {
         Change::UserCreated { user, .. } => Some(user.bytes()),
         Change::ClassCreated { class, .. } => Some(class.bytes()),
         Change::ArtifactCreated { artifact } => Some(artifact.id.bytes()),
+        Change::ActivityCreated { activity } => Some(activity.id.bytes()),
         Change::CommentAdded { comment } => Some(comment.id.bytes()),
         _ => None,
     }
@@ -204,6 +205,7 @@ fn missing_target(txn: &WriteTransaction, op: &Op) -> Result<Option<IdKey>, Stor
         | Change::UserLanguageSet { user, .. }
         | Change::QrCardIssued { user, .. } => missing(txn.user(*user)?.is_some(), user.bytes()),
         Change::ClassSettingsChanged { class, .. } => missing(txn.class(*class)?.is_some(), class.bytes()),
+        Change::ActivityEdited { activity, .. } => missing(txn.activity(*activity)?.is_some(), activity.bytes()),
         Change::SearchLanguageSet { .. }
         | Change::SkillsSet { .. }
         | Change::SkillSaved { .. }
@@ -255,7 +257,7 @@ fn apply_change(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
         | Change::ArtifactDeleted { .. } => work::artifact(txn, op),
         Change::CommentAdded { .. } | Change::CommentApproved { .. } => work::comment(txn, op),
         Change::ArtifactRated { .. } => work::rating(txn, op),
-        Change::ActivityCreated { .. } => work::activity(txn, op),
+        Change::ActivityCreated { .. } | Change::ActivityEdited { .. } => work::activity(txn, op),
         Change::UserErased { user } => erase_user(txn, *user, op.hlc),
         Change::Redacted { .. } => Ok(()),
     }
@@ -276,6 +278,7 @@ fn search_targets(txn: &WriteTransaction, op: &Op) -> Result<Vec<ArtifactId>, St
             ids(txn.artifacts_in_class(*class)?)
         }
         Change::ActivityCreated { activity } => ids(txn.artifacts_for_activity(activity.id)?),
+        Change::ActivityEdited { activity, .. } => ids(txn.artifacts_for_activity(*activity)?),
         Change::SearchLanguageSet { .. } => ids(txn.artifacts_of_school(op.school)?),
         Change::UserErased { user } => {
             let mut found = ids(txn.artifacts_of_owner(*user)?);

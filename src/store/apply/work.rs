@@ -6,7 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::{newer, reference_file, release_file, update_record};
 use crate::domain::skills::Rating;
-use crate::domain::{Artifact, ArtifactId, Change, Comment, Hlc, Op, UserId, Visibility};
+use crate::domain::{Activity, Artifact, ArtifactId, Change, Comment, Hlc, Op, UserId, Visibility};
 use crate::store::codec::{decode, encode};
 use crate::store::file_index::Holder;
 use crate::store::tables::*;
@@ -214,7 +214,8 @@ pub(super) fn rating(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// An activity a teacher posted: created once, never changed.
+/// An activity a teacher posted: created once; its title, prompt, due date and skills each
+/// last writer wins.
 pub(super) fn activity(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError> {
     match &op.change {
         Change::ActivityCreated { activity } => {
@@ -227,6 +228,33 @@ pub(super) fn activity(txn: &WriteTransaction, op: &Op) -> Result<(), StoreError
                     reference_file(txn, file, &Holder::of_activity(activity, file))?;
                 }
             }
+        }
+        Change::ActivityEdited { activity, class, title, prompt, due, skills } => {
+            let mut activities = txn.open_table(ACTIVITY_ID_TO_ACTIVITY)?;
+            let found = activities.get(activity.bytes())?.map(|v| decode::<Activity>(v.value())).transpose()?;
+            // An edit naming another class than the activity's changes nothing (a forged one).
+            let Some(mut a) = found.filter(|a| a.class == *class) else { return Ok(()) };
+            if let Some(v) = title
+                && newer(&mut a.field_clock, "title", op.hlc)
+            {
+                a.title = v.clone();
+            }
+            if let Some(v) = prompt
+                && newer(&mut a.field_clock, "prompt", op.hlc)
+            {
+                a.prompt = v.clone();
+            }
+            if let Some(v) = due
+                && newer(&mut a.field_clock, "due", op.hlc)
+            {
+                a.due = Some(v.clone()).filter(|d| !d.is_empty());
+            }
+            if let Some(v) = skills
+                && newer(&mut a.field_clock, "skills", op.hlc)
+            {
+                a.skills = v.clone();
+            }
+            activities.insert(activity.bytes(), encode(&a).as_slice())?;
         }
         other => unreachable!("not a change of this record: {other:?}"),
     }

@@ -504,3 +504,6 @@ school-report-turnaround = زمن الاستجابة
 school-report-level = بتقييم «{ $level }»
 school-report-hours = { $hours } ساعة
 school-report-total = كل هذه الأسابيع
+title-activity-edit = تعديل النشاط
+class-activity-edit = تعديل «{ $title }»
+activity-edit-save = حفظ التغييرات

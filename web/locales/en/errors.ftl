@@ -48,3 +48,4 @@ notice-skill-restored = The skill is offered again.
 notice-skills-imported = The skills are imported.
 notice-levels-saved = The levels are saved.
 class-pictures-confirm-needed = Tick the box to say you want to change every student's pictures. Nothing was changed.
+notice-activity-saved = The activity is saved.

@@ -521,3 +521,6 @@ school-report-turnaround = Turnaround
 school-report-level = Rated “{ $level }”
 school-report-hours = { $hours } h
 school-report-total = All these weeks
+title-activity-edit = Change the activity
+class-activity-edit = Change “{ $title }”
+activity-edit-save = Save changes

@@ -49,3 +49,4 @@ notice-skill-restored = La habilidad se ofrece de nuevo.
 notice-skills-imported = Las habilidades están importadas.
 notice-levels-saved = Los niveles están guardados.
 class-pictures-confirm-needed = Marca la casilla para confirmar que quieres cambiar las imágenes de todos los estudiantes. No se cambió nada.
+notice-activity-saved = La actividad está guardada.

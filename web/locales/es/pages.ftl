@@ -495,3 +495,6 @@ school-report-turnaround = Tiempo de respuesta
 school-report-level = Valorado «{ $level }»
 school-report-hours = { $hours } h
 school-report-total = Todas estas semanas
+title-activity-edit = Cambiar la actividad
+class-activity-edit = Cambiar «{ $title }»
+activity-edit-save = Guardar los cambios
