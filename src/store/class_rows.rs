@@ -91,7 +91,8 @@ pub fn student_window(
     let (c, s) = (class.bytes(), student.bytes());
     let table = r.table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?;
     let mut found = StudentWindow::default();
-    for row in table.range((c, s, from, 0u8, LO)..(c, s, to, 0u8, LO))? {
+    // An empty window (`from` at or after `to`) counts nothing; a range may not run backwards.
+    for row in table.range((c, s, from.min(to), 0u8, LO)..(c, s, to, 0u8, LO))? {
         let (k, v) = row?;
         let n = v.value();
         match k.value().3 {
@@ -114,7 +115,7 @@ pub fn student_window(
 /// The turnarounds of the class's work posted in `[from, to)` that has teacher feedback.
 pub fn turnarounds(r: &impl ReadTables, class: ClassId, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
     let c = class.bytes();
-    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?.range((c, from, LO)..(c, to, LO))?.map(|row| Ok(row?.1.value())).collect()
+    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?.range((c, from.min(to), LO)..(c, to, LO))?.map(|row| Ok(row?.1.value())).collect()
 }
 
 /// Per activity, the students whose work in the class answers it.
