@@ -115,7 +115,10 @@ pub fn student_window(
 /// The turnarounds of the class's work posted in `[from, to)` that has teacher feedback.
 pub fn turnarounds(r: &impl ReadTables, class: ClassId, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
     let c = class.bytes();
-    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?.range((c, from.min(to), LO)..(c, to, LO))?.map(|row| Ok(row?.1.value())).collect()
+    r.table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?
+        .range((c, from.min(to), LO)..(c, to, LO))?
+        .map(|row| Ok(row?.1.value()))
+        .collect()
 }
 
 /// Per activity, the students whose work in the class answers it.
