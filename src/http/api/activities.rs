@@ -238,7 +238,7 @@ struct ActivityEditRequest {
     tag = "activities",
     params(("id" = ActivityId, Path, description = "The activity's id")),
     request_body = ActivityEditRequest,
-    responses((status = 200, description = "The activity as changed", body = ActivityView), JsonBody, Unauthenticated, NotFound)
+    responses((status = 200, description = "The activity as changed", body = ActivityView), JsonBody, Unauthenticated, Forbidden, NotFound)
 )]
 async fn edit_activity(
     State(state): State<AppState>,
