@@ -291,7 +291,7 @@ mod tests {
         let version = store.read(|r| r.artifact(artifact)).unwrap().unwrap().versions.first().map(|v| v.id);
         let rated = Change::ArtifactRated {
             artifact,
-            version: version.unwrap_or_else(crate::domain::VersionId::new),
+            version: version.unwrap_or_default(),
             ratings: vec![crate::domain::skills::SkillLevel { skill_id: crate::domain::SkillId::new(), level: 3 }],
             self_assessment: false,
         };
