@@ -23,10 +23,10 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use folio::actions;
 use folio::domain::skills::{SkillLevel, code_key, derived_id};
-use folio::domain::{Artifact, Change, Comment, CommentId, CommentKind, Role, User, Version};
+use folio::domain::{Artifact, Change, Comment, CommentId, CommentKind, Role, Version};
 use folio::store::Queries;
+use support::seed::{Rng, School};
 
 /// 30, so that each class report covers the 30 students × 120 = 3,600 pieces.
 const STUDENTS_PER_CLASS: usize = 30;
@@ -34,59 +34,23 @@ const WORKS_PER_STUDENT: usize = 120;
 const ROUNDS: usize = 3;
 const REQUESTS: usize = 100;
 
-fn password_hash() -> String {
-    use argon2::password_hash::{PasswordHasher as _, SaltString};
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    argon2::Argon2::default().hash_password(support::PASSWORD.as_bytes(), &salt).unwrap().to_string()
-}
-
-/// A small seeded generator, so every run builds the same school.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// Writes the school into the store (counts kept by `apply` as it goes), with a leader.
 fn build(data: &Path, students: usize) {
     let started = Instant::now();
-    let store = folio::store::Store::open(data).unwrap();
-    let hash = password_hash();
-    let setup = actions::setup::SetupInput {
-        setup_code: String::new(),
-        school_name: "Bench".into(),
-        display_name: "Admin".into(),
-        username: "admin".into(),
-    };
-    let admin = actions::setup::complete(&store, data, setup, hash.clone()).unwrap();
-    let person = |tx: &mut folio::store::Tx, username: String, role: Role| -> User {
-        let new = actions::users::NewUser { display_name: username.clone(), username, role, external_id: None };
-        actions::users::create_in(tx, &admin, new, Some(hash.clone())).unwrap()
-    };
-    store.write_alone(|tx| Ok::<_, folio::error::Error>(person(tx, "leader".into(), Role::Leader))).unwrap();
+    let school = School::set_up(data);
+    let (store, admin) = (&school.store, &school.admin);
+    store.write_alone(|tx| Ok::<_, folio::error::Error>(school.person(tx, "leader".into(), Role::Leader))).unwrap();
     let skills: Vec<_> = (0..8).map(|s| derived_id(admin.school, &code_key(&format!("S{s}")))).collect();
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let (day, week) = (86_400_000u64, 7 * 86_400_000u64);
     let first_monday = 1_760_313_600_000u64; // 2025-10-13, a Monday
     for c in 0..students.div_ceil(STUDENTS_PER_CLASS) {
-        let (teacher, class) = store
-            .write_alone(|tx| {
-                let teacher = person(tx, format!("t{c}"), Role::Teacher);
-                let class = actions::classes::create_in(tx, &teacher, &format!("Class {c}"), None)?;
-                Ok::<_, folio::error::Error>((teacher, class))
-            })
-            .unwrap();
+        let (teacher, class) = school.class(c);
         for s in (c * STUDENTS_PER_CLASS)..((c + 1) * STUDENTS_PER_CLASS).min(students) {
             store
                 // One writer with a seeded generator: the closure must run once.
                 .write_alone(|tx| {
-                    let student = person(tx, format!("s{s}"), Role::Student);
-                    actions::classes::add_member_in(tx, &admin, &class, student.id, Role::Student)?;
+                    let student = school.student(tx, s, &class)?;
                     for a in 0..WORKS_PER_STUDENT as u64 {
                         let created = first_monday + (a / 3) * week + (a % 3) * 2 * day + rng.below(day);
                         let sample = folio::samples::artifact(admin.school, student.id, Some(class.id), "Work", vec![]);

@@ -25,11 +25,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use folio::actions;
 use folio::domain::audience::{Principal, viewer_principals};
-use folio::domain::{Artifact, Change, Language, Role, User, Version, Visibility};
+use folio::domain::{Artifact, Change, Language, Role, Version, Visibility};
 use folio::search::{SearchIndex, SearchRequest};
 use serde_json::Value;
+use support::seed::{Rng, School};
 use tantivy::collector::{Count, TopDocs};
 
 const TOPICS: &[&str] = &[
@@ -47,26 +47,6 @@ const WORKS_PER_STUDENT: usize = 120;
 const CLIENTS: usize = 8;
 const ROUNDS: usize = 3;
 
-/// xorshift: the same school every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// 4,000 words: made-up ones, with the topics at ranks 100–139 (each in a few percent of
 /// the work), drawn with a long tail (rank r about as likely as 1/r).
 struct Vocabulary(Vec<String>);
@@ -80,7 +60,7 @@ impl Vocabulary {
                 words.extend(TOPICS.iter().map(|t| t.to_string()));
             }
             let syllables = 2 + rng.below(3);
-            let word: String = (0..syllables).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+            let word: String = (0..syllables).map(|_| SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize]).collect();
             if !words.contains(&word) {
                 words.push(word);
             }
@@ -111,42 +91,19 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn password_hash() -> String {
-    use argon2::password_hash::{PasswordHasher as _, SaltString};
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    argon2::Argon2::default().hash_password(support::PASSWORD.as_bytes(), &salt).unwrap().to_string()
-}
-
 /// Writes the school into the store and indexes it, in this process; returns the viewers.
 fn build(data: &Path, students: usize) -> Vec<Viewer> {
     let started = Instant::now();
-    let store = folio::store::Store::open(data).unwrap();
-    let hash = password_hash();
-    let setup = actions::setup::SetupInput {
-        setup_code: String::new(),
-        school_name: "Bench".into(),
-        display_name: "Admin".into(),
-        username: "admin".into(),
-    };
-    let admin = actions::setup::complete(&store, data, setup, hash.clone()).unwrap();
+    let school = School::set_up(data);
+    let (store, admin) = (&school.store, &school.admin);
     let vocabulary = Vocabulary::new();
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    let person = |tx: &mut folio::store::Tx, username: String, role: Role| -> User {
-        let new = actions::users::NewUser { display_name: username.clone(), username, role, external_id: None };
-        actions::users::create_in(tx, &admin, new, Some(hash.clone())).unwrap()
-    };
     let mut viewers = Vec::new();
     let classes = students.div_ceil(STUDENTS_PER_CLASS);
     let day = 86_400_000u64;
     let year_ago = 1_760_000_000_000u64;
     for c in 0..classes {
-        let (teacher, class) = store
-            .write(|tx| {
-                let teacher = person(tx, format!("t{c}"), Role::Teacher);
-                let class = actions::classes::create_in(tx, &teacher, &format!("Class {c}"), None)?;
-                Ok::<_, folio::error::Error>((teacher, class))
-            })
-            .unwrap();
+        let (teacher, class) = school.class(c);
         if c < CLIENTS / 2 {
             let places = [(class.id, Role::Teacher)];
             viewers.push(Viewer {
@@ -158,19 +115,19 @@ fn build(data: &Path, students: usize) -> Vec<Viewer> {
             store
                 // One writer building the corpus with a seeded generator: each closure must run once.
                 .write_alone(|tx| {
-                    let student = person(tx, format!("s{s}"), Role::Student);
-                    actions::classes::add_member_in(tx, &admin, &class, student.id, Role::Student)?;
+                    let student = school.student(tx, s, &class)?;
                     for a in 0..WORKS_PER_STUDENT {
                         let words = 20 + rng.below(41);
                         let reflection: Vec<&str> = (0..words).map(|_| vocabulary.draw(&mut rng)).collect();
-                        let created = year_ago + (a as u64) * 3 * day + rng.below(day as usize) as u64;
+                        let created = year_ago + (a as u64) * 3 * day + rng.below(day);
                         let title = format!("{} {} {a}", vocabulary.draw(&mut rng), vocabulary.draw(&mut rng));
                         let sample =
                             folio::samples::artifact(admin.school, student.id, Some(class.id), &title, Vec::new());
                         let artifact = Artifact {
                             reflection: reflection.join(" "),
-                            visibility: [Visibility::Private, Visibility::Class, Visibility::Family][rng.below(3)],
-                            kind: ["image", "document", "text", "video"][rng.below(4)].into(),
+                            visibility: [Visibility::Private, Visibility::Class, Visibility::Family]
+                                [rng.below(3) as usize],
+                            kind: ["image", "document", "text", "video"][rng.below(4) as usize].into(),
                             approved: rng.below(10) < 6,
                             versions: vec![Version { created_ms: created, ..sample.versions[0].clone() }],
                             created_ms: created,

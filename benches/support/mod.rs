@@ -11,6 +11,8 @@ use serde_json::json;
 
 pub const PASSWORD: &str = "bench-password";
 
+pub mod seed;
+
 // The integration tests' `netlab` (which `sync.rs` includes) builds on these fixtures of
 // theirs, and finds them here under the same names as in the test binary.
 #[path = "../../tests/integration/support/api.rs"]

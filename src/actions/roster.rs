@@ -37,6 +37,14 @@ pub struct ImportReport {
     pub errors: Vec<LineError>,
 }
 
+/// A new account from a roster, without a password (its person signs in with pictures or a
+/// card, or is given one later), listed in `created`.
+fn create_listed(tx: &mut Tx, actor: &User, new: NewUser, created: &mut Vec<CreatedPerson>) -> Result<User> {
+    let user = create_in(tx, actor, new, None)?;
+    created.push((&user).into());
+    Ok(user)
+}
+
 /// Imports `username,display_name` lines into one class. Existing students with the same
 /// username are enrolled rather than duplicated, so importing a file twice is harmless.
 pub fn import_simple(
@@ -74,19 +82,9 @@ pub fn import_simple(
                     existing
                 }
                 None => {
-                    let user = create_in(
-                        tx,
-                        actor,
-                        NewUser {
-                            username: person.username,
-                            display_name: person.display_name,
-                            role: Role::Student,
-                            external_id: None,
-                        },
-                        None,
-                    )?;
-                    report.created.push((&user).into());
-                    user
+                    let (username, display_name) = (person.username, person.display_name);
+                    let new = NewUser { username, display_name, role: Role::Student, external_id: None };
+                    create_listed(tx, actor, new, &mut report.created)?
                 }
             };
             super::classes::add_member_in(tx, actor, &class, user.id, Role::Student)?;
@@ -184,19 +182,9 @@ pub fn import_oneroster(
                     tx.txn().user(UserId::from_bytes(id))?.ok_or(crate::error::Error::NotFound)?
                 }
                 None => {
-                    let user = create_in(
-                        tx,
-                        actor,
-                        NewUser {
-                            username: person.username,
-                            display_name: person.display_name,
-                            role: person.role,
-                            external_id: person.external_id,
-                        },
-                        None,
-                    )?;
-                    report.created.push((&user).into());
-                    user
+                    let (username, display_name) = (person.username, person.display_name);
+                    let new = NewUser { username, display_name, role: person.role, external_id: person.external_id };
+                    create_listed(tx, actor, new, &mut report.created)?
                 }
             };
             if user.disabled != person.disabled {

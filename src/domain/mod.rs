@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod family;
 pub mod hlc;
 pub mod ids;
+pub mod markup;
 pub mod ops;
 pub mod partition;
 pub mod peer;

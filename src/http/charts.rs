@@ -19,6 +19,7 @@
 
 use std::fmt::Write;
 
+use crate::domain::markup::escape;
 use crate::i18n::{Locale, Msg, format_short_date};
 
 /// The drawing's own width: about a phone's, so text of 13–15 units is that many pixels on a
@@ -75,23 +76,6 @@ pub struct Chart {
     pub title: Msg,
     pub desc: Msg,
     pub shape: Shape,
-}
-
-/// Text made safe for SVG (XML) content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A label cut to fit its column (the table beside the chart has it whole).

@@ -21,6 +21,7 @@ use super::schema::{self, Fields};
 use super::{SearchError, SearchIndex};
 use crate::domain::Language;
 use crate::domain::audience::Principal;
+use crate::domain::markup::escape;
 
 pub const MAX_LIMIT: usize = 100;
 const SNIPPET_CHARS: usize = 180;
@@ -473,22 +474,6 @@ fn boundary_after(text: &str, at: usize) -> usize {
         at += 1;
     }
     at
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, as tantivy's

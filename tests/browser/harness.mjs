@@ -122,19 +122,32 @@ export async function assertLabelled(page) {
   if (unlabelled.length) throw new Error(`controls without labels on ${page.url()}: ${unlabelled.join(', ')}`);
 }
 
-/// A caller of `folio`'s JSON API: `api(path, body, cookie, method = 'POST')`.
+/// A caller of `folio`'s API: `api(path, body, cookie, method = 'POST', type)`. The body is
+/// sent as JSON, or as it is with another `type` (a CSV as 'text/csv').
 export function apiOf(folio) {
-  return (path, body, cookie, method = 'POST') => fetch(`${folio.url}${path}`, {
+  return (path, body, cookie, method = 'POST', type = 'application/json') => fetch(`${folio.url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify(body),
+    headers: { 'content-type': type, ...(cookie ? { cookie } : {}) },
+    body: type === 'application/json' ? JSON.stringify(body) : body,
   });
 }
 
+/// Signs in through the page's form at `origin` (found by ids, so in any language) and
+/// waits for the home page.
+export async function signIn(page, origin, username, password) {
+  await page.goto(`${origin}/signin`);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.locator('form:has(#username) button[type=submit]').click();
+  await page.waitForURL(/\/home$/);
+}
+
 /// The school the browser tests start from, made through the API: Ada the administrator,
-/// Tina the teacher with her class Robins, and Ana in it. Gives the API caller, `login`
-/// (username, password → session cookie), the admin's and Tina's cookies and the ids.
-export async function robinsClass(folio) {
+/// Tina the teacher with her class Robins, and its students (`[username, display name]`;
+/// Ana alone unless told), each with the password `<username>-password`. Gives the API
+/// caller, `login` (username, password → session cookie), the admin's and Tina's cookies,
+/// the class's id, Ana's id and every student's id by username.
+export async function robinsClass(folio, { students = [['ana', 'Ana Pérez']] } = {}) {
   const api = apiOf(folio);
   const login = async (username, password) =>
     (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
@@ -142,13 +155,18 @@ export async function robinsClass(folio) {
   if (res.status !== 201) throw new Error(`setup answered ${res.status}`);
   const admin = await login('admin', 'correct horse battery');
   await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  res = await api('/api/v1/users', { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' }, admin);
-  const anaId = (await res.json()).id;
+  const studentIds = {};
+  for (const [username, name] of students) {
+    res = await api('/api/v1/users', { username, display_name: name, role: 'student', password: `${username}-password` }, admin);
+    studentIds[username] = (await res.json()).id;
+  }
   const tina = await login('tina', 'tina-password');
   const classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
-  res = await api(`/api/v1/classes/${classId}/members`, { user_id: anaId, role: 'student' }, tina);
-  if (res.status !== 201) throw new Error(`adding Ana answered ${res.status}`);
-  return { api, login, admin, tina, classId, anaId };
+  for (const [username, id] of Object.entries(studentIds)) {
+    res = await api(`/api/v1/classes/${classId}/members`, { user_id: id, role: 'student' }, tina);
+    if (res.status !== 201) throw new Error(`adding ${username} answered ${res.status}`);
+  }
+  return { api, login, admin, tina, classId, anaId: studentIds.ana, studentIds };
 }
 
 /// Uploads work with one picture as the person signed in with `cookie`: `fields` are the

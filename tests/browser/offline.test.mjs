@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withScreenshot, assertLabelled, png } from './harness.mjs';
+import { startFolio, launchBrowser, withScreenshot, assertLabelled, png, robinsClass, signIn } from './harness.mjs';
 
 let folio;
 let browser;
@@ -46,17 +46,7 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 before(async () => {
   folio = await startFolio();
   browser = await launchBrowser();
-  let res = await api('/api/v1/setup', { body: { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' } });
-  assert.equal(res.status, 201);
-  const admin = await login('admin', 'correct horse battery');
-  await api('/api/v1/users', { cookie: admin, body: { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' } });
-  res = await api('/api/v1/users', { cookie: admin, body: { username: 'ana', display_name: 'Ana Pérez', role: 'student', password: 'ana-password' } });
-  anaId = (await res.json()).id;
-  const tina = await login('tina', 'tina-password');
-  res = await api('/api/v1/classes', { cookie: tina, body: { name: 'Robins' } });
-  const cls = (await res.json()).id;
-  res = await api(`/api/v1/classes/${cls}/members`, { cookie: tina, body: { user_id: anaId, role: 'student' } });
-  assert.equal(res.status, 201);
+  ({ anaId } = await robinsClass(folio));
 });
 
 after(async () => {
@@ -65,14 +55,6 @@ after(async () => {
 });
 
 const localhost = () => `http://localhost:${folio.port}`;
-
-async function signIn(page, origin, username, password) {
-  await page.goto(`${origin}/signin`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/home$/);
-}
 
 /** Waits until the service worker keeps `path` (or, with `gone`, until it no longer does). */
 async function waitKept(page, path, gone = false) {

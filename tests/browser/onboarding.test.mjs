@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withScreenshot, assertLabelled, png, artifacts } from './harness.mjs';
+import { startFolio, launchBrowser, withScreenshot, assertLabelled, png, artifacts, robinsClass, signIn as signInAt } from './harness.mjs';
 
 const shots = process.env.ONBOARD_SHOTS || join(artifacts, 'onboard');
 const tablet = { width: 768, height: 1024 };
@@ -21,33 +21,15 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   folio = await startFolio();
   browser = await launchBrowser();
-  const send = (path, body, cookie, type = 'application/json') => fetch(`${folio.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': type, ...(cookie ? { cookie } : {}) },
-    body: type === 'application/json' ? JSON.stringify(body) : body,
-  });
-  const login = async (username, password) =>
-    (await send('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
-  let res = await send('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
-  assert.equal(res.status, 201);
-  const admin = await login('admin', 'correct horse battery');
-  await send('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  const people = {};
-  for (const [username, name] of [['ana', 'Ana Pérez'], ['ben', 'Ben Okafor']]) {
-    res = await send('/api/v1/users', { username, display_name: name, role: 'student', password: `${username}-password` }, admin);
-    people[username] = (await res.json()).id;
-  }
-  benId = people.ben;
-  const tina = await login('tina', 'tina-password');
-  classId = (await (await send('/api/v1/classes', { name: 'Robins' }, tina)).json()).id;
-  for (const id of Object.values(people)) {
-    assert.equal((await send(`/api/v1/classes/${classId}/members`, { user_id: id, role: 'student' }, tina)).status, 201);
-  }
+  const students = [['ana', 'Ana Pérez'], ['ben', 'Ben Okafor']];
+  let api, tina, studentIds;
+  ({ api, tina, classId, studentIds } = await robinsClass(folio, { students }));
+  benId = studentIds.ben;
   // Young children with no password, signing in with pictures once the teacher sets them.
-  res = await send(`/api/v1/classes/${classId}/roster`, 'lily,Lily Nakamura\nomar,Omar Haddad\nsofia,Sofía Ruiz\nzoe,Zoë Müller-Lüdenscheidt\n', tina, 'text/csv');
+  let res = await api(`/api/v1/classes/${classId}/roster`, 'lily,Lily Nakamura\nomar,Omar Haddad\nsofia,Sofía Ruiz\nzoe,Zoë Müller-Lüdenscheidt\n', tina, 'POST', 'text/csv');
   assert.equal(res.status, 200);
   const skills = 'code,name,group\ncount-10,Counting to 10,Number\nadd-5,Adding within 5,Number\nshapes,Naming shapes,Shapes and space\ntogether,Working together,Collaboration\n';
-  res = await send('/api/v1/skills/import', skills, tina, 'text/csv');
+  res = await api('/api/v1/skills/import', skills, tina, 'POST', 'text/csv');
   assert.equal(res.status, 200, await res.text());
 });
 
@@ -56,13 +38,7 @@ after(async () => {
   await folio?.stop();
 });
 
-async function signIn(page, username, password) {
-  await page.goto(`${folio.url}/signin`);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('form:has(#username) button[type=submit]').click();
-  await page.waitForURL(/\/home$/);
-}
+const signIn = (page, username, password) => signInAt(page, folio.url, username, password);
 
 async function shoot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withScreenshot, assertLabelled, png, artifacts } from './harness.mjs';
+import { startFolio, launchBrowser, withScreenshot, assertLabelled, artifacts, robinsClass, uploadPicture } from './harness.mjs';
 
 const shots = process.env.REPORTS_SHOTS || join(artifacts, 'reports');
 let folio;
@@ -29,39 +29,16 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   folio = await startFolio();
   browser = await launchBrowser();
-  const api = (path, body, cookie) => fetch(`${folio.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify(body),
-  });
-  const login = async (username, password) =>
-    (await api('/api/v1/login', { username, password })).headers.get('set-cookie').split(';')[0];
-  let res = await api('/api/v1/setup', { setup_code: folio.setupCode(), school_name: 'Escuela', username: 'admin', display_name: 'Ada Admin', password: 'correct horse battery' });
-  assert.equal(res.status, 201);
-  const admin = await login('admin', 'correct horse battery');
-  await api('/api/v1/users', { username: 'tina', display_name: 'Tina Teacher', role: 'teacher', password: 'tina-password' }, admin);
-  tinaCookie = await login('tina', 'tina-password');
-  classId = (await (await api('/api/v1/classes', { name: 'Robins' }, tinaCookie)).json()).id;
-  res = await fetch(`${folio.url}/api/v1/skills/import`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/csv', cookie: tinaCookie },
-    body: 'FR.1,Compare fractions,Fractions\nCOLLAB,Works with others,Habits\n',
-  });
-  assert.equal(res.status, 200);
   const students = [['ana', 'Ana Pérez'], ['ben', 'Ben <b>Okafor</b>'], ['cy', 'Cy Lee']];
+  let api, login;
+  ({ api, login, tina: tinaCookie, classId, anaId } = await robinsClass(folio, { students }));
+  const skills = 'FR.1,Compare fractions,Fractions\nCOLLAB,Works with others,Habits\n';
+  const res = await api('/api/v1/skills/import', skills, tinaCookie, 'POST', 'text/csv');
+  assert.equal(res.status, 200);
   for (const [username, name] of students) {
-    res = await api('/api/v1/users', { username, display_name: name, role: 'student', password: `${username}-password` }, admin);
-    assert.equal(res.status, 201);
-    const id = (await res.json()).id;
-    if (username === 'ana') anaId = id;
-    assert.equal((await api(`/api/v1/classes/${classId}/members`, { user_id: id, role: 'student' }, tinaCookie)).status, 201);
     const cookie = await login(username, `${username}-password`);
-    const form = new FormData();
-    form.append('title', `${name.replace(/<\/?b>/g, '')}: halves and quarters`);
-    form.append('skills', 'FR.1,COLLAB');
-    form.append('file', new Blob([png(320, 240)], { type: 'image/png' }), 'fractions.png');
-    res = await fetch(`${folio.url}/api/v1/artifacts`, { method: 'POST', headers: { cookie }, body: form });
-    assert.equal(res.status, 201, await res.text());
+    const title = `${name.replace(/<\/?b>/g, '')}: halves and quarters`;
+    await uploadPicture(folio, cookie, { title, skills: 'FR.1,COLLAB' }, { width: 320, height: 240, name: 'fractions.png' });
   }
 });
 

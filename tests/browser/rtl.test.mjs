@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFolio, launchBrowser, withScreenshot, png, artifacts, robinsClass, uploadPicture } from './harness.mjs';
+import { startFolio, launchBrowser, withScreenshot, png, artifacts, robinsClass, uploadPicture, signIn as signInAt } from './harness.mjs';
 
 const shots = process.env.LANG_SHOTS || join(artifacts, 'lang');
 const tablet = { width: 820, height: 1180 };
@@ -33,14 +33,7 @@ after(async () => {
   await folio?.stop();
 });
 
-/// Signs in through the form (its labels are in the page's language, so by id).
-async function signIn(page, username, password) {
-  await page.goto(`${folio.url}/signin`);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('form:has(#username) button[type=submit]').click();
-  await page.waitForURL(/\/home$/);
-}
+const signIn = (page, username, password) => signInAt(page, folio.url, username, password);
 
 /// What is wrong with the page's layout, as sentences (empty when nothing is).
 async function layoutProblems(page) {

@@ -125,3 +125,30 @@ pub fn png() -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+/// The administrators' forms check the form's token first and then the role, like every
+/// other page form (`PageForm`): a stale token is "out of date" (403) for anyone, and a
+/// teacher's good token still finds nothing there (404).
+#[tokio::test]
+async fn admin_forms_check_the_token_before_the_role() {
+    let server = TestServer::start().await;
+    let room = classroom(&server).await;
+    let csrf = server.csrf_of(&room.teacher, "/home").await;
+    let forms: [(&str, &[(&str, &str)]); 5] = [
+        ("/admin/peers/invite", &[]),
+        ("/admin/peers/join", &[("token", "not-a-token")]),
+        ("/admin/peers/address", &[("peer_id", "x"), ("address", "192.0.2.1:7000")]),
+        ("/backup", &[("place", "/nowhere")]),
+        ("/skills/levels", &[("levels", "Low\nHigh")]),
+    ];
+    for (path, fields) in forms {
+        for (token, want) in [("stale", StatusCode::FORBIDDEN), (csrf.as_str(), StatusCode::NOT_FOUND)] {
+            let mut form = vec![("csrf", token)];
+            form.extend_from_slice(fields);
+            let res = room.teacher.post(server.url(path)).form(&form).send().await.unwrap();
+            assert_eq!(res.status(), want, "a teacher's form to {path} with the token {token:?}");
+        }
+        let res = room.admin.post(server.url(path)).form(&[("csrf", "stale")]).send().await.unwrap();
+        assert_ne!(res.status(), StatusCode::NOT_FOUND, "the form at {path} is there for an admin");
+    }
+}

@@ -11,23 +11,18 @@ use crate::support::*;
 
 /// Two skills from a CSV; returns their ids by code.
 async fn two_skills(server: &TestServer, room: &Classroom) -> (String, String) {
-    let res = room
-        .teacher
-        .post(server.url("/api/v1/skills/import"))
-        .header("content-type", "text/csv")
-        .body("FR.1,Compare fractions,Fractions\nCOLLAB,Collaboration,Habits\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let list = server.get_json(&room.teacher, "/api/v1/skills").await;
-    let id = |code: &str| {
-        list["items"].as_array().unwrap().iter().find(|s| s["code"] == code).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    (id("FR.1"), id("COLLAB"))
+    let skills = room.import_skills(server, "FR.1,Compare fractions,Fractions\nCOLLAB,Collaboration,Habits\n").await;
+    (skills["FR.1"].clone(), skills["COLLAB"].clone())
+}
+
+/// The teacher sends the review queue's form for `work` (the first in the queue) with
+/// `fields` (feedback, decision, ratings), as the page would.
+async fn review_and_next(server: &TestServer, room: &Classroom, work: &str, fields: &[(&str, &str)]) {
+    let csrf = server.csrf_of(&room.teacher, "/review").await;
+    let mut form = vec![("csrf", csrf.as_str()), ("skip", "0")];
+    form.extend_from_slice(fields);
+    let res = room.teacher.post(server.url(&format!("/review/{work}"))).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 async fn rate(server: &TestServer, client: &Client, work: &str, body: Value) -> reqwest::Response {
@@ -185,14 +180,7 @@ async fn ratings_are_seen_by_the_work_s_teachers_and_students_and_families_only_
     assert_eq!(rate(&server, &mum, &work, body_self).await.status(), StatusCode::FORBIDDEN);
 
     // The class lets families see ratings: Ana's family does; nobody else gains anything.
-    let res = room
-        .teacher
-        .put(server.url(&format!("/api/v1/classes/{}/settings", room.class_id)))
-        .json(&json!({"family_sees_ratings": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    room.set_settings(&server, json!({"family_sees_ratings": true})).await;
     assert_eq!(ratings_seen(&server, &mum, &work).await.unwrap().len(), 2);
     for (who, client) in [("a classmate", &room.ben), ("another family", &bens), ("another teacher", &olga)] {
         assert_eq!(ratings_seen(&server, client, &work).await, Err(StatusCode::NOT_FOUND), "{who}");
@@ -232,21 +220,13 @@ async fn the_review_page_rates_while_approving_and_the_work_page_takes_the_self_
     let review = server.get(&room.teacher, "/review").await.text().await.unwrap();
     assert!(review.contains(&format!("name=\"level-{fr}\"")), "{review}");
     assert!(review.contains("own rating: Developing"), "{review}");
-    let csrf = server.csrf_of(&room.teacher, "/review").await;
-    let res = room
-        .teacher
-        .post(server.url(&format!("/review/{work}")))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("skip", "0"),
-            ("feedback", "Well cut!"),
-            (field.as_str(), "3"),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    review_and_next(
+        &server,
+        &room,
+        &work,
+        &[("feedback", "Well cut!"), (field.as_str(), "3"), ("decision", "approve")],
+    )
+    .await;
     let seen = ratings_seen(&server, &room.ana, &work).await.unwrap();
     let levels: Vec<(bool, u64)> =
         seen.iter().map(|r| (r["self"].as_bool().unwrap(), r["level"].as_u64().unwrap())).collect();
@@ -281,20 +261,7 @@ async fn feedback_only_tells_the_student_her_teacher_has_looked_and_the_work_is_
     let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();
     assert!(page.contains("waiting for a teacher"), "{page}");
 
-    let csrf = server.csrf_of(&room.teacher, "/review").await;
-    let res = room
-        .teacher
-        .post(server.url(&format!("/review/{work}")))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("skip", "0"),
-            ("feedback", "Try folding it again."),
-            ("decision", "reviewed"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    review_and_next(&server, &room, &work, &[("feedback", "Try folding it again."), ("decision", "reviewed")]).await;
     let state = server.get_json(&room.teacher, &format!("/api/v1/artifacts/{work}")).await;
     assert_eq!((state["approved"].as_bool(), state["reviewed"].as_bool()), (Some(false), Some(true)), "{state}");
     let page = server.get(&room.ana, &format!("/work/{work}")).await.text().await.unwrap();

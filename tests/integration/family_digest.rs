@@ -141,9 +141,7 @@ async fn a_class_printout_speaks_each_family_s_language_and_sharing_off_empties_
     assert!(own.contains("La semana de ANA en folio") && own.contains("Cometa"), "{own}");
 
     // Family sharing off: nothing for families, on paper or on screen.
-    let settings = format!("/api/v1/classes/{}/settings", room.class_id);
-    let res = room.teacher.put(server.url(&settings)).json(&json!({"family_sharing": false})).send().await.unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    room.set_settings(&server, json!({"family_sharing": false})).await;
     let (_, html) = page(&server, &room.teacher, &digests).await;
     assert!(!html.contains("Cometa"), "{html}");
     assert!(html.contains("Family sharing is off for this class"), "{html}");

@@ -161,14 +161,7 @@ async fn family_comments_wait_for_the_teacher_then_the_child_sees_them() {
     assert_eq!(ana_sees[0]["body"], "So proud of you!");
 
     // With the class setting off, family comments go straight through.
-    let off = room
-        .teacher
-        .put(server.url(&format!("/api/v1/classes/{}/settings", room.class_id)))
-        .json(&json!({"hold_family_comments": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    room.set_settings(&server, json!({"hold_family_comments": false})).await;
     let res = server.post(&gran, &format!("/api/v1/artifacts/{kite}/comments"), json!({"body": "Again!"})).await;
     assert_eq!(json_of(res).await["approved"], true);
 }

@@ -161,17 +161,7 @@ async fn a_leader_opens_class_and_family_work_of_any_class_but_never_private_wor
 async fn leaders_read_class_reports_and_the_school_report_and_admins_read_counts_only() {
     let server = TestServer::start().await;
     let s = school(&server).await;
-    let res = s
-        .room
-        .teacher
-        .post(server.url("/api/v1/skills/import"))
-        .header("content-type", "text/csv")
-        .body("FR.1,Compare fractions,Fractions\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let fr = server.get_json(&s.room.teacher, "/api/v1/skills").await["items"][0]["id"].as_str().unwrap().to_string();
+    let fr = s.room.import_skills(&server, "FR.1,Compare fractions,Fractions\n").await["FR.1"].clone();
     let res = s
         .room
         .teacher
@@ -294,18 +284,7 @@ struct Ids {
 async fn a_leader_is_refused_every_write_route() {
     let server = TestServer::start().await;
     let s = school(&server).await;
-    let res = s
-        .room
-        .teacher
-        .post(server.url("/api/v1/skills/import"))
-        .header("content-type", "text/csv")
-        .body("FR.1,Compare fractions,Fractions\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let skill =
-        server.get_json(&s.room.teacher, "/api/v1/skills").await["items"][0]["id"].as_str().unwrap().to_string();
+    let skill = s.room.import_skills(&server, "FR.1,Compare fractions,Fractions\n").await["FR.1"].clone();
     let res = s
         .room
         .teacher

@@ -4,7 +4,7 @@
 //! with its printed cards. Refusals leave nothing behind.
 
 use reqwest::multipart::Form;
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::family_work::anas_family;
@@ -34,6 +34,12 @@ async fn skill_ids(server: &TestServer, client: &Client) -> std::collections::Ha
 }
 
 /// The new-work form as a browser sends it: the token first, then one part per ticked box.
+/// Ana sends the new-work form (with `fields` and a small poster) to `path`: the page's
+/// `/work` or the API's `/api/v1/artifacts`.
+async fn post_work(server: &TestServer, room: &Classroom, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Response {
+    room.ana.post(server.url(path)).multipart(work_form(csrf, fields)).send().await.unwrap()
+}
+
 fn work_form(csrf: &str, fields: &[(&str, &str)]) -> Form {
     let mut form = Form::new().text("csrf", csrf.to_string());
     for (k, v) in fields {
@@ -95,7 +101,7 @@ async fn skills_ticked_and_a_classmate_chosen_on_the_form_are_stored_in_the_one_
 
     let before = op_count(&server);
     let fields = [("title", "Our poster"), ("skills", "3.NF.A.1"), ("skills", "3.OA.A.1"), ("co_owners", &ben_id)];
-    let res = room.ana.post(server.url("/work")).multipart(work_form(&csrf, &fields)).send().await.unwrap();
+    let res = post_work(&server, &room, "/work", &csrf, &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
     assert_eq!(op_count(&server), before + 1, "skills and owners travel in the operation that makes the work");
     let location = res.headers()["location"].to_str().unwrap().to_string();
@@ -108,13 +114,14 @@ async fn skills_ticked_and_a_classmate_chosen_on_the_form_are_stored_in_the_one_
     assert!(bens.to_string().contains(id), "{bens}");
 
     // The form's script sends the same parts to the API (repeated parts, not one list).
-    let res = room
-        .ana
-        .post(server.url("/api/v1/artifacts"))
-        .multipart(work_form(&csrf, &[("title", "Again"), ("skills", "3.NF.A.2"), ("skills", "3.NF.A.1")]))
-        .send()
-        .await
-        .unwrap();
+    let res = post_work(
+        &server,
+        &room,
+        "/api/v1/artifacts",
+        &csrf,
+        &[("title", "Again"), ("skills", "3.NF.A.2"), ("skills", "3.NF.A.1")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(json_of(res).await["skills"], json!(["3.NF.A.1", "3.NF.A.2"]));
 }
@@ -132,30 +139,26 @@ async fn a_co_owner_from_outside_the_class_or_an_unknown_skill_is_refused_and_no
     let before = op_count(&server);
 
     let forged = [("title", "Forged"), ("co_owners", carl_id.as_str())];
-    let res = room.ana.post(server.url("/api/v1/artifacts")).multipart(work_form(&csrf, &forged)).send().await.unwrap();
+    let res = post_work(&server, &room, "/api/v1/artifacts", &csrf, &forged).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_of(res).await["message"].as_str().unwrap().contains("classmates from the same class"));
     // The page says so too, and keeps nothing.
-    let res = room.ana.post(server.url("/work")).multipart(work_form(&csrf, &forged)).send().await.unwrap();
+    let res = post_work(&server, &room, "/work", &csrf, &forged).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("classmates from the same class"));
     // A teacher of the class is no classmate either.
     let teacher_id = id_of(&server, &room.teacher).await;
-    let res = room
-        .ana
-        .post(server.url("/api/v1/artifacts"))
-        .multipart(work_form(&csrf, &[("title", "Forged"), ("co_owners", &teacher_id)]))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        post_work(&server, &room, "/api/v1/artifacts", &csrf, &[("title", "Forged"), ("co_owners", &teacher_id)]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = room
-        .ana
-        .post(server.url("/api/v1/artifacts"))
-        .multipart(work_form(&csrf, &[("title", "Unknown"), ("skills", "3.NF.A.1"), ("skills", "9.ZZ.Z.9")]))
-        .send()
-        .await
-        .unwrap();
+    let res = post_work(
+        &server,
+        &room,
+        "/api/v1/artifacts",
+        &csrf,
+        &[("title", "Unknown"), ("skills", "3.NF.A.1"), ("skills", "9.ZZ.Z.9")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json_of(res).await["message"].as_str().unwrap().contains("9.ZZ.Z.9"));
 

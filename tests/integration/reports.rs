@@ -15,16 +15,7 @@ use crate::work::{form, upload};
 async fn the_class_report_counts_work_feedback_activities_and_ratings_per_student() {
     let server = TestServer::start().await;
     let room = classroom(&server).await;
-    let res = room
-        .teacher
-        .post(server.url("/api/v1/skills/import"))
-        .header("content-type", "text/csv")
-        .body("FR.1,Compare fractions,Fractions\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let fr = server.get_json(&room.teacher, "/api/v1/skills").await["items"][0]["id"].as_str().unwrap().to_string();
+    let fr = room.import_skills(&server, "FR.1,Compare fractions,Fractions\n").await["FR.1"].clone();
     let res = room
         .teacher
         .post(server.url(&format!("/api/v1/classes/{}/activities", room.class_id)))
@@ -107,20 +98,8 @@ async fn the_class_report_counts_work_feedback_activities_and_ratings_per_studen
 /// and by herself, another piece of hers, and one of Ben's. Returns (FR.1's id, the rated
 /// piece's id).
 async fn rated_work(server: &TestServer, room: &Classroom) -> (String, String) {
-    let res = room
-        .teacher
-        .post(server.url("/api/v1/skills/import"))
-        .header("content-type", "text/csv")
-        .body("FR.1,Compare fractions,Fractions\nCOLLAB,Collaboration,Habits\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let skills = server.get_json(&room.teacher, "/api/v1/skills").await;
-    let fr = skills["items"].as_array().unwrap().iter().find(|s| s["code"] == "FR.1").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let skills = room.import_skills(server, "FR.1,Compare fractions,Fractions\nCOLLAB,Collaboration,Habits\n").await;
+    let fr = skills["FR.1"].clone();
     let work = crate::family_work::shared_work(server, room, "Halves").await;
     let res = room
         .ana
@@ -253,14 +232,7 @@ async fn the_student_report_shows_ratings_over_time_posts_per_week_and_growth_to
         let page = client.get(server.url(&format!("/students/{}/report", room.ana_id))).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::NOT_FOUND, "{who}: the page");
     }
-    let res = room
-        .teacher
-        .put(server.url(&format!("/api/v1/classes/{}/settings", room.class_id)))
-        .json(&json!({"family_sees_ratings": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    room.set_settings(&server, json!({"family_sees_ratings": true})).await;
     let seen = server.get_json(&mum, &path).await;
     let seen_work: Vec<&Value> = seen["most_versions"].as_array().unwrap().iter().collect();
     assert_eq!(seen_work.len(), 1, "only the work shared with the family: {seen}");

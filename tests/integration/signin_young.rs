@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// A class with one student; returns (teacher client, class, student id).
+/// The page a request answers, as text.
+async fn page_text(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 async fn class_with_student(server: &TestServer) -> (reqwest::Client, Value, String) {
     let admin = server.setup_admin().await;
     let (_, tina) = server.person(&admin, "tina", "teacher").await;
@@ -94,24 +99,15 @@ async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
         res.headers()["set-cookie"].to_str().unwrap().contains("folio_device_classes="),
         "the device remembers the class"
     );
-    let names = device.get(server.url(&format!("/signin/class/{code}"))).send().await.unwrap().text().await.unwrap();
+    let names = page_text(device.get(server.url(&format!("/signin/class/{code}")))).await;
     assert!(names.contains("Ana Pérez"), "{names}");
-    let remembered = device.get(server.url("/signin/class")).send().await.unwrap().text().await.unwrap();
+    let remembered = page_text(device.get(server.url("/signin/class"))).await;
     assert!(remembered.contains("Robins"), "the class list on this device: {remembered}");
 
     let pad = format!("/signin/class/{code}/{ana}");
-    let first =
-        device.post(server.url(&pad)).form(&[("picks", ""), ("pick", "2")]).send().await.unwrap().text().await.unwrap();
+    let first = page_text(device.post(server.url(&pad)).form(&[("picks", ""), ("pick", "2")])).await;
     assert!(first.contains("1 of 3 pictures chosen"), "{first}");
-    let second = device
-        .post(server.url(&pad))
-        .form(&[("picks", "2"), ("pick", "4")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let second = page_text(device.post(server.url(&pad)).form(&[("picks", "2"), ("pick", "4")])).await;
     assert!(second.contains("2 of 3 pictures chosen"));
     let wrong = device.post(server.url(&pad)).form(&[("picks", "2,4"), ("pick", "7")]).send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -119,7 +115,7 @@ async fn picture_sign_in_works_as_plain_form_posts_without_javascript() {
     let done = device.post(server.url(&pad)).form(&[("picks", "2,4"), ("pick", "6")]).send().await.unwrap();
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(done.headers()["location"], "/home");
-    let home = device.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
+    let home = page_text(device.get(server.url("/home"))).await;
     assert!(home.contains("Hello, Ana Pérez"), "{home}");
 }
 
@@ -151,7 +147,7 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
 
     // Scanning the card opens a page that asks "Are you Ana?"; one tap signs in.
     let device = server.client();
-    let confirm = device.get(server.url(&format!("/q/{token}"))).send().await.unwrap().text().await.unwrap();
+    let confirm = page_text(device.get(server.url(&format!("/q/{token}")))).await;
     assert!(confirm.contains("Are you Ana Pérez?"), "{confirm}");
     let res = device.post(server.url(&format!("/q/{token}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -166,7 +162,7 @@ async fn qr_cards_sign_in_and_printing_new_ones_revokes_the_old() {
     assert_eq!(fresh.status(), StatusCode::OK);
 
     // The printable page holds one QR code per student.
-    let page = tina.get(server.url(&format!("/classes/{class_id}"))).send().await.unwrap().text().await.unwrap();
+    let page = page_text(tina.get(server.url(&format!("/classes/{class_id}")))).await;
     let csrf = csrf_of(&page);
     let printable =
         tina.post(server.url(&format!("/classes/{class_id}/cards"))).form(&[("csrf", csrf)]).send().await.unwrap();
@@ -213,25 +209,17 @@ async fn the_remembered_classes_cookie_cannot_be_used_to_guess_codes() {
     let (_, class, _) = class_with_student(&server).await;
     let plain = reqwest::Client::new();
     let code = class["join_code"].as_str().unwrap();
-    let guessed = plain
-        .get(server.url("/signin/class"))
-        .header("cookie", format!("folio_device_classes=AAAAAA.{code}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let guessed = page_text(
+        plain.get(server.url("/signin/class")).header("cookie", format!("folio_device_classes=AAAAAA.{code}")),
+    )
+    .await;
     assert!(!guessed.contains("Robins"), "a join code in the cookie reveals nothing");
-    let by_id = plain
-        .get(server.url("/signin/class"))
-        .header("cookie", format!("folio_device_classes={}", class["id"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let by_id = page_text(
+        plain
+            .get(server.url("/signin/class"))
+            .header("cookie", format!("folio_device_classes={}", class["id"].as_str().unwrap())),
+    )
+    .await;
     assert!(by_id.contains("Robins"), "the class this device used is offered");
 }
 

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
-use super::{PageResult, PageUser, see_other};
+use super::{PageForm, PageId, PageResult, PageUser, see_other};
 use crate::actions::assessment::{self, NewRatings};
 use crate::domain::skills::SkillLevel;
 use crate::domain::{Artifact, ArtifactId, SkillId, User};
@@ -98,11 +97,9 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 pub async fn rate_from_page(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PageId(id): PageId<ArtifactId>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    me.check_csrf(field(&fields, "csrf"))?;
-    let id: ArtifactId = parse_id(&raw)?;
     let ratings = ratings_of(&fields)?;
     if !ratings.is_empty() {
         let actor = me.0.user.clone();

@@ -7,14 +7,14 @@ use crate::i18n::filters;
 use std::path::PathBuf;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, PageResult, PageUser, render, see_other};
+use super::{Chrome, PageForm, PageResult, PageUser, render, see_other};
 use crate::backup::{self, BackupError, Place};
 use crate::domain::Role;
 use crate::error::Error;
@@ -119,13 +119,11 @@ async fn show(State(state): State<AppState>, me: PageUser) -> PageResult {
 
 #[derive(Deserialize)]
 struct StartForm {
-    csrf: String,
     place: PathBuf,
 }
 
-async fn start(State(state): State<AppState>, me: PageUser, Form(form): Form<StartForm>) -> PageResult {
+async fn start(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<StartForm>) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
     // Only a place the page offered: never a path a browser made up.
     let offered = places(&state).await?;
     let Some(place) = offered.into_iter().find(|p| p.path == form.place) else {

@@ -4,16 +4,16 @@
 
 use crate::i18n::{Msg, filters};
 use askama::Template;
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::{PageResult, PageUser, page};
+use super::{PageForm, PageId, PageResult, PageUser, page};
 use crate::actions::credentials;
+use crate::domain::ClassId;
 use crate::error::Error;
-use crate::http::{AppState, parse_id};
+use crate::http::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/classes/{id}/pictures", post(give_pictures))
@@ -21,7 +21,6 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 struct PicturesForm {
-    csrf: String,
     /// New pictures for every student, those who had some too.
     #[serde(default)]
     everyone: Option<String>,
@@ -45,11 +44,9 @@ struct PictureCardsPage {
 async fn give_pictures(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(form): Form<PicturesForm>,
+    PageId(id): PageId<ClassId>,
+    PageForm(form): PageForm<PicturesForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id = parse_id(&raw)?;
     let everyone = form.everyone.is_some();
     if everyone && form.confirm.is_none() {
         let refusal = Error::Refused(Msg::id("class-pictures-confirm-needed"));

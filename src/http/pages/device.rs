@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::{Chrome, HostHeader, PageError, PageResult, render};
+use crate::domain::markup::escape;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::{MaybeSignedIn, ViaHttps};
@@ -190,7 +191,7 @@ fn mobileconfig(tls: &Tls) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(tls.ca_der());
     let lines: Vec<&str> =
         data.as_bytes().chunks(64).map(|line| std::str::from_utf8(line).expect("base64 is ASCII")).collect();
-    let name = xml_escape(tls.ca_name());
+    let name = escape(tls.ca_name());
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -240,10 +241,6 @@ fn mobileconfig(tls: &Tls) -> String {
         cert_uuid = id(1),
         profile_uuid = id(2),
     )
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

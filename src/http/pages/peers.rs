@@ -4,12 +4,12 @@
 
 use crate::i18n::{Msg, filters};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, DoneQuery, PageResult, PageUser, render, see_other};
+use super::{Chrome, CsrfForm, DoneQuery, PageForm, PageId, PageResult, PageUser, render, see_other};
 use crate::domain::policy;
 use crate::error::Error;
 use crate::http::AppState;
@@ -147,14 +147,8 @@ async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQ
     peers_page(&state, &me, None, notice(q.done.as_deref()), None).await
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
-}
-
-async fn invite(State(state): State<AppState>, me: PageUser, Form(form): Form<CsrfOnly>) -> PageResult {
+async fn invite(State(state): State<AppState>, me: PageUser, PageForm(_): PageForm<CsrfForm>) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
     match peers::pairing::invite(&state, None).await {
         Ok(inv) => {
             // A token too long for a QR code (many addresses) is still good as text.
@@ -169,13 +163,11 @@ async fn invite(State(state): State<AppState>, me: PageUser, Form(form): Form<Cs
 
 #[derive(Deserialize)]
 struct JoinForm {
-    csrf: String,
     token: String,
 }
 
-async fn join(State(state): State<AppState>, me: PageUser, Form(form): Form<JoinForm>) -> PageResult {
+async fn join(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<JoinForm>) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
     match peers::pairing::join(&state, &form.token, None).await {
         Ok(peer) => {
             peers::schedule::nudge(&state.net, peer.id);
@@ -185,19 +177,13 @@ async fn join(State(state): State<AppState>, me: PageUser, Form(form): Form<Join
     }
 }
 
-fn box_id(raw: &str) -> Result<BoxId, Error> {
-    raw.parse().map_err(|_| Error::NotFound)
-}
-
 async fn sync_now(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    PageId(id): PageId<BoxId>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
-    let id = box_id(&id)?;
     match peers::sync::with_peer(&state, id).await {
         Ok(_) => Ok(see_other("/admin/peers?done=synced")),
         Err(e) => peers_page(&state, &me, Some(Error::BadGateway(e.to_string())), None, None).await,
@@ -206,7 +192,6 @@ async fn sync_now(
 
 #[derive(Deserialize)]
 struct UnpairForm {
-    csrf: String,
     #[serde(default)]
     confirm: Option<String>,
 }
@@ -214,12 +199,10 @@ struct UnpairForm {
 async fn unpair(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<UnpairForm>,
+    PageId(id): PageId<BoxId>,
+    PageForm(form): PageForm<UnpairForm>,
 ) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
-    let id = box_id(&id)?;
     if form.confirm.as_deref() != Some("yes") {
         let e = Error::Refused(Msg::id("error-unpair-confirm"));
         return peers_page(&state, &me, Some(e), None, None).await;

@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, DoneQuery, PageResult, PageUser, render, see_other};
+use super::{Chrome, DoneQuery, PageForm, PageResult, PageUser, render, see_other};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::api::nearby::{AddAddress, nearby, record_address};
@@ -117,18 +117,12 @@ async fn show(State(state): State<AppState>, me: PageUser, Query(q): Query<DoneQ
 
 #[derive(Deserialize)]
 struct AddressForm {
-    csrf: String,
     peer_id: String,
     address: String,
 }
 
-async fn add_address(
-    State(state): State<AppState>,
-    me: PageUser,
-    axum::Form(form): axum::Form<AddressForm>,
-) -> PageResult {
+async fn add_address(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<AddressForm>) -> PageResult {
     admin_only(&me)?;
-    me.check_csrf(&form.csrf)?;
     match record_address(&state, AddAddress { peer_id: form.peer_id, address: form.address }).await {
         Ok(_) => Ok(see_other("/admin/peers/nearby?done=address")),
         Err(e) => page(&state, &me, None, Some(e)).await,

@@ -5,18 +5,17 @@
 use crate::i18n::filters;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::Router;
+use axum::extract::{Multipart, Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, DoneQuery, PageResult, PageUser, notice_text, render, see_other};
+use super::{Chrome, DoneQuery, PageForm, PageId, PageResult, PageUser, notice_text, render, see_other};
 use crate::actions::skills::{self as actions, SkillList};
 use crate::domain::skills::{self, CfPackage, SkillInput};
 use crate::domain::{Role, SkillId};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::http::parse_id;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -109,8 +108,6 @@ pub fn default_level_keys() -> Vec<String> {
 #[derive(Clone, Debug, Default, Deserialize)]
 struct AddForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     code: String,
     #[serde(default)]
     name: String,
@@ -118,9 +115,8 @@ struct AddForm {
     group: String,
 }
 
-async fn add(State(state): State<AppState>, me: PageUser, Form(form): Form<AddForm>) -> PageResult {
+async fn add(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<AddForm>) -> PageResult {
     managers_only(&me)?;
-    me.check_csrf(&form.csrf)?;
     let actor = me.0.user.clone();
     let input =
         SkillInput { case_id: None, code: form.code.clone(), name: form.name.clone(), group: Some(form.group.clone()) };
@@ -132,7 +128,6 @@ async fn add(State(state): State<AppState>, me: PageUser, Form(form): Form<AddFo
 
 #[derive(Deserialize)]
 struct RetireForm {
-    csrf: String,
     #[serde(default)]
     retired: bool,
 }
@@ -140,12 +135,10 @@ struct RetireForm {
 async fn retire(
     State(state): State<AppState>,
     me: PageUser,
-    Path(id): Path<String>,
-    Form(form): Form<RetireForm>,
+    PageId(id): PageId<SkillId>,
+    PageForm(form): PageForm<RetireForm>,
 ) -> PageResult {
     managers_only(&me)?;
-    me.check_csrf(&form.csrf)?;
-    let id: SkillId = parse_id(&id)?;
     let actor = me.0.user.clone();
     match state.db(move |store| actions::set_retired(store, &actor, id, form.retired)).await {
         Ok(_) => Ok(see_other(if form.retired { "/skills?done=skill-retired" } else { "/skills?done=skill-restored" })),
@@ -198,7 +191,6 @@ async fn import(State(state): State<AppState>, me: PageUser, mut form: Multipart
 
 #[derive(Deserialize)]
 struct LevelsForm {
-    csrf: String,
     #[serde(default)]
     levels: String,
     /// Back to the default scale.
@@ -206,11 +198,10 @@ struct LevelsForm {
     reset: Option<String>,
 }
 
-async fn save_levels(State(state): State<AppState>, me: PageUser, Form(form): Form<LevelsForm>) -> PageResult {
+async fn save_levels(State(state): State<AppState>, me: PageUser, PageForm(form): PageForm<LevelsForm>) -> PageResult {
     if me.0.user.role != Role::Admin {
         return Err(Error::NotFound.into());
     }
-    me.check_csrf(&form.csrf)?;
     let names = form.reset.is_none().then(|| form.levels.lines().map(str::to_string).collect::<Vec<_>>());
     let actor = me.0.user.clone();
     match state.db(move |store| actions::set_levels(store, &actor, names)).await {

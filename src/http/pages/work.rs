@@ -4,12 +4,12 @@
 
 use crate::i18n::filters;
 use askama::Template;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{Chrome, CsrfForm, PageResult, PageUser, page, see_other};
+use super::{Chrome, CsrfForm, PageForm, PageId, PageResult, PageUser, page, see_other};
 use crate::actions::work::{self, ArtifactEdit};
 use crate::actions::{work_files, work_form};
 use crate::domain::work::{Inline, paragraphs, parse_labels};
@@ -201,8 +201,8 @@ fn preview(state: &AppState, f: &crate::domain::FileRef) -> Option<String> {
     Some(text)
 }
 
-async fn show(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    artifact_page(&state, &me, parse_id(&raw)?).await
+async fn show(State(state): State<AppState>, me: PageUser, PageId(id): PageId<ArtifactId>) -> PageResult {
+    artifact_page(&state, &me, id).await
 }
 
 async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageResult {
@@ -294,7 +294,6 @@ async fn artifact_page(state: &AppState, me: &PageUser, id: ArtifactId) -> PageR
 
 #[derive(Deserialize)]
 struct EditForm {
-    csrf: String,
     title: String,
     reflection: String,
     #[serde(default)]
@@ -305,11 +304,9 @@ struct EditForm {
 async fn edit(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(form): Form<EditForm>,
+    PageId(id): PageId<ArtifactId>,
+    PageForm(form): PageForm<EditForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id: ArtifactId = parse_id(&raw)?;
     let edit = ArtifactEdit {
         title: Some(form.title),
         reflection: Some(form.reflection),
@@ -338,10 +335,9 @@ async fn checked_upload(
 async fn add_version(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
+    PageId(id): PageId<ArtifactId>,
     form: Multipart,
 ) -> PageResult {
-    let id: ArtifactId = parse_id(&raw)?;
     work_files::check_may_add(
         &state,
         &me.0.user,
@@ -364,10 +360,9 @@ async fn add_version(
 async fn add_comment(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
+    PageId(id): PageId<ArtifactId>,
     form: Multipart,
 ) -> PageResult {
-    let id: ArtifactId = parse_id(&raw)?;
     work_files::check_may_add(&state, &me.0.user, id, policy::can_comment, "Comments are not open on this work.")
         .await?;
     const MAX_AUDIO: u64 = 50 * 1024 * 1024;
@@ -385,9 +380,8 @@ async fn approve_comment(
     State(state): State<AppState>,
     me: PageUser,
     Path((raw, comment)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
     let (id, comment): (ArtifactId, _) = (parse_id(&raw)?, parse_id(&comment)?);
     let actor = me.0.user.clone();
     state.db(move |store| work::approve_comment(store, &actor, id, comment)).await?;
@@ -396,18 +390,15 @@ async fn approve_comment(
 
 #[derive(Deserialize)]
 struct ReviewForm {
-    csrf: String,
     approved: bool,
 }
 
 async fn review(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(form): Form<ReviewForm>,
+    PageId(id): PageId<ArtifactId>,
+    PageForm(form): PageForm<ReviewForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    let id: ArtifactId = parse_id(&raw)?;
     let actor = me.0.user.clone();
     state.db(move |store| work::review(store, &actor, id, Some(form.approved))).await?;
     Ok(see_other(&format!("/work/{id}")))
@@ -416,11 +407,10 @@ async fn review(
 async fn delete(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageId(id): PageId<ArtifactId>,
+    PageForm(_): PageForm<CsrfForm>,
 ) -> PageResult {
-    me.check_csrf(&form.csrf)?;
-    work_files::delete_artifact(&state, &me.0.user, parse_id(&raw)?).await?;
+    work_files::delete_artifact(&state, &me.0.user, id).await?;
     Ok(see_other("/home"))
 }
 
@@ -521,12 +511,10 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
 async fn review_and_next(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PageId(id): PageId<ArtifactId>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     use super::assessment::{field, ratings_of};
-    me.check_csrf(field(&fields, "csrf"))?;
-    let id: ArtifactId = parse_id(&raw)?;
     let actor = me.0.user.clone();
     let approve = field(&fields, "decision") == "approve";
     let feedback = field(&fields, "feedback").trim().to_string();
@@ -560,8 +548,7 @@ struct PortfolioPage {
     report_href: Option<String>,
 }
 
-async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    let student: UserId = parse_id(&raw)?;
+async fn portfolio(State(state): State<AppState>, me: PageUser, PageId(student): PageId<UserId>) -> PageResult {
     let viewer = me.0.user.clone();
     let (name, work, report) = state.read_now(move |store| {
         let work = work::portfolio(store, &viewer, student)?;
@@ -586,10 +573,9 @@ async fn portfolio(State(state): State<AppState>, me: PageUser, Path(raw): Path<
 async fn create_activity(
     State(state): State<AppState>,
     me: PageUser,
-    Path(raw): Path<String>,
+    PageId(class): PageId<ClassId>,
     mut form: Multipart,
 ) -> PageResult {
-    let class: ClassId = parse_id(&raw)?;
     me.check_multipart_csrf(&mut form).await?;
     let activity = store_new_activity(&state, &me.0.user, class, form).await?;
     Ok(see_other(&format!("/activities/{}", activity.id)))
@@ -616,8 +602,7 @@ struct ActivityPage {
     back_url: String,
 }
 
-async fn activity(State(state): State<AppState>, me: PageUser, Path(raw): Path<String>) -> PageResult {
-    let aid: ActivityId = parse_id(&raw)?;
+async fn activity(State(state): State<AppState>, me: PageUser, PageId(aid): PageId<ActivityId>) -> PageResult {
     let viewer = me.0.user.clone();
     let (activity, skills, choices) = state
         .db(move |store| {

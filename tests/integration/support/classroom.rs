@@ -1,6 +1,8 @@
 //! [`classroom`]: the school most tests need, made once through the API.
 
-use reqwest::Client;
+use std::collections::BTreeMap;
+
+use reqwest::{Client, StatusCode};
 
 use super::Api;
 
@@ -25,4 +27,31 @@ pub async fn classroom(server: &impl Api) -> Classroom {
         server.add_student(&teacher, &class_id, id).await;
     }
     Classroom { admin, teacher, class_id, ana, ana_id, ben }
+}
+
+impl Classroom {
+    /// The teacher imports `csv` (`code,name,group` lines) as the school's skills; returns
+    /// every skill's id by its code.
+    pub async fn import_skills(&self, server: &impl Api, csv: &str) -> BTreeMap<String, String> {
+        let res = self
+            .teacher
+            .post(server.url("/api/v1/skills/import"))
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        let list = server.get_json(&self.teacher, "/api/v1/skills").await;
+        let id_by_code = |s: &serde_json::Value| (s["code"].as_str().unwrap().into(), s["id"].as_str().unwrap().into());
+        list["items"].as_array().unwrap().iter().map(id_by_code).collect()
+    }
+
+    /// The teacher changes the class's settings (`{"family_sharing": false}`; the others
+    /// stay as they are).
+    pub async fn set_settings(&self, server: &impl Api, settings: serde_json::Value) {
+        let path = format!("/api/v1/classes/{}/settings", self.class_id);
+        let res = self.teacher.put(server.url(&path)).json(&settings).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "{}", res.text().await.unwrap());
+    }
 }
