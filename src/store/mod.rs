@@ -25,13 +25,14 @@ mod queries;
 pub mod replication;
 pub mod sessions;
 pub mod snapshot;
+pub mod summaries;
 pub mod tables;
 pub mod uploads;
 pub mod weekly;
 
 pub use apply::ReflectionEdit;
 pub use file_index::{FileReads, PeerReads};
-pub use queries::{Queries, ReadTables};
+pub use queries::{FactsCache, Queries, ReadTables};
 pub use replication::{Received, SyncReads};
 pub use sessions::Session;
 
@@ -207,13 +208,17 @@ impl Store {
         tables::create_all(&txn)?;
         if let Some(from) = migrate_from {
             if from < 2 {
-                // Replays the whole log through today's `apply`, which fills the skills too.
+                // Replays the whole log through today's `apply`, which fills the skills, counts and
+                // summaries too.
                 migrate::from_v1(&txn)?;
             } else {
                 if from < 3 {
                     migrate::from_v2(&txn)?;
                 }
-                migrate::from_v3(&txn)?;
+                if from < 4 {
+                    migrate::from_v3(&txn)?;
+                }
+                migrate::summaries_from_v4(&txn)?;
             }
             txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().as_slice())?;
             tracing::info!(from, to = SCHEMA_VERSION, "the database was brought up to this folio's data format");

@@ -23,7 +23,11 @@ use super::StoreError;
 /// 4: the school report's counts kept by `apply` (`SCHOOL_CLASS_WEEK_TO_COUNTS`,
 /// `ARTIFACT_TO_CONTRIBUTION`), filled from the work already there when a version 3 file is
 /// opened.
-pub const SCHEMA_VERSION: u32 = 4;
+///
+/// 5: work summaries kept by `apply` (`ARTIFACT_TO_SUMMARY`, `OWNER_ARTIFACT_UNREVIEWED`,
+/// `CLASS_ARTIFACT_HELD`, see `store::summaries`), filled from the work already there when a
+/// version 4 file is opened; and the compact record encoding (`codec`, version 2).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
 pub const OLDEST_MIGRATABLE_SCHEMA: u32 = 1;
@@ -135,6 +139,15 @@ pub const ARTIFACT_TO_CONTRIBUTION: TableDefinition<IdKey, &[u8]> = TableDefinit
 /// (artifact, version, skill, rater) -> encoded `skills::Rating`, last writer wins.
 pub const ARTIFACT_VERSION_SKILL_RATER_TO_RATING: TableDefinition<(IdKey, IdKey, IdKey, IdKey), &[u8]> =
     TableDefinition::new("artifact_version_skill_rater_to_rating");
+
+/// Live artifact -> `codec::encode_compact`ed `domain::summary::Summary`: what lists of work
+/// show of it, kept by `apply` (`store::summaries`).
+pub const ARTIFACT_TO_SUMMARY: TableDefinition<IdKey, &[u8]> = TableDefinition::new("artifact_to_summary");
+/// (owner, artifact) -> created ms: live work no teacher has looked at yet (the review queue).
+pub const OWNER_ARTIFACT_UNREVIEWED: TableDefinition<(IdKey, IdKey), u64> =
+    TableDefinition::new("owner_artifact_unreviewed");
+/// (class, artifact) -> how many: live work in the class with comments held for a teacher.
+pub const CLASS_ARTIFACT_HELD: TableDefinition<(IdKey, IdKey), u32> = TableDefinition::new("class_artifact_held");
 
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
@@ -341,6 +354,9 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(ARTIFACT_VERSION_SKILL_RATER_TO_RATING, Kind::Shared),
     &Listed(SCHOOL_CLASS_WEEK_TO_COUNTS, Kind::Shared),
     &Listed(ARTIFACT_TO_CONTRIBUTION, Kind::Shared),
+    &Listed(ARTIFACT_TO_SUMMARY, Kind::Shared),
+    &Listed(OWNER_ARTIFACT_UNREVIEWED, Kind::Shared),
+    &Listed(CLASS_ARTIFACT_HELD, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
     &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),

@@ -115,7 +115,7 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
             Ok::<_, crate::error::Error>(())
         })?;
         if user.role == Role::Teacher {
-            p.review_count = work::review_queue(store, &user)?.len();
+            p.review_count = store.read(|r| work::review_queue_summaries(r, &user))?.len();
         }
         if user.role == Role::Family {
             p.children = family_children(store, &user)?;
