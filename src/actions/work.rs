@@ -636,17 +636,6 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> 
     })
 }
 
-/// Feedback on a student's own work that arrived since they last opened it.
-pub fn new_feedback(store: &Store, student: &User) -> Result<usize> {
-    store.read(|r| {
-        let mut count = 0;
-        for s in summaries::of_owner(r, student.id)? {
-            count += s.feedback_since(store.seen_ms(r, student.id, s.id)?, student.id);
-        }
-        Ok(count)
-    })
-}
-
 /// Bytes a student's portfolio holds (each file counted once per artifact).
 /// The bytes a student's quota has given out: their work's files, and the sizes of their
 /// resumable uploads that are live (unfinished, or finished and not yet used).

@@ -195,7 +195,7 @@ mod tests {
     }
 
     fn kept_rows(store: &Store) -> Vec<String> {
-        store.read(|r| rows(r)).unwrap()
+        store.read(rows).unwrap()
     }
 
     /// What the tables hold when worked out from scratch from every artifact (the

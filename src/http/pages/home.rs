@@ -122,8 +122,9 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
         }
         if user.role == Role::Student {
             p.form = WorkForm::student(store.read(|r| work_form::for_student(r, &user, None))?, None);
-            p.new_feedback = work::new_feedback(store, &user)?;
             p.work = student_tiles(store, &user)?;
+            // Each tile counts its feedback since the student last opened the work.
+            p.new_feedback = p.work.iter().map(|t| t.fresh).sum();
         }
         Ok(p)
     })?;
