@@ -47,7 +47,7 @@ impl Folio {
     pub fn open(config: Config, peer_listen: Option<SocketAddr>) -> anyhow::Result<Folio> {
         let dir = config.data_dir.clone();
         crate::backup::apply_pending_restore(&dir)?;
-        let store = Store::open(&dir)?;
+        let store = Store::open_with_cache(&dir, config.db_cache_bytes)?;
         let identity = Arc::new(crate::peers::Identity::load_or_create(&dir)?);
         let net = Arc::new(crate::peers::Net::new(identity, peer_listen, config.sync_every));
         let blobs = crate::blobs::BlobStore::open(&dir)?;

@@ -125,6 +125,10 @@ struct ServeArgs {
     /// The largest USB bundle this box takes in, in bytes.
     #[arg(long, env = "FOLIO_MAX_BUNDLE_BYTES", default_value_t = 64 * config::GIB)]
     max_bundle_bytes: u64,
+    /// How many MiB of the database folio keeps in memory: more makes pages over much data
+    /// faster to read, and the box uses that much more memory when it is busy.
+    #[arg(long, env = "FOLIO_DB_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_BYTES / (1024 * 1024))]
+    db_cache_mb: usize,
 }
 
 /// `--tls-listen` and `--peer-listen`: an address, or `off`.
@@ -220,6 +224,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         backup_dir: args.backup_dir,
         sync_every: std::time::Duration::from_secs(args.sync_every),
         max_bundle_bytes: args.max_bundle_bytes,
+        db_cache_bytes: args.db_cache_mb.saturating_mul(1024 * 1024),
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {

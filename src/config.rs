@@ -35,6 +35,8 @@ pub struct Config {
     /// The largest USB bundle (`peers::bundle`) this box takes in; larger ones are refused
     /// before they are read.
     pub max_bundle_bytes: u64,
+    /// How much of the database file the store keeps in memory (redb's page cache).
+    pub db_cache_bytes: usize,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -67,6 +69,7 @@ impl Default for Config {
             flush_bookkeeping_every: Duration::from_secs(5),
             invite_lifetime: Duration::from_secs(60 * 60),
             max_bundle_bytes: 64 * GIB,
+            db_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
         }
     }
 }

@@ -23,7 +23,6 @@ use crate::store::{Queries, ReadTables, Store, Tx, family_sheets};
 
 use super::signin::SignedInNow;
 use super::users::{NewUser, create_in};
-use super::work::classes_taught;
 
 /// What people are told for a code that is wrong, used up, replaced or expired: the same
 /// words for all, so the answer says nothing about which codes exist.
@@ -303,18 +302,14 @@ pub struct HeldComment {
 /// queue's second half.
 pub fn held_comments(store: &Store, teacher: &User) -> Result<Vec<HeldComment>> {
     store.read(|r| {
-        let mut seen = BTreeSet::new();
         let mut held = Vec::new();
-        for class in classes_taught(r, teacher)? {
-            for artifact in r.artifacts_in_class(class.id)? {
-                if !seen.insert(artifact.id) {
-                    continue;
-                }
-                for comment in r.comments(artifact.id)? {
-                    if !comment.approved && comment.kind == CommentKind::Comment {
-                        let author = r.user(comment.author)?.map(|u| u.display_name).unwrap_or_default();
-                        held.push(HeldComment { artifact: artifact.clone(), comment, author });
-                    }
+        // Only the work whose summary says it has comments held (`store::summaries`).
+        for id in crate::store::summaries::with_held_comments(r, teacher.id)? {
+            let Some(artifact) = r.artifact(id)? else { continue };
+            for comment in r.comments(artifact.id)? {
+                if !comment.approved && comment.kind == CommentKind::Comment {
+                    let author = r.user(comment.author)?.map(|u| u.display_name).unwrap_or_default();
+                    held.push(HeldComment { artifact: artifact.clone(), comment, author });
                 }
             }
         }

@@ -20,7 +20,7 @@ use crate::domain::policy;
 use crate::domain::skills::{Skill, levels_or_default};
 use crate::domain::{ArtifactId, Role, User, UserId, VersionId};
 use crate::error::{Error, Result};
-use crate::store::{Queries, ReadTables, WorkFacts, class_rows};
+use crate::store::{FactsCache, Queries, ReadTables, class_rows};
 
 use super::assessment;
 
@@ -112,8 +112,9 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
     let mut pieces = class_rows::contributions_of_owner(r, student.id)?;
     // Newest first, so pieces alike in versions and title list the newest first.
     pieces.sort_by_key(|c| std::cmp::Reverse(c.created_ms));
+    let mut cache = FactsCache::default();
     for c in pieces {
-        let work = WorkFacts {
+        let work = policy::Work {
             school: c.school,
             owners: &c.owners,
             class: c.class,
@@ -121,7 +122,7 @@ pub fn student_report(r: &impl ReadTables, viewer: &User, student: UserId) -> Re
             deleted: false,
             visibility: c.visibility,
         };
-        let facts = r.work_facts(viewer, &work)?;
+        let facts = r.work_facts(viewer, work, &mut cache)?;
         // What `work::visible` and `assessment::assessment` decide for the work's own page.
         if !policy::can_view_artifact(viewer, &facts) {
             continue;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::hlc::wall_clock_ms;
 use crate::domain::policy::{self, ArtifactFacts, ClassRelation};
+use crate::domain::summary::Summary;
 use crate::domain::upload::UploadId;
 use crate::domain::work::{clean_text, clean_title};
 use crate::domain::{
@@ -15,7 +16,7 @@ use crate::domain::{
 use crate::error::{Error, Result};
 use crate::i18n::Msg;
 use crate::store::uploads::{self as store_uploads, Unusable};
-use crate::store::{Queries, ReadTables, Store, Tx, sessions};
+use crate::store::{FactsCache, Queries, ReadTables, Store, Tx, sessions, summaries};
 
 /// What a student types when they make something.
 #[derive(Debug, Default)]
@@ -398,20 +399,30 @@ pub fn approve_comment(store: &Store, actor: &User, id: ArtifactId, comment: Com
 /// What the viewer may see of a student's portfolio, newest first.
 pub fn portfolio(store: &Store, viewer: &User, student: UserId) -> Result<Vec<Artifact>> {
     store.read(|r| {
-        let Some(person) = r.user(student)?.filter(|u| u.school == viewer.school) else { return Err(Error::NotFound) };
-        let mut visible = Vec::new();
-        for artifact in r.artifacts_of_owner(person.id)? {
-            let facts = r.artifact_facts(viewer, &artifact)?;
-            if policy::can_view_artifact(viewer, &facts) {
-                visible.push(artifact);
-            }
+        let mut found = Vec::new();
+        for s in portfolio_summaries(r, viewer, student)? {
+            found.extend(r.artifact(s.id)?);
         }
-        // Someone who can see nothing of a student cannot tell the student exists.
-        if visible.is_empty() && viewer.id != person.id && !may_see_person(r, viewer, &person)? {
-            return Err(Error::NotFound);
-        }
-        Ok(visible)
+        Ok(found)
     })
+}
+
+/// [`portfolio`] as the summaries a page of tiles shows, without decoding the work.
+pub fn portfolio_summaries(r: &impl ReadTables, viewer: &User, student: UserId) -> Result<Vec<Summary>> {
+    let Some(person) = r.user(student)?.filter(|u| u.school == viewer.school) else { return Err(Error::NotFound) };
+    let mut cache = FactsCache::default();
+    let mut visible = Vec::new();
+    for summary in summaries::of_owner(r, person.id)? {
+        let facts = r.work_facts(viewer, summary.work(), &mut cache)?;
+        if policy::can_view_artifact(viewer, &facts) {
+            visible.push(summary);
+        }
+    }
+    // Someone who can see nothing of a student cannot tell the student exists.
+    if visible.is_empty() && viewer.id != person.id && !may_see_person(r, viewer, &person)? {
+        return Err(Error::NotFound);
+    }
+    Ok(visible)
 }
 
 fn may_see_person(r: &impl ReadTables, viewer: &User, person: &User) -> Result<bool> {
@@ -428,32 +439,21 @@ fn may_see_person(r: &impl ReadTables, viewer: &User, person: &User) -> Result<b
     })
 }
 
-/// The classes `teacher` teaches (not those they are a student of).
-pub(crate) fn classes_taught(r: &impl ReadTables, teacher: &User) -> Result<Vec<crate::domain::Class>> {
-    Ok(r.classes_of(teacher.id)?.into_iter().filter(|(_, role)| *role == Role::Teacher).map(|(c, _)| c).collect())
-}
-
 /// Work a teacher has not looked at yet, across their classes, oldest first (so the queue is
 /// worked through in the order it arrived).
 pub fn review_queue(store: &Store, teacher: &User) -> Result<Vec<Artifact>> {
     store.read(|r| {
-        let mut seen = BTreeSet::new();
         let mut queue = Vec::new();
-        for class in classes_taught(r, teacher)? {
-            for (student, role) in r.members(class.id)? {
-                if role != Role::Student {
-                    continue;
-                }
-                for artifact in r.artifacts_of_owner(student.id)? {
-                    if !artifact.reviewed && seen.insert(artifact.id) {
-                        queue.push(artifact);
-                    }
-                }
-            }
+        for s in summaries::waiting_for_review(r, teacher.id)? {
+            queue.extend(r.artifact(s.id)?);
         }
-        queue.sort_by_key(|a| a.created_ms);
         Ok(queue)
     })
+}
+
+/// [`review_queue`] as summaries: how long it is, and which piece is next.
+pub fn review_queue_summaries(r: &impl ReadTables, teacher: &User) -> Result<Vec<Summary>> {
+    Ok(summaries::waiting_for_review(r, teacher.id)?)
 }
 
 pub struct NewActivity {
@@ -670,22 +670,6 @@ pub fn erase_user(store: &Store, actor: &User, user: UserId) -> Result<Erasure> 
             uploads.push(id);
         }
         Ok(Erasure { hashes, uploads })
-    })
-}
-
-/// Feedback on a student's own work that arrived since they last opened it.
-pub fn new_feedback(store: &Store, student: &User) -> Result<usize> {
-    store.read(|r| {
-        let mut count = 0;
-        for artifact in r.artifacts_of_owner(student.id)? {
-            let seen = store.seen_ms(r, student.id, artifact.id)?;
-            count += r
-                .comments(artifact.id)?
-                .iter()
-                .filter(|c| c.kind == CommentKind::Feedback && c.author != student.id && c.created_ms > seen)
-                .count();
-        }
-        Ok(count)
     })
 }
 

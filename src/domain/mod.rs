@@ -16,6 +16,7 @@ pub mod policy;
 pub mod roster;
 pub mod school;
 pub mod skills;
+pub mod summary;
 pub mod upload;
 pub mod weekly;
 pub mod words;

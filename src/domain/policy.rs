@@ -178,6 +178,31 @@ pub struct ArtifactFacts {
     pub hold_family_comments: bool,
 }
 
+/// What the rules read of a piece of work itself; from the artifact or its summary
+/// (`domain::summary`), so a list of work is decided without decoding each artifact.
+#[derive(Clone, Copy, Debug)]
+pub struct Work<'a> {
+    pub school: super::SchoolId,
+    pub owners: &'a [super::UserId],
+    pub class: Option<super::ClassId>,
+    pub approved: bool,
+    pub deleted: bool,
+    pub visibility: super::Visibility,
+}
+
+impl<'a> From<&'a super::Artifact> for Work<'a> {
+    fn from(a: &'a super::Artifact) -> Self {
+        Work {
+            school: a.school,
+            owners: &a.owners,
+            class: a.class,
+            approved: a.approved,
+            deleted: a.deleted,
+            visibility: a.visibility,
+        }
+    }
+}
+
 impl ArtifactFacts {
     fn teacher(&self) -> bool {
         self.teaches_owner || self.class_teacher

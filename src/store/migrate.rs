@@ -30,6 +30,10 @@
 //! the old shape, so the migration empties the kept rows and works them all out again, as
 //! `apply` would have. A version 3 file, which had no rows, takes the same step (it was
 //! `from_v3`, the same rebuild).
+//!
+//! Also at **4 → 5** (work summaries). `apply` now keeps a summary of each piece of live work and
+//! the review and held-comment indexes made from them (`store::summaries`); the migration
+//! works them out for every artifact already there, as `apply` would have.
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -85,6 +89,12 @@ pub(super) fn from_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
 pub(super) fn from_v4(txn: &WriteTransaction) -> Result<(), StoreError> {
     let counted = super::weekly::rebuild(txn)?;
     tracing::info!(artifacts = counted, "moved the data to format 5 (the class and student reports' rows)");
+    Ok(())
+}
+
+pub(super) fn summaries_from_v4(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let summarised = super::summaries::rebuild(txn)?;
+    tracing::info!(artifacts = summarised, "moved the data to format 5 (work summaries)");
     Ok(())
 }
 
@@ -324,6 +334,32 @@ mod tests {
         assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
         assert_eq!(store.read(crate::store::class_rows::kept).unwrap(), rows);
         assert_eq!(store.read(crate::store::class_rows::scanned).unwrap(), rows);
+        assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
+    }
+
+    #[test]
+    fn a_schema_4_database_gets_its_work_summaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (_, student, artifact, _) = sample(&store);
+        let before = store.canonical_dump().unwrap();
+        let kept = store.read(|r| crate::store::summaries::of_owner(r, student)).unwrap();
+        assert_eq!(kept.iter().map(|s| s.id).collect::<Vec<_>>(), [artifact]);
+        // What a version 4 folio left: no summaries, schema 4.
+        store
+            .write(|tx| {
+                tx.txn().delete_table(ARTIFACT_TO_SUMMARY)?;
+                tx.txn().delete_table(OWNER_ARTIFACT_UNREVIEWED)?;
+                tx.txn().delete_table(CLASS_ARTIFACT_HELD)?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, 4u32.to_be_bytes().as_slice())?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        assert_eq!(store.read(|r| crate::store::summaries::of_owner(r, student)).unwrap(), kept);
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
     }
 }

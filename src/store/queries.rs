@@ -8,23 +8,12 @@ use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
 use crate::domain::audience::{self, Audience, Principal};
-use crate::domain::policy::{ArtifactFacts, ClassRelation};
+use crate::domain::policy::{ArtifactFacts, ClassRelation, Work};
 use crate::domain::skills::{Rating, Skill};
 use crate::domain::{
     Activity, ActivityId, Artifact, ArtifactId, Class, ClassId, Comment, CommentId, Hlc, ReplicaId, Role, School,
     SchoolId, SkillId, User, UserId, VersionId,
 };
-
-/// What decides who may see a piece of work, besides the viewer and the rows about them.
-#[derive(Clone, Copy, Debug)]
-pub struct WorkFacts<'a> {
-    pub school: SchoolId,
-    pub owners: &'a [UserId],
-    pub class: Option<ClassId>,
-    pub approved: bool,
-    pub deleted: bool,
-    pub visibility: crate::domain::Visibility,
-}
 
 /// Opening a table, whichever kind of transaction we are in.
 pub trait ReadTables {
@@ -474,48 +463,62 @@ pub trait Queries: ReadTables {
 
     /// The facts `policy` decides about one viewer and one artifact.
     fn artifact_facts(&self, viewer: &User, artifact: &Artifact) -> Result<ArtifactFacts, StoreError> {
-        let work = WorkFacts {
-            school: artifact.school,
-            owners: &artifact.owners,
-            class: artifact.class,
-            approved: artifact.approved,
-            deleted: artifact.deleted,
-            visibility: artifact.visibility,
-        };
-        self.work_facts(viewer, &work)
+        self.work_facts(viewer, Work::from(artifact), &mut FactsCache::default())
     }
 
-    /// [`Queries::artifact_facts`] from what decides them, for reads that hold less than the
-    /// whole artifact (the student report reads the kept contributions).
-    fn work_facts(&self, viewer: &User, artifact: &WorkFacts) -> Result<ArtifactFacts, StoreError> {
+    /// [`Queries::artifact_facts`] from what the rules read of the work (an artifact or its
+    /// summary); `cache` keeps what was read about its class and owners for the next piece of
+    /// a list, which mostly shares them.
+    fn work_facts(&self, viewer: &User, work: Work<'_>, cache: &mut FactsCache) -> Result<ArtifactFacts, StoreError> {
         let mut f = ArtifactFacts {
-            approved: artifact.approved,
-            deleted: artifact.deleted,
-            visibility: artifact.visibility,
+            approved: work.approved,
+            deleted: work.deleted,
+            visibility: work.visibility,
             needs_approval: true,
             ..ArtifactFacts::default()
         };
-        if viewer.school != artifact.school {
+        if viewer.school != work.school {
             return Ok(f);
         }
-        f.owner = artifact.owners.contains(&viewer.id);
-        for owner in artifact.owners {
-            if viewer.role == Role::Teacher && self.teaches(viewer.id, *owner)? {
-                f.teaches_owner = true;
-            }
-            if viewer.role == Role::Family
-                && self.table(STUDENT_FAMILY)?.get((owner.bytes(), viewer.id.bytes()))?.is_some()
-            {
-                f.family = true;
-            }
+        f.owner = work.owners.contains(&viewer.id);
+        for owner in work.owners {
+            let (teaches, family) = match cache.owners.get(owner) {
+                Some(known) => *known,
+                None => {
+                    let teaches = viewer.role == Role::Teacher && self.teaches(viewer.id, *owner)?;
+                    let family = viewer.role == Role::Family
+                        && self.table(STUDENT_FAMILY)?.get((owner.bytes(), viewer.id.bytes()))?.is_some();
+                    *cache.owners.entry(*owner).or_insert((teaches, family))
+                }
+            };
+            f.teaches_owner |= teaches;
+            f.family |= family;
         }
-        if let Some(class) = artifact.class.map(|c| self.class(c)).transpose()?.flatten() {
+        let Some(class_id) = work.class else { return Ok(f) };
+        let class = match cache.classes.get(&class_id) {
+            Some(known) => *known,
+            None => {
+                let found = match self.class(class_id)? {
+                    Some(class) => Some(ClassFacts {
+                        require_approval: class.require_approval,
+                        comments_allowed: class.comments_allowed,
+                        family_sharing: class.family_sharing,
+                        hold_family_comments: class.hold_family_comments,
+                        in_viewer_school: class.school == viewer.school,
+                        relation: self.relation(viewer.id, class.id)?,
+                    }),
+                    None => None,
+                };
+                *cache.classes.entry(class_id).or_insert(found)
+            }
+        };
+        if let Some(class) = class {
             f.needs_approval = class.require_approval;
             f.comments_allowed = class.comments_allowed;
             f.family_hidden = !class.family_sharing;
             f.hold_family_comments = class.hold_family_comments;
-            f.school_leader = viewer.role == Role::Leader && class.school == viewer.school;
-            match self.relation(viewer.id, class.id)? {
+            f.school_leader = viewer.role == Role::Leader && class.in_viewer_school;
+            match class.relation {
                 ClassRelation::Member(Role::Teacher) => f.class_teacher = true,
                 ClassRelation::Member(Role::Student) => f.classmate = true,
                 _ => {}
@@ -555,3 +558,20 @@ pub trait Queries: ReadTables {
 }
 
 impl<T: ReadTables> Queries for T {}
+
+/// What [`Queries::work_facts`] read about classes and owners, for one viewer.
+#[derive(Default)]
+pub struct FactsCache {
+    classes: std::collections::BTreeMap<ClassId, Option<ClassFacts>>,
+    owners: std::collections::BTreeMap<UserId, (bool, bool)>,
+}
+
+#[derive(Clone, Copy)]
+struct ClassFacts {
+    require_approval: bool,
+    comments_allowed: bool,
+    family_sharing: bool,
+    hold_family_comments: bool,
+    in_viewer_school: bool,
+    relation: ClassRelation,
+}

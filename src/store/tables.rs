@@ -29,6 +29,9 @@ use super::StoreError;
 /// (`CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT`, `CLASS_MS_ARTIFACT_TO_TURNAROUND`,
 /// `CLASS_ACTIVITY_STUDENT_TO_ANSWERS`, `CLASS_STUDENT_SKILL_HLC_TO_LEVEL`); rebuilt from the
 /// work when a version 4 file is opened.
+/// 5: work summaries kept by `apply` (`ARTIFACT_TO_SUMMARY`, `OWNER_ARTIFACT_UNREVIEWED`,
+/// `CLASS_ARTIFACT_HELD`, see `store::summaries`), filled from the work already there when a
+/// version 4 file is opened; and the compact record encoding (`codec`, version 2).
 pub const SCHEMA_VERSION: u32 = 5;
 
 /// The oldest schema `Store::open` migrates forward; older files are refused.
@@ -159,6 +162,15 @@ pub const CLASS_STUDENT_SKILL_HLC_TO_LEVEL: TableDefinition<(IdKey, IdKey, IdKey
 /// (artifact, version, skill, rater) -> encoded `skills::Rating`, last writer wins.
 pub const ARTIFACT_VERSION_SKILL_RATER_TO_RATING: TableDefinition<(IdKey, IdKey, IdKey, IdKey), &[u8]> =
     TableDefinition::new("artifact_version_skill_rater_to_rating");
+
+/// Live artifact -> `codec::encode_compact`ed `domain::summary::Summary`: what lists of work
+/// show of it, kept by `apply` (`store::summaries`).
+pub const ARTIFACT_TO_SUMMARY: TableDefinition<IdKey, &[u8]> = TableDefinition::new("artifact_to_summary");
+/// (owner, artifact) -> created ms: live work no teacher has looked at yet (the review queue).
+pub const OWNER_ARTIFACT_UNREVIEWED: TableDefinition<(IdKey, IdKey), u64> =
+    TableDefinition::new("owner_artifact_unreviewed");
+/// (class, artifact) -> how many: live work in the class with comments held for a teacher.
+pub const CLASS_ARTIFACT_HELD: TableDefinition<(IdKey, IdKey), u32> = TableDefinition::new("class_artifact_held");
 
 /// *Local.* BLAKE3 of a session id -> encoded `Session`. Only the hash is stored, so a copy
 /// of the database does not hold usable sessions.
@@ -369,6 +381,9 @@ pub const ALL: &[&dyn AnyTable] = &[
     &Listed(CLASS_MS_ARTIFACT_TO_TURNAROUND, Kind::Shared),
     &Listed(CLASS_ACTIVITY_STUDENT_TO_ANSWERS, Kind::Shared),
     &Listed(CLASS_STUDENT_SKILL_HLC_TO_LEVEL, Kind::Shared),
+    &Listed(ARTIFACT_TO_SUMMARY, Kind::Shared),
+    &Listed(OWNER_ARTIFACT_UNREVIEWED, Kind::Shared),
+    &Listed(CLASS_ARTIFACT_HELD, Kind::Shared),
     &Listed(PEER_ID_TO_PEER, Kind::Local),
     &Listed(INVITE_SECRET_HASH_TO_INVITE, Kind::Local),
     &Listed(FAMILY_CODE_HASH_TO_SHEET, Kind::Local),

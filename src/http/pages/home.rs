@@ -115,15 +115,16 @@ async fn home(State(state): State<AppState>, PageUser(me): PageUser, Query(q): Q
             Ok::<_, crate::error::Error>(())
         })?;
         if user.role == Role::Teacher {
-            p.review_count = work::review_queue(store, &user)?.len();
+            p.review_count = store.read(|r| work::review_queue_summaries(r, &user))?.len();
         }
         if user.role == Role::Family {
             p.children = family_children(store, &user)?;
         }
         if user.role == Role::Student {
             p.form = WorkForm::student(store.read(|r| work_form::for_student(r, &user, None))?, None);
-            p.new_feedback = work::new_feedback(store, &user)?;
             p.work = student_tiles(store, &user)?;
+            // Each tile counts its feedback since the student last opened the work.
+            p.new_feedback = p.work.iter().map(|t| t.fresh).sum();
         }
         Ok(p)
     })?;

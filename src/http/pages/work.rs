@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{Chrome, CsrfForm, PageForm, PageId, PageResult, PageUser, page, see_other};
 use crate::actions::work::{self, ArtifactEdit};
 use crate::actions::{work_files, work_form};
+use crate::domain::summary::Summary;
 use crate::domain::work::{Inline, paragraphs, parse_labels};
 use crate::domain::{ActivityId, Artifact, ArtifactId, ClassId, CommentKind, Role, User, UserId, Visibility, policy};
 use crate::http::api::activities::store_new_activity;
@@ -52,18 +53,17 @@ pub struct WorkTile {
 
 impl WorkTile {
     pub fn new(a: &Artifact, fresh: usize) -> Self {
-        let thumb = a
-            .latest()
-            .and_then(|v| v.files.iter().find(|f| media::thumbnailable(&f.content_type)))
-            .map(|f| format!("/api/v1/artifacts/{}/files/{}/thumbnail", a.id, f.id));
-        let kind =
-            media::kind_of(a.latest().and_then(|v| v.files.first()).map_or("text/plain", |f| f.content_type.as_str()));
+        WorkTile::of(&Summary::of(a, &[]), fresh)
+    }
+
+    /// The tile from the work's summary (`domain::summary`), without its record.
+    pub fn of(s: &Summary, fresh: usize) -> Self {
         WorkTile {
-            id: a.id,
-            title: a.title.clone(),
-            kind: a.kind.clone(),
-            kind_label: kind.as_str(),
-            thumbnail: thumb,
+            id: s.id,
+            title: s.title.clone(),
+            kind: s.kind.clone(),
+            kind_label: media::kind_of(s.latest_type.as_deref().unwrap_or("text/plain")).as_str(),
+            thumbnail: s.thumbnail.map(|f| format!("/api/v1/artifacts/{}/files/{f}/thumbnail", s.id)),
             fresh,
         }
     }
@@ -457,10 +457,12 @@ async fn review_queue(State(state): State<AppState>, me: PageUser, Query(q): Que
         .collect();
     let viewer = me.0.user.clone();
     let (item, remaining) = state.read_now(move |store| {
-        let queue = work::review_queue(store, &viewer)?;
-        let remaining = queue.len();
-        let Some(a) = queue.into_iter().nth(q.skip) else { return Ok((None, remaining)) };
         store.read(|r| {
+            let queue = work::review_queue_summaries(r, &viewer)?;
+            let remaining = queue.len();
+            let Some(a) = queue.get(q.skip).map(|s| r.artifact(s.id)).transpose()?.flatten() else {
+                return Ok((None, remaining));
+            };
             let mut names = Vec::new();
             for o in &a.owners {
                 names.extend(r.user(*o)?.map(|u| u.display_name));
@@ -551,16 +553,16 @@ struct PortfolioPage {
 async fn portfolio(State(state): State<AppState>, me: PageUser, PageId(student): PageId<UserId>) -> PageResult {
     let viewer = me.0.user.clone();
     let (name, work, report) = state.read_now(move |store| {
-        let work = work::portfolio(store, &viewer, student)?;
-        let (name, report) = store.read(|r| {
+        store.read(|r| {
+            let work = work::portfolio_summaries(r, &viewer, student)?;
             let name = r.user(student)?.map(|u| u.display_name).unwrap_or_default();
-            Ok::<_, crate::error::Error>((name, crate::actions::student_report::may_open_report(r, &viewer, student)?))
-        })?;
-        Ok((name, work, report))
+            let report = crate::actions::student_report::may_open_report(r, &viewer, student)?;
+            Ok::<_, crate::error::Error>((name, work, report))
+        })
     })?;
     let res = page(PortfolioPage {
         chrome: Chrome::for_user(&name, &me.0),
-        work: work.iter().map(|a| WorkTile::new(a, 0)).collect(),
+        work: work.iter().map(|s| WorkTile::of(s, 0)).collect(),
         empty: "work-empty",
         name,
         report_href: report.then(|| format!("/students/{student}/report")),
@@ -653,11 +655,9 @@ async fn activity(State(state): State<AppState>, me: PageUser, PageId(aid): Page
 pub fn student_tiles(store: &crate::store::Store, student: &User) -> crate::error::Result<Vec<WorkTile>> {
     store.read(|r| {
         let mut tiles = Vec::new();
-        for a in r.artifacts_of_owner(student.id)? {
-            let seen = store.seen_ms(r, student.id, a.id)?;
-            let fresh =
-                r.comments(a.id)?.iter().filter(|c| c.kind == CommentKind::Feedback && c.created_ms > seen).count();
-            tiles.push(WorkTile::new(&a, fresh));
+        for s in crate::store::summaries::of_owner(r, student.id)? {
+            let seen = store.seen_ms(r, student.id, s.id)?;
+            tiles.push(WorkTile::of(&s, s.feedback_since(seen, student.id)));
         }
         Ok(tiles)
     })

@@ -161,6 +161,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
     if let Change::Redacted { erased_artifact: Some(artifact) } = &op.change {
         note_erased_artifact(txn, *artifact)?;
         super::weekly::refresh(txn, &[*artifact])?;
+        super::summaries::refresh(txn, &[*artifact])?;
         return Ok(Outcome::Applied);
     }
     if refused_as_erased(txn, op)? {
@@ -181,8 +182,9 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
     }
     // Found before applying: an erasure removes the very rows that say what it touches.
     let reindex = search_targets(txn, op)?;
-    // The school report's counts change with the work itself, its comments and ratings, and
-    // an erasure (which removes work, comments and ratings); never with who may see it.
+    // The school report's counts and the work summaries change with the work itself, its
+    // comments and ratings, and an erasure (which removes work, comments and ratings); never
+    // with who may see it.
     let recount: &[ArtifactId] = match &op.change {
         Change::UserErased { .. } => &reindex,
         change if change.artifact().is_some() => &reindex,
@@ -190,6 +192,7 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
     };
     apply_change(txn, op)?;
     super::weekly::refresh(txn, recount)?;
+    super::summaries::refresh(txn, recount)?;
     queue_for_search(txn, &reindex)?;
     Ok(Outcome::Applied)
 }
