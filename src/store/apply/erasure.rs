@@ -149,18 +149,7 @@ pub(super) fn erase_user(txn: &WriteTransaction, user: UserId, hlc: Hlc) -> Resu
         txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?.remove((c.artifact.bytes(), c.id.bytes()))?;
     }
     // Their ratings of their own (group) work.
-    let own: Vec<(IdKey, IdKey, IdKey, IdKey)> = {
-        let ratings = txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?;
-        let mut found = Vec::new();
-        for row in ratings.range::<(IdKey, IdKey, IdKey, IdKey)>(..)? {
-            let (k, v) = row?;
-            if k.value().3 == user.bytes() && decode::<crate::domain::skills::Rating>(v.value())?.self_assessment {
-                found.push(k.value());
-            }
-        }
-        found
-    };
-    for key in own {
+    for key in self_assessments(txn, user)? {
         txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?.remove(key)?;
     }
     // Class places and family links, removed ones too (full scans, for the same reason).
@@ -300,4 +289,21 @@ pub(super) fn redact_log(
         log.insert(key, encode(&op).as_slice())?;
     }
     Ok(())
+}
+
+/// The keys of every self-assessment `user` made (an erasure removes them all, on whatever
+/// work they are: the reports' rows of that work change with them).
+pub(super) fn self_assessments(
+    txn: &WriteTransaction,
+    user: UserId,
+) -> Result<Vec<(IdKey, IdKey, IdKey, IdKey)>, StoreError> {
+    let ratings = txn.open_table(ARTIFACT_VERSION_SKILL_RATER_TO_RATING)?;
+    let mut found = Vec::new();
+    for row in ratings.range::<(IdKey, IdKey, IdKey, IdKey)>(..)? {
+        let (k, v) = row?;
+        if k.value().3 == user.bytes() && decode::<crate::domain::skills::Rating>(v.value())?.self_assessment {
+            found.push(k.value());
+        }
+    }
+    Ok(found)
 }

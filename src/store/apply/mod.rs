@@ -182,17 +182,23 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
     }
     // Found before applying: an erasure removes the very rows that say what it touches.
     let reindex = search_targets(txn, op)?;
-    // The school report's counts and the work summaries change with the work itself, its
-    // comments and ratings, and an erasure (which removes work, comments and ratings); never
-    // with who may see it.
-    let recount: &[ArtifactId] = match &op.change {
-        Change::UserErased { .. } => &reindex,
-        change if change.artifact().is_some() => &reindex,
-        _ => &[],
+    // The reports' rows and the work summaries change with the work itself, its comments and ratings, and an
+    // erasure (which removes the person's work, comments and every self-assessment they made,
+    // on any work: found before it runs); never with who may see it.
+    let recount: Vec<ArtifactId> = match &op.change {
+        Change::UserErased { user } => {
+            let mut ids = reindex.clone();
+            ids.extend(erasure::self_assessments(txn, *user)?.into_iter().map(|k| ArtifactId::from_bytes(k.0)));
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+        change if change.artifact().is_some() => reindex.clone(),
+        _ => Vec::new(),
     };
     apply_change(txn, op)?;
-    super::weekly::refresh(txn, recount)?;
-    super::summaries::refresh(txn, recount)?;
+    super::weekly::refresh(txn, &recount)?;
+    super::summaries::refresh(txn, &recount)?;
     queue_for_search(txn, &reindex)?;
     Ok(Outcome::Applied)
 }

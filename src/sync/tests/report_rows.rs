@@ -57,6 +57,9 @@ fn the_rows_kept_for_the_reports_equal_a_pass_over_the_work_after_sync_ratings_d
     rate(&a, &s, group, s.teacher_x, "FR.1", 1, false);
     rate(&a, &s, group, s.cleo, "FR.1", 4, true);
     rate(&a, &s, group, s.ana, "FR.2", 3, true);
+    // A self-assessment by someone who does not own the work (a box may send one): Cleo's
+    // erasure below removes it, and Ana's work must be counted again.
+    rate(&a, &s, s.ana_in_x, s.cleo, "FR.2", 2, true);
     std::thread::sleep(std::time::Duration::from_millis(3));
     rate(&a, &s, s.ana_in_x, s.teacher_x, "FR.1", 3, false);
 
