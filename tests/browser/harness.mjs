@@ -56,14 +56,24 @@ export async function startFolio({ dataDir = mkdtempSync(join(tmpdir(), 'folio-b
   };
 }
 
+/// Starts headless Chromium. A launch is tried up to three times: on a loaded CI machine
+/// Chromium was seen dying of SIGSEGV while starting, before any page was opened (the
+/// browser's own crash, not a test's), which failed every test of the file.
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // Chromium's own background traffic is useless here and refused by closed networks.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        // Chromium's own background traffic is useless here and refused by closed networks.
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+          '--disable-sync', '--no-first-run', '--disable-quic'],
+      });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.error(`Chromium did not start (attempt ${attempt}): ${String(e.message).split('\n')[0]}; trying again`);
+    }
+  }
 }
 
 /// Runs `body(page)`; on failure saves a full-page screenshot named after the test.
