@@ -104,6 +104,27 @@ mod tests {
     use crate::domain::{Artifact, ArtifactId, Change, ClassId, Role, SchoolId, Scope, UserId, Visibility};
     use crate::store::{Store, codec::encode};
 
+    /// Makes `store` what a folio of schema `version` left (`undo` takes away what that
+    /// version did not have), then opens it again as today's folio does, which must bring it
+    /// to today's schema.
+    fn reopened_from(
+        dir: &std::path::Path,
+        store: Store,
+        version: u32,
+        undo: impl Fn(&WriteTransaction) -> Result<(), StoreError>,
+    ) -> Store {
+        store
+            .write(|tx| {
+                undo(tx.txn())?;
+                tx.meta_set(super::super::META_SCHEMA_VERSION, version.to_be_bytes().as_slice())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir).unwrap();
+        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        store
+    }
+
     /// A schema-2 store turned back into what schema 1 wrote: old partitions, edits without
     /// their stamped facts, no sync tables.
     fn downgrade(store: &Store) {
@@ -275,18 +296,11 @@ mod tests {
         let (posts, feedback) = weeks.fold((0, 0), |(p, f), w| (p + w.posts, f + w.feedback));
         assert_eq!((posts, feedback), (1, 1), "ana's work (ben's went with him) and its feedback");
         // What a version 3 folio left: no counts, schema 3.
-        store
-            .write(|tx| {
-                tx.txn().delete_table(SCHOOL_CLASS_WEEK_TO_COUNTS)?;
-                tx.txn().delete_table(ARTIFACT_TO_CONTRIBUTION)?;
-                tx.meta_set(super::super::META_SCHEMA_VERSION, 3u32.to_be_bytes().as_slice())?;
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-        drop(store);
-
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        let store = reopened_from(dir.path(), store, 3, |txn| {
+            txn.delete_table(SCHOOL_CLASS_WEEK_TO_COUNTS)?;
+            txn.delete_table(ARTIFACT_TO_CONTRIBUTION)?;
+            Ok(())
+        });
         assert_eq!(store.read(|r| crate::store::weekly::kept(r, school, 0, u64::MAX)).unwrap(), counts);
         assert_eq!(store.read(|r| crate::store::weekly::scanned(r, school)).unwrap(), counts);
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
@@ -312,26 +326,18 @@ mod tests {
         assert!(rows.events.keys().any(|(_, who, ..)| *who == ana));
         // What a version 4 folio left: none of the class report's rows, a contribution in the
         // old shape, schema 4.
-        store
-            .write(|tx| {
-                let txn = tx.txn();
-                txn.delete_table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?;
-                txn.delete_table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?;
-                txn.delete_table(CLASS_ACTIVITY_STUDENT_TO_ANSWERS)?;
-                txn.delete_table(CLASS_STUDENT_SKILL_HLC_TO_LEVEL)?;
-                let old = serde_json::json!({
-                    "school": school, "class": class, "week": 0, "owners": [ana],
-                    "turnaround_ms": null, "feedback_weeks": [], "ratings": [[0, 3]]
-                });
-                txn.open_table(ARTIFACT_TO_CONTRIBUTION)?.insert(artifact.bytes(), encode(&old).as_slice())?;
-                tx.meta_set(super::super::META_SCHEMA_VERSION, 4u32.to_be_bytes().as_slice())?;
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-        drop(store);
-
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        let store = reopened_from(dir.path(), store, 4, |txn| {
+            txn.delete_table(CLASS_STUDENT_MS_EVENT_ARTIFACT_TO_COUNT)?;
+            txn.delete_table(CLASS_MS_ARTIFACT_TO_TURNAROUND)?;
+            txn.delete_table(CLASS_ACTIVITY_STUDENT_TO_ANSWERS)?;
+            txn.delete_table(CLASS_STUDENT_SKILL_HLC_TO_LEVEL)?;
+            let old = serde_json::json!({
+                "school": school, "class": class, "week": 0, "owners": [ana],
+                "turnaround_ms": null, "feedback_weeks": [], "ratings": [[0, 3]]
+            });
+            txn.open_table(ARTIFACT_TO_CONTRIBUTION)?.insert(artifact.bytes(), encode(&old).as_slice())?;
+            Ok(())
+        });
         assert_eq!(store.read(crate::store::class_rows::kept).unwrap(), rows);
         assert_eq!(store.read(crate::store::class_rows::scanned).unwrap(), rows);
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
@@ -346,19 +352,12 @@ mod tests {
         let kept = store.read(|r| crate::store::summaries::of_owner(r, student)).unwrap();
         assert_eq!(kept.iter().map(|s| s.id).collect::<Vec<_>>(), [artifact]);
         // What a version 4 folio left: no summaries, schema 4.
-        store
-            .write(|tx| {
-                tx.txn().delete_table(ARTIFACT_TO_SUMMARY)?;
-                tx.txn().delete_table(OWNER_ARTIFACT_UNREVIEWED)?;
-                tx.txn().delete_table(CLASS_ARTIFACT_HELD)?;
-                tx.meta_set(super::super::META_SCHEMA_VERSION, 4u32.to_be_bytes().as_slice())?;
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-        drop(store);
-
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta(super::super::META_SCHEMA_VERSION).unwrap().unwrap(), SCHEMA_VERSION.to_be_bytes());
+        let store = reopened_from(dir.path(), store, 4, |txn| {
+            txn.delete_table(ARTIFACT_TO_SUMMARY)?;
+            txn.delete_table(OWNER_ARTIFACT_UNREVIEWED)?;
+            txn.delete_table(CLASS_ARTIFACT_HELD)?;
+            Ok(())
+        });
         assert_eq!(store.read(|r| crate::store::summaries::of_owner(r, student)).unwrap(), kept);
         assert_eq!(store.canonical_dump().unwrap(), before, "the same rows as apply kept");
     }
