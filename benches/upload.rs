@@ -29,24 +29,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use serde_json::Value;
 
 const MIB: usize = 1024 * 1024;
-
-/// `size` bytes of the block, as 1 MiB pieces.
-fn pieces(block: &Bytes, size: usize, offset: usize) -> Vec<Bytes> {
-    let mut out = Vec::new();
-    let mut at = offset % block.len();
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(MIB).min(block.len() - at);
-        out.push(block.slice(at..at + n));
-        at = (at + n) % block.len();
-        left -= n;
-    }
-    out
-}
 
 fn hash_of(pieces: &[Bytes]) -> String {
     let mut h = blake3::Hasher::new();
@@ -215,26 +201,6 @@ async fn stream_baseline(sink: &str, files: &[Vec<Bytes>]) -> Duration {
 }
 
 /// Starts a new peak-memory measurement: Linux resets VmHWM to the current RSS.
-fn reset_peak(pid: u32) {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-}
-
-fn proc_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn part(file: Vec<Bytes>, name: &str) -> Part {
-    let len: usize = file.iter().map(Bytes::len).sum();
-    let stream = futures_util::stream::iter(file.into_iter().map(Ok::<_, std::io::Error>));
-    Part::stream_with_length(reqwest::Body::wrap_stream(stream), len as u64).file_name(name.to_string())
-}
-
 /// The three things timed, in the order of a round's first step. Each round starts one step
 /// later, so no step always follows the same one (whatever one step leaves behind, such as
 /// dirty pages or a big delete, is shared out).
@@ -287,17 +253,17 @@ async fn main() {
     }
     let block = support::block();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let idle_rss = proc_kib(pid, "VmRSS:");
+    let idle_rss = support::proc_kib(pid, "VmRSS:");
 
     // 1. One big upload, alternating with the baseline three times: the page cache makes a
     // single baseline run swing widely on a virtual disk, so the medians are compared.
-    let file = pieces(&block, single_size, 0);
+    let file = support::pieces(&block, single_size, 0);
     let expected = hash_of(&file);
     let student = support::signed_in(&url, "s0").await;
     // Sign-ins hash passwords (19 MiB each, returned at once); measure the uploads alone.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    reset_peak(pid);
-    let idle_single = proc_kib(pid, "VmRSS:");
+    support::reset_peak(pid);
+    let idle_single = support::proc_kib(pid, "VmRSS:");
     let sink = stream_sink(dir.path().to_path_buf());
     let (mut folio_runs, mut base_runs, mut stream_runs) = (Vec::new(), Vec::new(), Vec::new());
     let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
@@ -312,7 +278,9 @@ async fn main() {
                     let res = student
                         .post(format!("{url}/api/v1/artifacts"))
                         .multipart(
-                            Form::new().text("title", format!("big {run}")).part("file", part(file.clone(), "big.mp4")),
+                            Form::new()
+                                .text("title", format!("big {run}"))
+                                .part("file", support::file_part(file.clone(), "big.mp4")),
                         )
                         .send()
                         .await
@@ -344,7 +312,7 @@ async fn main() {
     folio_runs.sort();
     base_runs.sort();
     stream_runs.sort();
-    let peak_single = proc_kib(pid, "VmHWM:");
+    let peak_single = support::proc_kib(pid, "VmHWM:");
     let single = (mb_s(single_size, folio_runs[1]), mb_s(single_size, base_runs[1]), mb_s(single_size, stream_runs[1]));
 
     // 2. The burst: every client at once.
@@ -355,7 +323,7 @@ async fn main() {
             vec![(photo_size, "a.jpg"), (photo_size, "b.jpg"), (photo_size, "c.jpg"), (video_size, "clip.mp4")];
         let mut parts = Vec::new();
         for (k, (size, name)) in shapes.into_iter().enumerate() {
-            let p = pieces(&block, size, (c * 7 + k) * 4096 + 1);
+            let p = support::pieces(&block, size, (c * 7 + k) * 4096 + 1);
             parts.push((hash_of(&p), p, name));
         }
         // The baselines get each client's four files as one stream, as folio gets one request.
@@ -390,8 +358,8 @@ async fn main() {
                 Step::Disk => base = baseline(dir.path(), &files),
                 Step::Stream => stream = stream_baseline(&sink, &files).await,
                 Step::Folio => {
-                    reset_peak(pid);
-                    let idle_burst = proc_kib(pid, "VmRSS:");
+                    support::reset_peak(pid);
+                    let idle_burst = support::proc_kib(pid, "VmRSS:");
                     let cpu_before = (support::cpu_seconds(pid), support::cpu_seconds(std::process::id()));
                     let start = Instant::now();
                     let mut tasks = Vec::new();
@@ -402,7 +370,7 @@ async fn main() {
                             let hashes: Vec<String> = parts.iter().map(|(h, _, _)| h.clone()).collect();
                             let mut form = Form::new().text("title", format!("burst {round}.{c}"));
                             for (_, p, name) in parts {
-                                form = form.part("file", part(p, name));
+                                form = form.part("file", support::file_part(p, name));
                             }
                             let res =
                                 http.post(format!("{url}/api/v1/artifacts")).multipart(form).send().await.unwrap();
@@ -428,7 +396,7 @@ async fn main() {
                     burst_cpu += support::cpu_seconds(pid) - cpu_before.0;
                     burst_client_cpu += support::cpu_seconds(std::process::id()) - cpu_before.1;
                     burst_wall += folio.as_secs_f64();
-                    let peak = proc_kib(pid, "VmHWM:");
+                    let peak = support::proc_kib(pid, "VmHWM:");
                     peak_growth = peak_growth.max(peak.saturating_sub(idle_burst));
                     // Deleted, so the next round stores every byte again (identical content is
                     // stored once).

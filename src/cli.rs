@@ -57,6 +57,24 @@ enum Command {
     /// them.
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// Where the box keeps its files: its own disk, or an S3 bucket.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Move every file to another place (with folio stopped), check each copy, then switch
+    /// the box over. Safe to interrupt and run again: it goes on where it stopped.
+    Migrate {
+        /// `s3://BUCKET` (reached as FOLIO_S3_ENDPOINT and the key say), or `folder` for the
+        /// data folder's own blobs/.
+        #[arg(long)]
+        to: crate::blobs::BlobsAt,
+        /// folio's data folder.
+        #[arg(long, env = "FOLIO_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +147,13 @@ struct ServeArgs {
     /// faster to read, and the box uses that much more memory when it is busy.
     #[arg(long, env = "FOLIO_DB_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     db_cache_mb: usize,
+    /// Where the files are: `folder` (the data folder's blobs/, the default) or
+    /// `s3://BUCKET` on an S3-compatible store (Garage, MinIO…) at FOLIO_S3_ENDPOINT, with
+    /// FOLIO_S3_REGION (default garage) and the key in FOLIO_S3_ACCESS_KEY_ID and
+    /// FOLIO_S3_SECRET_ACCESS_KEY or the data folder's s3-credentials file. A box with files
+    /// moves them with `folio blobs migrate`. [default: where the box keeps them]
+    #[arg(long, env = "FOLIO_BLOBS")]
+    blobs: Option<crate::blobs::BlobsAt>,
 }
 
 /// `--tls-listen` and `--peer-listen`: an address, or `off`.
@@ -168,7 +193,7 @@ pub fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| "folio=info,warn".into()),
         )
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match crate::memory::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("folio: cannot start: {e}");
@@ -187,6 +212,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bundle(BundleCommand::Import { bundle, data, max_bundle_bytes })) => {
             crate::peers::bundle::cli::import(&data, &bundle, max_bundle_bytes)
         }
+        Some(Command::Blobs(BlobsCommand::Migrate { to, data })) => crate::blobs::migrate::cli(&data, &to),
         None => runtime.block_on(serve(ServeArgs::parse_defaults())),
     };
     match result {
@@ -225,6 +251,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sync_every: std::time::Duration::from_secs(args.sync_every),
         max_bundle_bytes: args.max_bundle_bytes,
         db_cache_bytes: args.db_cache_mb.saturating_mul(1024 * 1024),
+        blobs: args.blobs,
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| {
@@ -253,6 +280,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::run(config, crate::Listeners::new(listener, tls_listener).with_peer(peer_listener), shutdown).await
 }
 
+/// Since the binary allocates with mimalloc (`src/main.rs`; its upkeep in `memory`), this
+/// governs only what C code allocates, and the library's tests.
+///
 /// glibc's allocator keeps freed memory for reuse, and raises its threshold for using mmap
 /// each time a large block is freed: after a few sign-ins the 19 MiB argon2 blocks (and
 /// upload buffers) stay resident in up to 8 arenas per core, hundreds of megabytes on a box

@@ -37,6 +37,11 @@ pub struct Config {
     pub max_bundle_bytes: u64,
     /// How much of the database file the store keeps in memory (redb's page cache).
     pub db_cache_bytes: usize,
+    /// Where `--blobs` says the files are; `None` keeps where the box keeps them
+    /// (`blobs::migrate::remembered`: the folder unless moved).
+    pub blobs: Option<crate::blobs::BlobsAt>,
+    /// How to reach a bucket; `None` reads the environment (`FOLIO_S3_*`).
+    pub s3: Option<crate::blobs::s3::S3Settings>,
 }
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -70,6 +75,8 @@ impl Default for Config {
             invite_lifetime: Duration::from_secs(60 * 60),
             max_bundle_bytes: 64 * GIB,
             db_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
+            blobs: None,
+            s3: None,
         }
     }
 }

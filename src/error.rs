@@ -61,6 +61,12 @@ pub enum Error {
     TooLarge(String),
     #[error("The box's disk is full, so the file was not saved. Tell your school's IT person; nothing else was lost.")]
     DiskFull,
+    /// The bucket the files are on (a district's S3 store) cannot be reached: nothing that
+    /// needs a file can be done for now, and everything else goes on.
+    #[error(
+        "The school's file store cannot be reached just now, so files cannot be saved or opened. Try again in a minute; everything else works. If it keeps happening, tell your school's IT person."
+    )]
+    FilesUnavailable,
     /// Another folio box could not be reached, or answered wrongly (sync, pairing).
     #[error("{0}")]
     BadGateway(String),
@@ -99,6 +105,7 @@ impl Error {
             Error::WrongSetupCode => "wrong_setup_code",
             Error::TooLarge(_) => "too_large",
             Error::DiskFull => "disk_full",
+            Error::FilesUnavailable => "files_unavailable",
             Error::BadGateway(_) => "other_box",
             Error::Internal(_) => "internal",
         }
@@ -125,6 +132,21 @@ impl From<StoreError> for Error {
             }
             e @ StoreError::WholeSchoolOnly { .. } => Error::WholeSchoolOnly(e.to_string()),
             e => Error::Internal(e.into()),
+        }
+    }
+}
+
+impl From<crate::blobs::BlobError> for Error {
+    fn from(e: crate::blobs::BlobError) -> Self {
+        use crate::blobs::BlobError;
+        match e {
+            BlobError::TooBig { .. } => Error::TooLarge(e.to_string()),
+            BlobError::DiskFull => Error::DiskFull,
+            BlobError::Io(io) => Error::internal(io),
+            BlobError::Unavailable(detail) => {
+                tracing::warn!("the file store is unreachable: {detail}");
+                Error::FilesUnavailable
+            }
         }
     }
 }

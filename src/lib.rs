@@ -46,6 +46,8 @@
 //!   running server for a snapshot.
 //! - [`tls`]: HTTPS from the box's own certificate authority: the authority and server
 //!   certificate in `<data>/tls/`, the names they cover, renewal without a restart.
+//! - [`memory`]: the runtime folio serves on, and handing memory the allocator keeps free
+//!   back to the system once a burst is over.
 //! - [`error`]: the one error type handlers and actions share.
 //! - `fuzzing` and `samples` (hidden): the fuzz targets' entry points, and small valid files
 //!   made in code for the tests.
@@ -82,6 +84,7 @@ static METER: heavy::meter::Meter = heavy::meter::Meter;
 pub mod http;
 pub mod i18n;
 pub mod media;
+pub mod memory;
 pub(crate) mod metadata;
 pub mod peers;
 pub mod resumable;

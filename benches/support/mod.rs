@@ -35,16 +35,38 @@ pub fn block() -> bytes::Bytes {
     bytes::Bytes::from(noise(8 << 20, 0x5EED))
 }
 
+/// `size` bytes of `block` from `offset` on (wrapping around), as 1 MiB pieces: a large
+/// upload's body made of one block without holding it all.
+pub fn pieces(block: &bytes::Bytes, size: usize, offset: usize) -> Vec<bytes::Bytes> {
+    const MIB: usize = 1 << 20;
+    let mut out = Vec::new();
+    let mut at = offset % block.len();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(MIB).min(block.len() - at);
+        out.push(block.slice(at..at + n));
+        at = (at + n) % block.len();
+        left -= n;
+    }
+    out
+}
+
 /// Starts `folio serve` on 127.0.0.1 (port 0) with `extra` flags; returns it and its URL.
 ///
 /// `FOLIO_BENCH_BIN` runs another build of folio instead of the one cargo built for the
 /// benchmark: on a machine whose disk swings from minute to minute, two builds are only
 /// comparable in runs that alternate between them.
 pub fn start_folio(data: &Path, extra: &[&str]) -> (Child, String) {
+    start_folio_with_env(data, extra, &[])
+}
+
+/// [`start_folio`] with environment variables added (the S3 store's address and key).
+pub fn start_folio_with_env(data: &Path, extra: &[&str], env: &[(&str, String)]) -> (Child, String) {
     let binary = std::env::var_os("FOLIO_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_folio").into());
     let mut child = Command::new(binary)
         .args(["serve", "--no-mdns", "--listen", "127.0.0.1:0"])
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--data")
         .arg(data)
         .stdout(Stdio::piped())
@@ -103,6 +125,30 @@ pub async fn signed_in(url: &str, username: &str) -> reqwest::Client {
 /// GET `path` (with `query`) as JSON.
 pub async fn get_json(client: &reqwest::Client, url: &str, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
     client.get(format!("{url}{path}")).query(query).send().await.unwrap().json().await.unwrap()
+}
+
+/// Starts counting a process's peak memory (VmHWM) again from its current size.
+pub fn reset_peak(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// A field of /proc/PID/status in KiB (`VmRSS:`, `VmHWM:`).
+pub fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A multipart file part streamed from `file`'s pieces, with its length.
+pub fn file_part(file: Vec<bytes::Bytes>, name: &str) -> reqwest::multipart::Part {
+    let len: usize = file.iter().map(bytes::Bytes::len).sum();
+    let stream = futures_util::stream::iter(file.into_iter().map(Ok::<_, std::io::Error>));
+    reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), len as u64)
+        .file_name(name.to_string())
 }
 
 /// CPU seconds a process has used (user + system), from /proc/PID/stat.

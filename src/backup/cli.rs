@@ -19,6 +19,7 @@ pub fn backup(data_dir: &Path, place: &Path) -> anyhow::Result<()> {
         );
     }
     let mut printer = Printer::new();
+    let blobs = crate::blobs::BlobStore::attach(data_dir)?;
     let written = match control::connect(data_dir)? {
         Some(client) => {
             eprintln!("folio is running: it copies its database while it keeps serving.");
@@ -26,7 +27,7 @@ pub fn backup(data_dir: &Path, place: &Path) -> anyhow::Result<()> {
             let from = lease.path.clone();
             let written = super::write(
                 place,
-                &data_dir.join(super::BLOBS_DIR),
+                &blobs,
                 |dest| {
                     copy_synced(&from, dest).map_err(|source| super::BackupError::Io {
                         what: format!("cannot copy the database snapshot to {}", dest.display()),
@@ -46,12 +47,7 @@ pub fn backup(data_dir: &Path, place: &Path) -> anyhow::Result<()> {
                 );
             }
             let store = Store::open(data_dir)?;
-            super::write(
-                place,
-                &data_dir.join(super::BLOBS_DIR),
-                |dest| Ok(store.snapshot_to(dest).map(|_| ())?),
-                &mut |p| printer.show(p),
-            )?
+            super::write(place, &blobs, |dest| Ok(store.snapshot_to(dest).map(|_| ())?), &mut |p| printer.show(p))?
         }
     };
     printer.done();

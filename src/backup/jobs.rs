@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::read::inspect;
 use super::restore::{PENDING, stage_pending};
 use super::write::{Written, write};
-use super::{BLOBS_DIR, BackupError, Progress};
+use super::{BackupError, Progress};
 use crate::store::Store;
 
 /// The page's backup or restore, shared by the handlers. Cloning is cheap.
@@ -80,14 +80,14 @@ impl Jobs {
     pub fn start(
         &self,
         store: Store,
-        data_dir: PathBuf,
+        blobs: crate::blobs::BlobStore,
         in_flight: crate::blobs::InFlight,
         place: PathBuf,
     ) -> Result<(), BackupError> {
         self.claim(JobKind::Backup, &place)?;
         let jobs = self.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = backup_live(&store, &data_dir, &in_flight, &place, &mut |p| jobs.report(p));
+            let outcome = backup_live(&store, &blobs, &in_flight, &place, &mut |p| jobs.report(p));
             if let Err(e) = &outcome {
                 tracing::warn!(place = %place.display(), "backup failed: {e}");
             }
@@ -143,11 +143,11 @@ impl Jobs {
 /// the snapshot until the last file is copied.
 pub fn backup_live(
     store: &Store,
-    data_dir: &Path,
+    blobs: &crate::blobs::BlobStore,
     in_flight: &crate::blobs::InFlight,
     place: &Path,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Written, BackupError> {
     let _hold = in_flight.hold_all();
-    write(place, &data_dir.join(BLOBS_DIR), |dest| Ok(store.snapshot_to(dest).map(|_| ())?), progress)
+    write(place, blobs, |dest| Ok(store.snapshot_to(dest).map(|_| ())?), progress)
 }

@@ -103,10 +103,14 @@ fn stage(
 fn swap_in(data_dir: &Path, staging: &Path) -> Result<(), BackupError> {
     let old = data_dir.join(format!(".replaced-{:08x}", rand::random::<u32>()));
     fs::create_dir(&old).map_err(io_err("cannot make room for the restore"))?;
+    // The box's own settings stay: its certificates, and where it keeps its files and the key
+    // to that bucket (restored files are sent up to the bucket when folio next opens).
     let keep = [
         staging.file_name().expect("named").to_owned(),
         old.file_name().expect("named").to_owned(),
         crate::tls::DIR.into(),
+        crate::blobs::migrate::PLACE_FILE.into(),
+        crate::blobs::s3::CREDENTIALS_FILE.into(),
     ];
     for entry in fs::read_dir(data_dir).map_err(io_err("cannot list the data folder"))? {
         let entry = entry.map_err(io_err("cannot list the data folder"))?;
@@ -120,6 +124,9 @@ fn swap_in(data_dir: &Path, staging: &Path) -> Result<(), BackupError> {
     for name in [DB_FILE, BLOBS_DIR] {
         fs::rename(staging.join(name), data_dir.join(name)).map_err(io_err("cannot move the restored data in"))?;
     }
+    // Says the files in blobs/ came from the backup: a box on a bucket sends them up next.
+    write_synced(&data_dir.join(crate::blobs::migrate::RESTORED_MARKER), b"")
+        .map_err(io_err("cannot finish the restore"))?;
     sync_dir(data_dir)?;
     fs::remove_dir_all(staging).map_err(io_err("cannot tidy up after the restore"))?;
     fs::remove_dir_all(&old).map_err(io_err(format!("restored, but cannot delete the old data in {}", old.display())))

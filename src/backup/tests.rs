@@ -34,9 +34,8 @@ fn a_damaged_file_is_noticed_and_nothing_is_left_behind() {
     let data = tempfile::tempdir().unwrap();
     let store = Store::open(data.path()).unwrap();
     let dest = tempfile::tempdir().unwrap();
-    let written =
-        write(dest.path(), &data.path().join(BLOBS_DIR), |p| Ok(store.snapshot_to(p).map(|_| ())?), &mut |_| {})
-            .unwrap();
+    let blobs = crate::blobs::BlobStore::open(data.path()).unwrap();
+    let written = write(dest.path(), &blobs, |p| Ok(store.snapshot_to(p).map(|_| ())?), &mut |_| {}).unwrap();
     assert!(written.path.join(MANIFEST).is_file());
     assert_eq!(inspect(&written.path).unwrap(), written.manifest);
     assert_eq!(locate(dest.path()).unwrap(), written.path);

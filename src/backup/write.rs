@@ -21,11 +21,11 @@ pub struct Written {
 
 /// Writes a new backup folder into `parent`. `make_db` writes the consistent database copy
 /// to the path it is given (a live store's `snapshot_to`, or a copy of a snapshot the
-/// running server made); the files it names are then copied from `blobs_dir`. Whoever
-/// calls this keeps garbage collection off until it returns.
+/// running server made); the files it names are then copied from `blobs` (the box's folder
+/// or its bucket). Whoever calls this keeps garbage collection off until it returns.
 pub fn write(
     parent: &Path,
-    blobs_dir: &Path,
+    blobs: &crate::blobs::BlobStore,
     make_db: impl FnOnce(&Path) -> Result<(), BackupError>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Written, BackupError> {
@@ -49,16 +49,21 @@ pub fn write(
         .blobs
         .iter()
         .filter_map(|hex| {
-            let size = match fs::metadata(blob_path(blobs_dir, hex)) {
-                Ok(m) => m.len(),
+            let hash = crate::blobs::BlobHash::from_hex(hex)?;
+            let size = match blobs.size_now(&hash) {
+                Ok(Some(size)) => size,
                 // Work synced from another box whose file has not arrived yet: the restored
                 // box fetches it from its peers, as this one would have.
-                Err(_) if summary.on_their_way.contains(hex) => return None,
-                Err(e) => {
+                Ok(None) if summary.on_their_way.contains(hex) => return None,
+                Ok(None) => {
                     return Some(Err(BackupError::BoxDamaged(format!(
-                        "file {hex}, which the database names, is missing ({e})"
+                        "file {hex}, which the database names, is missing"
                     ))));
                 }
+                Err(e @ crate::blobs::BlobError::Unavailable(_)) => {
+                    return Some(Err(BackupError::Io { what: format!("cannot read file {hex}"), source: e.into_io() }));
+                }
+                Err(e) => return Some(Err(BackupError::BoxDamaged(format!("file {hex} cannot be read: {e}")))),
             };
             Some(Ok((hex.clone(), size)))
         })
@@ -70,8 +75,13 @@ pub fn write(
         let dest = blob_path(&partial.join(BLOBS_DIR), hex);
         fs::create_dir_all(dest.parent().expect("a blob has a folder"))
             .map_err(|e| no_room_or(e, parent, bytes_total, "cannot make a folder in the backup"))?;
-        let copied = copy_verified(&blob_path(blobs_dir, hex), &dest, Some(hex))
-            .map_err(|e| e.into_error(Side::Box, parent, bytes_total))?;
+        let hash = crate::blobs::BlobHash::from_hex(hex).expect("checked above");
+        let copied = match blobs.reader(&hash) {
+            Ok(Some((_, mut source))) => copy_verified_from(&mut source, Path::new(hex), &dest, Some(hex)),
+            Ok(None) => Err(CopyError::Read(io::ErrorKind::NotFound.into())),
+            Err(e) => Err(CopyError::Read(e.into_io())),
+        }
+        .map_err(|e| e.into_error(Side::Box, parent, bytes_total))?;
         files.copied(copied);
     }
     files.finish();
@@ -129,6 +139,11 @@ pub fn blob_path(blobs_dir: &Path, hex: &str) -> PathBuf {
 /// hash to that BLAKE3 hex. Returns the bytes copied.
 pub(super) fn copy_verified(from: &Path, to: &Path, expect: Option<&str>) -> Result<u64, CopyError> {
     let mut src = File::open(from).map_err(CopyError::Read)?;
+    copy_verified_from(&mut src, from, to, expect)
+}
+
+/// [`copy_verified`] from a reader; `from` names it in the error.
+fn copy_verified_from(src: &mut dyn Read, from: &Path, to: &Path, expect: Option<&str>) -> Result<u64, CopyError> {
     let mut dst = File::create(to).map_err(CopyError::Write)?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -33,9 +33,10 @@ impl BlobStore {
         for hash in candidates {
             let hex = hash.to_hex();
             if only.is_none() {
-                let young = std::fs::metadata(blobs.path(&hash))
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < GRACE);
+                // A time that cannot be read (the store not answering) counts as young.
+                let young = blobs
+                    .modified(&hash)
+                    .map_or(true, |t| SystemTime::now().duration_since(t).unwrap_or_default() < GRACE);
                 if young {
                     continue;
                 }

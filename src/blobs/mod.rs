@@ -44,9 +44,20 @@
 //!
 //! The other methods of [`BlobStore`] are synchronous and small (a `stat`, an `unlink`, a
 //! directory listing); call them from `spawn_blocking` when many are done at once.
+//!
+//! **Two places for the files, one interface.** By default the files are in the folder above.
+//! A district box can keep them on an S3-compatible bucket instead ([`s3`], chosen with
+//! `folio serve --blobs s3://BUCKET` and remembered in `<data>/blobs-at`); uploads are then
+//! staged in `blobs/tmp/` exactly as above and sent to the bucket before a row may name them.
+//! Everything outside this module reads files through [`BlobStore::size`],
+//! [`BlobStore::stream`], [`BlobStore::reader`] and [`BlobStore::local_copy`], and never knows
+//! which place is in use. `folio blobs migrate` ([`migrate`]) moves a box between them.
 
 mod collect;
 mod in_flight;
+pub mod migrate;
+mod read;
+pub mod s3;
 #[cfg(test)]
 mod tests;
 mod writeback;
@@ -62,6 +73,8 @@ use std::time::SystemTime;
 use crate::metadata::Filter;
 pub use crate::metadata::may_strip;
 pub use in_flight::{InFlight, InFlightGuard};
+pub use read::LocalCopy;
+pub use s3::BlobsAt;
 pub(crate) use writeback::Writeback;
 pub use writer::BlobWriter;
 use writer::IoState;
@@ -92,6 +105,17 @@ struct Dirs {
     root: PathBuf,
     /// `<data>/blobs/tmp`
     tmp: PathBuf,
+    /// The bucket the files are on, when they are not in `root`.
+    remote: Option<Remote>,
+}
+
+/// A bucket, and which files are on it. The set is filled by listing the bucket at start and
+/// kept as files are stored and removed (a box owns its bucket), so asking whether a file is
+/// here, which every page with files does, costs no request.
+#[derive(Debug)]
+struct Remote {
+    bucket: s3::Bucket,
+    present: std::sync::Mutex<std::collections::HashSet<BlobHash>>,
 }
 
 /// What [`BlobWriter::finish`] stored.
@@ -114,6 +138,22 @@ pub enum BlobError {
         "The file could not be saved on the box ({0}). Try again; if it keeps happening, tell your school's IT person."
     )]
     Io(#[from] io::Error),
+    /// The bucket the files are on cannot be reached (or refused): nothing was stored, and
+    /// what needs no file goes on working. The detail is for the log.
+    #[error(
+        "The school's file store cannot be reached just now. Try again in a minute; if it keeps happening, tell your school's IT person."
+    )]
+    Unavailable(String),
+}
+
+impl BlobError {
+    /// For callers that speak `io::Error`: an unreachable bucket keeps its words.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            BlobError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
+        }
+    }
 }
 
 /// "25 MB", "1.5 GB", "900 bytes": decimal units, as phones and computers show file sizes.
@@ -220,14 +260,129 @@ impl<'de> serde::Deserialize<'de> for BlobHash {
 }
 
 impl BlobStore {
-    /// Opens (creating as needed) `<data_dir>/blobs/` and deletes whatever a crash left in
-    /// `blobs/tmp/`. Call it once at start, before any upload begins.
-    pub fn open(data_dir: &Path) -> io::Result<BlobStore> {
+    /// Opens the files where this box keeps them (`<data>/blobs-at`, the folder when it was
+    /// never said). See [`open_at`](Self::open_at).
+    pub fn open(data_dir: &Path) -> Result<BlobStore, OpenError> {
+        Self::open_at(data_dir, None, None)
+    }
+
+    /// Opens (creating as needed) `<data_dir>/blobs/`, deletes whatever a crash left in
+    /// `blobs/tmp/`, and, when the files are on a bucket, connects to it and checks it. Call it
+    /// once at start, before any upload begins.
+    ///
+    /// `wanted` is where `--blobs` says the files are. A box remembers where its files are, and
+    /// moving them is `folio blobs migrate`'s job: a `wanted` place other than the remembered
+    /// one is taken only by a box with no files yet, and refused otherwise. A bucket is
+    /// reached as `settings` say, or else as the environment says ([`s3::S3Settings::from_env`]).
+    pub fn open_at(
+        data_dir: &Path,
+        wanted: Option<&BlobsAt>,
+        settings: Option<&s3::S3Settings>,
+    ) -> Result<BlobStore, OpenError> {
+        let store = Self::open_folder(data_dir)?;
+        store.clear_tmp()?;
+        let remembered = migrate::remembered(data_dir)?;
+        let (at, switching) = match wanted {
+            Some(wanted) if *wanted != remembered => {
+                if remembered != BlobsAt::Folder || !store.all()?.is_empty() {
+                    return Err(OpenError::Elsewhere { remembered, wanted: wanted.clone() });
+                }
+                (wanted.clone(), true)
+            }
+            _ => (remembered, false),
+        };
+        match &at {
+            BlobsAt::Folder => {
+                // Restored files are already where a folder box keeps them.
+                let _ = fs::remove_file(data_dir.join(migrate::RESTORED_MARKER));
+                Ok(store)
+            }
+            BlobsAt::S3 { bucket } => {
+                let settings = match settings {
+                    Some(given) => given.clone(),
+                    None => s3::S3Settings::from_env(data_dir).map_err(OpenError::Settings)?,
+                };
+                let bucket = s3::Bucket::connect(bucket, &settings).map_err(OpenError::Settings)?;
+                let remote = Self::with_bucket(data_dir, bucket)?;
+                // Remembered only once the bucket answered: a mistyped name or a wrong key
+                // leaves the box where it was.
+                if switching {
+                    migrate::remember(data_dir, &at)?;
+                }
+                // A restored backup's files, which the restore put in the folder, are sent up
+                // (and checked) before anything is served. Only those: copies a migration
+                // left in the folder stay untouched.
+                let local = if data_dir.join(migrate::RESTORED_MARKER).exists() { store.all()? } else { Vec::new() };
+                if !local.is_empty() {
+                    tracing::info!(files = local.len(), "sending the files of a restored backup to the bucket");
+                    let journal = data_dir.join("blobs-restored.done");
+                    migrate::copy_all(&store, &remote, &journal, &mut |_, _, _, _| ())
+                        .map_err(|e| OpenError::Settings(format!("cannot send restored files to the bucket: {e}")))?;
+                    for hash in local {
+                        store.remove(&hash)?;
+                    }
+                    let _ = fs::remove_file(journal);
+                }
+                let _ = fs::remove_file(data_dir.join(migrate::RESTORED_MARKER));
+                Ok(remote)
+            }
+        }
+    }
+
+    /// The store on `bucket`, staging uploads in `<data_dir>/blobs/tmp/`.
+    pub(crate) fn with_bucket(data_dir: &Path, bucket: s3::Bucket) -> Result<BlobStore, OpenError> {
+        let folder = Self::open_folder(data_dir)?;
+        let present = bucket.list().map_err(|e| OpenError::Settings(e.to_string()))?;
+        let remote = Remote { bucket, present: std::sync::Mutex::new(present.into_iter().map(|(h, _)| h).collect()) };
+        Ok(BlobStore {
+            inner: Arc::new(Dirs {
+                root: folder.inner.root.clone(),
+                tmp: folder.inner.tmp.clone(),
+                remote: Some(remote),
+            }),
+        })
+    }
+
+    /// The files where the box keeps them, for a command that may run beside a serving folio
+    /// (`folio backup`, `folio bundle export`): unlike [`open`](Self::open), it leaves the
+    /// uploads in progress in `blobs/tmp/` alone.
+    pub fn attach(data_dir: &Path) -> Result<BlobStore, OpenError> {
+        match migrate::remembered(data_dir)? {
+            BlobsAt::Folder => Ok(Self::open_folder(data_dir)?),
+            BlobsAt::S3 { bucket } => {
+                let settings = s3::S3Settings::from_env(data_dir).map_err(OpenError::Settings)?;
+                let bucket = s3::Bucket::connect(&bucket, &settings).map_err(OpenError::Settings)?;
+                Self::with_bucket(data_dir, bucket)
+            }
+        }
+    }
+
+    /// The bucket the files are on, if they are not in the folder.
+    pub fn bucket(&self) -> Option<&s3::Bucket> {
+        self.inner.remote.as_ref().map(|r| &r.bucket)
+    }
+
+    /// Where the files are.
+    pub fn at(&self) -> BlobsAt {
+        match self.bucket() {
+            None => BlobsAt::Folder,
+            Some(bucket) => BlobsAt::S3 { bucket: bucket.name().to_string() },
+        }
+    }
+
+    /// The folder store under `<data_dir>/blobs/`, whatever `blobs-at` says.
+    pub(crate) fn open_folder(data_dir: &Path) -> io::Result<BlobStore> {
         let root = data_dir.join("blobs");
         let tmp = root.join("tmp");
         fs::create_dir_all(&tmp)?;
+        Ok(BlobStore { inner: Arc::new(Dirs { root, tmp, remote: None }) })
+    }
+
+    /// Deletes whatever a crash left in `blobs/tmp/`: only at start, before any upload.
+    fn clear_tmp(&self) -> io::Result<()> {
+        let tmp = &self.inner.tmp;
         let mut removed = 0usize;
-        for entry in fs::read_dir(&tmp)? {
+        for entry in fs::read_dir(tmp)? {
             let entry = entry?;
             let path = entry.path();
             if entry.file_type()?.is_dir() {
@@ -240,30 +395,51 @@ impl BlobStore {
         if removed > 0 {
             tracing::info!(removed, dir = %tmp.display(), "deleted unfinished uploads left by an earlier run");
         }
-        Ok(BlobStore { inner: Arc::new(Dirs { root, tmp }) })
+        Ok(())
     }
 
-    /// Where the file with this hash is (or would be) stored.
+    /// Where the file with this hash is (or would be) stored in the folder store. Outside
+    /// this module only tests use it: everything else reads through [`size`](Self::size),
+    /// [`stream`](Self::stream), [`reader`](Self::reader) and [`local_copy`](Self::local_copy),
+    /// which work wherever the files are.
     pub fn path(&self, hash: &BlobHash) -> PathBuf {
         let hex = hash.to_hex();
         self.inner.root.join(&hex[..2]).join(hex)
     }
 
+    /// Whether the file is here (work synced from another box arrives before its files).
+    /// Costs no request on a bucket.
     pub fn contains(&self, hash: &BlobHash) -> bool {
-        self.path(hash).is_file()
+        match &self.inner.remote {
+            None => self.path(hash).is_file(),
+            Some(remote) => remote.present.lock().unwrap().contains(hash),
+        }
     }
 
     /// Deletes a stored file. A file that is not there is not an error.
     pub fn remove(&self, hash: &BlobHash) -> io::Result<()> {
+        if let Some(remote) = &self.inner.remote {
+            // Out of the set first: a store of the same content meanwhile (which the
+            // collector's lock rules out for uploads, not for files from peers) puts it back
+            // after its own PUT, so the set never says "gone" for an object that is there.
+            remote.present.lock().unwrap().remove(hash);
+            return remote.bucket.delete(hash).map_err(BlobError::into_io);
+        }
         match fs::remove_file(self.path(hash)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
     }
 
-    /// When this content was last stored: the time of its upload, refreshed when the same
-    /// content is uploaded again.
+    /// When this content was last stored: the time of its upload, refreshed (in the folder
+    /// store) when the same content is uploaded again.
     pub fn modified(&self, hash: &BlobHash) -> io::Result<SystemTime> {
+        if let Some(remote) = &self.inner.remote {
+            return match remote.bucket.head_blocking(hash).map_err(BlobError::into_io)? {
+                Some((_, time)) => Ok(time),
+                None => Err(io::ErrorKind::NotFound.into()),
+            };
+        }
         fs::metadata(self.path(hash))?.modified()
     }
 
@@ -276,6 +452,10 @@ impl BlobStore {
     /// after it began, or recently (keep a grace period of, say, an hour): its row may be on
     /// its way.
     pub fn all(&self) -> io::Result<Vec<BlobHash>> {
+        if let Some(remote) = &self.inner.remote {
+            let listed = remote.bucket.list().map_err(BlobError::into_io)?;
+            return Ok(listed.into_iter().map(|(hash, _)| hash).collect());
+        }
         let mut found = Vec::new();
         for dir in fs::read_dir(&self.inner.root)? {
             let dir = dir?;
@@ -341,10 +521,10 @@ impl BlobStore {
     /// removal ([`may_strip`] is false for its first bytes): images go through a
     /// [`BlobWriter`] instead. Blocking.
     pub fn adopt(&self, path: &Path, hash: &BlobHash, size: u64) -> Result<StoredBlob, BlobError> {
-        let placed = match self.place(path, hash, size) {
-            Err(e) if e.raw_os_error() == Some(EXDEV) => {
+        match self.place(path, hash, size) {
+            Err(BlobError::Io(e)) if e.raw_os_error() == Some(EXDEV) && self.inner.remote.is_none() => {
                 let copy = self.inner.tmp.join(format!("{:032x}", rand::random::<u128>()));
-                let copied = fs::copy(path, &copy).and_then(|_| File::open(&copy)?.sync_all());
+                let copied = fs::copy(path, &copy).and_then(|_| File::open(&copy)?.sync_all()).map_err(map_io);
                 let placed = copied.and_then(|()| self.place(&copy, hash, size));
                 if placed.is_err() {
                     remove_quietly(&copy);
@@ -354,14 +534,23 @@ impl BlobStore {
                 placed
             }
             other => other,
-        };
-        placed.map_err(map_io)?;
+        }?;
         Ok(StoredBlob { hash: *hash, size, metadata_removed: false })
     }
 
     /// Moves a fully written, fsynced temp file to its hash name (or drops it if that content
-    /// is already stored) and makes the directory entry durable. Blocking.
-    fn place(&self, tmp: &Path, hash: &BlobHash, size: u64) -> io::Result<()> {
+    /// is already stored) and makes the directory entry durable; on a bucket, sends it there
+    /// and deletes it from the disk. Blocking.
+    fn place(&self, tmp: &Path, hash: &BlobHash, size: u64) -> Result<(), BlobError> {
+        if let Some(remote) = &self.inner.remote {
+            remote.bucket.put_file(tmp, hash, size)?;
+            remote.present.lock().unwrap().insert(*hash);
+            return fs::remove_file(tmp).map_err(map_io);
+        }
+        self.place_in_folder(tmp, hash, size).map_err(map_io)
+    }
+
+    fn place_in_folder(&self, tmp: &Path, hash: &BlobHash, size: u64) -> io::Result<()> {
         let dest = self.path(hash);
         let dir = dest.parent().expect("a blob path has a parent");
         if !dir.is_dir() {
@@ -384,6 +573,19 @@ impl BlobStore {
         // not synced yet.
         sync_dir(dir)
     }
+}
+
+/// Why the files could not be opened where the box keeps them.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the files folder: {0}")]
+    Io(#[from] io::Error),
+    #[error(
+        "this box's files are in {remembered}, not {wanted}. To move them, stop folio and run `folio blobs migrate --to {wanted}`; to keep them where they are, leave out --blobs."
+    )]
+    Elsewhere { remembered: BlobsAt, wanted: BlobsAt },
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// Makes a directory's entries (a rename, a new file) survive power loss.

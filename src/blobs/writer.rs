@@ -167,7 +167,7 @@ impl BlobWriter {
         // this future is dropped.
         self.armed = false;
         let job = tokio::task::spawn_blocking(move || {
-            let stored = (|| {
+            let written = (|| {
                 hasher.update(&data);
                 file.write_all(&data)?;
                 file.flush()?;
@@ -180,15 +180,14 @@ impl BlobWriter {
                 file.sync_all()?;
                 drop_cached(&file, 0, 0);
                 drop(file);
-                let hash = BlobHash(*hasher.finalize().as_bytes());
+                Ok(BlobHash(*hasher.finalize().as_bytes()))
+            })();
+            let stored = written.map_err(map_io).and_then(|hash| {
                 let held = hold(&hash);
                 store.place(&tmp, &hash, size)?;
                 Ok((hash, held, filter.removed()))
-            })();
-            stored.map_err(|e| {
-                remove_quietly(&tmp);
-                map_io(e)
-            })
+            });
+            stored.inspect_err(|_| remove_quietly(&tmp))
         });
         let (hash, held, metadata_removed) = match job.await {
             Ok(result) => result?,
@@ -217,6 +216,7 @@ impl BlobWriter {
             BlobError::TooBig { limit } => Failure::TooBig(*limit),
             BlobError::DiskFull => Failure::DiskFull,
             BlobError::Io(e) => Failure::Io(e.kind()),
+            BlobError::Unavailable(_) => Failure::Io(io::ErrorKind::Other),
         });
         // A write still running on the blocking pool finishes into the unlinked file.
         self.io = IoState::Gone;

@@ -67,7 +67,7 @@ use pdf::pdf_text;
 use text::{looks_like_utf8, looks_like_utf16, read_head, read_text, sniff_html, truncate_chars, utf16_bom};
 
 /// How many leading bytes decide whether a file is text.
-const SNIFF_LEN: usize = 8 * 1024;
+pub const SNIFF_LEN: usize = 8 * 1024;
 /// Text, source and HTML files are read up to this many bytes; the index needs no more.
 const MAX_TEXT_BYTES: u64 = 4 * 1024 * 1024;
 /// PDFs larger than this are skipped: lopdf holds the whole file and its object graph, and
@@ -152,6 +152,18 @@ pub fn extract_text(path: &std::path::Path, file_name: &str, max_chars: usize) -
     let mut text = extracted.ok().flatten()?;
     truncate_chars(&mut text, max_chars);
     Some(text)
+}
+
+/// Whether [`extract_text`] would read anything from a file of `size` bytes whose first bytes
+/// (at least the first [`SNIFF_LEN`], or the whole file when shorter) are `head`: so a file kept
+/// on a bucket is fetched for its text only when it has some to give (not every video).
+pub fn worth_reading(head: &[u8], file_name: &str, size: u64) -> bool {
+    match detect(&head[..head.len().min(SNIFF_LEN)], &extension_of(file_name)) {
+        Some(Kind::Pdf) => size <= MAX_PDF_BYTES,
+        Some(Kind::Zip) => size <= MAX_ARCHIVE_BYTES,
+        Some(Kind::Html | Kind::Text) => true,
+        None => false,
+    }
 }
 
 /// The broad format, which picks the reader.

@@ -27,6 +27,7 @@ impl Error {
             Error::TusVersion => StatusCode::PRECONDITION_FAILED,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            Error::FilesUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -48,6 +49,7 @@ impl Error {
             Error::TusVersion => "error-tus-version",
             Error::WrongSetupCode => "error-wrong-setup-code",
             Error::DiskFull => "error-disk-full",
+            Error::FilesUnavailable => "error-files-unavailable",
             Error::Internal(_) => "error-internal",
             Error::Forbidden(text) if text == super::pages::FORM_OUT_OF_DATE => "error-form-out-of-date",
             Error::Refused(said) => return said.clone(),
@@ -63,6 +65,11 @@ impl Error {
         }
         if let Error::TusVersion = self {
             res.headers_mut().insert("tus-version", HeaderValue::from_static("1.0.0"));
+        }
+        if let Error::FilesUnavailable = self {
+            // The store's own retries took seconds already; a store that is down for
+            // maintenance is usually back within a minute.
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(30));
         }
         if let Error::Throttled(wait) = self {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -6,8 +6,6 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use crate::blobs::BlobHash;
 use crate::domain::FileRef;
@@ -19,7 +17,6 @@ use super::AppState;
 /// Answers a request for one stored file, honouring a single byte `Range`.
 pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Result<Response> {
     let hash = BlobHash::from_hex(&file.hash).ok_or_else(|| Error::internal(anyhow::anyhow!("bad stored hash")))?;
-    let path = state.blobs.path(&hash);
     let etag = format!("\"{}\"", file.hash);
     let presentation = media::presentation(&file.content_type);
     let mut headers = HeaderMap::new();
@@ -45,13 +42,8 @@ pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Res
     if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    let mut f = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
-        // Work synced from another box arrives before its files do.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::OnItsWay),
-        Err(e) => return Err(Error::internal(anyhow::anyhow!("stored file {} unreadable: {e}", file.hash))),
-    };
-    let size = f.metadata().await.map_err(Error::internal)?.len();
+    // Work synced from another box arrives before its files do.
+    let size = state.blobs.size_as_recorded(&hash, file.size).await?.ok_or(Error::OnItsWay)?;
     let range = request.get(header::RANGE).and_then(|v| v.to_str().ok());
     let wanted = match range.map(|r| media::parse_range(r, size)) {
         None | Some(Ok(None)) => None,
@@ -61,21 +53,16 @@ pub async fn serve(state: &AppState, file: &FileRef, request: &HeaderMap) -> Res
             return Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response());
         }
     };
-    match wanted {
+    let (status, start, len) = match wanted {
         Some((start, end)) => {
-            f.seek(std::io::SeekFrom::Start(start)).await.map_err(Error::internal)?;
-            let len = end - start + 1;
             set(&mut headers, header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
-            set(&mut headers, header::CONTENT_LENGTH, len.to_string());
-            let body = Body::from_stream(ReaderStream::with_capacity(f.take(len), 256 * 1024));
-            Ok((StatusCode::PARTIAL_CONTENT, headers, body).into_response())
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
-        None => {
-            set(&mut headers, header::CONTENT_LENGTH, size.to_string());
-            let body = Body::from_stream(ReaderStream::with_capacity(f, 256 * 1024));
-            Ok((StatusCode::OK, headers, body).into_response())
-        }
-    }
+        None => (StatusCode::OK, 0, size),
+    };
+    set(&mut headers, header::CONTENT_LENGTH, len.to_string());
+    let body = Body::from_stream(state.blobs.stream(&hash, start, len).await?);
+    Ok((status, headers, body).into_response())
 }
 
 /// A thumbnail (JPEG) for an image file, made now if the background worker has not yet.

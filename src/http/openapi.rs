@@ -184,6 +184,8 @@ refusals! {
     Throttled => "429", "Too many tries from this address or for this account; Retry-After says how long to wait (too_many_attempts).";
     ChecksumMismatch => "460", "The finished upload does not match the checksum sent with it, and was thrown away (checksum_mismatch).";
     DiskFull => "507", "The box's disk cannot hold the file (disk_full).";
+    /// Only on a box whose files are on an S3 bucket (`--blobs s3://…`).
+    FilesUnavailable => "503", "The store the box keeps its files on cannot be reached; nothing was stored. Retry-After says when to try again (files_unavailable).";
     OtherBox => "502", "The other box could not be reached or answered wrongly (other_box).";
 }
 
@@ -201,6 +203,7 @@ impl IntoResponses for StoringRefusals {
             TooLarge::responses(),
             Invalid::responses(),
             DiskFull::responses(),
+            FilesUnavailable::responses(),
         ]
         .into_iter()
         .flatten()
@@ -229,6 +232,9 @@ impl IntoResponses for FileBody {
             ("304".to_string(), bare("Not changed since the ETag given in If-None-Match")),
             ("416".to_string(), bare("The Range is outside the file")),
         ])
+        .into_iter()
+        .chain(FilesUnavailable::responses())
+        .collect()
     }
 }
 

@@ -65,16 +65,6 @@ impl Upload {
     }
 }
 
-impl From<BlobError> for Error {
-    fn from(e: BlobError) -> Self {
-        match e {
-            BlobError::TooBig { .. } => Error::TooLarge(e.to_string()),
-            BlobError::DiskFull => Error::DiskFull,
-            BlobError::Io(io) => Error::internal(io),
-        }
-    }
-}
-
 fn unreadable(e: impl std::fmt::Display) -> Error {
     Error::Invalid(format!("The upload could not be read ({e}). Try again."))
 }

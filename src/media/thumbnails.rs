@@ -232,7 +232,6 @@ pub fn ensure_thumbnail(
         return Ok(dest);
     }
     let hash = BlobHash::from_hex(hash_hex).ok_or(Refused::Failed(MediaError::Unsupported))?;
-    let source = blobs.path(&hash);
     heavy.run(
         Job::Thumbnail,
         &hash,
@@ -242,19 +241,25 @@ pub fn ensure_thumbnail(
                 return Ok(dest.clone());
             }
             std::fs::create_dir_all(dest.parent().expect("thumbs/ has a parent"))?;
+            // From a bucket, a temporary copy (the decoder seeks); the thumbnail itself is
+            // kept on the box's disk.
+            let source = blobs
+                .local_copy(&hash)
+                .map_err(|e| MediaError::Io(e.into_io()))?
+                .ok_or_else(|| MediaError::Io(std::io::ErrorKind::NotFound.into()))?;
             make_thumbnail(&source, &dest)?;
             Ok(dest.clone())
         },
-        |e| lies_in_the_file(e, &source),
+        |e| lies_in_the_file(e, blobs.contains(&hash)),
     )
 }
 
 /// Whether a thumbnail failure is the picture's own (remembered, never tried again) rather
 /// than the box's (a full disk, a file still on its way from another box).
-fn lies_in_the_file(e: &MediaError, source: &Path) -> bool {
+fn lies_in_the_file(e: &MediaError, stored: bool) -> bool {
     match e {
         MediaError::Io(io) => {
-            source.is_file() && matches!(io.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData)
+            stored && matches!(io.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData)
         }
         MediaError::Unsupported | MediaError::TooLarge | MediaError::Image(_) => true,
     }

@@ -218,10 +218,33 @@ impl Indexer {
         if let Ok(text) = std::fs::read_to_string(&cached) {
             return Some(text).filter(|t| !t.is_empty());
         }
-        let path = self.blobs.path(&hash);
-        if !path.is_file() {
-            return None;
+        // A file on a bucket is fetched to a temporary copy on the box's disk (the extractors
+        // seek) only when its first bytes say it has text; its text is then cached, so that
+        // happens once per file.
+        if self.blobs.bucket().is_some() {
+            match self.blobs.head_of(&hash, crate::extract::SNIFF_LEN) {
+                Ok(Some((size, head))) if crate::extract::worth_reading(&head, name, size) => {}
+                Ok(Some(_)) => {
+                    if let Err(e) = write_atomically(&cached, "") {
+                        tracing::debug!("could not cache the text of a file: {e}");
+                    }
+                    return None;
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::info!(hash = %hash.to_hex(), "file not readable for search now: {e}");
+                    return None;
+                }
+            }
         }
+        let path = match self.blobs.local_copy(&hash) {
+            Ok(Some(copy)) => copy,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::info!(hash = %hash.to_hex(), "file not readable for search now: {e}");
+                return None;
+            }
+        };
         // Through the gate: a few decodes at once, and a file that folio died extracting (out
         // of memory, an abort) is skipped after the restart instead of killing it again while
         // its artifact stays on the to-do list. It is then indexed without its text.
@@ -244,7 +267,7 @@ impl Indexer {
         }
         // The file may have been collected (deleted, erased) while it was being read: then
         // its text must not outlive it.
-        if !path.is_file() {
+        if !self.blobs.contains(&hash) {
             self.index.forget_file_text(&hash);
             return None;
         }

@@ -282,7 +282,7 @@ async fn files_a_snapshot_names_are_kept_until_the_backup_has_copied_them() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(blob.exists(), "the file the snapshot names is still there");
     let stick = tempfile::tempdir().unwrap();
-    let (place, blobs) = (stick.path().to_path_buf(), server.data_dir.join("blobs"));
+    let (place, blobs) = (stick.path().to_path_buf(), folio::blobs::BlobStore::attach(&server.data_dir).unwrap());
     let written = tokio::task::spawn_blocking(move || {
         let from = lease.path.clone();
         let written = folio::backup::write(

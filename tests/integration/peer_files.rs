@@ -55,7 +55,12 @@ async fn serve(app: axum::Router) -> String {
 
 impl TestBox {
     async fn start() -> TestBox {
-        let core = TestCore::open();
+        Self::start_with(|_| {}).await
+    }
+
+    /// A box whose configuration `tweak` changes (files on a bucket).
+    async fn start_with(tweak: impl FnOnce(&mut folio::Config) + Send + 'static) -> TestBox {
+        let core = tokio::task::spawn_blocking(move || TestCore::open_with(tweak)).await.unwrap();
         let state = AppState::new(core.folio().clone(), Default::default());
         let caller = Arc::new(Mutex::new(peer(0xbb, PeerScope::WholeSchools)));
         let who = caller.clone();
@@ -170,7 +175,16 @@ fn png(side: u32) -> Vec<u8> {
 
 /// Two boxes: A made the work and holds its files; B received the operations only.
 async fn a_and_b(photo: &[u8], other: &[u8]) -> (TestBox, TestBox, School, BlobHash, BlobHash) {
-    let (a, b) = (TestBox::start().await, TestBox::start().await);
+    a_and_b_on(TestBox::start().await, TestBox::start().await, photo, other).await
+}
+
+/// [`a_and_b`] on boxes already started.
+async fn a_and_b_on(
+    a: TestBox,
+    b: TestBox,
+    photo: &[u8],
+    other: &[u8],
+) -> (TestBox, TestBox, School, BlobHash, BlobHash) {
     let (photo_hash, other_hash) = (a.store_blob(photo).await, a.store_blob(other).await);
     let school = school_with_work(
         &a,
@@ -548,12 +562,57 @@ async fn a_backup_leaves_out_files_on_their_way_and_the_restored_box_still_waits
     let (_a, b, _, photo_hash, other_hash) = a_and_b(&png(40), &noise(1000, 2)).await;
     let dest = tempfile::tempdir().unwrap();
     let in_flight = b.state.in_flight.clone();
-    let written = folio::backup::backup_live(&b.state.store, b.data(), &in_flight, dest.path(), &mut |_| {}).unwrap();
+    let written =
+        folio::backup::backup_live(&b.state.store, &b.state.blobs, &in_flight, dest.path(), &mut |_| {}).unwrap();
     assert_eq!(written.manifest.files, 0, "nothing here to copy yet");
     let restored = tempfile::tempdir().unwrap();
     folio::backup::restore(&written.path, restored.path(), false, &mut |_| {}).unwrap();
     let store = folio::store::Store::open(restored.path()).unwrap();
     for hash in [photo_hash, other_hash] {
         assert!(store.read(|r| r.is_missing(&hash.to_hex())).unwrap());
+    }
+}
+
+/// Both boxes keep their files on buckets of a Garage cluster (each its own): B pulls A's
+/// files through the peer port, its stores read from and write to the buckets, and B's
+/// files are on B's bucket, not on its disk.
+#[tokio::test]
+async fn files_travel_between_boxes_whose_files_are_on_buckets() {
+    let cluster = crate::support::garage::GarageCluster::shared();
+    let on_bucket = |bucket: String| {
+        let settings = cluster.settings(0);
+        move |c: &mut folio::Config| {
+            c.blobs = Some(folio::blobs::BlobsAt::S3 { bucket });
+            c.s3 = Some(settings);
+        }
+    };
+    let a = TestBox::start_with(on_bucket(cluster.new_bucket())).await;
+    let b = TestBox::start_with(on_bucket(cluster.new_bucket())).await;
+    let photo = png(200);
+    let big = noise(9 << 20, 11);
+    let (a, b, _, photo_hash, big_hash) = a_and_b_on(a, b, &photo, &big).await;
+    assert!(!b.has_blob(&photo_hash));
+    let counts = files::exchange(&reqwest::Client::new(), &a.peer_url, &b.state, &peer(0xaa, PeerScope::WholeSchools))
+        .await
+        .unwrap();
+    assert_eq!(counts.files_received, 2, "{counts:?}");
+    assert_eq!(counts.wrong_bytes, 0);
+    for (hash, bytes) in [(photo_hash, &photo), (big_hash, &big)] {
+        let (size, mut reader) = tokio::task::spawn_blocking({
+            let blobs = b.state.blobs.clone();
+            move || blobs.reader(&hash).unwrap().unwrap()
+        })
+        .await
+        .unwrap_or_else(|_| panic!("B has {hash}"));
+        assert_eq!(size, bytes.len() as u64);
+        let mut got = Vec::new();
+        tokio::task::spawn_blocking(move || {
+            std::io::Read::read_to_end(&mut reader, &mut got).unwrap();
+            got
+        })
+        .await
+        .map(|got| assert!(got == *bytes, "{hash} arrived whole"))
+        .unwrap();
+        assert!(!b.state.blobs.path(&hash).exists(), "not on B's disk");
     }
 }

@@ -11,6 +11,7 @@
 mod api;
 mod classroom;
 mod core_box;
+pub mod garage;
 mod noise;
 pub mod wait;
 
@@ -18,6 +19,7 @@ pub use api::{ADMIN_PASSWORD, Api};
 pub use classroom::{Classroom, classroom};
 pub use core_box::{TestCore, test_config};
 pub use folio::samples::artifact;
+pub use garage::GarageCluster;
 pub use noise::noise;
 pub use wait::eventually;
 
@@ -127,6 +129,11 @@ impl TestServer {
     /// How many write transactions the store has committed (each durable: one fsync).
     pub fn durable_commits(&self) -> u64 {
         self.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Keeps `temp` (the data directory the server was started on) until the server is dropped.
+    pub fn keep(&mut self, temp: tempfile::TempDir) {
+        self._temp = Some(temp);
     }
 
     /// Stops the server and waits until it has closed its database.

@@ -17,7 +17,8 @@ use crate::domain::{Activity, ActivityId, ClassId, FileId, Role, SkillId, User, 
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, DiskFull, FileBody, Forbidden, Invalid, JsonBody, NotFound, TooLarge, Unauthenticated,
+    BadRequest, Binary, DiskFull, FileBody, FilesUnavailable, Forbidden, Invalid, JsonBody, NotFound, TooLarge,
+    Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::store::Queries;
@@ -127,6 +128,7 @@ fn parse_skill_ids(raw: &str) -> Result<Vec<SkillId>> {
         TooLarge,
         Invalid,
         DiskFull,
+        FilesUnavailable,
     )
 )]
 async fn create_activity(

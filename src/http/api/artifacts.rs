@@ -16,7 +16,8 @@ use crate::domain::{Artifact, ArtifactId, ClassId, Comment, FileId, FileRef, Use
 use crate::error::{Error, Result};
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, Conflict, FileBody, Forbidden, JsonBody, NotFound, StoringRefusals, TooLarge, Unauthenticated,
+    BadRequest, Binary, Conflict, FileBody, FilesUnavailable, Forbidden, JsonBody, NotFound, StoringRefusals, TooLarge,
+    Unauthenticated,
 };
 use crate::http::{AppState, files, uploads};
 use crate::media;
@@ -517,6 +518,7 @@ const MAX_AUDIO_BYTES: u64 = 50 * 1024 * 1024;
         NotFound,
         Conflict,
         TooLarge,
+        FilesUnavailable,
     )
 )]
 async fn add_comment(

@@ -108,7 +108,7 @@ async fn search(
     let request = params.to_request()?;
     let index = state.search.clone();
     let viewer = me.user;
-    let results = state.db(move |store| actions::search::search(store, &index, &viewer, &request)).await?;
+    let results = state.search_work(move |store| actions::search::search(store, &index, &viewer, &request)).await?;
     Ok(Json(results))
 }
 

@@ -31,8 +31,8 @@ use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::SignedIn;
 use crate::http::openapi::{
-    BadRequest, Binary, ChecksumMismatch, Conflict, DiskFull, Forbidden, Gone, NotFound, TooLarge, TusVersion,
-    Unauthenticated, UnsupportedMediaType,
+    BadRequest, Binary, ChecksumMismatch, Conflict, DiskFull, FilesUnavailable, Forbidden, Gone, NotFound, TooLarge,
+    TusVersion, Unauthenticated, UnsupportedMediaType,
 };
 use crate::http::uploads::human_bytes;
 use crate::media;
@@ -161,6 +161,7 @@ fn parse_upload_id(raw: &str) -> Result<UploadId> {
         TusVersion,
         TooLarge,
         DiskFull,
+        FilesUnavailable,
     )
 )]
 async fn create_upload(State(state): State<AppState>, me: SignedIn, headers: HeaderMap) -> Result<Response> {
@@ -312,6 +313,7 @@ fn no_content(offset: u64, expires_ms: u64) -> Response {
         UnsupportedMediaType,
         ChecksumMismatch,
         DiskFull,
+        FilesUnavailable,
     )
 )]
 async fn append_to_upload(

@@ -130,8 +130,7 @@ async fn start(State(state): State<AppState>, me: PageUser, PageForm(form): Page
         let e = Error::Invalid("That USB stick is not there any more. Plug it in again and reload the page.".into());
         return backup_page(&state, &me, Some(e)).await;
     };
-    let started =
-        state.backups.start(state.store.clone(), state.config.data_dir.clone(), state.in_flight.clone(), place.path);
+    let started = state.backups.start(state.store.clone(), state.blobs.clone(), state.in_flight.clone(), place.path);
     match started {
         Ok(()) => {
             tracing::info!(by = %me.0.user.username, "backup started from the admin page");

@@ -80,7 +80,7 @@ async fn search(
     let index = state.search.clone();
     let viewer = me.user.clone();
     let (results, class_names) = state
-        .db(move |store| {
+        .search_work(move |store| {
             let results = actions::search::search(store, &index, &viewer, &request)?;
             let names = store.read(|r| {
                 let mut names = std::collections::HashMap::new();

@@ -193,7 +193,8 @@ fn preview(state: &AppState, f: &crate::domain::FileRef) -> Option<String> {
     use std::io::Read;
     let hash = crate::blobs::BlobHash::from_hex(&f.hash)?;
     let mut head = Vec::new();
-    std::fs::File::open(state.blobs.path(&hash)).ok()?.take(TEXT_PREVIEW_BYTES).read_to_end(&mut head).ok()?;
+    let (_, reader) = state.blobs.reader(&hash).ok()??;
+    reader.take(TEXT_PREVIEW_BYTES).read_to_end(&mut head).ok()?;
     let mut text = String::from_utf8_lossy(&head).into_owned();
     if f.size > TEXT_PREVIEW_BYTES {
         text.push_str("\n…");

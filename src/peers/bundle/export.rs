@@ -4,7 +4,6 @@ use base64::Engine;
 use std::io::Read;
 
 use std::collections::{BTreeSet, HashSet};
-use std::fs::File;
 use std::io::Write;
 
 use super::{
@@ -88,11 +87,10 @@ pub fn export(
     let mut buf = vec![0u8; 1 << 20];
     for hex in &named {
         let hash = BlobHash::from_hex(hex).expect("checked to be a hash");
-        let Ok(mut file) = File::open(blobs.path(&hash)) else {
+        let Ok(Some((size, mut file))) = blobs.reader(&hash) else {
             files_missing += 1;
             continue;
         };
-        let size = file.metadata().map_err(BundleError::io("cannot read a file to put in the bundle"))?.len();
         let mut head = vec![hex.len() as u8];
         head.extend_from_slice(hex.as_bytes());
         out.record_head(FILE, head.len() as u64 + size)?;

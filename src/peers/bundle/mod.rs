@@ -166,7 +166,9 @@ impl BundleError {
             _ => match crate::blobs::map_io(source) {
                 crate::blobs::BlobError::DiskFull => BundleError::DiskFull,
                 crate::blobs::BlobError::Io(source) => BundleError::Io { what, source },
-                crate::blobs::BlobError::TooBig { .. } => unreachable!("map_io never says too big"),
+                crate::blobs::BlobError::TooBig { .. } | crate::blobs::BlobError::Unavailable(_) => {
+                    unreachable!("map_io says only disk full or I/O")
+                }
             },
         }
     }

@@ -4,8 +4,6 @@
 use crate::store::PeerReads;
 use crate::store::Queries;
 use futures_util::StreamExt;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncSeekExt;
 
 use std::collections::{BTreeSet, HashSet};
 use std::io;
@@ -15,7 +13,7 @@ use axum::http::{StatusCode, header};
 use super::serve::{Hashes, Missing};
 use super::{FileCounts, FilesError, MAX_HASHES_PER_ASK, PARALLEL_TRANSFERS};
 use crate::app::Folio;
-use crate::blobs::{BlobHash, BlobStore};
+use crate::blobs::{BlobError, BlobHash, BlobStore};
 use crate::peers::Peer;
 use crate::store::StoreError;
 use crate::sync::{Limits, Positions};
@@ -166,12 +164,8 @@ async fn push_one(
         if offset >= size {
             return Ok(Pushed::Sent(sent));
         }
-        let mut file = tokio::fs::File::open(blobs.path(hash)).await?;
-        file.seek(io::SeekFrom::Start(offset)).await?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-            file.take(size - offset),
-            256 * 1024,
-        ));
+        let stream = blobs.stream(hash, offset, size - offset).await.map_err(BlobError::into_io)?;
+        let body = reqwest::Body::wrap_stream(stream);
         let response = http
             .patch(&url)
             .header("upload-offset", offset)

@@ -2,10 +2,6 @@
 //! the caller's grant.
 
 use axum::response::IntoResponse;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncSeekExt;
-
-use std::io;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Extension, Path as UrlPath, State};
@@ -42,6 +38,20 @@ fn not_here() -> Response {
 fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("peer file request: {e}");
     refusal(StatusCode::INTERNAL_SERVER_ERROR, "something went wrong on this box")
+}
+
+/// A stored file that cannot be read now: on a bucket that cannot be reached, 503 with
+/// Retry-After, so the other box tries again later rather than counting it as a fault.
+fn blob_refusal(e: crate::blobs::BlobError) -> Response {
+    match e {
+        crate::blobs::BlobError::Unavailable(detail) => {
+            tracing::warn!("peer file request: the file store is unreachable: {detail}");
+            let mut res = refusal(StatusCode::SERVICE_UNAVAILABLE, "this box's file store cannot be reached just now");
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(30));
+            res
+        }
+        other => internal(other),
+    }
 }
 
 async fn read<T: Send + 'static>(
@@ -112,10 +122,10 @@ async fn get_blob(
         Ok(None) => return not_here(),
         Err(res) => return res,
     }
-    let Ok(mut file) = tokio::fs::File::open(folio.blobs.path(&hash)).await else { return not_here() };
-    let size = match file.metadata().await {
-        Ok(m) => m.len(),
-        Err(e) => return internal(e),
+    let size = match folio.blobs.size(&hash).await {
+        Ok(Some(size)) => size,
+        Ok(None) => return not_here(),
+        Err(e) => return blob_refusal(e),
     };
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -132,11 +142,12 @@ async fn get_blob(
             return (StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response();
         }
     };
-    if let Err(e) = file.seek(io::SeekFrom::Start(start)).await {
-        return internal(e);
-    }
+    let stream = match folio.blobs.stream(&hash, start, len).await {
+        Ok(stream) => stream,
+        Err(e) => return blob_refusal(e),
+    };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024));
+    let body = Body::from_stream(stream);
     (status, headers, body).into_response()
 }
 

@@ -19,8 +19,16 @@ pub struct TestCore {
 
 impl TestCore {
     pub fn open() -> TestCore {
+        Self::open_with(|_| {})
+    }
+
+    /// [`open`](Self::open), with `tweak` changing the configuration first. Blocking (a box
+    /// whose files are on a bucket checks the bucket): call it off the async threads.
+    pub fn open_with(tweak: impl FnOnce(&mut folio::Config)) -> TestCore {
         let dir = tempfile::tempdir().unwrap();
-        let folio = folio::Folio::open(test_config(dir.path().to_path_buf()), None).unwrap();
+        let mut config = test_config(dir.path().to_path_buf());
+        tweak(&mut config);
+        let folio = folio::Folio::open(config, None).unwrap();
         TestCore { folio, dir }
     }
 

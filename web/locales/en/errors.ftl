@@ -16,6 +16,7 @@ error-cross-origin = This request came from another website and was refused. Ope
 error-tus-version = This box speaks version 1.0.0 of the resumable upload protocol (tus); send Tus-Resumable: 1.0.0.
 error-wrong-setup-code = The setup code is not right. Find it on the box's screen or in the file setup-code in folio's data folder.
 error-disk-full = The box's disk is full, so the file was not saved. Tell your school's IT person; nothing else was lost.
+error-files-unavailable = The school's file store cannot be reached just now, so files cannot be saved or opened. Try again in a minute; everything else works. If it keeps happening, tell your school's IT person.
 error-internal = Something went wrong on the box. Try again; if it keeps happening, tell your school's IT person.
 error-form-out-of-date = This form is out of date. Go back, reload the page and try again.
 notice-class-created = The class is ready. Add students below.

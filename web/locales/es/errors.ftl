@@ -17,6 +17,7 @@ error-cross-origin = Esta solicitud vino de otro sitio web y se rechazó. Abre f
 error-tus-version = Esta caja habla la versión 1.0.0 del protocolo de subidas reanudables (tus); envía Tus-Resumable: 1.0.0.
 error-wrong-setup-code = El código de configuración no es correcto. Está en la pantalla de la caja o en el archivo setup-code de la carpeta de datos de folio.
 error-disk-full = El disco de la caja está lleno, así que el archivo no se guardó. Avisa al equipo de informática de la escuela; no se perdió nada más.
+error-files-unavailable = Ahora mismo no se puede llegar al almacén de archivos de la escuela, así que no se pueden guardar ni abrir archivos. Vuelve a intentarlo en un minuto; todo lo demás funciona. Si sigue pasando, avisa al equipo de informática de la escuela.
 error-internal = Algo salió mal en la caja. Vuelve a intentarlo; si sigue pasando, avisa al equipo de informática de la escuela.
 error-form-out-of-date = Este formulario está desactualizado. Vuelve atrás, recarga la página e inténtalo de nuevo.
 notice-class-created = La clase está lista. Añade estudiantes abajo.
