@@ -43,11 +43,7 @@ impl Summary {
     /// only (`store::summaries`).
     pub fn of(artifact: &Artifact, comments: &[Comment]) -> Summary {
         let latest = artifact.latest();
-        let mut feedback: Vec<(UserId, u64)> =
-            comments.iter().filter(|c| c.kind == CommentKind::Feedback).map(|c| (c.author, c.created_ms)).collect();
-        feedback.sort_by_key(|&(author, ms)| (ms, author));
-        let talk = comments.iter().filter(|c| c.kind == CommentKind::Comment);
-        Summary {
+        let mut summary = Summary {
             id: artifact.id,
             school: artifact.school,
             owners: artifact.owners.clone(),
@@ -64,9 +60,32 @@ impl Summary {
             latest_version: latest.map(|v| v.id),
             latest_type: latest.and_then(|v| v.files.first()).map(|f| f.content_type.clone()),
             thumbnail: latest.and_then(|v| v.files.iter().find(|f| thumbnailable(&f.content_type))).map(|f| f.id),
-            comments: talk.clone().filter(|c| c.approved).count() as u32,
-            held: talk.filter(|c| !c.approved).count() as u32,
-            feedback,
+            comments: 0,
+            held: 0,
+            feedback: Vec::new(),
+        };
+        for comment in comments {
+            summary.tally(comment);
+        }
+        summary.feedback.sort_by_key(|&(author, ms)| (ms, author));
+        summary
+    }
+
+    /// The summary once `comment` is added to the work: the same as [`Summary::of`] the work
+    /// with all its comments, without reading the others (the store's way when a comment is
+    /// posted, so a comment costs the same on work with thousands of them).
+    pub fn with_comment(mut self, comment: &Comment) -> Summary {
+        self.tally(comment);
+        self.feedback.sort_by_key(|&(author, ms)| (ms, author));
+        self
+    }
+
+    /// Counts one comment, leaving the feedback to be sorted.
+    fn tally(&mut self, comment: &Comment) {
+        match comment.kind {
+            CommentKind::Feedback => self.feedback.push((comment.author, comment.created_ms)),
+            CommentKind::Comment if comment.approved => self.comments += 1,
+            CommentKind::Comment => self.held += 1,
         }
     }
 

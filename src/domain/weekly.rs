@@ -77,11 +77,8 @@ pub fn contribution(artifact: &Artifact, comments: &[Comment], ratings: &[Rating
     if artifact.deleted {
         return None;
     }
-    let mut feedback: Vec<u64> = comments
-        .iter()
-        .filter(|c| c.kind == CommentKind::Feedback && !artifact.is_owner(c.author))
-        .map(|c| c.created_ms)
-        .collect();
+    let mut feedback: Vec<u64> =
+        comments.iter().filter(|c| is_teacher_feedback(c, &artifact.owners)).map(|c| c.created_ms).collect();
     feedback.sort_unstable();
     let mut versions: Vec<u64> = artifact.versions.iter().map(|v| v.created_ms).collect();
     versions.sort_unstable();
@@ -106,7 +103,24 @@ pub fn contribution(artifact: &Artifact, comments: &[Comment], ratings: &[Rating
     })
 }
 
+/// Whether a comment is feedback from a teacher, someone not among the work's owners: what
+/// the reports count.
+fn is_teacher_feedback(comment: &Comment, owners: &[UserId]) -> bool {
+    comment.kind == CommentKind::Feedback && !owners.contains(&comment.author)
+}
+
 impl Contribution {
+    /// The contribution once `comment` is added to the work: the same as [`contribution`] of
+    /// the work with all its comments, without reading the others (the store's way when a
+    /// comment is posted). Only teachers' feedback counts.
+    pub fn with_comment(mut self, comment: &Comment) -> Contribution {
+        if is_teacher_feedback(comment, &self.owners) {
+            let at = self.feedback.partition_point(|&ms| ms <= comment.created_ms);
+            self.feedback.insert(at, comment.created_ms);
+        }
+        self
+    }
+
     /// From posting to the first teacher feedback, if there is any.
     pub fn turnaround_ms(&self) -> Option<u64> {
         self.feedback.first().map(|first| first.saturating_sub(self.created_ms))

@@ -24,43 +24,62 @@ use super::tables::{
 };
 use super::{Queries, ReadTables, StoreError};
 use crate::domain::summary::Summary;
-use crate::domain::{ArtifactId, ClassId, Membership, Role, UserId};
+use crate::domain::{ArtifactId, ClassId, Comment, Membership, Role, UserId};
 
 /// Works the summaries of `artifacts` out again, with their index rows.
 pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Result<(), StoreError> {
     for id in artifacts {
-        let now = scanned(txn, *id)?;
-        let before = summary(txn, *id)?;
-        if before == now {
-            continue;
+        replace(txn, *id, summary(txn, *id)?, scanned(txn, *id)?)?;
+    }
+    Ok(())
+}
+
+/// Moves the summary of the work `comment` was just added to by that comment alone
+/// (`Summary::with_comment`), or works it out again where none is kept.
+pub(super) fn add_comment(txn: &WriteTransaction, comment: &Comment) -> Result<(), StoreError> {
+    let id = comment.artifact;
+    match summary(txn, id)? {
+        Some(before) => replace(txn, id, Some(before.clone()), Some(before.with_comment(comment))),
+        None => refresh(txn, &[id]),
+    }
+}
+
+/// Keeps `now` as the summary of `id` in place of `before`, with the index rows.
+fn replace(
+    txn: &WriteTransaction,
+    id: ArtifactId,
+    before: Option<Summary>,
+    now: Option<Summary>,
+) -> Result<(), StoreError> {
+    if before == now {
+        return Ok(());
+    }
+    let key = id.bytes();
+    if let Some(old) = &before {
+        let mut unreviewed = txn.open_table(OWNER_ARTIFACT_UNREVIEWED)?;
+        for owner in &old.owners {
+            unreviewed.remove((owner.bytes(), key))?;
         }
-        let key = id.bytes();
-        if let Some(old) = &before {
-            let mut unreviewed = txn.open_table(OWNER_ARTIFACT_UNREVIEWED)?;
-            for owner in &old.owners {
-                unreviewed.remove((owner.bytes(), key))?;
+        if let Some(class) = old.class {
+            txn.open_table(CLASS_ARTIFACT_HELD)?.remove((class.bytes(), key))?;
+        }
+    }
+    let mut table = txn.open_table(ARTIFACT_TO_SUMMARY)?;
+    match &now {
+        Some(new) => {
+            table.insert(key, encode_compact(new).as_slice())?;
+            if !new.reviewed {
+                let mut unreviewed = txn.open_table(OWNER_ARTIFACT_UNREVIEWED)?;
+                for owner in &new.owners {
+                    unreviewed.insert((owner.bytes(), key), new.created_ms)?;
+                }
             }
-            if let Some(class) = old.class {
-                txn.open_table(CLASS_ARTIFACT_HELD)?.remove((class.bytes(), key))?;
+            if let Some(class) = new.class.filter(|_| new.held > 0) {
+                txn.open_table(CLASS_ARTIFACT_HELD)?.insert((class.bytes(), key), new.held)?;
             }
         }
-        let mut table = txn.open_table(ARTIFACT_TO_SUMMARY)?;
-        match &now {
-            Some(new) => {
-                table.insert(key, encode_compact(new).as_slice())?;
-                if !new.reviewed {
-                    let mut unreviewed = txn.open_table(OWNER_ARTIFACT_UNREVIEWED)?;
-                    for owner in &new.owners {
-                        unreviewed.insert((owner.bytes(), key), new.created_ms)?;
-                    }
-                }
-                if let Some(class) = new.class.filter(|_| new.held > 0) {
-                    txn.open_table(CLASS_ARTIFACT_HELD)?.insert((class.bytes(), key), new.held)?;
-                }
-            }
-            None => {
-                table.remove(key)?;
-            }
+        None => {
+            table.remove(key)?;
         }
     }
     Ok(())
@@ -332,5 +351,48 @@ mod tests {
             assert!(kept.len() >= 2, "{kept:?}");
             assert_eq!(kept, from_scratch(store), "what apply kept is what a rebuild makes");
         }
+    }
+    /// Posting a comment moves the summary and the reports' rows by that comment alone: the
+    /// others are not read (each comment used to decode all the comments before it, so
+    /// comments on busy work slowed down without bound). An unreadable old comment proves it.
+    #[test]
+    fn a_comment_is_counted_without_reading_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (school, ana, teacher) = (SchoolId::new(), UserId::new(), UserId::new());
+        let work = crate::samples::artifact(school, ana, None, "Bridge", vec![picture()]);
+        let rec = |scope: Scope, author: Option<UserId>, change: Change| {
+            store.write(|tx| tx.record(school, scope, author, change.clone())).unwrap();
+        };
+        rec(Scope::School, None, Change::SchoolCreated { name: "Hillside".into() });
+        for (user, role) in [(ana, Role::Student), (teacher, Role::Teacher)] {
+            let change = Change::UserCreated {
+                user,
+                username: format!("{user:?}"),
+                display_name: "x".into(),
+                role,
+                external_id: None,
+            };
+            rec(Scope::Person(user), None, change);
+        }
+        rec(work.partition(), Some(ana), Change::ArtifactCreated { artifact: Box::new(work.clone()) });
+        let first = comment(work.id, ana, CommentKind::Comment, true, 5);
+        rec(work.partition(), Some(ana), Change::CommentAdded { comment: first.clone() });
+
+        let txn = store.db.begin_write().unwrap();
+        txn.open_table(crate::store::tables::ARTIFACT_COMMENT_TO_COMMENT)
+            .unwrap()
+            .insert((work.id.bytes(), first.id.bytes()), b"not a comment".as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+
+        rec(work.partition(), Some(teacher), Change::CommentAdded {
+            comment: comment(work.id, teacher, CommentKind::Feedback, true, 6),
+        });
+        rec(work.partition(), Some(ana), Change::CommentAdded {
+            comment: comment(work.id, ana, CommentKind::Comment, false, 7),
+        });
+        let kept = store.read(|r| summary(r, work.id)).unwrap().unwrap();
+        assert_eq!((kept.comments, kept.held, kept.feedback), (1, 1, vec![(teacher, 6)]));
     }
 }

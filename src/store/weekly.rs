@@ -23,7 +23,7 @@ use super::tables::{
 };
 use super::{Queries, ReadTables, StoreError};
 use crate::domain::weekly::{Contribution, Sign, WeekCounts, WeekPart, contribution};
-use crate::domain::{ArtifactId, ClassId, SchoolId};
+use crate::domain::{ArtifactId, ClassId, Comment, SchoolId};
 
 /// Per class, per week start: a school's counts.
 pub type SchoolCounts = BTreeMap<ClassId, BTreeMap<u64, WeekCounts>>;
@@ -31,33 +31,57 @@ pub type SchoolCounts = BTreeMap<ClassId, BTreeMap<u64, WeekCounts>>;
 /// Works the contributions of `artifacts` out again and moves the counts by the difference.
 pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Result<(), StoreError> {
     for id in artifacts {
-        let now = current(txn, *id)?;
-        let mut kept = txn.open_table(ARTIFACT_TO_CONTRIBUTION)?;
-        let before: Option<Contribution> = kept.get(id.bytes())?.map(|v| decode(v.value())).transpose()?;
-        if before == now {
-            continue;
+        replace(txn, *id, kept(txn, *id)?, current(txn, *id)?)?;
+    }
+    Ok(())
+}
+
+/// Moves the contribution of the work `comment` was just added to by that comment alone
+/// (`Contribution::with_comment`), or works it out again where none is kept.
+pub(super) fn add_comment(txn: &WriteTransaction, comment: &Comment) -> Result<(), StoreError> {
+    let id = comment.artifact;
+    match kept(txn, id)? {
+        Some(before) => replace(txn, id, Some(before.clone()), Some(before.with_comment(comment))),
+        None => refresh(txn, &[id]),
+    }
+}
+
+/// The contribution kept for `id`.
+fn kept(r: &impl ReadTables, id: ArtifactId) -> Result<Option<Contribution>, StoreError> {
+    r.table(ARTIFACT_TO_CONTRIBUTION)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
+}
+
+/// Keeps `now` as the contribution of `id` in place of `before`, and moves the counts and
+/// rows by the difference.
+fn replace(
+    txn: &WriteTransaction,
+    id: ArtifactId,
+    before: Option<Contribution>,
+    now: Option<Contribution>,
+) -> Result<(), StoreError> {
+    if before == now {
+        return Ok(());
+    }
+    let mut kept = txn.open_table(ARTIFACT_TO_CONTRIBUTION)?;
+    match &now {
+        Some(c) => kept.insert(id.bytes(), encode(c).as_slice())?,
+        None => kept.remove(id.bytes())?,
+    };
+    drop(kept);
+    let (old_week, new_week) = (before.as_ref().and_then(|c| c.week_part()), now.as_ref().and_then(|c| c.week_part()));
+    if old_week != new_week {
+        if let Some(old) = &old_week {
+            shift(txn, old, Sign::Minus)?;
         }
-        match &now {
-            Some(c) => kept.insert(id.bytes(), encode(c).as_slice())?,
-            None => kept.remove(id.bytes())?,
-        };
-        drop(kept);
-        let (old_week, new_week) =
-            (before.as_ref().and_then(|c| c.week_part()), now.as_ref().and_then(|c| c.week_part()));
-        if old_week != new_week {
-            if let Some(old) = &old_week {
-                shift(txn, old, Sign::Minus)?;
-            }
-            if let Some(new) = &new_week {
-                shift(txn, new, Sign::Plus)?;
-            }
+        if let Some(new) = &new_week {
+            shift(txn, new, Sign::Plus)?;
         }
-        let rows = |c: &Option<Contribution>| c.as_ref().map(|c| c.class_rows()).unwrap_or_default();
-        let (old_rows, new_rows) = (rows(&before), rows(&now));
-        if old_rows != new_rows {
-            super::class_rows::put(txn, &old_rows, Sign::Minus)?;
-            super::class_rows::put(txn, &new_rows, Sign::Plus)?;
-        }
+    }
+    let rows = |c: &Option<Contribution>| c.as_ref().map(|c| c.class_rows()).unwrap_or_default();
+    let (old_rows, new_rows) = (rows(&before), rows(&now));
+    if old_rows != new_rows {
+        super::class_rows::put(txn, &old_rows, Sign::Minus)?;
+        super::class_rows::put(txn, &new_rows, Sign::Plus)?;
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ use super::file_index::{self, Holder};
 use super::tables::*;
 use super::{Queries, StoreError};
 use crate::domain::partition::{self, Rule};
-use crate::domain::{Artifact, ArtifactId, Change, FileRef, Hlc, Op, OpId};
+use crate::domain::{Artifact, ArtifactId, Change, Comment, FileRef, Hlc, Op, OpId};
 use erasure::{erase_user, note_erased_artifact, refused_as_erased};
 pub use work::ReflectionEdit;
 
@@ -196,11 +196,31 @@ pub fn apply(txn: &WriteTransaction, op: &Op) -> Result<Outcome, StoreError> {
         change if change.artifact().is_some() => reindex.clone(),
         _ => Vec::new(),
     };
+    let comment_was_new = match &op.change {
+        Change::CommentAdded { comment } => !has_comment(txn, comment)?,
+        _ => false,
+    };
     apply_change(txn, op)?;
-    super::weekly::refresh(txn, &recount)?;
-    super::summaries::refresh(txn, &recount)?;
+    match &op.change {
+        // A comment appended changes the work's summary and contribution by itself alone:
+        // moving them by it keeps a comment's cost the same on work with thousands of
+        // comments (working them out again read and decoded every one, on every comment).
+        Change::CommentAdded { comment } if comment_was_new && has_comment(txn, comment)? => {
+            super::weekly::add_comment(txn, comment)?;
+            super::summaries::add_comment(txn, comment)?;
+        }
+        _ => {
+            super::weekly::refresh(txn, &recount)?;
+            super::summaries::refresh(txn, &recount)?;
+        }
+    }
     queue_for_search(txn, &reindex)?;
     Ok(Outcome::Applied)
+}
+
+/// Whether the work `comment` is on holds it.
+fn has_comment(txn: &WriteTransaction, comment: &Comment) -> Result<bool, StoreError> {
+    Ok(txn.open_table(ARTIFACT_COMMENT_TO_COMMENT)?.get((comment.artifact.bytes(), comment.id.bytes()))?.is_some())
 }
 
 /// The record an operation changes, if this box does not have it yet.
