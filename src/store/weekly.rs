@@ -31,7 +31,7 @@ pub type SchoolCounts = BTreeMap<ClassId, BTreeMap<u64, WeekCounts>>;
 /// Works the contributions of `artifacts` out again and moves the counts by the difference.
 pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Result<(), StoreError> {
     for id in artifacts {
-        replace(txn, *id, kept(txn, *id)?, current(txn, *id)?)?;
+        replace(txn, *id, kept_contribution(txn, *id)?, current(txn, *id)?)?;
     }
     Ok(())
 }
@@ -40,14 +40,14 @@ pub(super) fn refresh(txn: &WriteTransaction, artifacts: &[ArtifactId]) -> Resul
 /// (`Contribution::with_comment`), or works it out again where none is kept.
 pub(super) fn add_comment(txn: &WriteTransaction, comment: &Comment) -> Result<(), StoreError> {
     let id = comment.artifact;
-    match kept(txn, id)? {
+    match kept_contribution(txn, id)? {
         Some(before) => replace(txn, id, Some(before.clone()), Some(before.with_comment(comment))),
         None => refresh(txn, &[id]),
     }
 }
 
 /// The contribution kept for `id`.
-fn kept(r: &impl ReadTables, id: ArtifactId) -> Result<Option<Contribution>, StoreError> {
+fn kept_contribution(r: &impl ReadTables, id: ArtifactId) -> Result<Option<Contribution>, StoreError> {
     r.table(ARTIFACT_TO_CONTRIBUTION)?.get(id.bytes())?.map(|v| decode(v.value())).transpose()
 }
 
