@@ -386,12 +386,16 @@ mod tests {
             .unwrap();
         txn.commit().unwrap();
 
-        rec(work.partition(), Some(teacher), Change::CommentAdded {
-            comment: comment(work.id, teacher, CommentKind::Feedback, true, 6),
-        });
-        rec(work.partition(), Some(ana), Change::CommentAdded {
-            comment: comment(work.id, ana, CommentKind::Comment, false, 7),
-        });
+        rec(
+            work.partition(),
+            Some(teacher),
+            Change::CommentAdded { comment: comment(work.id, teacher, CommentKind::Feedback, true, 6) },
+        );
+        rec(
+            work.partition(),
+            Some(ana),
+            Change::CommentAdded { comment: comment(work.id, ana, CommentKind::Comment, false, 7) },
+        );
         let kept = store.read(|r| summary(r, work.id)).unwrap().unwrap();
         assert_eq!((kept.comments, kept.held, kept.feedback), (1, 1, vec![(teacher, 6)]));
     }
