@@ -147,6 +147,10 @@ struct ServeArgs {
     /// faster to read, and the box uses that much more memory when it is busy.
     #[arg(long, env = "FOLIO_DB_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_BYTES / (1024 * 1024))]
     db_cache_mb: usize,
+    /// How many MiB of disk the thumbnails and the text taken from files may use together
+    /// (least recently used go first, and are made again when next wanted).
+    #[arg(long, env = "FOLIO_CACHE_MB", default_value_t = crate::disk_cache::DEFAULT_BYTES / (1024 * 1024))]
+    cache_mb: u64,
     /// Where the files are: `folder` (the data folder's blobs/, the default) or
     /// `s3://BUCKET` on an S3-compatible store (Garage, MinIO…) at FOLIO_S3_ENDPOINT, with
     /// FOLIO_S3_REGION (default garage) and the key in FOLIO_S3_ACCESS_KEY_ID and
@@ -251,6 +255,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sync_every: std::time::Duration::from_secs(args.sync_every),
         max_bundle_bytes: args.max_bundle_bytes,
         db_cache_bytes: args.db_cache_mb.saturating_mul(1024 * 1024),
+        cache_bytes: args.cache_mb.saturating_mul(1024 * 1024),
         blobs: args.blobs,
         ..Config::default()
     };

@@ -37,6 +37,10 @@ pub struct Config {
     pub max_bundle_bytes: u64,
     /// How much of the database file the store keeps in memory (redb's page cache).
     pub db_cache_bytes: usize,
+    /// How much disk the thumbnails and extracted text may take together (`disk_cache`).
+    pub cache_bytes: u64,
+    /// How often housekeeping brings those caches back under `cache_bytes`.
+    pub trim_caches_every: Duration,
     /// Where `--blobs` says the files are; `None` keeps where the box keeps them
     /// (`blobs::migrate::remembered`: the folder unless moved).
     pub blobs: Option<crate::blobs::BlobsAt>,
@@ -75,6 +79,8 @@ impl Default for Config {
             invite_lifetime: Duration::from_secs(60 * 60),
             max_bundle_bytes: 64 * GIB,
             db_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
+            cache_bytes: crate::disk_cache::DEFAULT_BYTES,
+            trim_caches_every: Duration::from_secs(600),
             blobs: None,
             s3: None,
         }

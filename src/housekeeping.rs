@@ -2,15 +2,16 @@
 //! the durable to-do list the upload's transaction wrote; made by `media::ensure_thumbnail`
 //! through the `heavy` gate), removing expired resumable uploads and files other boxes
 //! stopped sending a day ago (`<data>/incoming/`), and collecting blobs no file uses any more
-//! (`blobs::collect`, through `Folio::collect_garbage`). Thumbnails are derived state: delete
-//! `thumbs/` and they come back on request.
+//! (`blobs::collect`, through `Folio::collect_garbage`), and keeping thumbnails and extracted
+//! text under their size (`disk_cache::trim`, every `Config::trim_caches_every`). Thumbnails
+//! are derived state: delete `thumbs/` and they come back on request.
 
 use std::time::Duration;
 
 use crate::app::Folio;
 use crate::blobs::BlobHash;
-use crate::media;
 use crate::store::{Queries, StoreError, tables, uploads};
+use crate::{disk_cache, media};
 
 /// Works through the thumbnail to-do list; an image that cannot be read is dropped from the
 /// list (it is still served as itself), and so is one that folio died decoding (the gate
@@ -77,11 +78,12 @@ pub fn sweep_expired_uploads(folio: &Folio) -> Result<usize, StoreError> {
 }
 
 /// Runs until the process ends: thumbnails when woken (and every minute), expired uploads
-/// every minute (sooner when uploads expire sooner), garbage hourly.
+/// every minute (sooner when uploads expire sooner), the caches' size every ten minutes,
+/// garbage hourly.
 pub fn spawn(folio: Folio) -> tokio::task::JoinHandle<()> {
     let tick = sweep_every(&folio.config);
     tokio::spawn(async move {
-        let mut last_gc = None::<std::time::Instant>;
+        let (mut last_gc, mut last_trim) = (None::<std::time::Instant>, None::<std::time::Instant>);
         loop {
             let s = folio.clone();
             match tokio::task::spawn_blocking(move || make_pending_thumbnails(&s)).await {
@@ -94,6 +96,20 @@ pub fn spawn(folio: Folio) -> tokio::task::JoinHandle<()> {
                 Ok(Ok(n)) if n > 0 => tracing::info!("removed {n} expired uploads"),
                 Ok(Err(e)) => tracing::warn!("expired uploads: {e}"),
                 _ => {}
+            }
+            if last_trim.is_none_or(|t| t.elapsed() >= folio.config.trim_caches_every) {
+                last_trim = Some(std::time::Instant::now());
+                let (folders, bound) = (disk_cache::folders(&folio.config.data_dir), folio.config.cache_bytes);
+                match tokio::task::spawn_blocking(move || disk_cache::trim(&folders, bound)).await {
+                    Ok(Ok(t)) if t.files_removed > 0 => tracing::info!(
+                        "thumbnails and file text took {} bytes of the {bound} allowed: removed the {} least used ({} bytes)",
+                        t.bytes_before,
+                        t.files_removed,
+                        t.bytes_removed
+                    ),
+                    Ok(Err(e)) => tracing::warn!("trimming thumbnails and file text: {e}"),
+                    _ => {}
+                }
             }
             if last_gc.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 last_gc = Some(std::time::Instant::now());

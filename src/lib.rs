@@ -68,6 +68,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod discovery;
+pub mod disk_cache;
 pub mod domain;
 pub mod error;
 pub mod extract;

@@ -74,11 +74,20 @@ pub async fn serve_thumbnail(state: &AppState, file: &FileRef) -> Result<Respons
     let heavy = state.heavy.clone();
     // A picture that cannot be previewed (broken, too large, given up on) is "not found":
     // the page shows no preview and the file itself still downloads.
-    let path = tokio::task::spawn_blocking(move || crate::media::ensure_thumbnail(&dir, &blobs, &heavy, &hash))
-        .await
-        .map_err(Error::internal)?
-        .map_err(|_| Error::NotFound)?;
-    let bytes = tokio::fs::read(&path).await.map_err(Error::internal)?;
+    // Housekeeping may trim the thumbnail between its making and its reading
+    // (`disk_cache::trim`): then it is made once more.
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut tries = 0;
+        loop {
+            let path = crate::media::ensure_thumbnail(&dir, &blobs, &heavy, &hash).map_err(|_| Error::NotFound)?;
+            match std::fs::read(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries == 0 => tries += 1,
+                read => return read.map_err(Error::internal),
+            }
+        }
+    })
+    .await
+    .map_err(Error::internal)??;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

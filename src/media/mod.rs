@@ -29,7 +29,7 @@ pub use names::{content_disposition, display_name};
 pub use range::{RangeError, parse_range};
 use sniff::essence;
 pub use sniff::sniff_content_type;
-pub use thumbnails::{MediaError, THUMB_MAX, ensure_thumbnail, make_thumbnail, thumbnail_path};
+pub use thumbnails::{MediaError, THUMB_MAX, ensure_thumbnail, make_thumbnail, thumbnail_path, thumbnails_dir};
 
 /// How many leading bytes [`sniff_content_type`] wants. SVG files from drawing programs carry
 /// comments and a DOCTYPE before `<svg`, and video containers list their tracks after a header

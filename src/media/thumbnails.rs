@@ -211,9 +211,14 @@ impl Drop for TempFile {
     }
 }
 
-/// Where the thumbnail of the stored file `hash_hex` is kept (derived: made again on request).
+/// Where thumbnails are kept (derived: made again on request; bounded by `disk_cache`).
+pub fn thumbnails_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("thumbs")
+}
+
+/// Where the thumbnail of the stored file `hash_hex` is kept.
 pub fn thumbnail_path(data_dir: &Path, hash_hex: &str) -> PathBuf {
-    data_dir.join("thumbs").join(format!("{hash_hex}.jpg"))
+    thumbnails_dir(data_dir).join(format!("{hash_hex}.jpg"))
 }
 
 /// Makes the thumbnail for one stored image, if it is missing. Returns its path.
@@ -229,6 +234,7 @@ pub fn ensure_thumbnail(
 ) -> Result<PathBuf, Refused<MediaError>> {
     let dest = thumbnail_path(data_dir, hash_hex);
     if dest.exists() {
+        crate::disk_cache::used(&dest);
         return Ok(dest);
     }
     let hash = BlobHash::from_hex(hash_hex).ok_or(Refused::Failed(MediaError::Unsupported))?;

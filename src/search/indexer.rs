@@ -216,6 +216,7 @@ impl Indexer {
         let hash = BlobHash::from_hex(hash_hex)?;
         let cached = self.index.text_cache().join(hash.to_hex());
         if let Ok(text) = std::fs::read_to_string(&cached) {
+            crate::disk_cache::used(&cached);
             return Some(text).filter(|t| !t.is_empty());
         }
         // A file on a bucket is fetched to a temporary copy on the box's disk (the extractors

@@ -44,6 +44,9 @@ pub struct SearchIndex {
     expansions: expand::Expansions,
 }
 
+/// The folder in the index's root where extracted file text is cached.
+const TEXT_CACHE: &str = "text";
+
 impl SearchIndex {
     pub fn root(data_dir: &Path) -> PathBuf {
         data_dir.join("search")
@@ -81,7 +84,12 @@ impl SearchIndex {
     /// Where extracted file text is kept, by blob hash, so re-indexing an artifact after a
     /// comment does not parse its PDFs again. Derived like the index.
     pub fn text_cache(&self) -> PathBuf {
-        self.root.join("text")
+        self.root.join(TEXT_CACHE)
+    }
+
+    /// [`SearchIndex::text_cache`] of the index in `data_dir`.
+    pub fn text_cache_in(data_dir: &Path) -> PathBuf {
+        Self::root(data_dir).join(TEXT_CACHE)
     }
 
     /// Drops the cached text of a file that is gone from the box.

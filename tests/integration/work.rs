@@ -724,3 +724,48 @@ async fn page_views_make_no_durable_write_and_seen_marks_survive_a_restart() {
     let home = ana.get(server.url("/home")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("Poem") && !home.contains("new feedback"), "{home}");
 }
+
+/// Thumbnails and the text taken from files are caches kept under `--cache-mb`
+/// (`disk_cache`): housekeeping removes the least recently used once they pass it, and what
+/// it removed comes back when next wanted: the thumbnail is made again, and the work is still
+/// found by the words in its file (the index holds them).
+#[tokio::test]
+async fn thumbnails_and_file_text_stay_under_the_cache_bound_and_come_back_when_wanted() {
+    use std::time::Duration;
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(temp.path().to_path_buf(), |c| {
+        c.cache_bytes = 1;
+        c.trim_caches_every = std::time::Duration::ZERO;
+        c.upload_expiry = std::time::Duration::from_secs(1);
+    })
+    .await
+    .unwrap();
+    let room = classroom(&server).await;
+    let files = vec![("photo.jpg", jpeg_with_gps()), ("notes.txt", b"the periwinkle lighthouse".to_vec())];
+    let work = upload_ok(&server, &room.ana, "Coast", files).await;
+    let (id, file) = (work["id"].as_str().unwrap(), work["files"][0]["id"].as_str().unwrap());
+    let thumbnail = server.url(&format!("/api/v1/artifacts/{id}/files/{file}/thumbnail"));
+    let bytes_in = |dir: std::path::PathBuf| {
+        std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.metadata().unwrap().len()).sum::<u64>()).unwrap_or(0)
+    };
+    let (thumbs, text) = (server.data_dir.join("thumbs"), server.data_dir.join("search").join("text"));
+
+    // Both caches are filled (the thumbnail when asked for, the text by the indexer)...
+    let found = || async {
+        let res = room.ana.get(server.url("/api/v1/search?q=periwinkle")).send().await.unwrap();
+        let hits: Value = res.json().await.unwrap();
+        hits["hits"].as_array().unwrap().iter().any(|h| h["artifact_id"] == id)
+    };
+    eventually(Duration::from_secs(10), "the file's words are found", found).await;
+    assert_eq!(room.ana.get(&thumbnail).send().await.unwrap().status(), StatusCode::OK);
+    // ... and trimmed back under the bound of 1 byte: nothing is kept.
+    eventually(Duration::from_secs(10), "the caches are trimmed", || async {
+        bytes_in(thumbs.clone()) == 0 && bytes_in(text.clone()) == 0
+    })
+    .await;
+
+    let res = room.ana.get(&thumbnail).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the thumbnail is made again");
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(found().await, "the work is still found by its file's words");
+}
