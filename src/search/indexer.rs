@@ -2,6 +2,12 @@
 //! named there it deletes the artifact's documents and adds them again as they are now (none
 //! if the work was deleted or its owner erased), commits, reloads the reader, and only then
 //! drops the rows, so a crash at any point leaves them to be done again.
+//!
+//! A file whose text cannot be read because the store it is on is unreachable (a bucket,
+//! `blobs::s3`) does not lose the work its words: the work is indexed without them, so it
+//! stays findable by the rest, with who may see it as it is now, but its row stays on the
+//! list and it is tried again (`STORE_RETRY`), until the text is in. Meanwhile the rest of the
+//! list goes on.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +35,9 @@ const MAX_FILE_TEXT: usize = 200_000;
 const MAX_PREVIEW: usize = 20_000;
 /// The writer's memory budget (tantivy's minimum is 15 MB).
 const WRITER_MEMORY: usize = 20_000_000;
+/// How long work indexed without its files' text, because their store was unreachable,
+/// waits before it is tried again.
+pub const STORE_RETRY: Duration = Duration::from_secs(10);
 
 pub struct Indexer {
     index: Arc<SearchIndex>,
@@ -36,7 +45,17 @@ pub struct Indexer {
     store: Store,
     blobs: BlobStore,
     heavy: Heavy,
+    /// Work indexed without some file's text (its store unreachable), left on the to-do list
+    /// and passed over until `retry_at`.
+    waiting_for_files: std::collections::HashSet<ArtifactId>,
+    retry_at: Option<Instant>,
+    /// Set when the store was found unreachable in this round: the round's other files are
+    /// not asked for (each ask waits out the client's retries).
+    store_out: std::cell::Cell<bool>,
 }
+
+/// The store holding a file could not be reached: its text is not known now.
+struct StoreOut;
 
 /// What one artifact's documents are made of, read in one transaction.
 struct Gathered {
@@ -52,7 +71,16 @@ struct Gathered {
 impl Indexer {
     pub fn new(index: Arc<SearchIndex>, store: Store, blobs: BlobStore, heavy: Heavy) -> Result<Indexer, SearchError> {
         let writer = index.index.writer_with_num_threads(1, WRITER_MEMORY)?;
-        Ok(Indexer { index, writer, store, blobs, heavy })
+        Ok(Indexer {
+            index,
+            writer,
+            store,
+            blobs,
+            heavy,
+            waiting_for_files: Default::default(),
+            retry_at: None,
+            store_out: Default::default(),
+        })
     }
 
     /// Artifacts waiting to be indexed.
@@ -64,19 +92,38 @@ impl Indexer {
     /// takes longer than [`COMMIT_EVERY`]), commits, and reloads the reader. Returns how many
     /// artifacts were done; 0 means nothing was waiting.
     pub fn pass(&mut self) -> Result<usize, SearchError> {
-        let todo = self.store.read(|r| r.search_todo(BATCH))?;
+        if self.retry_at.is_some_and(|at| Instant::now() >= at) {
+            self.waiting_for_files.clear();
+            self.retry_at = None;
+        }
+        self.store_out.set(false);
+        let passed_over = self.waiting_for_files.len();
+        let todo: Vec<(ArtifactId, u64)> = self
+            .store
+            .read(|r| r.search_todo(BATCH + passed_over))?
+            .into_iter()
+            .filter(|(artifact, _)| !self.waiting_for_files.contains(artifact))
+            .take(BATCH)
+            .collect();
         if todo.is_empty() {
             return Ok(0);
         }
         let started = Instant::now();
         let mut done = Vec::with_capacity(todo.len());
+        let mut indexed = 0;
         for (artifact, ticket) in todo {
-            let documents = self.documents(artifact)?;
+            let (documents, complete) = self.documents(artifact)?;
             self.writer.delete_term(Term::from_field_text(self.index.fields.artifact, &artifact.to_string()));
             for document in documents {
                 self.writer.add_document(document)?;
             }
-            done.push((artifact, ticket));
+            indexed += 1;
+            if complete {
+                done.push((artifact, ticket));
+            } else {
+                self.waiting_for_files.insert(artifact);
+                self.retry_at.get_or_insert_with(|| Instant::now() + STORE_RETRY);
+            }
             if started.elapsed() > COMMIT_EVERY {
                 break;
             }
@@ -84,7 +131,12 @@ impl Indexer {
         self.writer.commit()?;
         self.index.reader.reload()?;
         self.store.finish_search_todo(&done)?;
-        Ok(done.len())
+        Ok(indexed)
+    }
+
+    /// Whether some work waits to be indexed again with its files' text (see [`STORE_RETRY`]).
+    pub fn waits_for_files(&self) -> bool {
+        !self.waiting_for_files.is_empty()
     }
 
     /// Stops the writer once its merges are done, releasing the index's lock (for a process
@@ -111,11 +163,13 @@ impl Indexer {
         })?)
     }
 
-    /// The artifact's documents as they should be now: one per audience.
-    fn documents(&self, id: ArtifactId) -> Result<Vec<TantivyDocument>, SearchError> {
+    /// The artifact's documents as they should be now: one per audience; and whether they
+    /// hold the text of every file (false when a file's store was unreachable).
+    fn documents(&self, id: ArtifactId) -> Result<(Vec<TantivyDocument>, bool), SearchError> {
         let Some(g) = self.gather(id)? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         };
+        let mut complete = true;
         let f: &Fields = &self.index.fields;
         let a = &g.artifact;
 
@@ -128,10 +182,12 @@ impl Indexer {
         let mut seen = std::collections::HashSet::new();
         for file in a.versions.iter().flat_map(|v| &v.files) {
             shared.push(file.name.clone());
-            if seen.insert(file.hash.clone())
-                && let Some(text) = self.file_text(&file.hash, &file.name)
-            {
-                shared.push(text);
+            if seen.insert(file.hash.clone()) {
+                match self.file_text(&file.hash, &file.name) {
+                    Ok(Some(text)) => shared.push(text),
+                    Ok(None) => {}
+                    Err(StoreOut) => complete = false,
+                }
             }
         }
         shared.extend(a.tags.iter().cloned());
@@ -207,18 +263,31 @@ impl Indexer {
             }
             documents.push(doc);
         }
-        Ok(documents)
+        Ok((documents, complete))
     }
 
     /// The text inside a stored file, from the cache or extracted now. None for files with no
-    /// text (photos, video) and for files not on this box yet.
-    fn file_text(&self, hash_hex: &str, name: &str) -> Option<String> {
-        let hash = BlobHash::from_hex(hash_hex)?;
+    /// text (photos, video) and for files not on this box yet; `StoreOut` when the store the
+    /// file is on cannot be reached.
+    fn file_text(&self, hash_hex: &str, name: &str) -> Result<Option<String>, StoreOut> {
+        let Some(hash) = BlobHash::from_hex(hash_hex) else { return Ok(None) };
         let cached = self.index.text_cache().join(hash.to_hex());
         if let Ok(text) = std::fs::read_to_string(&cached) {
             crate::disk_cache::used(&cached);
-            return Some(text).filter(|t| !t.is_empty());
+            return Ok(Some(text).filter(|t| !t.is_empty()));
         }
+        if self.store_out.get() {
+            return Err(StoreOut);
+        }
+        let out = |e: &crate::blobs::BlobError| {
+            tracing::info!(hash = %hash.to_hex(), "file not readable for search now: {e}");
+            if matches!(e, crate::blobs::BlobError::Unavailable(_)) {
+                self.store_out.set(true);
+                Err(StoreOut)
+            } else {
+                Ok(None)
+            }
+        };
         // A file on a bucket is fetched to a temporary copy on the box's disk (the extractors
         // seek) only when its first bytes say it has text; its text is then cached, so that
         // happens once per file.
@@ -229,22 +298,16 @@ impl Indexer {
                     if let Err(e) = write_atomically(&cached, "") {
                         tracing::debug!("could not cache the text of a file: {e}");
                     }
-                    return None;
+                    return Ok(None);
                 }
-                Ok(None) => return None,
-                Err(e) => {
-                    tracing::info!(hash = %hash.to_hex(), "file not readable for search now: {e}");
-                    return None;
-                }
+                Ok(None) => return Ok(None),
+                Err(e) => return out(&e),
             }
         }
         let path = match self.blobs.local_copy(&hash) {
             Ok(Some(copy)) => copy,
-            Ok(None) => return None,
-            Err(e) => {
-                tracing::info!(hash = %hash.to_hex(), "file not readable for search now: {e}");
-                return None;
-            }
+            Ok(None) => return Ok(None),
+            Err(e) => return out(&e),
         };
         // Through the gate: a few decodes at once, and a file that folio died extracting (out
         // of memory, an abort) is skipped after the restart instead of killing it again while
@@ -270,9 +333,9 @@ impl Indexer {
         // its text must not outlive it.
         if !self.blobs.contains(&hash) {
             self.index.forget_file_text(&hash);
-            return None;
+            return Ok(None);
         }
-        text.filter(|t| !t.is_empty())
+        Ok(text.filter(|t| !t.is_empty()))
     }
 }
 
@@ -310,6 +373,7 @@ pub fn spawn(indexer: Indexer, stop: CancellationToken) -> tokio::task::JoinHand
                 tracing::error!("the search indexer stopped unexpectedly");
                 return;
             };
+            let working_waits_for_files = working.waits_for_files();
             indexer = Some(working);
             // After a round that found work, rest as long as it took before the next: a
             // backlog (a big sync arriving, thousands of comments) is then indexed in bigger
@@ -317,6 +381,7 @@ pub fn spawn(indexer: Indexer, stop: CancellationToken) -> tokio::task::JoinHand
             // with at most half the CPU, which the work arriving needs. A lone edit on a
             // quiet box still finds the indexer waiting, and is searchable at once.
             let (wait, rest) = match result {
+                Ok(0) if working_waits_for_files => (STORE_RETRY, false),
                 Ok(0) => (Duration::from_secs(30), false),
                 Ok(_) => (took.min(COMMIT_EVERY), true),
                 Err(e) => {

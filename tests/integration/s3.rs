@@ -132,11 +132,26 @@ async fn an_unreachable_store_answers_503_and_everything_else_goes_on() {
     let cluster = GarageCluster::start();
     let (server, bucket) = s3_box(&cluster).await;
     let room = classroom(&server).await;
-    let work = upload_ok(&server, &room.ana, "Kept", vec![("kept.bin", noise(100_000, 4))]).await;
+    let files = vec![("kept.bin", noise(100_000, 4)), ("notes.txt", b"the periwinkle lighthouse".to_vec())];
+    let work = upload_ok(&server, &room.ana, "Kept", files).await;
     let kept = objects(&cluster, &bucket).await;
+    let id = work["id"].as_str().unwrap().to_string();
+    let found = |word: &'static str| {
+        let (client, url, id) = (room.ana.clone(), server.url(&format!("/api/v1/search?q={word}")), id.clone());
+        async move {
+            let hits: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            hits["hits"].as_array().unwrap().iter().any(|h| h["artifact_id"] == id.as_str())
+        }
+    };
+    eventually(Duration::from_secs(10), "the file's words are found", || found("periwinkle")).await;
 
-    // The node folio talks to goes down: to folio, the store is unreachable.
+    // The node folio talks to goes down: to folio, the store is unreachable. The text taken
+    // from the file is no longer cached on the box (trimmed, say), so indexing the work again
+    // needs the file.
     cluster.kill(0);
+    for cached in std::fs::read_dir(server.data_dir.join("search/text")).unwrap() {
+        std::fs::remove_file(cached.unwrap().path()).unwrap();
+    }
     let res = upload(&server, &room.ana, &[("title", "Lost?")], vec![("new.bin", noise(50_000, 5))]).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()["retry-after"], "30");
@@ -158,6 +173,9 @@ async fn an_unreachable_store_answers_503_and_everything_else_goes_on() {
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     // Nothing was recorded for the refused upload, and nothing is left on the disk.
     assert_eq!(std::fs::read_dir(server.data_dir.join("blobs/tmp")).unwrap().count(), 0);
+    // The comment is searchable meanwhile (the work indexed as it is now, without the file's
+    // words, which cannot be read).
+    eventually(Duration::from_secs(40), "the comment is found", || found("lovely")).await;
 
     cluster.restart(0);
     eventually(Duration::from_secs(30), "the file is served again", || async {
@@ -165,6 +183,8 @@ async fn an_unreachable_store_answers_503_and_everything_else_goes_on() {
     })
     .await;
     assert_eq!(objects(&cluster, &bucket).await, kept, "what was acknowledged is all there");
+    // The work is tried again once the store is back, and found by its file's words again.
+    eventually(Duration::from_secs(40), "the file's words are found again", || found("periwinkle")).await;
 }
 
 #[tokio::test]
