@@ -33,6 +33,19 @@ impl Error {
         }
     }
 
+    /// The heading of the page that says it to a person (`pages::PageError`, and an API
+    /// refusal reached by following a link: `http::language::localize`).
+    pub fn heading(&self) -> &'static str {
+        match self {
+            Error::NotFound => "error-heading-not-found",
+            Error::OnItsWay => "error-heading-on-its-way",
+            Error::Throttled(_) | Error::FilesUnavailable => "error-heading-wait",
+            Error::Forbidden(_) | Error::CrossOrigin => "error-heading-not-allowed",
+            Error::Internal(_) => "error-heading-internal",
+            _ => "error-heading-did-not-work",
+        }
+    }
+
     /// What to tell the person, as a message of the catalogue where the error's words are
     /// fixed. Errors that carry a sentence made where they happened (most `Invalid`,
     /// `Forbidden` and `Conflict`s) are said as they were made, in English.
@@ -84,7 +97,7 @@ impl IntoResponse for Error {
         let body = Json(ErrorBody { error: self.code(), message: self.to_string() });
         let mut res = (self.status_code(), body).into_response();
         // `http::language::localize` says the message again in the request's language.
-        res.extensions_mut().insert(ErrorText { code: self.code(), message: self.message() });
+        res.extensions_mut().insert(ErrorText { code: self.code(), heading: self.heading(), message: self.message() });
         self.finish(res)
     }
 }

@@ -39,6 +39,8 @@ impl Deferred {
 #[derive(Clone)]
 pub struct ErrorText {
     pub code: &'static str,
+    /// The heading of the page that says it, when a person followed a link to it.
+    pub heading: &'static str,
     pub message: Msg,
 }
 
@@ -109,7 +111,17 @@ pub async fn localize(State(state): State<AppState>, req: Request, next: Next) -
     let (mut parts, body) = req.into_parts();
     let locale = choose(&mut parts, &state).await;
     parts.extensions.insert(locale);
+    // A person who followed a link to an API address (a file on a piece of work's page)
+    // and was refused gets a page in words, not the JSON a program gets.
+    let followed_a_link = parts.headers.get("sec-fetch-mode").is_some_and(|m| m == "navigate");
     let mut res = next.run(Request::from_parts(parts, body)).await;
+    if followed_a_link && let Some(text) = res.extensions_mut().remove::<ErrorText>() {
+        let mut page = super::pages::error_page(res.status(), text.heading, text.message);
+        if let Some(retry) = res.headers().get(header::RETRY_AFTER) {
+            page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+        }
+        res = page;
+    }
     if let Some(Deferred(page)) = res.extensions_mut().remove::<Deferred>() {
         let page = page.lock().ok().and_then(|mut p| p.take());
         let html = match page.map(|p| p.dyn_render_with_values(&Context(locale))) {

@@ -13,6 +13,7 @@ import { startFolio, launchBrowser, withScreenshot, png, artifacts, robinsClass,
 
 const shots = process.env.LANG_SHOTS || join(artifacts, 'lang');
 const tablet = { width: 820, height: 1180 };
+const noFile = '01890000-0000-7000-8000-000000000000';
 let folio;
 let browser;
 let classId;
@@ -128,6 +129,11 @@ test('a teacher and a student on an Arabic tablet: every main page right to left
           await assertArabicPage(page, `${user} ${name}`);
         }
         if (user === 'ana') {
+          // A link to a file that is not there (an API address) answers a page in words,
+          // not the JSON a program gets.
+          await page.goto(`${folio.url}/api/v1/artifacts/${workId}/files/${noFile}`);
+          assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+          assert.equal(await page.locator('main h1').innerText(), 'غير موجود');
           // The scripts speak Arabic too: the upload list names each file and its size in
           // the page's words and digits (from <script id="folio-messages">).
           await page.goto(`${folio.url}/home`);
@@ -154,7 +160,7 @@ test('the same pages in English, Spanish and Arabic, photographed', async () => 
         assert.equal(await page.locator('html').getAttribute('lang'), locale);
         await shoot(page, `${locale}-signin`);
         await signIn(page, 'tina', 'tina-password');
-        for (const [name, path] of [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite'], ['device', '/device']]) {
+        for (const [name, path] of [['home', '/home'], ['class', `/classes/${classId}`], ['work', `/work/${workId}`], ['search', '/search?q=kite'], ['device', '/device'], ['file-gone', `/api/v1/artifacts/${workId}/files/${noFile}`]]) {
           await page.goto(`${folio.url}${path}`);
           assert.equal(await page.locator('html').getAttribute('lang'), locale, `${locale} ${name}`);
           await shoot(page, `${locale}-${name}`);

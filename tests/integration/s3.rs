@@ -160,6 +160,20 @@ async fn an_unreachable_store_answers_503_and_everything_else_goes_on() {
     assert!(body["message"].as_str().unwrap().contains("Try again"), "{body}");
     let res = room.ana.get(server.url(&file_url(&work, 0))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // A person who tapped the file's link on the work's page gets a page in their language.
+    let res = room
+        .ana
+        .get(server.url(&file_url(&work, 0)))
+        .header("sec-fetch-mode", "navigate")
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "30");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Espera un momento") && page.contains("almacén de archivos"), "{page}");
     // What needs no file goes on: the portfolio, the work's page, a comment.
     let res = server.get(&room.ana, &format!("/work/{}", work["id"].as_str().unwrap())).await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -163,18 +163,13 @@ impl IntoResponse for PageError {
         if matches!(e, Error::Unauthenticated) {
             return see_other("/signin");
         }
-        let heading = match e {
-            Error::NotFound => "error-heading-not-found",
-            Error::OnItsWay => "error-heading-on-its-way",
-            Error::Throttled(_) => "error-heading-wait",
-            Error::Forbidden(_) | Error::CrossOrigin => "error-heading-not-allowed",
-            Error::Internal(_) => "error-heading-internal",
-            _ => "error-heading-did-not-work",
-        };
-        let status = e.status_code();
-        let page = ErrorPage { chrome: Chrome::anonymous(heading), heading: Msg::id(heading), message: e.message() };
-        e.finish(render(status, page))
+        e.finish(error_page(e.status_code(), e.heading(), e.message()))
     }
+}
+
+/// The page that tells a person what went wrong and what to do next.
+pub fn error_page(status: StatusCode, heading: &'static str, message: Msg) -> Response {
+    render(status, ErrorPage { chrome: Chrome::anonymous(heading), heading: Msg::id(heading), message })
 }
 
 pub type PageResult = Result<Response, PageError>;
