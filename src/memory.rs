@@ -13,9 +13,9 @@
 //! out mimalloc's scheduled purges every [`UPKEEP_EVERY`] for memory freed by the threads
 //! that never end: the async workers, tantivy's, and the one pool thread the bookkeeping
 //! flush (every 5 s) keeps alive. With these, the search gate (`Folio::search_work`) and no
-//! transparent huge pages (`src/main.rs`), the same benchmark reads 194–224 MB 5 s after the
-//! burst and 120–128 MB at 30 s (76–84 MB of it anonymous, the rest the index's mapped
-//! files). The library's tests and the fuzz targets keep the system allocator; there these
+//! transparent huge pages (`src/main.rs`), the same benchmark reads 157–196 MB 5 s after the
+//! burst and 99–109 MB at 30 s (55–65 MB of it anonymous, the rest the index's mapped files;
+//! three runs at stop 33). The library's tests and the fuzz targets keep the system allocator; there these
 //! calls find nothing to do.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
