@@ -178,15 +178,7 @@ fn copy_one(from: &BlobStore, to: &BlobStore, hash: &BlobHash) -> Result<(), Mig
 }
 
 fn hash_of(reader: &mut dyn Read) -> io::Result<BlobHash> {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            return Ok(BlobHash(*hasher.finalize().as_bytes()));
-        }
-        hasher.update(&buf[..n]);
-    }
+    Ok(BlobHash(*blake3::Hasher::new().update_reader(reader)?.finalize().as_bytes()))
 }
 
 /// `folio blobs migrate`: the migration with a progress bar on stderr.

@@ -49,7 +49,7 @@
 //! A district box can keep them on an S3-compatible bucket instead ([`s3`], chosen with
 //! `folio serve --blobs s3://BUCKET` and remembered in `<data>/blobs-at`); uploads are then
 //! staged in `blobs/tmp/` exactly as above and sent to the bucket before a row may name them.
-//! Everything outside this module reads files through [`BlobStore::size`],
+//! Everything outside this module reads files through [`BlobStore::size_as_recorded`],
 //! [`BlobStore::stream`], [`BlobStore::reader`] and [`BlobStore::local_copy`], and never knows
 //! which place is in use. `folio blobs migrate` ([`migrate`]) moves a box between them.
 
@@ -399,7 +399,7 @@ impl BlobStore {
     }
 
     /// Where the file with this hash is (or would be) stored in the folder store. Outside
-    /// this module only tests use it: everything else reads through [`size`](Self::size),
+    /// this module only tests use it: everything else reads through [`size_as_recorded`](Self::size_as_recorded),
     /// [`stream`](Self::stream), [`reader`](Self::reader) and [`local_copy`](Self::local_copy),
     /// which work wherever the files are.
     pub fn path(&self, hash: &BlobHash) -> PathBuf {

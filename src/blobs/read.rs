@@ -22,34 +22,19 @@ pub type SizedReader = (u64, Box<dyn Read + Send>);
 const CHUNK: usize = 256 * 1024;
 
 impl BlobStore {
-    /// The size of a stored file, or `None` when it is not here (yet). Async: a `HEAD` on a
-    /// bucket.
-    pub async fn size(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError> {
-        if let Some(bucket) = self.bucket() {
-            if !self.contains(hash) {
-                return Ok(None);
-            }
-            return Ok(bucket.head(hash).await?.map(|(size, _)| size));
-        }
-        match tokio::fs::metadata(self.path(hash)).await {
-            Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(map_io(e)),
-        }
-    }
-
-    /// [`size`](Self::size) for a file a row names with `recorded` bytes. A name is the hash
-    /// of the content, so on a bucket a file that is there has the size its row says, and no
-    /// `HEAD` is needed: a video seek is one request to the store, not two.
+    /// The size of a stored file that a row names with `recorded` bytes, or `None` when it is
+    /// not here (yet). A name is the hash of the content, so on a bucket a file that is there
+    /// has the size its row says, and no `HEAD` is needed: a video seek is one request to the
+    /// store, not two. In the folder, the file's own size.
     pub async fn size_as_recorded(&self, hash: &BlobHash, recorded: u64) -> Result<Option<u64>, BlobError> {
         if self.bucket().is_some() {
             return Ok(self.contains(hash).then_some(recorded));
         }
-        self.size(hash).await
+        file_size(tokio::fs::metadata(self.path(hash)).await)
     }
 
-    /// [`size`](Self::size), blocking: call it off the async threads.
+    /// The size of a stored file, or `None` when it is not here (a `HEAD` on a bucket).
+    /// Blocking: call it off the async threads.
     pub fn size_now(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError> {
         if let Some(bucket) = self.bucket() {
             if !self.contains(hash) {
@@ -57,16 +42,12 @@ impl BlobStore {
             }
             return Ok(bucket.head_blocking(hash)?.map(|(size, _)| size));
         }
-        match std::fs::metadata(self.path(hash)) {
-            Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(map_io(e)),
-        }
+        file_size(std::fs::metadata(self.path(hash)))
     }
 
     /// The bytes `start..start + len` of a stored file, as they are read. The caller knows the
-    /// size (from [`size`](Self::size)) and asks only for bytes inside it.
+    /// size (from [`size_as_recorded`](Self::size_as_recorded)) and asks only for bytes inside
+    /// it.
     pub async fn stream(
         &self,
         hash: &BlobHash,
@@ -91,8 +72,7 @@ impl BlobStore {
             if !self.contains(hash) {
                 return Ok(None);
             }
-            let Some((size, _)) = bucket.head_blocking(hash)? else { return Ok(None) };
-            return Ok(Some((size, bucket.reader_blocking(hash, size)?)));
+            return bucket.reader_blocking(hash);
         }
         match File::open(self.path(hash)) {
             Ok(file) => {
@@ -131,6 +111,16 @@ impl BlobStore {
     }
 }
 
+/// A file's size from its metadata: `None` when it is not there or not a file.
+fn file_size(meta: io::Result<std::fs::Metadata>) -> Result<Option<u64>, BlobError> {
+    match meta {
+        Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(map_io(e)),
+    }
+}
+
 /// A new file readable by folio only, as every copy of students' work is.
 pub(super) fn private_file(path: &Path) -> io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
@@ -153,12 +143,6 @@ pub struct LocalCopy {
 impl Deref for LocalCopy {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl AsRef<Path> for LocalCopy {
-    fn as_ref(&self) -> &Path {
         &self.path
     }
 }

@@ -20,7 +20,7 @@
 //! (thumbnails, text extraction, backups, collection) and CLI commands with no runtime at all
 //! use the bucket the same way as handlers do, and its connections outlive no runtime.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -310,13 +310,7 @@ impl Bucket {
         Key::from(format!("{PREFIX}/{}", hash.to_hex()))
     }
 
-    /// The size and time of a stored object, or `None` when it is not there.
-    pub async fn head(&self, hash: &BlobHash) -> Result<Option<(u64, SystemTime)>, BlobError> {
-        let (store, key) = (self.clone(), Self::key(hash));
-        self.run(async move { head(&store.inner.store, &key).await }).await?
-    }
-
-    /// [`head`](Self::head), blocking.
+    /// The size and time of a stored object, or `None` when it is not there. Blocking.
     pub fn head_blocking(&self, hash: &BlobHash) -> Result<Option<(u64, SystemTime)>, BlobError> {
         let (store, key) = (self.clone(), Self::key(hash));
         self.block_on(async move { head(&store.inner.store, &key).await })?
@@ -340,21 +334,36 @@ impl Bucket {
         start: u64,
         len: u64,
     ) -> Result<BoxStream<'static, io::Result<Bytes>>, BlobError> {
+        let range = GetRange::Bounded(start..start + len);
+        Ok(self.get(hash, Some(range)).await?.map_err(|e| failed("read", e))?.1)
+    }
+
+    /// One `GET` of an object (of `range` of it, or all): its whole size, from the answer,
+    /// and its bytes as they arrive; the store's error as it is, so a caller can tell an
+    /// object that is not there.
+    async fn get(
+        &self,
+        hash: &BlobHash,
+        range: Option<GetRange>,
+    ) -> Result<Result<(u64, BoxStream<'static, io::Result<Bytes>>), object_store::Error>, BlobError> {
         let (store, key) = (self.clone(), Self::key(hash));
-        let options = GetOptions { range: Some(GetRange::Bounded(start..start + len)), ..Default::default() };
+        let options = GetOptions { range, ..Default::default() };
         let result = self
             .run(async move {
                 tokio::time::timeout(STALL, store.inner.reads.get_opts(&key, options))
                     .await
                     .unwrap_or_else(|_| Err(object_store::Error::Generic { store: "S3", source: "no answer".into() }))
             })
-            .await?
-            .map_err(|e| failed("read", e))?;
-        let hex = hash.to_hex();
+            .await?;
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (size, hex) = (result.meta.size, hash.to_hex());
         let body = result.into_stream();
         // A store that stops sending mid-body ends the stream with an error after `STALL`
         // rather than holding the download (and the person) forever.
-        Ok(futures_util::stream::unfold(Some(body), move |body| {
+        let stream = futures_util::stream::unfold(Some(body), move |body| {
             let hex = hex.clone();
             async move {
                 let mut body = body?;
@@ -372,18 +381,25 @@ impl Bucket {
                 }
             }
         })
-        .boxed())
+        .boxed();
+        Ok(Ok((size, stream)))
     }
 
-    /// The whole object, as a blocking reader: for bundles, backups and text previews.
-    pub fn reader_blocking(&self, hash: &BlobHash, len: u64) -> Result<Box<dyn Read + Send>, BlobError> {
+    /// The whole object's size and a blocking reader of it, from one `GET`, or `None` when it
+    /// is not there: for bundles, backups, text previews and local copies.
+    pub fn reader_blocking(&self, hash: &BlobHash) -> Result<Option<super::read::SizedReader>, BlobError> {
         let runtime = self.inner.runtime.0.as_ref().expect("the runtime lives as long as the bucket").handle().clone();
-        let stream = self.block_on({
+        let got = self.block_on({
             let (bucket, hash) = (self.clone(), *hash);
-            async move { bucket.stream(&hash, 0, len).await }
+            async move { bucket.get(&hash, None).await }
         })??;
+        let (size, stream) = match got {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(failed("read", e)),
+        };
         let reader = tokio_util::io::StreamReader::new(stream);
-        Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(reader, runtime)))
+        Ok(Some((size, Box::new(tokio_util::io::SyncIoBridge::new_with_handle(reader, runtime)))))
     }
 
     /// Deletes an object; one that is not there is not an error.

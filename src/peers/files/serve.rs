@@ -117,12 +117,12 @@ async fn get_blob(
 ) -> Response {
     let Some(hash) = BlobHash::from_hex(&raw) else { return not_here() };
     let hex = hash.to_hex();
-    match read(&folio, move |r| allowed(r, &caller.peer, &hex)).await {
-        Ok(Some(_)) => {}
+    let recorded = match read(&folio, move |r| allowed(r, &caller.peer, &hex)).await {
+        Ok(Some(recorded)) => recorded,
         Ok(None) => return not_here(),
         Err(res) => return res,
-    }
-    let size = match folio.blobs.size(&hash).await {
+    };
+    let size = match folio.blobs.size_as_recorded(&hash, recorded).await {
         Ok(Some(size)) => size,
         Ok(None) => return not_here(),
         Err(e) => return blob_refusal(e),
